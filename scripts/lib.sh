@@ -1,0 +1,49 @@
+# Sourced by Stillpoint's scripts: JDK selection and package installation.
+# shellcheck shell=bash
+
+# Pick a JDK 25 (Temurin 25 under /usr/lib/jvm on these machines). Honour JAVA_HOME if it is 25+.
+stillpoint_select_jdk() {
+  local cand v
+  for cand in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25* /usr/lib/jvm/*25* /usr/lib/jvm/*; do
+    [ -n "$cand" ] && [ -x "$cand/bin/javac" ] || continue
+    v=$("$cand/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+    if [ -n "$v" ] && [ "${v%%.*}" -ge 25 ] 2>/dev/null; then
+      export JAVA_HOME="$cand"; export PATH="$JAVA_HOME/bin:$PATH"; return 0
+    fi
+  done
+  echo "stillpoint: no JDK 25 found (looked at \$JAVA_HOME and /usr/lib/jvm/*)." >&2
+  echo "stillpoint: install Temurin 25 or OpenJDK 25 and set JAVA_HOME to it." >&2
+  return 1
+}
+
+# Install Debian packages that are missing. Usage: stillpoint_apt pkg...
+stillpoint_apt() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "stillpoint: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+    return 1
+  fi
+  echo "stillpoint: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if [ ! -f /var/lib/apt/periodic/stillpoint-updated ] || ! apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; then
+    apt-get update -q >/dev/null && mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/stillpoint-updated
+    apt-get install -y -q "${missing[@]}" >/dev/null
+  fi
+}
+
+# Packages the tests and the demo need on the host.
+STILLPOINT_HOST_PACKAGES=(util-linux e2fsprogs qemu-utils qemu-system-x86 libvirt-daemon-system
+  libvirt-clients debootstrap sqlite3 zstd)
+
+# Start virtlogd and libvirtd when they are not running (nothing starts them here).
+stillpoint_start_libvirt() {
+  pgrep -x virtlogd >/dev/null || virtlogd -d
+  if ! pgrep -x libvirtd >/dev/null; then
+    libvirtd -d
+    for _ in $(seq 1 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+  fi
+}

@@ -1,0 +1,26 @@
+package dev.stillpoint.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code stillpoint} host command. Subcommands register here. */
+@Command(name = "stillpoint", mixinStandardHelpOptions = true, version = "stillpoint 0.1.0-SNAPSHOT",
+        description = "Application-consistent VM backups into a deduplicating repository.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(new ExitCodes.ExceptionMapper());
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

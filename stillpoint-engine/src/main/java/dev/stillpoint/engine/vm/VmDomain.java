@@ -1,0 +1,85 @@
+package dev.stillpoint.engine.vm;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** One virtual machine as the engine sees it. */
+public interface VmDomain {
+
+    String name();
+
+    String uuid();
+
+    State state() throws VmException;
+
+    /** The domain XML (inactive/persistent definition when {@code inactive}). */
+    String xml(boolean inactive) throws VmException;
+
+    /** File-backed disks from the domain XML, with cdrom/read-only/other devices reported as skipped. */
+    List<VmDisk> disks() throws VmException;
+
+    /** The guest agent, reached through the hypervisor. */
+    GuestAgent agent();
+
+    /** Checkpoint names of this domain, oldest first (all of them, not only Stillpoint's). */
+    List<String> checkpoints() throws VmException;
+
+    /** Deletes one checkpoint (its bitmap merges into its child). */
+    void deleteCheckpoint(String name) throws VmException;
+
+    /**
+     * Begins a pull-mode backup: exports a point-in-time view of {@code disks} over NBD on a unix
+     * socket at {@code socket}, creating checkpoint {@code newCheckpoint}; incremental from
+     * {@code incrementalFrom} when not null. Returns immediately; the guest runs on.
+     */
+    BackupSession beginBackup(List<String> disks, Path socket, Path scratchDir, String newCheckpoint,
+                              String incrementalFrom) throws VmException;
+
+    /** Snapshots, overlays and checkpoints present on this domain (for {@code snapshots audit}). */
+    List<Leftover> leftovers() throws VmException;
+
+    void start() throws VmException;
+
+    /** Forced stop. */
+    void destroy() throws VmException;
+
+    /** Removes the definition (and, for tests/demo, checkpoint metadata). */
+    void undefine() throws VmException;
+
+    enum State { RUNNING, PAUSED, SHUTOFF, OTHER }
+
+    /** A running pull-mode backup; {@link #close()} ends it (abort job), keeping the checkpoint. */
+    interface BackupSession extends AutoCloseable {
+        Path socket();
+
+        /** NBD export name for a disk target (e.g. "vda"). */
+        String exportName(String disk);
+
+        /** NBD meta context carrying the dirty bitmap for an incremental, or null for a full. */
+        String dirtyBitmapContext(String disk);
+
+        @Override
+        void close() throws VmException;
+    }
+
+    /** Something a backup tool may have left on a domain. */
+    record Leftover(String kind, String name, String path, long sizeBytes, java.time.Instant created) {}
+
+    /** Guest agent commands used around a backup. */
+    interface GuestAgent {
+        boolean ping(Duration timeout);
+
+        /** guest-fsfreeze-freeze; returns the number of filesystems frozen. */
+        int freeze(Duration timeout) throws VmException;
+
+        /** guest-fsfreeze-thaw; returns the number thawed. */
+        int thaw(Duration timeout) throws VmException;
+
+        /** "frozen" or "thawed". */
+        String freezeStatus(Duration timeout) throws VmException;
+
+        /** Raw JSON command pass-through (returns the JSON reply). */
+        String command(String json, Duration timeout) throws VmException;
+    }
+}
