@@ -219,6 +219,68 @@ final class FileRepository implements Repository {
     }
 
     @Override
+    public CheckReport check(int readDataPercent, ProgressListener progress) throws IOException {
+        try (LockManager.Held lock = locks.shared()) {
+            return new RepositoryChecker(this).run(readDataPercent, progress == null ? ProgressListener.NONE : progress);
+        }
+    }
+
+    @Override
+    public ForgetResult forget(RetentionPolicy policy, boolean dryRun) throws IOException {
+        if (policy.isEmpty())
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "retention policy keeps nothing; give at least one --keep-* rule (refusing to forget every snapshot)");
+        try (LockManager.Held lock = locks.exclusive()) {
+            ForgetResult r = new ForgetResult(Retention.decide(snapshots(), policy), dryRun);
+            if (!dryRun) {
+                for (SnapshotInfo s : r.removed()) Files.deleteIfExists(snapshotPath(s.id()));
+                AtomicFiles.fsyncDir(root.resolve("snapshots"));
+            }
+            return r;
+        }
+    }
+
+    @Override
+    public void forget(String idOrPrefix) throws IOException {
+        try (LockManager.Held lock = locks.exclusive()) {
+            Files.deleteIfExists(snapshotPath(snapshot(idOrPrefix).id()));
+            AtomicFiles.fsyncDir(root.resolve("snapshots"));
+        }
+    }
+
+    @Override
+    public PruneResult prune(ProgressListener progress) throws IOException {
+        try (LockManager.Held lock = locks.exclusive()) {
+            return new Pruner(this).run(progress == null ? ProgressListener.NONE : progress);
+        }
+    }
+
+    @Override
+    public RepositoryStats stats() throws IOException {
+        try (LockManager.Held lock = locks.shared()) {
+            index.refresh(root, crypto);
+            int n = 0;
+            long logical = 0, allocated = 0, uniqueBytes = 0;
+            java.util.Set<ChunkId> unique = new java.util.HashSet<>();
+            for (String id : snapshotIds()) {
+                Manifest m;
+                try { m = loadManifest(id); } catch (RepositoryException e) { if (e.code() == RepositoryException.Code.NOT_FOUND) continue; throw e; }
+                n++;
+                logical += m.size;
+                allocated += m.allocatedBytes;
+                for (int c = 0; c < m.count(); c++) {
+                    ChunkId cid = m.chunk(c);
+                    if (cid != null && unique.add(cid)) {
+                        ChunkIndex.Location loc = index.get(cid);
+                        uniqueBytes += loc != null ? loc.rawLength() : m.chunkLength(c);
+                    }
+                }
+            }
+            long stored = index.packs().values().stream().mapToLong(ChunkIndex.PackInfo::length).sum();
+            return new RepositoryStats(n, logical, allocated, unique.size(), uniqueBytes, stored, index.packs().size());
+        }
+    }
+
+    @Override
     public void close() throws IOException {
         workers.shutdown();
         locks.close();
