@@ -160,6 +160,7 @@ public final class QuiesceRunner {
         state.put("hooksDoneAt", System.currentTimeMillis());
         state.put("watchdogPid", pid);
         state.put("deadline", deadline);
+        state.put("maxFreezeSeconds", maxFreeze);
         if (!mounts.isEmpty()) emit(GuestEvent.Kind.FS_FREEZE, "freezing " + mounts + " (deepest first)");
         state.put("fsFreezeStartedAt", System.currentTimeMillis());
         state.put("report", rep);
@@ -271,10 +272,8 @@ public final class QuiesceRunner {
         List<String> mounts = (List<String>) state.get("mounts");
         boolean noFs = Boolean.TRUE.equals(state.get("noFsfreeze"));
         if (kind == ThawKind.WATCHDOG) {
-            long deadline = ((Number) state.get("deadline")).longValue();
-            long since = ((Number) state.get("hooksDoneAt")).longValue();
-            listener.on(new GuestEvent(Instant.now(), GuestEvent.Kind.WATCHDOG, "no thaw within "
-                    + (deadline - since) / 1000 + " s; thawing filesystems and running thaw hooks"));
+            listener.on(new GuestEvent(Instant.now(), GuestEvent.Kind.WATCHDOG, "no thaw within maxFreezeSeconds="
+                    + state.get("maxFreezeSeconds") + " s; thawing filesystems and running thaw hooks"));
         }
         for (int i = mounts.size() - 1; i >= 0; i--) {
             FsFreezer.Result r = o.freezer.thaw(mounts.get(i));
