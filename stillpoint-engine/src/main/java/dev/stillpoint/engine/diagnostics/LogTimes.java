@@ -52,7 +52,7 @@ final class LogTimes {
 
     /** Parses a whole timestamp in any of the formats above. */
     static Optional<LogTimestamp> parse(String text) {
-        String s = text.strip();
+        String s = text.strip().replaceFirst("\\s*[:|-]$", "");
         if (s.isEmpty()) {
             return Optional.empty();
         }
