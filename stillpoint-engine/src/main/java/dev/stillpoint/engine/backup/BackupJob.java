@@ -236,7 +236,7 @@ public final class BackupJob {
             Future<Integer> f = exec.submit(() -> agent.freeze(timeout));
             String failure;
             try {
-                int n = f.get(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+                int n = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 if (n > 0) {
                     finish();
                     return true;
@@ -250,7 +250,7 @@ public final class BackupJob {
                 Thread.currentThread().interrupt();
                 failure = "interrupted while waiting for guest-fsfreeze-freeze";
             } finally {
-                exec.shutdownNow();
+                exec.shutdown(); // no interrupt: a late reply must still be observed below
             }
             finish();
             // the guest may be partly frozen, or freeze later when its hooks finish: thaw now and once more
