@@ -18,7 +18,7 @@ import java.util.Map;
  * A domain with libvirt's backup semantics in memory: checkpoints own dirty bitmaps on each
  * disk; beginBackup creates the checkpoint and serves point-in-time views of the disks.
  */
-public final class FakeDomain implements VmDomain {
+public class FakeDomain implements VmDomain {
     public final String name;
     public final String uuid;
     public State state = State.RUNNING;
