@@ -17,6 +17,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new ExitCodes.ExceptionMapper());
+        dev.stillpoint.cli.vm.VmCommands.register(cl);
         return cl;
     }
 

@@ -1,0 +1,15 @@
+package dev.stillpoint.cli.vm;
+
+import picocli.CommandLine;
+
+/** Registers the VM backup commands: backup, restore, backups, snapshots audit. */
+public final class VmCommands {
+    private VmCommands() {}
+
+    public static void register(CommandLine cl) {
+        cl.addSubcommand("backup", new BackupCommand());
+        cl.addSubcommand("restore", new RestoreCommand());
+        cl.addSubcommand("backups", new BackupsCommand());
+        cl.addSubcommand("snapshots", new SnapshotsCommand());
+    }
+}
