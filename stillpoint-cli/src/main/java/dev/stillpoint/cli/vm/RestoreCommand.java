@@ -87,11 +87,29 @@ final class RestoreCommand implements Callable<Integer> {
         String name = define != null ? define.name : null;
         List<RestoredDisk> disks;
         try (Repository repository = repo.openRepository()) {
-            disks = RestoreJob.create(repository, backup, dir, name, fmt, new RestoreListener() {
+            RestoreJob job = RestoreJob.create(repository, backup, dir, name, fmt, new RestoreListener() {
                 @Override public void progress(String disk, long done, long total) { printer.progress(disk, done, total); }
 
                 @Override public void converting(String disk, Path file) { printer.line(disk + ": converting to " + file); }
-            }).run();
+            });
+            Thread hook = new Thread(() -> {
+                job.cancel();
+                try {
+                    job.awaitFinished(java.time.Duration.ofMinutes(1));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "stillpoint-restore-cancel");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                disks = job.run();
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook waits for the cleanup that just ran
+                }
+            }
         }
         for (RestoredDisk d : disks) printer.line(d.target() + ": " + d.file() + " (" + VmPrinter.bytes(d.size()) + ")");
         String defined = null;
