@@ -58,7 +58,7 @@ final class SnapshotsCommand implements Runnable {
                 if (c == null) printer.warning("no-catalog", "no --repo/--catalog: every checkpoint is reported as unknown");
                 List<AuditEntry> entries = new SnapshotAudit(connector, c, Clock.systemUTC()).run(domain);
                 if (!json) {
-                    printer.line(String.format(Locale.ROOT, "%-20s  %-10s  %-36s  %10s  %8s  %-22s  %s",
+                    printer.line(String.format(Locale.ROOT, "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s",
                             "DOMAIN", "KIND", "NAME", "SIZE", "AGE", "OWNER", "NOTE"));
                 }
                 for (AuditEntry e : entries) {
@@ -75,8 +75,8 @@ final class SnapshotsCommand implements Runnable {
                         o.put("note", e.note());
                         printer.object(o);
                     } else {
-                        printer.line(String.format(Locale.ROOT, "%-20s  %-10s  %-36s  %10s  %8s  %-22s  %s%s",
-                                e.domain(), e.kind(), e.name(), VmPrinter.bytes(e.sizeBytes()),
+                        printer.line(String.format(Locale.ROOT, "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s%s",
+                                e.domain(), e.kind(), e.name(), e.sizeBytes() < 0 ? "?" : VmPrinter.bytes(e.sizeBytes()),
                                 e.age() == null ? "?" : VmPrinter.duration(e.age().toSeconds()), e.owner(),
                                 e.flagged() ? "! " : "", e.note()));
                     }
