@@ -14,6 +14,7 @@ public final class CrashChild {
         Path dir = Path.of(args[0]);
         long seed = Long.parseLong(args[1]);
         try (Repository repo = Repositories.open(dir, "repo-secret".toCharArray())) {
+            System.out.println("opened");
             for (int iter = 0; ; iter++) {
                 byte[] img = TestImages.image(seed * 1000 + iter, 24 * TestImages.CHUNK + iter);
                 try (ImageWriter w = repo.newImage("child", img.length, null, Map.of("seed", "" + seed, "iter", "" + iter), ProgressListener.NONE)) {
