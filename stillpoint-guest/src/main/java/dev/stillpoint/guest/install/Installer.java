@@ -77,8 +77,8 @@ public final class Installer {
 
     private void qemu() throws IOException {
         writeOwned(QEMU_HOOK, wrapper("qemu-ga fsfreeze hook", "qemu-ga freezes the filesystems itself (FIFREEZE); this runs the hooks only.",
-                "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze ;;\n"
-                        + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw ;;\n"), "rwxr-xr-x");
+                "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS ;;\n"
+                        + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw $STILLPOINT_GUEST_ARGS ;;\n"), "rwxr-xr-x");
         String execStart = unitExecStart();
         if (!execStart.matches(".*\\s-F.*|.*--fsfreeze-hook.*")) execStart = execStart + " -F" + QEMU_HOOK;
         writeOwned(QEMU_DROPIN, "# " + HookDiscovery.WRAPPER_MARKER + ": enables qemu-ga's fsfreeze hook\n"
@@ -132,9 +132,9 @@ public final class Installer {
         writeOwned(VMWARE_SCRIPT, wrapper("VMware Tools backup script",
                 "VMware Tools runs backupScripts.d itself and freezes the filesystems; this runs the other conventions' hooks\n"
                         + "# (--skip-group vmware: never runs this directory's scripts a second time).",
-                "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze --skip-group vmware ;;\n"
-                        + "  freezeFail|freezefail) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze-fail --skip-group vmware ;;\n"
-                        + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw --skip-group vmware ;;\n"), "rwx------");
+                "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"
+                        + "  freezeFail|freezefail) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze-fail --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"
+                        + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"), "rwx------");
     }
 
     private void nutanix() throws IOException {
@@ -169,7 +169,8 @@ public final class Installer {
                 + "# " + HookDiscovery.WRAPPER_MARKER + ": " + what + " -> stillpoint-guest\n"
                 + "# " + note + "\n"
                 + "# Written by stillpoint-guest install; removed by stillpoint-guest uninstall.\n"
-                + "JAR=" + JAR + "\n"
+                + "# STILLPOINT_JAVA, STILLPOINT_GUEST_JAR and STILLPOINT_GUEST_ARGS (e.g. --root DIR) override the defaults.\n"
+                + "JAR=${STILLPOINT_GUEST_JAR:-" + JAR + "}\n"
                 + "JAVA=${STILLPOINT_JAVA:-java}\n"
                 + "OPTS=\"-XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xmx96m\"\n"
                 + "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nexport PATH\n"
@@ -182,7 +183,7 @@ public final class Installer {
                 + "# " + HookDiscovery.WRAPPER_MARKER + ": " + what + " -> stillpoint-guest " + command + "\n"
                 + "# Written by stillpoint-guest install; removed by stillpoint-guest uninstall.\n"
                 + "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nexport PATH\n"
-                + "exec \"${STILLPOINT_JAVA:-java}\" -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xmx96m -jar " + JAR + " " + command + "\n";
+                + "exec \"${STILLPOINT_JAVA:-java}\" -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xmx96m -jar \"${STILLPOINT_GUEST_JAR:-" + JAR + "}\" " + command + " $STILLPOINT_GUEST_ARGS\n";
     }
 
     // ------------------------------------------------------------------ uninstall
