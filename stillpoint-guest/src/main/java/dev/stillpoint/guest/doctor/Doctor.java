@@ -54,7 +54,13 @@ public final class Doctor {
         azure();
         globDir(HookDiscovery.STILLPOINT_DIR, HookGroup.STILLPOINT);
         qemuAgent();
-        List<Hook> hooks = new HookDiscovery(root, cfg, EnumSet.noneOf(HookGroup.class), builtIns).discover().hooks;
+        List<Hook> hooks;
+        try {
+            hooks = new HookDiscovery(root, cfg, EnumSet.noneOf(HookGroup.class), builtIns).discover().hooks;
+        } catch (GuestException e) {
+            add(Severity.ERROR, FindingCode.CONFIG_INVALID, QuiesceConfigPath(), e.code() + ": " + e.getMessage().replace(root.toString(), ""));
+            hooks = new HookDiscovery(root, cfg, EnumSet.noneOf(HookGroup.class), null).discover().hooks;
+        }
         for (Hook h : hooks) r.hooks.add(h.id());
         for (String p : cfg.hooks().keySet()) {
             boolean known = false;
