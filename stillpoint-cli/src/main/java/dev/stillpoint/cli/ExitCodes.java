@@ -19,6 +19,10 @@ public final class ExitCodes {
     static final class ExceptionMapper implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
+            if (ex instanceof dev.stillpoint.engine.diagnostics.DiagnosticsException) {
+                cl.getErr().println("stillpoint: error: " + ex.getMessage());
+                return USAGE; // missing, unreadable or malformed input file: the message names it
+            }
             cl.getErr().println("stillpoint: error: " + ex.getMessage());
             return FAILURE;
         }
