@@ -27,7 +27,7 @@ final class StunTextPrinter {
             out.printf(Locale.ROOT, "%s: %d stun line(s), %d snapshot marker line(s)%n", f.file(), f.stuns(), f.markers());
         }
         if (a.duplicatesDropped() > 0) {
-            out.printf(Locale.ROOT, "%d stun(s) appeared in more than one file and were counted once%n", a.duplicatesDropped());
+            out.printf(Locale.ROOT, "%d stun line(s) repeated (same time, value and thread, e.g. the same file given twice) were counted once%n", a.duplicatesDropped());
         }
         DurationStats s = a.stats();
         if (s == null) {
