@@ -18,6 +18,8 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new ExitCodes.ExceptionMapper());
+        // The in-guest runner, mounted as-is: `stillpoint guest doctor` == `stillpoint-guest doctor`.
+        cl.addSubcommand("guest", dev.stillpoint.guest.cli.GuestMain.commandLine());
         return cl;
     }
 
