@@ -51,6 +51,7 @@ final class FreezeLogJsonPrinter {
             Map<String, Object> hm = new LinkedHashMap<>();
             hm.put("name", h.name());
             hm.put("phase", h.phase());
+            hm.put("result", h.result());
             hm.put("exitCode", h.exitCode());
             hm.put("durationMs", h.durationMs());
             return hm;

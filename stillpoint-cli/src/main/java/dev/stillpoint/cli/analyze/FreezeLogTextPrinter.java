@@ -49,8 +49,9 @@ final class FreezeLogTextPrinter {
                 w.key(), w.format().id(), w.line() > 0 ? w.file() + ":" + w.line() : w.file(),
                 w.extraFreezes() > 0 ? "  (freeze logged " + (w.extraFreezes() + 1) + " times)" : "");
         for (FreezeWindow.HookRun h : w.hooks()) {
-            out.printf(Locale.ROOT, "      hook %s %s exit %s %s%n", h.name(), h.phase() == null ? "" : h.phase(),
-                    h.exitCode() == null ? "?" : h.exitCode(), h.durationMs() == null ? "" : Durations.millis(h.durationMs()));
+            out.printf(Locale.ROOT, "      hook %s %s%s exit %s %s%n", h.name(), h.phase() == null ? "" : h.phase(),
+                    h.result() == null ? "" : " " + h.result(), h.exitCode() == null ? "?" : h.exitCode(),
+                    h.durationMs() == null ? "" : Durations.millis(h.durationMs()));
         }
     }
 

@@ -72,9 +72,11 @@
  * {@link dev.stillpoint.engine.diagnostics.FreezeLogAnalyzer}.
  *
  * <p>Stillpoint's JSON report (stillpoint-guest {@code last-report.json}; one object, an array or
- * JSON Lines) gives complete windows; fields read are listed in {@code StillpointReportReader}:
- * {@code freezeWindowMs} (required number), {@code frozenAt|freezeStartedAt|startedAt|start},
- * {@code thawedAt|thawCompletedAt|finishedAt|end} (ISO-8601 or epoch ms), {@code vm|host|hostname},
- * {@code hooks[]} ({@code name|path}, {@code phase}, {@code exitCode}, {@code durationMs}).
+ * JSON Lines) gives complete windows; fields read (details in {@code StillpointReportReader}):
+ * {@code result} (ok, thawed-by-watchdog, thaw-incomplete, freeze-failed, failed, frozen),
+ * {@code freezeWindowMs} (number; required for thawed results), {@code thawedAt|thawCompletedAt},
+ * {@code frozenAt|freezeStartedAt} (else thawedAt − freezeWindowMs, else {@code startedAt|start}),
+ * {@code finishedAt|end}, {@code vm|host|hostname}, {@code hooks[]} ({@code name|path},
+ * {@code phase}, {@code result}, {@code exitCode}, {@code durationMs}). Times are ISO-8601 or epoch ms.
  */
 package dev.stillpoint.engine.diagnostics;
