@@ -38,6 +38,11 @@ public final class StunCommand implements Callable<Integer> {
             description = "How many of the longest stuns to list (default: ${DEFAULT-VALUE}).")
     int top;
 
+    @Option(names = "--events", description = "With --qos-timeout, list every stun with its verdict "
+            + "(by default only at-risk and failover stuns are listed when there are more than "
+            + StunTextPrinter.MAX_EVENTS + ").")
+    boolean events;
+
     @Option(names = "--json", description = "Print one JSON document (shape in docs/scripting.md).")
     boolean json;
 
@@ -48,7 +53,7 @@ public final class StunCommand implements Callable<Integer> {
         if (json) {
             new StunJsonPrinter(spec.commandLine().getOut()).print(analysis);
         } else {
-            new StunTextPrinter(spec.commandLine().getOut()).print(analysis);
+            new StunTextPrinter(spec.commandLine().getOut(), events).print(analysis);
         }
         spec.commandLine().getOut().flush();
         return 0;

@@ -15,11 +15,15 @@ final class StunTextPrinter {
     /** Seed 003: a QoS timeout above about 30 s brings problems of its own. */
     static final long LONG_QOS_SECONDS = 30;
     private static final int MAX_WARNINGS = 20;
+    /** With more stuns than this, only the at-risk and failover ones are listed (up to this many). */
+    static final int MAX_EVENTS = 50;
 
     private final PrintWriter out;
+    private final boolean allEvents;
 
-    StunTextPrinter(PrintWriter out) {
+    StunTextPrinter(PrintWriter out, boolean allEvents) {
         this.out = out;
+        this.allEvents = allEvents;
     }
 
     void print(StunAnalysis a) {
@@ -94,8 +98,14 @@ final class StunTextPrinter {
         out.printf(Locale.ROOT, "Mirror QoS timeout %s s: an idle mirror can fail over on a stun longer than %s s.%n",
                 timeout, Durations.seconds(q.timeoutMicros() / 2));
         out.printf(Locale.ROOT, "  %d safe, %d at risk, %d failover%n", q.safe(), q.atRisk(), q.failover());
-        for (StunAnalysis.Entry e : a.entries()) {
-            printEntry(e);
+        boolean all = allEvents || a.entries().size() <= MAX_EVENTS;
+        List<StunAnalysis.Entry> shown = a.entries().stream()
+                .filter(e -> all || e.verdict() != QosVerdict.SAFE).limit(all ? Long.MAX_VALUE : MAX_EVENTS).toList();
+        shown.forEach(this::printEntry);
+        long hidden = a.entries().size() - shown.size();
+        if (hidden > 0) {
+            out.printf(Locale.ROOT, "  ... %d more stun(s) not listed (safe ones, and any beyond the first %d); "
+                    + "--events lists all, --json has all%n", hidden, MAX_EVENTS);
         }
         if (q.failover() > 0) {
             out.printf(Locale.ROOT, "Verdict: FAILOVER - %d stun(s) reached the %s s timeout.%n", q.failover(), timeout);

@@ -100,6 +100,23 @@ class AnalyzeCommandTest {
     }
 
     @Test
+    void longLogsListOnlyRiskyStunsUnlessAskedForAll() throws Exception {
+        StringBuilder log = new StringBuilder();
+        for (int i = 0; i < 60; i++) {
+            long us = i == 30 ? 5_000_000 : 1_000 + i;
+            log.append(String.format("2017-01-04T22:%02d:%02d.000Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for %d us%n",
+                    10 + i / 60, i % 60, us));
+        }
+        Path p = write("vmware.log", log.toString());
+        assertThat(run("analyze", "stun", p.toString(), "--qos-timeout", "8", "--top", "0")).isZero();
+        assertThat(out.toString().lines().filter(l -> l.startsWith("  safe ") || l.startsWith("  at risk "))).hasSize(1);
+        assertThat(out.toString()).contains("59 more stun(s) not listed");
+        out.getBuffer().setLength(0);
+        assertThat(run("analyze", "stun", p.toString(), "--qos-timeout", "8", "--top", "0", "--events")).isZero();
+        assertThat(out.toString().lines().filter(l -> l.startsWith("  safe ") || l.startsWith("  at risk "))).hasSize(60);
+    }
+
+    @Test
     void emptyFileIsNotAnError() throws Exception {
         Path log = write("vmware.log", "");
         assertThat(run("analyze", "stun", "--json", log.toString())).isZero();
