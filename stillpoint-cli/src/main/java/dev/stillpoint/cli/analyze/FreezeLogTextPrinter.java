@@ -28,8 +28,9 @@ final class FreezeLogTextPrinter {
             out.println("No freeze windows found.");
         } else {
             out.printf(Locale.ROOT, "Freeze windows (%d):%n", a.windows().size());
+            int keyWidth = a.windows().stream().mapToInt(w -> w.key().length()).max().orElse(0);
             for (FreezeWindow w : a.windows()) {
-                printWindow(w);
+                printWindow(w, keyWidth);
             }
         }
         DurationStats s = a.stats();
@@ -42,9 +43,9 @@ final class FreezeLogTextPrinter {
         list("Warnings", a.warnings());
     }
 
-    private void printWindow(FreezeWindow w) {
+    private void printWindow(FreezeWindow w, int keyWidth) {
         String duration = w.durationMs() == null ? "-" : Durations.millis(w.durationMs());
-        out.printf(Locale.ROOT, "  %-29s %-10s %-13s %-24s %s  %s%s%n",
+        out.printf(Locale.ROOT, "  %-29s %-10s %-18s %-" + keyWidth + "s  %-18s  %s%s%n",
                 w.frozenAt() == null ? "(no start time)" : w.frozenAt().toString(), duration, w.outcome().label(),
                 w.key(), w.format().id(), w.line() > 0 ? w.file() + ":" + w.line() : w.file(),
                 w.extraFreezes() > 0 ? "  (freeze logged " + (w.extraFreezes() + 1) + " times)" : "");

@@ -233,6 +233,32 @@ class FreezeLogAnalyzerTest {
         assertThatThrownBy(() -> analyzer.analyze(List.of(thawedWithoutWindow))).hasMessageContaining("freezeWindowMs");
     }
 
+    /**
+     * Files written by a real run (2026-11-22): `stillpoint guest freeze --root R --no-fsfreeze`, 3 s,
+     * `stillpoint guest thaw --root R`, with seed 000's VMware sample hook in R/etc/vmware-tools/backupScripts.d
+     * logging to R/var/log. The hook logs have whole seconds (`date`), the report milliseconds.
+     */
+    @Test
+    void filesFromARealGuestRunnerCycle() throws Exception {
+        List<Path> files = new ArrayList<>();
+        for (String name : List.of("vmware-tools-backup-vm-root-freeze.log", "vmware-tools-backup-vm-root-thaw.log",
+                "guest-last-report.json")) {
+            try (var in = getClass().getResourceAsStream(name)) {
+                files.add(write(name, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)));
+            }
+        }
+        FreezeLogAnalysis a = analyzer.analyze(files);
+        assertThat(a.anomalies()).isEmpty();
+        assertThat(a.warnings()).isEmpty();
+        assertThat(a.windows()).extracting(FreezeWindow::format, FreezeWindow::durationMs).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(FreezeLogFormat.HOOK_LOG, 3000L),
+                org.assertj.core.groups.Tuple.tuple(FreezeLogFormat.STILLPOINT_REPORT, 3113L));
+        FreezeWindow report = a.windows().get(1);
+        assertThat(report.frozenAt().toString()).isEqualTo("2026-11-22T19:41:48.160Z");
+        assertThat(report.hooks()).extracting(FreezeWindow.HookRun::phase, FreezeWindow.HookRun::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("freeze", "ok"), org.assertj.core.groups.Tuple.tuple("thaw", "ok"));
+    }
+
     @Test
     void reportWithoutWindowOrWithBadTimeFailsNamingFileAndField() throws Exception {
         Path noWindow = write("r1.json", "{\"frozenAt\": \"2026-11-22T19:00:00Z\"}");
