@@ -48,6 +48,10 @@ public final class ExitCodes {
                 cl.getErr().println("stillpoint: error: " + ex.getMessage());
                 return forRepository(re.code());
             }
+            if (ex instanceof dev.stillpoint.engine.diagnostics.DiagnosticsException) {
+                cl.getErr().println("stillpoint: error: " + ex.getMessage());
+                return USAGE; // missing, unreadable or malformed input file: the message names it
+            }
             cl.getErr().println("stillpoint: error: " + ex.getMessage());
             return FAILURE;
         }
