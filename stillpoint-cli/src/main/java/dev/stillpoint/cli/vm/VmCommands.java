@@ -10,6 +10,9 @@ public final class VmCommands {
         cl.addSubcommand("backup", new BackupCommand());
         cl.addSubcommand("restore", new RestoreCommand());
         cl.addSubcommand("backups", new BackupsCommand());
-        cl.addSubcommand("snapshots", new SnapshotsCommand());
+        // `snapshots` may already list repository snapshots: then `audit` becomes its subcommand
+        CommandLine snapshots = cl.getSubcommands().get("snapshots");
+        if (snapshots == null) cl.addSubcommand("snapshots", new SnapshotsCommand());
+        else snapshots.addSubcommand("audit", new SnapshotsCommand.Audit());
     }
 }
