@@ -29,6 +29,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand());
         cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand());
         cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand());
+        dev.stillpoint.cli.vm.VmCommands.register(cl);
         return cl;
     }
 
