@@ -10,9 +10,12 @@ public final class VmCommands {
         cl.addSubcommand("backup", new BackupCommand());
         cl.addSubcommand("restore", new RestoreCommand());
         cl.addSubcommand("backups", new BackupsCommand());
-        // `snapshots` may already list repository snapshots: then `audit` becomes its subcommand
+        // `stillpoint snapshots` lists repository snapshots; `snapshots audit` lives under it.
         CommandLine snapshots = cl.getSubcommands().get("snapshots");
-        if (snapshots == null) cl.addSubcommand("snapshots", new SnapshotsCommand());
-        else snapshots.addSubcommand("audit", new SnapshotsCommand.Audit());
+        if (snapshots != null) {
+            snapshots.addSubcommand("audit", new SnapshotsCommand.Audit());
+        } else {
+            cl.addSubcommand("snapshots", new SnapshotsCommand());
+        }
     }
 }

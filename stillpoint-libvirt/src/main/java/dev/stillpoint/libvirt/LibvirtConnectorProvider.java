@@ -1,11 +1,10 @@
-package dev.stillpoint.cli.vm;
+package dev.stillpoint.libvirt;
 
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmConnectorProvider;
 import dev.stillpoint.engine.vm.VmException;
-import dev.stillpoint.libvirt.LibvirtConnector;
 
-/** Registers stillpoint-libvirt as the CLI's VM connector (META-INF/services). */
+/** Registers {@link LibvirtConnector} with {@link java.util.ServiceLoader} for the front ends. */
 public final class LibvirtConnectorProvider implements VmConnectorProvider {
     @Override
     public VmConnector open(String uri) throws VmException {
