@@ -90,7 +90,7 @@ class BackupE2EIT {
         String runnerJar = Lab.ROOT.resolve("stillpoint-guest/target/stillpoint-guest.jar").toString();
         assertThat(Path.of(runnerJar)).as("stillpoint-guest jar (./mvnw -pl stillpoint-guest package)").exists();
         Lab.lab(900, "up", DOMAIN);
-        Lab.lab(300, "install-runner", DOMAIN, runnerJar);
+        installRunner(runnerJar);
         Path res = Path.of("src/test/resources/e2e").toAbsolutePath();
         Lab.sh(DOMAIN, "mkdir -p /etc/qemu/fsfreeze-hook.d");
         Lab.lab(60, "push", DOMAIN, res.resolve("10-postgres-checkpoint").toString(), "/etc/qemu/fsfreeze-hook.d/10-postgres-checkpoint");
@@ -150,6 +150,28 @@ class BackupE2EIT {
         waitForPostgres(R2);
         assertThat(Lab.sh(R2, "sha256sum /root/inc.bin | cut -d' ' -f1").strip()).isEqualTo(sum);
         assertThat(psqlLong(R2, "SELECT count(*) FROM t")).isEqualTo(psqlLong(R2, "SELECT max(id) FROM t"));
+    }
+
+    /**
+     * Like {@code lab install-runner}, but the install runs detached: it restarts qemu-ga itself,
+     * which would kill a guest-exec waiting for it ("Guest agent disappeared").
+     */
+    static void installRunner(String jar) throws Exception {
+        String path = "/usr/local/lib/stillpoint/stillpoint-guest.jar";
+        Lab.sh(DOMAIN, "mkdir -p /usr/local/lib/stillpoint; rm -f /root/sp-install.log");
+        Lab.lab(120, "push", DOMAIN, jar, path);
+        Lab.sh(DOMAIN, "setsid -f sh -c 'sleep 1; java -jar " + path + " install --for qemu-ga > /root/sp-install.out 2>&1;"
+                + " echo exit=$? >> /root/sp-install.log' </dev/null >/dev/null 2>&1");
+        for (int i = 0; i < 90; i++) {
+            Thread.sleep(2000);
+            Lab.Result r = Lab.run(60, List.of(Lab.SCRIPT.toString(), "exec", DOMAIN, "--", "cat", "/root/sp-install.log"));
+            if (r.code() == 0 && r.out().contains("exit=")) {
+                assertThat(r.out()).as(Lab.sh(DOMAIN, "cat /root/sp-install.out")).contains("exit=0");
+                Lab.lab(120, "wait-agent", DOMAIN, "--timeout", "60");
+                return;
+            }
+        }
+        fail("stillpoint-guest install --for qemu-ga did not finish in the guest");
     }
 
     static void waitForPostgres(String domain) throws Exception {
