@@ -96,7 +96,7 @@ class BackupE2EIT {
         Lab.lab(60, "push", DOMAIN, res.resolve("10-postgres-checkpoint").toString(), "/etc/qemu/fsfreeze-hook.d/10-postgres-checkpoint");
         Lab.sh(DOMAIN, "chmod 755 /etc/qemu/fsfreeze-hook.d/10-postgres-checkpoint; rm -f /var/log/sp-e2e-hook.log");
         Lab.lab(60, "push", DOMAIN, res.resolve("workload.sh").toString(), "/root/workload.sh");
-        Lab.sh(DOMAIN, "setsid -f sh /root/workload.sh </dev/null >/dev/null 2>&1; sleep 3");
+        Lab.sh(DOMAIN, "systemd-run --quiet --collect --unit=sp-workload sh /root/workload.sh; sleep 5");
 
         Path repo = WORK.resolve("repo");
         Repositories.init(repo, RepositoryOptions.unencrypted()).close();
@@ -109,7 +109,7 @@ class BackupE2EIT {
         assertThat(((Number) full.get("freezeWindowMs")).longValue()).isPositive();
         assertThat(rowsAfterFull).as("workload kept running during the backup").isGreaterThan(committedBeforeBackup);
 
-        Lab.sh(DOMAIN, "kill $(cat /root/workload.pid); sleep 1; dd if=/dev/urandom of=/root/inc.bin bs=1M count=32 status=none; sync");
+        Lab.sh(DOMAIN, "systemctl stop sp-workload; sleep 1; dd if=/dev/urandom of=/root/inc.bin bs=1M count=32 status=none; sync");
         String sum = Lab.sh(DOMAIN, "sha256sum /root/inc.bin | cut -d' ' -f1").strip();
         String cp = (String) full.get("checkpoint");
         String cpXml = Lab.virsh("checkpoint-dumpxml", DOMAIN, cp, "--size");
@@ -160,8 +160,9 @@ class BackupE2EIT {
         String path = "/usr/local/lib/stillpoint/stillpoint-guest.jar";
         Lab.sh(DOMAIN, "mkdir -p /usr/local/lib/stillpoint; rm -f /root/sp-install.log");
         Lab.lab(120, "push", DOMAIN, jar, path);
-        Lab.sh(DOMAIN, "setsid -f sh -c 'sleep 1; java -jar " + path + " install --for qemu-ga > /root/sp-install.out 2>&1;"
-                + " echo exit=$? >> /root/sp-install.log' </dev/null >/dev/null 2>&1");
+        // outside qemu-ga's cgroup, or the agent restart kills the install itself
+        Lab.sh(DOMAIN, "systemd-run --quiet --collect --unit=sp-install sh -c 'java -jar " + path
+                + " install --for qemu-ga > /root/sp-install.out 2>&1; echo exit=$? >> /root/sp-install.log'");
         for (int i = 0; i < 90; i++) {
             Thread.sleep(2000);
             Lab.Result r = Lab.run(60, List.of(Lab.SCRIPT.toString(), "exec", DOMAIN, "--", "cat", "/root/sp-install.log"));
