@@ -50,14 +50,23 @@ class BackupE2EIT {
             if (required) fail(why);
             assumeTrue(false, why);
         }
+        // the test classpath also registers StaticConnectorProvider: pick libvirt's
+        ServiceLoader.load(dev.stillpoint.engine.vm.VmConnectorProvider.class).stream()
+                .filter(p -> !p.type().equals(StaticConnectorProvider.class)).findFirst()
+                .ifPresent(p -> System.setProperty("stillpoint.connector", p.type().getName()));
         Lab.run(30, List.of("sh", "-c", ". " + Lab.ROOT + "/scripts/lib.sh && stillpoint_start_libvirt"));
-        cleanup();
+        removeLeftovers();
         Files.createDirectories(WORK);
         Files.setPosixFilePermissions(WORK, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
     @AfterAll
     static void cleanup() throws Exception {
+        System.clearProperty("stillpoint.connector");
+        removeLeftovers();
+    }
+
+    static void removeLeftovers() throws Exception {
         Lab.removeDomain(R1);
         Lab.removeDomain(R2);
         if (Lab.available()) Lab.run(300, List.of(Lab.SCRIPT.toString(), "down", DOMAIN));
