@@ -21,6 +21,15 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler(new ExitCodes.ExceptionMapper());
         // The in-guest runner, mounted as-is: `stillpoint guest doctor` == `stillpoint-guest doctor`.
         cl.addSubcommand("guest", dev.stillpoint.guest.cli.GuestMain.commandLine());
+        // Repository commands (dev.stillpoint.cli.repo).
+        cl.addSubcommand(new dev.stillpoint.cli.repo.RepoCommand());
+        cl.addSubcommand(new dev.stillpoint.cli.repo.ImageCommand());
+        cl.addSubcommand(new dev.stillpoint.cli.repo.SnapshotsCommand());
+        cl.addSubcommand(new dev.stillpoint.cli.repo.CheckCommand());
+        cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand());
+        cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand());
+        cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand());
+        dev.stillpoint.cli.vm.VmCommands.register(cl);
         return cl;
     }
 

@@ -5,7 +5,8 @@ import com.github.luben.zstd.Zstd;
 /**
  * Encoding of one chunk inside a pack. Plain form: {@code type(1) || data}, type 0 = stored,
  * 1 = zstd (kept only when it shrinks the data). Encrypted repositories seal the plain form
- * with AES-256-GCM using the chunk id as associated data (a blob cannot be swapped for another).
+ * as a stream of 64 KiB AES-256-GCM segments ({@link Crypto#sealSegmented}) with the chunk id as
+ * associated data (a blob cannot be swapped for another).
  * Decoding always re-hashes the plaintext and compares it with the id.
  */
 final class BlobCodec {
@@ -32,7 +33,7 @@ final class BlobCodec {
             System.arraycopy(raw, 0, plain, 1, len);
             plainLen = 1 + len;
         }
-        if (crypto.encrypted()) return crypto.seal(plain, 0, plainLen, id.bytes());
+        if (crypto.encrypted()) return crypto.sealSegmented(plain, 0, plainLen, id.bytes());
         return java.util.Arrays.copyOf(plain, plainLen);
     }
 
@@ -42,8 +43,11 @@ final class BlobCodec {
         byte[] plain;
         int poff, plen;
         if (crypto.encrypted()) {
-            plain = crypto.open(stored, off, len, id.bytes(), what);
-            poff = 0; plen = plain.length;
+            plen = len - Crypto.NONCE - Crypto.TAG * Math.max(1, (len - Crypto.NONCE + Crypto.SEGMENT + Crypto.TAG - 1) / (Crypto.SEGMENT + Crypto.TAG));
+            if (plen < 1 || Crypto.segmentedLength(plen) != len) throw FileCodec.corrupt(what, "sealed length " + len + " is impossible (truncated?)");
+            plain = new byte[plen];
+            crypto.openSegmented(stored, off, len, id.bytes(), plain, plen, what);
+            poff = 0;
         } else {
             plain = stored; poff = off; plen = len;
         }

@@ -160,7 +160,9 @@ final class FileRepository implements Repository {
         if (name == null || name.isBlank() || name.chars().anyMatch(ch -> ch < 0x20))
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "name: '" + name + "' is invalid (must be non-blank, no control characters)");
         long maxChunks = (Integer.MAX_VALUE - 64) / 32;
-        if (size < 0 || Manifest.chunkCount(size, config.chunkSize()) > maxChunks)
+        if (size == UNKNOWN_SIZE && parent != null)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "size: unknown size (stream) cannot be combined with a parent snapshot");
+        if ((size < 0 && size != UNKNOWN_SIZE) || Manifest.chunkCount(size, config.chunkSize()) > maxChunks)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "size: " + size + " is out of range (0.." + maxChunks * config.chunkSize() + ")");
         LockManager.Held lock = locks.shared();
         try {

@@ -23,4 +23,12 @@ public final class Repositories {
     public static Repository open(Path dir, char[] password) throws IOException {
         return FileRepository.open(dir, password);
     }
+
+    /**
+     * Whether the repository in {@code dir} is encrypted (needs a passphrase to open). Reads only
+     * the config; throws like {@link #open} for a missing or unsupported repository.
+     */
+    public static boolean isEncrypted(Path dir) throws IOException {
+        return RepoConfig.read(dir.toAbsolutePath()).encrypted();
+    }
 }

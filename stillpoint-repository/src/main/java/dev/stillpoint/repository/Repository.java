@@ -16,6 +16,13 @@ import java.util.Map;
 public interface Repository extends AutoCloseable {
 
     /**
+     * Size for {@link #newImage} when the length of a stream is not known in advance (no
+     * parent allowed): the image ends at the end of the last write. Supported by the file
+     * repository from {@link Repositories}.
+     */
+    long UNKNOWN_SIZE = -1;
+
+    /**
      * Starts a new image snapshot.
      *
      * @param name    image name, e.g. {@code "web1/vda"}

@@ -64,35 +64,38 @@ final class RepositoryImageReader implements ImageReader {
         }
     }
 
+    /**
+     * Truncates {@code target} to zero, writes every non-hole chunk and extends the file to the
+     * image size without writing holes (so a regular file stays sparse). Progress counts
+     * allocated (non-hole) bytes. Chunks are decoded ahead on the worker threads.
+     */
     @Override
     public void restoreTo(FileChannel target, ProgressListener progress) throws IOException {
         if (closed) throw new IllegalStateException("image reader is closed");
         ProgressListener p = progress == null ? ProgressListener.NONE : progress;
         if (target.size() > 0) target.truncate(0);
+        long total = 0;
+        for (int c = 0; c < m.count(); c++) if (m.chunk(c) != null) total += m.chunkLength(c);
         int window = 2 * repo.threads();
         ArrayDeque<Object[]> queue = new ArrayDeque<>();
         long done = 0;
         try {
             for (int c = 0; c < m.count(); c++) {
                 ChunkId id = m.chunk(c);
-                if (id == null) {
-                    if (queue.isEmpty()) { done += m.chunkLength(c); p.progress(done, m.size); }
-                    else queue.add(new Object[]{c, null});
-                    continue;
-                }
-                while (queue.size() >= window) done = drainOne(queue, target, done, p);
+                if (id == null) continue;
+                while (queue.size() >= window) done = drainOne(queue, target, done, total, p);
                 queue.add(new Object[]{c, repo.workers().submit(() -> repo.readChunk(id))});
             }
-            while (!queue.isEmpty()) done = drainOne(queue, target, done, p);
+            while (!queue.isEmpty()) done = drainOne(queue, target, done, total, p);
         } finally {
             for (Object[] q : queue) if (q[1] instanceof Future<?> f) f.cancel(true);
         }
         if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
         target.force(false);
-        p.progress(m.size, m.size);
+        p.progress(total, total);
     }
 
-    private long drainOne(ArrayDeque<Object[]> queue, FileChannel target, long done, ProgressListener p) throws IOException {
+    private long drainOne(ArrayDeque<Object[]> queue, FileChannel target, long done, long total, ProgressListener p) throws IOException {
         Object[] q = queue.poll();
         int c = (Integer) q[0];
         int clen = m.chunkLength(c);
@@ -112,7 +115,7 @@ final class RepositoryImageReader implements ImageReader {
             while (b.hasRemaining()) pos += target.write(b, pos);
         }
         done += clen;
-        p.progress(done, m.size);
+        p.progress(done, total);
         return done;
     }
 

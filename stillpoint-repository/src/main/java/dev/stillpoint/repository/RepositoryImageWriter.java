@@ -29,14 +29,16 @@ final class RepositoryImageWriter implements ImageWriter {
     private final FileRepository repo;
     private final LockManager.Held lock;
     private final String name;
-    private final long size;
+    private long size;
+    private boolean streaming;
     private final String parentId;
     private final Manifest parent;
     private final Map<String, String> tags;
     private final ProgressListener progress;
     private final int cs;
-    private final int count;
-    private final byte[] ids;
+    private int count;
+    private byte[] ids;
+    private final Object idsLock = new Object();
     private final PackWriter packs;
     private final int permits;
     private final Semaphore inflight;
@@ -57,13 +59,14 @@ final class RepositoryImageWriter implements ImageWriter {
         this.repo = repo;
         this.lock = lock;
         this.name = name;
-        this.size = size;
+        this.streaming = size == Repository.UNKNOWN_SIZE;
+        this.size = streaming ? 0 : size;
         this.parentId = parentId;
         this.parent = parent;
         this.tags = Map.copyOf(tags);
         this.progress = progress;
         this.cs = repo.config().chunkSize();
-        this.count = (int) Manifest.chunkCount(size, cs);
+        this.count = (int) Manifest.chunkCount(this.size, cs);
         this.ids = new byte[count * 32];
         if (parent != null) System.arraycopy(parent.chunks, 0, ids, 0, Math.min(ids.length, parent.chunks.length));
         this.packs = new PackWriter(repo);
@@ -72,7 +75,19 @@ final class RepositoryImageWriter implements ImageWriter {
         this.pool = new ArrayBlockingQueue<>(permits + 1);
     }
 
-    private int chunkLen(int c) { return (int) Math.min(cs, size - (long) c * cs); }
+    private int chunkLen(int c) { return streaming ? cs : (int) Math.min(cs, size - (long) c * cs); }
+
+    /** Streaming: grows the chunk list so that chunk {@code c} exists. */
+    private void ensureChunk(int c) throws RepositoryException {
+        if (c < count) return;
+        if (c >= (Integer.MAX_VALUE - 64) / 32)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "stream exceeds the maximum image size");
+        int n = Math.max(c + 1, Math.min((Integer.MAX_VALUE - 64) / 32, count * 2 + 16));
+        synchronized (idsLock) {
+            ids = Arrays.copyOf(ids, n * 32);
+            count = n;
+        }
+    }
 
     @Override
     public void write(long offset, ByteBuffer data) throws IOException {
@@ -120,7 +135,10 @@ final class RepositoryImageWriter implements ImageWriter {
         if (offset < lastEnd)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "write offset " + offset + " is before the end of the previous write (" + lastEnd
                     + "); writes must come in non-decreasing, non-overlapping order");
-        if (len < 0 || offset + len > size)
+        if (streaming) {
+            if (len < 0) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "length " + len + " is negative");
+            if (len > 0) ensureChunk((int) ((offset + len - 1) / cs));
+        } else if (len < 0 || offset + len > size)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "write [" + offset + ", +" + len + ") exceeds the image size " + size);
         lastEnd = offset + len;
     }
@@ -201,12 +219,14 @@ final class RepositoryImageWriter implements ImageWriter {
     }
 
     private void setId(int c, ChunkId id) {
-        if (id == null) Arrays.fill(ids, c * 32, c * 32 + 32, (byte) 0);
-        else id.copyTo(ids, c * 32);
+        synchronized (idsLock) { // the array may be replaced by a growing stream
+            if (id == null) Arrays.fill(ids, c * 32, c * 32 + 32, (byte) 0);
+            else id.copyTo(ids, c * 32);
+        }
     }
 
     private void progress(long n) {
-        progress.progress(done.addAndGet(n), size);
+        progress.progress(done.addAndGet(n), streaming ? -1 : size);
     }
 
     private void awaitIdle() throws IOException {
@@ -231,6 +251,16 @@ final class RepositoryImageWriter implements ImageWriter {
     public SnapshotInfo commit() throws IOException {
         if (finished) throw new IllegalStateException("image writer for " + name + " is already committed or closed");
         try {
+            if (streaming) {
+                // the stream ended: its size is the end of the last write; the tail chunk is short
+                size = lastEnd;
+                streaming = false;
+                awaitIdle();
+                synchronized (idsLock) {
+                    count = (int) Manifest.chunkCount(size, cs);
+                    ids = Arrays.copyOf(ids, count * 32);
+                }
+            }
             finishCurrent();
             awaitIdle();
             rethrow();

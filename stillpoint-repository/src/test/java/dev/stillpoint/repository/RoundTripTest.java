@@ -107,4 +107,27 @@ class RoundTripTest {
             assertThat(TestImages.readAll(repo, s1.id())).isEqualTo(base);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, CHUNK, 5 * CHUNK + 77, 40 * CHUNK + 3})
+    void streamOfUnknownSizeRoundTrips(int size) throws Exception {
+        try (Repository repo = Repositories.init(tmp.resolve("repo"), TestImages.options(true))) {
+            byte[] img = TestImages.image(size, size);
+            SnapshotInfo s;
+            try (ImageWriter w = repo.newImage("stdin", Repository.UNKNOWN_SIZE, null, Map.of(), ProgressListener.NONE)) {
+                int pos = 0;
+                while (pos < size) {
+                    int n = Math.min(size - pos, 10_000);
+                    boolean zero = true;
+                    for (int i = pos; i < pos + n && zero; i++) zero = img[i] == 0;
+                    if (zero && pos + n < size) { pos += n; continue; } // skipped range = hole
+                    w.write(pos, ByteBuffer.wrap(img, pos, n));
+                    pos += n;
+                }
+                s = w.commit();
+            }
+            assertThat(s.size()).isEqualTo(size);
+            assertThat(TestImages.restore(repo, s.id(), tmp.resolve("out"))).isEqualTo(img);
+        }
+    }
 }
