@@ -114,14 +114,14 @@ final class FreezeCommands {
     static final class WatchdogCmd implements Callable<Integer> {
         @Mixin GuestOptions common;
         @Option(names = "--token", required = true) String token;
-        @Option(names = "--deadline", required = true) long deadline;
+        @Option(names = "--deadline", description = "Ignored (the deadline is in the state file).") long deadline;
 
         @Override
         public Integer call() throws Exception {
             QuiesceRunner.Options o = new QuiesceRunner.Options();
             o.root = common.root();
             QuiesceRunner r = new QuiesceRunner(o, GuestListener.none());
-            dev.stillpoint.guest.run.Watchdog.run(r, new dev.stillpoint.guest.state.StateStore(o.root), token, deadline);
+            dev.stillpoint.guest.run.Watchdog.run(r, new dev.stillpoint.guest.state.StateStore(o.root), token);
             return 0;
         }
     }
