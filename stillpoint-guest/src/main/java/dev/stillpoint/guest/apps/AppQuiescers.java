@@ -28,6 +28,12 @@ import java.util.Set;
  * database = postgres
  * psql = psql
  *
+ * [app "mysql"]                 # or mariadb: FLUSH TABLES WITH READ LOCK + FLUSH ENGINE LOGS, held until thaw
+ * socket = /run/mysqld/mysqld.sock
+ * user = root                   # default: the client's default (root over unix_socket auth on Debian)
+ * defaultsFile = /etc/mysql/debian.cnf   # optional credentials file (--defaults-extra-file)
+ * lockWaitSeconds = 30          # lock_wait_timeout: a long query cannot stall the freeze forever
+ *
  * [app "iris"]
  * type = command                # any freeze/thaw pair, run with /bin/sh -c
  * freeze = iris freeze IRIS
@@ -42,21 +48,21 @@ import java.util.Set;
  * Common keys: {@code timeoutSeconds}, {@code optional}, {@code retries}.
  */
 public final class AppQuiescers implements HookDiscovery.BuiltIns {
-    static final Set<String> TYPES = Set.of("postgresql", "command", "service");
+    static final Set<String> TYPES = Set.of("postgresql", "mysql", "mariadb", "command", "service");
     static final Set<String> COMMON = Set.of("type", "timeoutSeconds", "optional", "retries", GuestConfigParser.SOURCE);
 
     @Override
     public List<Hook> hooks(Path root, GuestConfig config) {
         List<Hook> out = new ArrayList<>();
-        for (Map.Entry<String, Map<String, String>> e : config.apps().entrySet()) out.add(hook(e.getKey(), e.getValue(), config));
+        for (Map.Entry<String, Map<String, String>> e : config.apps().entrySet()) out.add(hook(root, e.getKey(), e.getValue(), config));
         return out;
     }
 
-    static Hook hook(String name, Map<String, String> m, GuestConfig config) {
+    static Hook hook(Path root, String name, Map<String, String> m, GuestConfig config) {
         String src = m.getOrDefault(GuestConfigParser.SOURCE, "guest.conf");
         String type = m.getOrDefault("type", TYPES.contains(name) ? name : null);
-        if (type == null) throw bad(src, name, "type", "missing (postgresql, command, service)");
-        if (!TYPES.contains(type)) throw bad(src, name, "type", "'" + type + "' is not one of postgresql, command, service");
+        if (type == null) throw bad(src, name, "type", "missing (postgresql, mysql, mariadb, command, service)");
+        if (!TYPES.contains(type)) throw bad(src, name, "type", "'" + type + "' is not one of postgresql, mysql, mariadb, command, service");
         int timeout = m.containsKey("timeoutSeconds") ? intIn(src, name, "timeoutSeconds", m.get("timeoutSeconds"), 1, 86400) : config.timeoutSeconds();
         boolean optional = m.containsKey("optional") && bool(src, name, "optional", m.get("optional"));
         int retries = m.containsKey("retries") ? intIn(src, name, "retries", m.get("retries"), 0, 10) : 0;
@@ -73,6 +79,21 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
                         "-p", port, "-d", m.getOrDefault("database", "postgres"), "-c", "CHECKPOINT"));
                 freeze = psql;
                 thaw = null;
+                break;
+            }
+            case "mysql":
+            case "mariadb": {
+                known(src, name, m, "socket", "user", "defaultsFile", "client", "lockWaitSeconds");
+                int lockWait = intIn(src, name, "lockWaitSeconds", m.getOrDefault("lockWaitSeconds", "30"), 1, 3600);
+                List<String> client = new ArrayList<>();
+                client.add(m.getOrDefault("client", "mysql"));
+                if (m.containsKey("defaultsFile")) client.add("--defaults-extra-file=" + HookDiscovery.resolve(root, m.get("defaultsFile")));
+                client.add("--socket=" + HookDiscovery.resolve(root, m.getOrDefault("socket", "/run/mysqld/mysqld.sock")));
+                if (m.containsKey("user")) client.add("--user=" + m.get("user"));
+                String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name).toString();
+                freeze = MysqlSession.freeze(dir, lockWait, client);
+                thaw = MysqlSession.thaw(dir);
+                if (!m.containsKey("timeoutSeconds") && timeout < lockWait + 15) timeout = lockWait + 15;
                 break;
             }
             case "command": {
