@@ -137,9 +137,12 @@ class MariadbQuiescerIT {
             for (int i = 0; i < 300 && !Files.exists(pid); i++) Thread.sleep(50);
             assertThat(pid).exists();
             hang = Long.parseLong(Files.readString(pid).trim());
+            long watchdog = ((Number) new dev.stillpoint.guest.state.StateStore(root).load().get("watchdogPid")).longValue();
             assertThat(insertFinishes("d.t", 1000)).as("locked while the runner hangs in the next hook").isFalse();
             runner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             assertThat(insertFinishes("d.t", 20_000)).as("watchdog unlocked after the runner died").isTrue();
+            for (int i = 0; i < 100 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
+            assertThat(new ReportStore(root).read().get("result")).isEqualTo("thawed-by-watchdog");
         } finally {
             runner.destroyForcibly();
             if (hang > 0) ProcessHandle.of(hang).ifPresent(ProcessHandle::destroyForcibly);

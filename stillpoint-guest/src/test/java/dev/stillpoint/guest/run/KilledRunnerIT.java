@@ -36,7 +36,9 @@ class KilledRunnerIT {
             Map<String, Object> state = new StateStore(root).load();
             assertThat(state.get("phase")).isEqualTo("hooks");
             assertThat((List<?>) state.get("hooks")).hasSize(1);
+            long watchdog = ((Number) state.get("watchdogPid")).longValue();
             runner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            for (int i = 0; i < 150 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
             Map<String, Object> rep = null;
             for (int i = 0; i < 150; i++) {
                 rep = new ReportStore(root).read();
