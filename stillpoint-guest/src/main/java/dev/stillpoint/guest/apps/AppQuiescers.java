@@ -27,6 +27,8 @@ import java.util.Set;
  * port = 5432
  * database = postgres
  * psql = psql
+ * mode = checkpoint             # or backup: non-exclusive backup mode (pg_backup_start .. pg_backup_stop) held
+ * label = stillpoint            #   by one session from freeze to thaw; the backup label lands in the report
  *
  * [app "mysql"]                 # or mariadb: FLUSH TABLES WITH READ LOCK + FLUSH ENGINE LOGS, held until thaw
  * socket = /run/mysqld/mysqld.sock
@@ -71,14 +73,25 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
         List<String> thaw;
         switch (type) {
             case "postgresql": {
-                known(src, name, m, "user", "host", "port", "database", "psql");
+                known(src, name, m, "user", "host", "port", "database", "psql", "mode", "label");
                 String user = m.getOrDefault("user", "postgres");
                 String port = String.valueOf(intIn(src, name, "port", m.getOrDefault("port", "5432"), 1, 65535));
                 List<String> psql = new ArrayList<>(List.of("runuser", "-u", user, "--", m.getOrDefault("psql", "psql"),
                         "-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-h", m.getOrDefault("host", "/var/run/postgresql"),
-                        "-p", port, "-d", m.getOrDefault("database", "postgres"), "-c", "CHECKPOINT"));
-                freeze = psql;
-                thaw = null;
+                        "-p", port, "-d", m.getOrDefault("database", "postgres")));
+                String mode = m.getOrDefault("mode", "checkpoint");
+                if (mode.equals("checkpoint")) {
+                    freeze = new ArrayList<>(psql);
+                    freeze.addAll(List.of("-c", "CHECKPOINT"));
+                    thaw = null;
+                } else if (mode.equals("backup")) {
+                    psql.addAll(List.of("-A", "-t"));
+                    String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name).toString();
+                    freeze = HeldSession.freeze(dir, 60, HeldSession.pgStart(m.getOrDefault("label", "stillpoint")), HeldSession.PG_STOP, psql);
+                    thaw = HeldSession.thaw(dir);
+                } else {
+                    throw bad(src, name, "mode", "'" + mode + "' is not checkpoint or backup");
+                }
                 break;
             }
             case "mysql":
@@ -91,8 +104,9 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
                 client.add("--socket=" + HookDiscovery.resolve(root, m.getOrDefault("socket", "/run/mysqld/mysqld.sock")));
                 if (m.containsKey("user")) client.add("--user=" + m.get("user"));
                 String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name).toString();
-                freeze = MysqlSession.freeze(dir, lockWait, client);
-                thaw = MysqlSession.thaw(dir);
+                client.addAll(List.of("--unbuffered", "-N", "-B"));
+                freeze = HeldSession.freeze(dir, lockWait, String.format(HeldSession.MYSQL_LOCK, lockWait), HeldSession.MYSQL_UNLOCK, client);
+                thaw = HeldSession.thaw(dir);
                 if (!m.containsKey("timeoutSeconds") && timeout < lockWait + 15) timeout = lockWait + 15;
                 break;
             }

@@ -105,6 +105,22 @@ class PostgresQuiescerIT {
         assertThat(runner().frozen()).isFalse();
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void backupModeHoldsOneSessionFromFreezeToThawAndPutsTheLabelInTheReport() throws Exception {
+        Files.writeString(root.resolve("etc/stillpoint/guest.conf"), "[app \"postgresql\"]\nhost = " + sock + "\nport = 5439\nmode = backup\nlabel = nightly-42\n");
+        runner().freeze();
+        // the session that ran pg_backup_start is still connected while frozen
+        assertThat(psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_backup_start(%' AND pid <> pg_backend_pid()"))
+                .isEqualTo("1");
+        psql("INSERT INTO t VALUES (7)");
+        Map<String, Object> rep = runner().thaw(QuiesceRunner.ThawKind.THAW, null);
+        List<Map<String, Object>> hooks = (List<Map<String, Object>>) rep.get("hooks");
+        assertThat(hooks).extracting(h -> h.get("phase") + " " + h.get("result")).containsExactly("freeze ok", "thaw ok");
+        assertThat((String) hooks.get(1).get("output")).contains("START WAL LOCATION").contains("LABEL: nightly-42");
+        assertThat(Files.exists(root.resolve("run/stillpoint/apps/postgresql"))).isFalse();
+    }
+
     static String run(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
