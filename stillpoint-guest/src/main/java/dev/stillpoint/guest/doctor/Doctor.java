@@ -60,7 +60,7 @@ public final class Doctor {
         } catch (GuestException e) {
             String msg = e.getMessage().replace(root.toString(), "");
             int colon = msg.indexOf(':');
-            String file = msg.startsWith("/") && colon > 0 ? msg.substring(0, colon) : QuiesceConfigPath();
+            String file = msg.startsWith("/") && colon > 0 ? msg.substring(0, colon) : configPath();
             add(Severity.ERROR, FindingCode.CONFIG_INVALID, file, e.code() + ": " + msg);
             hooks = new HookDiscovery(root, cfg, EnumSet.noneOf(HookGroup.class), null).discover().hooks;
         }
@@ -71,7 +71,7 @@ public final class Doctor {
                 if (String.join(" ", h.freeze == null ? List.of() : h.freeze).contains(p) || h.name.equals(p)
                         || String.join(" ", h.thaw == null ? List.of() : h.thaw).contains(HookDiscovery.resolve(root, p).toString())) known = true;
             }
-            if (!known) add(Severity.WARNING, FindingCode.CONFIG_UNKNOWN_HOOK, QuiesceConfigPath(), "[hook \"" + p + "\"] matches no discovered hook");
+            if (!known) add(Severity.WARNING, FindingCode.CONFIG_UNKNOWN_HOOK, configPath(), "[hook \"" + p + "\"] matches no discovered hook");
         }
         try {
             Map<String, Object> s = new StateStore(root).load();
@@ -87,7 +87,7 @@ public final class Doctor {
         return r;
     }
 
-    private static String QuiesceConfigPath() { return "/etc/stillpoint/guest.conf"; }
+    private static String configPath() { return "/etc/stillpoint/guest.conf"; }
 
     /** guest.conf and apps.d hold commands that run as root: root-owned, not group/world writable. */
     private void configPermissions() {
@@ -114,7 +114,7 @@ public final class Doctor {
             if (type.equals("service")) progs.add(m.getOrDefault("systemctl", "systemctl"));
             for (String prog : progs) {
                 if (prog.startsWith("/") ? !Files.isExecutable(Path.of(prog)) : !onPath(prog)) {
-                    add(Severity.ERROR, FindingCode.APP_CLIENT_MISSING, String.valueOf(m.getOrDefault(GuestConfigParser.SOURCE, QuiesceConfigPath())),
+                    add(Severity.ERROR, FindingCode.APP_CLIENT_MISSING, String.valueOf(m.getOrDefault(GuestConfigParser.SOURCE, configPath())),
                             "[app \"" + e.getKey() + "\"] needs " + prog + ", which is not installed");
                 }
             }
@@ -125,7 +125,7 @@ public final class Doctor {
         try {
             return GuestConfigParser.load(root.resolve("etc/stillpoint/guest.conf"));
         } catch (GuestException e) {
-            add(Severity.ERROR, FindingCode.CONFIG_INVALID, QuiesceConfigPath(), e.code() + ": " + e.getMessage().replace(root.resolve("etc/stillpoint/guest.conf").toString(), "guest.conf"));
+            add(Severity.ERROR, FindingCode.CONFIG_INVALID, configPath(), e.code() + ": " + e.getMessage().replace(root.resolve("etc/stillpoint/guest.conf").toString(), "guest.conf"));
             return GuestConfig.defaults();
         }
     }

@@ -73,6 +73,7 @@ public final class QuiesceRunner {
 
     // ---------------------------------------------------------------- freeze
 
+    @SuppressWarnings("try")
     public Map<String, Object> freeze() {
         GuestConfig cfg = config();
         try (AutoCloseable ignored = store.lock(o.lockWaitMillis)) {
@@ -267,6 +268,7 @@ public final class QuiesceRunner {
     // ---------------------------------------------------------------- thaw
 
     /** Thaws; returns the final report, or null when nothing was frozen (no-op). */
+    @SuppressWarnings("try")
     public Map<String, Object> thaw(ThawKind kind, String watchdogToken) {
         try (AutoCloseable ignored = store.lock(o.lockWaitMillis)) {
             return thawLocked(kind, watchdogToken);
