@@ -31,10 +31,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code stillpoint backup DOMAIN --repo DIR [--full] [--consistency required|preferred]}. */
-@Command(name = "backup", description = {
-        "Back up a libvirt domain into a repository: freeze the guest (its hooks run), begin a pull-mode",
-        "backup with a new checkpoint, thaw at once, copy allocated (full) or changed (incremental) extents",
-        "over NBD, record the backup in the catalog. A shut-off domain is read at rest (clean-shutdown)."})
+@Command(name = "backup", mixinStandardHelpOptions = true, description = {"Back up a libvirt domain (application-consistent, full or incremental).", "Back up a libvirt domain into a repository: freeze the guest (its hooks run), begin a pull-mode backup with a new checkpoint, thaw at once, copy allocated (full) or changed (incremental) extents over NBD, record the backup in the catalog. A shut-off domain is read at rest (clean-shutdown)."})
 final class BackupCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -186,6 +183,8 @@ final class BackupCommand implements Callable<Integer> {
             o.put("diskSize", r.diskSize());
             o.put("durationMs", result.duration().toMillis());
             o.put("throughput", Math.round(result.throughput()));
+            Long copyMs = r.phaseMs().get("copy");
+            o.put("copyThroughput", copyMs == null || copyMs == 0 ? null : r.bytesRead() * 1000 / copyMs);
             o.put("warnings", r.warnings());
             printer.object(o);
             return;

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code stillpoint backups --repo DIR [--domain NAME] [--json]}: the catalog, oldest first. */
-@Command(name = "backups", description = "List VM backups recorded in the catalog (ids for 'stillpoint restore').")
+@Command(name = "backups", mixinStandardHelpOptions = true, description = "List VM backups recorded in the catalog (ids for 'stillpoint restore').")
 final class BackupsCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

@@ -26,10 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code stillpoint restore BACKUP --repo DIR (--to DIR | --define NEWNAME [--start]) [--format qcow2|raw]}. */
-@Command(name = "restore", description = {
-        "Restore every disk of one backup (any backup restores alone: no chain replay) into a directory,",
-        "thin qcow2 (default) or sparse raw; with --define register a new domain from the saved XML",
-        "(new name, UUID, MAC addresses, disk paths) and optionally start it."})
+@Command(name = "restore", mixinStandardHelpOptions = true, description = {"Restore one backup as disk files or as a new domain.", "Restore every disk of one backup (any backup restores alone: no chain replay) into a directory, thin qcow2 (default) or sparse raw; with --define register a new domain from the saved XML (new name, UUID, MAC addresses, disk paths) and optionally start it."})
 final class RestoreCommand implements Callable<Integer> {
     static final Path DEFAULT_IMAGES = Path.of("/var/lib/libvirt/images");
 

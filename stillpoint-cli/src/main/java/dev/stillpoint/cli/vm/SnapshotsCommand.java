@@ -26,10 +26,7 @@ final class SnapshotsCommand implements Runnable {
 
     @Override public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
 
-    @Command(name = "audit", description = {
-            "List libvirt snapshots, external overlays and checkpoints per domain with age and size;",
-            "flag checkpoints the catalog does not know and every snapshot/overlay (they grow and slow the VM).",
-            "Exit code 0 even when something is flagged; see the 'flagged' field."})
+    @Command(name = "audit", mixinStandardHelpOptions = true, description = {"List snapshots, overlays and checkpoints left on domains.", "List libvirt snapshots, external overlays and checkpoints per domain with age and size; flag checkpoints the catalog does not know and every snapshot/overlay (they grow and slow the VM). Exit code 0 even when something is flagged; see the 'flagged' field."})
     static final class Audit implements Callable<Integer> {
         @Spec CommandSpec spec;
 
