@@ -45,6 +45,7 @@ final class FileRepository implements Repository {
 
     static FileRepository create(Path root, RepositoryOptions o) throws IOException {
         o.validate();
+        JitWarmup.start();
         root = root.toAbsolutePath();
         if (Files.exists(root.resolve("config")))
             throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + root);
@@ -70,6 +71,7 @@ final class FileRepository implements Repository {
 
     static FileRepository open(Path root, char[] password) throws IOException {
         root = root.toAbsolutePath();
+        JitWarmup.start();
         RepoConfig config = RepoConfig.read(root);
         Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(root, config.id(), password)) : Crypto.none();
         for (String d : DIRS) {

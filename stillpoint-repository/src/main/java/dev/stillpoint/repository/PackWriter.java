@@ -30,10 +30,15 @@ final class PackWriter implements AutoCloseable {
     PackWriter(FileRepository repo) { this.repo = repo; }
 
     synchronized void add(ChunkId id, byte[] blob, int rawLength) throws IOException {
+        add(id, blob, blob.length, rawLength);
+    }
+
+    /** Appends {@code blob[0, length)}; the array may be reused once this returns. */
+    synchronized void add(ChunkId id, byte[] blob, int length, int rawLength) throws IOException {
         if (ch == null) open();
-        write(ByteBuffer.wrap(blob));
-        entries.add(new PackEntry(id, pos - blob.length, blob.length, rawLength));
-        storedBytes += blob.length;
+        write(ByteBuffer.wrap(blob, 0, length));
+        entries.add(new PackEntry(id, pos - length, length, rawLength));
+        storedBytes += length;
         if (pos >= repo.config().packSize()) flush();
     }
 
@@ -46,7 +51,9 @@ final class PackWriter implements AutoCloseable {
     }
 
     private void write(ByteBuffer b) throws IOException {
-        digest.update(b.duplicate());
+        byte[] a = b.array(); // always heap buffers here
+        int off = b.arrayOffset() + b.position(), len = b.remaining();
+        for (int p = 0; p < len; p += Crypto.SLICE) digest.update(a, off + p, Math.min(Crypto.SLICE, len - p)); // see Crypto.SLICE
         while (b.hasRemaining()) pos += ch.write(b);
     }
 

@@ -67,7 +67,8 @@ final class RepositoryImageReader implements ImageReader {
     /**
      * Truncates {@code target} to zero, writes every non-hole chunk and extends the file to the
      * image size without writing holes (so a regular file stays sparse). Progress counts
-     * allocated (non-hole) bytes. Chunks are decoded ahead on the worker threads.
+     * allocated (non-hole) bytes. Chunks are decoded ahead on the worker threads. Does not
+     * fsync: call {@code target.force(true)} when the restore must be durable.
      */
     @Override
     public void restoreTo(FileChannel target, ProgressListener progress) throws IOException {
@@ -91,7 +92,6 @@ final class RepositoryImageReader implements ImageReader {
             for (Object[] q : queue) if (q[1] instanceof Future<?> f) f.cancel(true);
         }
         if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
-        target.force(false);
         p.progress(total, total);
     }
 
