@@ -25,6 +25,24 @@ public final class ExitCodes {
     /** Repository (or restore target) already exists. */
     public static final int REPO_ALREADY_EXISTS = 15;
 
+    // VM backup/restore (dev.stillpoint.engine, dev.stillpoint.engine.vm)
+    /** Domain not found on the connection. */
+    public static final int VM_NOT_FOUND = 20;
+    /** Guest could not be quiesced and --consistency required (agent missing, freeze failed or timed out). */
+    public static final int QUIESCE_FAILED = 21;
+    /** The backup/restore job failed (hypervisor, NBD copy, qemu-img/qemu-nbd, domain state, no disks). */
+    public static final int JOB_FAILED = 22;
+    /** Cannot reach the hypervisor (no connector, connection refused). */
+    public static final int HYPERVISOR_UNAVAILABLE = 23;
+    /** No backup with that id in the catalog, or the prefix is ambiguous. */
+    public static final int BACKUP_NOT_FOUND = 24;
+    /** The catalog database cannot be read or written. */
+    public static final int CATALOG_FAILED = 25;
+    /** A restore target (file or domain name) already exists. */
+    public static final int TARGET_EXISTS = 26;
+    /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
+    public static final int CANCELLED = 130;
+
     private ExitCodes() {}
 
     /** Exit code of a repository error code. */
@@ -40,6 +58,30 @@ public final class ExitCodes {
         };
     }
 
+    /** Exit code for engine and VM exceptions, or -1 when {@code ex} is neither. */
+    static int engineCode(Throwable ex) {
+        if (ex instanceof dev.stillpoint.engine.vm.VmException v) {
+            return switch (v.code()) {
+                case NOT_FOUND -> VM_NOT_FOUND;
+                case AGENT_UNAVAILABLE, FREEZE_FAILED, FREEZE_TIMEOUT -> QUIESCE_FAILED;
+                case CONNECTION_FAILED -> HYPERVISOR_UNAVAILABLE;
+                case CHECKPOINT_INVALID, BACKUP_FAILED, OPERATION_FAILED -> JOB_FAILED;
+            };
+        }
+        if (ex instanceof dev.stillpoint.engine.EngineException e) {
+            return switch (e.code()) {
+                case INVALID_ARGUMENT -> USAGE;
+                case QUIESCE_FAILED -> QUIESCE_FAILED;
+                case DOMAIN_STATE, NO_DISKS, COPY_FAILED, TOOL_FAILED -> JOB_FAILED;
+                case CANCELLED -> CANCELLED;
+                case BACKUP_NOT_FOUND, AMBIGUOUS_ID -> BACKUP_NOT_FOUND;
+                case CATALOG -> CATALOG_FAILED;
+                case ALREADY_EXISTS -> TARGET_EXISTS;
+            };
+        }
+        return -1;
+    }
+
     /** Maps exceptions thrown by commands to exit codes and prints one clear line. */
     static final class ExceptionMapper implements CommandLine.IExecutionExceptionHandler {
         @Override
@@ -47,6 +89,15 @@ public final class ExitCodes {
             if (ex instanceof dev.stillpoint.repository.RepositoryException re) {
                 cl.getErr().println("stillpoint: error: " + ex.getMessage());
                 return forRepository(re.code());
+            }
+            if (ex instanceof dev.stillpoint.engine.diagnostics.DiagnosticsException) {
+                cl.getErr().println("stillpoint: error: " + ex.getMessage());
+                return USAGE; // missing, unreadable or malformed input file: the message names it
+            }
+            int engine = engineCode(ex);
+            if (engine >= 0) {
+                cl.getErr().println("stillpoint: error: " + ex.getMessage());
+                return engine;
             }
             cl.getErr().println("stillpoint: error: " + ex.getMessage());
             return FAILURE;

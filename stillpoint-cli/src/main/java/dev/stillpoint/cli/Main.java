@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code stillpoint} host command. Subcommands register here. */
 @Command(name = "stillpoint", mixinStandardHelpOptions = true, version = "stillpoint 0.1.0-SNAPSHOT",
         description = "Application-consistent VM backups into a deduplicating repository.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class,
+                dev.stillpoint.cli.analyze.AnalyzeCommand.class,
+                dev.stillpoint.cli.analyze.VmCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -27,6 +29,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand());
         cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand());
         cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand());
+        dev.stillpoint.cli.vm.VmCommands.register(cl);
         return cl;
     }
 

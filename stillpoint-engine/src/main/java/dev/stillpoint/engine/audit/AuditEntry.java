@@ -5,7 +5,9 @@ import java.time.Duration;
 /**
  * Something left on a domain that costs space or speed, as {@code snapshots audit} lists it.
  *
- * @param kind     {@code snapshot}, {@code overlay} or {@code checkpoint} (as the connector reports it)
+ * @param kind     as the connector reports it: {@code checkpoint}, {@code internal-snapshot},
+ *                 {@code external-snapshot} (an overlay file)
+ * @param sizeBytes bytes (checkpoint: dirty bytes since it; overlay: file size); -1 when unknown
  * @param owner    {@code stillpoint} (a checkpoint the catalog records), {@code stillpoint-unrecorded}
  *                 (named like ours but unknown to the catalog: an interrupted run), or {@code other}
  * @param age      time since creation (null when unknown)

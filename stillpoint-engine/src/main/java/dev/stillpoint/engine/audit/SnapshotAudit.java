@@ -55,9 +55,10 @@ public final class SnapshotAudit {
                     "not Stillpoint's; left alone (another backup tool?)");
         }
         String note = switch (l.kind()) {
+            case "internal-snapshot" -> "internal snapshot: holds the VM's memory state and keeps old clusters alive";
+            case "external-snapshot", "overlay" -> "external overlay: grows with every write until committed (blockcommit)";
             case "snapshot" -> "snapshots grow and slow the VM; internal ones also hold the VM's memory";
-            case "overlay" -> "external overlay: every write lands here until it is committed";
-            default -> "";
+            default -> "left on the domain";
         };
         return new AuditEntry(domain, l.kind(), l.name(), l.path(), l.sizeBytes(), age, "other", true, note);
     }

@@ -8,4 +8,7 @@ import java.util.List;
 @FunctionalInterface
 public interface BlockSourceOpener {
     BlockSource open(Path unixSocket, String export, List<String> metaContexts) throws IOException;
+
+    /** The production opener: Stillpoint's NBD client. */
+    static BlockSourceOpener nbd() { return NbdBlockSource::open; }
 }

@@ -67,7 +67,9 @@ final class GuestReports {
     }
 
     /**
-     * Whether the report lists at least one hook and every hook succeeded. Accepts a top-level
+     * Whether the report says application hooks ran and succeeded: stillpoint-guest's
+     * {@code "consistency": "application"} with no {@code errors} and a result other than
+     * {@code failed}; for other runners, at least one hook listed and every hook succeeded. Accepts a top-level
      * {@code hooks} array (or {@code results}) of objects carrying {@code ok}/{@code success}
      * booleans, an {@code exitCode}/{@code exit} number, or a {@code status}/{@code result}
      * string ({@code ok}, {@code success}, {@code succeeded}, {@code skipped} count as success).
@@ -76,6 +78,11 @@ final class GuestReports {
         try {
             Object root = JSON.std.anyFrom(json);
             if (!(root instanceof Map<?, ?> m)) return false;
+            // stillpoint-guest's report (docs/hooks.md): "consistency" is its own verdict over the hooks it ran
+            if (m.get("consistency") instanceof String c) {
+                return "application".equals(c) && !"failed".equals(m.get("result"))
+                        && !(m.get("errors") instanceof List<?> errs && !errs.isEmpty());
+            }
             Object overall = m.get("ok");
             if (Boolean.FALSE.equals(overall) || Boolean.FALSE.equals(m.get("success"))) return false;
             Object hooks = m.get("hooks");

@@ -60,7 +60,7 @@ public final class FreezeLogAnalyzer {
                         + " ms before the freeze (clock change, or times without a zone across a DST switch?)"));
             }
         }
-        List<Long> thawed = windows.stream().filter(w -> w.outcome() == FreezeWindow.Outcome.THAWED && w.durationMs() != null)
+        List<Long> thawed = windows.stream().filter(w -> w.outcome().thawed() && w.durationMs() != null)
                 .map(FreezeWindow::durationMs).toList();
         DurationStats stats = thawed.isEmpty() ? null : DurationStats.of(thawed);
         return new FreezeLogAnalysis(List.copyOf(files), List.copyOf(windows), stats, List.copyOf(anomalies),

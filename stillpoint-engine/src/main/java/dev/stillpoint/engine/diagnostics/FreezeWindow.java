@@ -21,12 +21,19 @@ public record FreezeWindow(String key, FreezeLogFormat format, Outcome outcome, 
     public enum Outcome {
         /** Thawed normally. */
         THAWED,
+        /** Thawed by Stillpoint's watchdog because no thaw came in time (report result thawed-by-watchdog). */
+        THAWED_BY_WATCHDOG,
         /** The freeze failed or was abandoned (freezeFail, "FREEZE FAILED"). */
         FREEZE_FAILED,
         /** The thaw failed: the application may have stayed frozen. */
         THAW_FAILED,
         /** No thaw was logged after the freeze. */
         NO_THAW;
+
+        /** Whether the window ended with the application thawed, so its duration is a real frozen time. */
+        public boolean thawed() {
+            return this == THAWED || this == THAWED_BY_WATCHDOG;
+        }
 
         public String label() {
             return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
@@ -35,6 +42,8 @@ public record FreezeWindow(String key, FreezeLogFormat format, Outcome outcome, 
 
     /**
      * One hook from a Stillpoint report (fields that the report does not give are null).
+     *
+     * @param result the report's word: ok, failed, timeout, not-started
      */
-    public record HookRun(String name, String phase, Integer exitCode, Long durationMs) {}
+    public record HookRun(String name, String phase, String result, Integer exitCode, Long durationMs) {}
 }

@@ -12,13 +12,18 @@ import java.util.regex.Matcher;
  * Reads Stillpoint's own freeze reports (stillpoint-guest's {@code last-report.json}): one JSON
  * object, an array of them, or JSON Lines (one object per line). Fields read, all top level:
  * <ul>
- *   <li>{@code freezeWindowMs} (number, required): milliseconds between freeze and thaw;</li>
- *   <li>start time, first present of {@code frozenAt}, {@code freezeStartedAt}, {@code startedAt},
- *       {@code start}; end time, first present of {@code thawedAt}, {@code thawCompletedAt},
- *       {@code finishedAt}, {@code end}: ISO-8601 strings (with offset or Z) or epoch milliseconds;</li>
+ *   <li>{@code result} (optional string): absent or {@code ok} → thawed; {@code thawed-by-watchdog};
+ *       {@code thaw-incomplete} → thaw-failed; {@code freeze-failed} or {@code failed} → freeze-failed;
+ *       {@code frozen} (the report written at freeze time) → no-thaw;</li>
+ *   <li>{@code freezeWindowMs} (number): milliseconds the filesystems (or, without fsfreeze, the
+ *       application) were frozen; required unless the result is frozen, failed or freeze-failed;</li>
+ *   <li>end time: {@code thawedAt} or {@code thawCompletedAt}, for a thawed report else
+ *       {@code finishedAt} or {@code end}; start time: {@code frozenAt} or {@code freezeStartedAt},
+ *       else end − freezeWindowMs, else {@code startedAt} or {@code start} (the operation start,
+ *       which includes the freeze hooks). Times: ISO-8601 strings (with offset or Z) or epoch ms;</li>
  *   <li>{@code vm}, {@code host} or {@code hostname} (optional string): shown in the window's key;</li>
  *   <li>{@code hooks} (optional array of objects): {@code name} (or {@code path}), {@code phase},
- *       {@code exitCode}, {@code durationMs}.</li>
+ *       {@code result}, {@code exitCode}, {@code durationMs}.</li>
  * </ul>
  * Other fields are ignored, so the report may grow.
  */
@@ -73,17 +78,30 @@ final class StillpointReportReader {
     }
 
     private static FreezeWindow window(String file, String where, Map<?, ?> map) throws DiagnosticsException {
+        String result = map.get("result") instanceof String r ? r : null;
+        FreezeWindow.Outcome outcome = outcome(result);
         Object ms = map.get("freezeWindowMs");
-        if (!(ms instanceof Number n)) {
+        Long duration = null;
+        if (ms instanceof Number n) {
+            duration = Math.round(n.doubleValue());
+            if (duration < 0) {
+                throw bad(file, where + "field freezeWindowMs is " + n + "; it must not be negative");
+            }
+        } else if (ms != null || outcome.thawed() || outcome == FreezeWindow.Outcome.THAW_FAILED) {
             throw bad(file, where + "field freezeWindowMs is " + (ms == null ? "missing" : "'" + ms + "'")
-                    + "; a Stillpoint report needs the freeze window as a number of milliseconds");
+                    + "; a Stillpoint report of a thawed freeze needs the freeze window as a number of milliseconds");
         }
-        long duration = Math.round(n.doubleValue());
-        if (duration < 0) {
-            throw bad(file, where + "field freezeWindowMs is " + n + "; it must not be negative");
+        LogTimestamp end = time(file, where, map, "thawedAt", "thawCompletedAt");
+        LogTimestamp start = time(file, where, map, "frozenAt", "freezeStartedAt");
+        if (start == null && end != null && duration != null) {
+            start = LogTimestamp.of(end.instantOrUtc().minusMillis(duration));
         }
-        LogTimestamp start = time(file, where, map, "frozenAt", "freezeStartedAt", "startedAt", "start");
-        LogTimestamp end = time(file, where, map, "thawedAt", "thawCompletedAt", "finishedAt", "end");
+        if (start == null) {
+            start = time(file, where, map, "startedAt", "start");
+        }
+        if (end == null && outcome.thawed()) {
+            end = time(file, where, map, "finishedAt", "end");
+        }
         String key = "stillpoint";
         for (String k : List.of("vm", "host", "hostname")) {
             if (map.get(k) instanceof String s && !s.isBlank()) {
@@ -91,8 +109,22 @@ final class StillpointReportReader {
                 break;
             }
         }
-        return new FreezeWindow(key, FreezeLogFormat.STILLPOINT_REPORT, FreezeWindow.Outcome.THAWED, start, end,
-                duration, file, 0, 0, hooks(map.get("hooks")));
+        return new FreezeWindow(key, FreezeLogFormat.STILLPOINT_REPORT, outcome, start, end, duration, file, 0, 0,
+                hooks(map.get("hooks")));
+    }
+
+    /** The report's {@code result}: absent or ok → thawed; see the class comment for the others. */
+    private static FreezeWindow.Outcome outcome(String result) {
+        if (result == null) {
+            return FreezeWindow.Outcome.THAWED;
+        }
+        return switch (result) {
+            case "thawed-by-watchdog" -> FreezeWindow.Outcome.THAWED_BY_WATCHDOG;
+            case "thaw-incomplete" -> FreezeWindow.Outcome.THAW_FAILED;
+            case "freeze-failed", "failed" -> FreezeWindow.Outcome.FREEZE_FAILED;
+            case "frozen" -> FreezeWindow.Outcome.NO_THAW;
+            default -> FreezeWindow.Outcome.THAWED;
+        };
     }
 
     private static LogTimestamp time(String file, String where, Map<?, ?> map, String... names) throws DiagnosticsException {
@@ -130,6 +162,7 @@ final class StillpointReportReader {
                 Object name = h.get("name") != null ? h.get("name") : h.get("path");
                 out.add(new FreezeWindow.HookRun(name == null ? null : name.toString(),
                         h.get("phase") == null ? null : h.get("phase").toString(),
+                        h.get("result") == null ? null : h.get("result").toString(),
                         h.get("exitCode") instanceof Number c ? c.intValue() : null,
                         h.get("durationMs") instanceof Number d ? d.longValue() : null));
             }

@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param files                   per input file: name, stun lines, marker lines
  * @param entries                 every stun in time order with its operation and QoS verdict
- * @param duplicatesDropped       stuns found in more than one file (same time, value and thread) counted once
+ * @param duplicatesDropped       repeated stun lines (same time, value and thread; overlapping files) counted once
  * @param stats                   statistics in microseconds; null when there are no stuns
  * @param operations              snapshot operations in time order
  * @param longest                 the longest stuns, longest first

@@ -34,6 +34,8 @@ public final class RestoreJob {
     private final RestoreFormat format;
     private final RestoreListener listener;
     private final String qemuImg;
+    private volatile boolean cancelled;
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private RestoreJob(Repository repository, BackupRecord backup, Path targetDir, String baseName,
                        RestoreFormat format, RestoreListener listener, String qemuImg) {
@@ -59,7 +61,30 @@ public final class RestoreJob {
         return targetDir.resolve(baseName + "-" + target + "." + format.extension());
     }
 
+    /** Stops at the next progress report; partial files are removed and run() throws CANCELLED. */
+    public void cancel() { cancelled = true; }
+
+    /** Waits until {@link #run()} has returned or thrown (for a shutdown hook). */
+    public boolean awaitFinished(java.time.Duration timeout) throws InterruptedException {
+        return finished.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     public List<RestoredDisk> run() throws EngineException, IOException {
+        try {
+            return runOnce();
+        } catch (Cancelled c) {
+            throw new EngineException(Code.CANCELLED, "restore of backup " + backup.id() + " cancelled; partial files removed");
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    /** Thrown from the progress callback to abort restoreTo. */
+    private static final class Cancelled extends RuntimeException {
+        Cancelled() { super("cancelled", null, false, false); }
+    }
+
+    private List<RestoredDisk> runOnce() throws EngineException, IOException {
         if (!backup.complete()) {
             throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '"
                     + backup.status() + "'; only complete backups can be restored");
@@ -100,7 +125,11 @@ public final class RestoreJob {
             listener.diskStarted(d.target(), file, reader.size());
             long total = reader.allocated().stream().mapToLong(ImageReader.Extent::length).sum();
             try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                reader.restoreTo(ch, (done, t) -> listener.progress(d.target(), done, total));
+                reader.restoreTo(ch, (done, t) -> {
+                    if (cancelled) throw new Cancelled();
+                    listener.progress(d.target(), done, total);
+                });
+                if (cancelled) throw new Cancelled();
                 if (ch.size() != reader.size()) ch.truncate(reader.size());
                 if (ch.size() < reader.size()) {
                     ch.write(java.nio.ByteBuffer.allocate(1), reader.size() - 1);

@@ -13,6 +13,11 @@ class GuestReportsTest {
         assertThat(GuestReports.hooksSucceeded("{\"hooks\":[]}")).isFalse();
         assertThat(GuestReports.hooksSucceeded("{\"ok\":false,\"hooks\":[{\"ok\":true}]}")).isFalse();
         assertThat(GuestReports.hooksSucceeded("not json")).isFalse();
+        // stillpoint-guest's own verdict
+        assertThat(GuestReports.hooksSucceeded("{\"operation\":\"freeze+thaw\",\"consistency\":\"application\",\"errors\":[]}")).isTrue();
+        assertThat(GuestReports.hooksSucceeded("{\"consistency\":\"application\",\"errors\":[\"pg thaw failed\"]}")).isFalse();
+        assertThat(GuestReports.hooksSucceeded("{\"consistency\":\"filesystem\",\"hooks\":[{\"ok\":true}]}")).isFalse();
+        assertThat(GuestReports.hooksSucceeded("{\"consistency\":\"none\",\"result\":\"failed\"}")).isFalse();
     }
 
     @Test

@@ -199,10 +199,64 @@ class FreezeLogAnalyzerTest {
         assertThat(w.key()).isEqualTo("stillpoint:db1");
         assertThat(w.frozenAt().toString()).isEqualTo("2026-11-22T19:00:00.250Z");
         assertThat(w.endedAt().toString()).isEqualTo("2026-11-22T19:00:01.500Z");
-        assertThat(w.hooks()).containsExactly(new FreezeWindow.HookRun("10-postgres", "freeze", 0, 120L),
-                new FreezeWindow.HookRun("/etc/stillpoint/hooks/20-x", "thaw", 3, null));
+        assertThat(w.hooks()).containsExactly(new FreezeWindow.HookRun("10-postgres", "freeze", null, 0, 120L),
+                new FreezeWindow.HookRun("/etc/stillpoint/hooks/20-x", "thaw", null, 3, null));
         assertThat(a.windows().get(2).frozenAt()).isNull();
         assertThat(a.stats().median()).isEqualTo(901);
+    }
+
+    @Test
+    void guestReportShapeWithResultsAndDerivedFreezeStart() throws Exception {
+        // the shape stillpoint-guest writes (wip/guest QuiesceRunner): startedAt is the operation start
+        Path ok = write("last-report.json", """
+                {"version": 1, "operation": "freeze+thaw", "root": "/", "startedAt": "2026-11-22T19:00:00Z",
+                 "hooks": [{"group": "vmware", "name": "10-sample.sh", "phase": "freeze", "rollback": false,
+                            "result": "ok", "exitCode": 0, "durationMs": 15, "attempts": 1,
+                            "startedAt": "2026-11-22T19:00:00.100Z"}],
+                 "consistency": "application", "fsfreeze": "runner", "frozenMounts": ["/data"],
+                 "freezeWindowMs": 2500, "thawedAt": "2026-11-22T19:00:03.000Z", "errors": [], "result": "ok",
+                 "finishedAt": "2026-11-22T19:00:03.100Z"}
+                """);
+        Path watchdog = write("r-watchdog.json",
+                "{\"startedAt\": \"2026-11-22T20:00:00Z\", \"freezeWindowMs\": 600000, \"result\": \"thawed-by-watchdog\"}");
+        Path frozen = write("r-frozen.json", "{\"startedAt\": \"2026-11-22T21:00:00Z\", \"result\": \"frozen\"}");
+        FreezeLogAnalysis a = analyzer.analyze(List.of(ok, watchdog, frozen));
+        assertThat(a.windows()).extracting(FreezeWindow::outcome).containsExactly(FreezeWindow.Outcome.THAWED,
+                FreezeWindow.Outcome.THAWED_BY_WATCHDOG, FreezeWindow.Outcome.NO_THAW);
+        FreezeWindow w = a.windows().getFirst();
+        assertThat(w.frozenAt().toString()).isEqualTo("2026-11-22T19:00:00.500Z"); // thawedAt - freezeWindowMs
+        assertThat(w.hooks()).containsExactly(new FreezeWindow.HookRun("10-sample.sh", "freeze", "ok", 0, 15L));
+        assertThat(a.windows().get(2).durationMs()).isNull();
+        assertThat(a.stats().count()).isEqualTo(2);
+        assertThat(a.stats().max()).isEqualTo(600000);
+        Path thawedWithoutWindow = write("r-bad.json", "{\"result\": \"ok\"}");
+        assertThatThrownBy(() -> analyzer.analyze(List.of(thawedWithoutWindow))).hasMessageContaining("freezeWindowMs");
+    }
+
+    /**
+     * Files written by a real run (2026-11-22): `stillpoint guest freeze --root R --no-fsfreeze`, 3 s,
+     * `stillpoint guest thaw --root R`, with seed 000's VMware sample hook in R/etc/vmware-tools/backupScripts.d
+     * logging to R/var/log. The hook logs have whole seconds (`date`), the report milliseconds.
+     */
+    @Test
+    void filesFromARealGuestRunnerCycle() throws Exception {
+        List<Path> files = new ArrayList<>();
+        for (String name : List.of("vmware-tools-backup-vm-root-freeze.log", "vmware-tools-backup-vm-root-thaw.log",
+                "guest-last-report.json")) {
+            try (var in = getClass().getResourceAsStream(name)) {
+                files.add(write(name, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)));
+            }
+        }
+        FreezeLogAnalysis a = analyzer.analyze(files);
+        assertThat(a.anomalies()).isEmpty();
+        assertThat(a.warnings()).isEmpty();
+        assertThat(a.windows()).extracting(FreezeWindow::format, FreezeWindow::durationMs).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(FreezeLogFormat.HOOK_LOG, 3000L),
+                org.assertj.core.groups.Tuple.tuple(FreezeLogFormat.STILLPOINT_REPORT, 3113L));
+        FreezeWindow report = a.windows().get(1);
+        assertThat(report.frozenAt().toString()).isEqualTo("2026-11-22T19:41:48.160Z");
+        assertThat(report.hooks()).extracting(FreezeWindow.HookRun::phase, FreezeWindow.HookRun::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("freeze", "ok"), org.assertj.core.groups.Tuple.tuple("thaw", "ok"));
     }
 
     @Test

@@ -47,6 +47,12 @@ class RestoreJobTest {
             assertThatThrownBy(() -> RestoreJob.create(repo, full, tmp.resolve("out"), "a", RestoreFormat.RAW, null).run())
                     .isInstanceOf(EngineException.class).hasMessageContaining("never overwritten");
             assertThat(Files.readAllBytes(r1.getFirst().file())).isEqualTo(atFull);
+
+            RestoreJob cancelled = RestoreJob.create(repo, inc, tmp.resolve("out"), "c", RestoreFormat.RAW, null);
+            cancelled.cancel();
+            assertThatThrownBy(cancelled::run).isInstanceOf(EngineException.class).hasMessageContaining("cancelled");
+            assertThat(tmp.resolve("out/c-vda.raw")).doesNotExist();
+            assertThat(cancelled.awaitFinished(java.time.Duration.ZERO)).isTrue();
         }
     }
 }

@@ -45,7 +45,7 @@ public final class GuestMain implements Runnable {
 
     /** Built-in quiescers (Stillpoint group). */
     static HookDiscovery.BuiltIns builtIns() {
-        return null;
+        return new dev.stillpoint.guest.apps.AppQuiescers();
     }
 
     public static void main(String[] args) {

@@ -26,6 +26,7 @@ public final class GuestConfig {
     final List<String> includeMounts = new ArrayList<>();
     final List<String> excludeMounts = new ArrayList<>();
     final Map<String, HookSettings> hooks = new LinkedHashMap<>();
+    final Set<String> sectionsSeen = new java.util.HashSet<>();
     /** Built-in quiescers: name -> settings (issue 5). */
     final Map<String, Map<String, String>> apps = new LinkedHashMap<>();
 

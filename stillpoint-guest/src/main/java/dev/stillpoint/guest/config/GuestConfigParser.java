@@ -17,44 +17,79 @@ import java.util.Set;
 /**
  * Parses guest.conf, an INI file:
  * <pre>
- * # comment (also ;)
+ * # comment: whole lines starting with # or ; (no inline comments: values may hold shell commands)
  * [runner]
- * timeoutSeconds = 60          # per hook, 1..86400
- * maxFreezeSeconds = 60        # watchdog, 1..86400
- * successExitCodes = 0         # comma-separated, 0..255
+ * timeoutSeconds = 60
+ * maxFreezeSeconds = 60
+ * successExitCodes = 0
  * [groups]
- * vmware = true                # vmware, qemu, nutanix, azure, stillpoint: true|false
+ * vmware = true
  * [vmware]
- * scriptArg = extra            # appended to every VMware script call (tools.conf scriptArg)
+ * scriptArg = extra
  * [fsfreeze]
- * include = /data, /srv        # only these mount points are candidates
+ * include = /data, /srv
  * exclude = /boot
  * [hook "/etc/vmware-tools/backupScripts.d/10-iris"]
  * successExitCodes = 0,5
  * timeoutSeconds = 300
- * optional = false             # true: failure is recorded but does not abort the freeze
- * retries = 0                  # re-runs after a failure
- * [app "postgresql"]           # built-in quiescer (issue 5)
+ * optional = false
+ * retries = 0
+ * [app "postgresql"]           (built-in quiescer, see dev.stillpoint.guest.apps.AppQuiescers)
  * </pre>
  */
 public final class GuestConfigParser {
     private GuestConfigParser() {}
 
+    /** Loads guest.conf (absent = defaults) and then every {@code apps.d/*.conf} beside it, in byte order. */
     public static GuestConfig load(Path file) {
-        if (!Files.exists(file)) return GuestConfig.defaults();
         try {
-            return parse(file.toString(), Files.readAllLines(file, StandardCharsets.UTF_8));
+            GuestConfig c = Files.exists(file) ? parse(file.toString(), Files.readAllLines(file, StandardCharsets.UTF_8)) : GuestConfig.defaults();
+            for (Path app : dev.stillpoint.guest.hooks.HookDiscovery.listSorted(file.resolveSibling("apps.d"), false)) {
+                String n = app.getFileName().toString();
+                if (!n.endsWith(".conf") || !Files.isRegularFile(app)) continue;
+                parseApp(c, app.toString(), n.substring(0, n.length() - 5), Files.readAllLines(app, StandardCharsets.UTF_8));
+            }
+            return c;
         } catch (IOException e) {
             throw new GuestException(ErrorCode.IO, file + ": cannot read: " + e.getMessage(), e);
         }
     }
 
+    /**
+     * An apps.d file: keys of app NAME (the file name without .conf) before any section header;
+     * {@code [app "OTHER"]} sections are allowed too. Other sections are errors.
+     */
+    static void parseApp(GuestConfig c, String file, String name, List<String> lines) {
+        java.util.List<String> all = new java.util.ArrayList<>();
+        all.add("[app \"" + name + "\"]");
+        all.addAll(lines);
+        GuestConfig tmp = parse(file, all, -1);
+        for (String s : Set.of("runner", "groups", "vmware", "fsfreeze")) {
+            if (tmp.sectionsSeen.contains(s)) throw new GuestException(ErrorCode.CONFIG_UNKNOWN_KEY, file + ": section [" + s + "] belongs in guest.conf, not apps.d");
+        }
+        if (!tmp.hooks.isEmpty()) throw new GuestException(ErrorCode.CONFIG_UNKNOWN_KEY, file + ": [hook] sections belong in guest.conf, not apps.d");
+        for (Map.Entry<String, Map<String, String>> e : tmp.apps.entrySet()) {
+            if (c.apps.containsKey(e.getKey())) {
+                throw new GuestException(ErrorCode.CONFIG_BAD_VALUE, file + ": app \"" + e.getKey() + "\" is already defined in " + c.apps.get(e.getKey()).get(SOURCE));
+            }
+            c.apps.put(e.getKey(), e.getValue());
+        }
+    }
+
+    /** Key under which an app's settings remember where they were defined ("file:line"). */
+    public static final String SOURCE = "__source";
+
     public static GuestConfig parse(String file, List<String> lines) {
+        return parse(file, lines, 0);
+    }
+
+    /** lineOffset: added to line numbers in messages (apps.d files get a synthetic first line). */
+    static GuestConfig parse(String file, List<String> lines, int lineOffset) {
         GuestConfig c = new GuestConfig();
         String section = null;
         HookSettings hook = null;
         Map<String, String> app = null;
-        int n = 0;
+        int n = lineOffset;
         for (String raw : lines) {
             n++;
             String line = stripComment(raw).trim();
@@ -77,11 +112,14 @@ public final class GuestConfigParser {
                         hook = c.hooks.computeIfAbsent(arg, k -> new HookSettings());
                         section = "hook";
                     } else {
+                        if (c.apps.containsKey(arg)) throw err(ErrorCode.CONFIG_BAD_VALUE, where, "app \"" + arg + "\" is defined twice");
                         app = c.apps.computeIfAbsent(arg, k -> new LinkedHashMap<>());
+                        app.put(SOURCE, n == 0 ? file : where);
                         section = "app";
                     }
                 } else if (Set.of("runner", "groups", "vmware", "fsfreeze").contains(h)) {
                     section = h;
+                    c.sectionsSeen.add(h);
                 } else {
                     throw err(ErrorCode.CONFIG_UNKNOWN_KEY, where, "unknown section [" + h + "] (known: runner, groups, vmware, fsfreeze, hook \"PATH\", app \"NAME\")");
                 }
@@ -127,6 +165,7 @@ public final class GuestConfigParser {
                     }
                     break;
                 case "app":
+                    if (app.containsKey(key)) throw err(ErrorCode.CONFIG_BAD_VALUE, where, "key '" + key + "' given twice");
                     app.put(key, value);
                     break;
                 default:
@@ -136,12 +175,10 @@ public final class GuestConfigParser {
         return c;
     }
 
+    /** Comments are whole lines starting with # or ; (values may contain both, e.g. shell commands). */
     private static String stripComment(String s) {
-        int h = s.indexOf('#');
-        int sc = s.indexOf(';');
-        int cut = h < 0 ? sc : (sc < 0 ? h : Math.min(h, sc));
-        if (cut < 0) return s;
-        return s.trim().startsWith("[hook") || s.trim().startsWith("[app") ? s : s.substring(0, cut);
+        String t = s.trim();
+        return t.startsWith("#") || t.startsWith(";") ? "" : s;
     }
 
     private static GuestException err(ErrorCode code, String where, String msg) {

@@ -280,12 +280,16 @@ public final class QuiesceRunner {
             if (!r.ok) failures.add("fsfreeze -u " + mounts.get(i) + ": " + r.message);
         }
         List<String> agentThawed = new ArrayList<>();
-        if (kind == ThawKind.WATCHDOG && noFs && o.root.toAbsolutePath().normalize().toString().equals("/")) {
-            // qemu-ga (or VMware) froze the filesystems itself and never thaws on its own: thaw what is frozen.
+        if (kind == ThawKind.WATCHDOG && noFs) {
+            // qemu-ga (or VMware) froze the filesystems itself and never thaws on its own: thaw what is frozen
+            // (all local freezable mounts; with a --root other than /, those at or below the root).
             MountTable table = o.mountTable != null ? o.mountTable : MountTable.read();
+            String r = o.root.toAbsolutePath().normalize().toString();
             List<Mount> all = new ArrayList<>(table.freezable());
             for (int i = all.size() - 1; i >= 0; i--) {
-                if (o.freezer.thaw(all.get(i).mountPoint).ok) agentThawed.add(all.get(i).mountPoint);
+                String mp = all.get(i).mountPoint;
+                if (!r.equals("/") && !mp.equals(r) && !mp.startsWith(r + "/")) continue;
+                if (o.freezer.thaw(mp).ok) agentThawed.add(mp);
             }
         }
         long fsThawed = System.currentTimeMillis();

@@ -123,4 +123,28 @@ class FsFreezeIT {
         for (int i = 0; i < 50 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("watchdog disarmed").isFalse();
     }
+
+    @Test
+    void asAgentHookTheWatchdogThawsWhatTheAgentFroze() throws Exception {
+        // qemu-ga runs the hook with freeze, then does FIFREEZE itself; no thaw ever comes.
+        cli("freeze", "--root", root.toString(), "--no-fsfreeze", "--max-freeze-seconds", "2");
+        LoopMount.run("fsfreeze", "-f", loop.mountPoint.toString());
+        Process dd = write();
+        try {
+            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).as("write finished while frozen").isFalse();
+            assertThat(dd.waitFor(30, TimeUnit.SECONDS)).as("watchdog thawed the agent's freeze").isTrue();
+        } finally {
+            dd.destroyForcibly();
+        }
+        Map<String, Object> rep = null;
+        for (int i = 0; i < 100; i++) {
+            rep = new ReportStore(root).read();
+            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
+            Thread.sleep(100);
+        }
+        assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
+        assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(loop.mountPoint.toString()));
+        assertThat(rep.get("fsfreeze")).isEqualTo("agent");
+        assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly("hook freeze", "hook thaw");
+    }
 }
