@@ -25,7 +25,7 @@ for t in restic borg /usr/bin/time mkfs.ext4 openssl; do command -v "$t" >/dev/n
 jar="$here/stillpoint-cli/target/stillpoint.jar"
 [ -f "$jar" ] || (cd "$here" && ./mvnw -B -q -ntp -DskipTests -pl stillpoint-cli -am package)
 # A bounded heap: the repository needs ~(2*cores+1) chunk buffers, the rest is the JVM.
-sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-192m} --enable-native-access=ALL-UNNAMED -jar "$jar" "$@"; }
+sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED -jar "$jar" "$@"; }
 export -f sp; export jar JAVA_HOME
 
 data="$work/data"

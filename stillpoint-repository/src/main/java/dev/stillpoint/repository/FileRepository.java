@@ -215,6 +215,7 @@ final class FileRepository implements Repository {
         String id = snapshot(snapshotId).id();
         LockManager.Held lock = locks.shared();
         try {
+            index.refresh(root, crypto); // a prune in another process may have moved chunks
             return new RepositoryImageReader(this, loadManifest(id), lock);
         } catch (IOException | RuntimeException e) {
             lock.close();
