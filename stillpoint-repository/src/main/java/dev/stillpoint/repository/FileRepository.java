@@ -259,6 +259,40 @@ final class FileRepository implements Repository {
         }
     }
 
+    /**
+     * Rebuilds missing or damaged index files from the pack headers (exclusive lock). Returns
+     * the number of index files written. Packs whose header is damaged are skipped (check
+     * reports them).
+     */
+    @Override
+    public int repairIndex() throws IOException {
+        try (LockManager.Held lock = locks.exclusive()) {
+            ChunkIndex current = ChunkIndex.load(root, crypto);
+            int written = 0;
+            try (DirectoryStream<Path> top = Files.newDirectoryStream(root.resolve("data"))) {
+                for (Path d : top) {
+                    if (!Files.isDirectory(d)) continue;
+                    try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+                        for (Path p : ds) {
+                            String packId = p.getFileName().toString();
+                            if (!Hex.isHex(packId, 64) || current.packs().containsKey(packId)) continue;
+                            List<PackEntry> entries;
+                            try {
+                                entries = PackFormat.readHeader(crypto, p);
+                            } catch (RepositoryException e) {
+                                continue;
+                            }
+                            AtomicFiles.write(tmpDir(), indexPath(packId), PackFormat.indexFile(crypto, Files.size(p), entries));
+                            written++;
+                        }
+                    }
+                }
+            }
+            index.refresh(root, crypto);
+            return written;
+        }
+    }
+
     @Override
     public RepositoryStats stats() throws IOException {
         try (LockManager.Held lock = locks.shared()) {
