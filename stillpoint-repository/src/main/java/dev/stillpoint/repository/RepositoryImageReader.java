@@ -77,7 +77,7 @@ final class RepositoryImageReader implements ImageReader {
         if (target.size() > 0) target.truncate(0);
         long total = 0;
         for (int c = 0; c < m.count(); c++) if (m.chunk(c) != null) total += m.chunkLength(c);
-        int window = 2 * repo.threads();
+        int window = 4 * repo.threads();
         ArrayDeque<Object[]> queue = new ArrayDeque<>();
         long done = 0;
         try {
