@@ -40,7 +40,7 @@ stillpoint_apt() {
 
 # Packages the tests and the demo need on the host.
 STILLPOINT_HOST_PACKAGES=(util-linux e2fsprogs qemu-utils qemu-system-x86 libvirt-daemon-system
-  libvirt-clients debootstrap sqlite3 zstd)
+  libvirt-clients debootstrap sqlite3 zstd qemu-guest-agent postgresql mariadb-server)
 
 # Start virtlogd and libvirtd when they are not running (nothing starts them here).
 stillpoint_start_libvirt() {

@@ -173,7 +173,7 @@ final class LibvirtDomain implements VmDomain {
 
     /* <domainsnapshot><name/><creationTime/><memory snapshot='internal|external|no'/>
          <disks><disk name='vda' snapshot='internal|external|no' type='file'><source file='...'/></disk></disks> */
-    private static List<Leftover> snapshotLeftovers(String xml) {
+    static List<Leftover> snapshotLeftovers(String xml) {
         Element root = Xml.parse(xml, "snapshot XML");
         CheckpointXml meta = CheckpointXml.parse(xml);
         List<Leftover> out = new ArrayList<>();

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * NbdClient, checkpoints, guest agent absent, error codes.
  */
 class LibvirtConnectorIT {
-    private static final long SIZE = 16L << 20;
+    private static final long SIZE = 64L << 20;
     private static final String ALLOC = NbdClient.BASE_ALLOCATION;
 
     private Path dir;
@@ -70,7 +70,7 @@ class LibvirtConnectorIT {
     void fullAndIncrementalPullBackupsReadOverNbd() throws Exception {
         Path image = dir.resolve("disk.qcow2");
         run(true, "qemu-img", "create", "-q", "-f", "qcow2", image.toString(), Long.toString(SIZE));
-        run(true, "qemu-io", "-f", "qcow2", image.toString(), "-c", "write -P 0x5a 0 1M", "-c", "write -P 0xc3 3M 256k");
+        run(true, "qemu-io", "-f", "qcow2", image.toString(), "-c", "write -P 0x5a 0 32M", "-c", "write -P 0xc3 40M 256k");
         Path expectedRaw = dir.resolve("expected.raw");
         run(true, "qemu-img", "convert", "-f", "qcow2", "-O", "raw", image.toString(), expectedRaw.toString());
         byte[] expected = Files.readAllBytes(expectedRaw);
@@ -93,7 +93,8 @@ class LibvirtConnectorIT {
         Path socket = dir.resolve("run").resolve("nbd.sock");
         Path scratch = dir.resolve("scratch");
         long t0 = System.nanoTime();
-        try (VmDomain.BackupSession full = domain.beginBackup(List.of("hda"), socket, scratch, "cp1", null)) {
+        VmDomain.BackupSession full = domain.beginBackup(List.of("hda"), socket, scratch, "cp1", null);
+        try (full) {
             long beginMs = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("virDomainBackupBegin (full) took " + beginMs + " ms");
             assertThat(full.socket()).isEqualTo(socket);
@@ -102,17 +103,24 @@ class LibvirtConnectorIT {
             try (NbdClient nbd = NbdClient.connect(full.socket(), full.exportName("hda"), List.of(ALLOC))) {
                 assertThat(nbd.size()).isEqualTo(SIZE);
                 ByteBuffer all = ByteBuffer.allocate((int) SIZE);
+                long r0 = System.nanoTime();
                 nbd.read(0, all);
+                double s = (System.nanoTime() - r0) / 1e9;
+                System.out.printf("NBD read of the %d MiB export (pull backup): %.2f s = %.0f MiB/s%n", SIZE >> 20, s, (SIZE >> 20) / s);
                 assertThat(Arrays.mismatch(all.array(), expected)).as("first byte differing from the source image").isEqualTo(-1);
                 List<BlockExtent> data = allExtents(nbd, ALLOC).stream().filter(e -> !e.hole() && !e.zero()).toList();
-                assertThat(sum(data)).as("allocated data bytes").isEqualTo((1L << 20) + (256L << 10));
+                assertThat(sum(data)).as("allocated data bytes").isEqualTo((32L << 20) + (256L << 10));
             }
         }
+        long c0 = System.nanoTime();
+        full.close(); // idempotent: already closed above; measures nothing but must not fail
+        System.out.println("second BackupSession.close took " + (System.nanoTime() - c0) / 1_000_000 + " ms");
         assertThat(socket).doesNotExist();
+        assertThat(scratch.resolve("hda.scratch")).doesNotExist();
         assertThat(domain.checkpoints()).containsExactly("cp1");
 
         // the guest (here: QEMU's own qemu-io, standing in for the OS) writes 64 KiB at 2 MiB
-        guestWrite(name, "ide0-0-0", "write -P 0xee 2M 64k");
+        guestWrite(name, "ide0-0-0", "write -P 0xee 48M 64k");
 
         try (VmDomain.BackupSession inc = domain.beginBackup(List.of("hda"), socket, scratch, "cp2", "cp1")) {
             String dirty = inc.dirtyBitmapContext("hda");
@@ -120,9 +128,9 @@ class LibvirtConnectorIT {
             try (NbdClient nbd = NbdClient.connect(inc.socket(), inc.exportName("hda"), List.of(ALLOC, dirty))) {
                 assertThat(nbd.hasContext(dirty)).isTrue();
                 List<BlockExtent> changed = allExtents(nbd, dirty).stream().filter(BlockExtent::dirty).toList();
-                assertThat(changed).containsExactly(new BlockExtent(2L << 20, 64 << 10, BlockExtent.STATE_DIRTY));
+                assertThat(changed).containsExactly(new BlockExtent(48L << 20, 64 << 10, BlockExtent.STATE_DIRTY));
                 ByteBuffer b = ByteBuffer.allocate(64 << 10);
-                nbd.read(2L << 20, b);
+                nbd.read(48L << 20, b);
                 byte[] ee = new byte[64 << 10];
                 Arrays.fill(ee, (byte) 0xee);
                 assertThat(b.array()).isEqualTo(ee);

@@ -7,7 +7,6 @@ import dev.stillpoint.engine.vm.VmConnectorProvider;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -69,15 +68,19 @@ public final class FsStateCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Like the backup commands: the provider named by system property {@code stillpoint.connector}, else the first. */
     private VmConnectorProvider provider() throws VmException {
         if (provider != null) {
             return provider;
         }
-        Iterator<VmConnectorProvider> found = ServiceLoader.load(VmConnectorProvider.class).iterator();
-        if (!found.hasNext()) {
-            throw new VmException(VmException.Code.CONNECTION_FAILED, "no VM connector is available in this build "
-                    + "(none registered as META-INF/services/" + VmConnectorProvider.class.getName() + ")");
+        String wanted = System.getProperty("stillpoint.connector");
+        for (VmConnectorProvider p : ServiceLoader.load(VmConnectorProvider.class)) {
+            if (wanted == null || p.getClass().getName().equals(wanted)) {
+                return p;
+            }
         }
-        return found.next();
+        throw new VmException(VmException.Code.CONNECTION_FAILED, "no VM connector "
+                + (wanted == null ? "installed" : "named " + wanted) + " (META-INF/services/"
+                + VmConnectorProvider.class.getName() + "); cannot connect to " + uri);
     }
 }

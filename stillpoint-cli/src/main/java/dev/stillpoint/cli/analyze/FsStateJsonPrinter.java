@@ -30,6 +30,7 @@ final class FsStateJsonPrinter {
             return m;
         }).toList());
         root.put("otherFilesystems", r.otherFilesystems());
+        root.put("note", r.note());
         try {
             out.println(JsonShapes.JSON_WRITER.asString(root));
         } catch (IOException e) {

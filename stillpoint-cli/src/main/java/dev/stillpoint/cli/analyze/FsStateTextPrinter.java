@@ -15,7 +15,9 @@ final class FsStateTextPrinter {
 
     void print(FilesystemStateReport r) {
         out.printf(Locale.ROOT, "%s: guest filesystems are %s%n", r.domain(), r.freezeStatus());
-        if (r.filesystems().isEmpty()) {
+        if (r.note() != null) {
+            out.println("  " + r.note());
+        } else if (r.filesystems().isEmpty()) {
             out.println("No ext2/ext3/ext4 filesystems reported by the guest agent.");
         }
         for (FilesystemState fs : r.filesystems()) {

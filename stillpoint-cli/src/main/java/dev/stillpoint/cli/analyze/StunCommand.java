@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,15 +22,17 @@ import picocli.CommandLine.Parameters;
                 + "safe for a database mirror's QoS timeout.",
                 "Give rotated files too (vmware-1.log ...; gzip is read as well); they are merged in time order."})
 public final class StunCommand implements Callable<Integer> {
+    private static final Pattern QOS = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s)?");
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "vmware.log files (plain or gzip)")
     List<Path> files;
 
-    @Option(names = "--qos-timeout", paramLabel = "SECONDS",
-            description = "Mirror QoS timeout in seconds (e.g. 8): rate each stun safe (<= half), at risk (> half) "
-                    + "or failover (>= timeout).")
-    BigDecimal qosTimeout;
+    @Option(names = "--qos-timeout", paramLabel = "TIMEOUT",
+            description = "Mirror QoS timeout in seconds (8, 2.5, 8s) or milliseconds as the mirror configures it "
+                    + "(8000ms): rate each stun safe (<= half), at risk (> half) or failover (>= timeout).")
+    String qosTimeout;
 
     @Option(names = "--group-gap", paramLabel = "SECONDS", defaultValue = "120",
             description = "Stuns closer than this belong to one snapshot operation (default: ${DEFAULT-VALUE}).")
@@ -78,10 +82,22 @@ public final class StunCommand implements Callable<Integer> {
         if (qosTimeout == null) {
             return null;
         }
-        if (qosTimeout.signum() <= 0 || qosTimeout.compareTo(BigDecimal.valueOf(86_400)) > 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--qos-timeout: " + qosTimeout.toPlainString() + " must be more than 0 and at most 86400 seconds");
+        Matcher m = QOS.matcher(qosTimeout.strip());
+        if (!m.matches()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--qos-timeout: '" + qosTimeout
+                    + "' is not a duration; give seconds (8, 2.5, 8s) or milliseconds (8000ms)");
         }
-        return qosTimeout.movePointRight(6).setScale(0, RoundingMode.CEILING).longValueExact();
+        BigDecimal value = new BigDecimal(m.group(1));
+        boolean millis = "ms".equals(m.group(2));
+        if (m.group(2) == null && value.compareTo(BigDecimal.valueOf(1000)) >= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--qos-timeout: " + qosTimeout
+                    + " seconds is not a plausible mirror QoS timeout; for milliseconds write " + qosTimeout.strip() + "ms");
+        }
+        BigDecimal micros = value.movePointRight(millis ? 3 : 6).setScale(0, RoundingMode.CEILING);
+        if (micros.signum() <= 0 || micros.compareTo(BigDecimal.valueOf(3_600_000_000L)) > 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--qos-timeout: " + qosTimeout + " must be more than 0 and at most 3600 s");
+        }
+        return micros.longValueExact();
     }
 }

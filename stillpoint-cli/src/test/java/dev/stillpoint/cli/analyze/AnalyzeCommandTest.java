@@ -96,6 +96,9 @@ class AnalyzeCommandTest {
         assertThat(run("analyze", "stun", log.toString(), "--qos-timeout", "0")).isEqualTo(2);
         assertThat(err.toString()).contains("--qos-timeout").contains("0");
         assertThat(run("analyze", "stun", log.toString(), "--group-gap", "-5")).isEqualTo(2);
+        assertThat(run("analyze", "stun", log.toString(), "--qos-timeout", "8000")).isEqualTo(2);
+        assertThat(err.toString()).contains("8000ms");
+        assertThat(run("analyze", "stun", log.toString(), "--qos-timeout", "eight")).isEqualTo(2);
         assertThat(run("analyze", "stun")).isEqualTo(2);
     }
 
@@ -114,6 +117,18 @@ class AnalyzeCommandTest {
         out.getBuffer().setLength(0);
         assertThat(run("analyze", "stun", p.toString(), "--qos-timeout", "8", "--top", "0", "--events")).isZero();
         assertThat(out.toString().lines().filter(l -> l.startsWith("  safe ") || l.startsWith("  at risk "))).hasSize(60);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void qosTimeoutInMillisecondsOrWithUnit() throws Exception {
+        Path log = write("vmware.log", SEED_003);
+        for (String t : List.of("2000ms", "2s", "2", "2.0")) {
+            out.getBuffer().setLength(0);
+            assertThat(run("analyze", "stun", "--json", "--qos-timeout", t, log.toString())).isZero();
+            assertThat((Map<String, Object>) json().get("qos")).containsEntry("timeoutUs", 2_000_000)
+                    .containsEntry("atRisk", 1);
+        }
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.stillpoint.engine.diagnostics;
 
-import java.util.Arrays;
 import java.util.Collection;
 
 /**
@@ -33,10 +32,5 @@ public record DurationStats(int count, long min, long median, long p95, long max
     private static long saturatedAdd(long a, long b) {
         long r = a + b;
         return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-    }
-
-    @Override
-    public String toString() {
-        return "DurationStats" + Arrays.toString(new long[] {count, min, median, p95, max, total});
     }
 }

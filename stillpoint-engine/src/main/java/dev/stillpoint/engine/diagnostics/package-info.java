@@ -41,6 +41,10 @@
  *       stuns is a consolidate; a single stun is a create unless the operation before it was a
  *       create, then it is that snapshot's consolidate. Such kinds are flagged {@code inferred}.</li>
  * </ol>
+ * Limits: vMotion, suspend and memory snapshots stun too; without marker lines they are grouped and
+ * labelled by the same rule. A backup shorter than the group gap merges its create and consolidate
+ * into one group (lower {@code --group-gap}). The statistics and QoS verdicts do not depend on the
+ * grouping.
  *
  * <p><b>QoS verdict</b> (seed 003, mirror QoS timeline): on an idle mirror the backup member pings
  * the primary after half the QoS timeout and takes over when the other half passes without an

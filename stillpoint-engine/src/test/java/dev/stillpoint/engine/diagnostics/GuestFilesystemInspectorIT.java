@@ -99,6 +99,7 @@ class GuestFilesystemInspectorIT {
         @Override public int thaw(Duration timeout) { throw new UnsupportedOperationException(); }
         @Override public String freezeStatus(Duration timeout) { return "thawed"; }
 
+
         @Override @SuppressWarnings("unchecked")
         public String command(String json, Duration timeout) throws VmException {
             try {

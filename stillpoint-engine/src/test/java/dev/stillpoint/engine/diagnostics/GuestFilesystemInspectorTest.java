@@ -42,16 +42,13 @@ class GuestFilesystemInspectorTest {
     }
 
     @Test
-    void frozenGuestIsNotAskedToExec() throws Exception {
+    void frozenGuestIsOnlyAskedForItsFreezeStatus() throws Exception {
         agent.frozen = true;
         FilesystemStateReport r = inspector.inspect(domain, Duration.ofSeconds(5));
         assertThat(r.frozen()).isTrue();
-        assertThat(r.filesystems()).hasSize(2).allSatisfy(fs -> {
-            assertThat(fs.state()).isNull();
-            assertThat(fs.clean()).isNull();
-            assertThat(fs.error()).contains("frozen");
-        });
-        assertThat(agent.commands).noneMatch(c -> c.startsWith("guest-exec"));
+        assertThat(r.filesystems()).isEmpty();
+        assertThat(r.note()).contains("frozen").contains("guest-get-fsinfo");
+        assertThat(agent.commands).containsExactly("guest-fsfreeze-status");
     }
 
     @Test

@@ -27,6 +27,14 @@ import java.util.Set;
  * port = 5432
  * database = postgres
  * psql = psql
+ * mode = checkpoint             # or backup: non-exclusive backup mode (pg_backup_start .. pg_backup_stop) held
+ * label = stillpoint            #   by one session from freeze to thaw; the backup label lands in the report
+ *
+ * [app "mysql"]                 # or mariadb: FLUSH TABLES WITH READ LOCK + FLUSH ENGINE LOGS, held until thaw
+ * socket = /run/mysqld/mysqld.sock
+ * user = root                   # default: the client's default (root over unix_socket auth on Debian)
+ * defaultsFile = /etc/mysql/debian.cnf   # optional credentials file (--defaults-extra-file)
+ * lockWaitSeconds = 30          # lock_wait_timeout: a long query cannot stall the freeze forever
  *
  * [app "iris"]
  * type = command                # any freeze/thaw pair, run with /bin/sh -c
@@ -42,21 +50,21 @@ import java.util.Set;
  * Common keys: {@code timeoutSeconds}, {@code optional}, {@code retries}.
  */
 public final class AppQuiescers implements HookDiscovery.BuiltIns {
-    static final Set<String> TYPES = Set.of("postgresql", "command", "service");
+    static final Set<String> TYPES = Set.of("postgresql", "mysql", "mariadb", "command", "service");
     static final Set<String> COMMON = Set.of("type", "timeoutSeconds", "optional", "retries", GuestConfigParser.SOURCE);
 
     @Override
     public List<Hook> hooks(Path root, GuestConfig config) {
         List<Hook> out = new ArrayList<>();
-        for (Map.Entry<String, Map<String, String>> e : config.apps().entrySet()) out.add(hook(e.getKey(), e.getValue(), config));
+        for (Map.Entry<String, Map<String, String>> e : config.apps().entrySet()) out.add(hook(root, e.getKey(), e.getValue(), config));
         return out;
     }
 
-    static Hook hook(String name, Map<String, String> m, GuestConfig config) {
+    static Hook hook(Path root, String name, Map<String, String> m, GuestConfig config) {
         String src = m.getOrDefault(GuestConfigParser.SOURCE, "guest.conf");
         String type = m.getOrDefault("type", TYPES.contains(name) ? name : null);
-        if (type == null) throw bad(src, name, "type", "missing (postgresql, command, service)");
-        if (!TYPES.contains(type)) throw bad(src, name, "type", "'" + type + "' is not one of postgresql, command, service");
+        if (type == null) throw bad(src, name, "type", "missing (postgresql, mysql, mariadb, command, service)");
+        if (!TYPES.contains(type)) throw bad(src, name, "type", "'" + type + "' is not one of postgresql, mysql, mariadb, command, service");
         int timeout = m.containsKey("timeoutSeconds") ? intIn(src, name, "timeoutSeconds", m.get("timeoutSeconds"), 1, 86400) : config.timeoutSeconds();
         boolean optional = m.containsKey("optional") && bool(src, name, "optional", m.get("optional"));
         int retries = m.containsKey("retries") ? intIn(src, name, "retries", m.get("retries"), 0, 10) : 0;
@@ -65,14 +73,41 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
         List<String> thaw;
         switch (type) {
             case "postgresql": {
-                known(src, name, m, "user", "host", "port", "database", "psql");
+                known(src, name, m, "user", "host", "port", "database", "psql", "mode", "label");
                 String user = m.getOrDefault("user", "postgres");
                 String port = String.valueOf(intIn(src, name, "port", m.getOrDefault("port", "5432"), 1, 65535));
                 List<String> psql = new ArrayList<>(List.of("runuser", "-u", user, "--", m.getOrDefault("psql", "psql"),
                         "-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-h", m.getOrDefault("host", "/var/run/postgresql"),
-                        "-p", port, "-d", m.getOrDefault("database", "postgres"), "-c", "CHECKPOINT"));
-                freeze = psql;
-                thaw = null;
+                        "-p", port, "-d", m.getOrDefault("database", "postgres")));
+                String mode = m.getOrDefault("mode", "checkpoint");
+                if (mode.equals("checkpoint")) {
+                    freeze = new ArrayList<>(psql);
+                    freeze.addAll(List.of("-c", "CHECKPOINT"));
+                    thaw = null;
+                } else if (mode.equals("backup")) {
+                    psql.addAll(List.of("-A", "-t"));
+                    String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name).toString();
+                    freeze = HeldSession.freeze(dir, 60, HeldSession.pgStart(m.getOrDefault("label", "stillpoint")), HeldSession.PG_STOP, psql);
+                    thaw = HeldSession.thaw(dir);
+                } else {
+                    throw bad(src, name, "mode", "'" + mode + "' is not checkpoint or backup");
+                }
+                break;
+            }
+            case "mysql":
+            case "mariadb": {
+                known(src, name, m, "socket", "user", "defaultsFile", "client", "lockWaitSeconds");
+                int lockWait = intIn(src, name, "lockWaitSeconds", m.getOrDefault("lockWaitSeconds", "30"), 1, 3600);
+                List<String> client = new ArrayList<>();
+                client.add(m.getOrDefault("client", "mysql"));
+                if (m.containsKey("defaultsFile")) client.add("--defaults-extra-file=" + HookDiscovery.resolve(root, m.get("defaultsFile")));
+                client.add("--socket=" + HookDiscovery.resolve(root, m.getOrDefault("socket", "/run/mysqld/mysqld.sock")));
+                if (m.containsKey("user")) client.add("--user=" + m.get("user"));
+                String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name).toString();
+                client.addAll(List.of("--unbuffered", "-N", "-B"));
+                freeze = HeldSession.freeze(dir, lockWait, String.format(HeldSession.MYSQL_LOCK, lockWait), HeldSession.MYSQL_UNLOCK, client);
+                thaw = HeldSession.thaw(dir);
+                if (!m.containsKey("timeoutSeconds") && timeout < lockWait + 15) timeout = lockWait + 15;
                 break;
             }
             case "command": {

@@ -24,6 +24,10 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return GuestMain.guarded(spec, this::run);
+    }
+
+    private Integer run() throws Exception {
         Doctor.Result r = new Doctor(common.root(), GuestMain.builtIns()).run();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -76,6 +76,10 @@ final class FreezeCommands {
 
         @Override
         public Integer call() throws Exception {
+            return GuestMain.guarded(spec, this::run);
+        }
+
+        private Integer run() throws Exception {
             QuiesceRunner.Options o = options();
             o.noFsfreeze = noFsfreeze;
             o.mounts = mounts;
@@ -94,8 +98,10 @@ final class FreezeCommands {
 
         @Override
         public Integer call() throws Exception {
-            print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.THAW, null));
-            return 0;
+            return GuestMain.guarded(spec, () -> {
+                print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.THAW, null));
+                return 0;
+            });
         }
     }
 
@@ -105,8 +111,10 @@ final class FreezeCommands {
 
         @Override
         public Integer call() throws Exception {
-            print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.FREEZE_FAIL, null));
-            return 0;
+            return GuestMain.guarded(spec, () -> {
+                print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.FREEZE_FAIL, null));
+                return 0;
+            });
         }
     }
 
@@ -114,14 +122,14 @@ final class FreezeCommands {
     static final class WatchdogCmd implements Callable<Integer> {
         @Mixin GuestOptions common;
         @Option(names = "--token", required = true) String token;
-        @Option(names = "--deadline", required = true) long deadline;
+        @Option(names = "--deadline", description = "Ignored (the deadline is in the state file).") long deadline;
 
         @Override
         public Integer call() throws Exception {
             QuiesceRunner.Options o = new QuiesceRunner.Options();
             o.root = common.root();
             QuiesceRunner r = new QuiesceRunner(o, GuestListener.none());
-            dev.stillpoint.guest.run.Watchdog.run(r, new dev.stillpoint.guest.state.StateStore(o.root), token, deadline);
+            dev.stillpoint.guest.run.Watchdog.run(r, new dev.stillpoint.guest.state.StateStore(o.root), token);
             return 0;
         }
     }
@@ -133,8 +141,12 @@ final class FreezeCommands {
         @Option(names = "--json", description = "Print the report as JSON.") boolean json;
 
         @Override
-        @SuppressWarnings("unchecked")
         public Integer call() throws Exception {
+            return GuestMain.guarded(spec, this::show);
+        }
+
+        @SuppressWarnings("unchecked")
+        private Integer show() throws Exception {
             Map<String, Object> r = new dev.stillpoint.guest.state.ReportStore(common.root()).read();
             PrintWriter out = spec.commandLine().getOut();
             if (r == null) {

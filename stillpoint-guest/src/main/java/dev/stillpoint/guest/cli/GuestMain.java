@@ -20,17 +20,14 @@ public final class GuestMain implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
     }
 
-    /** The command tree, with the error-to-exit-code mapping installed. */
+    /**
+     * The command tree. Each command maps {@link GuestException} to its exit code itself (see {@link #fail}), so the
+     * codes are the same when a host CLI mounts this tree with its own handlers ({@code stillpoint guest ...}).
+     */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new GuestMain());
         cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
-            if (ex instanceof GuestException) {
-                GuestException g = (GuestException) ex;
-                line.getErr().println("stillpoint-guest: " + g.code() + (g.azureCode() != null ? " (Azure " + g.azureCode() + ")" : "")
-                        + ": " + g.getMessage());
-                line.getErr().flush();
-                return ExitCodes.of(g);
-            }
+            if (ex instanceof GuestException) return fail(line, (GuestException) ex);
             line.getErr().println("stillpoint-guest: internal error: " + ex);
             ex.printStackTrace(line.getErr());
             return ExitCodes.INTERNAL;
@@ -41,6 +38,23 @@ public final class GuestMain implements Runnable {
             return ExitCodes.BAD_INPUT;
         });
         return cl;
+    }
+
+    /** Prints {@code stillpoint-guest: CODE (Azure NNN): message} on the command's error writer; returns the exit code. */
+    static int fail(CommandLine line, GuestException g) {
+        line.getErr().println("stillpoint-guest: " + g.code() + (g.azureCode() != null ? " (Azure " + g.azureCode() + ")" : "")
+                + ": " + g.getMessage());
+        line.getErr().flush();
+        return ExitCodes.of(g);
+    }
+
+    /** Runs a command body, mapping {@link GuestException} to its exit code. */
+    static int guarded(picocli.CommandLine.Model.CommandSpec spec, java.util.concurrent.Callable<Integer> body) throws Exception {
+        try {
+            return body.call();
+        } catch (GuestException e) {
+            return fail(spec.commandLine(), e);
+        }
     }
 
     /** Built-in quiescers (Stillpoint group). */

@@ -51,6 +51,10 @@ final class InstallCommands {
 
         @Override
         public Integer call() throws Exception {
+            return GuestMain.guarded(spec, this::run);
+        }
+
+        private Integer run() throws Exception {
             Platform p = platform(spec, agent);
             Path j = jar != null ? jar : Installer.ownJar();
             if (j == null) throw new ParameterException(spec.commandLine(), "cannot tell which stillpoint-guest.jar to install; pass --jar PATH");
@@ -68,6 +72,10 @@ final class InstallCommands {
 
         @Override
         public Integer call() throws Exception {
+            return GuestMain.guarded(spec, this::run);
+        }
+
+        private Integer run() throws Exception {
             Platform p = platform(spec, agent);
             print(spec, new Installer(common.root(), null).uninstall(p));
             if (p == Platform.QEMU_GA) restartAgent(spec, common.root());

@@ -58,7 +58,10 @@ public final class Doctor {
         try {
             hooks = new HookDiscovery(root, cfg, EnumSet.noneOf(HookGroup.class), builtIns).discover().hooks;
         } catch (GuestException e) {
-            add(Severity.ERROR, FindingCode.CONFIG_INVALID, QuiesceConfigPath(), e.code() + ": " + e.getMessage().replace(root.toString(), ""));
+            String msg = e.getMessage().replace(root.toString(), "");
+            int colon = msg.indexOf(':');
+            String file = msg.startsWith("/") && colon > 0 ? msg.substring(0, colon) : configPath();
+            add(Severity.ERROR, FindingCode.CONFIG_INVALID, file, e.code() + ": " + msg);
             hooks = new HookDiscovery(root, cfg, EnumSet.noneOf(HookGroup.class), null).discover().hooks;
         }
         for (Hook h : hooks) r.hooks.add(h.id());
@@ -68,7 +71,7 @@ public final class Doctor {
                 if (String.join(" ", h.freeze == null ? List.of() : h.freeze).contains(p) || h.name.equals(p)
                         || String.join(" ", h.thaw == null ? List.of() : h.thaw).contains(HookDiscovery.resolve(root, p).toString())) known = true;
             }
-            if (!known) add(Severity.WARNING, FindingCode.CONFIG_UNKNOWN_HOOK, QuiesceConfigPath(), "[hook \"" + p + "\"] matches no discovered hook");
+            if (!known) add(Severity.WARNING, FindingCode.CONFIG_UNKNOWN_HOOK, configPath(), "[hook \"" + p + "\"] matches no discovered hook");
         }
         try {
             Map<String, Object> s = new StateStore(root).load();
@@ -76,19 +79,53 @@ public final class Doctor {
         } catch (GuestException e) {
             add(Severity.ERROR, FindingCode.FROZEN_NOW, "/" + StateStore.DIR + "/state.json", e.getMessage());
         }
+        configPermissions();
+        if (root.toString().equals("/")) appClients(cfg);
         if (root.toString().equals("/") && !onPath("fsfreeze")) {
             add(Severity.ERROR, FindingCode.FSFREEZE_MISSING, "fsfreeze", "util-linux fsfreeze not found in /usr/sbin, /sbin, /usr/bin, /bin");
         }
         return r;
     }
 
-    private static String QuiesceConfigPath() { return "/etc/stillpoint/guest.conf"; }
+    private static String configPath() { return "/etc/stillpoint/guest.conf"; }
+
+    /** guest.conf and apps.d hold commands that run as root: root-owned, not group/world writable. */
+    private void configPermissions() {
+        List<String> files = new ArrayList<>(List.of("/etc/stillpoint/guest.conf"));
+        for (Path p : HookDiscovery.listSorted(path("/etc/stillpoint/apps.d"), false)) files.add("/etc/stillpoint/apps.d/" + p.getFileName());
+        dirWritable("/etc/stillpoint/apps.d", path("/etc/stillpoint/apps.d"));
+        for (String g : files) {
+            Path p = path(g);
+            if (!Files.isRegularFile(p)) continue;
+            int mode = FileChecks.mode(p);
+            if ((mode & 022) != 0) add(Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, g, "mode " + FileChecks.octal(mode) + " lets group/others change commands that run as root");
+            if (FileChecks.uid(p) != 0) add(Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, g, "owner uid " + FileChecks.uid(p) + ": must be owned by root");
+        }
+    }
+
+    /** Built-in quiescers need their client programs (checked on the real root only). */
+    private void appClients(GuestConfig cfg) {
+        for (Map.Entry<String, Map<String, String>> e : cfg.apps().entrySet()) {
+            Map<String, String> m = e.getValue();
+            String type = m.getOrDefault("type", e.getKey());
+            List<String> progs = new ArrayList<>();
+            if (type.equals("postgresql")) progs.addAll(List.of("runuser", m.getOrDefault("psql", "psql")));
+            if (type.equals("mysql") || type.equals("mariadb")) progs.add(m.getOrDefault("client", "mysql"));
+            if (type.equals("service")) progs.add(m.getOrDefault("systemctl", "systemctl"));
+            for (String prog : progs) {
+                if (prog.startsWith("/") ? !Files.isExecutable(Path.of(prog)) : !onPath(prog)) {
+                    add(Severity.ERROR, FindingCode.APP_CLIENT_MISSING, String.valueOf(m.getOrDefault(GuestConfigParser.SOURCE, configPath())),
+                            "[app \"" + e.getKey() + "\"] needs " + prog + ", which is not installed");
+                }
+            }
+        }
+    }
 
     private GuestConfig config() {
         try {
             return GuestConfigParser.load(root.resolve("etc/stillpoint/guest.conf"));
         } catch (GuestException e) {
-            add(Severity.ERROR, FindingCode.CONFIG_INVALID, QuiesceConfigPath(), e.code() + ": " + e.getMessage().replace(root.resolve("etc/stillpoint/guest.conf").toString(), "guest.conf"));
+            add(Severity.ERROR, FindingCode.CONFIG_INVALID, configPath(), e.code() + ": " + e.getMessage().replace(root.resolve("etc/stillpoint/guest.conf").toString(), "guest.conf"));
             return GuestConfig.defaults();
         }
     }
@@ -398,7 +435,7 @@ public final class Doctor {
     }
 
     private static boolean onPath(String prog) {
-        for (String d : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin")) if (Files.isExecutable(Path.of(d, prog))) return true;
+        for (String d : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/bin", "/usr/local/sbin")) if (Files.isExecutable(Path.of(d, prog))) return true;
         return false;
     }
 

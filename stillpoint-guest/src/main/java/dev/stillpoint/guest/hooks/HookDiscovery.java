@@ -84,7 +84,37 @@ public final class HookDiscovery {
         return r;
     }
 
+    public static final String VMWARE_TOOLS_CONF = "/etc/vmware-tools/tools.conf";
+
+    /** {@code [vmbackup]} key of tools.conf (GKeyFile: {@code key = value}, # comments), or null. */
+    static String toolsConf(Path root, String key) {
+        Path f = resolve(root, VMWARE_TOOLS_CONF);
+        if (!Files.isRegularFile(f)) return null;
+        String value = null;
+        try {
+            boolean section = false;
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                String t = line.trim();
+                if (t.startsWith("#") || t.startsWith(";") || t.isEmpty()) continue;
+                if (t.startsWith("[")) {
+                    section = t.equals("[vmbackup]");
+                    continue;
+                }
+                int eq = t.indexOf('=');
+                if (section && eq > 0 && t.substring(0, eq).trim().equals(key)) value = t.substring(eq + 1).trim();
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return value;
+    }
+
     private void vmware(Result r) {
+        String exec = toolsConf(root, "execScripts");
+        if (exec != null && (exec.equalsIgnoreCase("false") || exec.equals("0"))) {
+            r.skipped.add("vmware: " + VMWARE_TOOLS_CONF + " [vmbackup] execScripts=" + exec + ": VMware runs no scripts, neither does Stillpoint");
+            return;
+        }
         Path pre = resolve(root, VMWARE_LEGACY_FREEZE);
         Path post = resolve(root, VMWARE_LEGACY_THAW);
         boolean preOk = Files.exists(pre) && !isWrapper(pre);
@@ -114,7 +144,12 @@ public final class HookDiscovery {
     private List<String> vmwareCmd(Path p, String op) {
         List<String> cmd = new ArrayList<>(shellExec(p));
         cmd.add(op);
-        if (!config.vmwareScriptArg().isEmpty()) cmd.add(config.vmwareScriptArg());
+        String arg = config.vmwareScriptArg();
+        if (arg.isEmpty()) {
+            String fromTools = toolsConf(root, "scriptArg");
+            if (fromTools != null) arg = fromTools;
+        }
+        if (!arg.isEmpty()) cmd.add(arg);
         return cmd;
     }
 

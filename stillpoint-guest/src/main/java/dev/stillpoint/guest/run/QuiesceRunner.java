@@ -73,6 +73,7 @@ public final class QuiesceRunner {
 
     // ---------------------------------------------------------------- freeze
 
+    @SuppressWarnings("try")
     public Map<String, Object> freeze() {
         GuestConfig cfg = config();
         try (AutoCloseable ignored = store.lock(o.lockWaitMillis)) {
@@ -111,35 +112,59 @@ public final class QuiesceRunner {
             }
         }
         List<String> mounts = o.noFsfreeze ? List.of() : selectMounts(cfg);
+        int maxFreeze = o.maxFreezeSeconds != null ? o.maxFreezeSeconds : cfg.maxFreezeSeconds();
+        String token = UUID.randomUUID().toString();
+        // The watchdog is armed before the first hook: if this process dies while hooks run, it undoes
+        // the hooks that froze (state is saved after each one); after the hooks it waits maxFreezeSeconds.
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("version", 1);
+        state.put("token", token);
+        state.put("startedAt", rep.get("startedAt"));
+        state.put("phase", "hooks");
+        state.put("runnerPid", ProcessHandle.current().pid());
+        state.put("noFsfreeze", o.noFsfreeze);
+        state.put("hooks", new ArrayList<>());
+        state.put("mounts", List.of());
+        state.put("hooksDoneAt", System.currentTimeMillis());
+        state.put("deadline", 0L);
+        state.put("maxFreezeSeconds", maxFreeze);
+        state.put("report", rep);
+        long pid = o.watchdog.launch(o.root, token, 0L);
+        state.put("watchdogPid", pid);
+        store.save(state);
         List<Hook> frozen = new ArrayList<>();
         boolean allOk = true;
         for (int i = 0; i < found.hooks.size(); i++) {
             Hook h = found.hooks.get(i);
             if (h.freeze == null) {
                 frozen.add(h);
+                saveHooks(state, frozen);
                 continue;
             }
             boolean ok = runHook(rep, h, "freeze", h.freeze, h.freezeRetries, false);
             if (ok) {
                 frozen.add(h);
+                saveHooks(state, frozen);
                 continue;
             }
             allOk = false;
             if (h.continueOnFailure) {
                 emit(GuestEvent.Kind.ERROR, h.id() + " freeze failed; continuing (optional / continueBackupOnFailure)");
-                if (h.thawAfterFailedFreeze) frozen.add(h);
+                if (h.thawAfterFailedFreeze) {
+                    frozen.add(h);
+                    saveHooks(state, frozen);
+                }
                 continue;
             }
             if (h.thawAfterFailedFreeze) frozen.add(h);
             rollback(rep, frozen);
+            store.clear();
+            killWatchdog(pid, token);
             rep.put("failedHook", h.id());
             String msg = "freeze hook " + (i + 1) + " " + h.id() + " failed; all hooks were undone, nothing is frozen";
             return fail(rep, msg, new GuestException(ErrorCode.HOOK_FAILED, msg, null, ExitCodes.hookFailed(i + 1), null));
         }
-        int maxFreeze = o.maxFreezeSeconds != null ? o.maxFreezeSeconds : cfg.maxFreezeSeconds();
-        String token = UUID.randomUUID().toString();
         long deadline = System.currentTimeMillis() + maxFreeze * 1000L;
-        long pid = o.watchdog.launch(o.root, token, deadline);
         emit(GuestEvent.Kind.WATCHDOG, "armed: thaws by itself at " + Instant.ofEpochMilli(deadline)
                 + " (maxFreezeSeconds=" + maxFreeze + ", pid " + pid + ")");
         rep.put("hookConsistent", allOk);
@@ -148,19 +173,10 @@ public final class QuiesceRunner {
         rep.put("frozenMounts", mounts);
         rep.put("maxFreezeSeconds", maxFreeze);
         rep.put("result", "frozen");
-        Map<String, Object> state = new LinkedHashMap<>();
-        state.put("version", 1);
-        state.put("token", token);
-        state.put("startedAt", rep.get("startedAt"));
-        state.put("noFsfreeze", o.noFsfreeze);
-        List<Object> hookMaps = new ArrayList<>();
-        for (Hook h : frozen) hookMaps.add(h.toMap());
-        state.put("hooks", hookMaps);
+        state.put("phase", "frozen");
         state.put("mounts", mounts);
         state.put("hooksDoneAt", System.currentTimeMillis());
-        state.put("watchdogPid", pid);
         state.put("deadline", deadline);
-        state.put("maxFreezeSeconds", maxFreeze);
         if (!mounts.isEmpty()) emit(GuestEvent.Kind.FS_FREEZE, "freezing " + mounts + " (deepest first)");
         state.put("fsFreezeStartedAt", System.currentTimeMillis());
         state.put("report", rep);
@@ -195,6 +211,13 @@ public final class QuiesceRunner {
             store.save(state);
         }
         return rep;
+    }
+
+    private void saveHooks(Map<String, Object> state, List<Hook> frozen) {
+        List<Object> maps = new ArrayList<>();
+        for (Hook h : frozen) maps.add(h.toMap());
+        state.put("hooks", maps);
+        store.save(state);
     }
 
     private Map<String, Object> fail(Map<String, Object> rep, String msg, GuestException e) {
@@ -245,6 +268,7 @@ public final class QuiesceRunner {
     // ---------------------------------------------------------------- thaw
 
     /** Thaws; returns the final report, or null when nothing was frozen (no-op). */
+    @SuppressWarnings("try")
     public Map<String, Object> thaw(ThawKind kind, String watchdogToken) {
         try (AutoCloseable ignored = store.lock(o.lockWaitMillis)) {
             return thawLocked(kind, watchdogToken);
@@ -271,9 +295,11 @@ public final class QuiesceRunner {
         List<String> failures = new ArrayList<>();
         List<String> mounts = (List<String>) state.get("mounts");
         boolean noFs = Boolean.TRUE.equals(state.get("noFsfreeze"));
+        boolean incomplete = "hooks".equals(state.get("phase"));
         if (kind == ThawKind.WATCHDOG) {
-            listener.on(new GuestEvent(Instant.now(), GuestEvent.Kind.WATCHDOG, "no thaw within maxFreezeSeconds="
-                    + state.get("maxFreezeSeconds") + " s; thawing filesystems and running thaw hooks"));
+            listener.on(new GuestEvent(Instant.now(), GuestEvent.Kind.WATCHDOG, incomplete
+                    ? "freeze runner (pid " + state.get("runnerPid") + ") died while running freeze hooks; undoing the hooks that froze"
+                    : "no thaw within maxFreezeSeconds=" + state.get("maxFreezeSeconds") + " s; thawing filesystems and running thaw hooks"));
         }
         for (int i = mounts.size() - 1; i >= 0; i--) {
             FsFreezer.Result r = o.freezer.thaw(mounts.get(i));
@@ -302,13 +328,17 @@ public final class QuiesceRunner {
         List<Hook> hooks = new ArrayList<>();
         for (Object m : (List<Object>) state.get("hooks")) hooks.add(Hook.fromMap((Map<String, Object>) m));
         for (Hook h : thawOrder(hooks)) {
-            boolean ff = kind == ThawKind.FREEZE_FAIL;
+            boolean ff = kind == ThawKind.FREEZE_FAIL || incomplete;
             List<String> cmd = ff ? h.freezeFail : h.thaw;
             if (cmd == null) continue;
             String word = ff && h.group == HookGroup.VMWARE ? "freezeFail" : "thaw";
             if (!runHook(rep, h, word, cmd, h.thawRetries, false) && !ff) failures.add(h.id() + " " + word + " failed");
         }
-        long window = noFs ? thawStart - ((Number) state.get("hooksDoneAt")).longValue()
+        if (incomplete) {
+            rep.put("consistency", "none");
+            rep.put("error", "freeze runner died while running freeze hooks");
+        }
+        long window = incomplete ? 0 : noFs ? thawStart - ((Number) state.get("hooksDoneAt")).longValue()
                 : fsThawed - ((Number) state.get("fsFreezeStartedAt")).longValue();
         rep.put("freezeWindowMs", window);
         rep.put("thawedAt", Instant.ofEpochMilli(fsThawed).toString());

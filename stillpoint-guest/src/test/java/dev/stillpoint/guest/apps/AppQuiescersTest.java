@@ -80,7 +80,7 @@ class AppQuiescersTest {
         t.write("/etc/stillpoint/guest.conf", "[app \"db\"]\ntype = oracle\n", "rw-------");
         assertThatThrownBy(() -> runner().freeze()).isInstanceOfSatisfying(GuestException.class, e -> {
             assertThat(e.code()).isEqualTo(ErrorCode.CONFIG_BAD_VALUE);
-            assertThat(e.getMessage()).endsWith("guest.conf:1: [app \"db\"] type: 'oracle' is not one of postgresql, command, service");
+            assertThat(e.getMessage()).endsWith("guest.conf:1: [app \"db\"] type: 'oracle' is not one of postgresql, mysql, mariadb, command, service");
         });
         t.write("/etc/stillpoint/guest.conf", "[app \"postgresql\"]\nprot = 5432\n", "rw-------");
         assertThatThrownBy(() -> runner().freeze()).isInstanceOfSatisfying(GuestException.class, e -> {

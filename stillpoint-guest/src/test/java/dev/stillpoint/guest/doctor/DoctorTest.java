@@ -30,7 +30,7 @@ class DoctorTest {
     }
 
     List<Finding> findings() {
-        return new Doctor(root, null).run().findings;
+        return new Doctor(root, new dev.stillpoint.guest.apps.AppQuiescers()).run().findings;
     }
 
     /** Exactly one finding, and it is this one. */
@@ -380,5 +380,24 @@ class DoctorTest {
     void activeFreezeIsReported() throws Exception {
         t.write("/run/stillpoint/state.json", "{\"token\":\"x\",\"startedAt\":\"2026-01-01T00:00:00Z\"}", "rw-------");
         assertOnly(Severity.WARNING, FindingCode.FROZEN_NOW, "/run/stillpoint/state.json", "a freeze is active since 2026-01-01T00:00:00Z");
+    }
+
+    @Test
+    void groupWritableGuestConfRunsCommandsAsRoot() throws Exception {
+        t.write("/etc/stillpoint/guest.conf", "[runner]\ntimeoutSeconds = 30\n", "rw-rw-r--");
+        assertOnly(Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, "/etc/stillpoint/guest.conf", "mode 664 lets group/others change commands");
+    }
+
+    @Test
+    void appsDFileNotOwnedByRoot() throws Exception {
+        t.write("/etc/stillpoint/apps.d/iris.conf", "type = command\nfreeze = true\n", "rw-------");
+        chown("/etc/stillpoint/apps.d/iris.conf", 1000);
+        assertOnly(Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, "/etc/stillpoint/apps.d/iris.conf", "owner uid 1000");
+    }
+
+    @Test
+    void badAppsDFileIsAConfigError() throws Exception {
+        t.write("/etc/stillpoint/apps.d/db.conf", "type = oracle\n", "rw-------");
+        assertOnly(Severity.ERROR, FindingCode.CONFIG_INVALID, "/etc/stillpoint/apps.d/db.conf", "[app \"db\"] type: 'oracle' is not one of");
     }
 }

@@ -128,6 +128,7 @@ class FsFreezeIT {
     void asAgentHookTheWatchdogThawsWhatTheAgentFroze() throws Exception {
         // qemu-ga runs the hook with freeze, then does FIFREEZE itself; no thaw ever comes.
         cli("freeze", "--root", root.toString(), "--no-fsfreeze", "--max-freeze-seconds", "2");
+        long watchdog = ((Number) new StateStore(root).load().get("watchdogPid")).longValue();
         LoopMount.run("fsfreeze", "-f", loop.mountPoint.toString());
         Process dd = write();
         try {
@@ -145,6 +146,7 @@ class FsFreezeIT {
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(loop.mountPoint.toString()));
         assertThat(rep.get("fsfreeze")).isEqualTo("agent");
+        for (int i = 0; i < 100 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly("hook freeze", "hook thaw");
     }
 }

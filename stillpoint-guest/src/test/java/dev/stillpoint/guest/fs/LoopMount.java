@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /** A loop-mounted ext4 image for integration tests; {@link #close()} always thaws, unmounts and detaches. */
+@SuppressWarnings("try")
 final class LoopMount implements AutoCloseable {
     final Path image;
     final Path mountPoint;

@@ -148,6 +148,7 @@ class QemuGaHookIT {
         String mp = loop.mountPoint.toString();
         assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
                 .isEqualTo("{\"return\": 1}");
+        long watchdog = ((Number) new dev.stillpoint.guest.state.StateStore(root).load().get("watchdogPid")).longValue();
         Process dd = write();
         try {
             assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
@@ -163,6 +164,7 @@ class QemuGaHookIT {
         }
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(mp));
+        for (int i = 0; i < 100 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
                 "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
     }

@@ -294,4 +294,24 @@ class QuiesceRunnerTest {
         Map<String, Object> rep = new ReportStore(tmp).read();
         assertThat(((Map<?, ?>) ((List<?>) rep.get("hooks")).get(0)).get("result")).isEqualTo("timeout");
     }
+
+    @Test
+    void vmwareToolsConfScriptArgIsAppendedAndExecScriptsFalseDisablesTheGroup() throws Exception {
+        t.script("/etc/vmware-tools/backupScripts.d/10-v", "v", 0);
+        t.write("/etc/vmware-tools/tools.conf", "[logging]\nscriptArg = wrong\n[vmbackup]\n# comment\nscriptArg = nightly\n", "rw-r--r--");
+        runner().freeze();
+        runner().thaw(QuiesceRunner.ThawKind.THAW, null);
+        assertThat(t.traceLines()).containsExactly("v freeze nightly", "v thaw nightly");
+        t.clearTrace();
+        t.write("/etc/stillpoint/guest.conf", "[vmware]\nscriptArg = mine\n", "rw-------");
+        runner().freeze();
+        runner().thaw(QuiesceRunner.ThawKind.THAW, null);
+        assertThat(t.traceLines()).as("guest.conf wins").containsExactly("v freeze mine", "v thaw mine");
+        t.clearTrace();
+        t.write("/etc/vmware-tools/tools.conf", "[vmbackup]\nexecScripts = false\n", "rw-r--r--");
+        Map<String, Object> rep = runner().freeze();
+        runner().thaw(QuiesceRunner.ThawKind.THAW, null);
+        assertThat(t.traceLines()).isEmpty();
+        assertThat(rep.get("skipped").toString()).contains("execScripts=false");
+    }
 }

@@ -18,6 +18,7 @@ import java.lang.invoke.MethodType;
  * code {@link LibvirtException#LIBRARY_MISSING}. Signatures follow libvirt 9.0's headers;
  * {@code unsigned int flags} are passed as Java ints.
  */
+@SuppressWarnings("restricted") // native access is this package's purpose
 final class Libvirt {
     private static final FunctionDescriptor P_P = FunctionDescriptor.of(ADDRESS, ADDRESS);
     private static final FunctionDescriptor I_P = FunctionDescriptor.of(JAVA_INT, ADDRESS);

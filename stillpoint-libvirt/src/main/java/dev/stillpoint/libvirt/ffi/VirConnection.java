@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 
 /** A {@code virConnectPtr}: thread-safe (libvirt's connection is), closed once. */
+@SuppressWarnings("restricted")
 public final class VirConnection implements AutoCloseable {
     private final Libvirt lv;
     private final String uri;

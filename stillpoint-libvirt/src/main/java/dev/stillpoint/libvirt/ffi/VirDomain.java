@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A {@code virDomainPtr}; {@link #close()} frees the handle (not the domain). */
+@SuppressWarnings("restricted")
 public final class VirDomain implements AutoCloseable {
     // virDomainState
     public static final int STATE_NOSTATE = 0, STATE_RUNNING = 1, STATE_BLOCKED = 2, STATE_PAUSED = 3,

@@ -130,6 +130,35 @@ class NbdClientIT {
         }
     }
 
+    /** Reads 128 MiB of written data in 4 MiB reads and prints the rate (measurement, not a limit). */
+    @Test
+    void readThroughputOnAFullyAllocatedImage() throws Exception {
+        Path big = dir.resolve("big.qcow2");
+        Path sock = dir.resolve("big.sock");
+        long size = 128L << 20;
+        run("qemu-img", "create", "-q", "-f", "qcow2", big.toString(), Long.toString(size));
+        run("qemu-io", "-f", "qcow2", big.toString(), "-c", "write -P 0x61 0 128M");
+        Process p = new ProcessBuilder("qemu-nbd", "--read-only", "--socket=" + sock, "-f", "qcow2", "-x", "big", big.toString())
+                .redirectErrorStream(true).start();
+        try {
+            for (int i = 0; i < 200 && !Files.exists(sock); i++) Thread.sleep(25);
+            try (NbdClient nbd = NbdClient.connect(sock, "big", List.of(NbdClient.BASE_ALLOCATION))) {
+                ByteBuffer b = ByteBuffer.allocateDirect(4 << 20);
+                long t0 = System.nanoTime();
+                for (long at = 0; at < size; at += b.capacity()) {
+                    b.clear();
+                    nbd.read(at, b);
+                    assertThat(b.get(0)).isEqualTo((byte) 0x61);
+                }
+                double s = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("NBD read over unix socket: %d MiB in %.2f s = %.0f MiB/s%n", size >> 20, s, (size >> 20) / s);
+            }
+        } finally {
+            p.destroy();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static NbdClient connectTcp(int port) throws Exception {
         for (int i = 0; ; i++) {
             try {
