@@ -8,7 +8,10 @@ stillpoint_select_jdk() {
     [ -n "$cand" ] && [ -x "$cand/bin/javac" ] || continue
     v=$("$cand/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
     if [ -n "$v" ] && [ "${v%%.*}" -ge 25 ] 2>/dev/null; then
-      export JAVA_HOME="$cand"; export PATH="$JAVA_HOME/bin:$PATH"; return 0
+      export JAVA_HOME="$cand"; export PATH="$JAVA_HOME/bin:$PATH"
+      # Maven's own jansi/guava trip JDK 25's native-access and Unsafe warnings; silence them.
+      export MAVEN_OPTS="${MAVEN_OPTS:---enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow}"
+      return 0
     fi
   done
   echo "stillpoint: no JDK 25 found (looked at \$JAVA_HOME and /usr/lib/jvm/*)." >&2

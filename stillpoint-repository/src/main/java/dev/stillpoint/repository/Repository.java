@@ -16,6 +16,13 @@ import java.util.Map;
 public interface Repository extends AutoCloseable {
 
     /**
+     * Size for {@link #newImage} when the length of a stream is not known in advance (no
+     * parent allowed): the image ends at the end of the last write. Supported by the file
+     * repository from {@link Repositories}.
+     */
+    long UNKNOWN_SIZE = -1;
+
+    /**
      * Starts a new image snapshot.
      *
      * @param name    image name, e.g. {@code "web1/vda"}
@@ -36,6 +43,42 @@ public interface Repository extends AutoCloseable {
 
     /** Opens a snapshot's image for reading. */
     ImageReader openImage(String snapshotId) throws IOException;
+
+    /**
+     * Verifies the repository: structure (config, index, packs present, every snapshot's chunks
+     * indexed) and, for {@code readDataPercent} percent of the packs chosen at random (0 = none,
+     * 100 = all), the data itself (every chunk decrypted, decompressed and re-hashed). Takes a
+     * shared lock. Damage is reported in the result, not thrown.
+     */
+    default CheckReport check(int readDataPercent, ProgressListener progress) throws IOException {
+        throw new UnsupportedOperationException("check is not supported by " + getClass().getName());
+    }
+
+    /**
+     * Applies a retention policy per image name and removes the manifests of snapshots it does
+     * not keep (nothing when {@code dryRun}). Data is freed by {@link #prune}. Exclusive lock.
+     */
+    default ForgetResult forget(RetentionPolicy policy, boolean dryRun) throws IOException {
+        throw new UnsupportedOperationException("forget is not supported by " + getClass().getName());
+    }
+
+    /** Removes a snapshot manifest by id or unique prefix (exclusive lock). */
+    default void forget(String idOrPrefix) throws IOException {
+        throw new UnsupportedOperationException("forget is not supported by " + getClass().getName());
+    }
+
+    /**
+     * Removes data no snapshot references (orphans of interrupted backups, forgotten
+     * snapshots); crash-safe at every step. Exclusive lock.
+     */
+    default PruneResult prune(ProgressListener progress) throws IOException {
+        throw new UnsupportedOperationException("prune is not supported by " + getClass().getName());
+    }
+
+    /** Logical versus stored sizes. */
+    default RepositoryStats stats() throws IOException {
+        throw new UnsupportedOperationException("stats is not supported by " + getClass().getName());
+    }
 
     @Override
     void close() throws IOException;

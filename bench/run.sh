@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Stillpoint vs restic vs borg on the same dataset, in the same run (not run in CI).
+#   bench/run.sh [--size-mib N] [--work DIR] [--keep]
+# Measures for each tool: full ingest of base.raw, ingest of changed.raw, restore of the second
+# snapshot, check with data; prints MB/s (MB = 10^6 bytes of the logical image), stored size,
+# peak RSS (/usr/bin/time -v) and Stillpoint's ratios to the others.
+# All tools encrypt (stillpoint aes-256-gcm, restic default, borg repokey) with their default
+# compression (stillpoint zstd-3, restic 'auto', borg lz4).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+size_mib=4096
+work=/var/tmp/stillpoint-bench
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size-mib) size_mib=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+. "$here/scripts/lib.sh"
+stillpoint_select_jdk >/dev/null
+for t in restic borg /usr/bin/time mkfs.ext4 openssl; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
+jar="$here/stillpoint-cli/target/stillpoint.jar"
+[ -f "$jar" ] || (cd "$here" && ./mvnw -B -q -ntp -DskipTests -pl stillpoint-cli -am package)
+# A bounded heap: the repository needs ~(2*cores+1) chunk buffers, the rest is the JVM.
+sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-192m} --enable-native-access=ALL-UNNAMED -jar "$jar" "$@"; }
+export -f sp; export jar JAVA_HOME
+
+data="$work/data"
+"$here/bench/make-dataset.sh" "$data" "$size_mib"
+bytes=$(stat -c %s "$data/base.raw")
+export STILLPOINT_PASSWORD=bench RESTIC_PASSWORD=bench BORG_PASSPHRASE=bench BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
+results="$work/results.tsv"
+: > "$results"
+
+# measure TOOL STEP cmd... : runs the command under /usr/bin/time -v, records seconds and peak RSS
+measure() {
+  local tool=$1 step=$2; shift 2
+  local log="$work/$tool-$step.time"
+  if ! /usr/bin/time -v -o "$log" bash -c "$*" > "$work/$tool-$step.out" 2>&1; then
+    echo "FAILED: $tool $step: $*" >&2; tail -5 "$work/$tool-$step.out" >&2; return 1
+  fi
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  printf '%s\t%s\t%s\t%s\n' "$tool" "$step" "$wall" "$rss" >> "$results"
+  printf '%-10s %-8s %8.1f s  %7.1f MB/s  peak RSS %6d MiB\n' "$tool" "$step" "$wall" "$(echo "$bytes / $wall / 1000000" | bc -l)" $(( rss / 1024 ))
+}
+
+for tool in stillpoint restic borg; do
+  repo="$work/repo-$tool"; out="$work/restore-$tool"
+  rm -rf "$repo" "$out"; mkdir -p "$out"
+  case $tool in
+    stillpoint)
+      sp repo init --repo "$repo" >/dev/null
+      measure $tool full    "sp image backup --repo $repo --name bench/vda $data/base.raw"
+      measure $tool changed "sp image backup --repo $repo --name bench/vda $data/changed.raw"
+      id=$(sp snapshots --repo "$repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
+      measure $tool restore "sp image restore $id --repo $repo --target $out/changed.raw"
+      measure $tool check   "sp check --repo $repo --read-data"
+      ;;
+    restic)
+      restic init --repo "$repo" >/dev/null
+      measure $tool full    "cd $data && restic --repo $repo backup --host bench base.raw"
+      measure $tool changed "cd $data && restic --repo $repo backup --host bench changed.raw"
+      measure $tool restore "restic --repo $repo restore latest --target $out"
+      measure $tool check   "restic --repo $repo check --read-data"
+      ;;
+    borg)
+      borg init --encryption repokey "$repo" >/dev/null
+      measure $tool full    "cd $data && borg create $repo::full base.raw"
+      measure $tool changed "cd $data && borg create $repo::changed changed.raw"
+      measure $tool restore "cd $out && borg extract --sparse $repo::changed"
+      measure $tool check   "borg check --verify-data $repo"
+      ;;
+  esac
+  cmp "$data/changed.raw" "$out/changed.raw" || { echo "RESTORE MISMATCH for $tool" >&2; exit 1; }
+  stored=$(du -sb "$repo" | cut -f1)
+  printf '%s\tstored\t%s\t0\n' "$tool" "$stored" >> "$results"
+  printf '%-10s stored   %8.1f MiB (two snapshots of %d MiB)\n' "$tool" "$(echo "$stored / 1048576" | bc -l)" "$size_mib"
+  rm -rf "$out"
+done
+
+python3 - "$results" "$bytes" <<'PY'
+import sys, collections
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+size = int(sys.argv[2])
+t = collections.defaultdict(dict); rss = collections.defaultdict(int)
+for tool, step, v, r in rows:
+    t[tool][step] = float(v); rss[tool] = max(rss[tool], int(r))
+print()
+print(f"{'':10} {'full MB/s':>10} {'changed':>10} {'restore':>10} {'check':>10} {'stored MiB':>11} {'peak RSS MiB':>13}")
+for tool in ("stillpoint", "restic", "borg"):
+    s = t[tool]
+    print(f"{tool:10} " + " ".join(f"{size / s[k] / 1e6:10.1f}" for k in ("full", "changed", "restore", "check"))
+          + f" {s['stored'] / 2**20:11.1f} {rss[tool] / 1024:13.0f}")
+sp = t["stillpoint"]
+for other in ("restic", "borg"):
+    o = t[other]
+    print(f"stillpoint/{other}: " + ", ".join(f"{k} speed x{o[k] / sp[k]:.2f}" for k in ("full", "changed", "restore", "check"))
+          + f", stored x{sp['stored'] / o['stored']:.2f}")
+print("targets: ingest >= 1.5x restic and >= 3x borg; restore >= restic; stored <= restic; peak RSS <= 256 MiB")
+PY
+[ "$keep" = 1 ] || rm -rf "$work"/repo-*

@@ -1,0 +1,43 @@
+package dev.stillpoint.cli.repo;
+
+import dev.stillpoint.cli.output.Output;
+import dev.stillpoint.repository.Repositories;
+import dev.stillpoint.repository.Repository;
+import dev.stillpoint.repository.RepositoryOptions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code stillpoint repo init --repo DIR [--encryption aes-256-gcm|none]}. */
+@Command(name = "init", description = "Create a repository in an empty or new directory.", mixinStandardHelpOptions = true)
+public final class RepoInitCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin RepoOptions repo;
+
+    @Option(names = "--encryption", paramLabel = "MODE", defaultValue = "aes-256-gcm", description = "aes-256-gcm (default) or none.")
+    String encryption;
+
+    @Option(names = "--chunk-size", paramLabel = "BYTES", defaultValue = "1048576", description = "Fixed chunk size, a power of two (default 1 MiB).")
+    int chunkSize;
+
+    @Override
+    public Integer call() throws Exception {
+        RepositoryOptions.Encryption enc = RepositoryOptions.Encryption.parse(encryption);
+        RepositoryOptions o = enc == RepositoryOptions.Encryption.NONE ? RepositoryOptions.unencrypted() : RepositoryOptions.encrypted(repo.password(true));
+        o = o.withChunkSize(chunkSize);
+        try (Repository r = Repositories.init(repo.dir(), o)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("repository", repo.dir().toAbsolutePath().toString());
+            m.put("encryption", enc.id());
+            m.put("chunkSize", chunkSize);
+            Output.of(spec, repo.json).summary(m, "created " + enc.id() + " repository at " + repo.dir().toAbsolutePath()
+                    + (enc == RepositoryOptions.Encryption.NONE ? "" : "\nremember the passphrase: without it the data cannot be read"));
+        }
+        return 0;
+    }
+}

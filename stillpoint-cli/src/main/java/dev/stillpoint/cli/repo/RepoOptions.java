@@ -1,0 +1,70 @@
+package dev.stillpoint.cli.repo;
+
+import dev.stillpoint.repository.Repositories;
+import dev.stillpoint.repository.Repository;
+import dev.stillpoint.repository.RepositoryException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import picocli.CommandLine.Option;
+
+/**
+ * Options every repository command shares (a picocli mixin): {@code --repo} (default
+ * {@code $STILLPOINT_REPOSITORY}), {@code --password-file}, {@code --json}. The passphrase comes
+ * from {@code $STILLPOINT_PASSWORD}, else {@code --password-file} (first line), else a prompt
+ * when a terminal is attached.
+ */
+public final class RepoOptions {
+    @Option(names = {"-r", "--repo"}, paramLabel = "DIR", defaultValue = "${env:STILLPOINT_REPOSITORY}",
+            description = "Repository directory (default: $STILLPOINT_REPOSITORY).")
+    Path repo;
+
+    @Option(names = "--password-file", paramLabel = "FILE", description = "Read the passphrase from the first line of FILE (else $STILLPOINT_PASSWORD, else a prompt).")
+    Path passwordFile;
+
+    @Option(names = "--json", description = "Print JSON lines on stdout (see docs/scripting.md).")
+    boolean json;
+
+    Path dir() throws RepositoryException {
+        if (repo == null)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--repo: missing; give --repo DIR or set STILLPOINT_REPOSITORY");
+        return repo;
+    }
+
+    /** Opens the repository, asking for the passphrase only when it is encrypted. */
+    Repository open() throws IOException {
+        Path dir = dir();
+        return Repositories.open(dir, Repositories.isEncrypted(dir) ? password(false) : null);
+    }
+
+    char[] password(boolean confirm) throws IOException {
+        String env = System.getenv("STILLPOINT_PASSWORD");
+        if (env != null && !env.isEmpty()) return env.toCharArray();
+        if (passwordFile != null) {
+            try {
+                String s = Files.readString(passwordFile, StandardCharsets.UTF_8);
+                int nl = s.indexOf('\n');
+                if (nl >= 0) s = s.substring(0, nl);
+                if (s.endsWith("\r")) s = s.substring(0, s.length() - 1);
+                if (s.isEmpty()) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--password-file: " + passwordFile + " has an empty first line");
+                return s.toCharArray();
+            } catch (NoSuchFileException e) {
+                throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--password-file: " + passwordFile + " does not exist");
+            }
+        }
+        var console = System.console();
+        if (console == null || !console.isTerminal())
+            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD,
+                    "a passphrase is needed: set STILLPOINT_PASSWORD, give --password-file FILE, or run on a terminal");
+        char[] pw = console.readPassword("passphrase for %s: ", repo);
+        if (pw == null || pw.length == 0) throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, "no passphrase entered");
+        if (confirm) {
+            char[] again = console.readPassword("repeat passphrase: ");
+            if (!Arrays.equals(pw, again)) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "passphrases do not match");
+        }
+        return pw;
+    }
+}

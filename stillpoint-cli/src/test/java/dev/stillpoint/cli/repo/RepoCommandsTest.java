@@ -1,0 +1,132 @@
+package dev.stillpoint.cli.repo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.cli.ExitCodes;
+import dev.stillpoint.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Drives the repository commands through the real command line, capturing output and exit codes. */
+class RepoCommandsTest {
+    @TempDir Path tmp;
+
+    record Run(int code, String out, String err) {
+        List<Map<String, Object>> json() throws Exception {
+            List<Map<String, Object>> l = new ArrayList<>();
+            for (String line : out.split("\n")) if (!line.isBlank()) l.add(JSON.std.mapFrom(line));
+            return l;
+        }
+
+        Map<String, Object> summary() throws Exception {
+            return json().stream().filter(m -> "summary".equals(m.get("type"))).findFirst().orElseThrow();
+        }
+    }
+
+    Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void initBackupListRestoreCheckForgetPruneStats() throws Exception {
+        Path pw = tmp.resolve("pw");
+        Files.writeString(pw, "correct horse\n");
+        String repo = tmp.resolve("repo").toString();
+        Run init = run("repo", "init", "--repo", repo, "--password-file", pw.toString(), "--json");
+        assertThat(init.code()).as(init.err()).isZero();
+        assertThat(init.summary()).containsEntry("encryption", "aes-256-gcm");
+        assertThat(run("repo", "init", "--repo", repo, "--password-file", pw.toString()).code()).isEqualTo(ExitCodes.REPO_ALREADY_EXISTS);
+
+        byte[] img = new byte[3 * (1 << 20) + 4321];
+        new Random(1).nextBytes(img);
+        java.util.Arrays.fill(img, 1 << 20, 2 << 20, (byte) 0);
+        Path file = tmp.resolve("disk.raw");
+        Files.write(file, img);
+        Run b = run("image", "backup", "--repo", repo, "--password-file", pw.toString(), "--name", "vm/vda", "--tag", "k=v", file.toString(), "--json");
+        assertThat(b.code()).as(b.err()).isZero();
+        Map<String, Object> s = b.summary();
+        assertThat(s).containsEntry("name", "vm/vda").containsEntry("size", img.length).containsEntry("allocatedBytes", img.length - (1 << 20));
+        assertThat(b.json()).anyMatch(m -> "progress".equals(m.get("type")));
+        String id = (String) s.get("id");
+
+        Run list = run("snapshots", "--repo", repo, "--password-file", pw.toString(), "--json");
+        assertThat(list.json().stream().filter(m -> "snapshot".equals(m.get("type"))).map(m -> m.get("id"))).containsExactly(id);
+        Run text = run("snapshots", "--repo", repo, "--password-file", pw.toString());
+        assertThat(text.out()).contains(id.substring(0, 8)).contains("vm/vda");
+
+        Path target = tmp.resolve("restored.raw");
+        Run r = run("image", "restore", id.substring(0, 6), "--repo", repo, "--password-file", pw.toString(), "--target", target.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readAllBytes(target)).isEqualTo(img);
+        assertThat(run("image", "restore", id, "--repo", repo, "--password-file", pw.toString(), "--target", target.toString()).code())
+                .isEqualTo(ExitCodes.REPO_ALREADY_EXISTS);
+
+        Run c = run("check", "--repo", repo, "--password-file", pw.toString(), "--read-data", "--json");
+        assertThat(c.code()).as(c.err()).isZero();
+        assertThat(c.summary()).containsEntry("ok", true).containsEntry("packsRead", 1);
+        assertThat(run("check", "--repo", repo, "--password-file", pw.toString(), "--read-data-subset", "50%").code()).isZero();
+
+        // second, identical backup from stdin-like path dedups; forget keeps the newest per name
+        assertThat(run("image", "backup", "--repo", repo, "--password-file", pw.toString(), "--name", "vm/vda", file.toString()).code()).isZero();
+        Run f = run("forget", "--repo", repo, "--password-file", pw.toString(), "--keep-last", "1", "--json");
+        assertThat(f.code()).as(f.err()).isZero();
+        assertThat(f.summary()).containsEntry("removed", 1).containsEntry("kept", 1);
+        assertThat(run("forget", "--repo", repo, "--password-file", pw.toString()).code()).isEqualTo(ExitCodes.USAGE);
+        Run p = run("prune", "--repo", repo, "--password-file", pw.toString(), "--json");
+        assertThat(p.code()).as(p.err()).isZero();
+        Run st = run("stats", "--repo", repo, "--password-file", pw.toString(), "--json");
+        assertThat(st.summary()).containsEntry("snapshots", 1).containsEntry("allocatedBytes", img.length - (1 << 20));
+    }
+
+    @Test
+    void damageGivesExitCodeAndNamesChunkAndSnapshot() throws Exception {
+        String repo = tmp.resolve("repo").toString();
+        assertThat(run("repo", "init", "--repo", repo, "--encryption", "none").code()).isZero();
+        byte[] img = new byte[2 << 20];
+        new Random(2).nextBytes(img);
+        Path file = tmp.resolve("disk.raw");
+        Files.write(file, img);
+        Run b = run("image", "backup", "--repo", repo, "--name", "x", file.toString(), "--json");
+        String id = (String) b.summary().get("id");
+        Path pack;
+        try (Stream<Path> st = Files.walk(tmp.resolve("repo").resolve("data"))) { pack = st.filter(Files::isRegularFile).findFirst().orElseThrow(); }
+        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[]{1, 2, 3, 4}), 1000);
+        }
+        Run c = run("check", "--repo", repo, "--read-data", "--json");
+        assertThat(c.code()).isEqualTo(ExitCodes.REPO_CORRUPT);
+        assertThat(c.json()).anyMatch(m -> "damagedChunk".equals(m.get("type")) && ((List<?>) m.get("snapshots")).contains(id));
+        assertThat(c.summary()).containsEntry("ok", false);
+        assertThat(c.err()).contains("check found");
+        Path target = tmp.resolve("out.raw");
+        Run r = run("image", "restore", id, "--repo", repo, "--target", target.toString());
+        assertThat(r.code()).isEqualTo(ExitCodes.REPO_CORRUPT);
+        assertThat(r.err()).contains("chunk");
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void missingRepoAndBadArguments() {
+        assertThat(run("snapshots", "--repo", tmp.resolve("none").toString()).code()).isEqualTo(ExitCodes.REPO_NOT_FOUND);
+        assertThat(run("repo", "init", "--repo", tmp.resolve("x").toString(), "--encryption", "rot13").code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run("image", "backup", "--repo", tmp.toString()).code()).isEqualTo(ExitCodes.USAGE);
+    }
+}

@@ -1,0 +1,487 @@
+package dev.stillpoint.engine.backup;
+
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.EngineException.Code;
+import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.Catalog;
+import dev.stillpoint.engine.catalog.DiskRecord;
+import dev.stillpoint.engine.vm.VmDisk;
+import dev.stillpoint.engine.vm.VmDomain;
+import dev.stillpoint.engine.vm.VmDomain.BackupSession;
+import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
+import dev.stillpoint.engine.vm.VmException;
+import dev.stillpoint.repository.ImageWriter;
+import dev.stillpoint.repository.ProgressListener;
+import dev.stillpoint.repository.Repository;
+import dev.stillpoint.repository.RepositoryException;
+import dev.stillpoint.repository.SnapshotInfo;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Backs up one domain into a repository and records it in the catalog.
+ *
+ * <p>Running domain: preflight → freeze (host-side timeout) → begin pull backup with a new
+ * checkpoint → thaw (always, in finally) → copy each disk over NBD → end the job → record →
+ * delete older Stillpoint checkpoints. Shut-off domain: each disk is served by
+ * {@code qemu-nbd --read-only} and read in full ("clean-shutdown").
+ *
+ * <p>On any failure or {@link #cancel()}: the guest is thawed, the backup job ended, the new
+ * checkpoint deleted (the catalog does not know it), sockets and scratch removed, a failed row
+ * recorded. One job runs once.
+ */
+public final class BackupJob {
+
+    static final String CHECKPOINT_PREFIX = "stillpoint-";
+    private static final DateTimeFormatter CHECKPOINT_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final VmDomain domain;
+    private final Repository repository;
+    private final Catalog catalog;
+    private final BlockSourceOpener opener;
+    private final OfflineExporter offlineExporter;
+    private final BackupOptions options;
+    private final BackupListener listener;
+    private final Clock clock;
+
+    private volatile boolean cancelled;
+    private final CountDownLatch finished = new CountDownLatch(1);
+
+    private BackupJob(Builder b) {
+        this.domain = Objects.requireNonNull(b.domain, "domain");
+        this.repository = Objects.requireNonNull(b.repository, "repository");
+        this.catalog = Objects.requireNonNull(b.catalog, "catalog");
+        this.opener = Objects.requireNonNull(b.opener, "blockSourceOpener");
+        this.offlineExporter = b.offlineExporter != null ? b.offlineExporter : OfflineExporter.qemuNbd();
+        this.options = b.options != null ? b.options : BackupOptions.defaults();
+        this.listener = b.listener != null ? b.listener : BackupListener.NONE;
+        this.clock = b.clock != null ? b.clock : Clock.systemUTC();
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    /** Asks the job to stop at the next safe point; it then cleans up and throws CANCELLED. */
+    public void cancel() { cancelled = true; }
+
+    /** Waits until {@link #run()} has returned or thrown (for a shutdown hook). */
+    public boolean awaitFinished(Duration timeout) throws InterruptedException {
+        return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Runs the backup; returns what was recorded in the catalog. */
+    public BackupResult run() throws EngineException, VmException, IOException {
+        try {
+            return new Run().execute();
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    /** State of one run; every resource it acquires is released in {@link #cleanup}. */
+    private final class Run {
+        final String id = HexFormat.of().formatHex(randomBytes(8));
+        final Instant startedAt = clock.instant();
+        final long startNanos = System.nanoTime();
+        final Map<String, Long> phaseMs = new LinkedHashMap<>();
+        final List<String> warnings = new ArrayList<>();
+        final List<DiskRecord> diskRecords = new ArrayList<>();
+        String domainXml;
+        Path work;
+        BackupSession session;
+        String checkpoint;
+        boolean recorded;
+        Long freezeSentNanos;
+        boolean thawed;
+        Long freezeWindowMs;
+        Phase current;
+        long phaseStart;
+
+        BackupResult execute() throws EngineException, VmException, IOException {
+            try {
+                return attempt();
+            } catch (EngineException | VmException | IOException | RuntimeException | Error e) {
+                cleanup(e);
+                throw e;
+            } finally {
+                if (work != null && !WorkDir.delete(work)) {
+                    listener.warning("cleanup", "could not remove work directory " + work);
+                }
+            }
+        }
+
+        private BackupResult attempt() throws EngineException, VmException, IOException {
+            start(Phase.PREFLIGHT);
+            VmDomain.State state = domain.state();
+            if (state == VmDomain.State.OTHER) {
+                throw new EngineException(Code.DOMAIN_STATE, "domain " + domain.name()
+                        + " is neither running, paused nor shut off; cannot back it up");
+            }
+            List<VmDisk> disks = includedDisks();
+            domainXml = domain.xml(true);
+            work = WorkDir.create(options.workDir());
+            if (state == VmDomain.State.SHUTOFF) return offline(disks);
+            return online(disks);
+        }
+
+        private List<VmDisk> includedDisks() throws VmException, EngineException {
+            List<VmDisk> included = new ArrayList<>();
+            for (VmDisk d : domain.disks()) {
+                if (d.included()) included.add(d);
+                else warn("disk-skipped", "disk " + d.target() + " skipped: " + d.skipReason());
+            }
+            if (included.isEmpty()) {
+                throw new EngineException(Code.NO_DISKS, "domain " + domain.name()
+                        + " has no file-backed qcow2/raw disk to back up");
+            }
+            return included;
+        }
+
+        private BackupResult online(List<VmDisk> disks) throws EngineException, VmException, IOException {
+            GuestAgent agent = domain.agent();
+            boolean agentOk = agent.ping(options.pingTimeout());
+            if (!agentOk) {
+                String msg = "guest agent of domain " + domain.name() + " did not answer guest-ping within "
+                        + options.pingTimeout().toMillis() + " ms";
+                if (options.policy() == ConsistencyPolicy.REQUIRED) {
+                    throw new EngineException(Code.QUIESCE_FAILED, msg + "; consistency 'required' cannot be met");
+                }
+                warn("agent-unavailable", msg + "; continuing crash-consistent");
+            }
+            IncrementalPlanner.Plan plan = IncrementalPlanner.decide(options.forceFull(),
+                    catalog.lastComplete(domain.uuid()), domain.checkpoints(), disks, this::snapshotExists);
+            if (plan.warning() != null) warn("bitmap-drift", plan.warning());
+            String reportBefore = agentOk ? GuestReports.read(agent, options.pingTimeout()) : null;
+            String newCheckpoint = CHECKPOINT_PREFIX + CHECKPOINT_TIME.format(startedAt) + "-"
+                    + HexFormat.of().formatHex(randomBytes(2));
+            finish();
+
+            boolean frozen = agentOk && freeze(agent);
+            try {
+                start(Phase.BEGIN);
+                plan = begin(disks, newCheckpoint, plan);
+                finish();
+            } finally {
+                if (freezeSentNanos != null) thaw(agent);
+            }
+            check();
+            String reportAfter = frozen ? GuestReports.read(agent, options.pingTimeout()) : null;
+            Consistency consistency = GuestReports.consistency(frozen, reportBefore, reportAfter);
+            String report = reportAfter != null && !reportAfter.equals(reportBefore) ? reportAfter : null;
+
+            start(Phase.COPY);
+            for (VmDisk d : disks) {
+                String ctx = plan.incremental() ? session.dirtyBitmapContext(d.target()) : null;
+                copyDisk(d, session.socket(), session.exportName(d.target()), ctx, plan.parentSnapshots().get(d.target()));
+            }
+            finish();
+
+            start(Phase.END);
+            BackupSession s = session;
+            session = null;
+            s.close();
+            finish();
+
+            String mode = diskRecords.stream().allMatch(r -> r.parentSnapshot() != null)
+                    ? IncrementalPlanner.INCREMENTAL : IncrementalPlanner.FULL;
+            String parent = IncrementalPlanner.INCREMENTAL.equals(mode) ? plan.previous().id() : null;
+            BackupResult result = record(mode, consistency, checkpoint, parent, report);
+            pruneOlderCheckpoints();
+            return result;
+        }
+
+        private BackupResult offline(List<VmDisk> disks) throws EngineException, VmException, IOException {
+            finish();
+            start(Phase.COPY);
+            for (VmDisk d : disks) {
+                try (OfflineExporter.Export export = offlineExporter.export(d, work.resolve(d.target() + ".sock"))) {
+                    copyDisk(d, export.socket(), export.exportName(), null, null);
+                }
+            }
+            finish();
+            return record(IncrementalPlanner.FULL, Consistency.CLEAN_SHUTDOWN, null, null, null);
+        }
+
+        /** Sends guest-fsfreeze-freeze with a host-side timeout; returns whether the guest is frozen. */
+        private boolean freeze(GuestAgent agent) throws EngineException {
+            start(Phase.FREEZE);
+            Duration timeout = options.freezeTimeout();
+            ExecutorService exec = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "stillpoint-freeze");
+                t.setDaemon(true);
+                return t;
+            });
+            freezeSentNanos = System.nanoTime();
+            Future<Integer> f = exec.submit(() -> agent.freeze(timeout));
+            String failure;
+            try {
+                int n = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (n > 0) {
+                    finish();
+                    return true;
+                }
+                failure = "guest-fsfreeze-freeze froze no filesystem";
+            } catch (TimeoutException e) {
+                failure = "guest-fsfreeze-freeze did not return within " + timeout.toMillis() + " ms";
+            } catch (ExecutionException e) {
+                failure = "guest-fsfreeze-freeze failed: " + e.getCause().getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = "interrupted while waiting for guest-fsfreeze-freeze";
+            } finally {
+                exec.shutdown(); // no interrupt: a late reply must still be observed below
+            }
+            finish();
+            // the guest may be partly frozen, or freeze later when its hooks finish: thaw now and once more
+            thaw(agent);
+            try {
+                f.get(options.thawTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception ignored) {
+                // only waited so a late freeze is undone below
+            }
+            thawIfFrozen(agent);
+            if (options.policy() == ConsistencyPolicy.REQUIRED) {
+                throw new EngineException(Code.QUIESCE_FAILED, failure + " (domain " + domain.name()
+                        + "); guest thawed; consistency 'required' cannot be met");
+            }
+            warn("quiesce-failed", failure + "; guest thawed; continuing crash-consistent");
+            return false;
+        }
+
+        private void thaw(GuestAgent agent) {
+            if (thawed) return;
+            start(Phase.THAW);
+            VmException last = null;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                try {
+                    agent.thaw(options.thawTimeout());
+                    last = null;
+                    break;
+                } catch (VmException e) {
+                    last = e;
+                }
+            }
+            thawed = true;
+            freezeWindowMs = Duration.ofNanos(System.nanoTime() - freezeSentNanos).toMillis();
+            finish();
+            if (last != null) thawIfFrozen(agent);
+        }
+
+        private void thawIfFrozen(GuestAgent agent) {
+            try {
+                if ("frozen".equals(agent.freezeStatus(options.thawTimeout()))) {
+                    agent.thaw(options.thawTimeout());
+                    if ("frozen".equals(agent.freezeStatus(options.thawTimeout()))) {
+                        warn("thaw-failed", "guest of domain " + domain.name() + " still frozen after thaw");
+                    }
+                }
+            } catch (VmException e) {
+                warn("thaw-unknown", "cannot confirm guest of domain " + domain.name() + " is thawed: " + e.getMessage());
+            }
+        }
+
+        private IncrementalPlanner.Plan begin(List<VmDisk> disks, String newCheckpoint, IncrementalPlanner.Plan plan)
+                throws VmException {
+            List<String> targets = disks.stream().map(VmDisk::target).toList();
+            Path socket = work.resolve("nbd.sock");
+            checkpoint = newCheckpoint;
+            listener.modeChosen(plan.mode(), plan.incrementalFrom());
+            try {
+                session = domain.beginBackup(targets, socket, work, newCheckpoint, plan.incrementalFrom());
+                return plan;
+            } catch (VmException e) {
+                if (!plan.incremental()) throw e;
+                warn("bitmap-drift", "incremental from checkpoint " + plan.incrementalFrom() + " refused ("
+                        + e.getMessage() + "); reading everything and starting a new chain");
+                IncrementalPlanner.Plan full = IncrementalPlanner.Plan.full(null);
+                listener.modeChosen(full.mode(), null);
+                session = domain.beginBackup(targets, socket, work, newCheckpoint, null);
+                return full;
+            }
+        }
+
+        private void copyDisk(VmDisk d, Path socket, String export, String dirtyContext, String parentSnapshot)
+                throws IOException, EngineException {
+            List<String> contexts = dirtyContext == null
+                    ? List.of(BlockSource.BASE_ALLOCATION) : List.of(BlockSource.BASE_ALLOCATION, dirtyContext);
+            try (BlockSource src = opener.open(socket, export, contexts)) {
+                boolean incremental = dirtyContext != null && parentSnapshot != null && src.hasContext(dirtyContext);
+                if (dirtyContext != null && !incremental) {
+                    warn("bitmap-drift", "export " + export + " offers no dirty bitmap " + dirtyContext
+                            + "; reading all of disk " + d.target());
+                }
+                String parent = incremental ? parentSnapshot : null;
+                List<DiskCopier.Range> ranges = DiskCopier.scan(src,
+                        incremental ? dirtyContext : BlockSource.BASE_ALLOCATION, incremental);
+                long toRead = DiskCopier.total(ranges);
+                listener.diskStarted(d.target(), toRead, src.size());
+                Map<String, String> tags = Map.of("backup", id, "domain", domain.name(), "uuid", domain.uuid(),
+                        "disk", d.target(), "checkpoint", checkpoint == null ? "" : checkpoint);
+                try (ImageWriter w = repository.newImage(domain.name() + "/" + d.target(), src.size(), parent, tags,
+                        ProgressListener.NONE)) {
+                    long read = DiskCopier.copy(src, ranges, w, options.readBuffer(),
+                            (done, total) -> listener.progress(d.target(), done, total), () -> cancelled);
+                    check();
+                    SnapshotInfo info = w.commit();
+                    diskRecords.add(new DiskRecord(d.target(), d.source(), d.format(), src.size(), info.id(), parent,
+                            read, info.storedBytes()));
+                    listener.diskFinished(d.target(), read, info.storedBytes());
+                }
+            }
+        }
+
+        private BackupResult record(String mode, Consistency consistency, String cp, String parent, String report)
+                throws EngineException {
+            Instant finishedAt = clock.instant();
+            long read = diskRecords.stream().mapToLong(DiskRecord::bytesRead).sum();
+            long stored = diskRecords.stream().mapToLong(DiskRecord::storedBytes).sum();
+            long size = diskRecords.stream().mapToLong(DiskRecord::size).sum();
+            BackupRecord r = new BackupRecord(id, domain.name(), domain.uuid(), startedAt, finishedAt,
+                    BackupRecord.COMPLETE, mode, consistency.label(), cp, parent, domainXml, report, freezeWindowMs,
+                    phaseMs, read, stored, size, null, warnings, diskRecords);
+            check();
+            catalog.insert(r);
+            recorded = true;
+            return new BackupResult(r, Duration.ofNanos(System.nanoTime() - startNanos), List.copyOf(warnings));
+        }
+
+        /** Keeps only the chain tip: deletes older checkpoints the catalog knows (never others'). */
+        private void pruneOlderCheckpoints() {
+            if (checkpoint == null) return;
+            try {
+                for (String cp : domain.checkpoints()) {
+                    if (cp.equals(checkpoint) || !catalog.knowsCheckpoint(cp)) continue;
+                    try {
+                        domain.deleteCheckpoint(cp);
+                    } catch (VmException e) {
+                        warn("checkpoint-prune", "could not delete older checkpoint " + cp + ": " + e.getMessage());
+                    }
+                }
+            } catch (VmException | EngineException e) {
+                warn("checkpoint-prune", "could not list checkpoints to prune: " + e.getMessage());
+            }
+        }
+
+        private void cleanup(Throwable cause) {
+            if (freezeSentNanos != null && !thawed) thaw(domain.agent());
+            if (session != null) {
+                try {
+                    session.close();
+                } catch (VmException | RuntimeException e) {
+                    cause.addSuppressed(e);
+                }
+                session = null;
+            }
+            if (checkpoint != null && !recorded) {
+                try {
+                    if (domain.checkpoints().contains(checkpoint) && !catalog.knowsCheckpoint(checkpoint)) {
+                        domain.deleteCheckpoint(checkpoint);
+                    }
+                } catch (VmException | EngineException | RuntimeException e) {
+                    cause.addSuppressed(e);
+                }
+            }
+            if (!recorded) {
+                try {
+                    catalog.insert(new BackupRecord(id, domain.name(), domain.uuid(), startedAt, clock.instant(),
+                            BackupRecord.FAILED, null, null, null, null, domainXml, null, freezeWindowMs, phaseMs,
+                            0, 0, 0, String.valueOf(cause.getMessage()), warnings, List.of()));
+                } catch (EngineException | RuntimeException e) {
+                    cause.addSuppressed(e);
+                }
+            }
+        }
+
+        private boolean snapshotExists(String snapshotId) {
+            try {
+                repository.snapshot(snapshotId);
+                return true;
+            } catch (RepositoryException e) {
+                if (e.code() == RepositoryException.Code.NOT_FOUND) return false;
+                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        private void check() throws EngineException {
+            if (cancelled) throw new EngineException(Code.CANCELLED, "backup of domain " + domain.name() + " cancelled");
+        }
+
+        private void warn(String code, String message) {
+            warnings.add(code + ": " + message);
+            listener.warning(code, message);
+        }
+
+        private void start(Phase phase) {
+            current = phase;
+            phaseStart = System.nanoTime();
+            listener.phaseStarted(phase);
+        }
+
+        private void finish() {
+            Duration took = Duration.ofNanos(System.nanoTime() - phaseStart);
+            phaseMs.merge(current.key(), took.toMillis(), Long::sum);
+            listener.phaseFinished(current, took);
+        }
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    /** Builds a {@link BackupJob}; domain, repository, catalog and block-source opener are required. */
+    public static final class Builder {
+        private VmDomain domain;
+        private Repository repository;
+        private Catalog catalog;
+        private BlockSourceOpener opener;
+        private OfflineExporter offlineExporter;
+        private BackupOptions options;
+        private BackupListener listener;
+        private Clock clock;
+
+        private Builder() {}
+
+        public Builder domain(VmDomain v) { domain = v; return this; }
+
+        public Builder repository(Repository v) { repository = v; return this; }
+
+        public Builder catalog(Catalog v) { catalog = v; return this; }
+
+        public Builder blockSources(BlockSourceOpener v) { opener = v; return this; }
+
+        public Builder offlineExporter(OfflineExporter v) { offlineExporter = v; return this; }
+
+        public Builder options(BackupOptions v) { options = v; return this; }
+
+        public Builder listener(BackupListener v) { listener = v; return this; }
+
+        public Builder clock(Clock v) { clock = v; return this; }
+
+        public BackupJob build() { return new BackupJob(this); }
+    }
+}

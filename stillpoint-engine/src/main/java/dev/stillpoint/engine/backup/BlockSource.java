@@ -1,0 +1,36 @@
+package dev.stillpoint.engine.backup;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * A read-only point-in-time view of one disk, as an NBD export offers it. The copy step sees
+ * only this interface (production: the NBD client; tests: in-memory fakes).
+ */
+public interface BlockSource extends AutoCloseable {
+
+    /** Context for allocation status: flag bit 0 = hole, bit 1 = reads as zero. */
+    String BASE_ALLOCATION = "base:allocation";
+
+    /** Virtual size in bytes. */
+    long size();
+
+    /** Whether the export negotiated this meta context. */
+    boolean hasContext(String context);
+
+    /**
+     * Status of {@code [offset, offset+length)} in {@code context}; extents are contiguous from
+     * {@code offset}, ascending, and may cover less than asked (callers loop).
+     */
+    List<BlockExtent> blockStatus(String context, long offset, long length) throws IOException;
+
+    /** Fills {@code dst} (position..limit) from {@code offset}. */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    @Override
+    void close() throws IOException;
+
+    /** One extent of a block-status reply. */
+    record BlockExtent(long offset, long length, int flags) {}
+}

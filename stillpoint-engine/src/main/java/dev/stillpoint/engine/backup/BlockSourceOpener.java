@@ -1,0 +1,11 @@
+package dev.stillpoint.engine.backup;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Connects to an NBD export on a unix socket, negotiating the given meta contexts. */
+@FunctionalInterface
+public interface BlockSourceOpener {
+    BlockSource open(Path unixSocket, String export, List<String> metaContexts) throws IOException;
+}

@@ -1,0 +1,106 @@
+package dev.stillpoint.engine.backup;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
+import dev.stillpoint.engine.vm.VmException;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads the in-guest hook runner's report ({@value #REPORT_PATH}) through guest-file-open/read/close
+ * and derives the consistency level. The report is read before the freeze and after the thaw;
+ * only a report that changed counts as this backup's (guest clocks cannot be trusted).
+ */
+final class GuestReports {
+
+    static final String REPORT_PATH = "/var/lib/stillpoint/last-report.json";
+    private static final int MAX_REPORT = 1 << 20;
+
+    private GuestReports() {}
+
+    /** The report's text, or null when the file is absent or the agent cannot read it. */
+    static String read(GuestAgent agent, Duration timeout) {
+        Object handle = null;
+        try {
+            Map<String, Object> open = JSON.std.mapFrom(agent.command(
+                    "{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + REPORT_PATH + "\",\"mode\":\"r\"}}",
+                    timeout));
+            handle = open.get("return");
+            if (!(handle instanceof Number)) return null;
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            while (out.size() < MAX_REPORT) {
+                Map<String, Object> reply = JSON.std.mapFrom(agent.command(
+                        "{\"execute\":\"guest-file-read\",\"arguments\":{\"handle\":" + handle + ",\"count\":65536}}",
+                        timeout));
+                if (!(reply.get("return") instanceof Map<?, ?> r)) return null;
+                Object b64 = r.get("buf-b64");
+                if (b64 instanceof String s && !s.isEmpty()) out.writeBytes(Base64.getDecoder().decode(s));
+                if (Boolean.TRUE.equals(r.get("eof")) || !(r.get("count") instanceof Number n) || n.intValue() == 0) break;
+            }
+            return out.toString(StandardCharsets.UTF_8);
+        } catch (VmException | java.io.IOException | RuntimeException e) {
+            return null;
+        } finally {
+            if (handle instanceof Number) {
+                try {
+                    agent.command("{\"execute\":\"guest-file-close\",\"arguments\":{\"handle\":" + handle + "}}", timeout);
+                } catch (VmException | RuntimeException ignored) {
+                    // the handle dies with the agent; nothing else to do
+                }
+            }
+        }
+    }
+
+    /**
+     * Consistency from what happened: not frozen is crash; frozen with a fresh report saying hooks
+     * ran and all succeeded is application; frozen otherwise is filesystem.
+     */
+    static Consistency consistency(boolean frozen, String before, String after) {
+        if (!frozen) return Consistency.CRASH;
+        if (after == null || after.equals(before)) return Consistency.FILESYSTEM;
+        return hooksSucceeded(after) ? Consistency.APPLICATION : Consistency.FILESYSTEM;
+    }
+
+    /**
+     * Whether the report lists at least one hook and every hook succeeded. Accepts a top-level
+     * {@code hooks} array (or {@code results}) of objects carrying {@code ok}/{@code success}
+     * booleans, an {@code exitCode}/{@code exit} number, or a {@code status}/{@code result}
+     * string ({@code ok}, {@code success}, {@code succeeded}, {@code skipped} count as success).
+     */
+    static boolean hooksSucceeded(String json) {
+        try {
+            Object root = JSON.std.anyFrom(json);
+            if (!(root instanceof Map<?, ?> m)) return false;
+            Object overall = m.get("ok");
+            if (Boolean.FALSE.equals(overall) || Boolean.FALSE.equals(m.get("success"))) return false;
+            Object hooks = m.get("hooks");
+            if (!(hooks instanceof List<?>)) hooks = m.get("results");
+            if (!(hooks instanceof List<?> list) || list.isEmpty()) return false;
+            for (Object h : list) if (!hookOk(h)) return false;
+            return true;
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static boolean hookOk(Object h) {
+        if (!(h instanceof Map<?, ?> hook)) return false;
+        for (String k : List.of("ok", "success", "succeeded")) {
+            if (hook.get(k) instanceof Boolean b) return b;
+        }
+        for (String k : List.of("exitCode", "exit", "exit_code")) {
+            if (hook.get(k) instanceof Number n) return n.intValue() == 0;
+        }
+        for (String k : List.of("status", "result", "outcome")) {
+            if (hook.get(k) instanceof String s) {
+                return List.of("ok", "success", "succeeded", "skipped", "done").contains(s.toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        return false;
+    }
+}

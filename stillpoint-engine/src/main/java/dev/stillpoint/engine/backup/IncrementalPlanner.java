@@ -1,0 +1,65 @@
+package dev.stillpoint.engine.backup;
+
+import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.DiskRecord;
+import dev.stillpoint.engine.vm.VmDisk;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * Chooses full vs incremental. An incremental needs: no {@code --full}; a previous complete
+ * backup of this VM in the catalog; its checkpoint still present on the domain; the same disks;
+ * every previous disk snapshot still in the repository. Anything else (bitmap drift) is never
+ * an error: the plan becomes a full read that starts a new chain, with a warning.
+ */
+final class IncrementalPlanner {
+
+    static final String FULL = "full";
+    static final String INCREMENTAL = "incremental";
+
+    /**
+     * @param incrementalFrom  checkpoint to start from (null for full)
+     * @param parentSnapshots  disk target to repository snapshot the writer fills unread ranges from
+     * @param warning          why an incremental was not possible (null when none was expected or it is one)
+     */
+    record Plan(String mode, String incrementalFrom, BackupRecord previous, Map<String, String> parentSnapshots,
+                String warning) {
+        static Plan full(String warning) { return new Plan(FULL, null, null, Map.of(), warning); }
+
+        boolean incremental() { return INCREMENTAL.equals(mode); }
+    }
+
+    private IncrementalPlanner() {}
+
+    static Plan decide(boolean forceFull, Optional<BackupRecord> previous, List<String> checkpoints,
+                       List<VmDisk> disks, Predicate<String> snapshotExists) {
+        if (forceFull) return Plan.full(null);
+        if (previous.isEmpty()) return Plan.full(null);
+        BackupRecord prev = previous.get();
+        if (prev.checkpoint() == null) {
+            return Plan.full("previous backup " + prev.id() + " has no checkpoint (taken offline); reading everything");
+        }
+        if (!checkpoints.contains(prev.checkpoint())) {
+            return Plan.full("checkpoint " + prev.checkpoint() + " of previous backup " + prev.id()
+                    + " is gone from the domain (bitmap drift); reading everything and starting a new chain");
+        }
+        Map<String, String> parents = new LinkedHashMap<>();
+        for (VmDisk d : disks) {
+            DiskRecord pd = prev.disk(d.target());
+            if (pd == null || pd.snapshotId() == null) {
+                return Plan.full("disk " + d.target() + " is not in previous backup " + prev.id()
+                        + "; reading everything and starting a new chain");
+            }
+            if (!snapshotExists.test(pd.snapshotId())) {
+                return Plan.full("repository snapshot " + pd.snapshotId() + " of disk " + d.target()
+                        + " (previous backup " + prev.id() + ") is missing; reading everything and starting a new chain");
+            }
+            parents.put(d.target(), pd.snapshotId());
+        }
+        return new Plan(INCREMENTAL, prev.checkpoint(), prev, parents, null);
+    }
+}

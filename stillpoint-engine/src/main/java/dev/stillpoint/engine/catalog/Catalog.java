@@ -1,0 +1,256 @@
+package dev.stillpoint.engine.catalog;
+
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.EngineException.Code;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The SQLite backup catalog (see package documentation for the schema). Not thread-safe. */
+public final class Catalog implements AutoCloseable {
+
+    /** Schema version this code writes. */
+    public static final int SCHEMA_VERSION = 1;
+    /** Phases with their own timing column. */
+    public static final List<String> PHASES = List.of("preflight", "freeze", "begin", "thaw", "copy", "end");
+
+    private static final String DEFAULT_FILE = "catalog.db";
+
+    private final Path file;
+    private final Connection db;
+
+    private Catalog(Path file, Connection db) {
+        this.file = file;
+        this.db = db;
+    }
+
+    /** The default catalog location for a repository directory. */
+    public static Path defaultPath(Path repository) {
+        return repository.resolve(DEFAULT_FILE);
+    }
+
+    /** Opens (creating when missing) the catalog at {@code file}. */
+    public static Catalog open(Path file) throws EngineException {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            Catalog catalog = new Catalog(file, c);
+            catalog.migrate();
+            return catalog;
+        } catch (SQLException | java.io.IOException e) {
+            throw new EngineException(Code.CATALOG, "cannot open catalog " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path file() { return file; }
+
+    private void migrate() throws SQLException, EngineException {
+        try (Statement st = db.createStatement()) {
+            st.execute("PRAGMA busy_timeout = 10000");
+            st.execute("PRAGMA foreign_keys = ON");
+            int version;
+            try (ResultSet rs = st.executeQuery("PRAGMA user_version")) { version = rs.getInt(1); }
+            if (version > SCHEMA_VERSION) {
+                throw new EngineException(Code.CATALOG, "catalog " + file + " has schema version " + version
+                        + "; this Stillpoint knows versions up to " + SCHEMA_VERSION + " (upgrade Stillpoint)");
+            }
+            if (version == 0) {
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS backups (
+                          id TEXT PRIMARY KEY, vm_name TEXT NOT NULL, vm_uuid TEXT, started_at TEXT NOT NULL,
+                          finished_at TEXT, status TEXT NOT NULL, mode TEXT, consistency TEXT, checkpoint TEXT,
+                          parent_backup TEXT, domain_xml TEXT, guest_report TEXT, freeze_window_ms INTEGER,
+                          preflight_ms INTEGER, freeze_ms INTEGER, begin_ms INTEGER, thaw_ms INTEGER,
+                          copy_ms INTEGER, end_ms INTEGER, bytes_read INTEGER NOT NULL DEFAULT 0,
+                          bytes_stored INTEGER NOT NULL DEFAULT 0, disk_size INTEGER NOT NULL DEFAULT 0,
+                          error TEXT, warnings TEXT)""");
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS backup_disks (
+                          backup_id TEXT NOT NULL REFERENCES backups(id) ON DELETE CASCADE, target TEXT NOT NULL,
+                          source TEXT, format TEXT, size INTEGER NOT NULL, snapshot_id TEXT, parent_snapshot TEXT,
+                          bytes_read INTEGER NOT NULL DEFAULT 0, stored_bytes INTEGER NOT NULL DEFAULT 0,
+                          PRIMARY KEY (backup_id, target))""");
+                st.execute("CREATE INDEX IF NOT EXISTS backups_vm ON backups(vm_uuid, started_at)");
+                st.execute("CREATE UNIQUE INDEX IF NOT EXISTS backups_checkpoint ON backups(checkpoint)"
+                        + " WHERE checkpoint IS NOT NULL");
+                st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+            }
+        }
+    }
+
+    /** Records a backup and its disks in one transaction. */
+    public void insert(BackupRecord r) throws EngineException {
+        String sql = "INSERT INTO backups (id, vm_name, vm_uuid, started_at, finished_at, status, mode, consistency,"
+                + " checkpoint, parent_backup, domain_xml, guest_report, freeze_window_ms, preflight_ms, freeze_ms,"
+                + " begin_ms, thaw_ms, copy_ms, end_ms, bytes_read, bytes_stored, disk_size, error, warnings)"
+                + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        try {
+            db.setAutoCommit(false);
+            try (PreparedStatement ps = db.prepareStatement(sql)) {
+                int i = 1;
+                ps.setString(i++, r.id());
+                ps.setString(i++, r.vmName());
+                ps.setString(i++, r.vmUuid());
+                ps.setString(i++, r.startedAt().toString());
+                ps.setString(i++, r.finishedAt() == null ? null : r.finishedAt().toString());
+                ps.setString(i++, r.status());
+                ps.setString(i++, r.mode());
+                ps.setString(i++, r.consistency());
+                ps.setString(i++, r.checkpoint());
+                ps.setString(i++, r.parentBackup());
+                ps.setString(i++, r.domainXml());
+                ps.setString(i++, r.guestReport());
+                setLong(ps, i++, r.freezeWindowMs());
+                for (String phase : PHASES) setLong(ps, i++, r.phaseMs().get(phase));
+                ps.setLong(i++, r.bytesRead());
+                ps.setLong(i++, r.bytesStored());
+                ps.setLong(i++, r.diskSize());
+                ps.setString(i++, r.error());
+                ps.setString(i, r.warnings().isEmpty() ? null : String.join("\n", r.warnings()));
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = db.prepareStatement("INSERT INTO backup_disks (backup_id, target, source,"
+                    + " format, size, snapshot_id, parent_snapshot, bytes_read, stored_bytes) VALUES (?,?,?,?,?,?,?,?,?)")) {
+                for (DiskRecord d : r.disks()) {
+                    ps.setString(1, r.id());
+                    ps.setString(2, d.target());
+                    ps.setString(3, d.source());
+                    ps.setString(4, d.format());
+                    ps.setLong(5, d.size());
+                    ps.setString(6, d.snapshotId());
+                    ps.setString(7, d.parentSnapshot());
+                    ps.setLong(8, d.bytesRead());
+                    ps.setLong(9, d.storedBytes());
+                    ps.executeUpdate();
+                }
+            }
+            db.commit();
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw new EngineException(Code.CATALOG, "cannot record backup " + r.id() + " in catalog " + file
+                    + ": " + e.getMessage(), e);
+        } finally {
+            autoCommitQuietly();
+        }
+    }
+
+    /** Finds a backup by full id or unique id prefix. */
+    public BackupRecord find(String idOrPrefix) throws EngineException {
+        if (idOrPrefix == null || idOrPrefix.isBlank() || !idOrPrefix.matches("[0-9a-fA-F]+")) {
+            throw new EngineException(Code.INVALID_ARGUMENT, "backup id '" + idOrPrefix
+                    + "' is not a hex id or prefix (see 'stillpoint backups')");
+        }
+        List<BackupRecord> hits = query("WHERE id LIKE ?", idOrPrefix.toLowerCase() + "%");
+        if (hits.isEmpty()) {
+            throw new EngineException(Code.BACKUP_NOT_FOUND, "no backup with id '" + idOrPrefix + "' in catalog " + file);
+        }
+        if (hits.size() > 1) {
+            throw new EngineException(Code.AMBIGUOUS_ID, "backup id prefix '" + idOrPrefix + "' matches "
+                    + hits.size() + " backups (" + hits.get(0).id() + ", " + hits.get(1).id() + ", ...); give more digits");
+        }
+        return hits.getFirst();
+    }
+
+    /** All backups, oldest first; only those of {@code vmName} when not null. */
+    public List<BackupRecord> list(String vmName) throws EngineException {
+        return vmName == null ? query("", (Object[]) null) : query("WHERE vm_name = ?", vmName);
+    }
+
+    /** The newest complete backup of a VM (by UUID), if any. */
+    public Optional<BackupRecord> lastComplete(String vmUuid) throws EngineException {
+        List<BackupRecord> all = query("WHERE vm_uuid = ? AND status = 'complete'", vmUuid);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.getLast());
+    }
+
+    /** Whether a checkpoint with this name was recorded by a backup. */
+    public boolean knowsCheckpoint(String checkpoint) throws EngineException {
+        return !query("WHERE checkpoint = ?", checkpoint).isEmpty();
+    }
+
+    private List<BackupRecord> query(String where, Object... args) throws EngineException {
+        String sql = "SELECT * FROM backups " + where + " ORDER BY started_at, rowid";
+        List<BackupRecord> out = new ArrayList<>();
+        try (PreparedStatement ps = db.prepareStatement(sql)) {
+            if (args != null) for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(row(rs));
+            }
+            List<BackupRecord> withDisks = new ArrayList<>(out.size());
+            for (BackupRecord r : out) withDisks.add(withDisks(r));
+            return withDisks;
+        } catch (SQLException e) {
+            throw new EngineException(Code.CATALOG, "cannot read catalog " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private BackupRecord row(ResultSet rs) throws SQLException {
+        Map<String, Long> phases = new LinkedHashMap<>();
+        for (String phase : PHASES) {
+            long v = rs.getLong(phase + "_ms");
+            if (!rs.wasNull()) phases.put(phase, v);
+        }
+        long fw = rs.getLong("freeze_window_ms");
+        Long freezeWindow = rs.wasNull() ? null : fw;
+        String warnings = rs.getString("warnings");
+        String finished = rs.getString("finished_at");
+        return new BackupRecord(rs.getString("id"), rs.getString("vm_name"), rs.getString("vm_uuid"),
+                Instant.parse(rs.getString("started_at")), finished == null ? null : Instant.parse(finished),
+                rs.getString("status"), rs.getString("mode"), rs.getString("consistency"), rs.getString("checkpoint"),
+                rs.getString("parent_backup"), rs.getString("domain_xml"), rs.getString("guest_report"), freezeWindow,
+                phases, rs.getLong("bytes_read"), rs.getLong("bytes_stored"), rs.getLong("disk_size"),
+                rs.getString("error"), warnings == null ? List.of() : Arrays.asList(warnings.split("\n")), List.of());
+    }
+
+    private BackupRecord withDisks(BackupRecord r) throws SQLException {
+        List<DiskRecord> disks = new ArrayList<>();
+        try (PreparedStatement ps = db.prepareStatement("SELECT * FROM backup_disks WHERE backup_id = ? ORDER BY target")) {
+            ps.setString(1, r.id());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    disks.add(new DiskRecord(rs.getString("target"), rs.getString("source"), rs.getString("format"),
+                            rs.getLong("size"), rs.getString("snapshot_id"), rs.getString("parent_snapshot"),
+                            rs.getLong("bytes_read"), rs.getLong("stored_bytes")));
+                }
+            }
+        }
+        return new BackupRecord(r.id(), r.vmName(), r.vmUuid(), r.startedAt(), r.finishedAt(), r.status(), r.mode(),
+                r.consistency(), r.checkpoint(), r.parentBackup(), r.domainXml(), r.guestReport(), r.freezeWindowMs(),
+                r.phaseMs(), r.bytesRead(), r.bytesStored(), r.diskSize(), r.error(), r.warnings(), disks);
+    }
+
+    private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+        if (v == null) ps.setNull(i, Types.INTEGER); else ps.setLong(i, v);
+    }
+
+    private void rollbackQuietly() {
+        try { db.rollback(); } catch (SQLException ignored) { /* already failing */ }
+    }
+
+    private void autoCommitQuietly() {
+        try { db.setAutoCommit(true); } catch (SQLException ignored) { /* connection broken */ }
+    }
+
+    @Override
+    public void close() throws EngineException {
+        try {
+            db.close();
+        } catch (SQLException e) {
+            throw new EngineException(Code.CATALOG, "cannot close catalog " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package dev.stillpoint.engine.restore;
+
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.EngineException.Code;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
+import org.xml.sax.InputSource;
+
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.transform.OutputKeys;
+import javax.xml.transform.Transformer;
+import javax.xml.transform.TransformerFactory;
+import javax.xml.transform.dom.DOMSource;
+import javax.xml.transform.stream.StreamResult;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Turns a saved domain XML into one that can be defined beside the original: new name, new
+ * UUID, new MAC addresses (locally administered, QEMU's 52:54:00 prefix), each backed-up disk
+ * pointing at its restored file (driver type set, {@code <backingStore>} dropped), boot files
+ * (kernel, initrd) remapped, and host paths QEMU would share with the original removed (serial
+ * log files, explicit agent socket paths).
+ */
+public final class DomainXmlRewriter {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private DomainXmlRewriter() {}
+
+    /** Kernel and initrd paths of a direct-kernel-boot domain (empty when none). */
+    public static Map<String, Path> bootFiles(String xml) throws EngineException {
+        Document doc = parse(xml);
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String tag : List.of("kernel", "initrd")) {
+            Element os = first(doc.getDocumentElement(), "os");
+            Element e = os == null ? null : first(os, tag);
+            if (e != null && !e.getTextContent().isBlank()) out.put(tag, Path.of(e.getTextContent().strip()));
+        }
+        return out;
+    }
+
+    /**
+     * @param disks     target dev to restored disk; disks of the XML not listed are removed
+     *                  (cdroms and other non-backed-up devices are kept without media)
+     * @param bootFiles "kernel"/"initrd" to their new paths (may be empty)
+     */
+    public static String rewrite(String xml, String newName, Map<String, RestoredDisk> disks,
+                                 Map<String, Path> bootFiles) throws EngineException {
+        if (newName == null || !newName.matches("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")) {
+            throw new EngineException(Code.INVALID_ARGUMENT, "domain name '" + newName
+                    + "' must be 1-64 characters of letters, digits, '.', '_', '+', '-'");
+        }
+        Document doc = parse(xml);
+        Element root = doc.getDocumentElement();
+        if (!"domain".equals(root.getTagName())) {
+            throw new EngineException(Code.INVALID_ARGUMENT, "saved XML has root <" + root.getTagName()
+                    + ">, expected <domain>");
+        }
+        setChild(doc, root, "name", newName);
+        setChild(doc, root, "uuid", UUID.randomUUID().toString());
+        removeAll(root, "metadata");
+        Element os = first(root, "os");
+        if (os != null) {
+            for (Map.Entry<String, Path> e : bootFiles.entrySet()) {
+                Element el = first(os, e.getKey());
+                if (el != null) el.setTextContent(e.getValue().toString());
+            }
+        }
+        Element devices = first(root, "devices");
+        if (devices != null) {
+            rewriteDisks(doc, devices, disks);
+            for (Element mac : descendants(devices, "mac")) {
+                if ("interface".equals(((Element) mac.getParentNode()).getTagName())) mac.setAttribute("address", newMac());
+            }
+            for (Element log : descendants(devices, "log")) log.getParentNode().removeChild(log);
+            for (Element ch : children(devices, "channel")) {
+                Element src = first(ch, "source");
+                if ("unix".equals(ch.getAttribute("type")) && src != null) src.removeAttribute("path");
+            }
+        }
+        return serialize(doc);
+    }
+
+    private static void rewriteDisks(Document doc, Element devices, Map<String, RestoredDisk> disks)
+            throws EngineException {
+        List<String> seen = new ArrayList<>();
+        for (Element disk : children(devices, "disk")) {
+            Element target = first(disk, "target");
+            String dev = target == null ? null : target.getAttribute("dev");
+            RestoredDisk r = dev == null ? null : disks.get(dev);
+            if (r == null) {
+                if ("disk".equals(disk.getAttribute("device")) || disk.getAttribute("device").isEmpty()) {
+                    devices.removeChild(disk);   // not backed up: the restored domain must not share it
+                } else {
+                    Element src = first(disk, "source");
+                    if (src != null) disk.removeChild(src);   // cdrom/floppy: keep the drive, drop the media
+                }
+                continue;
+            }
+            seen.add(dev);
+            disk.setAttribute("type", "file");
+            removeAll(disk, "backingStore");
+            removeAll(disk, "source");
+            Element src = doc.createElement("source");
+            src.setAttribute("file", r.file().toAbsolutePath().toString());
+            disk.insertBefore(src, target);
+            Element driver = first(disk, "driver");
+            if (driver == null) {
+                driver = doc.createElement("driver");
+                driver.setAttribute("name", "qemu");
+                disk.insertBefore(driver, src);
+            }
+            driver.setAttribute("type", r.format().driverType());
+        }
+        for (String dev : disks.keySet()) {
+            if (!seen.contains(dev)) {
+                throw new EngineException(Code.INVALID_ARGUMENT, "restored disk " + dev
+                        + " has no <disk><target dev='" + dev + "'/> in the saved domain XML");
+            }
+        }
+    }
+
+    static String newMac() {
+        byte[] b = new byte[3];
+        RANDOM.nextBytes(b);
+        return String.format("52:54:00:%02x:%02x:%02x", b[0] & 0xff, b[1] & 0xff, b[2] & 0xff);
+    }
+
+    private static Document parse(String xml) throws EngineException {
+        try {
+            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+            f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            return f.newDocumentBuilder().parse(new InputSource(new StringReader(xml)));
+        } catch (Exception e) {
+            throw new EngineException(Code.INVALID_ARGUMENT, "saved domain XML cannot be parsed: " + e.getMessage(), e);
+        }
+    }
+
+    private static String serialize(Document doc) throws EngineException {
+        try {
+            Transformer t = TransformerFactory.newInstance().newTransformer();
+            t.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+            StringWriter w = new StringWriter();
+            t.transform(new DOMSource(doc), new StreamResult(w));
+            return w.toString();
+        } catch (Exception e) {
+            throw new EngineException(Code.INVALID_ARGUMENT, "cannot write domain XML: " + e.getMessage(), e);
+        }
+    }
+
+    private static void setChild(Document doc, Element parent, String tag, String text) {
+        Element e = first(parent, tag);
+        if (e == null) {
+            e = doc.createElement(tag);
+            parent.insertBefore(e, parent.getFirstChild());
+        }
+        e.setTextContent(text);
+    }
+
+    private static void removeAll(Element parent, String tag) {
+        for (Element e : children(parent, tag)) parent.removeChild(e);
+    }
+
+    static Element first(Element parent, String tag) {
+        List<Element> c = children(parent, tag);
+        return c.isEmpty() ? null : c.getFirst();
+    }
+
+    static List<Element> children(Element parent, String tag) {
+        List<Element> out = new ArrayList<>();
+        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e && e.getTagName().equals(tag)) out.add(e);
+        }
+        return out;
+    }
+
+    private static List<Element> descendants(Element parent, String tag) {
+        NodeList nl = parent.getElementsByTagName(tag);
+        List<Element> out = new ArrayList<>();
+        for (int i = 0; i < nl.getLength(); i++) out.add((Element) nl.item(i));
+        return out;
+    }
+}

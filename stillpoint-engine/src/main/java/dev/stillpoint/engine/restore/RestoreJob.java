@@ -1,0 +1,142 @@
+package dev.stillpoint.engine.restore;
+
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.EngineException.Code;
+import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.DiskRecord;
+import dev.stillpoint.repository.ImageReader;
+import dev.stillpoint.repository.Repository;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes every disk of one backup into a directory as {@code <name>-<target>.<format>}. Each
+ * repository snapshot is a whole image, so any backup restores alone (no chain replay). Raw
+ * files are sparse; qcow2 files come from a sparse raw temp file through
+ * {@code qemu-img convert -O qcow2}. Existing files are never overwritten; partial output is
+ * removed on failure.
+ */
+public final class RestoreJob {
+
+    private final Repository repository;
+    private final BackupRecord backup;
+    private final Path targetDir;
+    private final String baseName;
+    private final RestoreFormat format;
+    private final RestoreListener listener;
+    private final String qemuImg;
+
+    private RestoreJob(Repository repository, BackupRecord backup, Path targetDir, String baseName,
+                       RestoreFormat format, RestoreListener listener, String qemuImg) {
+        this.repository = Objects.requireNonNull(repository, "repository");
+        this.backup = Objects.requireNonNull(backup, "backup");
+        this.targetDir = Objects.requireNonNull(targetDir, "targetDir");
+        this.baseName = baseName != null ? baseName : backup.vmName();
+        this.format = format != null ? format : RestoreFormat.QCOW2;
+        this.listener = listener != null ? listener : RestoreListener.NONE;
+        this.qemuImg = qemuImg;
+    }
+
+    /**
+     * @param baseName file name prefix (the new domain's name, or null for the backed-up VM's name)
+     */
+    public static RestoreJob create(Repository repository, BackupRecord backup, Path targetDir, String baseName,
+                                    RestoreFormat format, RestoreListener listener) {
+        return new RestoreJob(repository, backup, targetDir, baseName, format, listener, "qemu-img");
+    }
+
+    /** The file a disk is restored to. */
+    public Path fileFor(String target) {
+        return targetDir.resolve(baseName + "-" + target + "." + format.extension());
+    }
+
+    public List<RestoredDisk> run() throws EngineException, IOException {
+        if (!backup.complete()) {
+            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '"
+                    + backup.status() + "'; only complete backups can be restored");
+        }
+        if (backup.disks().isEmpty()) {
+            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " records no disks");
+        }
+        Files.createDirectories(targetDir);
+        for (DiskRecord d : backup.disks()) {
+            if (Files.exists(fileFor(d.target()))) {
+                throw new EngineException(Code.ALREADY_EXISTS, "restore target " + fileFor(d.target())
+                        + " exists; choose another --to directory or name (files are never overwritten)");
+            }
+        }
+        List<RestoredDisk> out = new ArrayList<>();
+        List<Path> created = new ArrayList<>();
+        boolean ok = false;
+        try {
+            for (DiskRecord d : backup.disks()) {
+                Path file = fileFor(d.target());
+                created.add(file);
+                out.add(restoreDisk(d, file));
+            }
+            ok = true;
+            return out;
+        } finally {
+            if (!ok) for (Path p : created) Files.deleteIfExists(p);
+        }
+    }
+
+    private RestoredDisk restoreDisk(DiskRecord d, Path file) throws EngineException, IOException {
+        if (d.snapshotId() == null) {
+            throw new EngineException(Code.INVALID_ARGUMENT, "disk " + d.target() + " of backup " + backup.id()
+                    + " has no repository snapshot");
+        }
+        Path raw = format == RestoreFormat.RAW ? file : targetDir.resolve("." + file.getFileName() + ".raw.tmp");
+        try (ImageReader reader = repository.openImage(d.snapshotId())) {
+            listener.diskStarted(d.target(), file, reader.size());
+            long total = reader.allocated().stream().mapToLong(ImageReader.Extent::length).sum();
+            try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                reader.restoreTo(ch, (done, t) -> listener.progress(d.target(), done, total));
+                if (ch.size() != reader.size()) ch.truncate(reader.size());
+                if (ch.size() < reader.size()) {
+                    ch.write(java.nio.ByteBuffer.allocate(1), reader.size() - 1);
+                }
+                ch.force(true);
+            }
+            if (format == RestoreFormat.QCOW2) {
+                listener.converting(d.target(), file);
+                convert(raw, file);
+            }
+            listener.diskFinished(d.target(), file);
+            return new RestoredDisk(d.target(), file, format, reader.size(), d.snapshotId());
+        } finally {
+            if (format == RestoreFormat.QCOW2) Files.deleteIfExists(raw);
+        }
+    }
+
+    private void convert(Path raw, Path qcow2) throws EngineException, IOException {
+        Path log = Files.createTempFile("stillpoint-qemu-img-", ".log");
+        try {
+            Process p = new ProcessBuilder(qemuImg, "convert", "-q", "-f", "raw", "-O", "qcow2", raw.toString(),
+                    qcow2.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean done = p.waitFor(6, TimeUnit.HOURS);
+            if (!done || p.exitValue() != 0) {
+                if (!done) p.destroyForcibly();
+                throw new EngineException(Code.TOOL_FAILED, "qemu-img convert -O qcow2 " + raw + " " + qcow2
+                        + (done ? " exited " + p.exitValue() : " timed out") + ": "
+                        + Files.readString(log, StandardCharsets.UTF_8).strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(Code.CANCELLED, "interrupted while converting " + raw + " to qcow2");
+        } catch (IOException e) {
+            throw new EngineException(Code.TOOL_FAILED, "cannot run qemu-img to write " + qcow2 + ": " + e.getMessage(), e);
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+}

@@ -1,0 +1,341 @@
+package dev.stillpoint.engine.backup;
+
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.Catalog;
+import dev.stillpoint.engine.fakes.FakeDisk;
+import dev.stillpoint.engine.fakes.FakeDomain;
+import dev.stillpoint.engine.fakes.InMemoryRepository;
+import dev.stillpoint.engine.vm.VmDisk;
+import dev.stillpoint.engine.vm.VmDomain;
+import dev.stillpoint.engine.vm.VmException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BackupJobTest {
+
+    @TempDir Path tmp;
+    FakeDomain domain;
+    FakeDisk vda;
+    InMemoryRepository repo;
+    Catalog catalog;
+    List<String> warnings;
+    BackupOptions options;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        domain = new FakeDomain("sp-engine-web", "6f1c2d3e-0000-4000-8000-000000000001");
+        vda = domain.addDisk("vda", 64);                       // 4 MiB disk, 64 KiB blocks
+        vda.write(0, 3 * FakeDisk.BLOCK, (byte) 1);              // 3 blocks allocated
+        vda.write(40L * FakeDisk.BLOCK, FakeDisk.BLOCK, (byte) 2);
+        repo = new InMemoryRepository();
+        catalog = Catalog.open(tmp.resolve("catalog.db"));
+        warnings = new ArrayList<>();
+        options = BackupOptions.defaults().withWorkDir(tmp.resolve("work")).withReadBuffer(100_000)
+                .withFreezeTimeout(Duration.ofMillis(300));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        catalog.close();
+    }
+
+    BackupJob job(BackupOptions o) {
+        return BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(domain.opener())
+                .options(o).listener(new BackupListener() {
+                    @Override public void warning(String code, String message) { warnings.add(code); }
+                }).build();
+    }
+
+    BackupResult backup() throws Exception { return job(options).run(); }
+
+    @Test
+    void firstBackupIsFullReadsOnlyAllocatedExtentsAndRecordsEverything() throws Exception {
+        BackupResult r = backup();
+
+        BackupRecord rec = r.record();
+        assertThat(rec.mode()).isEqualTo("full");
+        assertThat(rec.status()).isEqualTo("complete");
+        assertThat(rec.consistency()).isEqualTo("filesystem");
+        assertThat(rec.checkpoint()).startsWith("stillpoint-");
+        assertThat(domain.checkpoints()).containsExactly(rec.checkpoint());
+        assertThat(rec.disks()).hasSize(1);
+        assertThat(rec.disks().getFirst().bytesRead()).isEqualTo(vda.allocatedBytes()).isEqualTo(4L * FakeDisk.BLOCK);
+        assertThat(domain.served("vda").bytesRead).isEqualTo(4L * FakeDisk.BLOCK);
+        assertThat(rec.diskSize()).isEqualTo(64L * FakeDisk.BLOCK);
+        assertThat(rec.freezeWindowMs()).isNotNull();
+        assertThat(rec.phaseMs()).containsKeys("preflight", "freeze", "begin", "thaw", "copy", "end");
+        assertThat(rec.domainXml()).contains("<name>sp-engine-web</name>");
+        assertThat(repo.get(rec.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+        // frozen while the backup began, thawed right after, job ended
+        assertThat(domain.events.getFirst()).endsWith(" frozen");
+        assertThat(domain.agent.freezeThawCalls()).containsExactly("freeze", "thaw");
+        assertThat(domain.sessionsClosed).isEqualTo(domain.sessionsOpen).isEqualTo(1);
+        assertThat(catalog.find(rec.id().substring(0, 6)).id()).isEqualTo(rec.id());
+        assertThat(tmp.resolve("work")).isEmptyDirectory();
+    }
+
+    @Test
+    void secondBackupIsIncrementalAndReadsAboutTheDirtyBytes() throws Exception {
+        BackupRecord first = backup().record();
+        vda.write(10L * FakeDisk.BLOCK, 2 * FakeDisk.BLOCK, (byte) 7);
+        vda.write(0, 100, (byte) 9);
+        long dirty = vda.dirtyBytes(first.checkpoint());
+
+        BackupRecord second = backup().record();
+
+        assertThat(second.mode()).isEqualTo("incremental");
+        assertThat(second.parentBackup()).isEqualTo(first.id());
+        assertThat(domain.lastIncrementalFrom).isEqualTo(first.checkpoint());
+        assertThat(dirty).isEqualTo(3L * FakeDisk.BLOCK);
+        assertThat(second.bytesRead()).isEqualTo(dirty);
+        assertThat(second.disks().getFirst().parentSnapshot()).isEqualTo(first.disks().getFirst().snapshotId());
+        // the incremental snapshot is a whole image on its own
+        assertThat(repo.get(second.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+        // only the chain tip remains
+        assertThat(domain.checkpoints()).containsExactly(second.checkpoint());
+    }
+
+    @Test
+    void missingCheckpointFallsBackToFullWithWarningAndNewChain() throws Exception {
+        BackupRecord first = backup().record();
+        domain.deleteCheckpoint(first.checkpoint());             // checkpoint metadata lost
+        vda.write(5L * FakeDisk.BLOCK, 10, (byte) 3);
+
+        BackupRecord second = backup().record();
+
+        assertThat(second.mode()).isEqualTo("full");
+        assertThat(second.parentBackup()).isNull();
+        assertThat(second.bytesRead()).isEqualTo(vda.allocatedBytes());
+        assertThat(warnings).contains("bitmap-drift");
+        assertThat(second.warnings()).anyMatch(w -> w.contains(first.checkpoint()));
+        assertThat(repo.get(second.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+
+        vda.write(20L * FakeDisk.BLOCK, 10, (byte) 4);
+        assertThat(backup().record().mode()).isEqualTo("incremental");
+    }
+
+    @Test
+    void bitmapBrokenInsideImageFallsBackToFull() throws Exception {
+        backup();
+        domain.bitmapsBroken = true;
+        vda.write(5L * FakeDisk.BLOCK, 10, (byte) 3);
+
+        BackupRecord second = backup().record();
+
+        assertThat(second.mode()).isEqualTo("full");
+        assertThat(second.bytesRead()).isEqualTo(vda.allocatedBytes());
+        assertThat(warnings).containsExactly("bitmap-drift");
+        assertThat(repo.get(second.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+    }
+
+    @Test
+    void missingParentSnapshotInRepositoryFallsBackToFull() throws Exception {
+        BackupRecord first = backup().record();
+        repo.remove(first.disks().getFirst().snapshotId());
+
+        BackupRecord second = backup().record();
+
+        assertThat(second.mode()).isEqualTo("full");
+        assertThat(warnings).contains("bitmap-drift");
+    }
+
+    @Test
+    void forcedFullReadsEverythingEvenWhenIncrementalIsPossible() throws Exception {
+        backup();
+        BackupRecord second = job(options.withForceFull(true)).run().record();
+        assertThat(second.mode()).isEqualTo("full");
+        assertThat(domain.lastIncrementalFrom).isNull();
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void freezeTimeoutWithPreferredThawsAndContinuesCrashConsistent() throws Exception {
+        domain.agent.freezeDelay = Duration.ofMillis(1500);
+
+        BackupRecord rec = backup().record();
+
+        assertThat(rec.status()).isEqualTo("complete");
+        assertThat(rec.consistency()).isEqualTo("crash");
+        assertThat(warnings).contains("quiesce-failed");
+        assertThat(domain.agent.freezeThawCalls()).startsWith("freeze", "thaw");
+        assertThat(domain.agent.frozen).as("guest left thawed even though freeze completed late").isFalse();
+    }
+
+    @Test
+    void freezeErrorWithRequiredThawsFailsAndLeavesNothing() throws Exception {
+        domain.agent.freezeError = new VmException(VmException.Code.FREEZE_FAILED, "hook 10-postgres exited 1");
+
+        assertThatThrownBy(() -> job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining("hook 10-postgres exited 1")
+                .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.QUIESCE_FAILED);
+
+        assertThat(domain.agent.freezeThawCalls()).containsExactly("freeze", "thaw");
+        assertThat(domain.sessionsOpen).isZero();
+        assertThat(domain.checkpoints()).isEmpty();
+        assertThat(catalog.list(null)).singleElement().extracting(BackupRecord::status).isEqualTo("failed");
+        assertThat(tmp.resolve("work")).isEmptyDirectory();
+    }
+
+    @Test
+    void freezeTimeoutWithRequiredFails() {
+        domain.agent.freezeDelay = Duration.ofMillis(2500);
+        assertThatThrownBy(() -> job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
+                .hasMessageContaining("did not return within 300 ms");
+        assertThat(domain.agent.frozen).isFalse();
+        assertThat(domain.checkpoints()).isEmpty();
+    }
+
+    @Test
+    void agentMissingIsCrashConsistentWhenPreferredAndFailsWhenRequired() throws Exception {
+        domain.agent.answers = false;
+        assertThatThrownBy(() -> job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
+                .isInstanceOf(EngineException.class).hasMessageContaining("guest-ping");
+        assertThat(domain.sessionsOpen).isZero();
+
+        BackupRecord rec = backup().record();
+        assertThat(rec.consistency()).isEqualTo("crash");
+        assertThat(rec.freezeWindowMs()).isNull();
+        assertThat(domain.agent.freezeThawCalls()).isEmpty();
+        assertThat(warnings).contains("agent-unavailable");
+    }
+
+    @Test
+    void copyFailureThawsEndsJobDeletesNewCheckpointAndRecordsFailure() throws Exception {
+        BackupRecord first = backup().record();
+        domain.maxExtentsPerReply = 100;
+        BlockSourceOpener failing = (socket, export, contexts) -> {
+            BlockSource s = domain.opener().open(socket, export, contexts);
+            ((FakeDisk.Source) s).failRead = new IOException("NBD read failed: connection reset");
+            return s;
+        };
+        BackupJob job = BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(failing)
+                .options(options).build();
+        vda.write(0, 10, (byte) 5);
+
+        assertThatThrownBy(job::run).isInstanceOf(IOException.class).hasMessageContaining("connection reset");
+
+        assertThat(domain.agent.frozen).isFalse();
+        assertThat(domain.sessionsClosed).isEqualTo(domain.sessionsOpen).isEqualTo(2);
+        assertThat(domain.checkpoints()).as("new checkpoint removed, chain tip kept").containsExactly(first.checkpoint());
+        assertThat(repo.writersAbandoned).isEqualTo(1);
+        assertThat(catalog.list(null)).extracting(BackupRecord::status).containsExactly("complete", "failed");
+        assertThat(catalog.lastComplete(domain.uuid)).get().extracting(BackupRecord::id).isEqualTo(first.id());
+        assertThat(tmp.resolve("work")).isEmptyDirectory();
+        // next run still incremental from the first
+        assertThat(backup().record().parentBackup()).isEqualTo(first.id());
+    }
+
+    @Test
+    void beginFailureThawsAndLeavesNoCheckpoint() {
+        domain.beginError = new VmException(VmException.Code.BACKUP_FAILED, "nbd-server-start: Permission denied");
+        assertThatThrownBy(this::backup).isInstanceOf(VmException.class).hasMessageContaining("Permission denied");
+        assertThat(domain.agent.freezeThawCalls()).containsExactly("freeze", "thaw");
+        assertThat(domain.checkpoints()).isEmpty();
+    }
+
+    @Test
+    void cancelDuringCopyCleansUp() throws Exception {
+        BackupJob[] holder = new BackupJob[1];
+        holder[0] = BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(domain.opener())
+                .options(options).listener(new BackupListener() {
+                    @Override public void progress(String disk, long done, long total) {
+                        if (done > 0) holder[0].cancel();
+                    }
+                }).build();
+        assertThatThrownBy(() -> holder[0].run()).isInstanceOf(EngineException.class)
+                .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.CANCELLED);
+        assertThat(holder[0].awaitFinished(Duration.ofSeconds(1))).isTrue();
+        assertThat(domain.checkpoints()).isEmpty();
+        assertThat(domain.sessionsClosed).isEqualTo(1);
+        assertThat(domain.agent.frozen).isFalse();
+    }
+
+    @Test
+    void foreignCheckpointsAreNeverDeletedAndNeverUsed() throws Exception {
+        domain.addForeignCheckpoint("virtnbdbackup.0");
+        BackupRecord first = backup().record();
+        vda.write(0, 10, (byte) 5);
+        BackupRecord second = backup().record();
+        assertThat(second.mode()).isEqualTo("incremental");
+        assertThat(domain.lastIncrementalFrom).isEqualTo(first.checkpoint());
+        assertThat(domain.checkpoints()).containsExactly("virtnbdbackup.0", second.checkpoint());
+    }
+
+    @Test
+    void applicationConsistencyWhenTheGuestReportsHooksSucceeded() throws Exception {
+        domain.agent.reportBefore = "{\"run\":1,\"hooks\":[{\"name\":\"10-postgres\",\"ok\":true}]}";
+        domain.agent.reportAfterFreeze = "{\"run\":2,\"hooks\":[{\"name\":\"10-postgres\",\"ok\":true}]}";
+        BackupRecord rec = backup().record();
+        assertThat(rec.consistency()).isEqualTo("application");
+        assertThat(rec.guestReport()).contains("\"run\":2");
+    }
+
+    @Test
+    void staleOrFailedHookReportGivesFilesystemConsistency() throws Exception {
+        String stale = "{\"hooks\":[{\"name\":\"10-postgres\",\"ok\":true}]}";
+        domain.agent.reportBefore = stale;
+        domain.agent.reportAfterFreeze = stale;
+        assertThat(backup().record().consistency()).isEqualTo("filesystem");
+
+        domain.agent.reportAfterFreeze = "{\"hooks\":[{\"name\":\"10-postgres\",\"ok\":false}]}";
+        assertThat(backup().record().consistency()).isEqualTo("filesystem");
+    }
+
+    @Test
+    void skippedDisksAreReportedAndNoDiskFails() throws Exception {
+        domain.skipped.add(new VmDisk("sda", "/iso/debian.iso", "raw", "cdrom"));
+        BackupRecord rec = backup().record();
+        assertThat(warnings).contains("disk-skipped");
+        assertThat(rec.disks()).extracting(d -> d.target()).containsExactly("vda");
+
+        FakeDomain empty = new FakeDomain("sp-engine-empty", "6f1c2d3e-0000-4000-8000-000000000002");
+        empty.skipped.add(new VmDisk("sda", "/iso/debian.iso", "raw", "cdrom"));
+        assertThatThrownBy(() -> BackupJob.builder().domain(empty).repository(repo).catalog(catalog)
+                .blockSources(empty.opener()).options(options).build().run())
+                .isInstanceOf(EngineException.class).hasMessageContaining("no file-backed");
+    }
+
+    @Test
+    void shutOffDomainIsReadInFullThroughTheOfflineExporter() throws Exception {
+        domain.state = VmDomain.State.SHUTOFF;
+        List<String> exported = new ArrayList<>();
+        FakeDisk.Source[] src = new FakeDisk.Source[1];
+        OfflineExporter exporter = (disk, socket) -> {
+            exported.add(disk.target() + "@" + socket.getFileName());
+            src[0] = domain.disks.get(disk.target()).open(null, null, 3);
+            return new OfflineExporter.Export() {
+                @Override public Path socket() { return socket; }
+                @Override public String exportName() { return disk.target(); }
+                @Override public void close() { exported.add("stopped"); }
+            };
+        };
+        BackupRecord rec = BackupJob.builder().domain(domain).repository(repo).catalog(catalog)
+                .blockSources((s, e, c) -> src[0]).offlineExporter(exporter).options(options).build().run().record();
+
+        assertThat(rec.consistency()).isEqualTo("clean-shutdown");
+        assertThat(rec.mode()).isEqualTo("full");
+        assertThat(rec.checkpoint()).isNull();
+        assertThat(exported).containsExactly("vda@vda.sock", "stopped");
+        assertThat(domain.agent.calls).isEmpty();
+        assertThat(repo.get(rec.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+    }
+
+    static long count(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) { return s.count(); }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.stillpoint.engine.catalog;
+
+import dev.stillpoint.engine.EngineException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class CatalogTest {
+    @TempDir Path tmp;
+
+    static BackupRecord record(String id, String uuid, String status, String checkpoint, Instant at) {
+        return new BackupRecord(id, "web1", uuid, at, at.plusSeconds(5), status, "full", "application", checkpoint,
+                null, "<domain/>", "{\"hooks\":[]}", 1234L, Map.of("freeze", 900L, "copy", 3000L), 100, 50, 1000,
+                null, List.of("disk-skipped: sda cdrom", "second"),
+                List.of(new DiskRecord("vda", "/img/web1.qcow2", "qcow2", 1000, "snap1", null, 100, 50)));
+    }
+
+    @Test
+    void roundTripsRecordsAndFindsByPrefix() throws Exception {
+        Instant t = Instant.parse("2026-11-22T10:00:00Z");
+        try (Catalog c = Catalog.open(tmp.resolve("catalog.db"))) {
+            c.insert(record("aaaa000000000001", "u1", "complete", "stillpoint-1", t));
+            c.insert(record("aaab000000000002", "u1", "complete", "stillpoint-2", t.plusSeconds(60)));
+            c.insert(record("bbbb000000000003", "u1", "failed", null, t.plusSeconds(120)));
+        }
+        try (Catalog c = Catalog.open(tmp.resolve("catalog.db"))) {
+            BackupRecord r = c.find("AAAA");
+            assertThat(r).isEqualTo(record("aaaa000000000001", "u1", "complete", "stillpoint-1", t));
+            assertThat(c.lastComplete("u1")).get().extracting(BackupRecord::id).isEqualTo("aaab000000000002");
+            assertThat(c.lastComplete("u2")).isEmpty();
+            assertThat(c.knowsCheckpoint("stillpoint-2")).isTrue();
+            assertThat(c.knowsCheckpoint("virtnbdbackup.0")).isFalse();
+            assertThat(c.list(null)).extracting(BackupRecord::id)
+                    .containsExactly("aaaa000000000001", "aaab000000000002", "bbbb000000000003");
+            assertThatThrownBy(() -> c.find("aaa")).isInstanceOf(EngineException.class)
+                    .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.AMBIGUOUS_ID);
+            assertThatThrownBy(() -> c.find("cc")).extracting(e -> ((EngineException) e).code())
+                    .isEqualTo(EngineException.Code.BACKUP_NOT_FOUND);
+            assertThatThrownBy(() -> c.find("x;drop")).extracting(e -> ((EngineException) e).code())
+                    .isEqualTo(EngineException.Code.INVALID_ARGUMENT);
+        }
+    }
+
+    @Test
+    void refusesANewerSchema() throws Exception {
+        Path db = tmp.resolve("catalog.db");
+        Catalog.open(db).close();
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + db); var st = c.createStatement()) {
+            st.execute("PRAGMA user_version = 99");
+        }
+        assertThatThrownBy(() -> Catalog.open(db)).hasMessageContaining("schema version 99");
+    }
+
+    @Test
+    void duplicateCheckpointIsRejectedAtomically() throws Exception {
+        Instant t = Instant.parse("2026-11-22T10:00:00Z");
+        try (Catalog c = Catalog.open(tmp.resolve("catalog.db"))) {
+            c.insert(record("aaaa000000000001", "u1", "complete", "stillpoint-1", t));
+            assertThatThrownBy(() -> c.insert(record("aaaa000000000009", "u1", "complete", "stillpoint-1", t)))
+                    .isInstanceOf(EngineException.class);
+            assertThat(c.list(null)).hasSize(1);
+            c.insert(record("aaaa000000000010", "u1", "complete", "stillpoint-3", t));
+            assertThat(c.list("web1")).hasSize(2);
+        }
+    }
+}

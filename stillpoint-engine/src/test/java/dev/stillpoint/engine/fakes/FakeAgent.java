@@ -1,0 +1,81 @@
+package dev.stillpoint.engine.fakes;
+
+import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
+import dev.stillpoint.engine.vm.VmException;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+
+/** A scripted guest agent that logs every call in order. */
+public final class FakeAgent implements GuestAgent {
+    public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+    public boolean answers = true;
+    /** Thrown by freeze when set. */
+    public VmException freezeError;
+    /** Freeze blocks this long before returning (to exercise the host-side timeout). */
+    public Duration freezeDelay = Duration.ZERO;
+    public int filesystems = 2;
+    /** Report file content before the freeze and after it (null: no file). */
+    public String reportBefore;
+    public String reportAfterFreeze;
+    public volatile boolean frozen;
+    private boolean froze;
+
+    @Override public boolean ping(Duration timeout) {
+        calls.add("ping");
+        return answers;
+    }
+
+    @Override public int freeze(Duration timeout) throws VmException {
+        calls.add("freeze");
+        if (freezeError != null) throw freezeError;
+        try {
+            Thread.sleep(freezeDelay.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        frozen = true;
+        froze = true;
+        return filesystems;
+    }
+
+    @Override public int thaw(Duration timeout) {
+        calls.add("thaw");
+        frozen = false;
+        return filesystems;
+    }
+
+    @Override public String freezeStatus(Duration timeout) {
+        calls.add("status");
+        return frozen ? "frozen" : "thawed";
+    }
+
+    @Override public String command(String json, Duration timeout) throws VmException {
+        String report = froze ? reportAfterFreeze : reportBefore;
+        if (json.contains("guest-file-open")) {
+            calls.add("file-open");
+            if (report == null) throw new VmException(VmException.Code.OPERATION_FAILED, "No such file");
+            return "{\"return\":1000}";
+        }
+        if (json.contains("guest-file-read")) {
+            String b64 = Base64.getEncoder().encodeToString(report.getBytes(StandardCharsets.UTF_8));
+            return "{\"return\":{\"count\":" + report.length() + ",\"buf-b64\":\"" + b64 + "\",\"eof\":true}}";
+        }
+        if (json.contains("guest-file-close")) {
+            calls.add("file-close");
+            return "{\"return\":{}}";
+        }
+        throw new VmException(VmException.Code.OPERATION_FAILED, "unexpected command " + json);
+    }
+
+    /** Calls without the report file traffic and status polls. */
+    public List<String> freezeThawCalls() {
+        synchronized (calls) {
+            return calls.stream().filter(c -> c.equals("freeze") || c.equals("thaw")).toList();
+        }
+    }
+}

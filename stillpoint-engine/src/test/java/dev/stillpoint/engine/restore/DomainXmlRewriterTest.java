@@ -1,0 +1,66 @@
+package dev.stillpoint.engine.restore;
+
+import dev.stillpoint.engine.EngineException;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DomainXmlRewriterTest {
+    static final String XML = """
+            <domain type='qemu'>
+              <name>web1</name>
+              <uuid>11111111-2222-3333-4444-555555555555</uuid>
+              <os><type>hvm</type><kernel>/var/lib/lab/web1-vmlinuz</kernel><initrd>/var/lib/lab/web1-initrd</initrd></os>
+              <devices>
+                <disk type='file' device='disk'>
+                  <driver name='qemu' type='qcow2'/>
+                  <source file='/var/lib/lab/web1.qcow2'/>
+                  <backingStore type='file'><format type='raw'/><source file='/var/lib/lab/base.raw'/></backingStore>
+                  <target dev='vda' bus='virtio'/>
+                </disk>
+                <disk type='file' device='disk'>
+                  <driver name='qemu' type='raw'/>
+                  <source file='/var/lib/lab/scratch.raw'/>
+                  <target dev='vdb' bus='virtio'/>
+                  <readonly/>
+                </disk>
+                <disk type='file' device='cdrom'><source file='/iso/x.iso'/><target dev='sda' bus='sata'/></disk>
+                <interface type='network'><mac address='52:54:00:aa:bb:cc'/><source network='default'/></interface>
+                <serial type='pty'><log file='/var/log/web1.log'/></serial>
+                <channel type='unix'><source mode='bind' path='/run/web1.agent'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+              </devices>
+            </domain>""";
+
+    @Test
+    void rewritesIdentityDisksAndSharedHostPaths() throws Exception {
+        RestoredDisk vda = new RestoredDisk("vda", Path.of("/restore/web1-copy-vda.qcow2"), RestoreFormat.QCOW2, 1, "s");
+        String out = DomainXmlRewriter.rewrite(XML, "web1-copy", Map.of("vda", vda),
+                Map.of("kernel", Path.of("/restore/web1-copy-vmlinuz")));
+
+        assertThat(out).contains("<name>web1-copy</name>")
+                .doesNotContain("11111111-2222-3333-4444-555555555555")
+                .contains("<uuid>")
+                .contains("file=\"/restore/web1-copy-vda.qcow2\"")
+                .doesNotContain("backingStore").doesNotContain("base.raw")
+                .doesNotContain("scratch.raw")               // not backed up: not shared with the original
+                .doesNotContain("x.iso").contains("device=\"cdrom\"")
+                .doesNotContain("52:54:00:aa:bb:cc").containsPattern("52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}")
+                .doesNotContain("/var/log/web1.log").doesNotContain("/run/web1.agent")
+                .contains("<kernel>/restore/web1-copy-vmlinuz</kernel>")
+                .contains("<initrd>/var/lib/lab/web1-initrd</initrd>");
+        assertThat(DomainXmlRewriter.bootFiles(XML)).containsEntry("kernel", Path.of("/var/lib/lab/web1-vmlinuz"));
+    }
+
+    @Test
+    void rejectsBadNamesAndUnknownDisks() {
+        assertThatThrownBy(() -> DomainXmlRewriter.rewrite(XML, "bad name", Map.of(), Map.of()))
+                .isInstanceOf(EngineException.class).hasMessageContaining("'bad name'");
+        RestoredDisk vdz = new RestoredDisk("vdz", Path.of("/r/vdz.raw"), RestoreFormat.RAW, 1, "s");
+        assertThatThrownBy(() -> DomainXmlRewriter.rewrite(XML, "ok", Map.of("vdz", vdz), Map.of()))
+                .hasMessageContaining("vdz");
+    }
+}

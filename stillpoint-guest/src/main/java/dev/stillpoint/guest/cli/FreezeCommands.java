@@ -1,0 +1,160 @@
+package dev.stillpoint.guest.cli;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.run.GuestEvent;
+import dev.stillpoint.guest.run.GuestListener;
+import dev.stillpoint.guest.run.QuiesceRunner;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** freeze, thaw, freeze-fail. */
+final class FreezeCommands {
+    private FreezeCommands() {}
+
+    abstract static class Base implements Callable<Integer> {
+        @Mixin GuestOptions common;
+        @Spec CommandSpec spec;
+        @Option(names = "--json", description = "Print events and the report as JSON lines.") boolean json;
+        @Option(names = "--skip-group", paramLabel = "GROUP", description = "Do not run this group (vmware, qemu, nutanix, azure, stillpoint); used by the installed wrappers.")
+        List<String> skip = new ArrayList<>();
+
+        QuiesceRunner.Options options() {
+            QuiesceRunner.Options o = new QuiesceRunner.Options();
+            o.root = common.root();
+            o.skipGroups = EnumSet.noneOf(HookGroup.class);
+            for (String s : skip) {
+                HookGroup g = HookGroup.byName(s);
+                if (g == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--skip-group: unknown group '" + s + "' (vmware, qemu, nutanix, azure, stillpoint)");
+                o.skipGroups.add(g);
+            }
+            o.builtIns = GuestMain.builtIns();
+            return o;
+        }
+
+        GuestListener printer() {
+            PrintWriter err = spec.commandLine().getErr();
+            return e -> {
+                if (json) {
+                    try {
+                        err.println(JSON.std.asString(Map.of("time", e.time.toString(), "event", e.kind.name(), "message", e.message)));
+                    } catch (IOException ex) {
+                        err.println(e);
+                    }
+                } else {
+                    err.println(e.time + " " + e.message);
+                }
+                err.flush();
+            };
+        }
+
+        void print(Map<String, Object> report) throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            if (report == null) return;
+            if (json) out.println(JSON.std.asString(report));
+            else out.println(report.get("operation") + ": " + report.get("result") + ", consistency " + report.get("consistency")
+                    + (report.containsKey("freezeWindowMs") ? ", freeze window " + report.get("freezeWindowMs") + " ms" : ""));
+            out.flush();
+        }
+    }
+
+    @Command(name = "freeze", description = "Run freeze hooks of every convention, then freeze the filesystems.")
+    static final class Freeze extends Base {
+        @Option(names = "--no-fsfreeze", description = "Run hooks only; the caller (qemu-ga, VMware Tools) freezes filesystems itself.") boolean noFsfreeze;
+        @Option(names = "--mount", paramLabel = "PATH", description = "Freeze only this mount point (repeatable; guest path below --root).") List<String> mounts = new ArrayList<>();
+        @Option(names = "--max-freeze-seconds", paramLabel = "S", description = "Watchdog: thaw by itself after S seconds without thaw (default: guest.conf, 60).") Integer maxFreeze;
+
+        @Override
+        public Integer call() throws Exception {
+            QuiesceRunner.Options o = options();
+            o.noFsfreeze = noFsfreeze;
+            o.mounts = mounts;
+            if (maxFreeze != null && (maxFreeze < 1 || maxFreeze > 86400)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-freeze-seconds: " + maxFreeze + " is out of range 1..86400");
+            }
+            o.maxFreezeSeconds = maxFreeze;
+            print(new QuiesceRunner(o, printer()).freeze());
+            return 0;
+        }
+    }
+
+    @Command(name = "thaw", description = "Thaw the filesystems, then run thaw hooks of the hooks that froze. No-op when nothing is frozen.")
+    static final class Thaw extends Base {
+        @Option(names = "--no-fsfreeze", description = "Accepted for symmetry with freeze (the freeze state decides).") boolean noFsfreeze;
+
+        @Override
+        public Integer call() throws Exception {
+            print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.THAW, null));
+            return 0;
+        }
+    }
+
+    @Command(name = "freeze-fail", description = "The snapshot failed after freeze: thaw, VMware scripts get freezeFail, the others thaw.")
+    static final class FreezeFail extends Base {
+        @Option(names = "--no-fsfreeze", description = "Accepted for symmetry with freeze.") boolean noFsfreeze;
+
+        @Override
+        public Integer call() throws Exception {
+            print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.FREEZE_FAIL, null));
+            return 0;
+        }
+    }
+
+    @Command(name = "watchdog", hidden = true, description = "Internal: the detached watchdog armed by freeze.")
+    static final class WatchdogCmd implements Callable<Integer> {
+        @Mixin GuestOptions common;
+        @Option(names = "--token", required = true) String token;
+        @Option(names = "--deadline", required = true) long deadline;
+
+        @Override
+        public Integer call() throws Exception {
+            QuiesceRunner.Options o = new QuiesceRunner.Options();
+            o.root = common.root();
+            QuiesceRunner r = new QuiesceRunner(o, GuestListener.none());
+            dev.stillpoint.guest.run.Watchdog.run(r, new dev.stillpoint.guest.state.StateStore(o.root), token, deadline);
+            return 0;
+        }
+    }
+
+    @Command(name = "report", description = "Show the last freeze/thaw report (var/lib/stillpoint/last-report.json).")
+    static final class Report implements Callable<Integer> {
+        @Mixin GuestOptions common;
+        @Spec CommandSpec spec;
+        @Option(names = "--json", description = "Print the report as JSON.") boolean json;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Integer call() throws Exception {
+            Map<String, Object> r = new dev.stillpoint.guest.state.ReportStore(common.root()).read();
+            PrintWriter out = spec.commandLine().getOut();
+            if (r == null) {
+                if (json) out.println("null");
+                else out.println("no report yet (" + dev.stillpoint.guest.state.ReportStore.PATH + " under " + common.root() + ")");
+                return 0;
+            }
+            if (json) {
+                out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(r));
+                return 0;
+            }
+            out.printf("%s: %s, consistency %s, started %s%n", r.get("operation"), r.get("result"), r.get("consistency"), r.get("startedAt"));
+            if (r.get("freezeWindowMs") != null) out.printf("freeze window: %s ms; frozen mounts: %s (fsfreeze by %s)%n", r.get("freezeWindowMs"), r.get("frozenMounts"), r.get("fsfreeze"));
+            if (r.get("failedHook") != null) out.printf("failed hook: %s%n", r.get("failedHook"));
+            for (Object o : (List<Object>) r.getOrDefault("hooks", List.of())) {
+                Map<String, Object> h = (Map<String, Object>) o;
+                out.printf("  %-10s %-11s %-8s exit %-4s %6s ms  %s%n", h.get("group"), h.get("phase"), h.get("result"), h.get("exitCode"), h.get("durationMs"), h.get("name"));
+            }
+            if (r.get("watchdog") != null) out.println("watchdog fired: " + r.get("watchdog"));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.stillpoint.guest.hooks;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One hook: what runs at freeze, at thaw and at freezeFail (argv with host paths; null = nothing to run,
+ * which counts as success). Stored in the state file at freeze so thaw uses the same list (as VMware does).
+ */
+public final class Hook {
+    public final HookGroup group;
+    /** Display id: the guest path of the hook (or of its config file for Azure/built-ins). */
+    public final String name;
+    public final List<String> freeze;
+    public final List<String> thaw;
+    /** Command for the rollback of a freeze that failed later on (VMware: freezeFail). */
+    public final List<String> freezeFail;
+    public final int timeoutSeconds;
+    public final Set<Integer> successExitCodes;
+    /** Runs of the freeze command after a failure (Azure preScriptNoOfRetries). */
+    public final int freezeRetries;
+    public final int thawRetries;
+    /** A failed freeze does not abort the whole freeze (Azure continueBackupOnFailure, or optional = true). */
+    public final boolean continueOnFailure;
+    /** Thaw also runs when this hook's own freeze failed (Azure: post scripts always run). */
+    public final boolean thawAfterFailedFreeze;
+
+    public Hook(HookGroup group, String name, List<String> freeze, List<String> thaw, List<String> freezeFail,
+                int timeoutSeconds, Set<Integer> successExitCodes, int freezeRetries, int thawRetries,
+                boolean continueOnFailure, boolean thawAfterFailedFreeze) {
+        this.group = group;
+        this.name = name;
+        this.freeze = freeze == null ? null : List.copyOf(freeze);
+        this.thaw = thaw == null ? null : List.copyOf(thaw);
+        this.freezeFail = freezeFail == null ? null : List.copyOf(freezeFail);
+        this.timeoutSeconds = timeoutSeconds;
+        this.successExitCodes = Set.copyOf(successExitCodes);
+        this.freezeRetries = freezeRetries;
+        this.thawRetries = thawRetries;
+        this.continueOnFailure = continueOnFailure;
+        this.thawAfterFailedFreeze = thawAfterFailedFreeze;
+    }
+
+    public String id() { return group.id() + ":" + name; }
+
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("group", group.id());
+        m.put("name", name);
+        m.put("freeze", freeze);
+        m.put("thaw", thaw);
+        m.put("freezeFail", freezeFail);
+        m.put("timeoutSeconds", timeoutSeconds);
+        m.put("successExitCodes", new ArrayList<>(new TreeSet<>(successExitCodes)));
+        m.put("freezeRetries", freezeRetries);
+        m.put("thawRetries", thawRetries);
+        m.put("continueOnFailure", continueOnFailure);
+        m.put("thawAfterFailedFreeze", thawAfterFailedFreeze);
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Hook fromMap(Map<String, Object> m) {
+        Set<Integer> codes = new TreeSet<>();
+        for (Object o : (List<Object>) m.get("successExitCodes")) codes.add(((Number) o).intValue());
+        return new Hook(HookGroup.byName((String) m.get("group")), (String) m.get("name"),
+                strings(m.get("freeze")), strings(m.get("thaw")), strings(m.get("freezeFail")),
+                ((Number) m.get("timeoutSeconds")).intValue(), codes,
+                ((Number) m.get("freezeRetries")).intValue(), ((Number) m.get("thawRetries")).intValue(),
+                (Boolean) m.get("continueOnFailure"), (Boolean) m.get("thawAfterFailedFreeze"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> strings(Object o) {
+        if (o == null) return null;
+        List<String> out = new ArrayList<>();
+        for (Object x : (List<Object>) o) out.add(String.valueOf(x));
+        return out;
+    }
+
+    @Override
+    public String toString() { return id(); }
+}

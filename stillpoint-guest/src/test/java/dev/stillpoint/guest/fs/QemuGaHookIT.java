@@ -1,0 +1,169 @@
+package dev.stillpoint.guest.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.stillpoint.guest.install.Installer;
+import dev.stillpoint.guest.install.Platform;
+import dev.stillpoint.guest.state.ReportStore;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The "done when" path: the real qemu-ga, with the hook that {@code install --for qemu-ga} writes, receives
+ * guest-fsfreeze-freeze-list / guest-fsfreeze-thaw and runs every convention's scripts; the agent does FIFREEZE.
+ * The agent listens on a unix socket instead of virtio-serial and only freezes the loop mount.
+ */
+class QemuGaHookIT {
+    @TempDir Path tmp;
+    Path root;
+    LoopMount loop;
+    Process agent;
+    SocketChannel ch;
+    BufferedReader in;
+    OutputStream out;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        LoopMount.requirePrograms();
+        boolean required = Boolean.getBoolean("stillpoint.it.required");
+        boolean haveAgent = Files.isExecutable(Path.of("/usr/sbin/qemu-ga"));
+        if (!haveAgent && required) throw new AssertionError("qemu-ga missing (apt-get install qemu-guest-agent)");
+        assumeTrue(haveAgent, "qemu-ga missing");
+        Path jar = Path.of("target/stillpoint-guest.jar").toAbsolutePath();
+        if (!Files.isRegularFile(jar) && required) throw new AssertionError(jar + " missing (run mvn package first)");
+        assumeTrue(Files.isRegularFile(jar), jar + " missing");
+
+        root = tmp.resolve("root");
+        loop = LoopMount.create(tmp, root.resolve("mnt/data"));
+        Path trace = root.resolve("trace.log");
+        Files.writeString(trace, "");
+        script("etc/qemu/fsfreeze-hook.d/10-db", "#!/bin/sh\necho \"qemu-db $1\" >> " + trace + "\n");
+        script("etc/vmware-tools/backupScripts.d/10-app", "#!/bin/sh\necho \"vmware-app $1\" >> " + trace + "\n");
+        script("etc/stillpoint/hooks.d/10-sp", "#!/bin/sh\necho \"sp $1\" >> " + trace + "\n");
+        new Installer(root, jar).install(Platform.QEMU_GA);
+
+        Path sock = tmp.resolve("qga.sock");
+        ProcessBuilder pb = new ProcessBuilder("/usr/sbin/qemu-ga", "-m", "unix-listen", "-p", sock.toString(),
+                "-F" + root.resolve("etc/qemu/fsfreeze-hook"), "-t", tmp.toString(), "-f", tmp.resolve("qga.pid").toString(),
+                "-l", tmp.resolve("qga.log").toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("qga.out").toFile());
+        pb.environment().put("QGA_CONF", tmp.resolve("none.conf").toString());
+        pb.environment().put("STILLPOINT_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        pb.environment().put("STILLPOINT_GUEST_JAR", jar.toString());
+        pb.environment().put("STILLPOINT_GUEST_ARGS", "--root " + root);
+        agent = pb.start();
+        for (int i = 0; i < 100 && !Files.exists(sock); i++) Thread.sleep(50);
+        ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        ch.connect(UnixDomainSocketAddress.of(sock));
+        in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+        out = Channels.newOutputStream(ch);
+    }
+
+    void script(String rel, String content) throws Exception {
+        Path p = root.resolve(rel);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, content);
+        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+
+    String qga(String json) throws Exception {
+        out.write((json + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        return in.readLine();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        try {
+            if (ch != null) {
+                qga("{\"execute\":\"guest-fsfreeze-thaw\"}");
+                ch.close();
+            }
+        } finally {
+            try {
+                if (agent != null) {
+                    agent.destroy();
+                    if (!agent.waitFor(5, TimeUnit.SECONDS)) agent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } finally {
+                if (loop != null) loop.close();
+            }
+        }
+    }
+
+    Process write() throws Exception {
+        return new ProcessBuilder("dd", "if=/dev/zero", "of=" + loop.mountPoint.resolve("blob"), "bs=64k", "count=4", "conv=fsync")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    @Test
+    void hostFreezeAndThawRunEveryConventionThroughTheInstalledHook() throws Exception {
+        String mp = loop.mountPoint.toString();
+        long t0 = System.nanoTime();
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
+                .isEqualTo("{\"return\": 1}");
+        long freezeMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"frozen\"}");
+        Process dd = write();
+        try {
+            assertThat(dd.waitFor(1000, TimeUnit.MILLISECONDS)).as("write blocked while the agent froze").isFalse();
+            long t1 = System.nanoTime();
+            assertThat(qga("{\"execute\":\"guest-fsfreeze-thaw\"}")).startsWith("{\"return\": ");
+            long thawMs = (System.nanoTime() - t1) / 1_000_000;
+            assertThat(dd.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            System.out.printf("qemu-ga freeze-list incl. hook: %d ms, thaw incl. hook: %d ms%n", freezeMs, thawMs);
+        } finally {
+            dd.destroyForcibly();
+        }
+        assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
+                "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
+        Map<String, Object> rep = new ReportStore(root).read();
+        assertThat(rep.get("result")).isEqualTo("ok");
+        assertThat(rep.get("fsfreeze")).isEqualTo("agent");
+        assertThat(rep.get("consistency")).isEqualTo("application");
+        // qemu-ga calls the thaw hook even when nothing is frozen: Stillpoint makes that a no-op
+        qga("{\"execute\":\"guest-fsfreeze-thaw\"}");
+        assertThat(Files.readAllLines(root.resolve("trace.log"))).hasSize(6);
+    }
+
+    @Test
+    void watchdogThawsWhenTheHostNeverSendsThaw() throws Exception {
+        Files.writeString(root.resolve("etc/stillpoint/guest.conf"), "[runner]\nmaxFreezeSeconds = 3\n");
+        String mp = loop.mountPoint.toString();
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
+                .isEqualTo("{\"return\": 1}");
+        Process dd = write();
+        try {
+            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
+            assertThat(dd.waitFor(30, TimeUnit.SECONDS)).as("watchdog thawed the agent's freeze").isTrue();
+        } finally {
+            dd.destroyForcibly();
+        }
+        Map<String, Object> rep = null;
+        for (int i = 0; i < 100; i++) {
+            rep = new ReportStore(root).read();
+            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
+            Thread.sleep(100);
+        }
+        assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
+        assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(mp));
+        assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
+                "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
+    }
+}

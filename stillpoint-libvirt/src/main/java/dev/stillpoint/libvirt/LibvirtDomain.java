@@ -1,0 +1,232 @@
+package dev.stillpoint.libvirt;
+
+import dev.stillpoint.engine.vm.VmDisk;
+import dev.stillpoint.engine.vm.VmDomain;
+import dev.stillpoint.engine.vm.VmException;
+import dev.stillpoint.libvirt.ffi.LibvirtException;
+import dev.stillpoint.libvirt.ffi.VirConnection;
+import dev.stillpoint.libvirt.ffi.VirDomain;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.w3c.dom.Element;
+
+/** One libvirt domain, addressed by UUID; every call looks it up and frees the handle. */
+final class LibvirtDomain implements VmDomain {
+    static final int UNDEFINE_FLAGS = VirDomain.UNDEFINE_CHECKPOINTS_METADATA | VirDomain.UNDEFINE_SNAPSHOTS_METADATA
+            | VirDomain.UNDEFINE_NVRAM;
+
+    private final VirConnection connection;
+    private final QemuAccess access;
+    private final String name;
+    private final String uuid;
+
+    LibvirtDomain(VirConnection connection, QemuAccess access, String name, String uuid) {
+        this.connection = connection;
+        this.access = access;
+        this.name = name;
+        this.uuid = uuid;
+    }
+
+    interface DomainCall<T> { T apply(VirDomain d) throws LibvirtException, VmException; }
+
+    /** Looks the domain up by UUID, runs {@code call}, frees the handle; libvirt errors map via {@link VmErrors}. */
+    <T> T with(DomainCall<T> call) throws VmException {
+        try {
+            VirDomain d = connection.lookupByUuid(uuid).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
+                    "domain '" + name + "' (" + uuid + ") no longer exists on " + connection.uri()));
+            try (d) {
+                return call.apply(d);
+            }
+        } catch (LibvirtException e) {
+            throw VmErrors.map(e);
+        }
+    }
+
+    @Override public String name() { return name; }
+
+    @Override public String uuid() { return uuid; }
+
+    @Override
+    public State state() throws VmException {
+        int s = with(VirDomain::state);
+        return switch (s) {
+            case VirDomain.STATE_RUNNING, VirDomain.STATE_BLOCKED -> State.RUNNING;
+            case VirDomain.STATE_PAUSED, VirDomain.STATE_PMSUSPENDED -> State.PAUSED;
+            case VirDomain.STATE_SHUTOFF -> State.SHUTOFF;
+            default -> State.OTHER;
+        };
+    }
+
+    @Override
+    public String xml(boolean inactive) throws VmException {
+        return with(d -> d.xmlDesc(inactive ? VirDomain.XML_INACTIVE : 0));
+    }
+
+    @Override
+    public List<VmDisk> disks() throws VmException {
+        return DomainXml.disks(xml(false));
+    }
+
+    @Override
+    public GuestAgent agent() {
+        return new LibvirtGuestAgent(this);
+    }
+
+    /** Checkpoint names, oldest first: by creationTime, ties in libvirt's topological order. */
+    @Override
+    public List<String> checkpoints() throws VmException {
+        List<CheckpointXml> list = with(d -> {
+            List<CheckpointXml> out = new ArrayList<>();
+            for (VirDomain.Described c : d.checkpoints(VirDomain.CHECKPOINT_LIST_TOPOLOGICAL, VirDomain.CHECKPOINT_XML_NO_DOMAIN)) {
+                out.add(CheckpointXml.parse(c.xml()));
+            }
+            return out;
+        });
+        return list.stream()
+                .sorted(Comparator.comparing(CheckpointXml::created, Comparator.nullsLast(Comparator.naturalOrder())))
+                .map(CheckpointXml::name).toList();
+    }
+
+    @Override
+    public void deleteCheckpoint(String checkpoint) throws VmException {
+        Objects.requireNonNull(checkpoint, "checkpoint");
+        with(d -> {
+            d.deleteCheckpoint(checkpoint, 0);
+            return null;
+        });
+    }
+
+    @Override
+    public BackupSession beginBackup(List<String> disks, Path socket, Path scratchDir, String newCheckpoint,
+                                     String incrementalFrom) throws VmException {
+        if (disks == null || disks.isEmpty()) throw new IllegalArgumentException("disks must name at least one disk target, got " + disks);
+        Objects.requireNonNull(socket, "socket");
+        Objects.requireNonNull(scratchDir, "scratchDir");
+        Objects.requireNonNull(newCheckpoint, "newCheckpoint");
+        Map<String, Boolean> plan = new LinkedHashMap<>();
+        List<VmDisk> all = disks();
+        for (VmDisk disk : all) plan.put(disk.target(), disks.contains(disk.target()));
+        for (String wanted : disks) {
+            VmDisk disk = all.stream().filter(x -> x.target().equals(wanted)).findFirst().orElseThrow(() -> new VmException(
+                    VmException.Code.BACKUP_FAILED, "disk '" + wanted + "' is not a disk of domain '" + name + "' (disks: "
+                    + all.stream().map(VmDisk::target).toList() + ")"));
+            if (!disk.included()) {
+                throw new VmException(VmException.Code.BACKUP_FAILED, "disk '" + wanted + "' of domain '" + name
+                        + "' cannot be backed up: " + disk.skipReason());
+            }
+        }
+        Path socketDir = socket.toAbsolutePath().getParent();
+        access.prepare(socketDir, "NBD socket");
+        access.prepare(scratchDir, "scratch");
+        List<Path> scratch = BackupXml.scratchFiles(scratchDir, disks);
+        try {
+            Files.deleteIfExists(socket);
+            for (Path p : scratch) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new VmException(VmException.Code.BACKUP_FAILED, "cannot remove stale backup file: " + e, e);
+        }
+        String backupXml = BackupXml.backup(plan, socket.toAbsolutePath(), scratchDir.toAbsolutePath(), incrementalFrom);
+        String checkpointXml = BackupXml.checkpoint(newCheckpoint, plan);
+        try {
+            with(d -> {
+                d.backupBegin(backupXml, checkpointXml);
+                return null;
+            });
+        } catch (VmException e) {
+            VmException.Code code = e.getCause() instanceof LibvirtException le
+                    ? VmErrors.code(le, VmException.Code.BACKUP_FAILED) : e.code();
+            if (incrementalFrom != null && code == VmException.Code.NOT_FOUND) code = VmException.Code.CHECKPOINT_INVALID;
+            String what = incrementalFrom == null ? "full" : "incremental (from checkpoint '" + incrementalFrom + "')";
+            throw new VmException(code, "cannot begin " + what + " pull backup of domain '" + name + "' disks " + disks
+                    + " with new checkpoint '" + newCheckpoint + "': " + e.getMessage(), e);
+        }
+        return new LibvirtBackupSession(this, socket, disks, scratch, incrementalFrom != null);
+    }
+
+    @Override
+    public List<Leftover> leftovers() throws VmException {
+        return with(d -> {
+            List<Leftover> out = new ArrayList<>();
+            for (VirDomain.Described s : d.snapshots(VirDomain.SNAPSHOT_LIST_TOPOLOGICAL, 0)) out.addAll(snapshotLeftovers(s.xml()));
+            List<VirDomain.Described> cps;
+            try {
+                cps = d.checkpoints(VirDomain.CHECKPOINT_LIST_TOPOLOGICAL,
+                        VirDomain.CHECKPOINT_XML_NO_DOMAIN | VirDomain.CHECKPOINT_XML_SIZE);
+            } catch (LibvirtException e) { // sizes need a running domain
+                cps = d.checkpoints(VirDomain.CHECKPOINT_LIST_TOPOLOGICAL, VirDomain.CHECKPOINT_XML_NO_DOMAIN);
+            }
+            for (VirDomain.Described c : cps) {
+                CheckpointXml cp = CheckpointXml.parse(c.xml());
+                out.add(new Leftover("checkpoint", cp.name(), null, cp.sizeBytes(), cp.created()));
+            }
+            return out;
+        });
+    }
+
+    /* <domainsnapshot><name/><creationTime/><memory snapshot='internal|external|no'/>
+         <disks><disk name='vda' snapshot='internal|external|no' type='file'><source file='...'/></disk></disks> */
+    private static List<Leftover> snapshotLeftovers(String xml) {
+        Element root = Xml.parse(xml, "snapshot XML");
+        CheckpointXml meta = CheckpointXml.parse(xml);
+        List<Leftover> out = new ArrayList<>();
+        boolean internal = "internal".equals(Xml.attr(Xml.child(root, "memory"), "snapshot"));
+        for (Element disk : Xml.children(Xml.child(root, "disks"), "disk")) {
+            String mode = Xml.attr(disk, "snapshot");
+            if ("external".equals(mode)) {
+                String file = Xml.attr(Xml.child(disk, "source"), "file");
+                out.add(new Leftover("external-snapshot", meta.name() + ":" + Xml.attr(disk, "name"), file, fileSize(file), meta.created()));
+            } else if ("internal".equals(mode)) {
+                internal = true;
+            }
+        }
+        if (internal || out.isEmpty()) out.add(0, new Leftover("internal-snapshot", meta.name(), null, -1, meta.created()));
+        return out;
+    }
+
+    private static long fileSize(String file) {
+        try {
+            return file == null ? -1 : Files.size(Path.of(file));
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void start() throws VmException {
+        with(d -> {
+            d.create();
+            return null;
+        });
+    }
+
+    @Override
+    public void destroy() throws VmException {
+        with(d -> {
+            d.destroy();
+            return null;
+        });
+    }
+
+    @Override
+    public void undefine() throws VmException {
+        with(d -> {
+            d.undefine(UNDEFINE_FLAGS);
+            return null;
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "domain '" + name + "' (" + uuid + ")";
+    }
+
+    static Instant now() { return Instant.now(); }
+}

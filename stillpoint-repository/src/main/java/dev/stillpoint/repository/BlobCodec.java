@@ -1,0 +1,70 @@
+package dev.stillpoint.repository;
+
+import com.github.luben.zstd.Zstd;
+
+/**
+ * Encoding of one chunk inside a pack. Plain form: {@code type(1) || data}, type 0 = stored,
+ * 1 = zstd (kept only when it shrinks the data). Encrypted repositories seal the plain form
+ * as a stream of 64 KiB AES-256-GCM segments ({@link Crypto#sealSegmented}) with the chunk id as
+ * associated data (a blob cannot be swapped for another).
+ * Decoding always re-hashes the plaintext and compares it with the id.
+ */
+final class BlobCodec {
+    static final byte STORED = 0;
+    static final byte ZSTD = 1;
+
+    private BlobCodec() {}
+
+    /** Scratch buffers per worker thread (bounded: one per thread). */
+    private static final ThreadLocal<byte[][]> SCRATCH = new ThreadLocal<>();
+
+    static byte[] encode(Crypto crypto, ChunkId id, byte[] raw, int len, int level) {
+        byte[][] s = SCRATCH.get();
+        int bound = (int) Zstd.compressBound(len) + 1;
+        if (s == null || s[0].length < bound) { s = new byte[][]{new byte[bound]}; SCRATCH.set(s); }
+        byte[] plain = s[0];
+        long n = Zstd.compressByteArray(plain, 1, plain.length - 1, raw, 0, len, level);
+        int plainLen;
+        if (!Zstd.isError(n) && n < len - len / 64) {
+            plain[0] = ZSTD;
+            plainLen = 1 + (int) n;
+        } else {
+            plain[0] = STORED;
+            System.arraycopy(raw, 0, plain, 1, len);
+            plainLen = 1 + len;
+        }
+        if (crypto.encrypted()) return crypto.sealSegmented(plain, 0, plainLen, id.bytes());
+        return java.util.Arrays.copyOf(plain, plainLen);
+    }
+
+    /** Returns the verified plaintext, or throws CORRUPT naming the chunk. */
+    static byte[] decode(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen) throws RepositoryException {
+        String what = "chunk " + id.hex();
+        byte[] plain;
+        int poff, plen;
+        if (crypto.encrypted()) {
+            plen = len - Crypto.NONCE - Crypto.TAG * Math.max(1, (len - Crypto.NONCE + Crypto.SEGMENT + Crypto.TAG - 1) / (Crypto.SEGMENT + Crypto.TAG));
+            if (plen < 1 || Crypto.segmentedLength(plen) != len) throw FileCodec.corrupt(what, "sealed length " + len + " is impossible (truncated?)");
+            plain = new byte[plen];
+            crypto.openSegmented(stored, off, len, id.bytes(), plain, plen, what);
+            poff = 0;
+        } else {
+            plain = stored; poff = off; plen = len;
+        }
+        if (plen < 1) throw FileCodec.corrupt(what, "empty blob");
+        byte[] raw = new byte[rawLen];
+        if (plain[poff] == STORED) {
+            if (plen - 1 != rawLen) throw FileCodec.corrupt(what, "stored length " + (plen - 1) + " != expected " + rawLen);
+            System.arraycopy(plain, poff + 1, raw, 0, rawLen);
+        } else if (plain[poff] == ZSTD) {
+            long n;
+            try { n = Zstd.decompressByteArray(raw, 0, rawLen, plain, poff + 1, plen - 1); }
+            catch (RuntimeException e) { throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": cannot decompress: " + e.getMessage(), e); }
+            if (Zstd.isError(n) || n != rawLen) throw FileCodec.corrupt(what, "cannot decompress (got " + n + " of " + rawLen + " bytes)");
+        } else {
+            throw FileCodec.corrupt(what, "unknown blob type " + plain[poff]);
+        }
+        if (!crypto.id(raw, 0, rawLen).equals(id)) throw FileCodec.corrupt(what, "content does not match its id (hash mismatch)");
+        return raw;
+    }
+}

@@ -1,0 +1,188 @@
+package dev.stillpoint.repository;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Chunk ids and authenticated encryption. Unencrypted repositories use plain SHA-256 ids and no
+ * sealing; encrypted ones use HMAC-SHA256 with a secret id key (ids do not reveal plaintext
+ * equality to anyone without the key) and AES-256-GCM with a random 96-bit nonce per message.
+ * Sealed layout: {@code nonce(12) || ciphertext || tag(16)}.
+ */
+final class Crypto {
+    static final int NONCE = 12;
+    static final int TAG = 16;
+    static final int OVERHEAD = NONCE + TAG;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final SecretKeySpec encKey;
+    private final SecretKeySpec idKey;
+    private final ThreadLocal<MessageDigest> sha = ThreadLocal.withInitial(() -> newDigest());
+    private final ThreadLocal<Mac> mac;
+    private final ThreadLocal<Cipher> cipher = ThreadLocal.withInitial(() -> {
+        try { return Cipher.getInstance("AES/GCM/NoPadding"); }
+        catch (GeneralSecurityException e) { throw new IllegalStateException("AES/GCM unavailable", e); }
+    });
+
+    private Crypto(byte[] enc, byte[] id) {
+        this.encKey = enc == null ? null : new SecretKeySpec(enc, "AES");
+        this.idKey = id == null ? null : new SecretKeySpec(id, "HmacSHA256");
+        this.mac = idKey == null ? null : ThreadLocal.withInitial(() -> {
+            try { Mac m = Mac.getInstance("HmacSHA256"); m.init(idKey); return m; }
+            catch (GeneralSecurityException e) { throw new IllegalStateException("HmacSHA256 unavailable", e); }
+        });
+    }
+
+    static Crypto none() { return new Crypto(null, null); }
+
+    /** {@code masterKey} is 64 bytes: 32 for AES-256-GCM, 32 for the HMAC id key. */
+    static Crypto aes(byte[] masterKey) {
+        return new Crypto(Arrays.copyOfRange(masterKey, 0, 32), Arrays.copyOfRange(masterKey, 32, 64));
+    }
+
+    boolean encrypted() { return encKey != null; }
+
+    static MessageDigest newDigest() {
+        try { return MessageDigest.getInstance("SHA-256"); }
+        catch (GeneralSecurityException e) { throw new IllegalStateException("SHA-256 unavailable", e); }
+    }
+
+    static byte[] sha256(byte[] b, int off, int len) {
+        MessageDigest d = newDigest();
+        d.update(b, off, len);
+        return d.digest();
+    }
+
+    static byte[] random(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    ChunkId id(byte[] buf, int off, int len) {
+        if (mac == null) {
+            MessageDigest d = sha.get();
+            d.update(buf, off, len);
+            return new ChunkId(d.digest());
+        }
+        Mac m = mac.get();
+        m.update(buf, off, len);
+        return new ChunkId(m.doFinal());
+    }
+
+    /** Encrypts {@code plain[off, off+len)} with associated data {@code aad}. Only when {@link #encrypted()}. */
+    byte[] seal(byte[] plain, int off, int len, byte[] aad) {
+        return seal(encKey, cipher.get(), plain, off, len, aad);
+    }
+
+    /** Decrypts and authenticates; CORRUPT when the tag does not match. */
+    byte[] open(byte[] sealed, int off, int len, byte[] aad, String what) throws RepositoryException {
+        return open(encKey, cipher.get(), sealed, off, len, aad, what);
+    }
+
+    static byte[] seal(SecretKeySpec key, Cipher c, byte[] plain, int off, int len, byte[] aad) {
+        byte[] out = new byte[NONCE + len + TAG];
+        byte[] nonce = random(NONCE);
+        System.arraycopy(nonce, 0, out, 0, NONCE);
+        try {
+            c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce));
+            if (aad != null) c.updateAAD(aad);
+            c.doFinal(plain, off, len, out, NONCE);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM encryption failed", e);
+        }
+        return out;
+    }
+
+    static byte[] open(SecretKeySpec key, Cipher c, byte[] sealed, int off, int len, byte[] aad, String what)
+            throws RepositoryException {
+        if (len < OVERHEAD)
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": " + len + " bytes is too short for an encrypted record (min " + OVERHEAD + ")");
+        try {
+            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, sealed, off, NONCE));
+            if (aad != null) c.updateAAD(aad);
+            return c.doFinal(sealed, off + NONCE, len - NONCE);
+        } catch (javax.crypto.AEADBadTagException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": authentication failed (data damaged or not from this repository)", e);
+        } catch (GeneralSecurityException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": cannot decrypt: " + e.getMessage(), e);
+        }
+    }
+
+    /** Plaintext bytes per segment of a sealed chunk. */
+    static final int SEGMENT = 64 << 10;
+
+    /** Bytes of {@link #sealSegmented} output for {@code len} plaintext bytes. */
+    static int segmentedLength(int len) {
+        int segments = Math.max(1, (len + SEGMENT - 1) / SEGMENT);
+        return NONCE + len + segments * TAG;
+    }
+
+    /**
+     * Seals a chunk as a STREAM of 64 KiB AES-256-GCM segments: {@code baseNonce(12) || seg0 ||
+     * seg1 ...}, each {@code ciphertext || tag(16)}. Segment {@code i} uses the base nonce with
+     * its last four bytes XORed with {@code i}, and the top bit of byte 7 set on the last
+     * segment, so segments cannot be reordered, dropped or truncated. Segments keep every
+     * GCM call short, which is what lets the JIT use the AES-GCM intrinsics early.
+     */
+    byte[] sealSegmented(byte[] plain, int off, int len, byte[] aad) {
+        byte[] out = new byte[segmentedLength(len)];
+        byte[] base = random(NONCE);
+        System.arraycopy(base, 0, out, 0, NONCE);
+        Cipher c = cipher.get();
+        int segments = Math.max(1, (len + SEGMENT - 1) / SEGMENT);
+        int o = NONCE;
+        try {
+            for (int i = 0; i < segments; i++) {
+                int n = Math.min(SEGMENT, len - i * SEGMENT);
+                c.init(Cipher.ENCRYPT_MODE, encKey, new GCMParameterSpec(TAG * 8, segmentNonce(base, 0, i, i == segments - 1)));
+                if (aad != null) c.updateAAD(aad);
+                o += c.doFinal(plain, off + i * SEGMENT, n, out, o);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM encryption failed", e);
+        }
+        return out;
+    }
+
+    /** Opens {@link #sealSegmented} output into {@code dst} (length {@code plainLen}); CORRUPT on any mismatch. */
+    void openSegmented(byte[] sealed, int off, int len, byte[] aad, byte[] dst, int plainLen, String what) throws RepositoryException {
+        if (len != segmentedLength(plainLen))
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": sealed length " + len + " does not match " + plainLen + " plaintext bytes");
+        Cipher c = cipher.get();
+        int segments = Math.max(1, (plainLen + SEGMENT - 1) / SEGMENT);
+        int o = off + NONCE;
+        try {
+            for (int i = 0; i < segments; i++) {
+                int n = Math.min(SEGMENT, plainLen - i * SEGMENT);
+                c.init(Cipher.DECRYPT_MODE, encKey, new GCMParameterSpec(TAG * 8, segmentNonce(sealed, off, i, i == segments - 1)));
+                if (aad != null) c.updateAAD(aad);
+                c.doFinal(sealed, o, n + TAG, dst, i * SEGMENT);
+                o += n + TAG;
+            }
+        } catch (javax.crypto.AEADBadTagException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": authentication failed (data damaged or not from this repository)", e);
+        } catch (GeneralSecurityException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": cannot decrypt: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] segmentNonce(byte[] base, int off, int i, boolean last) {
+        byte[] n = java.util.Arrays.copyOfRange(base, off, off + NONCE);
+        n[8] ^= (byte) (i >>> 24);
+        n[9] ^= (byte) (i >>> 16);
+        n[10] ^= (byte) (i >>> 8);
+        n[11] ^= (byte) i;
+        if (last) n[7] ^= (byte) 0x80;
+        return n;
+    }
+
+    static byte[] aad(String s) { return s.getBytes(StandardCharsets.UTF_8); }
+}

@@ -1,0 +1,290 @@
+package dev.stillpoint.repository;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The repository on a local (or mounted) filesystem. See package-info for the layout. */
+final class FileRepository implements Repository {
+    static final List<String> DIRS = List.of("data", "index", "snapshots", "locks", "tmp");
+
+    private final Path root;
+    private final RepoConfig config;
+    private final Crypto crypto;
+    private final ChunkIndex index;
+    private final LockManager locks;
+    private final ExecutorService workers;
+    private final int threads;
+
+    private FileRepository(Path root, RepoConfig config, Crypto crypto, ChunkIndex index) {
+        this.root = root;
+        this.config = config;
+        this.crypto = crypto;
+        this.index = index;
+        this.locks = new LockManager(root);
+        this.threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "stillpoint-repo-worker-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    static FileRepository create(Path root, RepositoryOptions o) throws IOException {
+        o.validate();
+        root = root.toAbsolutePath();
+        if (Files.exists(root.resolve("config")))
+            throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + root);
+        if (Files.isDirectory(root)) {
+            try (var s = Files.list(root)) {
+                if (s.findAny().isPresent())
+                    throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not empty; choose an empty or new directory");
+            }
+        } else if (Files.exists(root)) {
+            throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not a directory");
+        }
+        for (String d : DIRS) Files.createDirectories(root.resolve(d));
+        String id = Hex.of(Crypto.random(16));
+        RepoConfig config = new RepoConfig(RepoConfig.VERSION, id, o.encryption().id(), o.chunkSize(), o.packSize(), o.compressionLevel());
+        Crypto crypto = Crypto.none();
+        if (o.encryption() == RepositoryOptions.Encryption.AES_256_GCM)
+            crypto = Crypto.aes(KeyFile.create(root, id, o.password(), o.kdfMemoryKiB(), o.kdfIterations()));
+        // the config is written last: its presence marks a complete repository
+        AtomicFiles.write(root.resolve("tmp"), root.resolve("config"), config.toJson());
+        AtomicFiles.fsyncDir(root);
+        return new FileRepository(root, config, crypto, new ChunkIndex());
+    }
+
+    static FileRepository open(Path root, char[] password) throws IOException {
+        root = root.toAbsolutePath();
+        RepoConfig config = RepoConfig.read(root);
+        Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(root, config.id(), password)) : Crypto.none();
+        for (String d : DIRS) {
+            if (d.equals("locks") || d.equals("tmp")) { Files.createDirectories(root.resolve(d)); continue; }
+            if (!Files.isDirectory(root.resolve(d)))
+                throw new RepositoryException(RepositoryException.Code.CORRUPT, root.resolve(d) + ": missing directory of the repository");
+        }
+        return new FileRepository(root, config, crypto, ChunkIndex.load(root, crypto));
+    }
+
+    Path root() { return root; }
+
+    RepoConfig config() { return config; }
+
+    Crypto crypto() { return crypto; }
+
+    ChunkIndex index() { return index; }
+
+    LockManager locks() { return locks; }
+
+    ExecutorService workers() { return workers; }
+
+    int threads() { return threads; }
+
+    Path tmpDir() { return root.resolve("tmp"); }
+
+    Path packPath(String id) { return root.resolve("data").resolve(id.substring(0, 2)).resolve(id); }
+
+    Path indexPath(String id) { return root.resolve("index").resolve(id); }
+
+    Path snapshotPath(String id) { return root.resolve("snapshots").resolve(id); }
+
+    /** Reads, decrypts, decompresses and verifies one chunk. */
+    byte[] readChunk(ChunkId id) throws IOException {
+        ChunkIndex.Location loc = index.get(id);
+        if (loc == null)
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + " is missing (not in any indexed pack)");
+        byte[] blob = new byte[loc.length()];
+        try (FileChannel ch = FileChannel.open(packPath(loc.packId()), StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.wrap(blob);
+            while (b.hasRemaining()) {
+                if (ch.read(b, loc.offset() + b.position()) < 0)
+                    throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
+            }
+        } catch (NoSuchFileException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
+        }
+        try {
+            return BlobCodec.decode(crypto, id, blob, 0, blob.length, loc.rawLength());
+        } catch (RepositoryException e) {
+            throw new RepositoryException(e.code(), e.getMessage() + " (pack " + loc.packId() + " offset " + loc.offset() + ")", e);
+        }
+    }
+
+    Manifest loadManifest(String id) throws IOException {
+        Path p = snapshotPath(id);
+        byte[] data;
+        try {
+            data = Files.readAllBytes(p);
+        } catch (NoSuchFileException e) {
+            throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "snapshot " + id + " not found");
+        }
+        if (!Hex.of(Crypto.sha256(data, 0, data.length)).equals(id))
+            throw FileCodec.corrupt("snapshot " + id, "file content does not match its id (damaged or truncated)");
+        return Manifest.decode(crypto, data, "snapshot " + id);
+    }
+
+    String writeManifest(Manifest m) throws IOException {
+        byte[] data = m.encode(crypto);
+        String id = Hex.of(Crypto.sha256(data, 0, data.length));
+        AtomicFiles.write(tmpDir(), snapshotPath(id), data);
+        return id;
+    }
+
+    List<String> snapshotIds() throws IOException {
+        List<String> ids = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(root.resolve("snapshots"))) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (Hex.isHex(n, 64)) ids.add(n);
+            }
+        }
+        return ids;
+    }
+
+    @Override
+    public ImageWriter newImage(String name, long size, String parent, Map<String, String> tags, ProgressListener progress) throws IOException {
+        if (name == null || name.isBlank() || name.chars().anyMatch(ch -> ch < 0x20))
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "name: '" + name + "' is invalid (must be non-blank, no control characters)");
+        long maxChunks = (Integer.MAX_VALUE - 64) / 32;
+        if (size == UNKNOWN_SIZE && parent != null)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "size: unknown size (stream) cannot be combined with a parent snapshot");
+        if ((size < 0 && size != UNKNOWN_SIZE) || Manifest.chunkCount(size, config.chunkSize()) > maxChunks)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "size: " + size + " is out of range (0.." + maxChunks * config.chunkSize() + ")");
+        LockManager.Held lock = locks.shared();
+        try {
+            index.refresh(root, crypto);
+            String parentId = null;
+            Manifest parentManifest = null;
+            if (parent != null) {
+                parentId = snapshot(parent).id();
+                parentManifest = loadManifest(parentId);
+                if (parentManifest.chunkSize != config.chunkSize())
+                    throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "parent " + parentId + " has chunk size " + parentManifest.chunkSize + ", repository uses " + config.chunkSize());
+            }
+            return new RepositoryImageWriter(this, lock, name, size, parentId, parentManifest,
+                    tags == null ? Map.of() : tags, progress == null ? ProgressListener.NONE : progress);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public List<SnapshotInfo> snapshots() throws IOException {
+        List<SnapshotInfo> out = new ArrayList<>();
+        for (String id : snapshotIds()) {
+            try {
+                out.add(loadManifest(id).info(id));
+            } catch (RepositoryException e) {
+                if (e.code() != RepositoryException.Code.NOT_FOUND) throw e; // NOT_FOUND: forgotten meanwhile
+            }
+        }
+        out.sort(Comparator.comparing(SnapshotInfo::time).thenComparing(SnapshotInfo::id));
+        return out;
+    }
+
+    @Override
+    public SnapshotInfo snapshot(String idOrPrefix) throws IOException {
+        if (idOrPrefix == null || idOrPrefix.isEmpty() || !Hex.isHex(idOrPrefix, idOrPrefix.length()))
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "snapshot id '" + idOrPrefix + "' is invalid (lower-case hex id or prefix)");
+        List<String> match = snapshotIds().stream().filter(s -> s.startsWith(idOrPrefix)).toList();
+        if (match.isEmpty()) throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "snapshot " + idOrPrefix + " not found in " + root);
+        if (match.size() > 1)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "snapshot prefix " + idOrPrefix + " is ambiguous (" + match.size() + " snapshots match)");
+        return loadManifest(match.get(0)).info(match.get(0));
+    }
+
+    @Override
+    public ImageReader openImage(String snapshotId) throws IOException {
+        String id = snapshot(snapshotId).id();
+        LockManager.Held lock = locks.shared();
+        try {
+            return new RepositoryImageReader(this, loadManifest(id), lock);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public CheckReport check(int readDataPercent, ProgressListener progress) throws IOException {
+        try (LockManager.Held lock = locks.shared()) {
+            return new RepositoryChecker(this).run(readDataPercent, progress == null ? ProgressListener.NONE : progress);
+        }
+    }
+
+    @Override
+    public ForgetResult forget(RetentionPolicy policy, boolean dryRun) throws IOException {
+        if (policy.isEmpty())
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "retention policy keeps nothing; give at least one --keep-* rule (refusing to forget every snapshot)");
+        try (LockManager.Held lock = locks.exclusive()) {
+            ForgetResult r = new ForgetResult(Retention.decide(snapshots(), policy), dryRun);
+            if (!dryRun) {
+                for (SnapshotInfo s : r.removed()) Files.deleteIfExists(snapshotPath(s.id()));
+                AtomicFiles.fsyncDir(root.resolve("snapshots"));
+            }
+            return r;
+        }
+    }
+
+    @Override
+    public void forget(String idOrPrefix) throws IOException {
+        try (LockManager.Held lock = locks.exclusive()) {
+            Files.deleteIfExists(snapshotPath(snapshot(idOrPrefix).id()));
+            AtomicFiles.fsyncDir(root.resolve("snapshots"));
+        }
+    }
+
+    @Override
+    public PruneResult prune(ProgressListener progress) throws IOException {
+        try (LockManager.Held lock = locks.exclusive()) {
+            return new Pruner(this).run(progress == null ? ProgressListener.NONE : progress);
+        }
+    }
+
+    @Override
+    public RepositoryStats stats() throws IOException {
+        try (LockManager.Held lock = locks.shared()) {
+            index.refresh(root, crypto);
+            int n = 0;
+            long logical = 0, allocated = 0, uniqueBytes = 0;
+            java.util.Set<ChunkId> unique = new java.util.HashSet<>();
+            for (String id : snapshotIds()) {
+                Manifest m;
+                try { m = loadManifest(id); } catch (RepositoryException e) { if (e.code() == RepositoryException.Code.NOT_FOUND) continue; throw e; }
+                n++;
+                logical += m.size;
+                allocated += m.allocatedBytes;
+                for (int c = 0; c < m.count(); c++) {
+                    ChunkId cid = m.chunk(c);
+                    if (cid != null && unique.add(cid)) {
+                        ChunkIndex.Location loc = index.get(cid);
+                        uniqueBytes += loc != null ? loc.rawLength() : m.chunkLength(c);
+                    }
+                }
+            }
+            long stored = index.packs().values().stream().mapToLong(ChunkIndex.PackInfo::length).sum();
+            return new RepositoryStats(n, logical, allocated, unique.size(), uniqueBytes, stored, index.packs().size());
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        workers.shutdown();
+        locks.close();
+    }
+}

@@ -1,0 +1,96 @@
+package dev.stillpoint.repository;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import javax.crypto.Cipher;
+import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
+import org.bouncycastle.crypto.params.Argon2Parameters;
+
+/**
+ * {@code keys/master.json}: the 64-byte master key (AES key + id key), sealed with AES-256-GCM
+ * under a key-encryption key derived from the passphrase with Argon2id. The repository id is
+ * the associated data, so a key file cannot be moved to another repository.
+ */
+final class KeyFile {
+    static final String NAME = "master.json";
+    static final int MASTER_LEN = 64;
+
+    private KeyFile() {}
+
+    static byte[] create(Path root, String repoId, char[] password, int memoryKiB, int iterations) throws IOException {
+        byte[] master = Crypto.random(MASTER_LEN);
+        byte[] salt = Crypto.random(16);
+        byte[] kek = derive(password, salt, memoryKiB, iterations, 1);
+        byte[] wrapped;
+        try {
+            wrapped = Crypto.seal(new SecretKeySpec(kek, "AES"), Cipher.getInstance("AES/GCM/NoPadding"), master, 0, MASTER_LEN, Crypto.aad(repoId));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("AES-GCM unavailable", e);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kdf", "argon2id");
+        m.put("memoryKiB", memoryKiB);
+        m.put("iterations", iterations);
+        m.put("parallelism", 1);
+        m.put("salt", Base64.getEncoder().encodeToString(salt));
+        m.put("wrappedKey", Base64.getEncoder().encodeToString(wrapped));
+        Files.createDirectories(root.resolve("keys"));
+        AtomicFiles.write(root.resolve("tmp"), root.resolve("keys").resolve(NAME), JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m));
+        return master;
+    }
+
+    static byte[] unlock(Path root, String repoId, char[] password) throws IOException {
+        Path file = root.resolve("keys").resolve(NAME);
+        if (password == null || password.length == 0)
+            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, root + " is encrypted: a passphrase is required (STILLPOINT_PASSWORD, --password-file or prompt)");
+        Map<String, Object> m;
+        try {
+            m = JSON.std.mapFrom(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": missing key file of an encrypted repository");
+        } catch (IOException | RuntimeException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": not valid JSON (damaged or truncated): " + e.getMessage(), e);
+        }
+        if (!"argon2id".equals(m.get("kdf")))
+            throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, file + ": kdf '" + m.get("kdf") + "' is not supported (argon2id)");
+        byte[] salt, wrapped;
+        int mem, it, par;
+        try {
+            salt = Base64.getDecoder().decode((String) m.get("salt"));
+            wrapped = Base64.getDecoder().decode((String) m.get("wrappedKey"));
+            mem = ((Number) m.get("memoryKiB")).intValue();
+            it = ((Number) m.get("iterations")).intValue();
+            par = ((Number) m.get("parallelism")).intValue();
+        } catch (RuntimeException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": bad or missing field: " + e, e);
+        }
+        if (wrapped.length != Crypto.OVERHEAD + MASTER_LEN || mem < 8 || mem > (4 << 20) || it < 1 || par < 1 || par > 16)
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": wrappedKey is " + wrapped.length + " bytes (expected "
+                    + (Crypto.OVERHEAD + MASTER_LEN) + ") or KDF parameters out of range");
+        byte[] kek = derive(password, salt, mem, it, par);
+        try {
+            return Crypto.open(new SecretKeySpec(kek, "AES"), Cipher.getInstance("AES/GCM/NoPadding"), wrapped, 0, wrapped.length, Crypto.aad(repoId), file.toString());
+        } catch (RepositoryException e) {
+            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, "wrong passphrase for repository " + root + " (the key in " + file + " did not unlock)");
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("AES-GCM unavailable", e);
+        }
+    }
+
+    static byte[] derive(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism) {
+        Argon2Parameters p = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
+                .withSalt(salt).withMemoryAsKB(memoryKiB).withIterations(iterations).withParallelism(parallelism).build();
+        Argon2BytesGenerator g = new Argon2BytesGenerator();
+        g.init(p);
+        byte[] out = new byte[32];
+        g.generateBytes(password, out);
+        return out;
+    }
+}

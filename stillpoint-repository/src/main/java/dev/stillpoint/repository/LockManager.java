@@ -1,0 +1,162 @@
+package dev.stillpoint.repository;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Repository locks: one file per holder in {@code locks/}, JSON {@code {exclusive, host, pid,
+ * pidStart, created, expires}}. Shared locks (backup, restore, check) coexist; an exclusive lock
+ * (forget, prune) excludes every other lock. Acquire = publish own file, then look at the others;
+ * on conflict remove own file and fail with LOCKED (two racing acquirers may both fail, never
+ * both succeed). A lock is stale when its lease expired (holders refresh it every
+ * {@code lease/4}) or when it was taken on this host by a process that no longer runs (pid +
+ * start time); stale locks are deleted by whoever finds them.
+ */
+final class LockManager implements AutoCloseable {
+    static final Duration LEASE = Duration.ofMinutes(5);
+    private static final String HOST = hostName();
+
+    private final Path dir;
+    private final Path tmp;
+    private final Set<Held> held = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService refresher;
+
+    final class Held implements AutoCloseable {
+        final Path file;
+        final boolean exclusive;
+
+        Held(Path file, boolean exclusive) { this.file = file; this.exclusive = exclusive; }
+
+        @Override public synchronized void close() throws IOException {
+            if (held.remove(this)) Files.deleteIfExists(file);
+        }
+
+        synchronized void refresh() throws IOException {
+            if (held.contains(this)) AtomicFiles.write(tmp, file, content(exclusive));
+        }
+    }
+
+    LockManager(Path root) {
+        this.dir = root.resolve("locks");
+        this.tmp = root.resolve("tmp");
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "stillpoint-lock-refresh");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = LEASE.toSeconds() / 4;
+        refresher.scheduleAtFixedRate(this::refreshAll, period, period, TimeUnit.SECONDS);
+    }
+
+    Held shared() throws IOException { return acquire(false); }
+
+    Held exclusive() throws IOException { return acquire(true); }
+
+    private Held acquire(boolean exclusive) throws IOException {
+        Files.createDirectories(dir);
+        Path own = dir.resolve(Hex.of(Crypto.random(16)));
+        AtomicFiles.write(tmp, own, content(exclusive));
+        Held h = new Held(own, exclusive);
+        held.add(h);
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (p.equals(own)) continue;
+                Map<String, Object> other = readLock(p);
+                if (other == null) continue;
+                if (isStale(other)) { Files.deleteIfExists(p); continue; }
+                boolean otherExclusive = Boolean.TRUE.equals(other.get("exclusive"));
+                if (exclusive || otherExclusive) {
+                    h.close();
+                    throw new RepositoryException(RepositoryException.Code.LOCKED, "repository is locked " + (otherExclusive ? "exclusively" : "(shared)")
+                            + " by pid " + other.get("pid") + " on " + other.get("host") + " since " + other.get("created")
+                            + " (lock file " + p + "); " + (exclusive ? "this operation needs an exclusive lock" : "wait for it to finish"));
+                }
+            }
+        }
+        return h;
+    }
+
+    private static Map<String, Object> readLock(Path p) {
+        try {
+            return JSON.std.mapFrom(Files.readAllBytes(p));
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | RuntimeException e) {
+            // unreadable (torn by a crash before rename cannot happen; treat as foreign but expiring by mtime)
+            try {
+                Instant m = Files.getLastModifiedTime(p).toInstant();
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("exclusive", true);
+                r.put("expires", m.plus(LEASE).toString());
+                r.put("host", "?");
+                return r;
+            } catch (IOException e2) {
+                return null;
+            }
+        }
+    }
+
+    static boolean isStale(Map<String, Object> lock) {
+        try {
+            if (Instant.parse(String.valueOf(lock.get("expires"))).isBefore(Instant.now())) return true;
+        } catch (RuntimeException e) {
+            return true;
+        }
+        if (HOST.equals(lock.get("host")) && lock.get("pid") instanceof Number pid) {
+            var ph = ProcessHandle.of(pid.longValue());
+            if (ph.isEmpty() || !ph.get().isAlive()) return true;
+            Object start = lock.get("pidStart");
+            var actual = ph.get().info().startInstant();
+            if (start != null && actual.isPresent() && !actual.get().toString().equals(start)) return true; // pid reused
+        }
+        return false;
+    }
+
+    private byte[] content(boolean exclusive) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("exclusive", exclusive);
+        m.put("host", HOST);
+        m.put("pid", ProcessHandle.current().pid());
+        ProcessHandle.current().info().startInstant().ifPresent(i -> m.put("pidStart", i.toString()));
+        m.put("created", Instant.now().toString());
+        m.put("expires", Instant.now().plus(LEASE).toString());
+        return JSON.std.asBytes(m);
+    }
+
+    private void refreshAll() {
+        for (Held h : held) {
+            try {
+                h.refresh();
+            } catch (IOException | RuntimeException e) {
+                // next refresh retries; the lease is long enough to miss a few
+            }
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+
+    @Override public void close() throws IOException {
+        refresher.shutdownNow();
+        for (Held h : held) h.close();
+    }
+}

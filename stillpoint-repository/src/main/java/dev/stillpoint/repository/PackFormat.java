@@ -1,0 +1,77 @@
+package dev.stillpoint.repository;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Pack file layout (all integers big-endian):
+ * <pre>
+ *   blob 0 | blob 1 | ... | header | headerLength(4) | "SPK1"
+ *   header = FileCodec("pack-header", entries)
+ *   entries = count(4) then per blob: id(32) offset(8) length(4) rawLength(4)
+ * </pre>
+ * The pack id is the SHA-256 of the whole file. An index file {@code index/<packId>} holds
+ * {@code FileCodec("index", packLength(8) || entries)}; it can be rebuilt from the header.
+ */
+final class PackFormat {
+    static final byte[] MAGIC = "SPK1".getBytes(StandardCharsets.US_ASCII);
+    static final int ENTRY = 32 + 8 + 4 + 4;
+
+    private PackFormat() {}
+
+    static byte[] entries(List<PackEntry> list) {
+        ByteBuffer b = ByteBuffer.allocate(4 + ENTRY * list.size());
+        b.putInt(list.size());
+        for (PackEntry e : list) { b.put(e.id().bytes()); b.putLong(e.offset()); b.putInt(e.length()); b.putInt(e.rawLength()); }
+        return b.array();
+    }
+
+    static List<PackEntry> parseEntries(ByteBuffer b, long packLength, String what) throws RepositoryException {
+        if (b.remaining() < 4) throw FileCodec.corrupt(what, "truncated entry list");
+        int n = b.getInt();
+        if (n < 0 || (long) n * ENTRY != b.remaining()) throw FileCodec.corrupt(what, "entry count " + n + " does not match " + b.remaining() + " bytes");
+        List<PackEntry> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            byte[] id = new byte[32];
+            b.get(id);
+            PackEntry e = new PackEntry(new ChunkId(id), b.getLong(), b.getInt(), b.getInt());
+            if (e.offset() < 0 || e.length() <= 0 || e.rawLength() <= 0 || e.offset() + e.length() > packLength)
+                throw FileCodec.corrupt(what, "entry " + i + " out of range: " + e);
+            out.add(e);
+        }
+        return out;
+    }
+
+    static byte[] indexFile(Crypto crypto, long packLength, List<PackEntry> list) {
+        byte[] ent = entries(list);
+        ByteBuffer b = ByteBuffer.allocate(8 + ent.length).putLong(packLength).put(ent);
+        return FileCodec.encode(crypto, "index", b.array());
+    }
+
+    /** Reads the header at the end of a pack file (used to check and to rebuild the index). */
+    static List<PackEntry> readHeader(Crypto crypto, Path pack) throws IOException {
+        String what = "pack " + pack.getFileName();
+        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) throw FileCodec.corrupt(what, "truncated (" + size + " bytes)");
+            ByteBuffer tail = ByteBuffer.allocate(8);
+            ch.read(tail, size - 8);
+            tail.flip();
+            int hlen = tail.getInt();
+            byte[] magic = new byte[4];
+            tail.get(magic);
+            if (!java.util.Arrays.equals(magic, MAGIC)) throw FileCodec.corrupt(what, "bad trailer magic (truncated or damaged)");
+            if (hlen <= 0 || hlen > size - 8) throw FileCodec.corrupt(what, "header length " + hlen + " out of range");
+            ByteBuffer h = ByteBuffer.allocate(hlen);
+            ch.read(h, size - 8 - hlen);
+            byte[] plain = FileCodec.decode(crypto, "pack-header", h.array(), 0, hlen, what + " header");
+            return parseEntries(ByteBuffer.wrap(plain), size - 8 - hlen, what + " header");
+        }
+    }
+}

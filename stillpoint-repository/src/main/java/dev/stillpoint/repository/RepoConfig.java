@@ -1,0 +1,63 @@
+package dev.stillpoint.repository;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The plaintext {@code config} file at the repository root. */
+record RepoConfig(int version, String id, String encryption, int chunkSize, int packSize, int compressionLevel) {
+    static final String FORMAT = "stillpoint-repository";
+    static final int VERSION = 1;
+
+    boolean encrypted() { return !"none".equals(encryption); }
+
+    byte[] toJson() throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("format", FORMAT);
+        m.put("version", version);
+        m.put("id", id);
+        m.put("encryption", encryption);
+        m.put("chunkSize", chunkSize);
+        m.put("packSize", packSize);
+        m.put("compressionLevel", compressionLevel);
+        return JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m);
+    }
+
+    static RepoConfig read(Path root) throws IOException {
+        Path file = root.resolve("config");
+        byte[] data;
+        try {
+            data = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "no repository at " + root + " (missing " + file + ")");
+        }
+        Map<String, Object> m;
+        try {
+            m = JSON.std.mapFrom(data);
+        } catch (IOException | RuntimeException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": not valid JSON (damaged or truncated): " + e.getMessage(), e);
+        }
+        if (!FORMAT.equals(m.get("format")))
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": field 'format' is " + m.get("format") + ", expected '" + FORMAT + "'");
+        int version = num(m, "version", file);
+        if (version != VERSION)
+            throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, file + ": repository format version " + version
+                    + " is not supported by this stillpoint (it supports version " + VERSION + ")");
+        String enc = String.valueOf(m.get("encryption"));
+        if (!enc.equals("none") && !enc.equals("aes-256-gcm"))
+            throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, file + ": encryption '" + enc + "' is not supported (aes-256-gcm, none)");
+        RepoConfig c = new RepoConfig(version, String.valueOf(m.get("id")), enc, num(m, "chunkSize", file), num(m, "packSize", file), num(m, "compressionLevel", file));
+        if (Integer.bitCount(c.chunkSize) != 1 || c.chunkSize < 4096 || c.packSize < c.chunkSize || !Hex.isHex(c.id, 32))
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": invalid values " + c);
+        return c;
+    }
+
+    private static int num(Map<String, Object> m, String key, Path file) throws RepositoryException {
+        if (m.get(key) instanceof Number n) return n.intValue();
+        throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": field '" + key + "' missing or not a number: " + m.get(key));
+    }
+}

@@ -1,0 +1,164 @@
+package dev.stillpoint.repository;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+/** Structure and data verification; collects findings instead of stopping at the first. */
+final class RepositoryChecker {
+    private final FileRepository repo;
+    private final List<String> errors = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
+    private final Map<ChunkId, String[]> damaged = new LinkedHashMap<>(); // id -> {packId, reason}
+
+    RepositoryChecker(FileRepository repo) { this.repo = repo; }
+
+    CheckReport run(int readDataPercent, ProgressListener progress) throws IOException {
+        if (readDataPercent < 0 || readDataPercent > 100)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "read-data percent: " + readDataPercent + " is out of range 0..100");
+        ChunkIndex index = ChunkIndex.load(repo.root(), repo.crypto());
+        for (String e : index.loadErrors()) errors.add(e + " (index can be rebuilt from pack headers)");
+
+        Set<String> onDisk = packsOnDisk();
+        for (ChunkIndex.PackInfo p : index.packs().values()) {
+            Path file = repo.packPath(p.packId());
+            if (!onDisk.contains(p.packId())) {
+                errors.add("pack " + p.packId() + " is missing (" + p.entries().size() + " chunks)");
+                for (PackEntry e : p.entries()) damaged.putIfAbsent(e.id(), new String[]{p.packId(), "pack missing"});
+                continue;
+            }
+            long size = Files.size(file);
+            if (size != p.length()) {
+                errors.add("pack " + p.packId() + " has " + size + " bytes, index says " + p.length() + " (truncated or damaged)");
+            }
+        }
+        for (String id : onDisk) {
+            if (!index.packs().containsKey(id))
+                warnings.add("pack " + id + " is not indexed (left by an interrupted backup or prune; prune removes it)");
+        }
+
+        // snapshots and the chunks they need
+        Map<String, Manifest> manifests = new LinkedHashMap<>();
+        for (String id : repo.snapshotIds()) {
+            try {
+                manifests.put(id, repo.loadManifest(id));
+            } catch (RepositoryException e) {
+                if (e.code() != RepositoryException.Code.NOT_FOUND) errors.add(e.getMessage());
+            }
+        }
+        for (Manifest m : manifests.values()) {
+            for (int c = 0; c < m.count(); c++) {
+                ChunkId id = m.chunk(c);
+                if (id != null && index.get(id) == null) damaged.putIfAbsent(id, new String[]{"-", "missing (in no indexed pack)"});
+            }
+        }
+
+        // data
+        List<ChunkIndex.PackInfo> toRead = new ArrayList<>();
+        for (ChunkIndex.PackInfo p : index.packs().values()) if (onDisk.contains(p.packId())) toRead.add(p);
+        Collections.shuffle(toRead);
+        int n = readDataPercent == 0 ? 0 : (int) Math.max(1, Math.ceil(toRead.size() * readDataPercent / 100.0));
+        toRead = toRead.subList(0, Math.min(n, toRead.size()));
+        long total = toRead.stream().mapToLong(ChunkIndex.PackInfo::length).sum();
+        long bytesRead = 0;
+        for (ChunkIndex.PackInfo p : toRead) {
+            bytesRead += readPack(p);
+            progress.progress(bytesRead, total);
+        }
+
+        List<CheckReport.DamagedChunk> dc = new ArrayList<>();
+        if (!damaged.isEmpty()) {
+            Map<ChunkId, List<String>> users = new HashMap<>();
+            for (var e : manifests.entrySet()) {
+                Set<ChunkId> seen = new HashSet<>();
+                for (int c = 0; c < e.getValue().count(); c++) {
+                    ChunkId id = e.getValue().chunk(c);
+                    if (id != null && damaged.containsKey(id) && seen.add(id)) users.computeIfAbsent(id, k -> new ArrayList<>()).add(e.getKey());
+                }
+            }
+            for (var e : damaged.entrySet()) {
+                List<String> u = users.getOrDefault(e.getKey(), List.of());
+                dc.add(new CheckReport.DamagedChunk(e.getKey().hex(), e.getValue()[0], e.getValue()[1], u));
+            }
+        }
+        return new CheckReport(manifests.size(), index.packs().size(), toRead.size(), bytesRead, List.copyOf(errors), List.copyOf(warnings), List.copyOf(dc));
+    }
+
+    private Set<String> packsOnDisk() throws IOException {
+        Set<String> out = new HashSet<>();
+        try (DirectoryStream<Path> top = Files.newDirectoryStream(repo.root().resolve("data"))) {
+            for (Path d : top) {
+                if (!Files.isDirectory(d)) continue;
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+                    for (Path p : ds) {
+                        String name = p.getFileName().toString();
+                        if (Hex.isHex(name, 64) && name.startsWith(d.getFileName().toString())) out.add(name);
+                        else warnings.add("unexpected file " + p);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private long readPack(ChunkIndex.PackInfo p) throws IOException {
+        byte[] data;
+        try {
+            data = Files.readAllBytes(repo.packPath(p.packId()));
+        } catch (NoSuchFileException e) {
+            errors.add("pack " + p.packId() + " disappeared during check");
+            return 0;
+        }
+        boolean sumOk = Hex.of(Crypto.sha256(data, 0, data.length)).equals(p.packId());
+        List<Future<String>> results = new ArrayList<>();
+        for (PackEntry e : p.entries()) {
+            results.add(repo.workers().submit(() -> {
+                if (e.offset() + e.length() > data.length) return "truncated pack";
+                try {
+                    BlobCodec.decode(repo.crypto(), e.id(), data, (int) e.offset(), e.length(), e.rawLength());
+                    return null;
+                } catch (RepositoryException ex) {
+                    return ex.getMessage();
+                }
+            }));
+        }
+        int bad = 0;
+        for (int i = 0; i < results.size(); i++) {
+            String r;
+            try {
+                r = results.get(i).get();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("check interrupted");
+            } catch (ExecutionException ex) {
+                r = String.valueOf(ex.getCause());
+            }
+            if (r != null) {
+                bad++;
+                damaged.put(p.entries().get(i).id(), new String[]{p.packId(), r});
+            }
+        }
+        if (bad > 0) errors.add("pack " + p.packId() + ": " + bad + " of " + p.entries().size() + " chunks are damaged");
+        if (!sumOk && bad == 0) {
+            try {
+                PackFormat.readHeader(repo.crypto(), repo.packPath(p.packId()));
+                errors.add("pack " + p.packId() + ": content does not match its name (SHA-256) although every chunk verifies");
+            } catch (RepositoryException ex) {
+                errors.add("pack " + p.packId() + ": header damaged (" + ex.getMessage() + "); chunks are intact, the index still serves them");
+            }
+        }
+        return data.length;
+    }
+}
