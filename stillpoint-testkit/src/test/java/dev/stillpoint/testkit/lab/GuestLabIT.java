@@ -117,6 +117,31 @@ class GuestLabIT {
   }
 
   @Test
+  @Order(6)
+  void installRunnerMakesTheAgentRunStillpointGuest(@TempDir Path tmp) throws IOException {
+    Path jar = guest.root().resolve("stillpoint-guest/target/stillpoint-guest.jar");
+    assertThat(jar).as("the stillpoint-guest jar (built before this module)").isRegularFile();
+    guest.exec("rm", "-f", "/etc/systemd/system/qemu-guest-agent.service.d/50-sp-lab-hook.conf",
+        "/var/log/sp-lab-hook.log").orThrow();
+    Path conf = tmp.resolve("guest.conf");
+    Files.writeString(conf, "[app \"postgresql\"]\n", StandardCharsets.UTF_8);
+    guest.exec("mkdir", "-p", "/etc/stillpoint").orThrow();
+    guest.push(conf, "/etc/stillpoint/guest.conf");
+
+    guest.installRunner(jar);
+
+    assertThat(guest.exec("ps", "-o", "args=", "-C", "qemu-ga").orThrow().stdout()).contains("-F");
+    assertThat(virsh("domfsfreeze", guest.name()).exitCode()).isZero();
+    ProcessRunner.Output thaw = virsh("domfsthaw", guest.name());
+    assertThat(thaw.exitCode()).as(thaw.stderr()).isZero();
+    String report = guest.exec("cat", "/var/lib/stillpoint/last-report.json").orThrow().stdout();
+    assertThat(report).contains("\"app:postgresql\"").containsPattern("\"consistency\"\\s*:\\s*\"application\"")
+        .containsPattern("\"result\"\\s*:\\s*\"ok\"");
+    // the qemu group (fsfreeze-hook.d) still runs under stillpoint-guest
+    assertThat(guest.exec("cat", "/var/log/sp-lab-hook.log").orThrow().stdout()).contains("freeze").contains("thaw");
+  }
+
+  @Test
   @Order(99)
   void closeLeavesNothingDefined() {
     Path dir = Path.of("/var/lib/stillpoint/lab", guest.name());
