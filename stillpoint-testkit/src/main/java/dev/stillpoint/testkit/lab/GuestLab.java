@@ -22,6 +22,9 @@ import java.util.regex.Pattern;
  */
 public final class GuestLab implements AutoCloseable {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+  private static final String DEFAULT_PREFIX = "sp-lab-";
+  private static final Pattern DEFAULT_NAME = Pattern.compile("sp-lab-(\\d+)");
+  private static final Path LAB_DIR = Path.of(System.getenv().getOrDefault("STILLPOINT_LAB_DIR", "/var/lib/stillpoint/lab"));
   private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(5);
   private static final Duration DEFAULT_EXEC_TIMEOUT = Duration.ofMinutes(10);
 
@@ -51,7 +54,11 @@ public final class GuestLab implements AutoCloseable {
       throw sharedFailure;
     }
     if (shared == null || shared.closed) {
-      String name = System.getProperty("stillpoint.lab.name", "sp-lab-" + ProcessHandle.current().pid());
+      String configured = System.getProperty("stillpoint.lab.name");
+      if (configured == null) {
+        removeStaleSharedGuests();
+      }
+      String name = configured != null ? configured : DEFAULT_PREFIX + ProcessHandle.current().pid();
       int memory = Integer.getInteger("stillpoint.lab.memory", 1024);
       try {
         shared = boot(name, memory);
@@ -228,6 +235,25 @@ public final class GuestLab implements AutoCloseable {
 
   private String script() {
     return root.resolve("scripts/lab").toString();
+  }
+
+  /**
+   * Removes shared guests ({@code sp-lab-<pid>}) left by test JVMs that died without running their
+   * shutdown hook (SIGKILL, OOM): their pid no longer runs on this host.
+   */
+  static void removeStaleSharedGuests() {
+    String[] entries = LAB_DIR.toFile().list();
+    if (entries == null) {
+      return;
+    }
+    Path root = RepositoryRoot.find();
+    for (String entry : entries) {
+      var m = DEFAULT_NAME.matcher(entry);
+      if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
+        System.err.println("guest lab: removing " + entry + " (its test JVM " + m.group(1) + " is gone)");
+        ProcessRunner.run(List.of(root.resolve("scripts/lab").toString(), "down", entry), SCRIPT_TIMEOUT);
+      }
+    }
   }
 
   private static void checkName(String name) {
