@@ -144,6 +144,17 @@ final class BackupCommand implements Callable<Integer> {
         };
     }
 
+    /** The in-guest runner's own freeze window (filesystems frozen), or null. */
+    static Long guestFreezeWindow(String report) {
+        if (report == null) return null;
+        try {
+            return com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(report).get("freezeWindowMs") instanceof Number n
+                    ? n.longValue() : null;
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     private static void print(VmPrinter printer, BackupResult result) {
         BackupRecord r = result.record();
         if (printer.json()) {
@@ -157,6 +168,7 @@ final class BackupCommand implements Callable<Integer> {
             o.put("checkpoint", r.checkpoint());
             o.put("parentBackup", r.parentBackup());
             o.put("freezeWindowMs", r.freezeWindowMs());
+            o.put("guestFreezeWindowMs", guestFreezeWindow(r.guestReport()));
             o.put("phasesMs", r.phaseMs());
             List<Map<String, Object>> disks = new ArrayList<>();
             for (DiskRecord d : r.disks()) {
@@ -179,7 +191,8 @@ final class BackupCommand implements Callable<Integer> {
             return;
         }
         printer.line("backup " + r.id() + " of " + r.vmName() + ": " + r.mode() + ", consistency " + r.consistency()
-                + (r.freezeWindowMs() == null ? "" : ", freeze window " + r.freezeWindowMs() + " ms"));
+                + (r.freezeWindowMs() == null ? "" : ", freeze window " + r.freezeWindowMs() + " ms (freeze sent to thaw returned)")
+                + (guestFreezeWindow(r.guestReport()) == null ? "" : ", in-guest " + guestFreezeWindow(r.guestReport()) + " ms"));
         for (DiskRecord d : r.disks()) {
             printer.line("  " + d.target() + ": read " + VmPrinter.bytes(d.bytesRead()) + " of " + VmPrinter.bytes(d.size())
                     + ", stored " + VmPrinter.bytes(d.storedBytes()) + " (snapshot " + d.snapshotId() + ")");

@@ -50,14 +50,23 @@ class BackupE2EIT {
             if (required) fail(why);
             assumeTrue(false, why);
         }
+        // the test classpath also registers StaticConnectorProvider: pick libvirt's
+        ServiceLoader.load(dev.stillpoint.engine.vm.VmConnectorProvider.class).stream()
+                .filter(p -> !p.type().equals(StaticConnectorProvider.class)).findFirst()
+                .ifPresent(p -> System.setProperty("stillpoint.connector", p.type().getName()));
         Lab.run(30, List.of("sh", "-c", ". " + Lab.ROOT + "/scripts/lib.sh && stillpoint_start_libvirt"));
-        cleanup();
+        removeLeftovers();
         Files.createDirectories(WORK);
         Files.setPosixFilePermissions(WORK, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
     @AfterAll
     static void cleanup() throws Exception {
+        System.clearProperty("stillpoint.connector");
+        removeLeftovers();
+    }
+
+    static void removeLeftovers() throws Exception {
         Lab.removeDomain(R1);
         Lab.removeDomain(R2);
         if (Lab.available()) Lab.run(300, List.of(Lab.SCRIPT.toString(), "down", DOMAIN));
@@ -90,13 +99,13 @@ class BackupE2EIT {
         String runnerJar = Lab.ROOT.resolve("stillpoint-guest/target/stillpoint-guest.jar").toString();
         assertThat(Path.of(runnerJar)).as("stillpoint-guest jar (./mvnw -pl stillpoint-guest package)").exists();
         Lab.lab(900, "up", DOMAIN);
-        Lab.lab(300, "install-runner", DOMAIN, runnerJar);
+        installRunner(runnerJar);
         Path res = Path.of("src/test/resources/e2e").toAbsolutePath();
         Lab.sh(DOMAIN, "mkdir -p /etc/qemu/fsfreeze-hook.d");
         Lab.lab(60, "push", DOMAIN, res.resolve("10-postgres-checkpoint").toString(), "/etc/qemu/fsfreeze-hook.d/10-postgres-checkpoint");
         Lab.sh(DOMAIN, "chmod 755 /etc/qemu/fsfreeze-hook.d/10-postgres-checkpoint; rm -f /var/log/sp-e2e-hook.log");
         Lab.lab(60, "push", DOMAIN, res.resolve("workload.sh").toString(), "/root/workload.sh");
-        Lab.sh(DOMAIN, "setsid -f sh /root/workload.sh </dev/null >/dev/null 2>&1; sleep 3");
+        Lab.sh(DOMAIN, "systemd-run --quiet --collect --unit=sp-workload sh /root/workload.sh; sleep 5");
 
         Path repo = WORK.resolve("repo");
         Repositories.init(repo, RepositoryOptions.unencrypted()).close();
@@ -109,7 +118,7 @@ class BackupE2EIT {
         assertThat(((Number) full.get("freezeWindowMs")).longValue()).isPositive();
         assertThat(rowsAfterFull).as("workload kept running during the backup").isGreaterThan(committedBeforeBackup);
 
-        Lab.sh(DOMAIN, "kill $(cat /root/workload.pid); sleep 1; dd if=/dev/urandom of=/root/inc.bin bs=1M count=32 status=none; sync");
+        Lab.sh(DOMAIN, "systemctl stop sp-workload; sleep 1; dd if=/dev/urandom of=/root/inc.bin bs=1M count=32 status=none; sync");
         String sum = Lab.sh(DOMAIN, "sha256sum /root/inc.bin | cut -d' ' -f1").strip();
         String cp = (String) full.get("checkpoint");
         String cpXml = Lab.virsh("checkpoint-dumpxml", DOMAIN, cp, "--size");
@@ -150,6 +159,29 @@ class BackupE2EIT {
         waitForPostgres(R2);
         assertThat(Lab.sh(R2, "sha256sum /root/inc.bin | cut -d' ' -f1").strip()).isEqualTo(sum);
         assertThat(psqlLong(R2, "SELECT count(*) FROM t")).isEqualTo(psqlLong(R2, "SELECT max(id) FROM t"));
+    }
+
+    /**
+     * Like {@code lab install-runner}, but the install runs detached: it restarts qemu-ga itself,
+     * which would kill a guest-exec waiting for it ("Guest agent disappeared").
+     */
+    static void installRunner(String jar) throws Exception {
+        String path = "/usr/local/lib/stillpoint/stillpoint-guest.jar";
+        Lab.sh(DOMAIN, "mkdir -p /usr/local/lib/stillpoint; rm -f /root/sp-install.log");
+        Lab.lab(120, "push", DOMAIN, jar, path);
+        // outside qemu-ga's cgroup, or the agent restart kills the install itself
+        Lab.sh(DOMAIN, "systemd-run --quiet --collect --unit=sp-install sh -c 'java -jar " + path
+                + " install --for qemu-ga > /root/sp-install.out 2>&1; echo exit=$? >> /root/sp-install.log'");
+        for (int i = 0; i < 90; i++) {
+            Thread.sleep(2000);
+            Lab.Result r = Lab.run(60, List.of(Lab.SCRIPT.toString(), "exec", DOMAIN, "--", "cat", "/root/sp-install.log"));
+            if (r.code() == 0 && r.out().contains("exit=")) {
+                assertThat(r.out()).as(Lab.sh(DOMAIN, "cat /root/sp-install.out")).contains("exit=0");
+                Lab.lab(120, "wait-agent", DOMAIN, "--timeout", "60");
+                return;
+            }
+        }
+        fail("stillpoint-guest install --for qemu-ga did not finish in the guest");
     }
 
     static void waitForPostgres(String domain) throws Exception {

@@ -57,6 +57,16 @@ public final class DomainXmlRewriter {
      */
     public static String rewrite(String xml, String newName, Map<String, RestoredDisk> disks,
                                  Map<String, Path> bootFiles) throws EngineException {
+        return rewrite(xml, newName, disks, bootFiles, null);
+    }
+
+    /**
+     * As {@link #rewrite(String, String, Map, Map)}; file-backed character devices (serial or
+     * console {@code type='file'}) get their own file {@code <fileDir>/<newName>-<dev><n>.log}
+     * (QEMU cannot open the original's, it is busy) or become {@code pty} when {@code fileDir} is null.
+     */
+    public static String rewrite(String xml, String newName, Map<String, RestoredDisk> disks,
+                                 Map<String, Path> bootFiles, Path fileDir) throws EngineException {
         if (newName == null || !newName.matches("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")) {
             throw new EngineException(Code.INVALID_ARGUMENT, "domain name '" + newName
                     + "' must be 1-64 characters of letters, digits, '.', '_', '+', '-'");
@@ -84,6 +94,7 @@ public final class DomainXmlRewriter {
                 if ("interface".equals(((Element) mac.getParentNode()).getTagName())) mac.setAttribute("address", newMac());
             }
             for (Element log : descendants(devices, "log")) log.getParentNode().removeChild(log);
+            rewriteFileCharDevices(devices, newName, fileDir);
             for (Element ch : children(devices, "channel")) {
                 Element src = first(ch, "source");
                 if ("unix".equals(ch.getAttribute("type")) && src != null) src.removeAttribute("path");
@@ -127,6 +138,29 @@ public final class DomainXmlRewriter {
             if (!seen.contains(dev)) {
                 throw new EngineException(Code.INVALID_ARGUMENT, "restored disk " + dev
                         + " has no <disk><target dev='" + dev + "'/> in the saved domain XML");
+            }
+        }
+    }
+
+    private static void rewriteFileCharDevices(Element devices, String newName, Path fileDir) {
+        Map<String, String> moved = new LinkedHashMap<>();
+        int n = 0;
+        for (String tag : List.of("serial", "console", "parallel", "channel")) {
+            for (Element dev : children(devices, tag)) {
+                if (!"file".equals(dev.getAttribute("type"))) continue;
+                Element src = first(dev, "source");
+                String old = src == null ? "" : src.getAttribute("path");
+                if (fileDir == null) {
+                    dev.setAttribute("type", "pty");
+                    if (src != null) dev.removeChild(src);
+                    continue;
+                }
+                String now = moved.get(old);
+                if (now == null) {
+                    now = fileDir.resolve(newName + "-" + tag + (n++) + ".log").toAbsolutePath().toString();
+                    moved.put(old, now);
+                }
+                if (src != null) src.setAttribute("path", now);
             }
         }
     }

@@ -39,7 +39,7 @@ public final class RestoredDomain {
         }
         Map<String, RestoredDisk> byTarget = new LinkedHashMap<>();
         for (RestoredDisk d : disks) byTarget.put(d.target(), d);
-        String xml = DomainXmlRewriter.rewrite(backup.domainXml(), newName, byTarget, boot);
+        String xml = DomainXmlRewriter.rewrite(backup.domainXml(), newName, byTarget, boot, dir);
         VmDomain domain = connector.define(xml);
         if (start) domain.start();
         return domain;

@@ -31,6 +31,8 @@ class DomainXmlRewriterTest {
                 <disk type='file' device='cdrom'><source file='/iso/x.iso'/><target dev='sda' bus='sata'/></disk>
                 <interface type='network'><mac address='52:54:00:aa:bb:cc'/><source network='default'/></interface>
                 <serial type='pty'><log file='/var/log/web1.log'/></serial>
+                <serial type='file'><source path='/var/lib/lab/web1/serial.log'/><target port='1'/></serial>
+                <console type='file'><source path='/var/lib/lab/web1/serial.log'/><target type='serial' port='1'/></console>
                 <channel type='unix'><source mode='bind' path='/run/web1.agent'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
               </devices>
             </domain>""";
@@ -39,7 +41,7 @@ class DomainXmlRewriterTest {
     void rewritesIdentityDisksAndSharedHostPaths() throws Exception {
         RestoredDisk vda = new RestoredDisk("vda", Path.of("/restore/web1-copy-vda.qcow2"), RestoreFormat.QCOW2, 1, "s");
         String out = DomainXmlRewriter.rewrite(XML, "web1-copy", Map.of("vda", vda),
-                Map.of("kernel", Path.of("/restore/web1-copy-vmlinuz")));
+                Map.of("kernel", Path.of("/restore/web1-copy-vmlinuz")), Path.of("/restore"));
 
         assertThat(out).contains("<name>web1-copy</name>")
                 .doesNotContain("11111111-2222-3333-4444-555555555555")
@@ -51,7 +53,12 @@ class DomainXmlRewriterTest {
                 .doesNotContain("52:54:00:aa:bb:cc").containsPattern("52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}")
                 .doesNotContain("/var/log/web1.log").doesNotContain("/run/web1.agent")
                 .contains("<kernel>/restore/web1-copy-vmlinuz</kernel>")
-                .contains("<initrd>/var/lib/lab/web1-initrd</initrd>");
+                .contains("<initrd>/var/lib/lab/web1-initrd</initrd>")
+                .doesNotContain("/var/lib/lab/web1/serial.log")
+                .contains("path=\"/restore/web1-copy-serial0.log\"");
+        assertThat(out.split("web1-copy-serial0.log", -1)).as("serial and console share the new file").hasSize(3);
+        assertThat(DomainXmlRewriter.rewrite(XML, "web1-copy", Map.of("vda", vda), Map.of()))
+                .doesNotContain("serial.log").contains("type=\"pty\"");
         assertThat(DomainXmlRewriter.bootFiles(XML)).containsEntry("kernel", Path.of("/var/lib/lab/web1-vmlinuz"));
     }
 
