@@ -25,7 +25,7 @@ for t in restic borg /usr/bin/time mkfs.ext4 openssl; do command -v "$t" >/dev/n
 jar="$here/stillpoint-cli/target/stillpoint.jar"
 [ -f "$jar" ] || (cd "$here" && ./mvnw -B -q -ntp -DskipTests -pl stillpoint-cli -am package)
 # A bounded heap: the repository needs ~(2*cores+1) chunk buffers, the rest is the JVM.
-sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-192m} --enable-native-access=ALL-UNNAMED -jar "$jar" "$@"; }
+sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED -jar "$jar" "$@"; }
 export -f sp; export jar JAVA_HOME
 
 data="$work/data"
@@ -49,39 +49,43 @@ measure() {
   printf '%-10s %-8s %8.1f s  %7.1f MB/s  peak RSS %6d MiB\n' "$tool" "$step" "$wall" "$(echo "$bytes / $wall / 1000000" | bc -l)" $(( rss / 1024 ))
 }
 
+# Steps run tool after tool (full for all, then changed for all, ...) so that the three tools
+# see similar machine load; the machine may be shared.
+for tool in stillpoint restic borg; do rm -rf "$work/repo-$tool" "$work/restore-$tool"; mkdir -p "$work/restore-$tool"; done
+sp repo init --repo "$work/repo-stillpoint" >/dev/null
+restic init --repo "$work/repo-restic" >/dev/null
+borg init --encryption repokey "$work/repo-borg" >/dev/null 2>&1
+for step in full changed restore check; do
+  for tool in stillpoint restic borg; do
+    repo="$work/repo-$tool"; out="$work/restore-$tool"
+    case $tool-$step in
+      stillpoint-full)    measure $tool full    "sp image backup --repo $repo --name bench/vda $data/base.raw" ;;
+      stillpoint-changed) measure $tool changed "sp image backup --repo $repo --name bench/vda $data/changed.raw" ;;
+      stillpoint-restore)
+        id=$(sp snapshots --repo "$repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
+        measure $tool restore "sp image restore $id --repo $repo --target $out/changed.raw" ;;
+      stillpoint-check)   measure $tool check   "sp check --repo $repo --read-data" ;;
+      restic-full)        measure $tool full    "cd $data && restic --repo $repo backup --host bench base.raw" ;;
+      restic-changed)     measure $tool changed "cd $data && restic --repo $repo backup --host bench changed.raw" ;;
+      restic-restore)     measure $tool restore "restic --repo $repo restore latest --target $out" ;;
+      restic-check)       measure $tool check   "restic --repo $repo check --read-data" ;;
+      borg-full)          measure $tool full    "cd $data && borg create $repo::full base.raw" ;;
+      borg-changed)       measure $tool changed "cd $data && borg create $repo::changed changed.raw" ;;
+      borg-restore)       measure $tool restore "cd $out && borg extract --sparse $repo::changed" ;;
+      borg-check)         measure $tool check   "borg check --verify-data $repo" ;;
+    esac
+    if [ "$step" = restore ]; then
+      cmp "$data/changed.raw" "$out/changed.raw" || { echo "RESTORE MISMATCH for $tool" >&2; exit 1; }
+      rm -rf "$out"
+    fi
+  done
+done
 for tool in stillpoint restic borg; do
-  repo="$work/repo-$tool"; out="$work/restore-$tool"
-  rm -rf "$repo" "$out"; mkdir -p "$out"
-  case $tool in
-    stillpoint)
-      sp repo init --repo "$repo" >/dev/null
-      measure $tool full    "sp image backup --repo $repo --name bench/vda $data/base.raw"
-      measure $tool changed "sp image backup --repo $repo --name bench/vda $data/changed.raw"
-      id=$(sp snapshots --repo "$repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
-      measure $tool restore "sp image restore $id --repo $repo --target $out/changed.raw"
-      measure $tool check   "sp check --repo $repo --read-data"
-      ;;
-    restic)
-      restic init --repo "$repo" >/dev/null
-      measure $tool full    "cd $data && restic --repo $repo backup --host bench base.raw"
-      measure $tool changed "cd $data && restic --repo $repo backup --host bench changed.raw"
-      measure $tool restore "restic --repo $repo restore latest --target $out"
-      measure $tool check   "restic --repo $repo check --read-data"
-      ;;
-    borg)
-      borg init --encryption repokey "$repo" >/dev/null
-      measure $tool full    "cd $data && borg create $repo::full base.raw"
-      measure $tool changed "cd $data && borg create $repo::changed changed.raw"
-      measure $tool restore "cd $out && borg extract --sparse $repo::changed"
-      measure $tool check   "borg check --verify-data $repo"
-      ;;
-  esac
-  cmp "$data/changed.raw" "$out/changed.raw" || { echo "RESTORE MISMATCH for $tool" >&2; exit 1; }
-  stored=$(du -sb "$repo" | cut -f1)
+  stored=$(du -sb "$work/repo-$tool" | cut -f1)
   printf '%s\tstored\t%s\t0\n' "$tool" "$stored" >> "$results"
   printf '%-10s stored   %8.1f MiB (two snapshots of %d MiB)\n' "$tool" "$(echo "$stored / 1048576" | bc -l)" "$size_mib"
-  rm -rf "$out"
 done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; other work on the machine slows every tool)"
 
 python3 - "$results" "$bytes" <<'PY'
 import sys, collections

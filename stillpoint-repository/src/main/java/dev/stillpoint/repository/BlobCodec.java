@@ -18,10 +18,19 @@ final class BlobCodec {
     /** Scratch buffers per worker thread (bounded: one per thread). */
     private static final ThreadLocal<byte[][]> SCRATCH = new ThreadLocal<>();
 
+    /** An encoded blob: {@code bytes[0, length)}; {@code bytes} is a per-thread buffer, valid until the next encode on this thread. */
+    record Encoded(byte[] bytes, int length) {}
+
     static byte[] encode(Crypto crypto, ChunkId id, byte[] raw, int len, int level) {
+        Encoded e = encodeScratch(crypto, id, raw, len, level);
+        return java.util.Arrays.copyOf(e.bytes(), e.length());
+    }
+
+    /** Encodes into per-thread buffers (no garbage per chunk); copy or consume before the next call. */
+    static Encoded encodeScratch(Crypto crypto, ChunkId id, byte[] raw, int len, int level) {
         byte[][] s = SCRATCH.get();
         int bound = (int) Zstd.compressBound(len) + 1;
-        if (s == null || s[0].length < bound) { s = new byte[][]{new byte[bound]}; SCRATCH.set(s); }
+        if (s == null || s[0].length < bound) { s = new byte[][]{new byte[bound], new byte[Crypto.segmentedLength(bound)]}; SCRATCH.set(s); }
         byte[] plain = s[0];
         long n = Zstd.compressByteArray(plain, 1, plain.length - 1, raw, 0, len, level);
         int plainLen;
@@ -33,8 +42,11 @@ final class BlobCodec {
             System.arraycopy(raw, 0, plain, 1, len);
             plainLen = 1 + len;
         }
-        if (crypto.encrypted()) return crypto.sealSegmented(plain, 0, plainLen, id.bytes());
-        return java.util.Arrays.copyOf(plain, plainLen);
+        if (crypto.encrypted()) {
+            crypto.sealSegmented(plain, 0, plainLen, id.bytes(), s[1]);
+            return new Encoded(s[1], Crypto.segmentedLength(plainLen));
+        }
+        return new Encoded(plain, plainLen);
     }
 
     /** Returns the verified plaintext, or throws CORRUPT naming the chunk. */

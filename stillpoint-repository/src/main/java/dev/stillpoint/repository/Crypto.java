@@ -66,14 +66,21 @@ final class Crypto {
         return b;
     }
 
+    /**
+     * Hashes are fed in 8 KiB slices: HotSpot uses the SHA-256 instructions only once the
+     * update path is compiled, and that happens after thousands of calls, not after a few
+     * hundred 1 MiB calls.
+     */
+    static final int SLICE = 8 << 10;
+
     ChunkId id(byte[] buf, int off, int len) {
         if (mac == null) {
             MessageDigest d = sha.get();
-            d.update(buf, off, len);
+            for (int p = 0; p < len; p += SLICE) d.update(buf, off + p, Math.min(SLICE, len - p));
             return new ChunkId(d.digest());
         }
         Mac m = mac.get();
-        m.update(buf, off, len);
+        for (int p = 0; p < len; p += SLICE) m.update(buf, off + p, Math.min(SLICE, len - p));
         return new ChunkId(m.doFinal());
     }
 
@@ -134,6 +141,12 @@ final class Crypto {
      */
     byte[] sealSegmented(byte[] plain, int off, int len, byte[] aad) {
         byte[] out = new byte[segmentedLength(len)];
+        sealSegmented(plain, off, len, aad, out);
+        return out;
+    }
+
+    /** As {@link #sealSegmented(byte[], int, int, byte[])} into {@code out} (at least {@link #segmentedLength} bytes). */
+    void sealSegmented(byte[] plain, int off, int len, byte[] aad, byte[] out) {
         byte[] base = random(NONCE);
         System.arraycopy(base, 0, out, 0, NONCE);
         Cipher c = cipher.get();
@@ -149,7 +162,6 @@ final class Crypto {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed", e);
         }
-        return out;
     }
 
     /** Opens {@link #sealSegmented} output into {@code dst} (length {@code plainLen}); CORRUPT on any mismatch. */

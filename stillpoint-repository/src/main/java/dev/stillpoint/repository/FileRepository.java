@@ -45,6 +45,7 @@ final class FileRepository implements Repository {
 
     static FileRepository create(Path root, RepositoryOptions o) throws IOException {
         o.validate();
+        JitWarmup.start();
         root = root.toAbsolutePath();
         if (Files.exists(root.resolve("config")))
             throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + root);
@@ -70,6 +71,7 @@ final class FileRepository implements Repository {
 
     static FileRepository open(Path root, char[] password) throws IOException {
         root = root.toAbsolutePath();
+        JitWarmup.start();
         RepoConfig config = RepoConfig.read(root);
         Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(root, config.id(), password)) : Crypto.none();
         for (String d : DIRS) {
@@ -102,20 +104,56 @@ final class FileRepository implements Repository {
 
     Path snapshotPath(String id) { return root.resolve("snapshots").resolve(id); }
 
+    /** Open pack channels (positional reads are thread-safe), at most {@link #MAX_CHANNELS}, access order. */
+    private static final int MAX_CHANNELS = 16;
+    private final java.util.LinkedHashMap<String, FileChannel> channels = new java.util.LinkedHashMap<>(32, 0.75f, true);
+
+    private FileChannel channel(String packId) throws IOException {
+        synchronized (channels) {
+            FileChannel c = channels.get(packId);
+            if (c != null && c.isOpen()) return c;
+            c = FileChannel.open(packPath(packId), StandardOpenOption.READ);
+            channels.put(packId, c);
+            if (channels.size() > MAX_CHANNELS) {
+                var it = channels.entrySet().iterator();
+                var eldest = it.next();
+                it.remove();
+                eldest.getValue().close(); // a reader still using it retries with a fresh channel
+            }
+            return c;
+        }
+    }
+
+    private void forgetChannel(String packId, FileChannel c) {
+        synchronized (channels) {
+            if (channels.get(packId) == c) channels.remove(packId);
+        }
+    }
+
     /** Reads, decrypts, decompresses and verifies one chunk. */
     byte[] readChunk(ChunkId id) throws IOException {
         ChunkIndex.Location loc = index.get(id);
         if (loc == null)
             throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + " is missing (not in any indexed pack)");
         byte[] blob = new byte[loc.length()];
-        try (FileChannel ch = FileChannel.open(packPath(loc.packId()), StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.wrap(blob);
-            while (b.hasRemaining()) {
-                if (ch.read(b, loc.offset() + b.position()) < 0)
-                    throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
+        for (int attempt = 0; ; attempt++) {
+            FileChannel ch;
+            try {
+                ch = channel(loc.packId());
+            } catch (NoSuchFileException e) {
+                throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
             }
-        } catch (NoSuchFileException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
+            try {
+                ByteBuffer b = ByteBuffer.wrap(blob);
+                while (b.hasRemaining()) {
+                    if (ch.read(b, loc.offset() + b.position()) < 0)
+                        throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
+                }
+                break;
+            } catch (java.nio.channels.ClosedChannelException e) {
+                forgetChannel(loc.packId(), ch);
+                if (attempt >= 3 || Thread.currentThread().isInterrupted()) throw e;
+            }
         }
         try {
             return BlobCodec.decode(crypto, id, blob, 0, blob.length, loc.rawLength());
@@ -213,6 +251,7 @@ final class FileRepository implements Repository {
         String id = snapshot(snapshotId).id();
         LockManager.Held lock = locks.shared();
         try {
+            index.refresh(root, crypto); // a prune in another process may have moved chunks
             return new RepositoryImageReader(this, loadManifest(id), lock);
         } catch (IOException | RuntimeException e) {
             lock.close();
@@ -256,6 +295,40 @@ final class FileRepository implements Repository {
         }
     }
 
+    /**
+     * Rebuilds missing or damaged index files from the pack headers (exclusive lock). Returns
+     * the number of index files written. Packs whose header is damaged are skipped (check
+     * reports them).
+     */
+    @Override
+    public int repairIndex() throws IOException {
+        try (LockManager.Held lock = locks.exclusive()) {
+            ChunkIndex current = ChunkIndex.load(root, crypto);
+            int written = 0;
+            try (DirectoryStream<Path> top = Files.newDirectoryStream(root.resolve("data"))) {
+                for (Path d : top) {
+                    if (!Files.isDirectory(d)) continue;
+                    try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+                        for (Path p : ds) {
+                            String packId = p.getFileName().toString();
+                            if (!Hex.isHex(packId, 64) || current.packs().containsKey(packId)) continue;
+                            List<PackEntry> entries;
+                            try {
+                                entries = PackFormat.readHeader(crypto, p);
+                            } catch (RepositoryException e) {
+                                continue;
+                            }
+                            AtomicFiles.write(tmpDir(), indexPath(packId), PackFormat.indexFile(crypto, Files.size(p), entries));
+                            written++;
+                        }
+                    }
+                }
+            }
+            index.refresh(root, crypto);
+            return written;
+        }
+    }
+
     @Override
     public RepositoryStats stats() throws IOException {
         try (LockManager.Held lock = locks.shared()) {
@@ -285,6 +358,10 @@ final class FileRepository implements Repository {
     @Override
     public void close() throws IOException {
         workers.shutdown();
+        synchronized (channels) {
+            for (FileChannel c : channels.values()) c.close();
+            channels.clear();
+        }
         locks.close();
     }
 }

@@ -31,7 +31,6 @@ final class LockManager implements AutoCloseable {
     private static final String HOST = hostName();
 
     private final Path dir;
-    private final Path tmp;
     private final Set<Held> held = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService refresher;
 
@@ -46,13 +45,12 @@ final class LockManager implements AutoCloseable {
         }
 
         synchronized void refresh() throws IOException {
-            if (held.contains(this)) AtomicFiles.write(tmp, file, content(exclusive));
+            if (held.contains(this)) AtomicFiles.write(dir, file, content(exclusive));
         }
     }
 
     LockManager(Path root) {
         this.dir = root.resolve("locks");
-        this.tmp = root.resolve("tmp");
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "stillpoint-lock-refresh");
             t.setDaemon(true);
@@ -69,12 +67,22 @@ final class LockManager implements AutoCloseable {
     private Held acquire(boolean exclusive) throws IOException {
         Files.createDirectories(dir);
         Path own = dir.resolve(Hex.of(Crypto.random(16)));
-        AtomicFiles.write(tmp, own, content(exclusive));
+        // temp files of lock writes live in locks/ itself (*.tmp): prune empties tmp/ while it
+        // holds the exclusive lock, and a lock being acquired holds nothing yet
+        AtomicFiles.write(dir, own, content(exclusive));
         Held h = new Held(own, exclusive);
         held.add(h);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 if (p.equals(own)) continue;
+                if (p.getFileName().toString().endsWith(".tmp")) {
+                    try {
+                        if (Files.getLastModifiedTime(p).toInstant().isBefore(Instant.now().minus(LEASE))) Files.deleteIfExists(p);
+                    } catch (NoSuchFileException ignored) {
+                        // renamed or removed meanwhile
+                    }
+                    continue;
+                }
                 Map<String, Object> other = readLock(p);
                 if (other == null) continue;
                 if (isStale(other)) { Files.deleteIfExists(p); continue; }

@@ -75,6 +75,14 @@ public interface Repository extends AutoCloseable {
         throw new UnsupportedOperationException("prune is not supported by " + getClass().getName());
     }
 
+    /**
+     * Rebuilds missing or damaged index files from the pack headers (exclusive lock); returns
+     * how many were written. Recovers from lost or damaged {@code index/} files.
+     */
+    default int repairIndex() throws IOException {
+        throw new UnsupportedOperationException("repairIndex is not supported by " + getClass().getName());
+    }
+
     /** Logical versus stored sizes. */
     default RepositoryStats stats() throws IOException {
         throw new UnsupportedOperationException("stats is not supported by " + getClass().getName());

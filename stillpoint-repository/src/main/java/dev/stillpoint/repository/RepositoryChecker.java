@@ -113,27 +113,60 @@ final class RepositoryChecker {
         return out;
     }
 
+    /**
+     * Streams one pack: this thread reads it in order and hashes the whole file (SHA-256 must
+     * equal the pack id) while the workers verify the blobs; at most {@code 2 x threads} blobs
+     * are in memory.
+     */
     private long readPack(ChunkIndex.PackInfo p) throws IOException {
-        byte[] data;
-        try {
-            data = Files.readAllBytes(repo.packPath(p.packId()));
+        List<PackEntry> sorted = new ArrayList<>(p.entries());
+        sorted.sort(java.util.Comparator.comparingLong(PackEntry::offset));
+        java.security.MessageDigest md = Crypto.newDigest();
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(2 * repo.threads());
+        List<Future<String>> results = new ArrayList<>();
+        long pos = 0, size;
+        String truncated = null;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(repo.packPath(p.packId()), java.nio.file.StandardOpenOption.READ)) {
+            size = ch.size();
+            for (PackEntry e : sorted) {
+                if (truncated != null || e.offset() < pos || e.offset() + e.length() > size) {
+                    String why = truncated != null ? truncated : e.offset() < pos ? "overlaps the previous chunk in the index" : "truncated pack";
+                    results.add(java.util.concurrent.CompletableFuture.completedFuture(why));
+                    continue;
+                }
+                if (e.offset() > pos) { hashRange(ch, md, pos, e.offset()); pos = e.offset(); }
+                byte[] blob = readFully(ch, e.offset(), e.length());
+                if (blob == null) { truncated = "truncated pack"; results.add(java.util.concurrent.CompletableFuture.completedFuture(truncated)); continue; }
+                for (int k = 0; k < blob.length; k += Crypto.SLICE) md.update(blob, k, Math.min(Crypto.SLICE, blob.length - k));
+                pos = e.offset() + e.length();
+                try {
+                    slots.acquire();
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("check interrupted");
+                }
+                try {
+                    results.add(repo.workers().submit(() -> {
+                        try {
+                            BlobCodec.decode(repo.crypto(), e.id(), blob, 0, blob.length, e.rawLength());
+                            return null;
+                        } catch (RepositoryException ex) {
+                            return ex.getMessage();
+                        } finally {
+                            slots.release();
+                        }
+                    }));
+                } catch (RuntimeException ex) {
+                    slots.release();
+                    throw ex;
+                }
+            }
+            if (pos < size) hashRange(ch, md, pos, size);
         } catch (NoSuchFileException e) {
             errors.add("pack " + p.packId() + " disappeared during check");
             return 0;
         }
-        boolean sumOk = Hex.of(Crypto.sha256(data, 0, data.length)).equals(p.packId());
-        List<Future<String>> results = new ArrayList<>();
-        for (PackEntry e : p.entries()) {
-            results.add(repo.workers().submit(() -> {
-                if (e.offset() + e.length() > data.length) return "truncated pack";
-                try {
-                    BlobCodec.decode(repo.crypto(), e.id(), data, (int) e.offset(), e.length(), e.rawLength());
-                    return null;
-                } catch (RepositoryException ex) {
-                    return ex.getMessage();
-                }
-            }));
-        }
+        boolean sumOk = Hex.of(md.digest()).equals(p.packId());
         int bad = 0;
         for (int i = 0; i < results.size(); i++) {
             String r;
@@ -147,7 +180,7 @@ final class RepositoryChecker {
             }
             if (r != null) {
                 bad++;
-                damaged.put(p.entries().get(i).id(), new String[]{p.packId(), r});
+                damaged.put(sorted.get(i).id(), new String[]{p.packId(), r});
             }
         }
         if (bad > 0) errors.add("pack " + p.packId() + ": " + bad + " of " + p.entries().size() + " chunks are damaged");
@@ -159,6 +192,26 @@ final class RepositoryChecker {
                 errors.add("pack " + p.packId() + ": header damaged (" + ex.getMessage() + "); chunks are intact, the index still serves them");
             }
         }
-        return data.length;
+        return size;
+    }
+
+    private static void hashRange(java.nio.channels.FileChannel ch, java.security.MessageDigest md, long from, long to) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 16);
+        long pos = from;
+        while (pos < to) {
+            b.clear().limit((int) Math.min(b.capacity(), to - pos));
+            int n = ch.read(b, pos);
+            if (n < 0) return;
+            md.update(b.array(), 0, n);
+            pos += n;
+        }
+    }
+
+    /** Reads {@code len} bytes at {@code pos}, or null at end of file. */
+    private static byte[] readFully(java.nio.channels.FileChannel ch, long pos, int len) throws IOException {
+        byte[] a = new byte[len];
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(a);
+        while (b.hasRemaining()) if (ch.read(b, pos + b.position()) < 0) return null;
+        return a;
     }
 }

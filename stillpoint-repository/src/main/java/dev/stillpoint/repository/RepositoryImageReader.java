@@ -3,7 +3,6 @@ package dev.stillpoint.repository;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -67,7 +66,8 @@ final class RepositoryImageReader implements ImageReader {
     /**
      * Truncates {@code target} to zero, writes every non-hole chunk and extends the file to the
      * image size without writing holes (so a regular file stays sparse). Progress counts
-     * allocated (non-hole) bytes. Chunks are decoded ahead on the worker threads.
+     * allocated (non-hole) bytes. Chunks are decoded ahead on the worker threads. Does not
+     * fsync: call {@code target.force(true)} when the restore must be durable.
      */
     @Override
     public void restoreTo(FileChannel target, ProgressListener progress) throws IOException {
@@ -76,47 +76,66 @@ final class RepositoryImageReader implements ImageReader {
         if (target.size() > 0) target.truncate(0);
         long total = 0;
         for (int c = 0; c < m.count(); c++) if (m.chunk(c) != null) total += m.chunkLength(c);
-        int window = 2 * repo.threads();
-        ArrayDeque<Object[]> queue = new ArrayDeque<>();
-        long done = 0;
+        final long totalBytes = total;
+        // Each worker reads, verifies and writes its chunk (positional writes are thread-safe);
+        // at most 2 x threads chunks are in flight.
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(2 * repo.threads());
+        java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Future<?>> tasks = new ArrayList<>();
         try {
-            for (int c = 0; c < m.count(); c++) {
+            for (int c = 0; c < m.count() && failure.get() == null; c++) {
                 ChunkId id = m.chunk(c);
                 if (id == null) continue;
-                while (queue.size() >= window) done = drainOne(queue, target, done, total, p);
-                queue.add(new Object[]{c, repo.workers().submit(() -> repo.readChunk(id))});
+                final int chunk = c;
+                slots.acquire();
+                try {
+                    tasks.add(repo.workers().submit(() -> {
+                        try {
+                            if (failure.get() != null) return;
+                            byte[] data = repo.readChunk(id);
+                            int clen = m.chunkLength(chunk);
+                            ByteBuffer b = ByteBuffer.wrap(data, 0, Math.min(clen, data.length));
+                            long pos = (long) chunk * m.chunkSize;
+                            while (b.hasRemaining()) pos += target.write(b, pos);
+                            p.progress(done.addAndGet(clen), totalBytes);
+                        } catch (Throwable t) {
+                            failure.compareAndSet(null, t);
+                        } finally {
+                            slots.release();
+                        }
+                    }));
+                } catch (RuntimeException e) {
+                    slots.release();
+                    throw e;
+                }
+                tasks.removeIf(Future::isDone);
             }
-            while (!queue.isEmpty()) done = drainOne(queue, target, done, total, p);
+            for (Future<?> f : tasks) f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure.compareAndSet(null, new java.io.InterruptedIOException("interrupted during restore"));
+        } catch (ExecutionException e) {
+            failure.compareAndSet(null, e.getCause());
         } finally {
-            for (Object[] q : queue) if (q[1] instanceof Future<?> f) f.cancel(true);
-        }
-        if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
-        target.force(false);
-        p.progress(total, total);
-    }
-
-    private long drainOne(ArrayDeque<Object[]> queue, FileChannel target, long done, long total, ProgressListener p) throws IOException {
-        Object[] q = queue.poll();
-        int c = (Integer) q[0];
-        int clen = m.chunkLength(c);
-        if (q[1] instanceof Future<?> f) {
-            byte[] data;
-            try {
-                data = (byte[]) f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted during restore");
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof IOException io) throw io;
-                throw new IOException("restore failed: " + e.getCause(), e.getCause());
+            for (Future<?> f : tasks) f.cancel(false);
+            for (Future<?> f : tasks) { // never return while a worker still writes to target
+                try {
+                    f.get();
+                } catch (java.util.concurrent.CancellationException | ExecutionException ignored) {
+                    // cancelled before it ran, or already recorded
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
-            ByteBuffer b = ByteBuffer.wrap(data, 0, Math.min(clen, data.length));
-            long pos = (long) c * m.chunkSize;
-            while (b.hasRemaining()) pos += target.write(b, pos);
         }
-        done += clen;
-        p.progress(done, total);
-        return done;
+        Throwable t = failure.get();
+        if (t instanceof IOException io) throw io;
+        if (t instanceof Error err) throw err;
+        if (t != null) throw new IOException("restore failed: " + t, t);
+        if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
+        p.progress(totalBytes, totalBytes);
     }
 
     @Override

@@ -210,8 +210,8 @@ final class RepositoryImageWriter implements ImageWriter {
         } else {
             ChunkId id = repo.crypto().id(b, 0, len);
             if (!repo.index().contains(id) && pending.add(id)) {
-                byte[] blob = BlobCodec.encode(repo.crypto(), id, b, len, repo.config().compressionLevel());
-                packs.add(id, blob, len);
+                BlobCodec.Encoded blob = BlobCodec.encodeScratch(repo.crypto(), id, b, len, repo.config().compressionLevel());
+                packs.add(id, blob.bytes(), blob.length(), len);
             }
             setId(c, id);
         }

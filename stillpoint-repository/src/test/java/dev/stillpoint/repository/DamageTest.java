@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -186,5 +187,32 @@ class DamageTest {
         }
         out.put("#files", String.valueOf(out.size()).getBytes(StandardCharsets.UTF_8).length + "");
         return out;
+    }
+
+    @Test
+    void lostAndDamagedIndexFilesAreRebuiltFromPackHeaders() throws Exception {
+        Path dir = tmp.resolve("repo");
+        byte[] img = TestImages.image(21, 20 * CHUNK + 9);
+        SnapshotInfo s;
+        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
+            s = TestImages.backup(repo, "a", img);
+        }
+        List<Path> index;
+        try (Stream<Path> st = Files.list(dir.resolve("index"))) { index = st.sorted().toList(); }
+        assertThat(index).hasSizeGreaterThan(1);
+        Files.delete(index.get(0));
+        byte[] d = Files.readAllBytes(index.get(1));
+        Files.write(index.get(1), java.util.Arrays.copyOf(d, d.length - 3));
+        try (Repository repo = Repositories.open(dir, PW)) {
+            CheckReport broken = repo.check(0, ProgressListener.NONE);
+            assertThat(broken.ok()).isFalse();
+            assertThat(broken.damagedChunks()).allSatisfy(c -> assertThat(c.snapshotIds()).containsExactly(s.id()));
+            assertThatThrownBy(() -> TestImages.readAll(repo, s.id())).isInstanceOf(RepositoryException.class);
+            assertThat(repo.repairIndex()).isEqualTo(2);
+            CheckReport fixed = repo.check(100, ProgressListener.NONE);
+            assertThat(fixed.ok()).isTrue();
+            assertThat(fixed.warnings()).isEmpty();
+            assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
+        }
     }
 }

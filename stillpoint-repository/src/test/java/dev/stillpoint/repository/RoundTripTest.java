@@ -130,4 +130,24 @@ class RoundTripTest {
             assertThat(TestImages.restore(repo, s.id(), tmp.resolve("out"))).isEqualTo(img);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = {3 * CHUNK + 5, 5 * CHUNK + 100, 8 * CHUNK + 7})
+    void parentOfAnotherSizeFillsWhatItHasAndZerosBeyond(int size) throws Exception {
+        try (Repository repo = Repositories.init(tmp.resolve("repo"), TestImages.options(false))) {
+            byte[] base = TestImages.image(77, 5 * CHUNK + 100);
+            java.util.Arrays.fill(base, 0, 100, (byte) 7); // no hole at the start
+            java.util.Arrays.fill(base, base.length - 100, base.length, (byte) 9); // nor at the end
+            SnapshotInfo p = TestImages.backup(repo, "d", base);
+            byte[] expected = java.util.Arrays.copyOf(base, size);
+            try (ImageWriter w = repo.newImage("d", size, p.id(), Map.of(), ProgressListener.NONE)) {
+                byte[] tail = {1, 2, 3};
+                w.write(size - 3, ByteBuffer.wrap(tail));
+                System.arraycopy(tail, 0, expected, size - 3, 3);
+                SnapshotInfo s = w.commit();
+                assertThat(TestImages.restore(repo, s.id(), tmp.resolve("out"))).isEqualTo(expected);
+                assertThat(TestImages.readAll(repo, s.id())).isEqualTo(expected);
+            }
+        }
+    }
 }

@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -31,7 +30,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true)
 public final class ImageBackupCommand implements Callable<Integer> {
     static final int BUFFER = 4 << 20;
-    private static final byte[] ZEROS = new byte[BUFFER];
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(BUFFER);
 
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
@@ -78,9 +77,12 @@ public final class ImageBackupCommand implements Callable<Integer> {
         }
     }
 
-    /** Reads in big blocks; all-zero blocks become holes without being hashed. */
+    /**
+     * Reads in big blocks into a direct buffer (the kernel copies straight into it; the writer
+     * copies once more into its chunk); all-zero blocks become holes without being hashed.
+     */
     static void copy(ReadableByteChannel in, ImageWriter w, long size) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(BUFFER);
+        ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
         long pos = 0;
         while (true) {
             buf.clear();
@@ -88,7 +90,7 @@ public final class ImageBackupCommand implements Callable<Integer> {
             buf.flip();
             int n = buf.remaining();
             if (n == 0) break;
-            if (Arrays.mismatch(buf.array(), 0, n, ZEROS, 0, n) < 0) {
+            if (buf.mismatch(ZEROS.slice(0, n)) < 0) {
                 w.writeZeroes(pos, n);
             } else {
                 w.write(pos, buf);

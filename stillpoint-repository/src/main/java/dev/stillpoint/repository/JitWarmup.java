@@ -1,0 +1,46 @@
+package dev.stillpoint.repository;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Gets HotSpot to compile the SHA-256/HMAC and AES-GCM paths with their CPU intrinsics before
+ * the data arrives. Those paths are entered once per chunk (or per 64 KiB segment), far too
+ * rarely for the JIT's invocation thresholds: without this the first few hundred MiB are
+ * hashed and encrypted by interpreted Java loops at a fraction of the speed. Many tiny calls
+ * (a few MB of work in total) on a daemon thread, overlapping the key derivation, fix that.
+ * Runs once per JVM.
+ */
+final class JitWarmup {
+    private static final AtomicBoolean STARTED = new AtomicBoolean();
+
+    private JitWarmup() {}
+
+    static void start() {
+        if (!STARTED.compareAndSet(false, true) || Boolean.getBoolean("stillpoint.noWarmup")) return;
+        Thread t = new Thread(JitWarmup::run, "stillpoint-jit-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    private static void run() {
+        try {
+            Crypto none = Crypto.none();
+            Crypto aes = Crypto.aes(new byte[64]);
+            byte[] small = new byte[128];
+            for (int i = 0; i < 12_000; i++) {
+                none.id(small, 0, small.length);
+                aes.id(small, 0, small.length);
+            }
+            byte[] seg = new byte[1024];
+            byte[] aad = new byte[32];
+            byte[] back = new byte[seg.length];
+            for (int i = 0; i < 12_000; i++) {
+                byte[] sealed = aes.sealSegmented(seg, 0, seg.length, aad);
+                aes.openSegmented(sealed, 0, sealed.length, aad, back, seg.length, "warmup");
+            }
+        } catch (RuntimeException | RepositoryException e) {
+            // only an optimisation
+        }
+    }
+}
