@@ -52,9 +52,13 @@ class BackupE2EIT {
         if (guest != null) removeLeftovers();
     }
 
+    /** Destroys and undefines the restored domains (when defined) and removes their disks. */
     static void removeLeftovers() {
-        GuestLab.attach(R1).close();
-        GuestLab.attach(R2).close();
+        for (String restored : new String[] {R1, R2}) {
+            try (GuestLab domain = GuestLab.attach(restored)) {
+                // close(): scripts/lab down, which succeeds when the domain does not exist
+            }
+        }
         E2eGuest.deleteTree(WORK);
     }
 
@@ -130,6 +134,7 @@ class BackupE2EIT {
                 "--define", R1, "--start", "--json");
         cli("restore", ((String) inc.get("backupId")).substring(0, 8), "--repo", repo.toString(), "--to", WORK.toString(),
                 "--define", R2, "--start", "--json");
+        // handles only: @AfterAll removes both domains (a shutdown hook would too)
         GuestLab r1 = GuestLab.attach(R1);
         GuestLab r2 = GuestLab.attach(R2);
         r1.waitForAgent(Duration.ofSeconds(240));
