@@ -150,6 +150,23 @@ public final class GuestLab implements AutoCloseable {
     }
   }
 
+  /** Runs {@code script} with {@code sh -c} in the guest (10 min timeout); a non-zero exit is returned. */
+  public ExecResult sh(String script) {
+    return exec("sh", "-c", script);
+  }
+
+  /**
+   * Runs {@code virsh -q -c qemu:///system ARGS} on the host (test support may use virsh), at most
+   * two minutes. A non-zero exit is returned, not thrown; {@link ExecResult#orThrow()} names it.
+   */
+  public static ExecResult virsh(String... args) {
+    List<String> command = new ArrayList<>(List.of("virsh", "-q", "-c",
+        System.getenv().getOrDefault("STILLPOINT_LAB_URI", "qemu:///system")));
+    command.addAll(List.of(args));
+    ProcessRunner.Output out = ProcessRunner.run(command, Duration.ofMinutes(2));
+    return new ExecResult(command, out.exitCode(), out.stdout(), out.stderr());
+  }
+
   /** Runs {@code sql} as the postgres superuser ({@code psql -Atc}); returns stdout without the final newline. */
   public String psql(String sql) {
     return exec("runuser", "-u", "postgres", "--", "psql", "-X", "-v", "ON_ERROR_STOP=1", "-Atc", sql)
