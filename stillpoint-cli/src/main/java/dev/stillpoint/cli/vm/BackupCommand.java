@@ -86,23 +86,14 @@ final class BackupCommand implements Callable<Integer> {
                     "no domain '" + domainName + "' on " + uri));
             BackupJob job = BackupJob.builder().domain(domain).repository(repository).catalog(catalog)
                     .blockSources(BlockSourceOpener.nbd()).options(options).listener(listener(printer)).build();
-            Thread hook = new Thread(() -> {
-                job.cancel();
-                try {
-                    job.awaitFinished(Duration.ofMinutes(2));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "stillpoint-backup-cancel");
-            Runtime.getRuntime().addShutdownHook(hook);
             BackupResult result;
-            try {
-                result = job.run();
-            } finally {
+            try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
+                    Duration.ofMinutes(2), "stillpoint-backup-cancel")) {
                 try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // Ctrl-C/SIGTERM: the hook waits for the cleanup that just ran
+                    result = job.run();
+                } catch (Exception e) {
+                    if (signal.signalled()) return signal.reportCancelled(spec.commandLine().getErr(), e);
+                    throw e;
                 }
             }
             print(printer, result);

@@ -89,22 +89,13 @@ final class RestoreCommand implements Callable<Integer> {
 
                 @Override public void converting(String disk, Path file) { printer.line(disk + ": converting to " + file); }
             });
-            Thread hook = new Thread(() -> {
-                job.cancel();
+            try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
+                    java.time.Duration.ofMinutes(1), "stillpoint-restore-cancel")) {
                 try {
-                    job.awaitFinished(java.time.Duration.ofMinutes(1));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "stillpoint-restore-cancel");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                disks = job.run();
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook waits for the cleanup that just ran
+                    disks = job.run();
+                } catch (Exception e) {
+                    if (signal.signalled()) return signal.reportCancelled(spec.commandLine().getErr(), e);
+                    throw e;
                 }
             }
         }
