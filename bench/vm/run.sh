@@ -129,11 +129,11 @@ timed() {
   rss[$step]=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$step.time")
   [ "$rc" -eq 0 ] || { tail -20 "$work/$step.err" >&2; die "$step failed (exit $rc; output in $work/$step.out, $work/$step.err)"; }
 }
-declare -A bytes_read stored freeze dirty
+declare -A bytes_read stored freeze freeze_call dirty
 
 # --- virtnbdbackup ---------------------------------------------------------------------------
 vnb_dir="$work/virtnbdbackup"
-vnb() { "$here/virtnbdbackup-timed.py" -d "$name" -o "$vnb_dir" --noprogress "$@"; }
+vnb=("$here/virtnbdbackup-timed.py" -d "$name" -o "$vnb_dir" --noprogress)
 # vnb_figures STEP LEVEL: bytes read and freeze window from the log of that run
 vnb_figures() {
   local log
@@ -141,16 +141,17 @@ vnb_figures() {
   bytes_read[$1]=$(sed -n 's/.* \([0-9]*\) bytes of data extents to backup.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
   freeze[$1]=$(awk '/bench: freeze sent/ { s = $1 } /Thawed \[/ && s { printf "%d", ($1 - s) * 1000; exit }' "$log")
   [ -n "${freeze[$1]}" ] || freeze[$1]="none logged"
+  freeze_call[$1]=$(awk '/bench: freeze sent/ { s = $1 } /Freezed \[/ && s { printf "%d", ($1 - s) * 1000; exit }' "$log")
 }
 say "virtnbdbackup full"
-timed vnb_full vnb -l full
+timed vnb_full "${vnb[@]}" -l full
 vnb_figures vnb_full full
 stored[vnb_full]=$(du_bytes "$vnb_dir")
 say "writing ${write_mib} MiB + $rows rows"
 write_data vnb
 dirty[vnb_incr]=$(dirty_bytes virtnbdbackup.0)
 say "virtnbdbackup incremental"
-timed vnb_incr vnb -l inc
+timed vnb_incr "${vnb[@]}" -l inc
 vnb_figures vnb_incr inc
 stored[vnb_incr]=$(du_bytes "$vnb_dir")
 
@@ -162,31 +163,32 @@ for cp in "${vnb_cps[@]}"; do v checkpoint-delete "$name" "$cp" >/dev/null; done
 export STILLPOINT_PASSWORD
 STILLPOINT_PASSWORD="vmbench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 repo="$work/repository"
-sp() { "$root/stillpoint" "$@"; }
-sp repo init --repo "$repo" >/dev/null
+sp="$root/stillpoint"
+"$sp" repo init --repo "$repo" >/dev/null
 summary_of() { jq -c -s '[.[] | objects | select(.message_type == "summary")] | last' "$1"; }
 declare -A summary
 sp_figures() {
   summary[$1]=$(summary_of "$work/$1.out")
   bytes_read[$1]=$(jq -r '.bytesRead' <<<"${summary[$1]}")
   freeze[$1]=$(jq -r '.freezeWindowMs' <<<"${summary[$1]}")
+  freeze_call[$1]=$(jq -r '.phasesMs.freeze' <<<"${summary[$1]}")
   stored[$1]=$(du_bytes "$repo")
 }
 say "Stillpoint full"
-timed sp_full sp backup "$name" --repo "$repo" --full --json
+timed sp_full "$sp" backup "$name" --repo "$repo" --full --json
 sp_figures sp_full
 say "writing ${write_mib} MiB + $rows rows"
 write_data sp
 dirty[sp_incr]=$(dirty_bytes "$(jq -r '.checkpoint' <<<"${summary[sp_full]}")")
 say "Stillpoint incremental"
-timed sp_incr sp backup "$name" --repo "$repo" --json
+timed sp_incr "$sp" backup "$name" --repo "$repo" --json
 sp_figures sp_incr
 [ "$(jq -r '.mode' <<<"${summary[sp_incr]}")" = incremental ] || die "Stillpoint's second backup was not incremental: ${summary[sp_incr]}"
 
 # --- restores --------------------------------------------------------------------------------
 if $restore; then
   say "restores of the last point (Stillpoint: --to DIR, qcow2; virtnbdrestore: full + incremental replay)"
-  timed sp_restore sp restore "$(jq -r '.backupId' <<<"${summary[sp_incr]}")" --repo "$repo" --to "$work/restore-sp" --json
+  timed sp_restore "$sp" restore "$(jq -r '.backupId' <<<"${summary[sp_incr]}")" --repo "$repo" --to "$work/restore-sp" --json
   timed vnb_restore virtnbdrestore -i "$vnb_dir" -o "$work/restore-vnb" -n -L "$work/virtnbdrestore.log"
   for f in "$work"/restore-sp/*.qcow2 "$work"/restore-vnb/vda*; do
     [ -f "$f" ] && { qemu-img check -q "$f" || die "qemu-img check failed on $f"; }
@@ -197,10 +199,11 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- table -----------------------------------------------------------------------------------
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 sec() { awk -v ms="$1" 'BEGIN { printf "%.2f s", ms / 1000 }'; }
-rate() { awk -v b="$1" -v ms="$2" 'BEGIN { printf "%.1f MB/s", ms > 0 ? b / 1e3 / ms : 0 }'; }
+rate() { awk -v b="$1" -v ms="$2" 'BEGIN { r = 0; if (ms > 0) r = b / 1e3 / ms; printf "%.1f MB/s", r }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a ~ /^[0-9.]+$/) printf "%.2fx", a / b; else print "-" }'; }
 ms_or() { [[ "$1" =~ ^[0-9]+$ ]] && echo "$1 ms" || echo "$1"; }
+after_freeze() { [[ "${freeze[$1]}" =~ ^[0-9]+$ && "${freeze_call[$1]}" =~ ^[0-9]+$ ]] && echo $(( freeze[$1] - freeze_call[$1] )) || echo "-"; }
 row() { printf '| %-34s | %-20s | %-20s | %-8s |\n' "$@"; }
 echo
 echo "VM backup benchmark: Stillpoint vs virtnbdbackup $vnb_version, guest $name ($(date -u +%FT%TZ))"
@@ -215,6 +218,8 @@ row "full: throughput (read / wall)" "$(rate "${bytes_read[sp_full]}" "${wall[sp
   "$(ratio "$(( bytes_read[sp_full] * 1000 / wall[sp_full] ))" "$(( bytes_read[vnb_full] * 1000 / wall[vnb_full] ))")"
 row "full: stored on disk" "$(mb "${stored[sp_full]}")" "$(mb "${stored[vnb_full]}")" "$(ratio "${stored[sp_full]}" "${stored[vnb_full]}")"
 row "full: freeze window" "$(ms_or "${freeze[sp_full]}")" "$(ms_or "${freeze[vnb_full]}")" "$(ratio "${freeze[sp_full]}" "${freeze[vnb_full]}")"
+row "  of it: freeze call (sent->frozen)" "$(ms_or "${freeze_call[sp_full]}")" "$(ms_or "${freeze_call[vnb_full]}")" "$(ratio "${freeze_call[sp_full]}" "${freeze_call[vnb_full]}")"
+row "  of it: frozen->thaw returned" "$(ms_or "$(after_freeze sp_full)")" "$(ms_or "$(after_freeze vnb_full)")" "$(ratio "$(after_freeze sp_full)" "$(after_freeze vnb_full)")"
 row "full: peak RSS" "$(mib "${rss[sp_full]}")" "$(mib "${rss[vnb_full]}")" "$(ratio "${rss[sp_full]}" "${rss[vnb_full]}")"
 row "incr: wall time" "$(sec "${wall[sp_incr]}")" "$(sec "${wall[vnb_incr]}")" "$(ratio "${wall[sp_incr]}" "${wall[vnb_incr]}")"
 row "incr: dirty (libvirt estimate)" "$(mb "${dirty[sp_incr]}")" "$(mb "${dirty[vnb_incr]}")" "$(ratio "${dirty[sp_incr]}" "${dirty[vnb_incr]}")"
@@ -226,6 +231,8 @@ row "incr: added on disk" "$(mb $(( stored[sp_incr] - stored[sp_full] )))" "$(mb
   "$(ratio $(( stored[sp_incr] - stored[sp_full] )) $(( stored[vnb_incr] - stored[vnb_full] )))"
 row "full + incr: stored on disk" "$(mb "${stored[sp_incr]}")" "$(mb "${stored[vnb_incr]}")" "$(ratio "${stored[sp_incr]}" "${stored[vnb_incr]}")"
 row "incr: freeze window" "$(ms_or "${freeze[sp_incr]}")" "$(ms_or "${freeze[vnb_incr]}")" "$(ratio "${freeze[sp_incr]}" "${freeze[vnb_incr]}")"
+row "  of it: freeze call (sent->frozen)" "$(ms_or "${freeze_call[sp_incr]}")" "$(ms_or "${freeze_call[vnb_incr]}")" "$(ratio "${freeze_call[sp_incr]}" "${freeze_call[vnb_incr]}")"
+row "  of it: frozen->thaw returned" "$(ms_or "$(after_freeze sp_incr)")" "$(ms_or "$(after_freeze vnb_incr)")" "$(ratio "$(after_freeze sp_incr)" "$(after_freeze vnb_incr)")"
 row "incr: peak RSS" "$(mib "${rss[sp_incr]}")" "$(mib "${rss[vnb_incr]}")" "$(ratio "${rss[sp_incr]}" "${rss[vnb_incr]}")"
 if $restore; then
   row "restore last point: wall time" "$(sec "${wall[sp_restore]}")" "$(sec "${wall[vnb_restore]}")" "$(ratio "${wall[sp_restore]}" "${wall[vnb_restore]}")"
@@ -233,4 +240,6 @@ if $restore; then
 fi
 echo
 echo "Stillpoint: consistency $(jq -r '.consistency' <<<"${summary[sp_full]}") / $(jq -r '.consistency' <<<"${summary[sp_incr]}"), job durationMs $(jq -r '.durationMs' <<<"${summary[sp_full]}") / $(jq -r '.durationMs' <<<"${summary[sp_incr]}") (full / incr; wall time above adds the JVM start)"
-echo "freeze window: freeze sent -> thaw returned (both include the in-guest hooks when installed)"
+echo "freeze window: freeze sent -> thaw returned (both include the in-guest hooks when installed); frozen->thaw returned"
+echo "  = starting the backup job (+ checkpoint) + the thaw call; Stillpoint's in-guest figure (guestFreezeWindowMs):"
+echo "  $(jq -r '.guestFreezeWindowMs' <<<"${summary[sp_full]}") / $(jq -r '.guestFreezeWindowMs' <<<"${summary[sp_incr]}") ms (full / incr)"
