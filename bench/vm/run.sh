@@ -204,14 +204,14 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a ~ /^[0-9.]+$/) printf "%.2fx", a / b; else print "-" }'; }
 ms_or() { [[ "$1" =~ ^[0-9]+$ ]] && echo "$1 ms" || echo "$1"; }
 after_freeze() { [[ "${freeze[$1]}" =~ ^[0-9]+$ && "${freeze_call[$1]}" =~ ^[0-9]+$ ]] && echo $(( freeze[$1] - freeze_call[$1] )) || echo "-"; }
-row() { printf '| %-34s | %-20s | %-20s | %-8s |\n' "$@"; }
+row() { printf '| %-36s | %-20s | %-20s | %-8s |\n' "$@"; }
 echo
 echo "VM backup benchmark: Stillpoint vs virtnbdbackup $vnb_version, guest $name ($(date -u +%FT%TZ))"
 echo "host: $(nproc) cores, load average $load_start at start, $load_end at end; hook: $($hook && echo 'stillpoint-guest + PostgreSQL quiescer' || echo 'none (plain fsfreeze)')"
 echo "write before each incremental: dd ${write_mib} MiB + $rows PostgreSQL rows; ratio = Stillpoint / virtnbdbackup"
 echo
 row "" "Stillpoint" "virtnbdbackup" "ratio"
-row "----------------------------------" "--------------------" "--------------------" "--------"
+row "------------------------------------" "--------------------" "--------------------" "--------"
 row "full: wall time" "$(sec "${wall[sp_full]}")" "$(sec "${wall[vnb_full]}")" "$(ratio "${wall[sp_full]}" "${wall[vnb_full]}")"
 row "full: bytes read" "$(mb "${bytes_read[sp_full]}")" "$(mb "${bytes_read[vnb_full]}")" "$(ratio "${bytes_read[sp_full]}" "${bytes_read[vnb_full]}")"
 row "full: throughput (read / wall)" "$(rate "${bytes_read[sp_full]}" "${wall[sp_full]}")" "$(rate "${bytes_read[vnb_full]}" "${wall[vnb_full]}")" \
