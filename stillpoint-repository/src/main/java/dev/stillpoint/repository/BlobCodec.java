@@ -4,7 +4,8 @@ import com.github.luben.zstd.Zstd;
 
 /**
  * Encoding of one chunk inside a pack. Plain form: {@code type(1) || data}, type 0 = stored,
- * 1 = zstd (kept only when it shrinks the data). Encrypted repositories seal the plain form
+ * 1 = zstd (kept only when it shrinks the data by 1/64; chunks that {@link Compressibility} judges
+ * random are stored without trying zstd). Encrypted repositories seal the plain form
  * as a stream of 64 KiB AES-256-GCM segments ({@link Crypto#sealSegmented}) with the chunk id as
  * associated data (a blob cannot be swapped for another).
  * Decoding always re-hashes the plaintext and compares it with the id.
@@ -32,9 +33,9 @@ final class BlobCodec {
         int bound = (int) Zstd.compressBound(len) + 1;
         if (s == null || s[0].length < bound) { s = new byte[][]{new byte[bound], new byte[Crypto.segmentedLength(bound)]}; SCRATCH.set(s); }
         byte[] plain = s[0];
-        long n = Zstd.compressByteArray(plain, 1, plain.length - 1, raw, 0, len, level);
+        long n = Compressibility.worthCompressing(raw, 0, len) ? Zstd.compressByteArray(plain, 1, plain.length - 1, raw, 0, len, level) : -1;
         int plainLen;
-        if (!Zstd.isError(n) && n < len - len / 64) {
+        if (n >= 0 && !Zstd.isError(n) && n < len - len / 64) {
             plain[0] = ZSTD;
             plainLen = 1 + (int) n;
         } else {
