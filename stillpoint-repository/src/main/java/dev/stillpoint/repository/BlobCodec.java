@@ -52,20 +52,46 @@ final class BlobCodec {
 
     /** Returns the verified plaintext, or throws CORRUPT naming the chunk. */
     static byte[] decode(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen) throws RepositoryException {
+        byte[] raw = new byte[rawLen];
+        decode(crypto, id, stored, off, len, rawLen, null, raw);
+        return raw;
+    }
+
+    /** Per-thread plaintext and output buffers of {@link #verify} (bounded: one pair per thread). */
+    private static final ThreadLocal<byte[][]> VERIFY_SCRATCH = new ThreadLocal<>();
+
+    /**
+     * Checks a blob exactly as {@link #decode} does (decrypt, decompress, re-hash) without keeping
+     * the plaintext: per-thread buffers, no garbage per chunk. Throws CORRUPT naming the chunk.
+     */
+    static void verify(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen) throws RepositoryException {
+        byte[][] s = VERIFY_SCRATCH.get();
+        if (s == null || s[0].length < len || s[1].length < rawLen) {
+            s = new byte[][]{new byte[Math.max(len, s == null ? 0 : s[0].length)], new byte[Math.max(rawLen, s == null ? 0 : s[1].length)]};
+            VERIFY_SCRATCH.set(s);
+        }
+        decode(crypto, id, stored, off, len, rawLen, s[0], s[1]);
+    }
+
+    /**
+     * Decodes into {@code raw[0, rawLen)}; {@code plainScratch} (may be null) holds the decrypted
+     * form when it is large enough.
+     */
+    private static void decode(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen, byte[] plainScratch, byte[] raw)
+            throws RepositoryException {
         String what = "chunk " + id.hex();
         byte[] plain;
         int poff, plen;
         if (crypto.encrypted()) {
             plen = len - Crypto.NONCE - Crypto.TAG * Math.max(1, (len - Crypto.NONCE + Crypto.SEGMENT + Crypto.TAG - 1) / (Crypto.SEGMENT + Crypto.TAG));
             if (plen < 1 || Crypto.segmentedLength(plen) != len) throw FileCodec.corrupt(what, "sealed length " + len + " is impossible (truncated?)");
-            plain = new byte[plen];
+            plain = plainScratch != null && plainScratch.length >= plen ? plainScratch : new byte[plen];
             crypto.openSegmented(stored, off, len, id.bytes(), plain, plen, what);
             poff = 0;
         } else {
             plain = stored; poff = off; plen = len;
         }
         if (plen < 1) throw FileCodec.corrupt(what, "empty blob");
-        byte[] raw = new byte[rawLen];
         if (plain[poff] == STORED) {
             if (plen - 1 != rawLen) throw FileCodec.corrupt(what, "stored length " + (plen - 1) + " != expected " + rawLen);
             System.arraycopy(plain, poff + 1, raw, 0, rawLen);
@@ -78,6 +104,5 @@ final class BlobCodec {
             throw FileCodec.corrupt(what, "unknown blob type " + plain[poff]);
         }
         if (!crypto.id(raw, 0, rawLen).equals(id)) throw FileCodec.corrupt(what, "content does not match its id (hash mismatch)");
-        return raw;
     }
 }
