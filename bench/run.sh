@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Stillpoint vs restic vs borg on the same dataset, in the same run (not run in CI).
-#   bench/run.sh [--size-mib N] [--work DIR] [--keep]
+#   bench/run.sh [--size-mib N] [--work DIR] [--keep] [--baseline-jar JAR]
 # Measures for each tool: full ingest of base.raw, ingest of changed.raw, restore of the second
 # snapshot, check with data; prints MB/s (MB = 10^6 bytes of the logical image), stored size,
 # peak RSS (/usr/bin/time -v) and Stillpoint's ratios to the others.
 # All tools encrypt (stillpoint aes-256-gcm, restic default, borg repokey) with their default
-# compression (stillpoint zstd-3, restic 'auto', borg lz4).
+# compression (stillpoint zstd-2, restic 'auto', borg lz4).
+# --baseline-jar JAR also measures an older Stillpoint build ("sp-before") in the same run, step
+# by step beside the others, and prints the after/before ratios.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 size_mib=4096
 work=/var/tmp/stillpoint-bench
 keep=0
+baseline=
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --baseline-jar) baseline=$(realpath "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -26,7 +30,10 @@ jar="$here/stillpoint-cli/target/stillpoint.jar"
 [ -f "$jar" ] || (cd "$here" && ./mvnw -B -q -ntp -DskipTests -pl stillpoint-cli -am package)
 # A bounded heap: the repository needs ~(2*cores+1) chunk buffers, the rest is the JVM.
 sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED -jar "$jar" "$@"; }
-export -f sp; export jar JAVA_HOME
+spb() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED -jar "$baseline" "$@"; }
+export -f sp spb; export jar baseline JAVA_HOME
+tools="stillpoint restic borg"
+[ -n "$baseline" ] && { [ -f "$baseline" ] || { echo "no such jar: $baseline" >&2; exit 1; }; tools="sp-before stillpoint restic borg"; }
 
 data="$work/data"
 "$here/bench/make-dataset.sh" "$data" "$size_mib"
@@ -51,12 +58,13 @@ measure() {
 
 # Steps run tool after tool (full for all, then changed for all, ...) so that the three tools
 # see similar machine load; the machine may be shared.
-for tool in stillpoint restic borg; do rm -rf "$work/repo-$tool" "$work/restore-$tool"; mkdir -p "$work/restore-$tool"; done
+for tool in $tools; do rm -rf "$work/repo-$tool" "$work/restore-$tool"; mkdir -p "$work/restore-$tool"; done
 sp repo init --repo "$work/repo-stillpoint" >/dev/null
+[ -z "$baseline" ] || spb repo init --repo "$work/repo-sp-before" >/dev/null
 restic init --repo "$work/repo-restic" >/dev/null
 borg init --encryption repokey "$work/repo-borg" >/dev/null 2>&1
 for step in full changed restore check; do
-  for tool in stillpoint restic borg; do
+  for tool in $tools; do
     repo="$work/repo-$tool"; out="$work/restore-$tool"
     case $tool-$step in
       stillpoint-full)    measure $tool full    "sp image backup --repo $repo --name bench/vda $data/base.raw" ;;
@@ -65,6 +73,12 @@ for step in full changed restore check; do
         id=$(sp snapshots --repo "$repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
         measure $tool restore "sp image restore $id --repo $repo --target $out/changed.raw" ;;
       stillpoint-check)   measure $tool check   "sp check --repo $repo --read-data" ;;
+      sp-before-full)     measure $tool full    "spb image backup --repo $repo --name bench/vda $data/base.raw" ;;
+      sp-before-changed)  measure $tool changed "spb image backup --repo $repo --name bench/vda $data/changed.raw" ;;
+      sp-before-restore)
+        id=$(spb snapshots --repo "$repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
+        measure $tool restore "spb image restore $id --repo $repo --target $out/changed.raw" ;;
+      sp-before-check)    measure $tool check   "spb check --repo $repo --read-data" ;;
       restic-full)        measure $tool full    "cd $data && restic --repo $repo backup --host bench base.raw" ;;
       restic-changed)     measure $tool changed "cd $data && restic --repo $repo backup --host bench changed.raw" ;;
       restic-restore)     measure $tool restore "restic --repo $repo restore latest --target $out" ;;
@@ -80,7 +94,7 @@ for step in full changed restore check; do
     fi
   done
 done
-for tool in stillpoint restic borg; do
+for tool in $tools; do
   stored=$(du -sb "$work/repo-$tool" | cut -f1)
   printf '%s\tstored\t%s\t0\n' "$tool" "$stored" >> "$results"
   printf '%-10s stored   %8.1f MiB (two snapshots of %d MiB)\n' "$tool" "$(echo "$stored / 1048576" | bc -l)" "$size_mib"
@@ -96,12 +110,12 @@ for tool, step, v, r in rows:
     t[tool][step] = float(v); rss[tool] = max(rss[tool], int(r))
 print()
 print(f"{'':10} {'full MB/s':>10} {'changed':>10} {'restore':>10} {'check':>10} {'stored MiB':>11} {'peak RSS MiB':>13}")
-for tool in ("stillpoint", "restic", "borg"):
+for tool in [x for x in ("sp-before", "stillpoint", "restic", "borg") if x in t]:
     s = t[tool]
     print(f"{tool:10} " + " ".join(f"{size / s[k] / 1e6:10.1f}" for k in ("full", "changed", "restore", "check"))
           + f" {s['stored'] / 2**20:11.1f} {rss[tool] / 1024:13.0f}")
 sp = t["stillpoint"]
-for other in ("restic", "borg"):
+for other in [x for x in ("sp-before", "restic", "borg") if x in t]:
     o = t[other]
     print(f"stillpoint/{other}: " + ", ".join(f"{k} speed x{o[k] / sp[k]:.2f}" for k in ("full", "changed", "restore", "check"))
           + f", stored x{sp['stored'] / o['stored']:.2f}")

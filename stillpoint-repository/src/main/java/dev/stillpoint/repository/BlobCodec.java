@@ -4,7 +4,8 @@ import com.github.luben.zstd.Zstd;
 
 /**
  * Encoding of one chunk inside a pack. Plain form: {@code type(1) || data}, type 0 = stored,
- * 1 = zstd (kept only when it shrinks the data). Encrypted repositories seal the plain form
+ * 1 = zstd (kept only when it shrinks the data by 1/64; chunks that {@link Compressibility} judges
+ * random are stored without trying zstd). Encrypted repositories seal the plain form
  * as a stream of 64 KiB AES-256-GCM segments ({@link Crypto#sealSegmented}) with the chunk id as
  * associated data (a blob cannot be swapped for another).
  * Decoding always re-hashes the plaintext and compares it with the id.
@@ -32,9 +33,9 @@ final class BlobCodec {
         int bound = (int) Zstd.compressBound(len) + 1;
         if (s == null || s[0].length < bound) { s = new byte[][]{new byte[bound], new byte[Crypto.segmentedLength(bound)]}; SCRATCH.set(s); }
         byte[] plain = s[0];
-        long n = Zstd.compressByteArray(plain, 1, plain.length - 1, raw, 0, len, level);
+        long n = Compressibility.worthCompressing(raw, 0, len) ? Zstd.compressByteArray(plain, 1, plain.length - 1, raw, 0, len, level) : -1;
         int plainLen;
-        if (!Zstd.isError(n) && n < len - len / 64) {
+        if (n >= 0 && !Zstd.isError(n) && n < len - len / 64) {
             plain[0] = ZSTD;
             plainLen = 1 + (int) n;
         } else {
@@ -51,20 +52,46 @@ final class BlobCodec {
 
     /** Returns the verified plaintext, or throws CORRUPT naming the chunk. */
     static byte[] decode(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen) throws RepositoryException {
+        byte[] raw = new byte[rawLen];
+        decode(crypto, id, stored, off, len, rawLen, null, raw);
+        return raw;
+    }
+
+    /** Per-thread plaintext and output buffers of {@link #verify} (bounded: one pair per thread). */
+    private static final ThreadLocal<byte[][]> VERIFY_SCRATCH = new ThreadLocal<>();
+
+    /**
+     * Checks a blob exactly as {@link #decode} does (decrypt, decompress, re-hash) without keeping
+     * the plaintext: per-thread buffers, no garbage per chunk. Throws CORRUPT naming the chunk.
+     */
+    static void verify(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen) throws RepositoryException {
+        byte[][] s = VERIFY_SCRATCH.get();
+        if (s == null || s[0].length < len || s[1].length < rawLen) {
+            s = new byte[][]{new byte[Math.max(len, s == null ? 0 : s[0].length)], new byte[Math.max(rawLen, s == null ? 0 : s[1].length)]};
+            VERIFY_SCRATCH.set(s);
+        }
+        decode(crypto, id, stored, off, len, rawLen, s[0], s[1]);
+    }
+
+    /**
+     * Decodes into {@code raw[0, rawLen)}; {@code plainScratch} (may be null) holds the decrypted
+     * form when it is large enough.
+     */
+    private static void decode(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen, byte[] plainScratch, byte[] raw)
+            throws RepositoryException {
         String what = "chunk " + id.hex();
         byte[] plain;
         int poff, plen;
         if (crypto.encrypted()) {
             plen = len - Crypto.NONCE - Crypto.TAG * Math.max(1, (len - Crypto.NONCE + Crypto.SEGMENT + Crypto.TAG - 1) / (Crypto.SEGMENT + Crypto.TAG));
             if (plen < 1 || Crypto.segmentedLength(plen) != len) throw FileCodec.corrupt(what, "sealed length " + len + " is impossible (truncated?)");
-            plain = new byte[plen];
+            plain = plainScratch != null && plainScratch.length >= plen ? plainScratch : new byte[plen];
             crypto.openSegmented(stored, off, len, id.bytes(), plain, plen, what);
             poff = 0;
         } else {
             plain = stored; poff = off; plen = len;
         }
         if (plen < 1) throw FileCodec.corrupt(what, "empty blob");
-        byte[] raw = new byte[rawLen];
         if (plain[poff] == STORED) {
             if (plen - 1 != rawLen) throw FileCodec.corrupt(what, "stored length " + (plen - 1) + " != expected " + rawLen);
             System.arraycopy(plain, poff + 1, raw, 0, rawLen);
@@ -77,6 +104,5 @@ final class BlobCodec {
             throw FileCodec.corrupt(what, "unknown blob type " + plain[poff]);
         }
         if (!crypto.id(raw, 0, rawLen).equals(id)) throw FileCodec.corrupt(what, "content does not match its id (hash mismatch)");
-        return raw;
     }
 }

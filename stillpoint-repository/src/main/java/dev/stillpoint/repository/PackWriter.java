@@ -24,89 +24,153 @@ import java.util.concurrent.Semaphore;
  * reference a chunk whose pack or index is not durable. Publishing runs beside the workers (the
  * fsync of one pack no longer stalls every chunk); at most {@link #MAX_PENDING} packs wait for
  * it. Thread-safe.
+ *
+ * <p>Concurrency: under the writer's lock a blob only reserves its range in the pack and feeds
+ * the pack digest (which must see the file in order); the bytes are written outside the lock
+ * with a positional write, so one worker blocked in {@code write(2)} (dirty-page throttling)
+ * does not stall the others. The header is written, and the pack queued, only once every
+ * reserved range is written; a pack with a failed write is deleted, never published.
  */
 final class PackWriter implements AutoCloseable {
     static final int MAX_PENDING = 2;
 
     private final FileRepository repo;
-    private Path tmp;
-    private FileChannel ch;
-    private MessageDigest digest;
-    private long pos;
-    private final List<PackEntry> entries = new ArrayList<>();
+    private OpenPack cur;
     private long storedBytes;
     private int packsWritten;
+    private int sealing;
     private ExecutorService publisher;
     private final Semaphore slots = new Semaphore(MAX_PENDING);
     private final List<Future<?>> pending = new ArrayList<>();
 
+    /** A temp pack being filled: ranges are reserved under the writer's lock, written outside it. */
+    private static final class OpenPack {
+        final Path tmp;
+        final FileChannel ch;
+        final MessageDigest digest = Crypto.newDigest();
+        final List<PackEntry> entries = new ArrayList<>();
+        long pos;
+        int writing;
+        IOException failed;
+
+        OpenPack(Path tmp, FileChannel ch) { this.tmp = tmp; this.ch = ch; }
+
+        synchronized void written(IOException e) {
+            if (e != null && failed == null) failed = e;
+            writing--;
+            if (writing == 0) notifyAll();
+        }
+
+        synchronized void awaitWrites() throws IOException {
+            boolean interrupted = false;
+            while (writing > 0) {
+                try { wait(); } catch (InterruptedException e) { interrupted = true; }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+            if (failed != null) throw new IOException("writing pack " + tmp + " failed: " + failed.getMessage(), failed);
+        }
+
+        void discard() {
+            try { ch.close(); } catch (IOException ignored) { /* deleting anyway */ }
+            try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* tmp/ is garbage, prune clears it */ }
+        }
+    }
+
     PackWriter(FileRepository repo) { this.repo = repo; }
 
-    synchronized void add(ChunkId id, byte[] blob, int rawLength) throws IOException {
+    void add(ChunkId id, byte[] blob, int rawLength) throws IOException {
         add(id, blob, blob.length, rawLength);
     }
 
     /** Appends {@code blob[0, length)}; the array may be reused once this returns. */
-    synchronized void add(ChunkId id, byte[] blob, int length, int rawLength) throws IOException {
-        checkPublished();
-        if (ch == null) open();
-        write(ByteBuffer.wrap(blob, 0, length));
-        entries.add(new PackEntry(id, pos - length, length, rawLength));
-        storedBytes += length;
-        if (pos >= repo.config().packSize()) seal();
-    }
-
-    private void open() throws IOException {
-        tmp = Files.createTempFile(repo.tmpDir(), "pack-", ".tmp");
-        ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
-        digest = Crypto.newDigest();
-        pos = 0;
-        entries.clear();
-    }
-
-    private void write(ByteBuffer b) throws IOException {
-        byte[] a = b.array(); // always heap buffers here
-        int off = b.arrayOffset() + b.position(), len = b.remaining();
-        for (int p = 0; p < len; p += Crypto.SLICE) digest.update(a, off + p, Math.min(Crypto.SLICE, len - p)); // see Crypto.SLICE
-        while (b.hasRemaining()) pos += ch.write(b);
-    }
-
-    /** Finishes the current pack file and queues its publication. */
-    private void seal() throws IOException {
-        byte[] header = FileCodec.encode(repo.crypto(), "pack-header", PackFormat.entries(entries));
-        write(ByteBuffer.wrap(header));
-        write(ByteBuffer.allocate(8).putInt(header.length).put(PackFormat.MAGIC).flip());
-        storedBytes += header.length + 8;
-        FileChannel c = ch;
-        Path t = tmp;
-        List<PackEntry> e = List.copyOf(entries);
-        String packId = Hex.of(digest.digest());
-        long length = pos;
-        ch = null;
-        tmp = null;
-        entries.clear();
-        packsWritten++;
-        try {
-            slots.acquire();
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            c.close();
-            Files.deleteIfExists(t);
-            throw new InterruptedIOException("interrupted while waiting to publish a pack");
+    void add(ChunkId id, byte[] blob, int length, int rawLength) throws IOException {
+        OpenPack p, full = null;
+        long at;
+        synchronized (this) {
+            checkPublished();
+            if (cur == null) cur = open();
+            p = cur;
+            at = p.pos;
+            digest(p.digest, blob, 0, length);
+            p.pos += length;
+            p.entries.add(new PackEntry(id, at, length, rawLength));
+            storedBytes += length;
+            synchronized (p) { p.writing++; }
+            if (p.pos >= repo.config().packSize()) { full = p; cur = null; sealing++; }
         }
-        if (publisher == null) publisher = Executors.newSingleThreadExecutor(r -> {
-            Thread th = new Thread(r, "stillpoint-pack-publisher");
-            th.setDaemon(true);
-            return th;
-        });
-        pending.add(publisher.submit(() -> {
+        IOException failure = null;
+        try {
+            writeFully(p.ch, ByteBuffer.wrap(blob, 0, length), at);
+        } catch (IOException e) {
+            failure = e;
+            throw e;
+        } finally {
+            p.written(failure);
+            if (full != null) seal(full);
+        }
+    }
+
+    private OpenPack open() throws IOException {
+        Path tmp = Files.createTempFile(repo.tmpDir(), "pack-", ".tmp");
+        return new OpenPack(tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
+    }
+
+    private static void digest(MessageDigest d, byte[] a, int off, int len) {
+        for (int p = 0; p < len; p += Crypto.SLICE) d.update(a, off + p, Math.min(Crypto.SLICE, len - p)); // see Crypto.SLICE
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
+        while (b.hasRemaining()) at += ch.write(b, at);
+    }
+
+    /**
+     * Finishes a full pack (detached from {@link #cur}, counted in {@link #sealing}) once all its
+     * ranges are written, and queues its publication. Runs outside the writer's lock.
+     */
+    private void seal(OpenPack p) throws IOException {
+        boolean queued = false;
+        try {
+            p.awaitWrites();
+            byte[] header = FileCodec.encode(repo.crypto(), "pack-header", PackFormat.entries(p.entries));
+            byte[] trailer = ByteBuffer.allocate(8).putInt(header.length).put(PackFormat.MAGIC).array();
+            digest(p.digest, header, 0, header.length);
+            digest(p.digest, trailer, 0, trailer.length);
+            writeFully(p.ch, ByteBuffer.wrap(header), p.pos);
+            writeFully(p.ch, ByteBuffer.wrap(trailer), p.pos + header.length);
+            long length = p.pos + header.length + trailer.length;
+            String packId = Hex.of(p.digest.digest());
+            List<PackEntry> e = List.copyOf(p.entries);
             try {
-                publish(c, t, packId, length, e);
-            } finally {
-                slots.release();
+                slots.acquire();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting to publish a pack");
             }
-            return null;
-        }));
+            synchronized (this) {
+                storedBytes += header.length + trailer.length;
+                packsWritten++;
+                if (publisher == null) publisher = Executors.newSingleThreadExecutor(r -> {
+                    Thread th = new Thread(r, "stillpoint-pack-publisher");
+                    th.setDaemon(true);
+                    return th;
+                });
+                pending.add(publisher.submit(() -> {
+                    try {
+                        publish(p.ch, p.tmp, packId, length, e);
+                    } finally {
+                        slots.release();
+                    }
+                    return null;
+                }));
+            }
+            queued = true;
+        } finally {
+            if (!queued) p.discard();
+            synchronized (this) {
+                sealing--;
+                notifyAll();
+            }
+        }
     }
 
     private void publish(FileChannel c, Path t, String packId, long length, List<PackEntry> e) throws IOException {
@@ -140,13 +204,37 @@ final class PackWriter implements AutoCloseable {
         }
     }
 
-    /** Publishes the current pack (if any) and waits until every pack of this writer is durable and indexed. */
-    synchronized void flush() throws IOException {
-        if (ch != null) seal();
-        try {
-            for (Future<?> f : pending) await(f);
-        } finally {
-            pending.clear();
+    /** Waits until no other thread is sealing a pack of this writer (caller holds the lock). */
+    private void awaitSealing() throws InterruptedIOException {
+        while (sealing > 0) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for a pack to be sealed");
+            }
+        }
+    }
+
+    /**
+     * Publishes the current pack (if any) and waits until every pack of this writer is durable
+     * and indexed. Call when no {@link #add} is running.
+     */
+    void flush() throws IOException {
+        OpenPack last;
+        synchronized (this) {
+            last = cur;
+            cur = null;
+            if (last != null) sealing++;
+        }
+        if (last != null) seal(last);
+        synchronized (this) {
+            awaitSealing();
+            try {
+                for (Future<?> f : pending) await(f);
+            } finally {
+                pending.clear();
+            }
         }
     }
 
@@ -155,13 +243,23 @@ final class PackWriter implements AutoCloseable {
     synchronized int packsWritten() { return packsWritten; }
 
     /** Abandons an unsealed pack; packs already sealed are still published (they may be reused by dedup). */
-    @Override public synchronized void close() throws IOException {
-        if (ch != null) { ch.close(); ch = null; }
-        if (tmp != null) { Files.deleteIfExists(tmp); tmp = null; }
-        for (Future<?> f : pending) {
-            try { await(f); } catch (IOException ignored) { /* an abandoned writer's packs are garbage anyway */ }
+    @Override public void close() throws IOException {
+        OpenPack p;
+        synchronized (this) {
+            p = cur;
+            cur = null;
         }
-        pending.clear();
-        if (publisher != null) publisher.shutdown();
+        if (p != null) {
+            try { p.awaitWrites(); } catch (IOException ignored) { /* discarded anyway */ }
+            p.discard();
+        }
+        synchronized (this) {
+            try { awaitSealing(); } catch (InterruptedIOException ignored) { /* best effort */ }
+            for (Future<?> f : pending) {
+                try { await(f); } catch (IOException ignored) { /* an abandoned writer's packs are garbage anyway */ }
+            }
+            pending.clear();
+            if (publisher != null) publisher.shutdown();
+        }
     }
 }

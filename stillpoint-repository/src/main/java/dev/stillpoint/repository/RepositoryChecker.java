@@ -73,8 +73,17 @@ final class RepositoryChecker {
         toRead = toRead.subList(0, Math.min(n, toRead.size()));
         long total = toRead.stream().mapToLong(ChunkIndex.PackInfo::length).sum();
         long bytesRead = 0;
+        PackRead previous = null; // verified by the workers while the next pack is read
         for (ChunkIndex.PackInfo p : toRead) {
-            bytesRead += readPack(p);
+            PackRead r = readPack(p);
+            if (previous != null) {
+                bytesRead += finish(previous);
+                progress.progress(bytesRead, total);
+            }
+            previous = r;
+        }
+        if (previous != null) {
+            bytesRead += finish(previous);
             progress.progress(bytesRead, total);
         }
 
@@ -113,16 +122,24 @@ final class RepositoryChecker {
         return out;
     }
 
+    /** A pack read by this thread whose blobs the workers may still be verifying. */
+    private record PackRead(ChunkIndex.PackInfo p, List<PackEntry> sorted, List<Future<String>> results, long size, boolean sumOk) {}
+
+    /** Blobs handed to the workers and not yet verified, across packs: at most {@code 2 x threads} in memory. */
+    private java.util.concurrent.Semaphore slots;
+
     /**
      * Streams one pack: this thread reads it in order and hashes the whole file (SHA-256 must
-     * equal the pack id) while the workers verify the blobs; at most {@code 2 x threads} blobs
-     * are in memory.
+     * equal the pack id) while the workers verify the blobs; {@link #finish} collects the
+     * verdicts (after the next pack has been read, so the workers never wait for the reader at
+     * pack boundaries). Null when the pack disappeared.
      */
-    private long readPack(ChunkIndex.PackInfo p) throws IOException {
+    private PackRead readPack(ChunkIndex.PackInfo p) throws IOException {
         List<PackEntry> sorted = new ArrayList<>(p.entries());
         sorted.sort(java.util.Comparator.comparingLong(PackEntry::offset));
         java.security.MessageDigest md = Crypto.newDigest();
-        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(2 * repo.threads());
+        if (slots == null) slots = new java.util.concurrent.Semaphore(2 * repo.threads());
+        java.util.concurrent.Semaphore slots = this.slots;
         List<Future<String>> results = new ArrayList<>();
         long pos = 0, size;
         String truncated = null;
@@ -148,7 +165,7 @@ final class RepositoryChecker {
                 try {
                     results.add(repo.workers().submit(() -> {
                         try {
-                            BlobCodec.decode(repo.crypto(), e.id(), blob, 0, blob.length, e.rawLength());
+                            BlobCodec.verify(repo.crypto(), e.id(), blob, 0, blob.length, e.rawLength());
                             return null;
                         } catch (RepositoryException ex) {
                             return ex.getMessage();
@@ -164,9 +181,18 @@ final class RepositoryChecker {
             if (pos < size) hashRange(ch, md, pos, size);
         } catch (NoSuchFileException e) {
             errors.add("pack " + p.packId() + " disappeared during check");
-            return 0;
+            return null;
         }
-        boolean sumOk = Hex.of(md.digest()).equals(p.packId());
+        return new PackRead(p, sorted, results, size, Hex.of(md.digest()).equals(p.packId()));
+    }
+
+    /** Waits for the verdicts on one pack's blobs and records the findings; returns the bytes read. */
+    private long finish(PackRead read) throws IOException {
+        if (read == null) return 0;
+        ChunkIndex.PackInfo p = read.p();
+        List<PackEntry> sorted = read.sorted();
+        List<Future<String>> results = read.results();
+        boolean sumOk = read.sumOk();
         int bad = 0;
         for (int i = 0; i < results.size(); i++) {
             String r;
@@ -184,6 +210,7 @@ final class RepositoryChecker {
             }
         }
         if (bad > 0) errors.add("pack " + p.packId() + ": " + bad + " of " + p.entries().size() + " chunks are damaged");
+        long size = read.size();
         if (!sumOk && bad == 0) {
             try {
                 PackFormat.readHeader(repo.crypto(), repo.packPath(p.packId()));

@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param password         passphrase (required when encrypted; ignored otherwise)
  * @param chunkSize        fixed chunk size in bytes, a power of two in [64 KiB, 16 MiB]; default 1 MiB
  * @param packSize         target pack file size in bytes, at least one chunk; default 32 MiB
- * @param compressionLevel zstd level 1..19; default 3
+ * @param compressionLevel zstd level 1..19; default {@value #DEFAULT_COMPRESSION_LEVEL}
  * @param kdfMemoryKiB     Argon2id memory in KiB (at least 8); default 64 MiB
  * @param kdfIterations    Argon2id passes (at least 1); default 3
  */
@@ -38,17 +38,22 @@ public record RepositoryOptions(Encryption encryption, char[] password, int chun
 
     public static final int DEFAULT_CHUNK_SIZE = 1 << 20;
     public static final int DEFAULT_PACK_SIZE = 32 << 20;
+    /**
+     * zstd 2: on the bench image (real files, text, random data) it stores 2% more than level 3
+     * and compresses ~25% faster; level 1 would store 10% more.
+     */
+    public static final int DEFAULT_COMPRESSION_LEVEL = 2;
 
     public RepositoryOptions {
         Objects.requireNonNull(encryption, "encryption");
     }
 
     public static RepositoryOptions encrypted(char[] password) {
-        return new RepositoryOptions(Encryption.AES_256_GCM, password, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, 3, 64 * 1024, 3);
+        return new RepositoryOptions(Encryption.AES_256_GCM, password, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, DEFAULT_COMPRESSION_LEVEL, 64 * 1024, 3);
     }
 
     public static RepositoryOptions unencrypted() {
-        return new RepositoryOptions(Encryption.NONE, null, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, 3, 64 * 1024, 3);
+        return new RepositoryOptions(Encryption.NONE, null, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, DEFAULT_COMPRESSION_LEVEL, 64 * 1024, 3);
     }
 
     public RepositoryOptions withChunkSize(int v) { return new RepositoryOptions(encryption, password, v, packSize, compressionLevel, kdfMemoryKiB, kdfIterations); }

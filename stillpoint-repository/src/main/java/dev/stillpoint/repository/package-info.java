@@ -21,6 +21,10 @@
  *   <li>A chunk id is SHA-256 of the plaintext (unencrypted) or HMAC-SHA256 under a secret id
  *       key (encrypted), so ids do not reveal plaintext equality without the key. All-zero
  *       chunks are never stored: the manifest holds a hole marker (32 zero bytes).</li>
+ *   <li>Blobs are zstd-compressed (level 2 by default, fixed at init) when that saves at least
+ *       1/64; chunks whose four 4 KiB samples all look random (order-0 entropy &gt; 7.8 bits per
+ *       byte, {@code Compressibility}) are stored raw without trying. This is an encoder choice
+ *       only: readers handle both blob types, the format does not change.</li>
  *   <li>Every file is written to {@code tmp/}, fsynced and renamed. A pack becomes visible to
  *       dedup only after pack and index are durable; a manifest is written only after all its
  *       chunks are. So a crash leaves at most unreferenced packs (removed by prune), never a
