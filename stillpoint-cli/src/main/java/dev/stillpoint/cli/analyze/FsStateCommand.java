@@ -7,7 +7,6 @@ import dev.stillpoint.engine.vm.VmConnectorProvider;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
 import java.time.Duration;
-import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,7 +37,7 @@ public final class FsStateCommand implements Callable<Integer> {
 
     private final VmConnectorProvider provider;
 
-    /** Uses the connector registered through {@link ServiceLoader} (the libvirt module). */
+    /** Uses the connector registered through {@link java.util.ServiceLoader} (the libvirt module). */
     public FsStateCommand() {
         this(null);
     }
@@ -68,19 +67,8 @@ public final class FsStateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Like the backup commands: the provider named by system property {@code stillpoint.connector}, else the first. */
+    /** The injected provider, else the one the backup commands use. */
     private VmConnectorProvider provider() throws VmException {
-        if (provider != null) {
-            return provider;
-        }
-        String wanted = System.getProperty("stillpoint.connector");
-        for (VmConnectorProvider p : ServiceLoader.load(VmConnectorProvider.class)) {
-            if (wanted == null || p.getClass().getName().equals(wanted)) {
-                return p;
-            }
-        }
-        throw new VmException(VmException.Code.CONNECTION_FAILED, "no VM connector "
-                + (wanted == null ? "installed" : "named " + wanted) + " (META-INF/services/"
-                + VmConnectorProvider.class.getName() + "); cannot connect to " + uri);
+        return provider != null ? provider : dev.stillpoint.cli.vm.Connectors.provider(uri);
     }
 }
