@@ -132,6 +132,10 @@ public final class QuiesceRunner {
         state.put("deadline", 0L);
         state.put("maxFreezeSeconds", maxFreeze);
         state.put("report", rep);
+        // Saved before the launch: a watchdog that finds no state (or another token) leaves at once, and a
+        // fast-starting one (CDS archive) must never read the file before this freeze is in it.
+        state.put("watchdogPid", -1L);
+        store.save(state);
         long pid = o.watchdog.launch(o.root, token, 0L);
         state.put("watchdogPid", pid);
         store.save(state);
