@@ -28,22 +28,32 @@ final class FreezeCommands {
         @Option(names = "--json", description = "Print events and the report as JSON lines.") boolean json;
         @Option(names = "--skip-group", paramLabel = "GROUP", description = "Do not run this group (vmware, qemu, nutanix, azure, stillpoint); used by the installed wrappers.")
         List<String> skip = new ArrayList<>();
+        /** Not an option: the CDS training run replaces it with a no-op. */
+        dev.stillpoint.guest.run.WatchdogLauncher watchdog = dev.stillpoint.guest.run.WatchdogLauncher.jvm();
+        /** Not options: set by {@link FastPath}, which runs without picocli (then {@code spec} is null). */
+        PrintWriter out;
+        PrintWriter err;
+
+        PrintWriter out() { return out != null ? out : spec.commandLine().getOut(); }
+
+        PrintWriter err() { return err != null ? err : spec.commandLine().getErr(); }
 
         QuiesceRunner.Options options() {
             QuiesceRunner.Options o = new QuiesceRunner.Options();
             o.root = common.root();
+            o.watchdog = watchdog;
             o.skipGroups = EnumSet.noneOf(HookGroup.class);
             for (String s : skip) {
                 HookGroup g = HookGroup.byName(s);
-                if (g == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--skip-group: unknown group '" + s + "' (vmware, qemu, nutanix, azure, stillpoint)");
+                if (g == null) throw GuestMain.badParameter(spec, "--skip-group: unknown group '" + s + "' (vmware, qemu, nutanix, azure, stillpoint)");
                 o.skipGroups.add(g);
             }
-            o.builtIns = GuestMain.builtIns();
+            o.builtIns = new dev.stillpoint.guest.apps.AppQuiescers();
             return o;
         }
 
         GuestListener printer() {
-            PrintWriter err = spec.commandLine().getErr();
+            PrintWriter err = err();
             return e -> {
                 if (json) {
                     try {
@@ -59,7 +69,7 @@ final class FreezeCommands {
         }
 
         void print(Map<String, Object> report) throws IOException {
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             if (report == null) return;
             if (json) out.println(JSON.std.asString(report));
             else out.println(report.get("operation") + ": " + report.get("result") + ", consistency " + report.get("consistency")
@@ -79,12 +89,12 @@ final class FreezeCommands {
             return GuestMain.guarded(spec, this::run);
         }
 
-        private Integer run() throws Exception {
+        Integer run() throws Exception {
             QuiesceRunner.Options o = options();
             o.noFsfreeze = noFsfreeze;
             o.mounts = mounts;
             if (maxFreeze != null && (maxFreeze < 1 || maxFreeze > 86400)) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-freeze-seconds: " + maxFreeze + " is out of range 1..86400");
+                throw GuestMain.badParameter(spec, "--max-freeze-seconds: " + maxFreeze + " is out of range 1..86400");
             }
             o.maxFreezeSeconds = maxFreeze;
             print(new QuiesceRunner(o, printer()).freeze());
@@ -98,10 +108,12 @@ final class FreezeCommands {
 
         @Override
         public Integer call() throws Exception {
-            return GuestMain.guarded(spec, () -> {
-                print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.THAW, null));
-                return 0;
-            });
+            return GuestMain.guarded(spec, this::run);
+        }
+
+        Integer run() throws Exception {
+            print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.THAW, null));
+            return 0;
         }
     }
 
@@ -111,10 +123,12 @@ final class FreezeCommands {
 
         @Override
         public Integer call() throws Exception {
-            return GuestMain.guarded(spec, () -> {
-                print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.FREEZE_FAIL, null));
-                return 0;
-            });
+            return GuestMain.guarded(spec, this::run);
+        }
+
+        Integer run() throws Exception {
+            print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.FREEZE_FAIL, null));
+            return 0;
         }
     }
 
@@ -126,11 +140,68 @@ final class FreezeCommands {
 
         @Override
         public Integer call() throws Exception {
+            return run(common.root(), token);
+        }
+
+        static Integer run(java.nio.file.Path root, String token) throws Exception {
             QuiesceRunner.Options o = new QuiesceRunner.Options();
-            o.root = common.root();
+            o.root = root;
             QuiesceRunner r = new QuiesceRunner(o, GuestListener.none());
             dev.stillpoint.guest.run.Watchdog.run(r, new dev.stillpoint.guest.state.StateStore(o.root), token);
             return 0;
+        }
+    }
+
+    /**
+     * The training run of {@code install} for the class-data-sharing archive ({@code -XX:ArchiveClassesAtExit}):
+     * runs the hot path (freeze --no-fsfreeze with a qemu and a Stillpoint hook, thaw, in JSON and text, report,
+     * a watchdog pass) on a scratch root, so the archive holds the classes the wrappers load. The watchdog
+     * launcher is a no-op here; nothing outside the scratch root is touched.
+     */
+    @Command(name = "cds-train", hidden = true, description = "Internal: class-data-sharing training run of install (scratch --root).")
+    static final class CdsTrain implements Callable<Integer> {
+        @Mixin GuestOptions common;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            java.nio.file.Path root = common.root();
+            if (root.getParent() == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "cds-train: --root must be a scratch directory, not /");
+            for (String hook : List.of("etc/qemu/fsfreeze-hook.d/10-train", "etc/stillpoint/hooks.d/10-train")) {
+                java.nio.file.Path f = root.resolve(hook);
+                java.nio.file.Files.createDirectories(f.getParent());
+                java.nio.file.Files.writeString(f, "#!/bin/sh\nexit 0\n");
+                java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            picocli.CommandLine cl = GuestMain.commandLine(new picocli.CommandLine.IFactory() {
+                @Override
+                public <K> K create(Class<K> cls) throws Exception {
+                    K k = picocli.CommandLine.defaultFactory().create(cls);
+                    if (k instanceof Base) ((Base) k).watchdog = (r, t, d) -> -1;
+                    return k;
+                }
+            });
+            PrintWriter sink = new PrintWriter(java.io.Writer.nullWriter());
+            cl.setOut(sink);
+            cl.setErr(sink);
+            String r = root.toString();
+            dev.stillpoint.guest.run.WatchdogLauncher none = (x, t, d) -> -1;
+            int rc = 0;
+            rc |= FastPath.run(new String[] {"freeze", "--no-fsfreeze", "--root", r}, sink, sink, none);
+            rc |= FastPath.run(new String[] {"thaw", "--root", r}, sink, sink, none);
+            rc |= FastPath.run(new String[] {"thaw", "--root", r}, sink, sink, none);
+            rc |= cl.execute("freeze", "--no-fsfreeze", "--root", r, "--json");
+            rc |= cl.execute("thaw", "--root", r, "--json");
+            rc |= cl.execute("freeze", "--no-fsfreeze", "--root", r);
+            rc |= cl.execute("thaw", "--root", r);
+            rc |= cl.execute("thaw", "--root", r);
+            rc |= cl.execute("report", "--root", r);
+            QuiesceRunner.Options o = new QuiesceRunner.Options();
+            o.root = root;
+            dev.stillpoint.guest.run.Watchdog.run(new QuiesceRunner(o, GuestListener.none()), new dev.stillpoint.guest.state.StateStore(root), "cds-train");
+            dev.stillpoint.guest.run.WatchdogLauncher.command(root, "cds-train", 0L);
+            spec.commandLine().getOut().println(rc == 0 ? "cds-train: ok" : "cds-train: a command failed (" + rc + ")");
+            return rc == 0 ? 0 : 1;
         }
     }
 

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Runs every platform's freeze/thaw hooks, freezes filesystems, and checks hook setups.",
         subcommands = {FreezeCommands.Freeze.class, FreezeCommands.Thaw.class, FreezeCommands.FreezeFail.class,
                 DoctorCommand.class, InstallCommands.Install.class, InstallCommands.Uninstall.class,
-                FreezeCommands.Report.class, FreezeCommands.WatchdogCmd.class})
+                FreezeCommands.Report.class, FreezeCommands.WatchdogCmd.class, FreezeCommands.CdsTrain.class})
 public final class GuestMain implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -25,7 +25,11 @@ public final class GuestMain implements Runnable {
      * codes are the same when a host CLI mounts this tree with its own handlers ({@code stillpoint guest ...}).
      */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new GuestMain());
+        return commandLine(CommandLine.defaultFactory());
+    }
+
+    static CommandLine commandLine(CommandLine.IFactory factory) {
+        CommandLine cl = new CommandLine(new GuestMain(), factory);
         cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
             if (ex instanceof GuestException) return fail(line, (GuestException) ex);
             line.getErr().println("stillpoint-guest: internal error: " + ex);
@@ -57,12 +61,21 @@ public final class GuestMain implements Runnable {
         }
     }
 
+    /**
+     * A picocli usage error; typed {@link RuntimeException} so that the commands' hot path ({@link FastPath}, which
+     * never hits it) does not load picocli classes to verify the throw.
+     */
+    static RuntimeException badParameter(CommandLine.Model.CommandSpec spec, String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     /** Built-in quiescers (Stillpoint group). */
     static HookDiscovery.BuiltIns builtIns() {
         return new dev.stillpoint.guest.apps.AppQuiescers();
     }
 
+    /** Same as {@link GuestLauncher#main} (the jar's main class). */
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        GuestLauncher.main(args);
     }
 }

@@ -58,7 +58,8 @@ public final class Installer {
             throw new GuestException(ErrorCode.INSTALL_FAILED, "runner jar " + jar + " not found; pass --jar PATH to the self-contained stillpoint-guest.jar");
         }
         try {
-            copyJar();
+            boolean newJar = copyJar();
+            cdsArchive(newJar);
             switch (p) {
                 case QEMU_GA: qemu(); break;
                 case VMWARE: vmware(); break;
@@ -172,7 +173,7 @@ public final class Installer {
                 + "# STILLPOINT_JAVA, STILLPOINT_GUEST_JAR and STILLPOINT_GUEST_ARGS (e.g. --root DIR) override the defaults.\n"
                 + "JAR=${STILLPOINT_GUEST_JAR:-" + JAR + "}\n"
                 + "JAVA=${STILLPOINT_JAVA:-java}\n"
-                + "OPTS=\"-XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xmx96m\"\n"
+                + opts()
                 + "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nexport PATH\n"
                 + "case \"$1\" in\n" + cases
                 + "  *) echo \"stillpoint-guest: unknown argument '$1'\" >&2; exit 1 ;;\nesac\n";
@@ -182,8 +183,17 @@ public final class Installer {
         return "#!/bin/sh\n"
                 + "# " + HookDiscovery.WRAPPER_MARKER + ": " + what + " -> stillpoint-guest " + command + "\n"
                 + "# Written by stillpoint-guest install; removed by stillpoint-guest uninstall.\n"
+                + "JAR=${STILLPOINT_GUEST_JAR:-" + JAR + "}\n"
+                + opts()
                 + "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nexport PATH\n"
-                + "exec \"${STILLPOINT_JAVA:-java}\" -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Xmx96m -jar \"${STILLPOINT_GUEST_JAR:-" + JAR + "}\" " + command + " $STILLPOINT_GUEST_ARGS\n";
+                + "exec \"${STILLPOINT_JAVA:-java}\" $OPTS -jar \"$JAR\" " + command + " $STILLPOINT_GUEST_ARGS\n";
+    }
+
+    /** OPTS= the runner's JVM flags, plus the CDS archive beside $JAR when it is there (see {@link CdsArchive}). */
+    static String opts() {
+        return "OPTS=\"" + String.join(" ", CdsArchive.JVM_OPTS) + "\"\n"
+                + "CDS=\"${JAR%.jar}.jsa\"\n"
+                + "[ -r \"$CDS\" ] && OPTS=\"$OPTS -XX:SharedArchiveFile=$CDS\"\n";
     }
 
     // ------------------------------------------------------------------ uninstall
@@ -203,8 +213,9 @@ public final class Installer {
             }
             for (Object o : (List<Object>) manifest.get("created")) {
                 String g = (String) o;
-                if (Files.exists(path(g)) && (g.equals(JAR) || owned(g))) {
-                    if (g.equals(JAR) && otherInstalls(p)) continue;
+                boolean shared = g.equals(JAR) || g.equals(CdsArchive.ARCHIVE);
+                if (Files.exists(path(g)) && (shared || owned(g))) {
+                    if (shared && otherInstalls(p)) continue;
                     Files.delete(path(g));
                     actions.add("removed " + g);
                 }
@@ -240,7 +251,8 @@ public final class Installer {
 
     // ------------------------------------------------------------------ helpers
 
-    private void copyJar() throws IOException {
+    /** @return whether the jar changed */
+    private boolean copyJar() throws IOException {
         Path dst = path(JAR);
         Files.createDirectories(dst.getParent());
         boolean same = Files.exists(dst) && Files.mismatch(dst, jar) == -1;
@@ -249,6 +261,28 @@ public final class Installer {
             actions.add("copied " + jar + " to " + JAR);
         }
         finish(JAR, dst, "rw-r--r--");
+        return !same;
+    }
+
+    /**
+     * (Re)creates the class-data-sharing archive of the installed jar when the jar changed or the archive is
+     * missing or older than the jar; see {@link CdsArchive}. A failure is reported, never fatal.
+     */
+    private void cdsArchive(boolean newJar) throws IOException {
+        Path a = path(CdsArchive.ARCHIVE);
+        Path j = path(JAR);
+        boolean fresh = !newJar && Files.isRegularFile(a)
+                && Files.getLastModifiedTime(a).compareTo(Files.getLastModifiedTime(j)) >= 0;
+        if (!fresh) {
+            String why = CdsArchive.create(Path.of(System.getProperty("java.home")), j, a);
+            if (why == null) {
+                actions.add("wrote " + CdsArchive.ARCHIVE + " (class-data-sharing archive: faster runner startup)");
+            } else {
+                Files.deleteIfExists(a);
+                if (newJar) actions.add("no class-data-sharing archive (" + why + "); the runner starts without it");
+            }
+        }
+        if (Files.isRegularFile(a)) finish(CdsArchive.ARCHIVE, a, "rw-r--r--");
     }
 
     private void writeOwned(String guest, String content, String perms) throws IOException {

@@ -113,7 +113,10 @@ public final class QuiesceRunner {
         }
         List<String> mounts = o.noFsfreeze ? List.of() : selectMounts(cfg);
         int maxFreeze = o.maxFreezeSeconds != null ? o.maxFreezeSeconds : cfg.maxFreezeSeconds();
-        String token = UUID.randomUUID().toString();
+        // Identifies this freeze (state, watchdog arguments); unique, not secret. Not UUID.randomUUID():
+        // SecureRandom's provider setup costs over a second under TCG, on the freeze's hot path.
+        java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
+        String token = new UUID(rnd.nextLong() ^ System.nanoTime(), rnd.nextLong() ^ ProcessHandle.current().pid()).toString();
         // The watchdog is armed before the first hook: if this process dies while hooks run, it undoes
         // the hooks that froze (state is saved after each one); after the hooks it waits maxFreezeSeconds.
         Map<String, Object> state = new LinkedHashMap<>();
@@ -129,6 +132,10 @@ public final class QuiesceRunner {
         state.put("deadline", 0L);
         state.put("maxFreezeSeconds", maxFreeze);
         state.put("report", rep);
+        // Saved before the launch: a watchdog that finds no state (or another token) leaves at once, and a
+        // fast-starting one (CDS archive) must never read the file before this freeze is in it.
+        state.put("watchdogPid", -1L);
+        store.save(state);
         long pid = o.watchdog.launch(o.root, token, 0L);
         state.put("watchdogPid", pid);
         store.save(state);

@@ -1,10 +1,10 @@
 package dev.stillpoint.guest.run;
 
+import dev.stillpoint.guest.install.CdsArchive;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
-import java.security.CodeSource;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,11 +18,7 @@ public interface WatchdogLauncher {
     /** The real one: a detached JVM ({@code setsid java ... GuestMain watchdog}) that outlives the freeze command. */
     static WatchdogLauncher jvm() {
         return (root, token, deadline) -> {
-            List<String> cmd = new ArrayList<>(List.of("setsid",
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-XX:-UsePerfData", "-Xmx48m", "-XX:TieredStopAtLevel=1", "-Xss512k",
-                    "-cp", classPath(), "dev.stillpoint.guest.cli.GuestMain",
-                    "watchdog", "--root", root.toString(), "--token", token, "--deadline", Long.toString(deadline)));
+            List<String> cmd = command(root, token, deadline);
             try {
                 Process p = new ProcessBuilder(cmd).directory(new File("/"))
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -36,19 +32,54 @@ public interface WatchdogLauncher {
         };
     }
 
-    /** Jar(s) or class directories holding the runner and its two libraries. */
+    /**
+     * {@code setsid java FLAGS -cp CP GuestMain watchdog ...}: the runner's JVM flags ({@link CdsArchive#JVM_OPTS})
+     * and, when the runner runs from a jar with a CDS archive beside it, that archive (same class path as the
+     * wrapper's {@code -jar}, so the JVM accepts it).
+     */
+    static List<String> command(Path root, String token, long deadline) {
+        String cp = classPath();
+        List<String> cmd = new ArrayList<>(List.of("setsid", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(CdsArchive.JVM_OPTS);
+        if (!cp.contains(File.pathSeparator) && cp.endsWith(".jar")) cmd.addAll(CdsArchive.useArchive(Path.of(cp)));
+        cmd.addAll(List.of("-cp", cp, "dev.stillpoint.guest.cli.GuestLauncher",
+                "watchdog", "--root", root.toString(), "--token", token, "--deadline", Long.toString(deadline)));
+        return cmd;
+    }
+
+    /**
+     * Jar(s) or class directories holding the runner and its two libraries; found through their class files as
+     * resources, so that building the command loads none of their classes (picocli is not on the freeze's hot path).
+     */
     static String classPath() {
         Set<String> parts = new LinkedHashSet<>();
-        for (Class<?> c : List.of(WatchdogLauncher.class, picocli.CommandLine.class,
-                com.fasterxml.jackson.jr.ob.JSON.class, com.fasterxml.jackson.core.JsonFactory.class)) {
-            CodeSource cs = c.getProtectionDomain().getCodeSource();
-            if (cs == null) continue;
-            try {
-                parts.add(Path.of(cs.getLocation().toURI()).toString());
-            } catch (URISyntaxException | IllegalArgumentException e) {
-                // not a file location; skip
-            }
+        for (String c : List.of("dev/stillpoint/guest/run/WatchdogLauncher.class", "picocli/CommandLine.class",
+                "com/fasterxml/jackson/jr/ob/JSON.class", "com/fasterxml/jackson/core/JsonFactory.class")) {
+            String p = location(c);
+            if (p != null) parts.add(p);
         }
         return String.join(File.pathSeparator, parts);
+    }
+
+    /** The jar or directory a class file resource comes from, or null. */
+    private static String location(String resource) {
+        ClassLoader cl = WatchdogLauncher.class.getClassLoader();
+        java.net.URL u = cl != null ? cl.getResource(resource) : ClassLoader.getSystemResource(resource);
+        if (u == null) return null;
+        try {
+            if (u.getProtocol().equals("jar")) {
+                String f = u.getFile();
+                int bang = f.indexOf("!/");
+                return Path.of(new java.net.URI(bang >= 0 ? f.substring(0, bang) : f)).toString();
+            }
+            if (u.getProtocol().equals("file")) {
+                Path p = Path.of(u.toURI());
+                for (int i = 0; i < resource.split("/").length; i++) p = p.getParent();
+                return p.toString();
+            }
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            // not a file location; skip
+        }
+        return null;
     }
 }

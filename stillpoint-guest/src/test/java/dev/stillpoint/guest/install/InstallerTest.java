@@ -84,6 +84,48 @@ class InstallerTest {
     }
 
     @Test
+    void wrappersUseTheRunnerFlagsAndTheArchiveWhenPresentAndAFailedTrainingRunDoesNotFailTheInstall() throws Exception {
+        List<String> actions = new Installer(root, jar).install(Platform.QEMU_GA);
+        // the fake jar cannot run: no archive, said once, the install goes on
+        assertThat(actions).anyMatch(a -> a.startsWith("no class-data-sharing archive (training run exited with"));
+        assertThat(Files.exists(t.path(CdsArchive.ARCHIVE))).isFalse();
+        String hook = Files.readString(t.path(Installer.QEMU_HOOK));
+        assertThat(hook).contains("OPTS=\"-XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off\"\n")
+                .contains("CDS=\"${JAR%.jar}.jsa\"\n[ -r \"$CDS\" ] && OPTS=\"$OPTS -XX:SharedArchiveFile=$CDS\"\n");
+        new Installer(root, jar).install(Platform.NUTANIX);
+        assertThat(Files.readString(t.path(HookDiscovery.NUTANIX_FREEZE))).contains("JAR=${STILLPOINT_GUEST_JAR:-" + Installer.JAR + "}\n")
+                .contains("-XX:SharedArchiveFile=$CDS").contains("exec \"${STILLPOINT_JAVA:-java}\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS\n");
+        // the wrapper shell code really picks the archive up when it exists, and only then
+        Path bin = tmp.resolve("bin");
+        Files.createDirectories(bin);
+        Path fakeJava = bin.resolve("java");
+        Files.writeString(fakeJava, "#!/bin/sh\necho \"$@\"\n");
+        fakeJava.toFile().setExecutable(true);
+        assertThat(runWrapper(fakeJava)).doesNotContain("SharedArchiveFile").contains("-XX:+UseSerialGC -Xss512k").contains("-jar " + t.path(Installer.JAR) + " freeze --no-fsfreeze");
+        Files.write(t.path(CdsArchive.ARCHIVE), new byte[] {1});
+        assertThat(runWrapper(fakeJava)).contains("-XX:SharedArchiveFile=" + t.path(CdsArchive.ARCHIVE) + " -jar ");
+    }
+
+    private String runWrapper(Path fakeJava) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("sh", t.path(Installer.QEMU_HOOK).toString(), "freeze").redirectErrorStream(true);
+        pb.environment().put("STILLPOINT_JAVA", fakeJava.toString());
+        pb.environment().put("STILLPOINT_GUEST_JAR", t.path(Installer.JAR).toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).isZero();
+        return out;
+    }
+
+    @Test
+    void archivePathAndFlagFollowTheJar() throws Exception {
+        assertThat(CdsArchive.archiveFor(Path.of("/a/b/stillpoint-guest.jar"))).isEqualTo(Path.of("/a/b/stillpoint-guest.jsa"));
+        Path j = tmp.resolve("x.jar");
+        assertThat(CdsArchive.useArchive(j)).isEmpty();
+        Files.write(tmp.resolve("x.jsa"), new byte[] {1});
+        assertThat(CdsArchive.useArchive(j)).containsExactly("-XX:SharedArchiveFile=" + tmp.resolve("x.jsa"));
+    }
+
+    @Test
     void qemuGaConfExistingIsEditedAndRestored() throws Exception {
         t.write("/etc/qemu/qemu-ga.conf", "[general]\nverbose=true\n", "rw-r--r--");
         new Installer(root, jar).install(Platform.QEMU_GA);
