@@ -1,5 +1,6 @@
 package dev.stillpoint.libvirt;
 
+import dev.stillpoint.testkit.HostPrograms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,7 +25,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +44,7 @@ class LibvirtConnectorIT {
 
     @BeforeEach
     void setUp() throws Exception {
-        requirePrograms("qemu-img", "qemu-io", "qemu-system-x86_64", "libvirtd", "virsh");
+        HostPrograms.require("qemu-img", "qemu-io", "qemu-system-x86_64", "libvirtd", "virsh");
         startDaemons();
         dir = Files.createTempDirectory(Path.of("/var/tmp"), "sp-proto-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         name = "sp-proto-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
@@ -251,17 +251,6 @@ class LibvirtConnectorIT {
 
     private static long sum(List<BlockExtent> extents) {
         return extents.stream().mapToLong(BlockExtent::length).sum();
-    }
-
-    static void requirePrograms(String... programs) {
-        for (String program : programs) {
-            boolean found = Stream.of(System.getenv("PATH").split(":"), new String[] {"/usr/sbin", "/sbin"})
-                    .flatMap(Arrays::stream).anyMatch(d -> Files.isExecutable(Path.of(d, program)));
-            if (!found) {
-                if (Boolean.getBoolean("stillpoint.it.required")) throw new AssertionError(program + " is required (stillpoint.it.required=true) but missing");
-                Assumptions.abort(program + " not installed");
-            }
-        }
     }
 
     static void startDaemons() throws Exception {

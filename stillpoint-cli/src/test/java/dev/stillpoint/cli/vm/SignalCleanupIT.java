@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.vm;
 
+import dev.stillpoint.testkit.HostPrograms;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryOptions;
 import org.junit.jupiter.api.Test;
@@ -15,20 +16,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** SIGTERM during a backup (separate JVM): cleanup runs before exit, nothing is left behind. */
 class SignalCleanupIT {
     @TempDir Path tmp;
-
-    static void requireProgram(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) return;
-        }
-        if (Boolean.getBoolean("stillpoint.it.required")) fail(program + " is missing and stillpoint.it.required=true");
-        assumeTrue(false, program + " missing");
-    }
 
     static void sh(String script) throws Exception {
         Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();
@@ -38,8 +29,8 @@ class SignalCleanupIT {
 
     @Test
     void sigtermDuringCopyCleansUpAndRecordsAFailedBackup() throws Exception {
-        requireProgram("qemu-img");
-        requireProgram("qemu-nbd");
+        HostPrograms.require("qemu-img");
+        HostPrograms.require("qemu-nbd");
         Path image = tmp.resolve("sp-engine-sig-vda.qcow2");
         sh("head -c 768M /dev/urandom > " + tmp.resolve("d.raw") + " && qemu-img convert -q -f raw -O qcow2 "
                 + tmp.resolve("d.raw") + " " + image + " && rm " + tmp.resolve("d.raw"));

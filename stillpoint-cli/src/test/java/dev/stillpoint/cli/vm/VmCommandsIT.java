@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.vm;
 
+import dev.stillpoint.testkit.HostPrograms;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.cli.Main;
 import dev.stillpoint.engine.vm.VmDisk;
@@ -13,15 +14,11 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** backup / backups / restore / snapshots audit through the command line, with real qemu-nbd and qemu-img. */
 class VmCommandsIT {
@@ -51,28 +48,14 @@ class VmCommandsIT {
         return new Run(code, out.toString(), err.toString());
     }
 
-    static void requireProgram(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) return;
-        }
-        if (Boolean.getBoolean("stillpoint.it.required")) fail(program + " is missing and stillpoint.it.required=true");
-        assumeTrue(false, program + " missing");
-    }
-
-    static void run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
-    }
-
     @Test
     void backupListRestoreAndAuditAShutOffDomain() throws Exception {
-        requireProgram("qemu-img");
-        requireProgram("qemu-nbd");
-        requireProgram("qemu-io");
+        HostPrograms.require("qemu-img");
+        HostPrograms.require("qemu-nbd");
+        HostPrograms.require("qemu-io");
         Path image = tmp.resolve("sp-engine-cli-vda.qcow2");
-        run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "32M");
-        run("qemu-io", "-f", "qcow2", "-c", "write -P 0x41 1M 2M", image.toString());
+        HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "32M");
+        HostPrograms.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x41 1M 2M", image.toString());
         StaticConnectorProvider.DOMAINS.put("sp-engine-cli", new StaticConnectorProvider.ShutOffDomain("sp-engine-cli",
                 List.of(new VmDisk("vda", image.toString(), "qcow2", null))));
         Path repo = tmp.resolve("repo");
@@ -96,7 +79,7 @@ class VmCommandsIT {
 
         Run restore = cli("restore", id.substring(0, 8), "--repo", repo.toString(), "--to", tmp.resolve("r").toString(), "--json");
         assertThat(restore.code()).as(restore.err()).isZero();
-        run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", image.toString(),
+        HostPrograms.run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", image.toString(),
                 tmp.resolve("r/sp-engine-cli-vda.qcow2").toString());
 
         Run define = cli("restore", id, "--repo", repo.toString(), "--to", tmp.resolve("d").toString(),

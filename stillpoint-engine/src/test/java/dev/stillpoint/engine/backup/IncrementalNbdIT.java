@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.testkit.HostPrograms;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.fakes.QemuImageDomain;
@@ -16,8 +17,6 @@ import java.nio.file.Path;
 
 import static dev.stillpoint.engine.fakes.QemuImageDomain.run;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Full then incremental through real qemu-nbd dirty bitmaps, the Java NBD client and the
@@ -27,19 +26,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class IncrementalNbdIT {
     @TempDir Path tmp;
 
-    static void requireProgram(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) return;
-        }
-        if (Boolean.getBoolean("stillpoint.it.required")) fail(program + " is missing and stillpoint.it.required=true");
-        assumeTrue(false, program + " missing");
-    }
-
     @Test
     void incrementalReadsTheDirtyBytesAndEveryPointRestoresAlone() throws Exception {
-        requireProgram("qemu-img");
-        requireProgram("qemu-nbd");
-        requireProgram("qemu-io");
+        HostPrograms.require("qemu-img");
+        HostPrograms.require("qemu-nbd");
+        HostPrograms.require("qemu-io");
         Path image = tmp.resolve("sp-engine-inc-vda.qcow2");
         run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "128M");
         QemuImageDomain domain = new QemuImageDomain("sp-engine-inc", image);

@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.testkit.HostPrograms;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.fakes.FakeDomain;
@@ -14,14 +15,10 @@ import dev.stillpoint.repository.RepositoryOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A shut-off domain's qcow2 backed up through the real qemu-nbd, the Java NBD client and the
@@ -30,29 +27,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class OfflineBackupIT {
     @TempDir Path tmp;
 
-    static void requireProgram(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) return;
-        }
-        if (Boolean.getBoolean("stillpoint.it.required")) fail(program + " is missing and stillpoint.it.required=true");
-        assumeTrue(false, program + " missing");
-    }
-
-    static String run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
-        return out;
-    }
-
     @Test
     void shutOffDomainIsReadThroughQemuNbdAndRestoresIdentically() throws Exception {
-        requireProgram("qemu-img");
-        requireProgram("qemu-nbd");
-        requireProgram("qemu-io");
+        HostPrograms.require("qemu-img");
+        HostPrograms.require("qemu-nbd");
+        HostPrograms.require("qemu-io");
         Path image = tmp.resolve("sp-engine-off-vda.qcow2");
-        run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "64M");
-        run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 10M 3M",
+        HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "64M");
+        HostPrograms.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 10M 3M",
                 "-c", "write -P 0x33 63M 64k", image.toString());
 
         FakeDomain domain = new FakeDomain("sp-engine-off", "6f1c2d3e-0000-4000-8000-0000000000ff") {
@@ -77,7 +59,7 @@ class OfflineBackupIT {
 
             List<RestoredDisk> out = RestoreJob.create(repo, catalog.find(rec.id()), tmp.resolve("restored"), null,
                     RestoreFormat.QCOW2, null).run();
-            run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", image.toString(), out.getFirst().file().toString());
+            HostPrograms.run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", image.toString(), out.getFirst().file().toString());
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.restore;
 
+import dev.stillpoint.testkit.HostPrograms;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.fakes.InMemoryRepository;
@@ -10,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -19,36 +19,14 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Restores to qcow2 through the real qemu-img and checks content and thinness with qemu-img. */
 class RestoreJobIT {
     @TempDir Path tmp;
 
-    static boolean have(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) return true;
-        }
-        return false;
-    }
-
-    static void requireProgram(String program) {
-        if (have(program)) return;
-        if (Boolean.getBoolean("stillpoint.it.required")) fail(program + " is missing and stillpoint.it.required=true");
-        assumeTrue(false, program + " missing");
-    }
-
-    static String run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
-        return out;
-    }
-
     @Test
     void restoresThinQcow2WithTheSameContent() throws Exception {
-        requireProgram("qemu-img");
+        HostPrograms.require("qemu-img");
         long size = 256L << 20;
         byte[] chunk = new byte[1 << 20];
         Arrays.fill(chunk, (byte) 0x5a);
@@ -70,7 +48,7 @@ class RestoreJobIT {
         try (var s = Files.list(tmp.resolve("to"))) {
             assertThat(s.toList()).as("temp raw removed").containsExactly(qcow2);
         }
-        String infoJson = run("qemu-img", "info", "--output=json", qcow2.toString());
+        String infoJson = HostPrograms.run("qemu-img", "info", "--output=json", qcow2.toString());
         assertThat(infoJson).contains("\"format\": \"qcow2\"").contains("\"virtual-size\": " + size);
         Path expected = tmp.resolve("expected.raw");
         try (var ch = java.nio.channels.FileChannel.open(expected, java.nio.file.StandardOpenOption.CREATE_NEW,
@@ -80,7 +58,7 @@ class RestoreJobIT {
             ch.truncate(size);
             ch.write(ByteBuffer.allocate(1), size - 1);
         }
-        run("qemu-img", "compare", "-f", "qcow2", "-F", "raw", qcow2.toString(), expected.toString());
+        HostPrograms.run("qemu-img", "compare", "-f", "qcow2", "-F", "raw", qcow2.toString(), expected.toString());
         var m = java.util.regex.Pattern.compile("\"actual-size\": (\\d+)").matcher(infoJson);
         assertThat(m.find()).as(infoJson).isTrue();
         long allocated = Long.parseLong(m.group(1));

@@ -1,5 +1,6 @@
 package dev.stillpoint.qemu.nbd;
 
+import dev.stillpoint.testkit.HostPrograms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,15 +39,15 @@ class NbdClientIT {
 
     @BeforeAll
     static void serveImage() throws Exception {
-        requirePrograms("qemu-img", "qemu-io", "qemu-nbd");
+        HostPrograms.require("qemu-img", "qemu-io", "qemu-nbd");
         image = dir.resolve("disk.qcow2");
         socket = dir.resolve("nbd.sock");
-        run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), Long.toString(SIZE));
-        run("qemu-io", "-f", "qcow2", image.toString(),
+        HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), Long.toString(SIZE));
+        HostPrograms.run("qemu-io", "-f", "qcow2", image.toString(),
                 "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 4M 512k", "-c", "write -z 8M 1M",
                 "-c", "write -P 0x33 60M 4k");
-        run("qemu-img", "bitmap", "--add", "--enable", "-f", "qcow2", image.toString(), BITMAP);
-        run("qemu-io", "-f", "qcow2", image.toString(), "-c", "write -P 0xab 1M 64k");
+        HostPrograms.run("qemu-img", "bitmap", "--add", "--enable", "-f", "qcow2", image.toString(), BITMAP);
+        HostPrograms.run("qemu-io", "-f", "qcow2", image.toString(), "-c", "write -P 0xab 1M 64k");
         server = new ProcessBuilder("qemu-nbd", "--read-only", "--persistent", "--shared=4", "--socket=" + socket,
                 "-f", "qcow2", "-x", "vda", "-B", BITMAP, image.toString()).redirectErrorStream(true).start();
         waitFor(socket);
@@ -64,7 +64,7 @@ class NbdClientIT {
     @Test
     void bytesReadEqualQemuImgConvert() throws Exception {
         Path raw = dir.resolve("disk.raw");
-        run("qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw", image.toString(), raw.toString());
+        HostPrograms.run("qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw", image.toString(), raw.toString());
         byte[] expected = Files.readAllBytes(raw);
         ByteBuffer actual = ByteBuffer.allocate((int) SIZE);
         try (NbdClient nbd = NbdClient.connect(socket, "vda", List.of(NbdClient.BASE_ALLOCATION))) {
@@ -136,8 +136,8 @@ class NbdClientIT {
         Path big = dir.resolve("big.qcow2");
         Path sock = dir.resolve("big.sock");
         long size = 128L << 20;
-        run("qemu-img", "create", "-q", "-f", "qcow2", big.toString(), Long.toString(size));
-        run("qemu-io", "-f", "qcow2", big.toString(), "-c", "write -P 0x61 0 128M");
+        HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", big.toString(), Long.toString(size));
+        HostPrograms.run("qemu-io", "-f", "qcow2", big.toString(), "-c", "write -P 0x61 0 128M");
         Process p = new ProcessBuilder("qemu-nbd", "--read-only", "--socket=" + sock, "-f", "qcow2", "-x", "big", big.toString())
                 .redirectErrorStream(true).start();
         try {
@@ -196,7 +196,7 @@ class NbdClientIT {
 
     /** qemu-img map --output=json, as base:allocation flags (HOLE = not data, ZERO = zero). */
     private static List<BlockExtent> qemuImgMap() throws Exception {
-        String json = run("qemu-img", "map", "-U", "--output=json", "-f", "qcow2", image.toString());
+        String json = HostPrograms.run("qemu-img", "map", "-U", "--output=json", "-f", "qcow2", image.toString());
         Pattern p = Pattern.compile("\"start\":\\s*(\\d+),\\s*\"length\":\\s*(\\d+),.*?\"zero\":\\s*(true|false),\\s*\"data\":\\s*(true|false)");
         List<BlockExtent> out = new ArrayList<>();
         Matcher m = p.matcher(json);
@@ -205,27 +205,6 @@ class NbdClientIT {
             out.add(new BlockExtent(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), flags));
         }
         assertThat(out).as("extents parsed from qemu-img map: " + json).isNotEmpty();
-        return out;
-    }
-
-    static void requirePrograms(String... programs) {
-        for (String program : programs) {
-            boolean found = Arrays.stream(System.getenv("PATH").split(":")).anyMatch(d -> Files.isExecutable(Path.of(d, program)));
-            if (!found) {
-                if (Boolean.getBoolean("stillpoint.it.required")) throw new AssertionError(program + " is required (stillpoint.it.required=true) but not on PATH");
-                Assumptions.abort(program + " not on PATH");
-            }
-        }
-    }
-
-    static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not finish within 60 s");
-        }
-        if (p.exitValue() != 0) throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": " + out);
         return out;
     }
 

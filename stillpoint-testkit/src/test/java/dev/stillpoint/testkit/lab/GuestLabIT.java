@@ -1,5 +1,7 @@
 package dev.stillpoint.testkit.lab;
 
+import dev.stillpoint.testkit.HostPrograms;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -28,7 +30,7 @@ class GuestLabIT {
 
   @BeforeAll
   static void boot() {
-    LabAssumptions.assumePrograms("virsh", "libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img",
+    HostPrograms.require("virsh", "libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img",
         "debootstrap", "mkfs.ext4", "jq");
     guest = GuestLab.shared();
     System.err.printf("GuestLabIT: %s booted to agent in %.1f s%n", guest.name(),

@@ -1,5 +1,7 @@
 package dev.stillpoint.testkit.lab;
 
+import dev.stillpoint.testkit.HostPrograms;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -10,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class StaleGuestCleanupIT {
   @Test
   void removesLeftoversOfDeadJvmsOnlyAndKeepsLiveOnes() throws Exception {
-    LabAssumptions.assumePrograms("virsh", "jq");
+    HostPrograms.require("virsh", "jq");
     LibvirtDaemons.ensureRunning();
     long dead = deadPid();
     Path lab = Path.of("/var/lib/stillpoint/lab");
