@@ -7,7 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -25,8 +24,8 @@ import java.util.concurrent.Semaphore;
  * fsync of one pack no longer stalls every chunk); at most {@link #MAX_PENDING} packs wait for
  * it. Thread-safe.
  *
- * <p>Concurrency: under the writer's lock a blob only reserves its range in the pack and feeds
- * the pack digest (which must see the file in order); the bytes are written outside the lock
+ * <p>Concurrency: under the writer's lock a blob only reserves its range in the pack; the bytes
+ * are written outside the lock
  * with a positional write, so one worker blocked in {@code write(2)} (dirty-page throttling)
  * does not stall the others. The header is written, and the pack queued, only once every
  * reserved range is written; a pack with a failed write is deleted, never published.
@@ -47,7 +46,6 @@ final class PackWriter implements AutoCloseable {
     private static final class OpenPack {
         final Path tmp;
         final FileChannel ch;
-        final MessageDigest digest = Crypto.newDigest();
         final List<PackEntry> entries = new ArrayList<>();
         long pos;
         int writing;
@@ -91,7 +89,6 @@ final class PackWriter implements AutoCloseable {
             if (cur == null) cur = open();
             p = cur;
             at = p.pos;
-            digest(p.digest, blob, 0, length);
             p.pos += length;
             p.entries.add(new PackEntry(id, at, length, rawLength));
             storedBytes += length;
@@ -115,10 +112,6 @@ final class PackWriter implements AutoCloseable {
         return new OpenPack(tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
     }
 
-    private static void digest(MessageDigest d, byte[] a, int off, int len) {
-        for (int p = 0; p < len; p += Crypto.SLICE) d.update(a, off + p, Math.min(Crypto.SLICE, len - p)); // see Crypto.SLICE
-    }
-
     private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
         while (b.hasRemaining()) at += ch.write(b, at);
     }
@@ -133,12 +126,10 @@ final class PackWriter implements AutoCloseable {
             p.awaitWrites();
             byte[] header = FileCodec.encode(repo.crypto(), "pack-header", PackFormat.entries(p.entries));
             byte[] trailer = ByteBuffer.allocate(8).putInt(header.length).put(PackFormat.MAGIC).array();
-            digest(p.digest, header, 0, header.length);
-            digest(p.digest, trailer, 0, trailer.length);
             writeFully(p.ch, ByteBuffer.wrap(header), p.pos);
             writeFully(p.ch, ByteBuffer.wrap(trailer), p.pos + header.length);
             long length = p.pos + header.length + trailer.length;
-            String packId = Hex.of(p.digest.digest());
+            String packId = PackFormat.packId(header, trailer);
             List<PackEntry> e = List.copyOf(p.entries);
             try {
                 slots.acquire();
