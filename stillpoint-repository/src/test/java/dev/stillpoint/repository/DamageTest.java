@@ -205,9 +205,11 @@ class DamageTest {
         try (Repository repo = Repositories.init(dir, TestImages.options(false))) {
             s = TestImages.backup(repo, "a", TestImages.image(3, 9 * CHUNK));
         }
-        Path pack;
-        try (Stream<Path> st = Files.walk(dir.resolve("data"))) { pack = st.filter(Files::isRegularFile).findFirst().orElseThrow(); }
-        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.WRITE)) { ch.truncate(ch.size() / 2); }
+        // cut the pack that holds the first chunk in the middle of that chunk
+        ChunkIndex.Location loc;
+        try (FileRepository fr = FileRepository.open(dir, null)) { loc = fr.index().get(fr.loadManifest(s.id()).chunk(0)); }
+        Path pack = dir.resolve("data").resolve(loc.packId().substring(0, 2)).resolve(loc.packId());
+        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.WRITE)) { ch.truncate(loc.offset() + loc.length() / 2); }
         try (Repository repo = Repositories.open(dir, null)) {
             CheckReport r = repo.check(100, ProgressListener.NONE);
             assertThat(r.ok()).isFalse();
