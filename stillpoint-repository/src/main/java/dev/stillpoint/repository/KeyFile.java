@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -84,13 +85,61 @@ final class KeyFile {
         }
     }
 
+    /**
+     * Argon2id (v1.3) of the passphrase, 32 bytes. Uses {@link NativeArgon2} (libargon2) when it
+     * is {@link NativeArgon2#enabled() enabled}, BouncyCastle otherwise or when the native call
+     * reports an error; both give the same key for the same parameters.
+     */
     static byte[] derive(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism) {
-        Argon2Parameters p = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
-                .withSalt(salt).withMemoryAsKB(memoryKiB).withIterations(iterations).withParallelism(parallelism).build();
-        Argon2BytesGenerator g = new Argon2BytesGenerator();
-        g.init(p);
+        return derive(password, salt, memoryKiB, iterations, parallelism, NativeArgon2.enabled());
+    }
+
+    /** As {@link #derive(char[], byte[], int, int, int)} with the native path forced on or off (tests). */
+    static byte[] derive(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, boolean nativeKdf) {
         byte[] out = new byte[32];
-        g.generateBytes(password, out);
+        byte[] pwd = nativeKdf ? utf8(password) : null;
+        if (pwd != null) {
+            try {
+                NativeArgon2.hash(pwd, salt, memoryKiB, iterations, parallelism, out);
+                return out;
+            } catch (IllegalStateException e) {
+                // e.g. thread creation failed or parameters libargon2 rejects: the Java path gives the same key
+            } finally {
+                Arrays.fill(pwd, (byte) 0);
+            }
+        }
+        JavaArgon2.derive(password, salt, memoryKiB, iterations, parallelism, out);
         return out;
+    }
+
+    /**
+     * The password bytes BouncyCastle's default converter ({@code PasswordConverter.UTF8}) hashes,
+     * or null for a password with an unpaired surrogate (BouncyCastle rejects those; the Java path
+     * keeps that behaviour). Done here because loading the signed BouncyCastle jar costs ~0.2 s.
+     */
+    static byte[] utf8(char[] password) {
+        try {
+            java.nio.ByteBuffer b = java.nio.charset.StandardCharsets.UTF_8.newEncoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .encode(java.nio.CharBuffer.wrap(password));
+            byte[] out = new byte[b.remaining()];
+            b.get(out);
+            if (b.hasArray()) Arrays.fill(b.array(), (byte) 0);
+            return out;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    /** BouncyCastle's Argon2id, in its own class so that the native path never loads BouncyCastle. */
+    private static final class JavaArgon2 {
+        static void derive(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, byte[] out) {
+            Argon2Parameters p = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
+                    .withSalt(salt).withMemoryAsKB(memoryKiB).withIterations(iterations).withParallelism(parallelism).build();
+            Argon2BytesGenerator g = new Argon2BytesGenerator();
+            g.init(p);
+            g.generateBytes(password, out);
+        }
     }
 }
