@@ -74,6 +74,31 @@ class NativeArgon2Test {
         }
     }
 
+    @Test
+    void newKeyFilesUseTwoLanesAndOldOneLaneFilesStillOpen() throws Exception {
+        char[] pw = "old-passphrase".toCharArray();
+        Path fresh = tmp.resolve("fresh");
+        java.nio.file.Files.createDirectories(fresh.resolve("tmp"));
+        byte[] m1 = KeyFile.create(fresh, "id-1", pw, 256, 2);
+        assertThat(java.nio.file.Files.readString(fresh.resolve("keys").resolve(KeyFile.NAME))).contains("\"parallelism\" : 2");
+        assertThat(KeyFile.unlock(fresh, "id-1", pw)).isEqualTo(m1);
+
+        // a key file as every earlier version wrote it: parallelism 1, BouncyCastle
+        Path old = tmp.resolve("old");
+        java.nio.file.Files.createDirectories(old.resolve("keys"));
+        byte[] master = new byte[KeyFile.MASTER_LEN], salt = new byte[16];
+        new SplittableRandom(11).nextBytes(master);
+        new SplittableRandom(12).nextBytes(salt);
+        byte[] kek = KeyFile.derive(pw, salt, 1024, 3, 1, false);
+        byte[] wrapped = Crypto.seal(new javax.crypto.spec.SecretKeySpec(kek, "AES"), javax.crypto.Cipher.getInstance("AES/GCM/NoPadding"),
+                master, 0, master.length, Crypto.aad("id-old"));
+        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+        java.nio.file.Files.writeString(old.resolve("keys").resolve(KeyFile.NAME), "{\"kdf\": \"argon2id\", \"memoryKiB\": 1024, \"iterations\": 3, "
+                + "\"parallelism\": 1, \"salt\": \"" + b64.encodeToString(salt) + "\", \"wrappedKey\": \"" + b64.encodeToString(wrapped) + "\"}");
+        assertThat(withNative(true, () -> KeyFile.unlock(old, "id-old", pw))).isEqualTo(master);
+        assertThat(withNative(false, () -> KeyFile.unlock(old, "id-old", pw))).isEqualTo(master);
+    }
+
     /** Prints the cost of the default KDF (64 MiB, t=3) both ways; run with -Dstillpoint.kdfBench=true. */
     @Test
     void printDeriveTimes() {
