@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Stillpoint vs restic vs borg on the same dataset, in the same run (not run in CI).
-#   bench/run.sh [--size-mib N] [--work DIR] [--keep] [--baseline-jar JAR]
+#   bench/run.sh [--size-mib N] [--runs N] [--work DIR] [--keep] [--baseline-jar JAR]
 # Measures for each tool: full ingest of base.raw, ingest of changed.raw, restore of the second
 # snapshot, check with data; prints MB/s (MB = 10^6 bytes of the logical image), stored size,
-# peak RSS (/usr/bin/time -v) and Stillpoint's ratios to the others.
+# peak RSS (/usr/bin/time -v) and Stillpoint's ratios to the others. Every step runs with the
+# dataset in the page cache (read just before), so no tool pays for the first read from disk;
+# the whole sequence runs --runs times (default 3) on fresh repositories and the median of each
+# step is reported (the machine and its disk are shared; single runs vary by up to 2x).
 # All tools encrypt (stillpoint aes-256-gcm, restic default, borg repokey) with their default
 # compression (stillpoint zstd-2, restic 'auto', borg lz4).
 # --baseline-jar JAR also measures an older Stillpoint build ("sp-before") in the same run, step
@@ -13,11 +16,13 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 size_mib=4096
 work=/var/tmp/stillpoint-bench
 keep=0
+runs=3
 baseline=
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --baseline-jar) baseline=$(realpath "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
@@ -46,6 +51,7 @@ results="$work/results.tsv"
 measure() {
   local tool=$1 step=$2; shift 2
   local log="$work/$tool-$step.time"
+  cat "$data/base.raw" "$data/changed.raw" > /dev/null # same page-cache state for every tool
   if ! /usr/bin/time -v -o "$log" bash -c "$*" > "$work/$tool-$step.out" 2>&1; then
     echo "FAILED: $tool $step: $*" >&2; tail -5 "$work/$tool-$step.out" >&2; return 1
   fi
@@ -53,18 +59,23 @@ measure() {
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
   printf '%s\t%s\t%s\t%s\n' "$tool" "$step" "$wall" "$rss" >> "$results"
-  printf '%-10s %-8s %8.1f s  %7.1f MB/s  peak RSS %6d MiB\n' "$tool" "$step" "$wall" "$(echo "$bytes / $wall / 1000000" | bc -l)" $(( rss / 1024 ))
+  printf 'run %d  %-10s %-8s %8.1f s  %7.1f MB/s  peak RSS %6d MiB\n' "$run" "$tool" "$step" "$wall" "$(echo "$bytes / $wall / 1000000" | bc -l)" $(( rss / 1024 ))
 }
 
 # Steps run tool after tool (full for all, then changed for all, ...) so that the three tools
 # see similar machine load; the machine may be shared.
+for run in $(seq 1 "$runs"); do
 for tool in $tools; do rm -rf "$work/repo-$tool" "$work/restore-$tool"; mkdir -p "$work/restore-$tool"; done
 sp repo init --repo "$work/repo-stillpoint" >/dev/null
 [ -z "$baseline" ] || spb repo init --repo "$work/repo-sp-before" >/dev/null
 restic init --repo "$work/repo-restic" >/dev/null
 borg init --encryption repokey "$work/repo-borg" >/dev/null 2>&1
+# the tools take turns going first (a tool that always follows another may find the disk busy
+# with the other's write-back)
+set -- $tools; k=$(( (run - 1) % $# )); order=; i=0
+for t in $tools $tools; do [ $i -ge $k ] && [ $i -lt $(( k + $# )) ] && order="$order $t"; i=$((i + 1)); done
 for step in full changed restore check; do
-  for tool in $tools; do
+  for tool in $order; do
     repo="$work/repo-$tool"; out="$work/restore-$tool"
     case $tool-$step in
       stillpoint-full)    measure $tool full    "sp image backup --repo $repo --name bench/vda $data/base.raw" ;;
@@ -94,6 +105,7 @@ for step in full changed restore check; do
     fi
   done
 done
+done
 for tool in $tools; do
   stored=$(du -sb "$work/repo-$tool" | cut -f1)
   printf '%s\tstored\t%s\t0\n' "$tool" "$stored" >> "$results"
@@ -105,10 +117,14 @@ python3 - "$results" "$bytes" <<'PY'
 import sys, collections
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 size = int(sys.argv[2])
-t = collections.defaultdict(dict); rss = collections.defaultdict(int)
+import statistics
+runs = collections.defaultdict(lambda: collections.defaultdict(list)); rss = collections.defaultdict(int)
 for tool, step, v, r in rows:
-    t[tool][step] = float(v); rss[tool] = max(rss[tool], int(r))
+    runs[tool][step].append(float(v)); rss[tool] = max(rss[tool], int(r))
+t = {tool: {step: statistics.median(v) for step, v in steps.items()} for tool, steps in runs.items()}
+n = max(len(v) for steps in runs.values() for k, v in steps.items() if k != "stored")
 print()
+print(f"median of {n} run(s) per step; MB/s of the logical image; stored = two snapshots (last run)")
 print(f"{'':10} {'full MB/s':>10} {'changed':>10} {'restore':>10} {'check':>10} {'stored MiB':>11} {'peak RSS MiB':>13}")
 for tool in [x for x in ("sp-before", "stillpoint", "restic", "borg") if x in t]:
     s = t[tool]

@@ -41,6 +41,8 @@ stillpoint_apt() {
 # Packages the tests and the demo need on the host.
 STILLPOINT_HOST_PACKAGES=(util-linux e2fsprogs qemu-utils qemu-system-x86 libvirt-daemon-system
   libvirt-clients debootstrap sqlite3 zstd qemu-guest-agent postgresql mariadb-server)
+# Native crypto for the repository (libcrypto.so.3 SHA-256, libargon2.so.1 Argon2id); pure Java without them.
+STILLPOINT_HOST_PACKAGES+=(libargon2-1 libssl3)
 
 # Start virtlogd and libvirtd when they are not running (nothing starts them here).
 stillpoint_start_libvirt() {

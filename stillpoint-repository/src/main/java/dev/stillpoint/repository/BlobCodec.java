@@ -57,6 +57,16 @@ final class BlobCodec {
         return raw;
     }
 
+    /** Decodes into {@code raw[0, rawLen)} (a per-thread buffer holds the decrypted form); throws CORRUPT naming the chunk. */
+    static void decodeInto(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen, byte[] raw) throws RepositoryException {
+        byte[][] s = VERIFY_SCRATCH.get();
+        if (s == null || s[0].length < len) {
+            s = new byte[][]{new byte[Math.max(len, s == null ? 0 : s[0].length)], s == null ? new byte[0] : s[1]};
+            VERIFY_SCRATCH.set(s);
+        }
+        decode(crypto, id, stored, off, len, rawLen, s[0], raw);
+    }
+
     /** Per-thread plaintext and output buffers of {@link #verify} (bounded: one pair per thread). */
     private static final ThreadLocal<byte[][]> VERIFY_SCRATCH = new ThreadLocal<>();
 

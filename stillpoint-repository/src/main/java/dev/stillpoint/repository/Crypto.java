@@ -1,5 +1,6 @@
 package dev.stillpoint.repository;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -15,6 +16,11 @@ import javax.crypto.spec.SecretKeySpec;
  * sealing; encrypted ones use HMAC-SHA256 with a secret id key (ids do not reveal plaintext
  * equality to anyone without the key) and AES-256-GCM with a random 96-bit nonce per message.
  * Sealed layout: {@code nonce(12) || ciphertext || tag(16)}.
+ *
+ * <p>Ids are computed by {@link NativeSha256} (OpenSSL's libcrypto) when it is {@link
+ * NativeSha256#enabled() enabled}, by the JDK otherwise; both give the same bytes. The native
+ * HMAC is RFC 2104 built on SHA-256, with the hash states after the padded key blocks
+ * {@code K xor ipad} and {@code K xor opad} computed once per key.
  */
 final class Crypto {
     static final int NONCE = 12;
@@ -31,23 +37,59 @@ final class Crypto {
         catch (GeneralSecurityException e) { throw new IllegalStateException("AES/GCM unavailable", e); }
     });
 
-    private Crypto(byte[] enc, byte[] id) {
+    /** Native ids: one SHA256_CTX per thread; for HMAC the states after the ipad/opad key blocks. */
+    private final ThreadLocal<NativeSha256> nativeSha;
+    private final MemorySegment innerStart, outerStart;
+
+    private Crypto(byte[] enc, byte[] id, boolean nativeIds) {
         this.encKey = enc == null ? null : new SecretKeySpec(enc, "AES");
         this.idKey = id == null ? null : new SecretKeySpec(id, "HmacSHA256");
         this.mac = idKey == null ? null : ThreadLocal.withInitial(() -> {
             try { Mac m = Mac.getInstance("HmacSHA256"); m.init(idKey); return m; }
             catch (GeneralSecurityException e) { throw new IllegalStateException("HmacSHA256 unavailable", e); }
         });
+        this.nativeSha = nativeIds ? ThreadLocal.withInitial(NativeSha256::new) : null;
+        if (nativeIds && id != null) {
+            innerStart = keyBlockState(id, (byte) 0x36);
+            outerStart = keyBlockState(id, (byte) 0x5c);
+        } else {
+            innerStart = outerStart = null;
+        }
     }
 
-    static Crypto none() { return new Crypto(null, null); }
+    /** SHA-256 state after absorbing the 64-byte block {@code (key || zeros) xor pad} (RFC 2104). */
+    private static MemorySegment keyBlockState(byte[] key, byte pad) {
+        if (key.length > HMAC_BLOCK) throw new IllegalArgumentException("id key longer than one SHA-256 block: " + key.length);
+        byte[] block = new byte[HMAC_BLOCK];
+        for (int i = 0; i < HMAC_BLOCK; i++) block[i] = (byte) ((i < key.length ? key[i] : 0) ^ pad);
+        NativeSha256 h = new NativeSha256();
+        h.update(block, 0, HMAC_BLOCK);
+        Arrays.fill(block, (byte) 0);
+        MemorySegment state = NativeSha256.newState();
+        h.save(state);
+        h.reset();
+        return state;
+    }
+
+    private static final int HMAC_BLOCK = 64;
+
+    static Crypto none() { return none(NativeSha256.enabled()); }
+
+    /** As {@link #none()}, with native ids forced on or off (tests; {@code true} requires {@link NativeSha256#available()}). */
+    static Crypto none(boolean nativeIds) { return new Crypto(null, null, nativeIds); }
 
     /** {@code masterKey} is 64 bytes: 32 for AES-256-GCM, 32 for the HMAC id key. */
-    static Crypto aes(byte[] masterKey) {
-        return new Crypto(Arrays.copyOfRange(masterKey, 0, 32), Arrays.copyOfRange(masterKey, 32, 64));
+    static Crypto aes(byte[] masterKey) { return aes(masterKey, NativeSha256.enabled()); }
+
+    /** As {@link #aes(byte[])}, with native ids forced on or off. */
+    static Crypto aes(byte[] masterKey, boolean nativeIds) {
+        return new Crypto(Arrays.copyOfRange(masterKey, 0, 32), Arrays.copyOfRange(masterKey, 32, 64), nativeIds);
     }
 
     boolean encrypted() { return encKey != null; }
+
+    /** True when {@link #id} runs on libcrypto rather than the JDK. */
+    boolean nativeIds() { return nativeSha != null; }
 
     static MessageDigest newDigest() {
         try { return MessageDigest.getInstance("SHA-256"); }
@@ -74,6 +116,7 @@ final class Crypto {
     static final int SLICE = 8 << 10;
 
     ChunkId id(byte[] buf, int off, int len) {
+        if (nativeSha != null) return nativeId(buf, off, len);
         if (mac == null) {
             MessageDigest d = sha.get();
             for (int p = 0; p < len; p += SLICE) d.update(buf, off + p, Math.min(SLICE, len - p));
@@ -82,6 +125,24 @@ final class Crypto {
         Mac m = mac.get();
         for (int p = 0; p < len; p += SLICE) m.update(buf, off + p, Math.min(SLICE, len - p));
         return new ChunkId(m.doFinal());
+    }
+
+    private ChunkId nativeId(byte[] buf, int off, int len) {
+        NativeSha256 h = nativeSha.get();
+        byte[] out = new byte[ChunkId.LENGTH];
+        if (innerStart == null) {
+            h.reset();
+            h.update(buf, off, len);
+            h.digest(out, 0);
+            return new ChunkId(out);
+        }
+        h.restore(innerStart);
+        h.update(buf, off, len);
+        h.digest(out, 0);
+        h.restore(outerStart);
+        h.update(out, 0, out.length);
+        h.digest(out, 0);
+        return new ChunkId(out);
     }
 
     /** Encrypts {@code plain[off, off+len)} with associated data {@code aad}. Only when {@link #encrypted()}. */

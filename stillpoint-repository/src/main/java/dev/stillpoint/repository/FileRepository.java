@@ -132,10 +132,38 @@ final class FileRepository implements Repository {
 
     /** Reads, decrypts, decompresses and verifies one chunk. */
     byte[] readChunk(ChunkId id) throws IOException {
+        ChunkIndex.Location loc = location(id);
+        byte[] raw = new byte[loc.rawLength()];
+        readChunk(id, loc, new byte[loc.length()], raw);
+        return raw;
+    }
+
+    /** Per-thread buffers for stored blobs of {@link #readChunkInto} (bounded: one per thread). */
+    private static final ThreadLocal<byte[]> BLOB_SCRATCH = new ThreadLocal<>();
+
+    /**
+     * Reads and verifies a chunk into {@code raw} (at least its raw length; a stored blob goes
+     * through a per-thread buffer, so no garbage per chunk). Returns the raw length.
+     */
+    int readChunkInto(ChunkId id, byte[] raw) throws IOException {
+        ChunkIndex.Location loc = location(id);
+        if (raw.length < loc.rawLength())
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": raw length " + loc.rawLength() + " exceeds the chunk size " + raw.length);
+        byte[] blob = BLOB_SCRATCH.get();
+        if (blob == null || blob.length < loc.length()) { blob = new byte[Math.max(loc.length(), Crypto.segmentedLength(raw.length + 1))]; BLOB_SCRATCH.set(blob); }
+        readChunk(id, loc, blob, raw);
+        return loc.rawLength();
+    }
+
+    private ChunkIndex.Location location(ChunkId id) throws RepositoryException {
         ChunkIndex.Location loc = index.get(id);
         if (loc == null)
             throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + " is missing (not in any indexed pack)");
-        byte[] blob = new byte[loc.length()];
+        return loc;
+    }
+
+    /** Reads the stored blob into {@code blob[0, loc.length())} and decodes it into {@code raw}. */
+    private void readChunk(ChunkId id, ChunkIndex.Location loc, byte[] blob, byte[] raw) throws IOException {
         for (int attempt = 0; ; attempt++) {
             FileChannel ch;
             try {
@@ -144,7 +172,7 @@ final class FileRepository implements Repository {
                 throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
             }
             try {
-                ByteBuffer b = ByteBuffer.wrap(blob);
+                ByteBuffer b = ByteBuffer.wrap(blob, 0, loc.length());
                 while (b.hasRemaining()) {
                     if (ch.read(b, loc.offset() + b.position()) < 0)
                         throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
@@ -156,7 +184,7 @@ final class FileRepository implements Repository {
             }
         }
         try {
-            return BlobCodec.decode(crypto, id, blob, 0, blob.length, loc.rawLength());
+            BlobCodec.decodeInto(crypto, id, blob, 0, loc.length(), loc.rawLength(), raw);
         } catch (RepositoryException e) {
             throw new RepositoryException(e.code(), e.getMessage() + " (pack " + loc.packId() + " offset " + loc.offset() + ")", e);
         }

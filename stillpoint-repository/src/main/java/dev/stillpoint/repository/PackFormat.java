@@ -54,6 +54,19 @@ final class PackFormat {
         return FileCodec.encode(crypto, "index", b.array());
     }
 
+    /**
+     * The pack id: SHA-256 of the pack's tail ({@code header || trailer}). The header lists every
+     * blob's chunk id, offset and length, and every blob is authenticated by its chunk id (GCM
+     * associated data, or the re-hash of its plaintext), so the tail hash plus the blobs' own
+     * checks cover every byte of the file without hashing the data a second time.
+     */
+    static String packId(byte[] header, byte[] trailer) {
+        java.security.MessageDigest d = Crypto.newDigest();
+        d.update(header);
+        d.update(trailer);
+        return Hex.of(d.digest());
+    }
+
     /** Reads the header at the end of a pack file (used to check and to rebuild the index). */
     static List<PackEntry> readHeader(Crypto crypto, Path pack) throws IOException {
         String what = "pack " + pack.getFileName();

@@ -7,7 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -25,17 +24,18 @@ import java.util.concurrent.Semaphore;
  * fsync of one pack no longer stalls every chunk); at most {@link #MAX_PENDING} packs wait for
  * it. Thread-safe.
  *
- * <p>Concurrency: under the writer's lock a blob only reserves its range in the pack and feeds
- * the pack digest (which must see the file in order); the bytes are written outside the lock
- * with a positional write, so one worker blocked in {@code write(2)} (dirty-page throttling)
- * does not stall the others. The header is written, and the pack queued, only once every
+ * <p>Concurrency: each writing thread appends to its own temp pack (concurrent buffered writes
+ * to one file would serialise on its inode lock, and spin there). Under the writer's lock a blob
+ * only reserves its range; the bytes are written outside the lock with a positional write, so
+ * one worker blocked in {@code write(2)} (dirty-page throttling) does not stall the others. The header is written, and the pack queued, only once every
  * reserved range is written; a pack with a failed write is deleted, never published.
  */
 final class PackWriter implements AutoCloseable {
     static final int MAX_PENDING = 2;
 
     private final FileRepository repo;
-    private OpenPack cur;
+    /** The pack each thread appends to: one file per writing thread, so buffered writes never contend for one inode lock. */
+    private final java.util.Map<Thread, OpenPack> open = new java.util.HashMap<>();
     private long storedBytes;
     private int packsWritten;
     private int sealing;
@@ -47,7 +47,6 @@ final class PackWriter implements AutoCloseable {
     private static final class OpenPack {
         final Path tmp;
         final FileChannel ch;
-        final MessageDigest digest = Crypto.newDigest();
         final List<PackEntry> entries = new ArrayList<>();
         long pos;
         int writing;
@@ -88,15 +87,14 @@ final class PackWriter implements AutoCloseable {
         long at;
         synchronized (this) {
             checkPublished();
-            if (cur == null) cur = open();
-            p = cur;
+            p = open.get(Thread.currentThread());
+            if (p == null) { p = open(); open.put(Thread.currentThread(), p); }
             at = p.pos;
-            digest(p.digest, blob, 0, length);
             p.pos += length;
             p.entries.add(new PackEntry(id, at, length, rawLength));
             storedBytes += length;
             synchronized (p) { p.writing++; }
-            if (p.pos >= repo.config().packSize()) { full = p; cur = null; sealing++; }
+            if (p.pos >= repo.config().packSize()) { full = p; open.remove(Thread.currentThread()); sealing++; }
         }
         IOException failure = null;
         try {
@@ -115,16 +113,12 @@ final class PackWriter implements AutoCloseable {
         return new OpenPack(tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
     }
 
-    private static void digest(MessageDigest d, byte[] a, int off, int len) {
-        for (int p = 0; p < len; p += Crypto.SLICE) d.update(a, off + p, Math.min(Crypto.SLICE, len - p)); // see Crypto.SLICE
-    }
-
     private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
         while (b.hasRemaining()) at += ch.write(b, at);
     }
 
     /**
-     * Finishes a full pack (detached from {@link #cur}, counted in {@link #sealing}) once all its
+     * Finishes a full pack (detached from {@link #open}, counted in {@link #sealing}) once all its
      * ranges are written, and queues its publication. Runs outside the writer's lock.
      */
     private void seal(OpenPack p) throws IOException {
@@ -133,12 +127,10 @@ final class PackWriter implements AutoCloseable {
             p.awaitWrites();
             byte[] header = FileCodec.encode(repo.crypto(), "pack-header", PackFormat.entries(p.entries));
             byte[] trailer = ByteBuffer.allocate(8).putInt(header.length).put(PackFormat.MAGIC).array();
-            digest(p.digest, header, 0, header.length);
-            digest(p.digest, trailer, 0, trailer.length);
             writeFully(p.ch, ByteBuffer.wrap(header), p.pos);
             writeFully(p.ch, ByteBuffer.wrap(trailer), p.pos + header.length);
             long length = p.pos + header.length + trailer.length;
-            String packId = Hex.of(p.digest.digest());
+            String packId = PackFormat.packId(header, trailer);
             List<PackEntry> e = List.copyOf(p.entries);
             try {
                 slots.acquire();
@@ -217,17 +209,25 @@ final class PackWriter implements AutoCloseable {
     }
 
     /**
-     * Publishes the current pack (if any) and waits until every pack of this writer is durable
+     * Publishes the open packs (if any) and waits until every pack of this writer is durable
      * and indexed. Call when no {@link #add} is running.
      */
     void flush() throws IOException {
-        OpenPack last;
+        List<OpenPack> last;
         synchronized (this) {
-            last = cur;
-            cur = null;
-            if (last != null) sealing++;
+            last = new ArrayList<>(open.values());
+            open.clear();
+            sealing += last.size();
         }
-        if (last != null) seal(last);
+        IOException first = null;
+        for (int i = 0; i < last.size(); i++) {
+            try {
+                seal(last.get(i));
+            } catch (IOException e) {
+                if (first == null) first = e;
+            }
+        }
+        if (first != null) throw first;
         synchronized (this) {
             awaitSealing();
             try {
@@ -244,12 +244,12 @@ final class PackWriter implements AutoCloseable {
 
     /** Abandons an unsealed pack; packs already sealed are still published (they may be reused by dedup). */
     @Override public void close() throws IOException {
-        OpenPack p;
+        List<OpenPack> unsealed;
         synchronized (this) {
-            p = cur;
-            cur = null;
+            unsealed = new ArrayList<>(open.values());
+            open.clear();
         }
-        if (p != null) {
+        for (OpenPack p : unsealed) {
             try { p.awaitWrites(); } catch (IOException ignored) { /* discarded anyway */ }
             p.discard();
         }

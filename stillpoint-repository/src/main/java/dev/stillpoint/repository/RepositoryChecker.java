@@ -129,19 +129,21 @@ final class RepositoryChecker {
     private java.util.concurrent.Semaphore slots;
 
     /**
-     * Streams one pack: this thread reads it in order and hashes the whole file (SHA-256 must
-     * equal the pack id) while the workers verify the blobs; {@link #finish} collects the
+     * Streams one pack: this thread reads it in order while the workers verify the blobs; the
+     * blobs must tile the file up to the header, and the SHA-256 of the tail (header and trailer)
+     * must equal the pack id ({@link PackFormat#packId}; packs written before that rule are
+     * accepted when the SHA-256 of the whole file matches); {@link #finish} collects the
      * verdicts (after the next pack has been read, so the workers never wait for the reader at
      * pack boundaries). Null when the pack disappeared.
      */
     private PackRead readPack(ChunkIndex.PackInfo p) throws IOException {
         List<PackEntry> sorted = new ArrayList<>(p.entries());
         sorted.sort(java.util.Comparator.comparingLong(PackEntry::offset));
-        java.security.MessageDigest md = Crypto.newDigest();
         if (slots == null) slots = new java.util.concurrent.Semaphore(2 * repo.threads());
         java.util.concurrent.Semaphore slots = this.slots;
         List<Future<String>> results = new ArrayList<>();
         long pos = 0, size;
+        boolean gaps = false, sumOk;
         String truncated = null;
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(repo.packPath(p.packId()), java.nio.file.StandardOpenOption.READ)) {
             size = ch.size();
@@ -151,10 +153,9 @@ final class RepositoryChecker {
                     results.add(java.util.concurrent.CompletableFuture.completedFuture(why));
                     continue;
                 }
-                if (e.offset() > pos) { hashRange(ch, md, pos, e.offset()); pos = e.offset(); }
+                if (e.offset() > pos) gaps = true;
                 byte[] blob = readFully(ch, e.offset(), e.length());
                 if (blob == null) { truncated = "truncated pack"; results.add(java.util.concurrent.CompletableFuture.completedFuture(truncated)); continue; }
-                for (int k = 0; k < blob.length; k += Crypto.SLICE) md.update(blob, k, Math.min(Crypto.SLICE, blob.length - k));
                 pos = e.offset() + e.length();
                 try {
                     slots.acquire();
@@ -178,12 +179,17 @@ final class RepositoryChecker {
                     throw ex;
                 }
             }
-            if (pos < size) hashRange(ch, md, pos, size);
+            sumOk = !gaps && truncated == null && tailMatches(ch, size, pos, p.packId());
+            if (!sumOk) { // a pack from before the tail rule is named by the SHA-256 of the whole file
+                java.security.MessageDigest md = Crypto.newDigest();
+                hashRange(ch, md, 0, size);
+                sumOk = Hex.of(md.digest()).equals(p.packId());
+            }
         } catch (NoSuchFileException e) {
             errors.add("pack " + p.packId() + " disappeared during check");
             return null;
         }
-        return new PackRead(p, sorted, results, size, Hex.of(md.digest()).equals(p.packId()));
+        return new PackRead(p, sorted, results, size, sumOk);
     }
 
     /** Waits for the verdicts on one pack's blobs and records the findings; returns the bytes read. */
@@ -220,6 +226,16 @@ final class RepositoryChecker {
             }
         }
         return size;
+    }
+
+    /** True when the header starts right after the last blob ({@code blobsEnd}) and the tail hashes to the pack id. */
+    private static boolean tailMatches(java.nio.channels.FileChannel ch, long size, long blobsEnd, String packId) throws IOException {
+        if (size - blobsEnd < 8 || size - blobsEnd > Integer.MAX_VALUE) return false;
+        byte[] tail = readFully(ch, blobsEnd, (int) (size - blobsEnd));
+        if (tail == null) return false;
+        int hlen = java.nio.ByteBuffer.wrap(tail, tail.length - 8, 4).getInt();
+        if (hlen != tail.length - 8) return false;
+        return PackFormat.packId(java.util.Arrays.copyOf(tail, hlen), java.util.Arrays.copyOfRange(tail, hlen, tail.length)).equals(packId);
     }
 
     private static void hashRange(java.nio.channels.FileChannel ch, java.security.MessageDigest md, long from, long to) throws IOException {

@@ -66,8 +66,10 @@ final class RepositoryImageReader implements ImageReader {
     /**
      * Truncates {@code target} to zero, writes every non-hole chunk and extends the file to the
      * image size without writing holes (so a regular file stays sparse). Progress counts
-     * allocated (non-hole) bytes. Chunks are decoded ahead on the worker threads. Does not
-     * fsync: call {@code target.force(true)} when the restore must be durable.
+     * allocated (non-hole) bytes. The workers read, decrypt, decompress and verify chunks ahead
+     * into pooled buffers; this thread writes them in order (one writer: concurrent buffered
+     * writes to one file only contend for its inode lock). At most {@code 2 x threads} chunks are
+     * in flight. Does not fsync: call {@code target.force(true)} when the restore must be durable.
      */
     @Override
     public void restoreTo(FileChannel target, ProgressListener progress) throws IOException {
@@ -76,66 +78,63 @@ final class RepositoryImageReader implements ImageReader {
         if (target.size() > 0) target.truncate(0);
         long total = 0;
         for (int c = 0; c < m.count(); c++) if (m.chunk(c) != null) total += m.chunkLength(c);
-        final long totalBytes = total;
-        // Each worker reads, verifies and writes its chunk (positional writes are thread-safe);
-        // at most 2 x threads chunks are in flight.
-        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(2 * repo.threads());
-        java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
-        List<Future<?>> tasks = new ArrayList<>();
+        int ahead = 2 * repo.threads();
+        java.util.ArrayDeque<byte[]> pool = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<Decoded> queue = new java.util.ArrayDeque<>();
+        long done = 0;
         try {
-            for (int c = 0; c < m.count() && failure.get() == null; c++) {
+            for (int c = 0; c < m.count(); c++) {
                 ChunkId id = m.chunk(c);
                 if (id == null) continue;
-                final int chunk = c;
-                slots.acquire();
-                try {
-                    tasks.add(repo.workers().submit(() -> {
-                        try {
-                            if (failure.get() != null) return;
-                            byte[] data = repo.readChunk(id);
-                            int clen = m.chunkLength(chunk);
-                            ByteBuffer b = ByteBuffer.wrap(data, 0, Math.min(clen, data.length));
-                            long pos = (long) chunk * m.chunkSize;
-                            while (b.hasRemaining()) pos += target.write(b, pos);
-                            p.progress(done.addAndGet(clen), totalBytes);
-                        } catch (Throwable t) {
-                            failure.compareAndSet(null, t);
-                        } finally {
-                            slots.release();
-                        }
-                    }));
-                } catch (RuntimeException e) {
-                    slots.release();
-                    throw e;
-                }
-                tasks.removeIf(Future::isDone);
+                byte[] buf = pool.isEmpty() ? new byte[m.chunkSize] : pool.pop();
+                queue.add(new Decoded(c, buf, repo.workers().submit(() -> repo.readChunkInto(id, buf))));
+                if (queue.size() >= ahead) done = writeOldest(queue, pool, target, done, total, p);
             }
-            for (Future<?> f : tasks) f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            failure.compareAndSet(null, new java.io.InterruptedIOException("interrupted during restore"));
-        } catch (ExecutionException e) {
-            failure.compareAndSet(null, e.getCause());
+            while (!queue.isEmpty()) done = writeOldest(queue, pool, target, done, total, p);
         } finally {
-            for (Future<?> f : tasks) f.cancel(false);
-            for (Future<?> f : tasks) { // never return while a worker still writes to target
+            for (Decoded d : queue) d.result().cancel(false);
+            for (Decoded d : queue) { // never return while a worker still fills a buffer
                 try {
-                    f.get();
+                    d.result().get();
                 } catch (java.util.concurrent.CancellationException | ExecutionException ignored) {
-                    // cancelled before it ran, or already recorded
+                    // cancelled before it ran, or failed: the first failure is already thrown
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     break;
                 }
             }
         }
-        Throwable t = failure.get();
-        if (t instanceof IOException io) throw io;
-        if (t instanceof Error err) throw err;
-        if (t != null) throw new IOException("restore failed: " + t, t);
         if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
-        p.progress(totalBytes, totalBytes);
+        p.progress(total, total);
+    }
+
+    /** A chunk being decoded into {@code buf} by a worker; the future yields its raw length. */
+    private record Decoded(int chunk, byte[] buf, Future<Integer> result) {}
+
+    private long writeOldest(java.util.ArrayDeque<Decoded> queue, java.util.ArrayDeque<byte[]> pool, FileChannel target, long done,
+                             long total, ProgressListener p) throws IOException {
+        Decoded d = queue.peek();
+        int n;
+        try {
+            n = d.result().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted during restore");
+        } catch (ExecutionException e) {
+            Throwable t = e.getCause();
+            if (t instanceof IOException io) throw io;
+            if (t instanceof Error err) throw err;
+            throw new IOException("restore failed: " + t, t);
+        }
+        queue.poll();
+        int clen = m.chunkLength(d.chunk());
+        ByteBuffer b = ByteBuffer.wrap(d.buf(), 0, Math.min(clen, n)); // a short chunk's rest stays a hole (zeros)
+        long pos = (long) d.chunk() * m.chunkSize;
+        while (b.hasRemaining()) pos += target.write(b, pos);
+        pool.push(d.buf());
+        done += clen;
+        p.progress(done, total);
+        return done;
     }
 
     @Override

@@ -148,6 +148,56 @@ class DamageTest {
         assertThat(after).isEqualTo(before);
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void damagedPackHeaderIsReportedByCheckWhileItsChunksStillRestore(boolean encrypted) throws Exception {
+        Path dir = tmp.resolve("repo");
+        byte[] img = TestImages.image(5, 6 * CHUNK + 3);
+        SnapshotInfo s;
+        try (Repository repo = Repositories.init(dir, TestImages.options(encrypted))) {
+            s = TestImages.backup(repo, "a", img);
+        }
+        Path pack;
+        try (Stream<Path> st = Files.walk(dir.resolve("data"))) { pack = st.filter(Files::isRegularFile).findFirst().orElseThrow(); }
+        flip(pack, Files.size(pack) - 8 - 5); // inside the header, before the trailer
+        try (Repository repo = Repositories.open(dir, encrypted ? PW : null)) {
+            CheckReport r = repo.check(100, ProgressListener.NONE);
+            assertThat(r.ok()).isFalse();
+            assertThat(r.errors()).anyMatch(e -> e.contains(pack.getFileName().toString()) && e.contains("header"));
+            assertThat(r.damagedChunks()).isEmpty();
+            assertThat(TestImages.restore(repo, s.id(), tmp.resolve("r"))).isEqualTo(img);
+        }
+    }
+
+    @Test
+    void packsNamedByTheHashOfTheWholeFileAreStillAccepted() throws Exception {
+        Path dir = tmp.resolve("repo");
+        byte[] img = TestImages.image(8, 5 * CHUNK);
+        SnapshotInfo s;
+        try (Repository repo = Repositories.init(dir, TestImages.options(false))) {
+            s = TestImages.backup(repo, "a", img);
+        }
+        List<Path> packs;
+        try (Stream<Path> st = Files.walk(dir.resolve("data"))) { packs = st.filter(Files::isRegularFile).toList(); }
+        assertThat(packs).isNotEmpty();
+        for (Path p : packs) { // rename as an 0.1 development build named them
+            byte[] all = Files.readAllBytes(p);
+            String legacy = Hex.of(Crypto.sha256(all, 0, all.length));
+            String old = p.getFileName().toString();
+            assertThat(legacy).isNotEqualTo(old);
+            Path to = dir.resolve("data").resolve(legacy.substring(0, 2)).resolve(legacy);
+            Files.createDirectories(to.getParent());
+            Files.move(p, to);
+            Files.move(dir.resolve("index").resolve(old), dir.resolve("index").resolve(legacy));
+        }
+        try (Repository repo = Repositories.open(dir, null)) {
+            CheckReport r = repo.check(100, ProgressListener.NONE);
+            assertThat(r.errors()).isEmpty();
+            assertThat(r.ok()).isTrue();
+            assertThat(TestImages.restore(repo, s.id(), tmp.resolve("r"))).isEqualTo(img);
+        }
+    }
+
     @Test
     void truncatedPackIsReportedByCheck() throws Exception {
         Path dir = tmp.resolve("repo");
@@ -155,9 +205,11 @@ class DamageTest {
         try (Repository repo = Repositories.init(dir, TestImages.options(false))) {
             s = TestImages.backup(repo, "a", TestImages.image(3, 9 * CHUNK));
         }
-        Path pack;
-        try (Stream<Path> st = Files.walk(dir.resolve("data"))) { pack = st.filter(Files::isRegularFile).findFirst().orElseThrow(); }
-        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.WRITE)) { ch.truncate(ch.size() / 2); }
+        // cut the pack that holds the first chunk in the middle of that chunk
+        ChunkIndex.Location loc;
+        try (FileRepository fr = FileRepository.open(dir, null)) { loc = fr.index().get(fr.loadManifest(s.id()).chunk(0)); }
+        Path pack = dir.resolve("data").resolve(loc.packId().substring(0, 2)).resolve(loc.packId());
+        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.WRITE)) { ch.truncate(loc.offset() + loc.length() / 2); }
         try (Repository repo = Repositories.open(dir, null)) {
             CheckReport r = repo.check(100, ProgressListener.NONE);
             assertThat(r.ok()).isFalse();

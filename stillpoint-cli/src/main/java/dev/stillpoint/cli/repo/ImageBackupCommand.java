@@ -7,6 +7,8 @@ import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryException;
 import dev.stillpoint.repository.SnapshotInfo;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -52,7 +54,8 @@ public final class ImageBackupCommand implements Callable<Integer> {
         try (Repository r = repo.open(); ReadableByteChannel in = openSource(); ProgressPrinter p = out.progress("backup " + name)) {
             long size = in instanceof FileChannel fc && fc.size() > 0 ? fc.size() : Repository.UNKNOWN_SIZE;
             try (ImageWriter w = r.newImage(name, size, null, tags, p)) {
-                copy(in, w, size);
+                if (size != Repository.UNKNOWN_SIZE && Files.isRegularFile(Path.of(source))) copyFile((FileChannel) in, Path.of(source), w, size);
+                else copy(in, w, size);
                 s = w.commit();
             }
         }
@@ -74,6 +77,47 @@ public final class ImageBackupCommand implements Callable<Integer> {
             return FileChannel.open(p, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "FILE: " + p + " does not exist");
+        }
+    }
+
+    /** Bytes of the file mapped at a time (unmapped before the next window, so RSS stays small). */
+    static final long WINDOW = 8L << 20;
+    private static final MemorySegment ZERO_SEGMENT = MemorySegment.ofBuffer(ZEROS);
+
+    /**
+     * Copies a regular file: holes (as the filesystem reports them) become zeros without being
+     * read; data is read through a memory mapping, one {@link #WINDOW} at a time, and blocks
+     * that are all zeros still become holes. The kernel maps the page cache instead of copying
+     * it into a buffer, and sparse images are read only where they hold data.
+     */
+    static void copyFile(FileChannel ch, Path file, ImageWriter w, long size) throws IOException {
+        try (SparseFile sparse = SparseFile.open(file, size)) {
+            long pos = 0;
+            while (pos < size) {
+                long data = sparse.nextData(pos);
+                if (data > pos) { w.writeZeroes(pos, data - pos); pos = data; }
+                if (pos >= size) break;
+                long end = sparse.nextHole(pos);
+                if (end <= pos) end = size;
+                while (pos < end) {
+                    long winStart = pos - pos % WINDOW, winEnd = Math.min(size, winStart + WINDOW);
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment win = ch.map(FileChannel.MapMode.READ_ONLY, winStart, winEnd - winStart, arena);
+                        long stop = Math.min(end, winEnd);
+                        while (pos < stop) {
+                            long n = Math.min(stop - pos, BUFFER);
+                            MemorySegment block = win.asSlice(pos - winStart, n);
+                            if (block.mismatch(ZERO_SEGMENT.asSlice(0, n)) < 0) w.writeZeroes(pos, n);
+                            else w.write(pos, block.asByteBuffer());
+                            pos += n;
+                        }
+                    } catch (InternalError e) { // a fault in the mapping: the file shrank under us
+                        throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "FILE: " + file + " changed while reading (" + e.getMessage() + ")");
+                    }
+                    if (ch.size() < size)
+                        throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "FILE: " + file + " shrank from " + size + " to " + ch.size() + " bytes while reading");
+                }
+            }
         }
     }
 
