@@ -72,9 +72,14 @@ final class OfflineBackup {
             }
         } catch (IOException | EngineException e) {
             closeQuietly(src);
-            if (export != null) export.close();
+            String why = e.getMessage();
+            if (export != null) {
+                String diagnostics = export.diagnostics();
+                if (!diagnostics.isEmpty()) why = diagnostics + " (" + why + ")";
+                export.close();
+            }
             warn.accept("bitmap-unusable", "bitmap " + checkpoint + " of disk " + d.target() + " (" + d.source()
-                    + ") cannot be read: " + e.getMessage() + "; reading all of the disk and starting a new chain");
+                    + ") cannot be read: " + why + "; reading all of the disk and starting a new chain");
             return false;
         }
         try (OfflineExporter.Export e = export; BlockSource s = src) {

@@ -26,6 +26,12 @@ public interface OfflineExporter {
 
         String exportName();
 
+        /**
+         * Why the server may have failed after it started listening (qemu-nbd binds its socket
+         * before it opens the image and the bitmap): its exit status and output, or "" while it runs.
+         */
+        default String diagnostics() { return ""; }
+
         @Override
         void close();
     }

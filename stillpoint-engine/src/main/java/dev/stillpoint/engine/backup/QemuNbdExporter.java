@@ -62,6 +62,19 @@ final class QemuNbdExporter implements OfflineExporter {
 
             @Override public String exportName() { return disk.target(); }
 
+            @Override public String diagnostics() {
+                try {
+                    if (!p.waitFor(2, TimeUnit.SECONDS)) return "";
+                    return "qemu-nbd exited with " + p.exitValue() + ": "
+                            + Files.readString(log, StandardCharsets.UTF_8).strip();
+                } catch (IOException e) {
+                    return "qemu-nbd exited with " + p.exitValue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "";
+                }
+            }
+
             @Override public void close() {
                 stop(p);
                 try {
