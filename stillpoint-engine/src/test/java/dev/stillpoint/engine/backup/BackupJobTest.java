@@ -403,6 +403,36 @@ class BackupJobTest {
     }
 
     @Test
+    void checkpointReadOfflineIsNeverDeletedWhileItIsTheLatestRecordedOne() throws Exception {
+        BackupRecord online = backup().record();
+        String cp = online.checkpoint();
+        domain.state = VmDomain.State.SHUTOFF;
+        vda.write(10L * FakeDisk.BLOCK, 10, (byte) 7);
+        FakeDisk.Source[] src = new FakeDisk.Source[1];
+        BackupRecord off = offlineBackup(fakeQemuNbd(new ArrayList<>(), src, List.of()), src).record();
+        assertThat(off.checkpoint()).isEqualTo(cp);
+
+        // an online backup that fails removes only its own new checkpoint
+        domain.state = VmDomain.State.RUNNING;
+        domain.maxExtentsPerReply = 100;
+        BlockSourceOpener failing = (socket, export, contexts) -> {
+            BlockSource s = domain.opener().open(socket, export, contexts);
+            ((FakeDisk.Source) s).failRead = new IOException("NBD read failed: connection reset");
+            return s;
+        };
+        assertThatThrownBy(BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(failing)
+                .options(options).build()::run).isInstanceOf(IOException.class);
+        assertThat(domain.checkpoints()).containsExactly(cp);
+
+        BackupRecord next = backup().record();
+        assertThat(next.mode()).isEqualTo("incremental");
+        assertThat(next.parentBackup()).isEqualTo(off.id());
+        assertThat(domain.lastIncrementalFrom).isEqualTo(cp);
+        assertThat(domain.checkpoints()).as("pruned only once a newer checkpoint is recorded")
+                .containsExactly(next.checkpoint());
+    }
+
+    @Test
     void bitmapInUseAfterAnUncleanShutdownFallsBackToAFullReadWithoutCheckpoint() throws Exception {
         BackupRecord online = backup().record();
         vda.write(10L * FakeDisk.BLOCK, FakeDisk.BLOCK, (byte) 7);
