@@ -12,6 +12,8 @@ public final class ExitCodes {
     public static final int FAILURE = 1;
     /** Bad command line or bad input file (picocli's usage code). */
     public static final int USAGE = 2;
+    /** Diagnostics: the analysis worked and found a risk ({@code analyze stun --qos-timeout}: a stun at risk or failover). */
+    public static final int AT_RISK = 3;
     /** Repository: no repository, snapshot or file where named. */
     public static final int REPO_NOT_FOUND = 10;
     /** Repository: wrong or missing passphrase. */

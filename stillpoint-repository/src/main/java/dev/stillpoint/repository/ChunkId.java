@@ -28,6 +28,16 @@ final class ChunkId {
 
     String hex() { return Hex.of(bytes); }
 
+    /** True when {@code src[off, off+32)} holds this id (no copy). */
+    boolean matches(byte[] src, int off) { return Arrays.equals(bytes, 0, LENGTH, src, off, off + LENGTH); }
+
+    /** The first 8 bytes as a long: ids are uniformly distributed, so this is a good table hash. */
+    long prefix() {
+        long v = 0;
+        for (int i = 0; i < 8; i++) v = (v << 8) | (bytes[i] & 0xff);
+        return v;
+    }
+
     @Override public boolean equals(Object o) { return o instanceof ChunkId c && c.hash == hash && Arrays.equals(c.bytes, bytes); }
 
     @Override public int hashCode() { return hash; }

@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -15,15 +16,68 @@ import java.util.concurrent.ConcurrentHashMap;
  * In-memory index: chunk id -> location, loaded from {@code index/*} at open and extended as
  * this process publishes packs. The same chunk may be in several packs (concurrent backups, an
  * interrupted prune); any copy serves.
+ *
+ * <p>Memory is what bounds the repository size a small heap can open, so the index is compact:
+ * each pack keeps its entries in flat arrays (48 bytes per chunk: id, offset, lengths), and the
+ * id lookup is an open-addressing table of {@code long} references (pack number, entry) at most
+ * half full, about 64 bytes per chunk in all, a third of a map of objects. A 1 TiB repository
+ * of 1 MiB chunks (~1-2 million chunks) needs 64-128 MiB. Lookups lock the table briefly.
  */
 final class ChunkIndex {
     record Location(String packId, long offset, int length, int rawLength) {}
 
-    record PackInfo(String packId, long length, List<PackEntry> entries) {}
+    /** One indexed pack; its entries are kept flat and materialised by {@link #entries()}. */
+    static final class PackInfo {
+        private final String packId;
+        private final long length;
+        final int number;
+        final byte[] ids;
+        final long[] offsets;
+        final int[] lengths, rawLengths;
 
-    private final Map<ChunkId, Location> chunks = new ConcurrentHashMap<>();
+        PackInfo(String packId, long length, int number, List<PackEntry> entries) {
+            this.packId = packId;
+            this.length = length;
+            this.number = number;
+            int n = entries.size();
+            ids = new byte[n * ChunkId.LENGTH];
+            offsets = new long[n];
+            lengths = new int[n];
+            rawLengths = new int[n];
+            for (int i = 0; i < n; i++) {
+                PackEntry e = entries.get(i);
+                e.id().copyTo(ids, i * ChunkId.LENGTH);
+                offsets[i] = e.offset();
+                lengths[i] = e.length();
+                rawLengths[i] = e.rawLength();
+            }
+        }
+
+        String packId() { return packId; }
+
+        long length() { return length; }
+
+        int size() { return offsets.length; }
+
+        ChunkId id(int i) { return ChunkId.read(ids, i * ChunkId.LENGTH); }
+
+        PackEntry entry(int i) { return new PackEntry(id(i), offsets[i], lengths[i], rawLengths[i]); }
+
+        /** The entries as objects (a new list on every call; check and prune use it per pack). */
+        List<PackEntry> entries() {
+            List<PackEntry> out = new ArrayList<>(size());
+            for (int i = 0; i < size(); i++) out.add(entry(i));
+            return out;
+        }
+    }
+
     private final Map<String, PackInfo> packs = new ConcurrentHashMap<>();
     private final List<String> loadErrors = Collections.synchronizedList(new ArrayList<>());
+    /** Pack by number (index in this list; null once forgotten). Guarded by {@code this}. */
+    private final List<PackInfo> byNumber = new ArrayList<>();
+    /** Open addressing, linear probing: {@code (packNumber + 1) << 32 | entry}, 0 = empty. Guarded by {@code this}. */
+    private long[] table = new long[1024];
+    private int count;
 
     static ChunkIndex load(Path root, Crypto crypto) throws IOException {
         ChunkIndex idx = new ChunkIndex();
@@ -37,7 +91,6 @@ final class ChunkIndex {
      * under a repository lock before chunks are deduplicated against the index.
      */
     synchronized void refresh(Path root, Crypto crypto) throws IOException {
-        ChunkIndex idx = this;
         Path dir = root.resolve("index");
         if (!Files.isDirectory(dir)) return;
         java.util.Set<String> present = new java.util.HashSet<>();
@@ -53,9 +106,9 @@ final class ChunkIndex {
                     ByteBuffer b = ByteBuffer.wrap(plain);
                     if (b.remaining() < 8) throw FileCodec.corrupt("index file " + p, "truncated");
                     long len = b.getLong();
-                    idx.add(name, len, PackFormat.parseEntries(b, len, "index file " + p));
+                    add(name, len, PackFormat.parseEntries(b, len, "index file " + p));
                 } catch (RepositoryException e) {
-                    idx.loadErrors.add(e.getMessage());
+                    loadErrors.add(e.getMessage());
                 } catch (java.nio.file.NoSuchFileException e) {
                     present.remove(name); // removed by a concurrent prune
                 }
@@ -63,25 +116,99 @@ final class ChunkIndex {
         }
         if (!present.containsAll(packs.keySet())) {
             packs.keySet().retainAll(present);
-            chunks.clear();
-            for (PackInfo p : packs.values()) {
-                for (PackEntry e : p.entries()) chunks.putIfAbsent(e.id(), new Location(p.packId(), e.offset(), e.length(), e.rawLength()));
-            }
+            rebuild();
         }
     }
 
-    void add(String packId, long length, List<PackEntry> entries) {
-        packs.put(packId, new PackInfo(packId, length, List.copyOf(entries)));
-        for (PackEntry e : entries) chunks.putIfAbsent(e.id(), new Location(packId, e.offset(), e.length(), e.rawLength()));
+    synchronized void add(String packId, long length, List<PackEntry> entries) {
+        if (packs.containsKey(packId)) return;
+        PackInfo p = new PackInfo(packId, length, byNumber.size(), entries);
+        byNumber.add(p);
+        packs.put(packId, p);
+        for (int i = 0; i < p.size(); i++) insert(p, i);
     }
 
-    Location get(ChunkId id) { return chunks.get(id); }
+    /** Re-creates the table from the packs still known (after packs were forgotten). */
+    private void rebuild() {
+        List<PackInfo> live = new ArrayList<>(packs.values());
+        live.sort(java.util.Comparator.comparingInt(p -> p.number));
+        byNumber.clear();
+        table = new long[1024];
+        count = 0;
+        for (PackInfo old : live) {
+            PackInfo p = new PackInfo(old.packId(), old.length(), byNumber.size(), old.entries());
+            byNumber.add(p);
+            packs.put(p.packId(), p);
+            for (int i = 0; i < p.size(); i++) insert(p, i);
+        }
+    }
 
-    boolean contains(ChunkId id) { return chunks.containsKey(id); }
+    /** Adds entry {@code i} of {@code p} unless its id is already indexed (the first copy wins). */
+    private void insert(PackInfo p, int i) {
+        if (2L * (count + 1) > table.length) grow();
+        int mask = table.length - 1;
+        int at = slot(p.ids, i * ChunkId.LENGTH, mask);
+        while (table[at] != 0) {
+            if (sameId(table[at], p.ids, i * ChunkId.LENGTH)) return;
+            at = (at + 1) & mask;
+        }
+        table[at] = ((long) (p.number + 1) << 32) | i;
+        count++;
+    }
+
+    private void grow() {
+        long[] old = table;
+        table = new long[old.length * 2];
+        int mask = table.length - 1;
+        for (long ref : old) {
+            if (ref == 0) continue;
+            PackInfo p = byNumber.get((int) (ref >>> 32) - 1);
+            int at = slot(p.ids, (int) ref * ChunkId.LENGTH, mask);
+            while (table[at] != 0) at = (at + 1) & mask;
+            table[at] = ref;
+        }
+    }
+
+    private static int slot(byte[] ids, int off, int mask) {
+        long v = 0;
+        for (int k = 0; k < 8; k++) v = (v << 8) | (ids[off + k] & 0xff);
+        return spread(v) & mask;
+    }
+
+    private static int spread(long v) { return (int) (v ^ (v >>> 29) ^ (v >>> 43)); }
+
+    private boolean sameId(long ref, byte[] ids, int off) {
+        PackInfo p = byNumber.get((int) (ref >>> 32) - 1);
+        int o = (int) ref * ChunkId.LENGTH;
+        return Arrays.equals(p.ids, o, o + ChunkId.LENGTH, ids, off, off + ChunkId.LENGTH);
+    }
+
+    /** The table reference of {@code id}, or 0. Caller holds the lock. */
+    private long find(ChunkId id) {
+        int mask = table.length - 1;
+        int at = spread(id.prefix()) & mask;
+        while (table[at] != 0) {
+            long ref = table[at];
+            PackInfo p = byNumber.get((int) (ref >>> 32) - 1);
+            if (id.matches(p.ids, (int) ref * ChunkId.LENGTH)) return ref;
+            at = (at + 1) & mask;
+        }
+        return 0;
+    }
+
+    synchronized Location get(ChunkId id) {
+        long ref = find(id);
+        if (ref == 0) return null;
+        PackInfo p = byNumber.get((int) (ref >>> 32) - 1);
+        int i = (int) ref;
+        return new Location(p.packId(), p.offsets[i], p.lengths[i], p.rawLengths[i]);
+    }
+
+    synchronized boolean contains(ChunkId id) { return find(id) != 0; }
 
     Map<String, PackInfo> packs() { return packs; }
 
-    int chunkCount() { return chunks.size(); }
+    synchronized int chunkCount() { return count; }
 
     List<String> loadErrors() { synchronized (loadErrors) { return loadErrors.stream().distinct().toList(); } }
 }

@@ -60,7 +60,8 @@ public final class StunCommand implements Callable<Integer> {
             new StunTextPrinter(spec.commandLine().getOut(), events).print(analysis);
         }
         spec.commandLine().getOut().flush();
-        return 0;
+        // a monitoring script wants a non-zero exit when a stun endangers the mirror
+        return analysis.qos() != null && !analysis.qos().allSafe() ? dev.stillpoint.cli.ExitCodes.AT_RISK : dev.stillpoint.cli.ExitCodes.OK;
     }
 
     private Duration groupGap() {

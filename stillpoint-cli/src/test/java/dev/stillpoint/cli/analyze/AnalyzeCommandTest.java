@@ -51,7 +51,7 @@ class AnalyzeCommandTest {
     @Test
     void stunTextAnswersTheSeedQuestion() throws Exception {
         Path log = write("vmware.log", SEED_003);
-        assertThat(run("analyze", "stun", log.toString(), "--qos-timeout", "2")).isZero();
+        assertThat(run("analyze", "stun", log.toString(), "--qos-timeout", "2")).isEqualTo(3); // one stun at risk
         String text = out.toString();
         assertThat(text).contains("Stun time (7 stuns): min 38.1 ms, median 298.3 ms, p95 1.092 s, max 1.092 s");
         assertThat(text).contains("create").contains("consolidate");
@@ -65,7 +65,7 @@ class AnalyzeCommandTest {
     @SuppressWarnings("unchecked")
     void stunJsonHasEveryFigure() throws Exception {
         Path log = write("vmware.log", SEED_003.replace("\n", "\r\n"));
-        assertThat(run("analyze", "stun", "--json", "--qos-timeout", "0.6", "--top", "2", log.toString())).isZero();
+        assertThat(run("analyze", "stun", "--json", "--qos-timeout", "0.6", "--top", "2", log.toString())).isEqualTo(3);
         Map<String, Object> j = json();
         assertThat(j.get("stuns")).isEqualTo(7);
         assertThat((Map<String, Object>) j.get("statsUs")).containsEntry("median", 298346).containsEntry("p95", 1091706);
@@ -111,12 +111,21 @@ class AnalyzeCommandTest {
                     10 + i / 60, i % 60, us));
         }
         Path p = write("vmware.log", log.toString());
-        assertThat(run("analyze", "stun", p.toString(), "--qos-timeout", "8", "--top", "0")).isZero();
+        assertThat(run("analyze", "stun", p.toString(), "--qos-timeout", "8", "--top", "0")).isEqualTo(3); // the 5 s stun is at risk at 8 s
         assertThat(out.toString().lines().filter(l -> l.startsWith("  safe ") || l.startsWith("  at risk "))).hasSize(1);
         assertThat(out.toString()).contains("59 more stun(s) not listed");
         out.getBuffer().setLength(0);
-        assertThat(run("analyze", "stun", p.toString(), "--qos-timeout", "8", "--top", "0", "--events")).isZero();
+        assertThat(run("analyze", "stun", p.toString(), "--qos-timeout", "8", "--top", "0", "--events")).isEqualTo(3);
         assertThat(out.toString().lines().filter(l -> l.startsWith("  safe ") || l.startsWith("  at risk "))).hasSize(60);
+    }
+
+    @Test
+    void stunExitsZeroWhenEveryStunIsSafeAndThreeWhenOneIsNot() throws Exception {
+        Path log = write("vmware.log", SEED_003);
+        assertThat(run("analyze", "stun", log.toString(), "--qos-timeout", "8")).isZero(); // longest 1.09 s <= 4 s
+        assertThat(run("analyze", "stun", log.toString())).isZero(); // no timeout, no verdict
+        assertThat(run("analyze", "stun", log.toString(), "--qos-timeout", "2")).isEqualTo(3); // 1.09 s > 1 s
+        assertThat(run("analyze", "stun", log.toString(), "--qos-timeout", "1")).isEqualTo(3); // 1.09 s >= 1 s: failover
     }
 
     @Test
@@ -125,7 +134,7 @@ class AnalyzeCommandTest {
         Path log = write("vmware.log", SEED_003);
         for (String t : List.of("2000ms", "2s", "2", "2.0")) {
             out.getBuffer().setLength(0);
-            assertThat(run("analyze", "stun", "--json", "--qos-timeout", t, log.toString())).isZero();
+            assertThat(run("analyze", "stun", "--json", "--qos-timeout", t, log.toString())).isEqualTo(3);
             assertThat((Map<String, Object>) json().get("qos")).containsEntry("timeoutUs", 2_000_000)
                     .containsEntry("atRisk", 1);
         }

@@ -81,7 +81,10 @@ class RepoCommandsTest {
 
         Run c = run("check", "--repo", repo, "--password-file", pw.toString(), "--read-data", "--json");
         assertThat(c.code()).as(c.err()).isZero();
-        assertThat(c.summary()).containsEntry("ok", true).containsEntry("packsRead", 1);
+        long packFiles;
+        try (Stream<Path> st = Files.walk(tmp.resolve("repo").resolve("data"))) { packFiles = st.filter(Files::isRegularFile).count(); }
+        assertThat(packFiles).isPositive(); // one pack per worker thread that wrote
+        assertThat(c.summary()).containsEntry("ok", true).containsEntry("packsRead", (int) packFiles);
         assertThat(run("check", "--repo", repo, "--password-file", pw.toString(), "--read-data-subset", "50%").code()).isZero();
 
         // second, identical backup from stdin-like path dedups; forget keeps the newest per name
@@ -94,6 +97,39 @@ class RepoCommandsTest {
         assertThat(p.code()).as(p.err()).isZero();
         Run st = run("stats", "--repo", repo, "--password-file", pw.toString(), "--json");
         assertThat(st.summary()).containsEntry("snapshots", 1).containsEntry("allocatedBytes", img.length - (1 << 20));
+    }
+
+    @Test
+    void sparseFileIsReadOnlyWhereItHasDataAndRestoresExactly() throws Exception {
+        String repo = tmp.resolve("repo").toString();
+        assertThat(run("repo", "init", "--repo", repo, "--encryption", "none").code()).isZero();
+        int mib = 1 << 20;
+        long size = 9L * mib + 777; // the tail chunk is short and ends in a hole
+        Path file = tmp.resolve("sparse.raw");
+        Random rnd = new Random(5);
+        byte[] expect = new byte[(int) size];
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.truncate(0);
+            // data regions that start and end inside chunks, a whole data chunk, holes between
+            long[][] regions = {{100, 5000}, {mib + 4096, 8192}, {3L * mib, mib}, {5L * mib - 300, 600}, {8L * mib + 12345, 4096}};
+            for (long[] r : regions) {
+                byte[] d = new byte[(int) r[1]];
+                rnd.nextBytes(d);
+                System.arraycopy(d, 0, expect, (int) r[0], d.length);
+                ch.write(java.nio.ByteBuffer.wrap(d), r[0]);
+            }
+            // an allocated but all-zero range is still a hole in the snapshot
+            ch.write(java.nio.ByteBuffer.wrap(new byte[mib]), 6L * mib);
+            ch.write(java.nio.ByteBuffer.wrap(new byte[1]), size - 1); // sets the size; the byte is zero
+        }
+        Run b = run("image", "backup", "--repo", repo, "--name", "sparse", file.toString(), "--json");
+        assertThat(b.code()).as(b.err()).isZero();
+        // chunks 0, 1, 3, 4, 5 and 8 hold data; 2, 6, 7 and the tail chunk 9 are holes
+        assertThat(b.summary()).containsEntry("size", (int) size).containsEntry("allocatedBytes", 6 * mib);
+        Path target = tmp.resolve("back.raw");
+        Run r = run("image", "restore", (String) b.summary().get("id"), "--repo", repo, "--target", target.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readAllBytes(target)).isEqualTo(expect);
     }
 
     @Test
