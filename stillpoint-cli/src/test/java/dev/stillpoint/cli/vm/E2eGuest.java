@@ -38,6 +38,12 @@ public final class E2eGuest {
      * {@link StaticConnectorProvider}) and returns the shared booted guest.
      */
     public static GuestLab shared() {
+        requireHost();
+        return GuestLab.shared();
+    }
+
+    /** The host checks and connector choice of {@link #shared()}, for an IT that boots a guest of its own. */
+    public static void requireHost() {
         List<String> missing = new ArrayList<>();
         for (String p : PROGRAMS) {
             if (!onPath(p)) missing.add(p);
@@ -51,7 +57,6 @@ public final class E2eGuest {
             assumeTrue(false, why);
         }
         System.setProperty("stillpoint.connector", libvirt.get());
-        return GuestLab.shared();
     }
 
     /** A domain name for extra domains of this JVM (restored copies): {@code sp-e2e-ROLE-PID}. */

@@ -43,8 +43,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Running domain: preflight → freeze (host-side timeout) → begin pull backup with a new
  * checkpoint → thaw (always, in finally) → copy each disk over NBD → end the job → record →
- * delete older Stillpoint checkpoints. Shut-off domain: each disk is served by
- * {@code qemu-nbd --read-only} and read in full ("clean-shutdown").
+ * delete older Stillpoint checkpoints. Shut-off domain: see {@link OfflineBackup} (qemu-nbd,
+ * incremental through the qcow2 bitmap of the last checkpoint when possible; "clean-shutdown").
  *
  * <p>On any failure or {@link #cancel()}: the guest is thawed, the backup job ended, the new
  * checkpoint deleted (the catalog does not know it), sockets and scratch removed, a failed row
@@ -193,7 +193,9 @@ public final class BackupJob {
             start(Phase.COPY);
             for (VmDisk d : disks) {
                 String ctx = plan.incremental() ? session.dirtyBitmapContext(d.target()) : null;
-                copyDisk(d, session.socket(), session.exportName(d.target()), ctx, plan.parentSnapshots().get(d.target()));
+                try (BlockSource src = opener.open(session.socket(), session.exportName(d.target()), DiskCopier.contexts(ctx))) {
+                    copyDisk(d, src, ctx, plan.parentSnapshots().get(d.target()), checkpoint);
+                }
             }
             finish();
 
@@ -212,15 +214,17 @@ public final class BackupJob {
         }
 
         private BackupResult offline(List<VmDisk> disks) throws EngineException, VmException, IOException {
+            IncrementalPlanner.Plan plan = IncrementalPlanner.decideOffline(options.forceFull(),
+                    catalog.lastComplete(domain.uuid()), domain.checkpoints(), disks, this::snapshotExists);
+            if (plan.warning() != null) warn("bitmap-drift", plan.warning());
+            listener.modeChosen(plan.mode(), plan.incrementalFrom());
             finish();
             start(Phase.COPY);
-            for (VmDisk d : disks) {
-                try (OfflineExporter.Export export = offlineExporter.export(d, work.resolve(d.target() + ".sock"))) {
-                    copyDisk(d, export.socket(), export.exportName(), null, null);
-                }
-            }
+            String cp = new OfflineBackup(offlineExporter, opener, work, this::warn).copy(disks, plan,
+                    (d, src, ctx, parent) -> copyDisk(d, src, ctx, parent, plan.incrementalFrom()));
             finish();
-            return record(IncrementalPlanner.FULL, Consistency.CLEAN_SHUTDOWN, null, null, null);
+            return record(cp != null ? IncrementalPlanner.INCREMENTAL : IncrementalPlanner.FULL,
+                    Consistency.CLEAN_SHUTDOWN, cp, cp != null ? plan.previous().id() : null, null);
         }
 
         /** Sends guest-fsfreeze-freeze with a host-side timeout; returns whether the guest is frozen. */
@@ -321,33 +325,30 @@ public final class BackupJob {
             }
         }
 
-        private void copyDisk(VmDisk d, Path socket, String export, String dirtyContext, String parentSnapshot)
+        /** {@code cp}: the checkpoint the disk snapshot is tagged with (the new one, or offline the one read from). */
+        private void copyDisk(VmDisk d, BlockSource src, String dirtyContext, String parentSnapshot, String cp)
                 throws IOException, EngineException {
-            List<String> contexts = dirtyContext == null
-                    ? List.of(BlockSource.BASE_ALLOCATION) : List.of(BlockSource.BASE_ALLOCATION, dirtyContext);
-            try (BlockSource src = opener.open(socket, export, contexts)) {
-                boolean incremental = dirtyContext != null && parentSnapshot != null && src.hasContext(dirtyContext);
-                if (dirtyContext != null && !incremental) {
-                    warn("bitmap-drift", "export " + export + " offers no dirty bitmap " + dirtyContext
-                            + "; reading all of disk " + d.target());
-                }
-                String parent = incremental ? parentSnapshot : null;
-                List<DiskCopier.Range> ranges = DiskCopier.scan(src,
-                        incremental ? dirtyContext : BlockSource.BASE_ALLOCATION, incremental);
-                long toRead = DiskCopier.total(ranges);
-                listener.diskStarted(d.target(), toRead, src.size());
-                Map<String, String> tags = Map.of("backup", id, "domain", domain.name(), "uuid", domain.uuid(),
-                        "disk", d.target(), "checkpoint", checkpoint == null ? "" : checkpoint);
-                try (ImageWriter w = repository.newImage(domain.name() + "/" + d.target(), src.size(), parent, tags,
-                        ProgressListener.NONE)) {
-                    long read = DiskCopier.copy(src, ranges, w, options.readBuffer(),
-                            (done, total) -> listener.progress(d.target(), done, total), () -> cancelled);
-                    check();
-                    SnapshotInfo info = w.commit();
-                    diskRecords.add(new DiskRecord(d.target(), d.source(), d.format(), src.size(), info.id(), parent,
-                            read, info.storedBytes()));
-                    listener.diskFinished(d.target(), read, info.storedBytes());
-                }
+            boolean incremental = dirtyContext != null && parentSnapshot != null && src.hasContext(dirtyContext);
+            if (dirtyContext != null && !incremental) {
+                warn("bitmap-drift", "export of disk " + d.target() + " offers no dirty bitmap " + dirtyContext
+                        + "; reading all of disk " + d.target());
+            }
+            String parent = incremental ? parentSnapshot : null;
+            List<DiskCopier.Range> ranges = DiskCopier.scan(src,
+                    incremental ? dirtyContext : BlockSource.BASE_ALLOCATION, incremental);
+            long toRead = DiskCopier.total(ranges);
+            listener.diskStarted(d.target(), toRead, src.size());
+            Map<String, String> tags = Map.of("backup", id, "domain", domain.name(), "uuid", domain.uuid(),
+                    "disk", d.target(), "checkpoint", cp == null ? "" : cp);
+            try (ImageWriter w = repository.newImage(domain.name() + "/" + d.target(), src.size(), parent, tags,
+                    ProgressListener.NONE)) {
+                long read = DiskCopier.copy(src, ranges, w, options.readBuffer(),
+                        (done, total) -> listener.progress(d.target(), done, total), () -> cancelled);
+                check();
+                SnapshotInfo info = w.commit();
+                diskRecords.add(new DiskRecord(d.target(), d.source(), d.format(), src.size(), info.id(), parent,
+                        read, info.storedBytes()));
+                listener.diskFinished(d.target(), read, info.storedBytes());
             }
         }
 

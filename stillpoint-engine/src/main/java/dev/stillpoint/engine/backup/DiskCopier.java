@@ -37,6 +37,11 @@ final class DiskCopier {
 
     private DiskCopier() {}
 
+    /** Meta contexts to negotiate: allocation, plus {@code dirtyContext} when not null. */
+    static List<String> contexts(String dirtyContext) {
+        return dirtyContext == null ? List.of(BlockSource.BASE_ALLOCATION) : List.of(BlockSource.BASE_ALLOCATION, dirtyContext);
+    }
+
     /** Ranges to read, ascending and coalesced. {@code dirtyBitmap}: context is a dirty bitmap (bit 0 = dirty). */
     static List<Range> scan(BlockSource src, String context, boolean dirtyBitmap) throws IOException {
         List<Range> out = new ArrayList<>();

@@ -13,7 +13,8 @@ import java.util.function.Predicate;
 /**
  * Chooses full vs incremental. An incremental needs: no {@code --full}; a previous complete
  * backup of this VM in the catalog; its checkpoint still present on the domain; the same disks;
- * every previous disk snapshot still in the repository. Anything else (bitmap drift) is never
+ * every previous disk snapshot still in the repository ({@link #decideOffline}: also qcow2 disks
+ * and the newest checkpoint, for a shut-off domain). Anything else (bitmap drift) is never
  * an error: the plan becomes a full read that starts a new chain, with a warning.
  */
 final class IncrementalPlanner {
@@ -41,7 +42,8 @@ final class IncrementalPlanner {
         if (previous.isEmpty()) return Plan.full(null);
         BackupRecord prev = previous.get();
         if (prev.checkpoint() == null) {
-            return Plan.full("previous backup " + prev.id() + " has no checkpoint (taken offline); reading everything");
+            return Plan.full("previous backup " + prev.id() + " has no checkpoint (a full read of the shut-off domain);"
+                    + " reading everything");
         }
         if (!checkpoints.contains(prev.checkpoint())) {
             return Plan.full("checkpoint " + prev.checkpoint() + " of previous backup " + prev.id()
@@ -61,5 +63,29 @@ final class IncrementalPlanner {
             parents.put(d.target(), pd.snapshotId());
         }
         return new Plan(INCREMENTAL, prev.checkpoint(), prev, parents, null);
+    }
+
+    /**
+     * The plan for a shut-off domain: as {@link #decide}, and the incremental reads the qcow2
+     * persistent bitmap named after the previous checkpoint, so it also needs every disk in qcow2
+     * and that checkpoint to be the domain's newest (only then is its bitmap surely still active:
+     * recording every write since it was made).
+     */
+    static Plan decideOffline(boolean forceFull, Optional<BackupRecord> previous, List<String> checkpoints,
+                              List<VmDisk> disks, Predicate<String> snapshotExists) {
+        Plan plan = decide(forceFull, previous, checkpoints, disks, snapshotExists);
+        if (!plan.incremental()) return plan;
+        for (VmDisk d : disks) {
+            if (!"qcow2".equals(d.format())) {
+                return Plan.full("disk " + d.target() + " is " + d.format() + ", not qcow2: a shut-off domain's"
+                        + " changes are known only from qcow2 persistent bitmaps; reading everything");
+            }
+        }
+        if (!checkpoints.getLast().equals(plan.incrementalFrom())) {
+            return Plan.full("checkpoint " + plan.incrementalFrom() + " of previous backup " + plan.previous().id()
+                    + " is not the domain's newest (" + checkpoints.getLast() + "); its bitmap may no longer"
+                    + " record writes; reading everything");
+        }
+        return plan;
     }
 }

@@ -8,12 +8,16 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs {@code qemu-nbd --read-only} for one disk image. The image is opened with a shared read
- * lock, so a domain cannot start writing it while it is exported.
+ * lock, so a domain cannot start writing it while it is exported. With a bitmap, qemu-nbd exits
+ * at once when the image lacks it ("Bitmap 'X' is not found") or qemu left it in-use after an
+ * unclean shutdown ("Bitmap 'X' is inconsistent and cannot be used"): both become TOOL_FAILED
+ * with qemu-nbd's message.
  */
 final class QemuNbdExporter implements OfflineExporter {
 
@@ -24,10 +28,12 @@ final class QemuNbdExporter implements OfflineExporter {
     QemuNbdExporter(String program) { this.program = program; }
 
     @Override
-    public Export export(VmDisk disk, Path socket) throws IOException, EngineException {
+    public Export export(VmDisk disk, Path socket, String bitmap) throws IOException, EngineException {
         String format = disk.format() == null ? "raw" : disk.format();
-        List<String> cmd = List.of(program, "--read-only", "--persistent", "--shared=4", "--socket=" + socket,
-                "--export-name=" + disk.target(), "--format=" + format, disk.source());
+        List<String> cmd = new ArrayList<>(List.of(program, "--read-only", "--persistent", "--shared=4",
+                "--socket=" + socket, "--export-name=" + disk.target(), "--format=" + format));
+        if (bitmap != null) cmd.add("--bitmap=" + bitmap);
+        cmd.add(disk.source());
         Path log = Files.createTempFile(socket.getParent(), "qemu-nbd-", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
@@ -35,6 +41,7 @@ final class QemuNbdExporter implements OfflineExporter {
             if (!p.isAlive()) {
                 String out = Files.readString(log, StandardCharsets.UTF_8).strip();
                 throw new EngineException(Code.TOOL_FAILED, "qemu-nbd could not export " + disk.source()
+                        + (bitmap == null ? "" : " with bitmap " + bitmap)
                         + " (exit " + p.exitValue() + "): " + out);
             }
             if (System.currentTimeMillis() > deadline) {
@@ -54,6 +61,19 @@ final class QemuNbdExporter implements OfflineExporter {
             @Override public Path socket() { return socket; }
 
             @Override public String exportName() { return disk.target(); }
+
+            @Override public String diagnostics() {
+                try {
+                    if (!p.waitFor(2, TimeUnit.SECONDS)) return "";
+                    return "qemu-nbd exited with " + p.exitValue() + ": "
+                            + Files.readString(log, StandardCharsets.UTF_8).strip();
+                } catch (IOException e) {
+                    return "qemu-nbd exited with " + p.exitValue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "";
+                }
+            }
 
             @Override public void close() {
                 stop(p);

@@ -24,7 +24,7 @@ import java.util.Optional;
 public final class Catalog implements AutoCloseable {
 
     /** Schema version this code writes. */
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = 2;
     /** Phases with their own timing column. */
     public static final List<String> PHASES = List.of("preflight", "freeze", "begin", "thaw", "copy", "end");
 
@@ -88,6 +88,14 @@ public final class Catalog implements AutoCloseable {
                 st.execute("CREATE INDEX IF NOT EXISTS backups_vm ON backups(vm_uuid, started_at)");
                 st.execute("CREATE UNIQUE INDEX IF NOT EXISTS backups_checkpoint ON backups(checkpoint)"
                         + " WHERE checkpoint IS NOT NULL");
+            }
+            if (version < 2) {
+                // 2: offline incrementals (clean-shutdown) record the checkpoint they were read from, so only
+                // the rows that create checkpoints (online backups) keep a name unique
+                st.execute("DROP INDEX IF EXISTS backups_checkpoint");
+                st.execute("CREATE UNIQUE INDEX IF NOT EXISTS backups_checkpoint_created ON backups(checkpoint)"
+                        + " WHERE checkpoint IS NOT NULL AND consistency IS NOT 'clean-shutdown'");
+                st.execute("CREATE INDEX IF NOT EXISTS backups_checkpoint_name ON backups(checkpoint)");
                 st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
             }
         }

@@ -315,7 +315,7 @@ class BackupJobTest {
         domain.state = VmDomain.State.SHUTOFF;
         List<String> exported = new ArrayList<>();
         FakeDisk.Source[] src = new FakeDisk.Source[1];
-        OfflineExporter exporter = (disk, socket) -> {
+        OfflineExporter exporter = (disk, socket, bitmap) -> {
             exported.add(disk.target() + "@" + socket.getFileName());
             src[0] = domain.disks.get(disk.target()).open(null, null, 3);
             return new OfflineExporter.Export() {
@@ -333,6 +333,145 @@ class BackupJobTest {
         assertThat(exported).containsExactly("vda@vda.sock", "stopped");
         assertThat(domain.agent.calls).isEmpty();
         assertThat(repo.get(rec.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+    }
+
+    /** Serves the fake disks like qemu-nbd: with a bitmap only when the disk has it and it is not "in use". */
+    OfflineExporter fakeQemuNbd(List<String> exported, FakeDisk.Source[] src, List<String> inUse) {
+        return (disk, socket, bitmap) -> {
+            FakeDisk fd = domain.disks.get(disk.target());
+            if (bitmap != null && (!fd.hasBitmap(bitmap) || inUse.contains(bitmap))) {
+                throw new EngineException(EngineException.Code.TOOL_FAILED, "qemu-nbd could not export " + disk.source()
+                        + " with bitmap " + bitmap + " (exit 1): Bitmap '" + bitmap + "' is inconsistent and cannot be used");
+            }
+            exported.add(disk.target() + "@" + socket.getFileName() + (bitmap == null ? "" : " -B " + bitmap));
+            src[0] = bitmap == null ? fd.open(null, null, 3)
+                    : fd.open(OfflineExporter.dirtyBitmapContext(bitmap), fd.bitmap(bitmap), 3);
+            return new OfflineExporter.Export() {
+                @Override public Path socket() { return socket; }
+                @Override public String exportName() { return disk.target(); }
+                @Override public void close() { exported.add("stopped"); }
+            };
+        };
+    }
+
+    BackupResult offlineBackup(OfflineExporter exporter, FakeDisk.Source[] src) throws Exception {
+        return BackupJob.builder().domain(domain).repository(repo).catalog(catalog)
+                .blockSources((s, e, c) -> src[0]).offlineExporter(exporter).options(options)
+                .listener(new BackupListener() {
+                    @Override public void warning(String code, String message) { warnings.add(code); }
+                }).build().run();
+    }
+
+    @Test
+    void shutOffDomainIsIncrementalFromTheLastCheckpointAndTheNextOnlineBackupContinuesFromIt() throws Exception {
+        BackupRecord online = backup().record();
+        String cp = online.checkpoint();
+        vda.write(10L * FakeDisk.BLOCK, 2 * FakeDisk.BLOCK, (byte) 7);   // written before the shutdown
+        domain.state = VmDomain.State.SHUTOFF;
+        List<String> exported = new ArrayList<>();
+        FakeDisk.Source[] src = new FakeDisk.Source[1];
+
+        BackupRecord off = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
+
+        assertThat(off.mode()).isEqualTo("incremental");
+        assertThat(off.consistency()).isEqualTo("clean-shutdown");
+        assertThat(off.checkpoint()).isEqualTo(cp);
+        assertThat(off.parentBackup()).isEqualTo(online.id());
+        assertThat(exported).containsExactly("vda@vda-bitmap.sock -B " + cp, "stopped");
+        assertThat(off.bytesRead()).isEqualTo(2L * FakeDisk.BLOCK).isLessThan(vda.allocatedBytes());
+        assertThat(off.disks().getFirst().parentSnapshot()).isEqualTo(online.disks().getFirst().snapshotId());
+        assertThat(repo.get(off.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+        assertThat(domain.checkpoints()).containsExactly(cp);
+        assertThat(warnings).isEmpty();
+
+        // another night: still off, nothing new can be a checkpoint; again incremental from cp over the last one
+        BackupRecord off2 = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
+        assertThat(off2.mode()).isEqualTo("incremental");
+        assertThat(off2.checkpoint()).isEqualTo(cp);
+        assertThat(off2.parentBackup()).isEqualTo(off.id());
+
+        domain.state = VmDomain.State.RUNNING;
+        vda.write(30L * FakeDisk.BLOCK, 10, (byte) 8);
+        BackupRecord next = backup().record();
+        assertThat(next.mode()).isEqualTo("incremental");
+        assertThat(domain.lastIncrementalFrom).isEqualTo(cp);
+        assertThat(next.parentBackup()).isEqualTo(off2.id());
+        // a superset of what changed since the offline backup: everything since cp
+        assertThat(next.bytesRead()).isEqualTo(3L * FakeDisk.BLOCK);
+        assertThat(repo.get(next.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+        assertThat(domain.checkpoints()).containsExactly(next.checkpoint());
+    }
+
+    @Test
+    void checkpointReadOfflineIsNeverDeletedWhileItIsTheLatestRecordedOne() throws Exception {
+        BackupRecord online = backup().record();
+        String cp = online.checkpoint();
+        domain.state = VmDomain.State.SHUTOFF;
+        vda.write(10L * FakeDisk.BLOCK, 10, (byte) 7);
+        FakeDisk.Source[] src = new FakeDisk.Source[1];
+        BackupRecord off = offlineBackup(fakeQemuNbd(new ArrayList<>(), src, List.of()), src).record();
+        assertThat(off.checkpoint()).isEqualTo(cp);
+
+        // an online backup that fails removes only its own new checkpoint
+        domain.state = VmDomain.State.RUNNING;
+        domain.maxExtentsPerReply = 100;
+        BlockSourceOpener failing = (socket, export, contexts) -> {
+            BlockSource s = domain.opener().open(socket, export, contexts);
+            ((FakeDisk.Source) s).failRead = new IOException("NBD read failed: connection reset");
+            return s;
+        };
+        assertThatThrownBy(BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(failing)
+                .options(options).build()::run).isInstanceOf(IOException.class);
+        assertThat(domain.checkpoints()).containsExactly(cp);
+
+        BackupRecord next = backup().record();
+        assertThat(next.mode()).isEqualTo("incremental");
+        assertThat(next.parentBackup()).isEqualTo(off.id());
+        assertThat(domain.lastIncrementalFrom).isEqualTo(cp);
+        assertThat(domain.checkpoints()).as("pruned only once a newer checkpoint is recorded")
+                .containsExactly(next.checkpoint());
+    }
+
+    @Test
+    void bitmapInUseAfterAnUncleanShutdownFallsBackToAFullReadWithoutCheckpoint() throws Exception {
+        BackupRecord online = backup().record();
+        vda.write(10L * FakeDisk.BLOCK, FakeDisk.BLOCK, (byte) 7);
+        domain.state = VmDomain.State.SHUTOFF;
+        List<String> exported = new ArrayList<>();
+        FakeDisk.Source[] src = new FakeDisk.Source[1];
+
+        BackupResult r = offlineBackup(fakeQemuNbd(exported, src, List.of(online.checkpoint())), src);
+
+        BackupRecord off = r.record();
+        assertThat(off.mode()).isEqualTo("full");
+        assertThat(off.checkpoint()).isNull();
+        assertThat(off.parentBackup()).isNull();
+        assertThat(off.bytesRead()).isEqualTo(vda.allocatedBytes());
+        assertThat(exported).containsExactly("vda@vda.sock", "stopped");
+        assertThat(warnings).containsExactly("bitmap-unusable");
+        assertThat(r.warnings()).anyMatch(w -> w.contains("inconsistent") && w.contains(online.checkpoint()));
+        assertThat(repo.get(off.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+        // the checkpoint is left alone offline
+        assertThat(domain.checkpoints()).containsExactly(online.checkpoint());
+
+        domain.state = VmDomain.State.RUNNING;
+        assertThat(backup().record().mode()).isEqualTo("full");
+    }
+
+    @Test
+    void shutOffDomainWhoseCheckpointIsGoneIsReadInFull() throws Exception {
+        BackupRecord online = backup().record();
+        domain.deleteCheckpoint(online.checkpoint());
+        domain.state = VmDomain.State.SHUTOFF;
+        List<String> exported = new ArrayList<>();
+        FakeDisk.Source[] src = new FakeDisk.Source[1];
+
+        BackupRecord off = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
+
+        assertThat(off.mode()).isEqualTo("full");
+        assertThat(off.checkpoint()).isNull();
+        assertThat(warnings).containsExactly("bitmap-drift");
+        assertThat(exported).containsExactly("vda@vda.sock", "stopped");
     }
 
     static long count(Path dir) throws IOException {

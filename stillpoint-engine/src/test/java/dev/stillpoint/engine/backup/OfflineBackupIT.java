@@ -62,4 +62,67 @@ class OfflineBackupIT {
             HostPrograms.run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", image.toString(), out.getFirst().file().toString());
         }
     }
+
+    /**
+     * A qcow2 with a persistent bitmap named like the previous backup's checkpoint: the offline
+     * backup reads only its dirty extents through the real qemu-nbd -B; after an unclean stop of a
+     * writer (bitmap left in-use) qemu-nbd refuses it and the backup falls back to a full read.
+     */
+    @Test
+    void persistentBitmapGivesAnOfflineIncrementalAndAnInUseBitmapFallsBackToFull() throws Exception {
+        HostPrograms.require("qemu-img");
+        HostPrograms.require("qemu-nbd");
+        HostPrograms.require("qemu-io");
+        Path image = tmp.resolve("sp-engine-offinc-vda.qcow2");
+        HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "64M");
+        HostPrograms.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 8M", image.toString());
+        FakeDomain domain = new FakeDomain("sp-engine-offinc", "6f1c2d3e-0000-4000-8000-0000000000fe") {
+            @Override public List<VmDisk> disks() { return List.of(new VmDisk("vda", image.toString(), "qcow2", null)); }
+        };
+        domain.state = VmDomain.State.SHUTOFF;
+        domain.checkpoints.add("stillpoint-cp1");
+        Path repoDir = tmp.resolve("repo");
+        try (Repository repo = Repositories.init(repoDir, RepositoryOptions.unencrypted());
+             Catalog catalog = Catalog.open(Catalog.defaultPath(repoDir))) {
+            BackupJob.Builder job = BackupJob.builder().domain(domain).repository(repo).catalog(catalog)
+                    .blockSources(BlockSourceOpener.nbd()).options(BackupOptions.defaults().withWorkDir(tmp.resolve("work")));
+            BackupRecord base = job.build().run().record();
+            // pretend it was an online backup that created checkpoint stillpoint-cp1 (libvirt: bitmap of that name)
+            catalog.insert(new BackupRecord("0123456789abcdef", base.vmName(), base.vmUuid(), base.startedAt().plusSeconds(1),
+                    base.finishedAt().plusSeconds(1), BackupRecord.COMPLETE, "full", "filesystem", "stillpoint-cp1", null,
+                    base.domainXml(), null, null, java.util.Map.of(), base.bytesRead(), 0, base.diskSize(), null,
+                    List.of(), base.disks()));
+            HostPrograms.run("qemu-img", "bitmap", "--add", image.toString(), "stillpoint-cp1");
+            HostPrograms.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x22 20M 1M", "-c", "write -P 0x33 1M 64k",
+                    image.toString());
+
+            BackupRecord inc = job.build().run().record();
+            assertThat(inc.mode()).isEqualTo("incremental");
+            assertThat(inc.checkpoint()).isEqualTo("stillpoint-cp1");
+            assertThat(inc.parentBackup()).isEqualTo("0123456789abcdef");
+            assertThat(inc.bytesRead()).isEqualTo((1L << 20) + (64 << 10));
+            assertThat(inc.warnings()).isEmpty();
+            List<RestoredDisk> out = RestoreJob.create(repo, catalog.find(inc.id()), tmp.resolve("restored-inc"), null,
+                    RestoreFormat.QCOW2, null).run();
+            HostPrograms.run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", image.toString(), out.getFirst().file().toString());
+
+            // a writer killed while it had the image open leaves the bitmap in-use (as after a guest crash)
+            Process writer = new ProcessBuilder("qemu-nbd", "--persistent", "--format=qcow2",
+                    "--socket=" + tmp.resolve("w.sock"), image.toString()).start();
+            try {
+                for (int i = 0; i < 500 && !java.nio.file.Files.exists(tmp.resolve("w.sock")); i++) Thread.sleep(10);
+            } finally {
+                writer.destroyForcibly().waitFor();
+            }
+            assertThat(HostPrograms.run("qemu-img", "info", image.toString())).contains("in-use");
+
+            BackupRecord fallback = job.build().run().record();
+            assertThat(fallback.mode()).isEqualTo("full");
+            assertThat(fallback.checkpoint()).isNull();
+            assertThat(fallback.bytesRead()).isGreaterThanOrEqualTo(9L << 20);
+            assertThat(fallback.warnings()).as("qemu-nbd's reason is in the warning").anyMatch(w -> w.startsWith("bitmap-unusable")
+                    && w.contains("stillpoint-cp1") && w.contains("inconsistent"));
+            assertThat(tmp.resolve("work")).isEmptyDirectory();
+        }
+    }
 }

@@ -71,4 +71,25 @@ class CatalogTest {
             assertThat(c.list("web1")).hasSize(2);
         }
     }
+
+    @Test
+    void offlineIncrementalsMayRepeatTheCheckpointTheyWereReadFrom() throws Exception {
+        Instant t = Instant.parse("2026-11-22T10:00:00Z");
+        try (Catalog c = Catalog.open(tmp.resolve("catalog.db"))) {
+            c.insert(record("aaaa000000000001", "u1", "complete", "stillpoint-1", t));
+            BackupRecord online = record("aaaa000000000002", "u1", "complete", "stillpoint-1", t.plusSeconds(60));
+            BackupRecord offline = new BackupRecord("aaaa000000000002", "web1", "u1", online.startedAt(),
+                    online.finishedAt(), "complete", "incremental", "clean-shutdown", "stillpoint-1", "aaaa000000000001",
+                    "<domain/>", null, null, java.util.Map.of(), 10, 5, 1000, null, List.of(), online.disks());
+            c.insert(offline);
+            c.insert(new BackupRecord("aaaa000000000003", "web1", "u1", t.plusSeconds(120), t.plusSeconds(125),
+                    "complete", "incremental", "clean-shutdown", "stillpoint-1", "aaaa000000000002", "<domain/>", null,
+                    null, java.util.Map.of(), 10, 5, 1000, null, List.of(), online.disks()));
+            assertThat(c.knowsCheckpoint("stillpoint-1")).isTrue();
+            assertThat(c.lastComplete("u1")).get().extracting(BackupRecord::id).isEqualTo("aaaa000000000003");
+            // an online backup still cannot record a checkpoint another online backup created
+            assertThatThrownBy(() -> c.insert(record("aaaa000000000004", "u1", "complete", "stillpoint-1", t)))
+                    .isInstanceOf(EngineException.class);
+        }
+    }
 }
