@@ -51,6 +51,7 @@ results="$work/results.tsv"
 measure() {
   local tool=$1 step=$2; shift 2
   local log="$work/$tool-$step.time"
+  sync # the previous tool's repository writes are on disk, not still being written back under this step
   cat "$data/base.raw" "$data/changed.raw" > /dev/null # same page-cache state for every tool
   if ! /usr/bin/time -v -o "$log" bash -c "$*" > "$work/$tool-$step.out" 2>&1; then
     echo "FAILED: $tool $step: $*" >&2; tail -5 "$work/$tool-$step.out" >&2; return 1
