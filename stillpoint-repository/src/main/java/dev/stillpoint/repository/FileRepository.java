@@ -45,7 +45,7 @@ final class FileRepository implements Repository {
 
     static FileRepository create(Path root, RepositoryOptions o) throws IOException {
         o.validate();
-        JitWarmup.start();
+        JitWarmup.startForIds();
         root = root.toAbsolutePath();
         if (Files.exists(root.resolve("config")))
             throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + root);
@@ -71,7 +71,7 @@ final class FileRepository implements Repository {
 
     static FileRepository open(Path root, char[] password) throws IOException {
         root = root.toAbsolutePath();
-        JitWarmup.start();
+        JitWarmup.startForIds();
         RepoConfig config = RepoConfig.read(root);
         Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(root, config.id(), password)) : Crypto.none();
         for (String d : DIRS) {
@@ -277,6 +277,7 @@ final class FileRepository implements Repository {
     @Override
     public ImageReader openImage(String snapshotId) throws IOException {
         String id = snapshot(snapshotId).id();
+        JitWarmup.start(); // every chunk read is decrypted and re-hashed
         LockManager.Held lock = locks.shared();
         try {
             index.refresh(root, crypto); // a prune in another process may have moved chunks
@@ -289,6 +290,7 @@ final class FileRepository implements Repository {
 
     @Override
     public CheckReport check(int readDataPercent, ProgressListener progress) throws IOException {
+        if (readDataPercent > 0) JitWarmup.start();
         try (LockManager.Held lock = locks.shared()) {
             return new RepositoryChecker(this).run(readDataPercent, progress == null ? ProgressListener.NONE : progress);
         }
