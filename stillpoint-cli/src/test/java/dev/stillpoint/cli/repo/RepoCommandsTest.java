@@ -100,6 +100,19 @@ class RepoCommandsTest {
     }
 
     @Test
+    void compressionLevelIsChosenAtInitAndCheckedByName() throws Exception {
+        String repo = tmp.resolve("repo").toString();
+        Run bad = run("repo", "init", "--repo", repo, "--encryption", "none", "--compression-level", "0");
+        assertThat(bad.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bad.err()).contains("--compression-level").contains("0");
+        assertThat(Files.exists(tmp.resolve("repo").resolve("config"))).isFalse();
+        Run ok = run("repo", "init", "--repo", repo, "--encryption", "none", "--compression-level", "9", "--json");
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.summary()).containsEntry("compressionLevel", 9);
+        assertThat(JSON.std.mapFrom(Files.readString(tmp.resolve("repo").resolve("config")))).containsEntry("compressionLevel", 9);
+    }
+
+    @Test
     void sparseFileIsReadOnlyWhereItHasDataAndRestoresExactly() throws Exception {
         String repo = tmp.resolve("repo").toString();
         assertThat(run("repo", "init", "--repo", repo, "--encryption", "none").code()).isZero();
