@@ -59,27 +59,26 @@ final class BlobCodec {
 
     /** Decodes into {@code raw[0, rawLen)} (a per-thread buffer holds the decrypted form); throws CORRUPT naming the chunk. */
     static void decodeInto(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen, byte[] raw) throws RepositoryException {
-        byte[][] s = VERIFY_SCRATCH.get();
-        if (s == null || s[0].length < len) {
-            s = new byte[][]{new byte[Math.max(len, s == null ? 0 : s[0].length)], s == null ? new byte[0] : s[1]};
-            VERIFY_SCRATCH.set(s);
-        }
-        decode(crypto, id, stored, off, len, rawLen, s[0], raw);
+        decode(crypto, id, stored, off, len, rawLen, scratch(len, 0)[0], raw);
     }
 
-    /** Per-thread plaintext and output buffers of {@link #verify} (bounded: one pair per thread). */
-    private static final ThreadLocal<byte[][]> VERIFY_SCRATCH = new ThreadLocal<>();
+    /** Per-thread plaintext and output buffers of {@link #decodeInto} and {@link #verify} (bounded: one pair per thread). */
+    private static final ThreadLocal<byte[][]> SCRATCH_PAIR = ThreadLocal.withInitial(() -> new byte[][]{new byte[0], new byte[0]});
+
+    /** This thread's pair, grown to hold {@code plainLen} and {@code rawLen} bytes. */
+    private static byte[][] scratch(int plainLen, int rawLen) {
+        byte[][] s = SCRATCH_PAIR.get();
+        if (s[0].length < plainLen) s[0] = new byte[plainLen];
+        if (s[1].length < rawLen) s[1] = new byte[rawLen];
+        return s;
+    }
 
     /**
      * Checks a blob exactly as {@link #decode} does (decrypt, decompress, re-hash) without keeping
      * the plaintext: per-thread buffers, no garbage per chunk. Throws CORRUPT naming the chunk.
      */
     static void verify(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen) throws RepositoryException {
-        byte[][] s = VERIFY_SCRATCH.get();
-        if (s == null || s[0].length < len || s[1].length < rawLen) {
-            s = new byte[][]{new byte[Math.max(len, s == null ? 0 : s[0].length)], new byte[Math.max(rawLen, s == null ? 0 : s[1].length)]};
-            VERIFY_SCRATCH.set(s);
-        }
+        byte[][] s = scratch(len, rawLen);
         decode(crypto, id, stored, off, len, rawLen, s[0], s[1]);
     }
 

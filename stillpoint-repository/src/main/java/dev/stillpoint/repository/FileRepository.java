@@ -100,6 +100,20 @@ final class FileRepository implements Repository {
 
     Path packPath(String id) { return root.resolve("data").resolve(id.substring(0, 2)).resolve(id); }
 
+    /** Every entry of the pack directories {@code data/xx/}; callers decide which names are packs. */
+    List<Path> dataFiles() throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> top = Files.newDirectoryStream(root.resolve("data"))) {
+            for (Path d : top) {
+                if (!Files.isDirectory(d)) continue;
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+                    for (Path p : ds) out.add(p);
+                }
+            }
+        }
+        return out;
+    }
+
     Path indexPath(String id) { return root.resolve("index").resolve(id); }
 
     Path snapshotPath(String id) { return root.resolve("snapshots").resolve(id); }
@@ -335,24 +349,17 @@ final class FileRepository implements Repository {
         try (LockManager.Held lock = locks.exclusive()) {
             ChunkIndex current = ChunkIndex.load(root, crypto);
             int written = 0;
-            try (DirectoryStream<Path> top = Files.newDirectoryStream(root.resolve("data"))) {
-                for (Path d : top) {
-                    if (!Files.isDirectory(d)) continue;
-                    try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
-                        for (Path p : ds) {
-                            String packId = p.getFileName().toString();
-                            if (!Hex.isHex(packId, 64) || current.packs().containsKey(packId)) continue;
-                            List<PackEntry> entries;
-                            try {
-                                entries = PackFormat.readHeader(crypto, p);
-                            } catch (RepositoryException e) {
-                                continue;
-                            }
-                            AtomicFiles.write(tmpDir(), indexPath(packId), PackFormat.indexFile(crypto, Files.size(p), entries));
-                            written++;
-                        }
-                    }
+            for (Path p : dataFiles()) {
+                String packId = p.getFileName().toString();
+                if (!Hex.isHex(packId, 64) || current.packs().containsKey(packId)) continue;
+                List<PackEntry> entries;
+                try {
+                    entries = PackFormat.readHeader(crypto, p);
+                } catch (RepositoryException e) {
+                    continue;
                 }
+                AtomicFiles.write(tmpDir(), indexPath(packId), PackFormat.indexFile(crypto, Files.size(p), entries));
+                written++;
             }
             index.refresh(root, crypto);
             return written;

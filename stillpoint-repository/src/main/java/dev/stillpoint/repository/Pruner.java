@@ -55,19 +55,12 @@ final class Pruner {
         int deleted = 0;
         long chunksRemoved = 0;
         // orphans: packs on disk without index
-        try (DirectoryStream<Path> top = Files.newDirectoryStream(repo.root().resolve("data"))) {
-            for (Path d : top) {
-                if (!Files.isDirectory(d)) continue;
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
-                    for (Path p : ds) {
-                        String name = p.getFileName().toString();
-                        if (Hex.isHex(name, 64) && !index.packs().containsKey(name)) {
-                            freed += Files.size(p);
-                            Files.delete(p);
-                            deleted++;
-                        }
-                    }
-                }
+        for (Path p : repo.dataFiles()) {
+            String name = p.getFileName().toString();
+            if (Hex.isHex(name, 64) && !index.packs().containsKey(name)) {
+                freed += Files.size(p);
+                Files.delete(p);
+                deleted++;
             }
         }
         // classify indexed packs

@@ -1,7 +1,6 @@
 package dev.stillpoint.repository;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -107,17 +106,10 @@ final class RepositoryChecker {
 
     private Set<String> packsOnDisk() throws IOException {
         Set<String> out = new HashSet<>();
-        try (DirectoryStream<Path> top = Files.newDirectoryStream(repo.root().resolve("data"))) {
-            for (Path d : top) {
-                if (!Files.isDirectory(d)) continue;
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
-                    for (Path p : ds) {
-                        String name = p.getFileName().toString();
-                        if (Hex.isHex(name, 64) && name.startsWith(d.getFileName().toString())) out.add(name);
-                        else warnings.add("unexpected file " + p);
-                    }
-                }
-            }
+        for (Path p : repo.dataFiles()) {
+            String name = p.getFileName().toString();
+            if (Hex.isHex(name, 64) && name.startsWith(p.getParent().getFileName().toString())) out.add(name);
+            else warnings.add("unexpected file " + p);
         }
         return out;
     }
