@@ -32,9 +32,12 @@ final class ChunkId {
     boolean matches(byte[] src, int off) { return Arrays.equals(bytes, 0, LENGTH, src, off, off + LENGTH); }
 
     /** The first 8 bytes as a long: ids are uniformly distributed, so this is a good table hash. */
-    long prefix() {
+    long prefix() { return prefix(bytes, 0); }
+
+    /** {@link #prefix()} of the id stored at {@code src[off, off+32)}. */
+    static long prefix(byte[] src, int off) {
         long v = 0;
-        for (int i = 0; i < 8; i++) v = (v << 8) | (bytes[i] & 0xff);
+        for (int i = 0; i < 8; i++) v = (v << 8) | (src[off + i] & 0xff);
         return v;
     }
 

@@ -35,6 +35,17 @@ final class ChunkIndex {
         final long[] offsets;
         final int[] lengths, rawLengths;
 
+        /** The same entries under another number (the arrays are shared, never written after construction). */
+        private PackInfo(PackInfo p, int number) {
+            this.packId = p.packId;
+            this.length = p.length;
+            this.number = number;
+            this.ids = p.ids;
+            this.offsets = p.offsets;
+            this.lengths = p.lengths;
+            this.rawLengths = p.rawLengths;
+        }
+
         PackInfo(String packId, long length, int number, List<PackEntry> entries) {
             this.packId = packId;
             this.length = length;
@@ -73,7 +84,7 @@ final class ChunkIndex {
 
     private final Map<String, PackInfo> packs = new ConcurrentHashMap<>();
     private final List<String> loadErrors = Collections.synchronizedList(new ArrayList<>());
-    /** Pack by number (index in this list; null once forgotten). Guarded by {@code this}. */
+    /** Pack by number (its index in this list; renumbered when packs are forgotten). Guarded by {@code this}. */
     private final List<PackInfo> byNumber = new ArrayList<>();
     /** Open addressing, linear probing: {@code (packNumber + 1) << 32 | entry}, 0 = empty. Guarded by {@code this}. */
     private long[] table = new long[1024];
@@ -136,7 +147,7 @@ final class ChunkIndex {
         table = new long[1024];
         count = 0;
         for (PackInfo old : live) {
-            PackInfo p = new PackInfo(old.packId(), old.length(), byNumber.size(), old.entries());
+            PackInfo p = new PackInfo(old, byNumber.size());
             byNumber.add(p);
             packs.put(p.packId(), p);
             for (int i = 0; i < p.size(); i++) insert(p, i);
@@ -147,9 +158,11 @@ final class ChunkIndex {
     private void insert(PackInfo p, int i) {
         if (2L * (count + 1) > table.length) grow();
         int mask = table.length - 1;
-        int at = slot(p.ids, i * ChunkId.LENGTH, mask);
+        int at = slot(ChunkId.prefix(p.ids, i * ChunkId.LENGTH), mask);
         while (table[at] != 0) {
-            if (sameId(table[at], p.ids, i * ChunkId.LENGTH)) return;
+            long ref = table[at];
+            int o = entry(ref) * ChunkId.LENGTH;
+            if (Arrays.equals(pack(ref).ids, o, o + ChunkId.LENGTH, p.ids, i * ChunkId.LENGTH, (i + 1) * ChunkId.LENGTH)) return;
             at = (at + 1) & mask;
         }
         table[at] = ((long) (p.number + 1) << 32) | i;
@@ -162,35 +175,28 @@ final class ChunkIndex {
         int mask = table.length - 1;
         for (long ref : old) {
             if (ref == 0) continue;
-            PackInfo p = byNumber.get((int) (ref >>> 32) - 1);
-            int at = slot(p.ids, (int) ref * ChunkId.LENGTH, mask);
+            int at = slot(ChunkId.prefix(pack(ref).ids, entry(ref) * ChunkId.LENGTH), mask);
             while (table[at] != 0) at = (at + 1) & mask;
             table[at] = ref;
         }
     }
 
-    private static int slot(byte[] ids, int off, int mask) {
-        long v = 0;
-        for (int k = 0; k < 8; k++) v = (v << 8) | (ids[off + k] & 0xff);
-        return spread(v) & mask;
-    }
+    /** The table slot to start probing at for an id with this {@link ChunkId#prefix()}. */
+    private static int slot(long prefix, int mask) { return (int) (prefix ^ (prefix >>> 29) ^ (prefix >>> 43)) & mask; }
 
-    private static int spread(long v) { return (int) (v ^ (v >>> 29) ^ (v >>> 43)); }
+    /** The pack of a table reference. */
+    private PackInfo pack(long ref) { return byNumber.get((int) (ref >>> 32) - 1); }
 
-    private boolean sameId(long ref, byte[] ids, int off) {
-        PackInfo p = byNumber.get((int) (ref >>> 32) - 1);
-        int o = (int) ref * ChunkId.LENGTH;
-        return Arrays.equals(p.ids, o, o + ChunkId.LENGTH, ids, off, off + ChunkId.LENGTH);
-    }
+    /** The entry within its pack of a table reference. */
+    private static int entry(long ref) { return (int) ref; }
 
     /** The table reference of {@code id}, or 0. Caller holds the lock. */
     private long find(ChunkId id) {
         int mask = table.length - 1;
-        int at = spread(id.prefix()) & mask;
+        int at = slot(id.prefix(), mask);
         while (table[at] != 0) {
             long ref = table[at];
-            PackInfo p = byNumber.get((int) (ref >>> 32) - 1);
-            if (id.matches(p.ids, (int) ref * ChunkId.LENGTH)) return ref;
+            if (id.matches(pack(ref).ids, entry(ref) * ChunkId.LENGTH)) return ref;
             at = (at + 1) & mask;
         }
         return 0;
@@ -199,8 +205,8 @@ final class ChunkIndex {
     synchronized Location get(ChunkId id) {
         long ref = find(id);
         if (ref == 0) return null;
-        PackInfo p = byNumber.get((int) (ref >>> 32) - 1);
-        int i = (int) ref;
+        PackInfo p = pack(ref);
+        int i = entry(ref);
         return new Location(p.packId(), p.offsets[i], p.lengths[i], p.rawLengths[i]);
     }
 

@@ -55,15 +55,14 @@ final class PackFormat {
     }
 
     /**
-     * The pack id: SHA-256 of the pack's tail ({@code header || trailer}). The header lists every
+     * The pack id: SHA-256 of the pack's tail ({@code header || trailer}, given whole or in parts). The header lists every
      * blob's chunk id, offset and length, and every blob is authenticated by its chunk id (GCM
      * associated data, or the re-hash of its plaintext), so the tail hash plus the blobs' own
      * checks cover every byte of the file without hashing the data a second time.
      */
-    static String packId(byte[] header, byte[] trailer) {
+    static String packId(byte[]... tail) {
         java.security.MessageDigest d = Crypto.newDigest();
-        d.update(header);
-        d.update(trailer);
+        for (byte[] part : tail) d.update(part);
         return Hex.of(d.digest());
     }
 

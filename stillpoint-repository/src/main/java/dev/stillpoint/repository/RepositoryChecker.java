@@ -227,7 +227,7 @@ final class RepositoryChecker {
         if (tail == null) return false;
         int hlen = java.nio.ByteBuffer.wrap(tail, tail.length - 8, 4).getInt();
         if (hlen != tail.length - 8) return false;
-        return PackFormat.packId(java.util.Arrays.copyOf(tail, hlen), java.util.Arrays.copyOfRange(tail, hlen, tail.length)).equals(packId);
+        return PackFormat.packId(tail).equals(packId);
     }
 
     private static void hashRange(java.nio.channels.FileChannel ch, java.security.MessageDigest md, long from, long to) throws IOException {
