@@ -1,5 +1,6 @@
 package dev.stillpoint.libvirt;
 
+import dev.stillpoint.qemu.nbd.NbdClient;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,7 @@ final class BackupXml {
     }
 
     static String dirtyBitmapContext(String disk) {
-        return "qemu:dirty-bitmap:backup-" + disk;
+        return NbdClient.DIRTY_BITMAP_PREFIX + "backup-" + disk;
     }
 
     static List<Path> scratchFiles(Path scratchDir, List<String> disks) {

@@ -2,6 +2,7 @@ package dev.stillpoint.engine.backup;
 
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.vm.VmDisk;
+import dev.stillpoint.qemu.nbd.NbdClient;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ public interface OfflineExporter {
     Export export(VmDisk disk, Path socket, String bitmap) throws IOException, EngineException;
 
     /** The NBD meta context under which {@code qemu-nbd -B NAME} serves bitmap NAME. */
-    static String dirtyBitmapContext(String bitmap) { return "qemu:dirty-bitmap:" + bitmap; }
+    static String dirtyBitmapContext(String bitmap) { return NbdClient.DIRTY_BITMAP_PREFIX + bitmap; }
 
     /** A running export. */
     interface Export extends AutoCloseable {
