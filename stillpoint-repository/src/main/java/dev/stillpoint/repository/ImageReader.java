@@ -19,6 +19,15 @@ public interface ImageReader extends AutoCloseable {
     /** Writes the whole image to {@code target} as a sparse file (holes stay holes). */
     void restoreTo(FileChannel target, ProgressListener progress) throws IOException;
 
+    /**
+     * As {@link #restoreTo(FileChannel, ProgressListener)}, where {@code target} is open on
+     * {@code file}: the data may be written through a second descriptor on {@code file} with
+     * {@code O_DIRECT} (no page-cache copy of the whole image) when its filesystem allows it.
+     */
+    default void restoreTo(java.nio.file.Path file, FileChannel target, ProgressListener progress) throws IOException {
+        restoreTo(target, progress);
+    }
+
     @Override
     void close() throws IOException;
 

@@ -47,12 +47,34 @@ final class PackWriter implements AutoCloseable {
     private static final class OpenPack {
         final Path tmp;
         final FileChannel ch;
+        /** Direct writes to {@code tmp} when the filesystem allows them, else null (writes go through {@link #ch}). */
+        final DirectWriter direct;
         final List<PackEntry> entries = new ArrayList<>();
         long pos;
         int writing;
         IOException failed;
 
-        OpenPack(Path tmp, FileChannel ch) { this.tmp = tmp; this.ch = ch; }
+        OpenPack(Path tmp, FileChannel ch, DirectWriter direct) { this.tmp = tmp; this.ch = ch; this.direct = direct; }
+
+        /** Writes {@code b[0, len)} at {@code at}; ranges arrive in order (one thread fills a pack). */
+        void write(byte[] b, int len, long at) throws IOException {
+            if (direct != null) direct.write(b, 0, len, at);
+            else writeFully(ch, ByteBuffer.wrap(b, 0, len), at);
+        }
+
+        /** Makes the file {@code length} bytes, durable. */
+        void finishAndForce(long length) throws IOException {
+            if (direct != null) {
+                direct.finish(length);
+                direct.force();
+            } else {
+                ch.force(true);
+            }
+        }
+
+        void closeChannels() throws IOException {
+            try { ch.close(); } finally { if (direct != null) direct.close(); }
+        }
 
         synchronized void written(IOException e) {
             if (e != null && failed == null) failed = e;
@@ -70,7 +92,7 @@ final class PackWriter implements AutoCloseable {
         }
 
         void discard() {
-            try { ch.close(); } catch (IOException ignored) { /* deleting anyway */ }
+            try { closeChannels(); } catch (IOException ignored) { /* deleting anyway */ }
             try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* tmp/ is garbage, prune clears it */ }
         }
     }
@@ -98,7 +120,7 @@ final class PackWriter implements AutoCloseable {
         }
         IOException failure = null;
         try {
-            writeFully(p.ch, ByteBuffer.wrap(blob, 0, length), at);
+            p.write(blob, length, at);
         } catch (IOException e) {
             failure = e;
             throw e;
@@ -110,7 +132,8 @@ final class PackWriter implements AutoCloseable {
 
     private OpenPack open() throws IOException {
         Path tmp = Files.createTempFile(repo.tmpDir(), "pack-", ".tmp");
-        return new OpenPack(tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
+        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
+        return new OpenPack(tmp, ch, DirectWriter.open(tmp, 0));
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
@@ -127,8 +150,8 @@ final class PackWriter implements AutoCloseable {
             p.awaitWrites();
             byte[] header = FileCodec.encode(repo.crypto(), "pack-header", PackFormat.entries(p.entries));
             byte[] trailer = ByteBuffer.allocate(8).putInt(header.length).put(PackFormat.MAGIC).array();
-            writeFully(p.ch, ByteBuffer.wrap(header), p.pos);
-            writeFully(p.ch, ByteBuffer.wrap(trailer), p.pos + header.length);
+            p.write(header, header.length, p.pos);
+            p.write(trailer, trailer.length, p.pos + header.length);
             long length = p.pos + header.length + trailer.length;
             String packId = PackFormat.packId(header, trailer);
             List<PackEntry> e = List.copyOf(p.entries);
@@ -148,7 +171,7 @@ final class PackWriter implements AutoCloseable {
                 });
                 pending.add(publisher.submit(() -> {
                     try {
-                        publish(p.ch, p.tmp, packId, length, e);
+                        publish(p, packId, length, e);
                     } finally {
                         slots.release();
                     }
@@ -165,14 +188,14 @@ final class PackWriter implements AutoCloseable {
         }
     }
 
-    private void publish(FileChannel c, Path t, String packId, long length, List<PackEntry> e) throws IOException {
+    private void publish(OpenPack p, String packId, long length, List<PackEntry> e) throws IOException {
         try {
-            c.force(true);
-            c.close();
-            AtomicFiles.publish(t, repo.packPath(packId));
+            p.finishAndForce(length);
+            p.closeChannels();
+            AtomicFiles.publish(p.tmp, repo.packPath(packId));
         } finally {
-            c.close();
-            Files.deleteIfExists(t);
+            p.closeChannels();
+            Files.deleteIfExists(p.tmp);
         }
         AtomicFiles.write(repo.tmpDir(), repo.indexPath(packId), PackFormat.indexFile(repo.crypto(), length, e));
         repo.index().add(packId, length, e);

@@ -73,9 +73,23 @@ final class RepositoryImageReader implements ImageReader {
      */
     @Override
     public void restoreTo(FileChannel target, ProgressListener progress) throws IOException {
+        restoreTo(null, target, progress);
+    }
+
+    /** Writes through {@link DirectWriter} when {@code file} is given and allows it (chunks are block aligned). */
+    @Override
+    public void restoreTo(java.nio.file.Path file, FileChannel target, ProgressListener progress) throws IOException {
         if (closed) throw new IllegalStateException("image reader is closed");
-        ProgressListener p = progress == null ? ProgressListener.NONE : progress;
         if (target.size() > 0) target.truncate(0);
+        try (DirectWriter direct = file == null ? null : DirectWriter.open(file, m.chunkSize)) {
+            restoreTo(target, direct, progress);
+            if (direct != null) direct.finish(m.size);
+        }
+        if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
+    }
+
+    private void restoreTo(FileChannel target, DirectWriter direct, ProgressListener progress) throws IOException {
+        ProgressListener p = progress == null ? ProgressListener.NONE : progress;
         long total = 0;
         for (int c = 0; c < m.count(); c++) if (m.chunk(c) != null) total += m.chunkLength(c);
         int ahead = 2 * repo.threads();
@@ -88,9 +102,9 @@ final class RepositoryImageReader implements ImageReader {
                 if (id == null) continue;
                 byte[] buf = pool.isEmpty() ? new byte[m.chunkSize] : pool.pop();
                 queue.add(new Decoded(c, buf, repo.workers().submit(() -> repo.readChunkInto(id, buf))));
-                if (queue.size() >= ahead) done = writeOldest(queue, pool, target, done, total, p);
+                if (queue.size() >= ahead) done = writeOldest(queue, pool, target, direct, done, total, p);
             }
-            while (!queue.isEmpty()) done = writeOldest(queue, pool, target, done, total, p);
+            while (!queue.isEmpty()) done = writeOldest(queue, pool, target, direct, done, total, p);
         } finally {
             for (Decoded d : queue) d.result().cancel(false);
             for (Decoded d : queue) { // never return while a worker still fills a buffer
@@ -104,15 +118,14 @@ final class RepositoryImageReader implements ImageReader {
                 }
             }
         }
-        if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
         p.progress(total, total);
     }
 
     /** A chunk being decoded into {@code buf} by a worker; the future yields its raw length. */
     private record Decoded(int chunk, byte[] buf, Future<Integer> result) {}
 
-    private long writeOldest(java.util.ArrayDeque<Decoded> queue, java.util.ArrayDeque<byte[]> pool, FileChannel target, long done,
-                             long total, ProgressListener p) throws IOException {
+    private long writeOldest(java.util.ArrayDeque<Decoded> queue, java.util.ArrayDeque<byte[]> pool, FileChannel target, DirectWriter direct,
+                             long done, long total, ProgressListener p) throws IOException {
         Decoded d = queue.peek();
         int n;
         try {
@@ -128,9 +141,14 @@ final class RepositoryImageReader implements ImageReader {
         }
         queue.poll();
         int clen = m.chunkLength(d.chunk());
-        ByteBuffer b = ByteBuffer.wrap(d.buf(), 0, Math.min(clen, n)); // a short chunk's rest stays a hole (zeros)
+        int len = Math.min(clen, n); // a short chunk's rest stays a hole (zeros)
         long pos = (long) d.chunk() * m.chunkSize;
-        while (b.hasRemaining()) pos += target.write(b, pos);
+        if (direct != null) {
+            direct.write(d.buf(), 0, len, pos);
+        } else {
+            ByteBuffer b = ByteBuffer.wrap(d.buf(), 0, len);
+            while (b.hasRemaining()) pos += target.write(b, pos);
+        }
         pool.push(d.buf());
         done += clen;
         p.progress(done, total);

@@ -59,7 +59,7 @@ final class TestImages {
         Files.deleteIfExists(file);
         try (ImageReader r = repo.openImage(id);
              FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
-            r.restoreTo(ch, ProgressListener.NONE);
+            r.restoreTo(file, ch, ProgressListener.NONE);
         }
         return Files.readAllBytes(file);
     }

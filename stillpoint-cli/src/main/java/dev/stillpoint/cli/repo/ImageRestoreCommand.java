@@ -49,7 +49,7 @@ public final class ImageRestoreCommand implements Callable<Integer> {
             boolean created = !Files.exists(target);
             try (ImageReader reader = r.openImage(s.id()); FileChannel ch = FileChannel.open(target, opts);
                  ProgressPrinter p = out.progress("restore " + s.name())) {
-                reader.restoreTo(ch, p);
+                reader.restoreTo(target, ch, p);
             } catch (FileAlreadyExistsException e) {
                 throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "--target: " + target + " exists; use --force to overwrite");
             } catch (RepositoryException e) {

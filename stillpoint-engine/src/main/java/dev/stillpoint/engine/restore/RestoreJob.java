@@ -125,7 +125,7 @@ public final class RestoreJob {
             listener.diskStarted(d.target(), file, reader.size());
             long total = reader.allocated().stream().mapToLong(ImageReader.Extent::length).sum();
             try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                reader.restoreTo(ch, (done, t) -> {
+                reader.restoreTo(raw, ch, (done, t) -> {
                     if (cancelled) throw new Cancelled();
                     listener.progress(d.target(), done, total);
                 });
