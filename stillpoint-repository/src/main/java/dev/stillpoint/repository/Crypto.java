@@ -20,7 +20,8 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Ids are computed by {@link NativeSha256} (OpenSSL's libcrypto) when it is {@link
  * NativeSha256#enabled() enabled}, by the JDK otherwise; both give the same bytes. The native
  * HMAC is RFC 2104 built on SHA-256, with the hash states after the padded key blocks
- * {@code K xor ipad} and {@code K xor opad} computed once per key.
+ * {@code K xor ipad} and {@code K xor opad} computed once per key. Chunk segments are sealed
+ * and opened by {@link NativeAesGcm} (the same library) in the same case, with the same bytes.
  */
 final class Crypto {
     static final int NONCE = 12;
@@ -40,6 +41,8 @@ final class Crypto {
     /** Native ids: one SHA256_CTX per thread; for HMAC the states after the ipad/opad key blocks. */
     private final ThreadLocal<NativeSha256> nativeSha;
     private final MemorySegment innerStart, outerStart;
+    /** Native AES-256-GCM for chunk segments (one per thread), or null: the JDK's cipher. */
+    private final ThreadLocal<NativeAesGcm> nativeGcm;
 
     private Crypto(byte[] enc, byte[] id, boolean nativeIds) {
         this.encKey = enc == null ? null : new SecretKeySpec(enc, "AES");
@@ -49,6 +52,7 @@ final class Crypto {
             catch (GeneralSecurityException e) { throw new IllegalStateException("HmacSHA256 unavailable", e); }
         });
         this.nativeSha = nativeIds ? ThreadLocal.withInitial(NativeSha256::new) : null;
+        this.nativeGcm = nativeIds && enc != null && NativeAesGcm.available() ? ThreadLocal.withInitial(() -> new NativeAesGcm(enc)) : null;
         if (nativeIds && id != null) {
             innerStart = keyBlockState(id, (byte) 0x36);
             outerStart = keyBlockState(id, (byte) 0x5c);
@@ -90,6 +94,9 @@ final class Crypto {
 
     /** True when {@link #id} runs on libcrypto rather than the JDK. */
     boolean nativeIds() { return nativeSha != null; }
+
+    /** True when chunk segments are sealed and opened by libcrypto rather than the JDK. */
+    boolean nativeGcm() { return nativeGcm != null; }
 
     static MessageDigest newDigest() {
         try { return MessageDigest.getInstance("SHA-256"); }
@@ -208,11 +215,23 @@ final class Crypto {
 
     /** As {@link #sealSegmented(byte[], int, int, byte[])} into {@code out} (at least {@link #segmentedLength} bytes). */
     void sealSegmented(byte[] plain, int off, int len, byte[] aad, byte[] out) {
-        byte[] base = random(NONCE);
+        sealSegmented(plain, off, len, aad, out, random(NONCE));
+    }
+
+    /** As {@link #sealSegmented(byte[], int, int, byte[], byte[])} with a given base nonce (tests compare the two implementations). */
+    void sealSegmented(byte[] plain, int off, int len, byte[] aad, byte[] out, byte[] base) {
         System.arraycopy(base, 0, out, 0, NONCE);
-        Cipher c = cipher.get();
         int segments = Math.max(1, (len + SEGMENT - 1) / SEGMENT);
         int o = NONCE;
+        if (nativeGcm != null) {
+            NativeAesGcm g = nativeGcm.get();
+            for (int i = 0; i < segments; i++) {
+                int n = Math.min(SEGMENT, len - i * SEGMENT);
+                o += g.seal(segmentNonce(base, 0, i, i == segments - 1), aad, plain, off + i * SEGMENT, n, out, o);
+            }
+            return;
+        }
+        Cipher c = cipher.get();
         try {
             for (int i = 0; i < segments; i++) {
                 int n = Math.min(SEGMENT, len - i * SEGMENT);
@@ -229,9 +248,19 @@ final class Crypto {
     void openSegmented(byte[] sealed, int off, int len, byte[] aad, byte[] dst, int plainLen, String what) throws RepositoryException {
         if (len != segmentedLength(plainLen))
             throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": sealed length " + len + " does not match " + plainLen + " plaintext bytes");
-        Cipher c = cipher.get();
         int segments = Math.max(1, (plainLen + SEGMENT - 1) / SEGMENT);
         int o = off + NONCE;
+        if (nativeGcm != null) {
+            NativeAesGcm g = nativeGcm.get();
+            for (int i = 0; i < segments; i++) {
+                int n = Math.min(SEGMENT, plainLen - i * SEGMENT);
+                if (!g.open(segmentNonce(sealed, off, i, i == segments - 1), aad, sealed, o, n + TAG, dst, i * SEGMENT))
+                    throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": authentication failed (data damaged or not from this repository)");
+                o += n + TAG;
+            }
+            return;
+        }
+        Cipher c = cipher.get();
         try {
             for (int i = 0; i < segments; i++) {
                 int n = Math.min(SEGMENT, plainLen - i * SEGMENT);

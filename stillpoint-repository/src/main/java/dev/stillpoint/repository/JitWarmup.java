@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (a few MB of work in total) on a daemon thread, overlapping the key derivation, fix that.
  * Runs once per JVM. When ids are hashed by libcrypto ({@link NativeSha256}) there is nothing to
  * compile for them: a few calls only link the native functions (~50 ms of FFM set-up) off the
- * data path, and the warm-up is for AES-GCM alone.
+ * data path, and the warm-up is for AES-GCM alone; when AES-GCM runs on libcrypto too ({@link
+ * NativeAesGcm}) the same few calls are all it does.
  */
 final class JitWarmup {
     private static final AtomicBoolean STARTED = new AtomicBoolean();
@@ -49,7 +50,8 @@ final class JitWarmup {
             byte[] seg = new byte[1024];
             byte[] aad = new byte[32];
             byte[] back = new byte[seg.length];
-            for (int i = 0; i < 12_000; i++) {
+            int gcmRounds = aes.nativeGcm() ? 2 : 12_000;
+            for (int i = 0; i < gcmRounds; i++) {
                 byte[] sealed = aes.sealSegmented(seg, 0, seg.length, aad);
                 aes.openSegmented(sealed, 0, sealed.length, aad, back, seg.length, "warmup");
             }

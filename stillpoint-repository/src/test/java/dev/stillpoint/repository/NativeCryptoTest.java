@@ -84,6 +84,52 @@ class NativeCryptoTest {
     }
 
     @Test
+    void nativeGcmSealsTheJdksBytesAndEachOpensTheOthers() throws Exception {
+        assertThat(NativeAesGcm.available() || !libraryPresent("libcrypto.so.3")).as("libcrypto.so.3 present but AES-GCM not loaded").isTrue();
+        if (!NativeAesGcm.available()) return;
+        SplittableRandom rnd = new SplittableRandom(17);
+        byte[] master = new byte[64];
+        rnd.nextBytes(master);
+        Crypto n = Crypto.aes(master, true), j = Crypto.aes(master, false);
+        assertThat(n.nativeGcm()).isTrue();
+        assertThat(j.nativeGcm()).isFalse();
+        byte[] big = new byte[2 * MIB + 100];
+        rnd.nextBytes(big);
+        byte[] aad = new byte[32];
+        rnd.nextBytes(aad);
+        int[] lengths = {0, 1, 15, 16, 17, Crypto.SEGMENT - 1, Crypto.SEGMENT, Crypto.SEGMENT + 1, 3 * Crypto.SEGMENT + 5, MIB, MIB + 1};
+        for (int len : lengths) {
+            for (int off : new int[]{0, 3}) {
+                String what = "len " + len + " off " + off;
+                byte[] base = Crypto.random(Crypto.NONCE);
+                byte[] outN = new byte[Crypto.segmentedLength(len)], outJ = new byte[Crypto.segmentedLength(len)];
+                n.sealSegmented(big, off, len, aad, outN, base);
+                j.sealSegmented(big, off, len, aad, outJ, base);
+                assertThat(outN).as(what).isEqualTo(outJ);
+                byte[] want = java.util.Arrays.copyOfRange(big, off, off + len);
+                for (Crypto opener : new Crypto[]{n, j}) {
+                    byte[] got = new byte[len];
+                    opener.openSegmented(outN, 0, outN.length, aad, got, len, what);
+                    assertThat(got).as(what).isEqualTo(want);
+                }
+                // a flipped bit anywhere (nonce, ciphertext, tag) and a wrong aad are refused by both
+                for (int at : new int[]{0, Crypto.NONCE, outN.length / 2, outN.length - 1}) {
+                    byte[] bad = outN.clone();
+                    bad[at] ^= 0x10;
+                    for (Crypto opener : new Crypto[]{n, j}) {
+                        org.assertj.core.api.Assertions.assertThatThrownBy(() -> opener.openSegmented(bad, 0, bad.length, aad, new byte[len], len, "blob"))
+                                .as(what + " flip at " + at).isInstanceOf(RepositoryException.class).hasMessageContaining("authentication failed");
+                    }
+                }
+                byte[] otherAad = aad.clone();
+                otherAad[0] ^= 1;
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> n.openSegmented(outN, 0, outN.length, otherAad, new byte[len], len, "blob"))
+                        .as(what).hasMessageContaining("authentication failed");
+            }
+        }
+    }
+
+    @Test
     void nativeIdsAreThreadSafe() throws Exception {
         if (!NativeSha256.available()) return;
         byte[] master = new byte[64];
