@@ -34,9 +34,11 @@ for t in restic borg /usr/bin/time mkfs.ext4 openssl; do command -v "$t" >/dev/n
 jar="$here/stillpoint-cli/target/stillpoint.jar"
 [ -f "$jar" ] || (cd "$here" && ./mvnw -B -q -ntp -DskipTests -pl stillpoint-cli -am package)
 # A bounded heap: the repository needs ~(2*cores+1) chunk buffers, the rest is the JVM.
-sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED -jar "$jar" "$@"; }
+# The same JIT options as the ./stillpoint launcher (scripts/lib.sh); the baseline jar runs as it was launched before them.
+jit_opts=$(stillpoint_jit_opts)
+sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED $jit_opts -jar "$jar" "$@"; }
 spb() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED -jar "$baseline" "$@"; }
-export -f sp spb; export jar baseline JAVA_HOME
+export -f sp spb; export jar baseline JAVA_HOME jit_opts
 tools="stillpoint restic borg"
 [ -n "$baseline" ] && { [ -f "$baseline" ] || { echo "no such jar: $baseline" >&2; exit 1; }; tools="sp-before stillpoint restic borg"; }
 
