@@ -23,8 +23,10 @@ stillpoint_select_jdk() {
 # OpenSSL 3's libcrypto.so.3 is installed; the JIT then only compiles glue, and C1 alone saves the
 # ~1 CPU-second C2 spends compiling it (4 GiB image, 2 cores: full backup 5.47 -> 5.00 s, changed
 # copy 2.27-2.44 -> 2.13-2.15 s, check 3.52-3.64 -> 3.14-3.29 s, restore unchanged). Without
-# libcrypto the JDK's SHA-256 and AES-GCM need C2's intrinsics: keep the default then.
+# libcrypto (or with -Dstillpoint.nativeCrypto=false) the JDK's SHA-256 and AES-GCM need C2's
+# intrinsics: keep the default then.
 stillpoint_jit_opts() {
+  case "${JAVA_TOOL_OPTIONS:-} ${STILLPOINT_JAVA_OPTS:-}" in *nativeCrypto=false*) return 0 ;; esac
   if /sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; then echo "-XX:TieredStopAtLevel=1"; fi
 }
 
