@@ -23,6 +23,7 @@ public interface ImageReader extends AutoCloseable {
      * As {@link #restoreTo(FileChannel, ProgressListener)}, where {@code target} is open on
      * {@code file}: the data may be written through a second descriptor on {@code file} with
      * {@code O_DIRECT} (no page-cache copy of the whole image) when its filesystem allows it.
+     * {@code file} null writes through {@code target} only (for a file read again right away).
      */
     default void restoreTo(java.nio.file.Path file, FileChannel target, ProgressListener progress) throws IOException {
         restoreTo(target, progress);

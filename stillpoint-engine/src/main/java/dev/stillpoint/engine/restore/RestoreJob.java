@@ -125,7 +125,9 @@ public final class RestoreJob {
             listener.diskStarted(d.target(), file, reader.size());
             long total = reader.allocated().stream().mapToLong(ImageReader.Extent::length).sum();
             try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                reader.restoreTo(raw, ch, (done, t) -> {
+                // a raw target is written with O_DIRECT (not read again here); the temp file of a
+                // qcow2 restore goes through the page cache, where qemu-img convert reads it next
+                reader.restoreTo(format == RestoreFormat.RAW ? raw : null, ch, (done, t) -> {
                     if (cancelled) throw new Cancelled();
                     listener.progress(d.target(), done, total);
                 });
