@@ -7,7 +7,7 @@
 #   --rows N       PostgreSQL rows inserted before each incremental, ~270 B each (20000)
 #   --no-hook      do not install stillpoint-guest as qemu-ga's freeze hook (plain fsfreeze for both)
 #   --no-restore   skip the two restores
-#   --keep         keep the work directory (repository, virtnbdbackup output, logs, restored disks)
+#   --keep         keep the work directory (repository and its passphrase file, virtnbdbackup output, logs, restored disks)
 #
 # Order (one guest, sequential, so both tools see the same disk, the same host load pattern and
 # the same freeze path): virtnbdbackup cannot share a domain with checkpoints it did not create
@@ -162,6 +162,8 @@ for cp in "${vnb_cps[@]}"; do v checkpoint-delete "$name" "$cp" >/dev/null; done
 # --- Stillpoint ------------------------------------------------------------------------------
 export STILLPOINT_PASSWORD
 STILLPOINT_PASSWORD="vmbench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+# with --keep the repository stays: keep its passphrase beside it (mode 600) so it can be opened again
+if $keep; then (umask 077; printf '%s\n' "$STILLPOINT_PASSWORD" > "$work/repository.password"); fi
 repo="$work/repository"
 sp="$root/stillpoint"
 "$sp" repo init --repo "$repo" >/dev/null

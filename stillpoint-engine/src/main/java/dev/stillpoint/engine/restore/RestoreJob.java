@@ -56,6 +56,11 @@ public final class RestoreJob {
         return new RestoreJob(repository, backup, targetDir, baseName, format, listener, "qemu-img");
     }
 
+    /** As {@link #create}, running {@code qemuImg} instead of qemu-img from the PATH (tests). */
+    static RestoreJob create(Repository repository, BackupRecord backup, Path targetDir, RestoreFormat format, String qemuImg) {
+        return new RestoreJob(repository, backup, targetDir, null, format, null, qemuImg);
+    }
+
     /** The file a disk is restored to. */
     public Path fileFor(String target) {
         return targetDir.resolve(baseName + "-" + target + "." + format.extension());
@@ -125,9 +130,10 @@ public final class RestoreJob {
             listener.diskStarted(d.target(), file, reader.size());
             long total = reader.allocated().stream().mapToLong(ImageReader.Extent::length).sum();
             try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                // a raw target is written with O_DIRECT (not read again here); the temp file of a
-                // qcow2 restore goes through the page cache, where qemu-img convert reads it next
-                reader.restoreTo(format == RestoreFormat.RAW ? raw : null, ch, (done, t) -> {
+                // written with O_DIRECT where the filesystem allows it (also the temp file of a qcow2
+                // restore, which qemu-img then reads with -T none: through the page cache, 1 GB cost
+                // 1.9 s of system time here, and 3.25 s instead of 2.7 s for the whole restore)
+                reader.restoreTo(raw, ch, (done, t) -> {
                     if (cancelled) throw new Cancelled();
                     listener.progress(d.target(), done, total);
                 });
@@ -136,11 +142,14 @@ public final class RestoreJob {
                 if (ch.size() < reader.size()) {
                     ch.write(java.nio.ByteBuffer.allocate(1), reader.size() - 1);
                 }
-                ch.force(true);
+                if (format == RestoreFormat.RAW) ch.force(true); // the temp file of a qcow2 restore is deleted: no fsync
             }
             if (format == RestoreFormat.QCOW2) {
                 listener.converting(d.target(), file);
                 convert(raw, file);
+                try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    out.force(true); // qemu-img convert does not fsync; the restored disk must be durable when we report it
+                }
             }
             listener.diskFinished(d.target(), file);
             return new RestoredDisk(d.target(), file, format, reader.size(), d.snapshotId());
@@ -150,17 +159,30 @@ public final class RestoreJob {
     }
 
     private void convert(Path raw, Path qcow2) throws EngineException, IOException {
+        // -T none: read the temp file with O_DIRECT (it is not in the page cache, and is deleted
+        // next); a filesystem that refuses O_DIRECT gets a second try with qemu-img's default
+        String first = runConvert(raw, qcow2, true);
+        if (first == null) return;
+        Files.deleteIfExists(qcow2);
+        String second = runConvert(raw, qcow2, false);
+        if (second != null) throw new EngineException(Code.TOOL_FAILED, second);
+    }
+
+    /** Runs qemu-img convert; null when it succeeded, else what went wrong. */
+    private String runConvert(Path raw, Path qcow2, boolean directRead) throws EngineException, IOException {
         Path log = Files.createTempFile("stillpoint-qemu-img-", ".log");
         try {
-            Process p = new ProcessBuilder(qemuImg, "convert", "-q", "-f", "raw", "-O", "qcow2", raw.toString(),
-                    qcow2.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            List<String> cmd = new ArrayList<>(List.of(qemuImg, "convert", "-q"));
+            if (directRead) cmd.addAll(List.of("-T", "none"));
+            cmd.addAll(List.of("-f", "raw", "-O", "qcow2", raw.toString(), qcow2.toString()));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             boolean done = p.waitFor(6, TimeUnit.HOURS);
             if (!done || p.exitValue() != 0) {
                 if (!done) p.destroyForcibly();
-                throw new EngineException(Code.TOOL_FAILED, "qemu-img convert -O qcow2 " + raw + " " + qcow2
-                        + (done ? " exited " + p.exitValue() : " timed out") + ": "
-                        + Files.readString(log, StandardCharsets.UTF_8).strip());
+                return String.join(" ", cmd) + (done ? " exited " + p.exitValue() : " timed out") + ": "
+                        + Files.readString(log, StandardCharsets.UTF_8).strip();
             }
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EngineException(Code.CANCELLED, "interrupted while converting " + raw + " to qcow2");

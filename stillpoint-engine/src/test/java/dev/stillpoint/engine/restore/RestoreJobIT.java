@@ -24,27 +24,53 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RestoreJobIT {
     @TempDir Path tmp;
 
+    static final long SIZE = 256L << 20;
+    static final byte[] CHUNK = new byte[1 << 20];
+    static { Arrays.fill(CHUNK, (byte) 0x5a); }
+
+    private static BackupRecord backupOf(InMemoryRepository repo) throws Exception {
+        SnapshotInfo info;
+        try (ImageWriter w = repo.newImage("vm/vda", SIZE, null, Map.of(), ProgressListener.NONE)) {
+            w.write(3L << 20, ByteBuffer.wrap(CHUNK));
+            w.write(200L << 20, ByteBuffer.wrap(CHUNK));
+            info = w.commit();
+        }
+        return new BackupRecord("abcd000000000001", "vm", "u", Instant.EPOCH, Instant.EPOCH, "complete",
+                "full", "crash", null, null, null, null, null, Map.of(), 0, 0, SIZE, null, List.of(),
+                List.of(new DiskRecord("vda", "/x.qcow2", "qcow2", SIZE, info.id(), null, 0, 0)));
+    }
+
     @Test
     void restoresThinQcow2WithTheSameContent() throws Exception {
         HostPrograms.require("qemu-img");
-        long size = 256L << 20;
-        byte[] chunk = new byte[1 << 20];
-        Arrays.fill(chunk, (byte) 0x5a);
         InMemoryRepository repo = new InMemoryRepository();
-        SnapshotInfo info;
-        try (ImageWriter w = repo.newImage("vm/vda", size, null, Map.of(), ProgressListener.NONE)) {
-            w.write(3L << 20, ByteBuffer.wrap(chunk));
-            w.write(200L << 20, ByteBuffer.wrap(chunk));
-            info = w.commit();
-        }
-        BackupRecord rec = new BackupRecord("abcd000000000001", "vm", "u", Instant.EPOCH, Instant.EPOCH, "complete",
-                "full", "crash", null, null, null, null, null, Map.of(), 0, 0, size, null, List.of(),
-                List.of(new DiskRecord("vda", "/x.qcow2", "qcow2", size, info.id(), null, 0, 0)));
+        List<RestoredDisk> out = RestoreJob.create(repo, backupOf(repo), tmp.resolve("to"), null, RestoreFormat.QCOW2, null).run();
+        checkThinQcow2(out);
+    }
 
-        List<RestoredDisk> out = RestoreJob.create(repo, rec, tmp.resolve("to"), null, RestoreFormat.QCOW2, null).run();
+    /** qemu-img's "-T none" (O_DIRECT reads of the temp file) refused, as on a filesystem without O_DIRECT: converted again without it. */
+    @Test
+    void aRefusedDirectReadIsRetriedWithTheDefaultCacheMode() throws Exception {
+        HostPrograms.require("qemu-img");
+        Path calls = tmp.resolve("calls.log");
+        Path fake = tmp.resolve("qemu-img");
+        Files.writeString(fake, "#!/bin/sh\necho \"$*\" >> " + calls + "\n"
+                + "case \" $* \" in *' -T none '*) echo 'Could not open: Invalid argument' >&2; exit 1 ;; esac\n"
+                + "exec qemu-img \"$@\"\n");
+        fake.toFile().setExecutable(true);
+        InMemoryRepository repo = new InMemoryRepository();
+        List<RestoredDisk> out = RestoreJob.create(repo, backupOf(repo), tmp.resolve("to"), RestoreFormat.QCOW2, fake.toString()).run();
+        assertThat(Files.readAllLines(calls)).hasSize(2).first().asString().contains("-T none");
+        checkThinQcow2(out);
+    }
+
+    private void checkThinQcow2(List<RestoredDisk> out) throws Exception {
+        long size = SIZE;
+        byte[] chunk = CHUNK;
 
         Path qcow2 = out.getFirst().file();
         assertThat(qcow2).isEqualTo(tmp.resolve("to/vm-vda.qcow2"));
+        Files.deleteIfExists(tmp.resolve("expected.raw"));
         try (var s = Files.list(tmp.resolve("to"))) {
             assertThat(s.toList()).as("temp raw removed").containsExactly(qcow2);
         }
