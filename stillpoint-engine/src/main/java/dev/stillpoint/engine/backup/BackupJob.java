@@ -31,12 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Backs up one domain into a repository and records it in the catalog.
@@ -46,9 +41,9 @@ import java.util.concurrent.TimeoutException;
  * delete older Stillpoint checkpoints. Shut-off domain: see {@link OfflineBackup} (qemu-nbd,
  * incremental through the qcow2 bitmap of the last checkpoint when possible; "clean-shutdown").
  *
- * <p>On any failure or {@link #cancel()}: the guest is thawed, the backup job ended, the new
- * checkpoint deleted (the catalog does not know it), sockets and scratch removed, a failed row
- * recorded. One job runs once.
+ * <p>The freeze window is {@link GuestFreeze}'s. On any failure or {@link #cancel()}: the guest
+ * is thawed, the backup job ended, the new checkpoint deleted (the catalog does not know it),
+ * sockets and scratch removed, a failed row recorded. One job runs once.
  */
 public final class BackupJob {
 
@@ -112,9 +107,8 @@ public final class BackupJob {
         BackupSession session;
         String checkpoint;
         boolean recorded;
-        Long freezeSentNanos;
-        boolean thawed;
-        Long freezeWindowMs;
+        /** The freeze window of an online backup (null offline or before the freeze). */
+        GuestFreeze guestFreeze;
         Phase current;
         long phaseStart;
 
@@ -177,13 +171,18 @@ public final class BackupJob {
                     + HexFormat.of().formatHex(randomBytes(2));
             finish();
 
-            boolean frozen = agentOk && freeze(agent);
+            guestFreeze = new GuestFreeze(agent, options, domain.name(), new GuestFreeze.Events() {
+                @Override public void phaseStarted(Phase phase) { start(phase); }
+                @Override public void phaseFinished() { finish(); }
+                @Override public void warn(String code, String message) { Run.this.warn(code, message); }
+            });
+            boolean frozen = agentOk && guestFreeze.freeze();
             try {
                 start(Phase.BEGIN);
                 plan = begin(disks, newCheckpoint, plan);
                 finish();
             } finally {
-                if (freezeSentNanos != null) thaw(agent);
+                guestFreeze.thawIfSent();
             }
             check();
             String reportAfter = frozen ? GuestReports.read(agent, options.pingTimeout()) : null;
@@ -225,84 +224,6 @@ public final class BackupJob {
             finish();
             return record(cp != null ? IncrementalPlanner.INCREMENTAL : IncrementalPlanner.FULL,
                     Consistency.CLEAN_SHUTDOWN, cp, cp != null ? plan.previous().id() : null, null);
-        }
-
-        /** Sends guest-fsfreeze-freeze with a host-side timeout; returns whether the guest is frozen. */
-        private boolean freeze(GuestAgent agent) throws EngineException {
-            start(Phase.FREEZE);
-            Duration timeout = options.freezeTimeout();
-            ExecutorService exec = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "stillpoint-freeze");
-                t.setDaemon(true);
-                return t;
-            });
-            freezeSentNanos = System.nanoTime();
-            Future<Integer> f = exec.submit(() -> agent.freeze(timeout));
-            String failure;
-            try {
-                int n = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                if (n > 0) {
-                    finish();
-                    return true;
-                }
-                failure = "guest-fsfreeze-freeze froze no filesystem";
-            } catch (TimeoutException e) {
-                failure = "guest-fsfreeze-freeze did not return within " + timeout.toMillis() + " ms";
-            } catch (ExecutionException e) {
-                failure = "guest-fsfreeze-freeze failed: " + e.getCause().getMessage();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure = "interrupted while waiting for guest-fsfreeze-freeze";
-            } finally {
-                exec.shutdown(); // no interrupt: a late reply must still be observed below
-            }
-            finish();
-            // the guest may be partly frozen, or freeze later when its hooks finish: thaw now and once more
-            thaw(agent);
-            try {
-                f.get(options.thawTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception ignored) {
-                // only waited so a late freeze is undone below
-            }
-            thawIfFrozen(agent);
-            if (options.policy() == ConsistencyPolicy.REQUIRED) {
-                throw new EngineException(Code.QUIESCE_FAILED, failure + " (domain " + domain.name()
-                        + "); guest thawed; consistency 'required' cannot be met");
-            }
-            warn("quiesce-failed", failure + "; guest thawed; continuing crash-consistent");
-            return false;
-        }
-
-        private void thaw(GuestAgent agent) {
-            if (thawed) return;
-            start(Phase.THAW);
-            VmException last = null;
-            for (int attempt = 0; attempt < 3; attempt++) {
-                try {
-                    agent.thaw(options.thawTimeout());
-                    last = null;
-                    break;
-                } catch (VmException e) {
-                    last = e;
-                }
-            }
-            thawed = true;
-            freezeWindowMs = Duration.ofNanos(System.nanoTime() - freezeSentNanos).toMillis();
-            finish();
-            if (last != null) thawIfFrozen(agent);
-        }
-
-        private void thawIfFrozen(GuestAgent agent) {
-            try {
-                if ("frozen".equals(agent.freezeStatus(options.thawTimeout()))) {
-                    agent.thaw(options.thawTimeout());
-                    if ("frozen".equals(agent.freezeStatus(options.thawTimeout()))) {
-                        warn("thaw-failed", "guest of domain " + domain.name() + " still frozen after thaw");
-                    }
-                }
-            } catch (VmException e) {
-                warn("thaw-unknown", "cannot confirm guest of domain " + domain.name() + " is thawed: " + e.getMessage());
-            }
         }
 
         private IncrementalPlanner.Plan begin(List<VmDisk> disks, String newCheckpoint, IncrementalPlanner.Plan plan)
@@ -359,7 +280,7 @@ public final class BackupJob {
             long stored = diskRecords.stream().mapToLong(DiskRecord::storedBytes).sum();
             long size = diskRecords.stream().mapToLong(DiskRecord::size).sum();
             BackupRecord r = new BackupRecord(id, domain.name(), domain.uuid(), startedAt, finishedAt,
-                    BackupRecord.COMPLETE, mode, consistency.label(), cp, parent, domainXml, report, freezeWindowMs,
+                    BackupRecord.COMPLETE, mode, consistency.label(), cp, parent, domainXml, report, freezeWindowMs(),
                     phaseMs, read, stored, size, null, warnings, diskRecords);
             check();
             catalog.insert(r);
@@ -385,7 +306,7 @@ public final class BackupJob {
         }
 
         private void cleanup(Throwable cause) {
-            if (freezeSentNanos != null && !thawed) thaw(domain.agent());
+            if (guestFreeze != null) guestFreeze.thawIfSent();
             if (session != null) {
                 try {
                     session.close();
@@ -406,13 +327,15 @@ public final class BackupJob {
             if (!recorded) {
                 try {
                     catalog.insert(new BackupRecord(id, domain.name(), domain.uuid(), startedAt, clock.instant(),
-                            BackupRecord.FAILED, null, null, null, null, domainXml, null, freezeWindowMs, phaseMs,
+                            BackupRecord.FAILED, null, null, null, null, domainXml, null, freezeWindowMs(), phaseMs,
                             0, 0, 0, String.valueOf(cause.getMessage()), warnings, List.of()));
                 } catch (EngineException | RuntimeException e) {
                     cause.addSuppressed(e);
                 }
             }
         }
+
+        private Long freezeWindowMs() { return guestFreeze == null ? null : guestFreeze.windowMs(); }
 
         private boolean snapshotExists(String snapshotId) {
             try {

@@ -1,0 +1,137 @@
+package dev.stillpoint.engine.backup;
+
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.EngineException.Code;
+import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
+import dev.stillpoint.engine.vm.VmException;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The freeze window of one online backup, and the guarantee that it closes: guest-fsfreeze-freeze
+ * with a host-side timeout (a hook that hangs does not hold the backup), thaw with retries, and
+ * guest-fsfreeze-status to confirm. A freeze that fails or times out is thawed at once and again
+ * after a late reply (the guest may freeze when its hooks finish), so the guest is never left
+ * frozen. Timings go to the job as phases; problems as warnings.
+ */
+final class GuestFreeze {
+    /** What the job hears: phase boundaries (for its timings) and warnings. */
+    interface Events {
+        void phaseStarted(Phase phase);
+
+        void phaseFinished();
+
+        void warn(String code, String message);
+    }
+
+    private final GuestAgent agent;
+    private final BackupOptions options;
+    private final String domainName;
+    private final Events events;
+    private Long sentNanos;
+    private boolean thawed;
+    private Long windowMs;
+
+    GuestFreeze(GuestAgent agent, BackupOptions options, String domainName, Events events) {
+        this.agent = agent;
+        this.options = options;
+        this.domainName = domainName;
+        this.events = events;
+    }
+
+    /**
+     * Sends guest-fsfreeze-freeze; true when the guest is frozen. Otherwise the guest is thawed,
+     * then the job fails with QUIESCE_FAILED under consistency 'required', or goes on
+     * crash-consistent with a warning (false).
+     */
+    boolean freeze() throws EngineException {
+        events.phaseStarted(Phase.FREEZE);
+        Duration timeout = options.freezeTimeout();
+        ExecutorService exec = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "stillpoint-freeze");
+            t.setDaemon(true);
+            return t;
+        });
+        sentNanos = System.nanoTime();
+        Future<Integer> f = exec.submit(() -> agent.freeze(timeout));
+        String failure;
+        try {
+            int n = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (n > 0) {
+                events.phaseFinished();
+                return true;
+            }
+            failure = "guest-fsfreeze-freeze froze no filesystem";
+        } catch (TimeoutException e) {
+            failure = "guest-fsfreeze-freeze did not return within " + timeout.toMillis() + " ms";
+        } catch (ExecutionException e) {
+            failure = "guest-fsfreeze-freeze failed: " + e.getCause().getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = "interrupted while waiting for guest-fsfreeze-freeze";
+        } finally {
+            exec.shutdown(); // no interrupt: a late reply must still be observed below
+        }
+        events.phaseFinished();
+        // the guest may be partly frozen, or freeze later when its hooks finish: thaw now and once more
+        thaw();
+        try {
+            f.get(options.thawTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception ignored) {
+            // only waited so a late freeze is undone below
+        }
+        thawIfFrozen();
+        if (options.policy() == ConsistencyPolicy.REQUIRED) {
+            throw new EngineException(Code.QUIESCE_FAILED, failure + " (domain " + domainName
+                    + "); guest thawed; consistency 'required' cannot be met");
+        }
+        events.warn("quiesce-failed", failure + "; guest thawed; continuing crash-consistent");
+        return false;
+    }
+
+    /** Thaws if a freeze was sent and the guest has not been thawed since (safe to call again). */
+    void thawIfSent() {
+        if (sentNanos != null) thaw();
+    }
+
+    /** Milliseconds from sending the freeze to the thaw's return; null when no freeze was sent. */
+    Long windowMs() { return windowMs; }
+
+    private void thaw() {
+        if (thawed) return;
+        events.phaseStarted(Phase.THAW);
+        VmException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                agent.thaw(options.thawTimeout());
+                last = null;
+                break;
+            } catch (VmException e) {
+                last = e;
+            }
+        }
+        thawed = true;
+        windowMs = Duration.ofNanos(System.nanoTime() - sentNanos).toMillis();
+        events.phaseFinished();
+        if (last != null) thawIfFrozen();
+    }
+
+    private void thawIfFrozen() {
+        try {
+            if ("frozen".equals(agent.freezeStatus(options.thawTimeout()))) {
+                agent.thaw(options.thawTimeout());
+                if ("frozen".equals(agent.freezeStatus(options.thawTimeout()))) {
+                    events.warn("thaw-failed", "guest of domain " + domainName + " still frozen after thaw");
+                }
+            }
+        } catch (VmException e) {
+            events.warn("thaw-unknown", "cannot confirm guest of domain " + domainName + " is thawed: " + e.getMessage());
+        }
+    }
+}
