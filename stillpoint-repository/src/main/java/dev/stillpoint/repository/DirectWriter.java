@@ -36,6 +36,8 @@ import java.util.concurrent.Future;
 final class DirectWriter implements AutoCloseable {
     /** Size of each of the two staging buffers. */
     static final int BUFFER = 2 << 20;
+    /** Smallest alignment used, whatever the filesystem reports (the largest common sector size). */
+    static final int MIN_BLOCK = 4096;
     private static final boolean ENABLED = !"false".equals(System.getProperty("stillpoint.directIo"));
     /** Background writers, shared by every open DirectWriter (daemon threads, created on demand, reaped when idle). */
     private static final ExecutorService IO = Executors.newCachedThreadPool(r -> {
@@ -73,8 +75,9 @@ final class DirectWriter implements AutoCloseable {
         if (!ENABLED) return null;
         FileChannel ch = null;
         try {
-            int block = Math.toIntExact(Files.getFileStore(file).getBlockSize());
-            if (block < 512 || block > BUFFER || Integer.bitCount(block) != 1 || (alignment > 0 && alignment % block != 0)) return null;
+            // at least 4 KiB: a filesystem may report 1 KiB blocks on a disk whose sectors are 4 KiB
+            int block = Math.max(MIN_BLOCK, Math.toIntExact(Files.getFileStore(file).getBlockSize()));
+            if (block > BUFFER || Integer.bitCount(block) != 1 || (alignment > 0 && alignment % block != 0)) return null;
             OpenOption[] opts = new OpenOption[extra.length + 2];
             opts[0] = StandardOpenOption.WRITE;
             opts[1] = com.sun.nio.file.ExtendedOpenOption.DIRECT;
