@@ -30,6 +30,39 @@ stillpoint_jit_opts() {
   if /sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; then echo "-XX:TieredStopAtLevel=1"; fi
 }
 
+# JDK 25 AOT cache for the host command (JEP 483/514/515: classes loaded and linked ahead of time,
+# recorded once per build from a small training backup). Prints the options that use it, creating
+# it first when missing or older than the jar; prints nothing (and the JVM starts as usual) when
+# that fails or with STILLPOINT_AOT=0. A cache only fits the JVM options it was recorded with, so
+# it is keyed by them: pass the exact options the command runs with. Measured: a 1 MiB backup
+# 0.55 -> 0.42 s, the changed 4 GiB image of bench/ 1.91 -> 1.75 s (5 runs each), the full 4 GiB
+# backup unchanged.
+stillpoint_aot_opts() {
+  local jar=$1; shift
+  [ "${STILLPOINT_AOT:-1}" != 0 ] && [ -f "$jar" ] || return 0
+  local key dir cache tmp
+  # keyed by the options and the JDK (an updated JDK rejects an old cache)
+  key=$( { printf '%s\n' "$@" "$JAVA_HOME"; stat -c %Y "$JAVA_HOME/lib/modules" 2>/dev/null; } | md5sum | cut -c1-12)
+  dir="$(dirname "$jar")/aot"
+  cache="$dir/stillpoint-$key.aot"
+  case "$cache" in *[[:space:]]*) return 0 ;; esac # the option is word-split by the caller
+  if [ ! -f "$cache" ] || [ "$jar" -nt "$cache" ]; then
+    echo "stillpoint: recording the JVM's AOT cache for this build (once)..." >&2
+    mkdir -p "$dir" && tmp=$(mktemp -d) || return 0
+    find "$dir" -name 'stillpoint-*.aot' ! -newer "$jar" -delete 2>/dev/null # caches of older builds
+    { head -c 2097152 /dev/urandom; yes 'stillpoint aot training line' | head -c 2097152; } > "$tmp/image.raw"
+    if STILLPOINT_PASSWORD=aot-training "$JAVA_HOME/bin/java" "$@" -jar "$jar" repo init --repo "$tmp/repo" >/dev/null 2>&1 &&
+       STILLPOINT_PASSWORD=aot-training "$JAVA_HOME/bin/java" "$@" -XX:AOTCacheOutput="$tmp/cache.aot" -jar "$jar" \
+         image backup --repo "$tmp/repo" --name training "$tmp/image.raw" >/dev/null 2>&1 &&
+       [ -s "$tmp/cache.aot" ]; then
+      mv -f "$tmp/cache.aot" "$cache"
+    fi
+    rm -rf "$tmp"
+  fi
+  [ -f "$cache" ] && echo "-XX:AOTCache=$cache -Xlog:aot=off -Xlog:cds=off"
+  return 0
+}
+
 # Install Debian packages that are missing. Usage: stillpoint_apt pkg...
 stillpoint_apt() {
   local missing=() p
