@@ -38,7 +38,7 @@ final class DirectWriter implements AutoCloseable {
     static final int BUFFER = 2 << 20;
     /** Smallest alignment used, whatever the filesystem reports (the largest common sector size). */
     static final int MIN_BLOCK = 4096;
-    private static final boolean ENABLED = !"false".equals(System.getProperty("stillpoint.directIo"));
+    static final String PROPERTY = "stillpoint.directIo";
     /** Background writers, shared by every open DirectWriter (daemon threads, created on demand, reaped when idle). */
     private static final ExecutorService IO = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "stillpoint-direct-io");
@@ -72,7 +72,7 @@ final class DirectWriter implements AutoCloseable {
      * none) is not a multiple of the filesystem's block size.
      */
     static DirectWriter open(Path file, int alignment, OpenOption... extra) {
-        if (!ENABLED) return null;
+        if ("false".equals(System.getProperty(PROPERTY))) return null;
         FileChannel ch = null;
         try {
             // at least 4 KiB: a filesystem may report 1 KiB blocks on a disk whose sectors are 4 KiB

@@ -28,7 +28,9 @@ import java.util.concurrent.Semaphore;
  * to one file would serialise on its inode lock, and spin there). Under the writer's lock a blob
  * only reserves its range; the bytes are written outside the lock with a positional write, so
  * one worker blocked in {@code write(2)} (dirty-page throttling) does not stall the others. The header is written, and the pack queued, only once every
- * reserved range is written; a pack with a failed write is deleted, never published.
+ * reserved range is written; a pack with a failed write is deleted, never published. Packs are
+ * written with {@code O_DIRECT} through {@link DirectWriter} where the filesystem allows it
+ * (ranges of one pack arrive in order: one thread fills it).
  */
 final class PackWriter implements AutoCloseable {
     static final int MAX_PENDING = 2;
@@ -46,9 +48,9 @@ final class PackWriter implements AutoCloseable {
     /** A temp pack being filled: ranges are reserved under the writer's lock, written outside it. */
     private static final class OpenPack {
         final Path tmp;
-        final FileChannel ch;
-        /** Direct writes to {@code tmp} when the filesystem allows them, else null (writes go through {@link #ch}). */
+        /** Direct writes to {@code tmp} when the filesystem allows them, else null and {@link #ch} (page cache). */
         final DirectWriter direct;
+        final FileChannel ch;
         final List<PackEntry> entries = new ArrayList<>();
         long pos;
         int writing;
@@ -73,7 +75,8 @@ final class PackWriter implements AutoCloseable {
         }
 
         void closeChannels() throws IOException {
-            try { ch.close(); } finally { if (direct != null) direct.close(); }
+            if (direct != null) direct.close();
+            else ch.close();
         }
 
         synchronized void written(IOException e) {
@@ -132,8 +135,8 @@ final class PackWriter implements AutoCloseable {
 
     private OpenPack open() throws IOException {
         Path tmp = Files.createTempFile(repo.tmpDir(), "pack-", ".tmp");
-        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
-        return new OpenPack(tmp, ch, DirectWriter.open(tmp, 0));
+        DirectWriter direct = DirectWriter.open(tmp, 0);
+        return new OpenPack(tmp, direct == null ? FileChannel.open(tmp, StandardOpenOption.WRITE) : null, direct);
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {

@@ -9,6 +9,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link DirectWriter}: the file holds exactly what was written, gaps read as zeros and stay holes. */
 class DirectWriterTest {
@@ -82,23 +84,30 @@ class DirectWriterTest {
     }
 
     @Test
-    void switchedOffByPropertyInAChildJvm() throws Exception {
-        // the property is read once per JVM, so the fallback is checked where it is set from the start
+    void switchedOffByTheProperty() throws Exception {
         Path f = Files.createFile(tmp.resolve("y"));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Dstillpoint.directIo=false", "-cp", System.getProperty("java.class.path"),
-                DirectWriterTest.Child.class.getName(), f.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes()).trim();
-        assertThat(p.waitFor()).as(out).isZero();
-        assertThat(out).endsWith("direct=null");
+        String old = System.setProperty(DirectWriter.PROPERTY, "false");
+        try {
+            assertThat(DirectWriter.open(f, 0)).isNull();
+        } finally {
+            if (old == null) System.clearProperty(DirectWriter.PROPERTY);
+            else System.setProperty(DirectWriter.PROPERTY, old);
+        }
     }
 
-    /** Prints whether {@link DirectWriter#open} gave a writer. */
-    public static final class Child {
-        public static void main(String[] a) throws Exception {
-            DirectWriter w = DirectWriter.open(Path.of(a[0]), 0);
-            System.out.println("direct=" + (w == null ? "null" : "open"));
-            if (w != null) w.close();
+    /** The page-cache path (tmpfs, or switched off) still backs up, restores and checks the same bytes. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aRepositoryRoundTripsWithDirectIoSwitchedOff(boolean encrypted) throws Exception {
+        String old = System.setProperty(DirectWriter.PROPERTY, "false");
+        try (Repository repo = Repositories.init(tmp.resolve("repo"), TestImages.options(encrypted))) {
+            byte[] img = TestImages.image(31, 9 * TestImages.CHUNK + 777);
+            SnapshotInfo s = TestImages.backup(repo, "d", img);
+            assertThat(TestImages.restore(repo, s.id(), tmp.resolve("out.raw"))).isEqualTo(img);
+            assertThat(repo.check(100, ProgressListener.NONE).ok()).isTrue();
+        } finally {
+            if (old == null) System.clearProperty(DirectWriter.PROPERTY);
+            else System.setProperty(DirectWriter.PROPERTY, old);
         }
     }
 }
