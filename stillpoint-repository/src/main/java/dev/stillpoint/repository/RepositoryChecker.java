@@ -137,8 +137,11 @@ final class RepositoryChecker {
         long pos = 0, size;
         boolean gaps = false, sumOk;
         String truncated = null;
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(repo.packPath(p.packId()), java.nio.file.StandardOpenOption.READ)) {
+        Path file = repo.packPath(p.packId());
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ);
+             DirectReader direct = DirectReader.open(file)) {
             size = ch.size();
+            PackReader reader = direct != null ? direct::readFully : (at, len) -> readFully(ch, at, len); // forward only
             for (PackEntry e : sorted) {
                 if (truncated != null || e.offset() < pos || e.offset() + e.length() > size) {
                     String why = truncated != null ? truncated : e.offset() < pos ? "overlaps the previous chunk in the index" : "truncated pack";
@@ -146,7 +149,7 @@ final class RepositoryChecker {
                     continue;
                 }
                 if (e.offset() > pos) gaps = true;
-                byte[] blob = readFully(ch, e.offset(), e.length());
+                byte[] blob = reader.read(e.offset(), e.length());
                 if (blob == null) { truncated = "truncated pack"; results.add(java.util.concurrent.CompletableFuture.completedFuture(truncated)); continue; }
                 pos = e.offset() + e.length();
                 try {
@@ -171,7 +174,7 @@ final class RepositoryChecker {
                     throw ex;
                 }
             }
-            sumOk = !gaps && truncated == null && tailMatches(ch, size, pos, p.packId());
+            sumOk = !gaps && truncated == null && tailMatches(reader, size, pos, p.packId());
             if (!sumOk) { // a pack from before the tail rule is named by the SHA-256 of the whole file
                 java.security.MessageDigest md = Crypto.newDigest();
                 hashRange(ch, md, 0, size);
@@ -221,9 +224,9 @@ final class RepositoryChecker {
     }
 
     /** True when the header starts right after the last blob ({@code blobsEnd}) and the tail hashes to the pack id. */
-    private static boolean tailMatches(java.nio.channels.FileChannel ch, long size, long blobsEnd, String packId) throws IOException {
+    private static boolean tailMatches(PackReader reader, long size, long blobsEnd, String packId) throws IOException {
         if (size - blobsEnd < 8 || size - blobsEnd > Integer.MAX_VALUE) return false;
-        byte[] tail = readFully(ch, blobsEnd, (int) (size - blobsEnd));
+        byte[] tail = reader.read(blobsEnd, (int) (size - blobsEnd));
         if (tail == null) return false;
         int hlen = java.nio.ByteBuffer.wrap(tail, tail.length - 8, 4).getInt();
         if (hlen != tail.length - 8) return false;
@@ -240,6 +243,12 @@ final class RepositoryChecker {
             md.update(b.array(), 0, n);
             pos += n;
         }
+    }
+
+    /** Reads a pack front to back: {@code len} bytes at {@code pos}, or null at end of file. */
+    @FunctionalInterface
+    private interface PackReader {
+        byte[] read(long pos, int len) throws IOException;
     }
 
     /** Reads {@code len} bytes at {@code pos}, or null at end of file. */
