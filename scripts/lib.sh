@@ -47,8 +47,9 @@ stillpoint_aot_opts() {
   cache="$dir/stillpoint-$key.aot"
   case "$cache" in *[[:space:]]*) return 0 ;; esac # the option is word-split by the caller
   if [ ! -f "$cache" ] || [ "$jar" -nt "$cache" ]; then
+    { mkdir -p "$dir" && [ -w "$dir" ]; } 2>/dev/null || return 0 # e.g. a read-only installation: start without it
+    tmp=$(mktemp -d) || return 0
     echo "stillpoint: recording the JVM's AOT cache for this build (once)..." >&2
-    mkdir -p "$dir" && tmp=$(mktemp -d) || return 0
     find "$dir" -name 'stillpoint-*.aot' ! -newer "$jar" -delete 2>/dev/null # caches of older builds
     { head -c 2097152 /dev/urandom; yes 'stillpoint aot training line' | head -c 2097152; } > "$tmp/image.raw"
     if STILLPOINT_PASSWORD=aot-training "$JAVA_HOME/bin/java" "$@" -jar "$jar" repo init --repo "$tmp/repo" >/dev/null 2>&1 &&
