@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -33,18 +32,10 @@ final class DirectReader implements AutoCloseable {
         this.buf = arena.allocate(BUFFER, block).asByteBuffer();
     }
 
+    /** Opens {@code file} for direct reads, or returns null where {@link DirectIo#open} refuses it. */
     static DirectReader open(Path file) {
-        if ("false".equals(System.getProperty(DirectWriter.PROPERTY))) return null;
-        FileChannel ch = null;
-        try {
-            int block = Math.max(DirectWriter.MIN_BLOCK, Math.toIntExact(Files.getFileStore(file).getBlockSize()));
-            if (block > BUFFER || Integer.bitCount(block) != 1) return null;
-            ch = FileChannel.open(file, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT);
-            return new DirectReader(ch, block);
-        } catch (IOException | UnsupportedOperationException | ArithmeticException e) {
-            if (ch != null) try { ch.close(); } catch (IOException ignored) { /* falling back anyway */ }
-            return null;
-        }
+        DirectIo.Channel c = DirectIo.open(file, StandardOpenOption.READ, BUFFER, 0);
+        return c == null ? null : new DirectReader(c.channel(), c.block());
     }
 
     long size() throws IOException { return ch.size(); }

@@ -5,8 +5,6 @@ import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ExecutionException;
@@ -36,9 +34,6 @@ import java.util.concurrent.Future;
 final class DirectWriter implements AutoCloseable {
     /** Size of each of the two staging buffers. */
     static final int BUFFER = 2 << 20;
-    /** Smallest alignment used, whatever the filesystem reports (the largest common sector size). */
-    static final int MIN_BLOCK = 4096;
-    static final String PROPERTY = "stillpoint.directIo";
     /** Background writers, shared by every open DirectWriter (daemon threads, created on demand, reaped when idle). */
     private static final ExecutorService IO = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "stillpoint-direct-io");
@@ -67,27 +62,12 @@ final class DirectWriter implements AutoCloseable {
     }
 
     /**
-     * Opens {@code file} (which must exist) for direct writes, or returns null when direct I/O
-     * is not available there or {@code alignment} (the granularity of the caller's gaps, 0 for
-     * none) is not a multiple of the filesystem's block size.
+     * Opens {@code file} (which must exist) for direct writes, or returns null where {@link
+     * DirectIo#open} refuses it; {@code alignment} is the granularity of the caller's gaps (0 for none).
      */
-    static DirectWriter open(Path file, int alignment, OpenOption... extra) {
-        if ("false".equals(System.getProperty(PROPERTY))) return null;
-        FileChannel ch = null;
-        try {
-            // at least 4 KiB: a filesystem may report 1 KiB blocks on a disk whose sectors are 4 KiB
-            int block = Math.max(MIN_BLOCK, Math.toIntExact(Files.getFileStore(file).getBlockSize()));
-            if (block > BUFFER || Integer.bitCount(block) != 1 || (alignment > 0 && alignment % block != 0)) return null;
-            OpenOption[] opts = new OpenOption[extra.length + 2];
-            opts[0] = StandardOpenOption.WRITE;
-            opts[1] = com.sun.nio.file.ExtendedOpenOption.DIRECT;
-            System.arraycopy(extra, 0, opts, 2, extra.length);
-            ch = FileChannel.open(file, opts);
-            return new DirectWriter(ch, block);
-        } catch (IOException | UnsupportedOperationException | ArithmeticException e) {
-            if (ch != null) try { ch.close(); } catch (IOException ignored) { /* falling back anyway */ }
-            return null;
-        }
+    static DirectWriter open(Path file, int alignment) {
+        DirectIo.Channel c = DirectIo.open(file, StandardOpenOption.WRITE, BUFFER, alignment);
+        return c == null ? null : new DirectWriter(c.channel(), c.block());
     }
 
     /** Writes {@code b[off, off+len)} at file offset {@code at}, which is at or past the end of what was written. */

@@ -86,12 +86,12 @@ class DirectWriterTest {
     @Test
     void switchedOffByTheProperty() throws Exception {
         Path f = Files.createFile(tmp.resolve("y"));
-        String old = System.setProperty(DirectWriter.PROPERTY, "false");
+        String old = System.setProperty(DirectIo.PROPERTY, "false");
         try {
             assertThat(DirectWriter.open(f, 0)).isNull();
         } finally {
-            if (old == null) System.clearProperty(DirectWriter.PROPERTY);
-            else System.setProperty(DirectWriter.PROPERTY, old);
+            if (old == null) System.clearProperty(DirectIo.PROPERTY);
+            else System.setProperty(DirectIo.PROPERTY, old);
         }
     }
 
@@ -99,15 +99,15 @@ class DirectWriterTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void aRepositoryRoundTripsWithDirectIoSwitchedOff(boolean encrypted) throws Exception {
-        String old = System.setProperty(DirectWriter.PROPERTY, "false");
+        String old = System.setProperty(DirectIo.PROPERTY, "false");
         try (Repository repo = Repositories.init(tmp.resolve("repo"), TestImages.options(encrypted))) {
             byte[] img = TestImages.image(31, 9 * TestImages.CHUNK + 777);
             SnapshotInfo s = TestImages.backup(repo, "d", img);
             assertThat(TestImages.restore(repo, s.id(), tmp.resolve("out.raw"))).isEqualTo(img);
             assertThat(repo.check(100, ProgressListener.NONE).ok()).isTrue();
         } finally {
-            if (old == null) System.clearProperty(DirectWriter.PROPERTY);
-            else System.setProperty(DirectWriter.PROPERTY, old);
+            if (old == null) System.clearProperty(DirectIo.PROPERTY);
+            else System.setProperty(DirectIo.PROPERTY, old);
         }
     }
 }
