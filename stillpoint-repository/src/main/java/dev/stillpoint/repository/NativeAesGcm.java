@@ -25,7 +25,6 @@ import java.lang.ref.Cleaner;
  * the library or a symbol is missing; {@link Crypto} then uses the JDK. The contexts are freed
  * when the instance becomes unreachable.
  */
-@SuppressWarnings("restricted") // native access is this class's purpose
 final class NativeAesGcm {
     private static final int EVP_CTRL_GCM_GET_TAG = 0x10;
     private static final int EVP_CTRL_GCM_SET_TAG = 0x11;
@@ -38,22 +37,21 @@ final class NativeAesGcm {
         MethodHandle[] h = new MethodHandle[10];
         Throwable failure = null;
         try {
-            Linker linker = Linker.nativeLinker();
-            SymbolLookup lib = SymbolLookup.libraryLookup("libcrypto.so.3", Arena.global());
-            Linker.Option heap = Linker.Option.critical(true);
+            SymbolLookup lib = LibCrypto.lookup();
+            Linker.Option heap = LibCrypto.HEAP;
             FunctionDescriptor init = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
             FunctionDescriptor update = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT);
             FunctionDescriptor fin = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
-            h[0] = linker.downcallHandle(find(lib, "EVP_CIPHER_CTX_new"), FunctionDescriptor.of(ADDRESS));
-            h[1] = linker.downcallHandle(find(lib, "EVP_CIPHER_CTX_free"), FunctionDescriptor.ofVoid(ADDRESS));
-            h[2] = linker.downcallHandle(find(lib, "EVP_aes_256_gcm"), FunctionDescriptor.of(ADDRESS));
-            h[3] = linker.downcallHandle(find(lib, "EVP_EncryptInit_ex"), init, heap);
-            h[4] = linker.downcallHandle(find(lib, "EVP_EncryptUpdate"), update, heap);
-            h[5] = linker.downcallHandle(find(lib, "EVP_EncryptFinal_ex"), fin, heap);
-            h[6] = linker.downcallHandle(find(lib, "EVP_DecryptInit_ex"), init, heap);
-            h[7] = linker.downcallHandle(find(lib, "EVP_DecryptUpdate"), update, heap);
-            h[8] = linker.downcallHandle(find(lib, "EVP_DecryptFinal_ex"), fin, heap);
-            h[9] = linker.downcallHandle(find(lib, "EVP_CIPHER_CTX_ctrl"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), heap);
+            h[0] = LibCrypto.downcall(lib, "EVP_CIPHER_CTX_new", FunctionDescriptor.of(ADDRESS));
+            h[1] = LibCrypto.downcall(lib, "EVP_CIPHER_CTX_free", FunctionDescriptor.ofVoid(ADDRESS));
+            h[2] = LibCrypto.downcall(lib, "EVP_aes_256_gcm", FunctionDescriptor.of(ADDRESS));
+            h[3] = LibCrypto.downcall(lib, "EVP_EncryptInit_ex", init, heap);
+            h[4] = LibCrypto.downcall(lib, "EVP_EncryptUpdate", update, heap);
+            h[5] = LibCrypto.downcall(lib, "EVP_EncryptFinal_ex", fin, heap);
+            h[6] = LibCrypto.downcall(lib, "EVP_DecryptInit_ex", init, heap);
+            h[7] = LibCrypto.downcall(lib, "EVP_DecryptUpdate", update, heap);
+            h[8] = LibCrypto.downcall(lib, "EVP_DecryptFinal_ex", fin, heap);
+            h[9] = LibCrypto.downcall(lib, "EVP_CIPHER_CTX_ctrl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), heap);
         } catch (Throwable t) { // no library, native access denied, ...
             java.util.Arrays.fill(h, null);
             failure = t;
@@ -69,10 +67,6 @@ final class NativeAesGcm {
         DEC_FINAL = h[8];
         CTRL = h[9];
         LOAD_FAILURE = failure;
-    }
-
-    private static MemorySegment find(SymbolLookup lib, String name) {
-        return lib.find(name).orElseThrow(() -> new IllegalArgumentException("libcrypto.so.3: symbol " + name + " not found"));
     }
 
     /** True when libcrypto.so.3 and its EVP AES-GCM functions were found. */
@@ -162,13 +156,7 @@ final class NativeAesGcm {
         }
     }
 
-    private static void check(int rc, String fn) {
-        if (rc != 1) throw new IllegalStateException("libcrypto " + fn + " returned " + rc + " (expected 1)");
-    }
+    private static void check(int rc, String fn) { LibCrypto.check(rc, fn); }
 
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException("libcrypto AES-GCM call failed", t);
-    }
+    private static RuntimeException rethrow(Throwable t) { return LibCrypto.rethrow(t, "AES-GCM"); }
 }

@@ -23,7 +23,6 @@ import java.lang.invoke.MethodHandle;
  * A context can be saved and restored with {@link #save}/{@link #restore} (a plain struct copy),
  * which is how HMAC reuses its precomputed key blocks.
  */
-@SuppressWarnings("restricted") // native access is this class's purpose
 final class NativeSha256 {
     static final String PROPERTY = "stillpoint.nativeCrypto";
     /** {@code sizeof(SHA256_CTX)} is 112 on LP64; 128 leaves room. */
@@ -36,12 +35,10 @@ final class NativeSha256 {
         MethodHandle init = null, update = null, fin = null;
         Throwable failure = null;
         try {
-            Linker linker = Linker.nativeLinker();
-            SymbolLookup lib = SymbolLookup.libraryLookup("libcrypto.so.3", Arena.global());
-            Linker.Option heap = Linker.Option.critical(true);
-            init = linker.downcallHandle(find(lib, "SHA256_Init"), FunctionDescriptor.of(JAVA_INT, ADDRESS), heap);
-            update = linker.downcallHandle(find(lib, "SHA256_Update"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), heap);
-            fin = linker.downcallHandle(find(lib, "SHA256_Final"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), heap);
+            SymbolLookup lib = LibCrypto.lookup();
+            init = LibCrypto.downcall(lib, "SHA256_Init", FunctionDescriptor.of(JAVA_INT, ADDRESS), LibCrypto.HEAP);
+            update = LibCrypto.downcall(lib, "SHA256_Update", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), LibCrypto.HEAP);
+            fin = LibCrypto.downcall(lib, "SHA256_Final", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), LibCrypto.HEAP);
         } catch (Throwable t) { // IllegalArgumentException (no library), IllegalCallerException (native access denied), ...
             init = update = fin = null;
             failure = t;
@@ -50,10 +47,6 @@ final class NativeSha256 {
         UPDATE = update;
         FINAL = fin;
         LOAD_FAILURE = failure;
-    }
-
-    private static MemorySegment find(SymbolLookup lib, String name) {
-        return lib.find(name).orElseThrow(() -> new IllegalArgumentException("libcrypto.so.3: symbol " + name + " not found"));
     }
 
     /** True when libcrypto.so.3 and its SHA-256 functions were found. */
@@ -117,13 +110,7 @@ final class NativeSha256 {
 
     static MemorySegment newState() { return Arena.ofAuto().allocate(CTX_SIZE, 16); }
 
-    private static void check(int rc, String fn) {
-        if (rc != 1) throw new IllegalStateException("libcrypto " + fn + " returned " + rc + " (expected 1)");
-    }
+    private static void check(int rc, String fn) { LibCrypto.check(rc, fn); }
 
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException("libcrypto SHA-256 call failed", t);
-    }
+    private static RuntimeException rethrow(Throwable t) { return LibCrypto.rethrow(t, "SHA-256"); }
 }
