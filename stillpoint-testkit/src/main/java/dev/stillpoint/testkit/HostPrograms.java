@@ -56,4 +56,24 @@ public final class HostPrograms {
         }
         return out;
     }
+
+    /**
+     * Creates a qcow2 image of {@code size} (qemu-img's syntax, e.g. "64M") and writes into it
+     * with qemu-io commands (e.g. "write -P 0x11 0 1M"), if any.
+     */
+    public static void qcow2(Path image, String size, String... qemuIoCommands) throws Exception {
+        run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), size);
+        if (qemuIoCommands.length > 0) qemuIo(image, qemuIoCommands);
+    }
+
+    /** Runs qemu-io commands (each one {@code -c}) on a qcow2 image. */
+    public static void qemuIo(Path image, String... commands) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(image.toString());
+        run(cmd.toArray(String[]::new));
+    }
 }

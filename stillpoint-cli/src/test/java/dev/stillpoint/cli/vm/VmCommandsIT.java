@@ -50,12 +50,9 @@ class VmCommandsIT {
 
     @Test
     void backupListRestoreAndAuditAShutOffDomain() throws Exception {
-        HostPrograms.require("qemu-img");
-        HostPrograms.require("qemu-nbd");
-        HostPrograms.require("qemu-io");
+        HostPrograms.require("qemu-img", "qemu-nbd", "qemu-io");
         Path image = tmp.resolve("sp-engine-cli-vda.qcow2");
-        HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "32M");
-        HostPrograms.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x41 1M 2M", image.toString());
+        HostPrograms.qcow2(image, "32M", "write -P 0x41 1M 2M");
         StaticConnectorProvider.DOMAINS.put("sp-engine-cli", new StaticConnectorProvider.ShutOffDomain("sp-engine-cli",
                 List.of(new VmDisk("vda", image.toString(), "qcow2", null))));
         Path repo = tmp.resolve("repo");

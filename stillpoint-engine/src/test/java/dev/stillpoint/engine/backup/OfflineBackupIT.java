@@ -29,13 +29,9 @@ class OfflineBackupIT {
 
     @Test
     void shutOffDomainIsReadThroughQemuNbdAndRestoresIdentically() throws Exception {
-        HostPrograms.require("qemu-img");
-        HostPrograms.require("qemu-nbd");
-        HostPrograms.require("qemu-io");
+        HostPrograms.require("qemu-img", "qemu-nbd", "qemu-io");
         Path image = tmp.resolve("sp-engine-off-vda.qcow2");
-        HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "64M");
-        HostPrograms.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 10M 3M",
-                "-c", "write -P 0x33 63M 64k", image.toString());
+        HostPrograms.qcow2(image, "64M", "write -P 0x11 0 1M", "write -P 0x22 10M 3M", "write -P 0x33 63M 64k");
 
         FakeDomain domain = new FakeDomain("sp-engine-off", "6f1c2d3e-0000-4000-8000-0000000000ff") {
             @Override public List<VmDisk> disks() {
@@ -70,12 +66,9 @@ class OfflineBackupIT {
      */
     @Test
     void persistentBitmapGivesAnOfflineIncrementalAndAnInUseBitmapFallsBackToFull() throws Exception {
-        HostPrograms.require("qemu-img");
-        HostPrograms.require("qemu-nbd");
-        HostPrograms.require("qemu-io");
+        HostPrograms.require("qemu-img", "qemu-nbd", "qemu-io");
         Path image = tmp.resolve("sp-engine-offinc-vda.qcow2");
-        HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "64M");
-        HostPrograms.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 8M", image.toString());
+        HostPrograms.qcow2(image, "64M", "write -P 0x11 0 8M");
         FakeDomain domain = new FakeDomain("sp-engine-offinc", "6f1c2d3e-0000-4000-8000-0000000000fe") {
             @Override public List<VmDisk> disks() { return List.of(new VmDisk("vda", image.toString(), "qcow2", null)); }
         };
@@ -93,8 +86,7 @@ class OfflineBackupIT {
                     base.domainXml(), null, null, java.util.Map.of(), base.bytesRead(), 0, base.diskSize(), null,
                     List.of(), base.disks()));
             HostPrograms.run("qemu-img", "bitmap", "--add", image.toString(), "stillpoint-cp1");
-            HostPrograms.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x22 20M 1M", "-c", "write -P 0x33 1M 64k",
-                    image.toString());
+            HostPrograms.qemuIo(image, "write -P 0x22 20M 1M", "write -P 0x33 1M 64k");
 
             BackupRecord inc = job.build().run().record();
             assertThat(inc.mode()).isEqualTo("incremental");
