@@ -165,7 +165,7 @@ public final class RestoreJob {
         if (first == null) return;
         Files.deleteIfExists(qcow2);
         String second = runConvert(raw, qcow2, false);
-        if (second != null) throw new EngineException(Code.TOOL_FAILED, second);
+        if (second != null) throw new EngineException(Code.TOOL_FAILED, second + " (first try: " + first + ")");
     }
 
     /** Runs qemu-img convert; null when it succeeded, else what went wrong. */
