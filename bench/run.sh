@@ -34,13 +34,14 @@ for t in restic borg /usr/bin/time mkfs.ext4 openssl; do command -v "$t" >/dev/n
 jar="$here/stillpoint-cli/target/stillpoint.jar"
 [ -f "$jar" ] || (cd "$here" && ./mvnw -B -q -ntp -DskipTests -pl stillpoint-cli -am package)
 # A bounded heap: the repository needs ~(2*cores+1) chunk buffers, the rest is the JVM.
-# The same JIT options as the ./stillpoint launcher (scripts/lib.sh); the baseline jar runs as it was launched before them.
-jit_opts=$(stillpoint_jit_opts)
-# and its AOT cache, recorded with the same options (scripts/lib.sh stillpoint_aot_opts)
-aot_opts=$(stillpoint_aot_opts "$jar" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED $jit_opts)
-sp() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED $jit_opts $aot_opts -jar "$jar" "$@"; }
+# The ./stillpoint launcher's options (scripts/lib.sh) and its AOT cache, recorded with the same
+# options; the baseline jar runs as it was launched before them.
+java_opts="$(stillpoint_java_opts) -Xmx${STILLPOINT_BENCH_XMX:-128m}"
+# shellcheck disable=SC2086
+aot_opts=$(stillpoint_aot_opts "$jar" $java_opts)
+sp() { "$JAVA_HOME/bin/java" $java_opts $aot_opts -jar "$jar" "$@"; }
 spb() { "$JAVA_HOME/bin/java" -Xmx${STILLPOINT_BENCH_XMX:-128m} --enable-native-access=ALL-UNNAMED -jar "$baseline" "$@"; }
-export -f sp spb; export jar baseline JAVA_HOME jit_opts aot_opts
+export -f sp spb; export jar baseline JAVA_HOME java_opts aot_opts
 tools="stillpoint restic borg"
 [ -n "$baseline" ] && { [ -f "$baseline" ] || { echo "no such jar: $baseline" >&2; exit 1; }; tools="sp-before stillpoint restic borg"; }
 

@@ -30,6 +30,12 @@ stillpoint_jit_opts() {
   if /sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; then echo "-XX:TieredStopAtLevel=1"; fi
 }
 
+# The JVM options of the host command other than the heap: native access for the FFM code, and
+# the JIT choice above. The launcher and bench/run.sh both start the jar with these.
+stillpoint_java_opts() {
+  echo "--enable-native-access=ALL-UNNAMED $(stillpoint_jit_opts)"
+}
+
 # JDK 25 AOT cache for the host command (JEP 483/514/515: classes loaded and linked ahead of time,
 # recorded once per build from a small training backup). Prints the options that use it, creating
 # it first when missing or older than the jar; prints nothing (and the JVM starts as usual) when
