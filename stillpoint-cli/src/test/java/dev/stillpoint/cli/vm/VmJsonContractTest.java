@@ -1,16 +1,20 @@
 package dev.stillpoint.cli.vm;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.cli.Main;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.engine.backup.BackupListener;
 import dev.stillpoint.engine.backup.BackupResult;
 import dev.stillpoint.engine.backup.Phase;
 import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.restore.RestoreFormat;
 import dev.stillpoint.engine.restore.RestoreListener;
 import dev.stillpoint.engine.restore.RestoredDisk;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -94,6 +98,23 @@ class VmJsonContractTest {
                 assertThat(m).containsEntry("bytesTotal", -1).doesNotContainKeys("percent", "etaSeconds"));
         assertThat(lines.getLast()).containsEntry("backupId", "3d5df21bed5ffe07").containsEntry("definedDomain", null)
                 .containsEntry("started", false).containsEntry("durationMs", 42).containsKey("disks");
+    }
+
+    @Test
+    void backupsListsTypedLinesThenASummary(@TempDir Path repo) throws Exception {
+        try (Catalog catalog = Catalog.open(Catalog.defaultPath(repo))) {
+            catalog.insert(record());
+        }
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        assertThat(cl.execute("backups", "--repo", repo.toString(), "--json")).as(err.toString()).isZero();
+
+        List<Map<String, Object>> lines = lines();
+        lines.forEach(VmJsonContractTest::assertContract);
+        assertThat(lines).extracting(m -> m.get("type")).containsExactly("backup", "summary");
+        assertThat(lines.getFirst()).containsEntry("backupId", "3d5df21bed5ffe07").containsEntry("status", "complete");
+        assertThat(lines.getLast()).containsExactly(Map.entry("type", "summary"), Map.entry("backups", 1));
     }
 
     @Test
