@@ -167,7 +167,7 @@ if $keep; then (umask 077; printf '%s\n' "$STILLPOINT_PASSWORD" > "$work/reposit
 repo="$work/repository"
 sp="$root/stillpoint"
 "$sp" repo init --repo "$repo" >/dev/null
-summary_of() { jq -c -s '[.[] | objects | select(.message_type == "summary")] | last' "$1"; }
+summary_of() { jq -c -s '[.[] | objects | select(.type == "summary")] | last' "$1"; }
 declare -A summary
 sp_figures() {
   summary[$1]=$(summary_of "$work/$1.out")

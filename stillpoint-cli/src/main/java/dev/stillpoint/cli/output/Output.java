@@ -14,6 +14,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * command's own writers so tests can capture them. Thread-safe.
  */
 public final class Output {
+    /** Null values are written too: a documented key is present even when it has no value. */
+    private static final JSON JSON_WRITER = JSON.std.with(JSON.Feature.WRITE_NULL_PROPERTIES);
+
     private final PrintWriter out;
     private final PrintWriter err;
     private final boolean json;
@@ -45,7 +48,10 @@ public final class Output {
         if (!json) { out.println(line); out.flush(); }
     }
 
-    /** A JSON line {@code {"type": type, ...fields}} on stdout (JSON mode only). */
+    /**
+     * A JSON line {@code {"type": type, ...fields}} on stdout (JSON mode only). {@code type} and the
+     * field names are camelCase; a {@code null} value is printed as {@code null}.
+     */
     public synchronized void message(String type, Map<String, ?> fields) {
         if (json) printJson(type, fields);
     }
@@ -79,7 +85,7 @@ public final class Output {
         m.put("type", type);
         m.putAll(fields);
         try {
-            out.println(JSON.std.asString(m));
+            out.println(JSON_WRITER.asString(m));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -61,7 +61,7 @@ final class BackupCommand implements Callable<Integer> {
             description = "Where NBD sockets and scratch files go (must be usable by libvirt-qemu; default /tmp).")
     Path workDir;
 
-    @Option(names = "--json", description = "Print JSON lines (status, warnings) and a final summary object.")
+    @Option(names = "--json", description = "Print JSON lines (phase, progress, warning) and a final summary line (docs/scripting.md).")
     boolean json;
 
     @Override
@@ -76,7 +76,7 @@ final class BackupCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--freeze-timeout " + freezeTimeout + " must be 1..3600 seconds");
         }
-        VmPrinter printer = new VmPrinter(spec.commandLine().getOut(), spec.commandLine().getErr(), json);
+        VmPrinter printer = VmPrinter.of(spec, json);
         BackupOptions options = BackupOptions.defaults().withForceFull(full).withPolicy(policy)
                 .withFreezeTimeout(Duration.ofSeconds(freezeTimeout)).withWorkDir(workDir);
         try (VmConnector connector = Connectors.open(uri);
@@ -85,7 +85,7 @@ final class BackupCommand implements Callable<Integer> {
             VmDomain domain = connector.find(domainName).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
                     "no domain '" + domainName + "' on " + uri));
             BackupJob job = BackupJob.builder().domain(domain).repository(repository).catalog(catalog)
-                    .blockSources(BlockSourceOpener.nbd()).options(options).listener(listener(printer)).build();
+                    .blockSources(BlockSourceOpener.nbd()).options(options).listener(listener(printer, domain.name())).build();
             BackupResult result;
             try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
                     Duration.ofMinutes(2), "stillpoint-backup-cancel")) {
@@ -94,6 +94,8 @@ final class BackupCommand implements Callable<Integer> {
                 } catch (Exception e) {
                     if (signal.signalled()) return signal.reportCancelled(spec.commandLine().getErr(), e);
                     throw e;
+                } finally {
+                    printer.finishProgress();
                 }
             }
             print(printer, result);
@@ -101,32 +103,26 @@ final class BackupCommand implements Callable<Integer> {
         }
     }
 
-    private static BackupListener listener(VmPrinter printer) {
+    /** Renders the job's events: text, or {@code phase}, {@code progress}, {@code warning} JSON lines. */
+    static BackupListener listener(VmPrinter printer, String domain) {
         return new BackupListener() {
-            @Override public void phaseStarted(Phase phase) {
-                if (printer.json()) printer.object(Map.of("message_type", "phase", "phase", phase.key(), "state", "started"));
-            }
+            @Override public void phaseStarted(Phase phase) { printer.phaseStarted(phase.key()); }
 
-            @Override public void phaseFinished(Phase phase, Duration took) {
-                if (printer.json()) {
-                    printer.object(Map.of("message_type", "phase", "phase", phase.key(), "state", "finished",
-                            "ms", took.toMillis()));
-                } else {
-                    printer.line(String.format(Locale.ROOT, "%-9s %6d ms", phase.key(), took.toMillis()));
-                }
-            }
+            @Override public void phaseFinished(Phase phase, Duration took) { printer.phaseFinished(phase.key(), took.toMillis()); }
 
             @Override public void modeChosen(String mode, String from) {
-                if (!printer.json()) printer.line("mode      " + mode + (from == null ? "" : " (from checkpoint " + from + ")"));
+                printer.line("mode      " + mode + (from == null ? "" : " (from checkpoint " + from + ")"));
             }
 
             @Override public void diskStarted(String disk, long toRead, long size) {
-                if (!printer.json()) {
-                    printer.line("disk " + disk + ": reading " + VmPrinter.bytes(toRead) + " of " + VmPrinter.bytes(size));
-                }
+                printer.line("disk " + disk + ": reading " + VmPrinter.bytes(toRead) + " of " + VmPrinter.bytes(size));
             }
 
-            @Override public void progress(String disk, long done, long total) { printer.progress(disk, done, total); }
+            @Override public void progress(String disk, long done, long total) {
+                printer.progress("backup " + domain + "/" + disk, disk, done, total);
+            }
+
+            @Override public void diskFinished(String disk, long bytesRead, long storedBytes) { printer.diskFinished(disk); }
 
             @Override public void warning(String code, String message) { printer.warning(code, message); }
         };
@@ -143,11 +139,11 @@ final class BackupCommand implements Callable<Integer> {
         }
     }
 
-    private static void print(VmPrinter printer, BackupResult result) {
+    /** The {@code summary} line in JSON mode, else the human lines. */
+    static void print(VmPrinter printer, BackupResult result) {
         BackupRecord r = result.record();
         if (printer.json()) {
             Map<String, Object> o = new LinkedHashMap<>();
-            o.put("message_type", "summary");
             o.put("backupId", r.id());
             o.put("domain", r.vmName());
             o.put("uuid", r.vmUuid());
@@ -177,7 +173,7 @@ final class BackupCommand implements Callable<Integer> {
             Long copyMs = r.phaseMs().get("copy");
             o.put("copyThroughput", copyMs == null || copyMs == 0 ? null : r.bytesRead() * 1000 / copyMs);
             o.put("warnings", r.warnings());
-            printer.object(o);
+            printer.summary(o);
             return;
         }
         printer.line("backup " + r.id() + " of " + r.vmName() + ": " + r.mode() + ", consistency " + r.consistency()

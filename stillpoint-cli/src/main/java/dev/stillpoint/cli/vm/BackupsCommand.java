@@ -29,12 +29,12 @@ final class BackupsCommand implements Callable<Integer> {
     @Option(names = "--all", description = "Include failed attempts.")
     boolean all;
 
-    @Option(names = "--json", description = "Print one JSON object per backup.")
+    @Option(names = "--json", description = "Print one {\"type\":\"backup\"} JSON line per backup, then a summary line.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        VmPrinter printer = new VmPrinter(spec.commandLine().getOut(), spec.commandLine().getErr(), json);
+        VmPrinter printer = VmPrinter.of(spec, json);
         try (Catalog catalog = repo.openCatalog()) {
             List<BackupRecord> list = catalog.list(domain).stream().filter(r -> all || r.complete()).toList();
             if (!json) {
@@ -43,7 +43,7 @@ final class BackupsCommand implements Callable<Integer> {
             }
             for (BackupRecord r : list) {
                 if (json) {
-                    printer.object(toJson(r));
+                    printer.message("backup", toJson(r));
                 } else {
                     printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s",
                             r.id(), r.startedAt().toString().substring(0, 19) + "Z", r.vmName(),
@@ -52,6 +52,7 @@ final class BackupsCommand implements Callable<Integer> {
                             VmPrinter.bytes(r.bytesStored())));
                 }
             }
+            printer.summary(Map.of("backups", list.size()));
         }
         return 0;
     }

@@ -60,7 +60,7 @@ final class RestoreCommand implements Callable<Integer> {
             description = "libvirt connection URI for --define (default qemu:///system).")
     String uri;
 
-    @Option(names = "--json", description = "Print JSON lines and a final summary object.")
+    @Option(names = "--json", description = "Print JSON lines (progress) and a final summary line (docs/scripting.md).")
     boolean json;
 
     @Override
@@ -75,7 +75,7 @@ final class RestoreCommand implements Callable<Integer> {
                     "--format '" + format + "' must be 'qcow2' or 'raw'");
         };
         Path dir = (to != null ? to : DEFAULT_IMAGES).toAbsolutePath();
-        VmPrinter printer = new VmPrinter(spec.commandLine().getOut(), spec.commandLine().getErr(), json);
+        VmPrinter printer = VmPrinter.of(spec, json);
         long t0 = System.nanoTime();
         BackupRecord backup;
         try (Catalog catalog = repo.openCatalog()) {
@@ -84,11 +84,7 @@ final class RestoreCommand implements Callable<Integer> {
         String name = define != null ? define.name : null;
         List<RestoredDisk> disks;
         try (Repository repository = repo.openRepository()) {
-            RestoreJob job = RestoreJob.create(repository, backup, dir, name, fmt, new RestoreListener() {
-                @Override public void progress(String disk, long done, long total) { printer.progress(disk, done, total); }
-
-                @Override public void converting(String disk, Path file) { printer.line(disk + ": converting to " + file); }
-            });
+            RestoreJob job = RestoreJob.create(repository, backup, dir, name, fmt, listener(printer, backup.vmName()));
             try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
                     java.time.Duration.ofMinutes(1), "stillpoint-restore-cancel")) {
                 try {
@@ -96,6 +92,8 @@ final class RestoreCommand implements Callable<Integer> {
                 } catch (Exception e) {
                     if (signal.signalled()) return signal.reportCancelled(spec.commandLine().getErr(), e);
                     throw e;
+                } finally {
+                    printer.finishProgress();
                 }
             }
         }
@@ -108,18 +106,34 @@ final class RestoreCommand implements Callable<Integer> {
                 printer.line("defined domain " + defined + (define.start ? " and started it" : ""));
             }
         }
-        if (json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("message_type", "summary");
-            o.put("backupId", backup.id());
-            o.put("domain", backup.vmName());
-            o.put("definedDomain", defined);
-            o.put("started", define != null && define.start);
-            o.put("disks", disks.stream().map(d -> Map.<String, Object>of("target", d.target(), "file", d.file().toString(),
-                    "format", d.format().extension(), "diskSize", d.size(), "snapshotId", d.snapshotId())).toList());
-            o.put("durationMs", (System.nanoTime() - t0) / 1_000_000);
-            printer.object(o);
-        }
+        printer.summary(summary(backup, defined, define != null && define.start, disks, (System.nanoTime() - t0) / 1_000_000));
         return 0;
+    }
+
+    /** Renders the job's events: text, or {@code progress} JSON lines ({@code "restore web1/vda"}). */
+    static RestoreListener listener(VmPrinter printer, String domain) {
+        return new RestoreListener() {
+            @Override public void progress(String disk, long done, long total) {
+                printer.progress("restore " + domain + "/" + disk, disk, done, total);
+            }
+
+            @Override public void diskFinished(String disk, Path file) { printer.diskFinished(disk); }
+
+            @Override public void converting(String disk, Path file) { printer.line(disk + ": converting to " + file); }
+        };
+    }
+
+    /** The fields of the {@code summary} line. */
+    static Map<String, Object> summary(BackupRecord backup, String definedDomain, boolean started, List<RestoredDisk> disks,
+                                       long durationMs) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("backupId", backup.id());
+        o.put("domain", backup.vmName());
+        o.put("definedDomain", definedDomain);
+        o.put("started", started);
+        o.put("disks", disks.stream().map(d -> Map.<String, Object>of("target", d.target(), "file", d.file().toString(),
+                "format", d.format().extension(), "diskSize", d.size(), "snapshotId", d.snapshotId())).toList());
+        o.put("durationMs", durationMs);
+        return o;
     }
 }

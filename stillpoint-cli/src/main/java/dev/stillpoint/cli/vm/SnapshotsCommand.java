@@ -43,12 +43,12 @@ final class SnapshotsCommand implements Runnable {
                 description = "libvirt connection URI (default qemu:///system).")
         String uri;
 
-        @Option(names = "--json", description = "One JSON object per entry.")
+        @Option(names = "--json", description = "One {\"type\":\"auditEntry\"} JSON line per entry, then a summary line.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
-            VmPrinter printer = new VmPrinter(spec.commandLine().getOut(), spec.commandLine().getErr(), json);
+            VmPrinter printer = VmPrinter.of(spec, json);
             Path catalogPath = catalog != null ? catalog : repo != null ? Catalog.defaultPath(repo) : null;
             try (VmConnector connector = Connectors.open(uri);
                  Catalog c = catalogPath == null ? null : Catalog.open(catalogPath)) {
@@ -70,7 +70,7 @@ final class SnapshotsCommand implements Runnable {
                         o.put("owner", e.owner());
                         o.put("flagged", e.flagged());
                         o.put("note", e.note());
-                        printer.object(o);
+                        printer.message("auditEntry", o);
                     } else {
                         printer.line(String.format(Locale.ROOT, "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s%s",
                                 e.domain(), e.kind(), e.name(), e.sizeBytes() < 0 ? "?" : VmPrinter.bytes(e.sizeBytes()),
@@ -79,6 +79,7 @@ final class SnapshotsCommand implements Runnable {
                     }
                 }
                 if (!json && entries.isEmpty()) printer.line("nothing left behind");
+                printer.summary(Map.of("entries", entries.size(), "flagged", entries.stream().filter(AuditEntry::flagged).count()));
             }
             return 0;
         }

@@ -1,58 +1,90 @@
 package dev.stillpoint.cli.vm;
 
-import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.cli.output.Output;
+import dev.stillpoint.cli.output.ProgressPrinter;
+import picocli.CommandLine.Model.CommandSpec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Text or JSON-lines output of the VM commands. Text: human lines on stdout, progress (bytes,
- * rate, ETA) on stderr, redrawn in place on a terminal. JSON: one object per line on stdout,
- * each with {@code message_type} (status, warning, phase, summary).
+ * Output of the VM commands. JSON lines ({@code --json}) are written by {@link Output} alone, so
+ * every command shares one contract ({@code "type"}, camelCase fields; see the
+ * {@code dev.stillpoint.cli.output} package and docs/scripting.md): {@code phase}, {@code progress}
+ * (a {@link ProgressPrinter} per disk), {@code warning}, the command's own types and a final
+ * {@code summary}. This class keeps only the VM commands' human text: lines on stdout, warnings
+ * and per-disk progress (bytes, rate, ETA) on stderr, redrawn in place on a terminal.
  */
 final class VmPrinter {
     private static final long PROGRESS_INTERVAL_NANOS = 500_000_000L;
 
+    private final Output output;
     private final PrintWriter out;
     private final PrintWriter err;
-    private final boolean json;
     private final boolean terminal;
+    private final Map<String, ProgressPrinter> jsonProgress = new LinkedHashMap<>();
     private long lastProgress;
     private long progressStart;
     private String progressItem;
 
-    VmPrinter(PrintWriter out, PrintWriter err, boolean json) {
+    VmPrinter(Output output, PrintWriter out, PrintWriter err, boolean terminal) {
+        this.output = output;
         this.out = out;
         this.err = err;
-        this.json = json;
-        this.terminal = System.console() != null;
+        this.terminal = terminal;
     }
 
-    boolean json() { return json; }
+    /** For a picocli command: its out/err writers, JSON lines with {@code --json}. */
+    static VmPrinter of(CommandSpec spec, boolean json) {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        return new VmPrinter(Output.of(out, err, json, false), out, err, System.console() != null);
+    }
 
-    void line(String text) {
-        if (!json) {
+    boolean json() { return output.json(); }
+
+    /** A human line on stdout (text mode only). */
+    synchronized void line(String text) {
+        if (!json()) {
             clearProgress();
             out.println(text);
             out.flush();
         }
     }
 
-    void object(Map<String, Object> obj) {
-        try {
-            out.println(JSON.std.with(JSON.Feature.WRITE_NULL_PROPERTIES).asString(obj));
-            out.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** A JSON line {@code {"type": type, ...fields}} (JSON mode only). */
+    void message(String type, Map<String, ?> fields) { output.message(type, fields); }
+
+    /** The final {@code {"type":"summary",...}} line (JSON mode only; text commands print their own lines). */
+    void summary(Map<String, ?> fields) { output.summary(fields, null); }
+
+    /** {@code {"type":"phase","phase":..,"state":"started"}} (JSON mode only). */
+    void phaseStarted(String phase) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("phase", phase);
+        m.put("state", "started");
+        message("phase", m);
     }
 
-    void warning(String code, String message) {
-        if (json) {
-            object(Map.of("message_type", "warning", "code", code, "message", message));
+    /** {@code {"type":"phase","phase":..,"state":"finished","ms":..}}; text: {@code "freeze      812 ms"}. */
+    void phaseFinished(String phase, long ms) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("phase", phase);
+        m.put("state", "finished");
+        m.put("ms", ms);
+        message("phase", m);
+        line(String.format(Locale.ROOT, "%-9s %6d ms", phase, ms));
+    }
+
+    /** {@code {"type":"warning","code":..,"message":..}} on stdout; text: {@code "warning: ..."} on stderr. */
+    synchronized void warning(String code, String message) {
+        if (json()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("code", code);
+            m.put("message", message);
+            message("warning", m);
         } else {
             clearProgress();
             err.println("warning: " + message);
@@ -60,11 +92,20 @@ final class VmPrinter {
         }
     }
 
-    /** Rate-limited progress of {@code item}: done of total bytes. */
-    void progress(String item, long done, long total) {
+    /**
+     * Progress of one disk: {@code done} of {@code total} bytes (-1: unknown). JSON: {@code progress}
+     * lines of {@code action} (e.g. {@code "backup web1/vda"}), the repository commands' fields;
+     * text: {@code "vda: 1.0 MiB / 2.0 MiB  1.0 MiB/s  ETA 5s"}.
+     */
+    synchronized void progress(String action, String disk, long done, long total) {
+        if (json()) {
+            jsonProgress.computeIfAbsent(disk, d -> output.progress(action)).progress(done, total);
+            if (total >= 0 && done >= total) diskFinished(disk);
+            return;
+        }
         long now = System.nanoTime();
-        if (!item.equals(progressItem)) {
-            progressItem = item;
+        if (!disk.equals(progressItem)) {
+            progressItem = disk;
             progressStart = now;
             lastProgress = 0;
         }
@@ -74,12 +115,7 @@ final class VmPrinter {
         double secs = Math.max(1e-3, (now - progressStart) / 1e9);
         double rate = done / secs;
         long etaSec = rate > 0 && total > done ? Math.round((total - done) / rate) : 0;
-        if (json) {
-            object(Map.of("message_type", "status", "item", item, "bytes_done", done, "bytes_total", total,
-                    "bytes_per_second", Math.round(rate), "seconds_remaining", etaSec));
-            return;
-        }
-        String text = String.format(Locale.ROOT, "%s: %s / %s  %s/s  ETA %s", item, bytes(done),
+        String text = String.format(Locale.ROOT, "%s: %s / %s  %s/s  ETA %s", disk, bytes(done),
                 total < 0 ? "?" : bytes(total), bytes((long) rate), duration(etaSec));
         if (terminal) {
             err.print("\r\033[K" + text + (last ? "\n" : ""));
@@ -89,8 +125,20 @@ final class VmPrinter {
         err.flush();
     }
 
+    /** The disk is done: its final JSON progress line (once). */
+    synchronized void diskFinished(String disk) {
+        ProgressPrinter p = jsonProgress.remove(disk);
+        if (p != null) p.close();
+    }
+
+    /** Ends every disk's progress still open (before the summary, also after a failure). */
+    synchronized void finishProgress() {
+        for (ProgressPrinter p : jsonProgress.values()) p.close();
+        jsonProgress.clear();
+    }
+
     private void clearProgress() {
-        if (terminal && !json) {
+        if (terminal && !json()) {
             err.print("\r\033[K");
             err.flush();
         }

@@ -47,10 +47,10 @@ class SignalCleanupIT {
                 .redirectError(tmp.resolve("err.txt").toFile()).start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
-            while ((line = r.readLine()) != null && !line.contains("\"status\"")) {
+            while ((line = r.readLine()) != null && !line.contains("\"type\":\"progress\"")) {
                 // wait until the copy is under way
             }
-            assertThat(line).as("a status line before the end; stderr: " + Files.readString(tmp.resolve("err.txt"))).isNotNull();
+            assertThat(line).as("a progress line before the end; stderr: " + Files.readString(tmp.resolve("err.txt"))).isNotNull();
             p.toHandle().destroy();   // SIGTERM
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }

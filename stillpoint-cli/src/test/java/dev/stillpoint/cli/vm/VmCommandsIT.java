@@ -30,6 +30,14 @@ class VmCommandsIT {
             String[] lines = out.strip().split("\n");
             return (Map<String, Object>) JSON.std.anyFrom(lines[lines.length - 1]);
         }
+
+        /** Every JSON line of a --json run (docs/scripting.md: one object per line, each with a "type"). */
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> lines() throws Exception {
+            List<Map<String, Object>> lines = new java.util.ArrayList<>();
+            for (String line : out.strip().split("\n")) lines.add((Map<String, Object>) JSON.std.anyFrom(line));
+            return lines;
+        }
     }
 
     @BeforeAll
@@ -60,8 +68,12 @@ class VmCommandsIT {
 
         Run backup = cli("backup", "sp-engine-cli", "--repo", repo.toString(), "--json", "--work-dir", tmp.resolve("w").toString());
         assertThat(backup.code()).as(backup.err()).isZero();
+        assertThat(backup.lines()).allSatisfy(l -> assertThat(l).containsKey("type").doesNotContainKey("message_type"))
+                .filteredOn(l -> "progress".equals(l.get("type"))).isNotEmpty()
+                .allSatisfy(l -> assertThat(l).containsEntry("action", "backup sp-engine-cli/vda")
+                        .containsKeys("bytesDone", "bytesTotal", "bytesPerSecond"));
         Map<String, Object> summary = backup.last();
-        assertThat(summary).containsEntry("message_type", "summary").containsEntry("domain", "sp-engine-cli")
+        assertThat(summary).containsEntry("type", "summary").containsEntry("domain", "sp-engine-cli")
                 .containsEntry("mode", "full").containsEntry("consistency", "clean-shutdown")
                 .containsKeys("backupId", "freezeWindowMs", "durationMs", "throughput", "disks");
         assertThat(((Number) summary.get("bytesRead")).longValue()).isEqualTo(2L << 20);
@@ -76,6 +88,8 @@ class VmCommandsIT {
 
         Run restore = cli("restore", id.substring(0, 8), "--repo", repo.toString(), "--to", tmp.resolve("r").toString(), "--json");
         assertThat(restore.code()).as(restore.err()).isZero();
+        assertThat(restore.last()).containsEntry("type", "summary").containsEntry("backupId", id)
+                .containsEntry("definedDomain", null);
         HostPrograms.run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", image.toString(),
                 tmp.resolve("r/sp-engine-cli-vda.qcow2").toString());
 
@@ -88,8 +102,15 @@ class VmCommandsIT {
 
         Run audit = cli("snapshots", "audit", "--repo", repo.toString(), "--json");
         assertThat(audit.code()).as(audit.err()).isZero();
-        assertThat(audit.last()).containsEntry("name", "virtnbdbackup.0").containsEntry("owner", "other")
-                .containsEntry("flagged", true);
+        List<Map<String, Object>> auditLines = audit.lines();
+        assertThat(auditLines).filteredOn(l -> "auditEntry".equals(l.get("type")))
+                .filteredOn(l -> "virtnbdbackup.0".equals(l.get("name"))).singleElement()
+                .satisfies(e -> assertThat(e).containsEntry("owner", "other").containsEntry("flagged", true));
+        Map<String, Object> auditSummary = audit.last();
+        assertThat(auditSummary).containsEntry("type", "summary");
+        assertThat(((Number) auditSummary.get("entries")).intValue())
+                .isEqualTo((int) auditLines.stream().filter(l -> "auditEntry".equals(l.get("type"))).count());
+        assertThat(((Number) auditSummary.get("flagged")).intValue()).isPositive();
     }
 
     @Test
