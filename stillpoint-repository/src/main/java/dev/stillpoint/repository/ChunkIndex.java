@@ -8,8 +8,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -82,7 +85,14 @@ final class ChunkIndex {
         }
     }
 
+    /** File name prefix of an index set: one index file listing many packs. */
+    static final String SET_PREFIX = "set-";
+
     private final Map<String, PackInfo> packs = new ConcurrentHashMap<>();
+    /** Index file name -> the packs it lists; guarded by {@code this}. */
+    private final Map<String, List<String>> files = new HashMap<>();
+    /** Index files that failed to decode; guarded by {@code this}. */
+    private final Set<String> damaged = new HashSet<>();
     private final List<String> loadErrors = Collections.synchronizedList(new ArrayList<>());
     /** Pack by number (its index in this list; renumbered when packs are forgotten). Guarded by {@code this}. */
     private final List<PackInfo> byNumber = new ArrayList<>();
@@ -98,38 +108,80 @@ final class ChunkIndex {
 
     /**
      * Brings the in-memory index up to date with {@code index/}: loads new index files and
-     * forgets packs whose index file is gone (removed by a prune of another process). Called
-     * under a repository lock before chunks are deduplicated against the index.
+     * forgets packs that no index file lists any more (removed by a prune of another process).
+     * Called under a repository lock before chunks are deduplicated against the index. A file
+     * that vanishes between listing and reading was merged into an index set by another
+     * process ({@link IndexCompactor} writes the set before deleting what it merged), so the
+     * directory is listed again.
      */
     synchronized void refresh(Path root, Crypto crypto) throws IOException {
         Path dir = root.resolve("index");
         if (!Files.isDirectory(dir)) return;
-        java.util.Set<String> present = new java.util.HashSet<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                String name = p.getFileName().toString();
-                if (!Hex.isHex(name, 64)) continue;
-                present.add(name);
-                if (packs.containsKey(name)) continue;
-                try {
-                    byte[] data = Files.readAllBytes(p);
-                    byte[] plain = FileCodec.decode(crypto, "index", data, 0, data.length, "index file " + p);
-                    ByteBuffer b = ByteBuffer.wrap(plain);
-                    if (b.remaining() < 8) throw FileCodec.corrupt("index file " + p, "truncated");
-                    long len = b.getLong();
-                    add(name, len, PackFormat.parseEntries(b, len, "index file " + p));
-                } catch (RepositoryException e) {
-                    loadErrors.add(e.getMessage());
-                } catch (java.nio.file.NoSuchFileException e) {
-                    present.remove(name); // removed by a concurrent prune
+        for (int attempt = 1; ; attempt++) {
+            Set<String> names = new HashSet<>();
+            boolean vanished = false;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) {
+                    String name = p.getFileName().toString();
+                    if (!isIndexFile(name)) continue;
+                    names.add(name);
+                    if (files.containsKey(name)) continue;
+                    if (Hex.isHex(name, 64) && packs.containsKey(name)) { files.put(name, List.of(name)); continue; } // published here
+                    try {
+                        files.put(name, load(p, name, crypto));
+                        damaged.remove(name);
+                    } catch (RepositoryException e) {
+                        loadErrors.add(e.getMessage());
+                        damaged.add(name);
+                    } catch (java.nio.file.NoSuchFileException e) {
+                        names.remove(name);
+                        vanished = true;
+                    }
                 }
             }
-        }
-        if (!present.containsAll(packs.keySet())) {
-            packs.keySet().retainAll(present);
-            rebuild();
+            if (vanished && attempt < 10) continue;
+            files.keySet().retainAll(names);
+            damaged.retainAll(names);
+            Set<String> present = new HashSet<>();
+            for (List<String> ids : files.values()) present.addAll(ids);
+            if (!present.containsAll(packs.keySet())) {
+                packs.keySet().retainAll(present);
+                rebuild();
+            }
+            return;
         }
     }
+
+    /** Whether {@code name} in {@code index/} is an index file: a pack's ({@code <packId>}) or an index set ({@code set-<hex>}). */
+    static boolean isIndexFile(String name) {
+        return Hex.isHex(name, 64) || (name.startsWith(SET_PREFIX) && Hex.isHex(name.substring(SET_PREFIX.length()), 64));
+    }
+
+    /** Reads one index file into the index; returns the ids of the packs it lists. */
+    private List<String> load(Path p, String name, Crypto crypto) throws IOException {
+        byte[] data = Files.readAllBytes(p);
+        String what = "index file " + p;
+        if (Hex.isHex(name, 64)) {
+            ByteBuffer b = ByteBuffer.wrap(FileCodec.decode(crypto, "index", data, 0, data.length, what));
+            if (b.remaining() < 8) throw FileCodec.corrupt(what, "truncated");
+            long len = b.getLong();
+            add(name, len, PackFormat.parseEntries(b, len, what));
+            return List.of(name);
+        }
+        List<PackFormat.IndexedPack> set = PackFormat.parseIndexSet(FileCodec.decode(crypto, PackFormat.INDEX_SET, data, 0, data.length, what), what);
+        List<String> ids = new ArrayList<>(set.size());
+        for (PackFormat.IndexedPack ip : set) {
+            add(ip.packId(), ip.length(), ip.entries());
+            ids.add(ip.packId());
+        }
+        return ids;
+    }
+
+    /** The index files read so far and the packs each lists (a snapshot of the map). */
+    synchronized Map<String, List<String>> files() { return Map.copyOf(files); }
+
+    /** Index files that could not be read at the last refresh. */
+    synchronized Set<String> damagedFiles() { return Set.copyOf(damaged); }
 
     synchronized void add(String packId, long length, List<PackEntry> entries) {
         if (packs.containsKey(packId)) return;

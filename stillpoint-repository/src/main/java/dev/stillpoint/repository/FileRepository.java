@@ -348,7 +348,7 @@ final class FileRepository implements Repository {
     public int repairIndex() throws IOException {
         try (LockManager.Held lock = locks.exclusive()) {
             ChunkIndex current = ChunkIndex.load(root, crypto);
-            int written = 0;
+            int written = 0, unreadable = 0;
             for (Path p : dataFiles()) {
                 String packId = p.getFileName().toString();
                 if (!Hex.isHex(packId, 64) || current.packs().containsKey(packId)) continue;
@@ -356,10 +356,16 @@ final class FileRepository implements Repository {
                 try {
                     entries = PackFormat.readHeader(crypto, p);
                 } catch (RepositoryException e) {
+                    unreadable++;
                     continue;
                 }
                 AtomicFiles.write(tmpDir(), indexPath(packId), PackFormat.indexFile(crypto, Files.size(p), entries));
                 written++;
+            }
+            if (unreadable == 0) {
+                // every pack is indexed again: a damaged index set lists nothing that is not listed elsewhere
+                for (String name : current.damagedFiles()) if (!Hex.isHex(name, 64)) Files.deleteIfExists(root.resolve("index").resolve(name));
+                AtomicFiles.fsyncDir(root.resolve("index"));
             }
             index.refresh(root, crypto);
             return written;

@@ -17,11 +17,18 @@ import java.util.List;
  *   entries = count(4) then per blob: id(32) offset(8) length(4) rawLength(4)
  * </pre>
  * The pack id is the SHA-256 of the whole file. An index file {@code index/<packId>} holds
- * {@code FileCodec("index", packLength(8) || entries)}; it can be rebuilt from the header.
+ * {@code FileCodec("index", packLength(8) || entries)}; it can be rebuilt from the header. An
+ * index set {@code index/set-<sha256 of the file>} lists many packs:
+ * {@code FileCodec("index-set", count(4) || per pack: packId(32) packLength(8) entries)}.
  */
 final class PackFormat {
     static final byte[] MAGIC = "SPK1".getBytes(StandardCharsets.US_ASCII);
     static final int ENTRY = 32 + 8 + 4 + 4;
+    /** The file kind (associated data) of an index set. */
+    static final String INDEX_SET = "index-set";
+
+    /** One pack of an index set. */
+    record IndexedPack(String packId, long length, List<PackEntry> entries) {}
 
     private PackFormat() {}
 
@@ -32,10 +39,18 @@ final class PackFormat {
         return b.array();
     }
 
+    /** An entry list that fills the rest of {@code b}. */
     static List<PackEntry> parseEntries(ByteBuffer b, long packLength, String what) throws RepositoryException {
+        List<PackEntry> out = readEntries(b, packLength, what);
+        if (b.hasRemaining()) throw FileCodec.corrupt(what, b.remaining() + " bytes after the entry list");
+        return out;
+    }
+
+    /** An entry list at {@code b}'s position, which is left after it. */
+    static List<PackEntry> readEntries(ByteBuffer b, long packLength, String what) throws RepositoryException {
         if (b.remaining() < 4) throw FileCodec.corrupt(what, "truncated entry list");
         int n = b.getInt();
-        if (n < 0 || (long) n * ENTRY != b.remaining()) throw FileCodec.corrupt(what, "entry count " + n + " does not match " + b.remaining() + " bytes");
+        if (n < 0 || (long) n * ENTRY > b.remaining()) throw FileCodec.corrupt(what, "entry count " + n + " does not match " + b.remaining() + " bytes");
         List<PackEntry> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             byte[] id = new byte[32];
@@ -45,6 +60,40 @@ final class PackFormat {
                 throw FileCodec.corrupt(what, "entry " + i + " out of range: " + e);
             out.add(e);
         }
+        return out;
+    }
+
+    /** An index set listing {@code packs} (encoded, ready to be written). */
+    static byte[] indexSetFile(Crypto crypto, List<ChunkIndex.PackInfo> packs) {
+        long size = 4;
+        for (ChunkIndex.PackInfo p : packs) size += 32 + 8 + 4 + (long) ENTRY * p.size();
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(size));
+        b.putInt(packs.size());
+        for (ChunkIndex.PackInfo p : packs) {
+            b.put(Hex.parse(p.packId())).putLong(p.length()).putInt(p.size());
+            for (int i = 0; i < p.size(); i++) {
+                b.put(p.ids, i * ChunkId.LENGTH, ChunkId.LENGTH).putLong(p.offsets[i]).putInt(p.lengths[i]).putInt(p.rawLengths[i]);
+            }
+        }
+        return FileCodec.encode(crypto, INDEX_SET, b.array());
+    }
+
+    /** The packs an index set lists; throws CORRUPT naming {@code what}. */
+    static List<IndexedPack> parseIndexSet(byte[] plain, String what) throws RepositoryException {
+        ByteBuffer b = ByteBuffer.wrap(plain);
+        if (b.remaining() < 4) throw FileCodec.corrupt(what, "truncated");
+        int n = b.getInt();
+        if (n < 0 || (long) n * (32 + 8 + 4) > b.remaining()) throw FileCodec.corrupt(what, "pack count " + n + " does not match " + b.remaining() + " bytes");
+        List<IndexedPack> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            if (b.remaining() < 40) throw FileCodec.corrupt(what, "truncated at pack " + i);
+            byte[] id = new byte[32];
+            b.get(id);
+            long length = b.getLong();
+            if (length < 0) throw FileCodec.corrupt(what, "pack " + i + " has length " + length);
+            out.add(new IndexedPack(Hex.of(id), length, readEntries(b, length, what + " pack " + Hex.of(id))));
+        }
+        if (b.hasRemaining()) throw FileCodec.corrupt(what, b.remaining() + " bytes after the last pack");
         return out;
     }
 

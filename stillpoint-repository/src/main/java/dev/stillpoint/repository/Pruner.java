@@ -19,7 +19,8 @@ import java.util.Set;
  *   <li>read every manifest (any unreadable manifest aborts: its chunks would look unused);</li>
  *   <li>delete temp files and packs without an index (orphans of interrupted writes);</li>
  *   <li>copy live chunks of partly used packs into new packs (pack + index durable);</li>
- *   <li>delete the index file, then the pack, of every fully unused or repacked pack.</li>
+ *   <li>rewrite the index as index sets without the fully unused and repacked packs
+ *       ({@link IndexCompactor#rewrite}), then delete those packs.</li>
  * </ol>
  * After a crash between 3 and 4 a chunk may be indexed twice (harmless) or a pack left
  * without an index (an orphan the next prune removes).
@@ -103,10 +104,17 @@ final class Pruner {
         for (ChunkIndex.PackInfo p : unused) chunksRemoved += p.entries().size();
         List<ChunkIndex.PackInfo> remove = new ArrayList<>(unused);
         remove.addAll(partial);
-        for (ChunkIndex.PackInfo p : remove) {
-            Files.deleteIfExists(repo.indexPath(p.packId()));
+        if (remove.isEmpty()) {
+            IndexCompactor.compactSmall(repo);
+        } else {
+            // the index without the removed packs (with the repacked ones) is durable before any pack goes
+            repo.index().refresh(repo.root(), repo.crypto());
+            Set<String> gone = new HashSet<>();
+            for (ChunkIndex.PackInfo p : remove) gone.add(p.packId());
+            List<ChunkIndex.PackInfo> keep = new ArrayList<>();
+            for (ChunkIndex.PackInfo p : repo.index().packs().values()) if (!gone.contains(p.packId())) keep.add(p);
+            IndexCompactor.rewrite(repo, keep);
         }
-        AtomicFiles.fsyncDir(repo.root().resolve("index"));
         for (ChunkIndex.PackInfo p : remove) {
             Path f = repo.packPath(p.packId());
             if (Files.exists(f)) { freed += Files.size(f); Files.delete(f); deleted++; }

@@ -271,10 +271,23 @@ final class RepositoryImageWriter implements ImageWriter {
             }
             Manifest m = new Manifest(name, Instant.now(), size, cs, parentId, tags, allocated, packs.storedBytes(), ids);
             String id = repo.writeManifest(m);
+            compactIndex();
             progress.progress(size, size);
             return m.info(id);
         } finally {
             close();
+        }
+    }
+
+    /**
+     * Merges small index files once the snapshot is published (best effort: a failure leaves
+     * them as they are, which costs only time at the next open).
+     */
+    private void compactIndex() {
+        try {
+            IndexCompactor.compactSmall(repo);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // the snapshot is durable and every pack indexed; the next writer merges again
         }
     }
 

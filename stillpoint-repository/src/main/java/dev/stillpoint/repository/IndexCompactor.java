@@ -1,0 +1,120 @@
+package dev.stillpoint.repository;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Keeps the number of index files small. Every published pack gets its own index file
+ * ({@code index/<packId>}, written right after the pack so an interrupted backup leaves nothing
+ * unindexed), so a repository would otherwise grow one file per 32 MiB pack (tens of thousands
+ * per TiB) and every open would read them all: ~0.13 ms each from the page cache, a disk seek
+ * each from a cold cache or a network filesystem. This merges them into index sets
+ * ({@code index/set-<sha256>}, up to {@link #SET_ENTRIES} chunks each).
+ *
+ * <p>Safe beside readers and other writers: a set is durable before the files it replaces are
+ * deleted, so at every moment every pack is listed by at least one file (a reader that finds a
+ * listed file gone lists the directory again). Two processes merging the same files at once
+ * leave two sets listing the same packs, which is harmless (any copy serves) and merged away
+ * later.
+ */
+final class IndexCompactor {
+    /** Chunks per index set at most (~6 MiB of entries); a pack is never split across sets. */
+    static final int SET_ENTRIES = 1 << 17;
+    /** Small index files (a pack's own, or a set under half full) tolerated before merging. */
+    static final int MAX_SMALL_FILES = 16;
+
+    private IndexCompactor() {}
+
+    /**
+     * Merges the small index files into sets when there are more than {@link #MAX_SMALL_FILES}
+     * (under any lock). Returns the number of files removed.
+     */
+    static int compactSmall(FileRepository repo) throws IOException {
+        ChunkIndex index = repo.index();
+        index.refresh(repo.root(), repo.crypto());
+        Map<String, List<String>> small = new LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> f : index.files().entrySet()) {
+            if (entries(index, f.getValue()) < SET_ENTRIES / 2) small.put(f.getKey(), f.getValue());
+        }
+        if (small.size() <= MAX_SMALL_FILES) return 0;
+        Set<String> packIds = new HashSet<>();
+        small.values().forEach(packIds::addAll);
+        List<ChunkIndex.PackInfo> packs = new ArrayList<>();
+        for (String id : packIds) {
+            ChunkIndex.PackInfo p = index.packs().get(id);
+            if (p != null) packs.add(p);
+        }
+        Set<String> written = writeSets(repo, packs);
+        return delete(repo, small.keySet(), written);
+    }
+
+    /**
+     * Rewrites the whole index as sets listing exactly {@code packs}, then deletes every other
+     * index file (exclusive lock only: packs left out are no longer indexed). Returns the number
+     * of files removed.
+     */
+    static int rewrite(FileRepository repo, Collection<ChunkIndex.PackInfo> packs) throws IOException {
+        Set<String> written = writeSets(repo, packs);
+        Set<String> old = new HashSet<>();
+        try (var ds = Files.newDirectoryStream(repo.root().resolve("index"))) {
+            for (Path p : ds) if (ChunkIndex.isIndexFile(p.getFileName().toString())) old.add(p.getFileName().toString());
+        }
+        return delete(repo, old, written);
+    }
+
+    /** Writes {@code packs} as index sets (durable); returns their file names. */
+    private static Set<String> writeSets(FileRepository repo, Collection<ChunkIndex.PackInfo> packs) throws IOException {
+        List<ChunkIndex.PackInfo> sorted = new ArrayList<>(packs);
+        sorted.sort(java.util.Comparator.comparing(ChunkIndex.PackInfo::packId));
+        Set<String> names = new HashSet<>();
+        List<ChunkIndex.PackInfo> batch = new ArrayList<>();
+        long entries = 0;
+        for (ChunkIndex.PackInfo p : sorted) {
+            if (!batch.isEmpty() && entries + p.size() > SET_ENTRIES) {
+                names.add(writeSet(repo, batch));
+                batch.clear();
+                entries = 0;
+            }
+            batch.add(p);
+            entries += p.size();
+        }
+        if (!batch.isEmpty()) names.add(writeSet(repo, batch));
+        return names;
+    }
+
+    private static String writeSet(FileRepository repo, List<ChunkIndex.PackInfo> packs) throws IOException {
+        byte[] file = PackFormat.indexSetFile(repo.crypto(), packs);
+        String name = ChunkIndex.SET_PREFIX + Hex.of(Crypto.sha256(file, 0, file.length));
+        AtomicFiles.write(repo.tmpDir(), repo.root().resolve("index").resolve(name), file);
+        return name;
+    }
+
+    /** Deletes the index files {@code names} except {@code keep}, makes it durable, refreshes the index. */
+    private static int delete(FileRepository repo, Set<String> names, Set<String> keep) throws IOException {
+        Path dir = repo.root().resolve("index");
+        int n = 0;
+        for (String name : names) {
+            if (!keep.contains(name) && Files.deleteIfExists(dir.resolve(name))) n++;
+        }
+        AtomicFiles.fsyncDir(dir);
+        repo.index().refresh(repo.root(), repo.crypto());
+        return n;
+    }
+
+    private static long entries(ChunkIndex index, List<String> packIds) {
+        long n = 0;
+        for (String id : packIds) {
+            ChunkIndex.PackInfo p = index.packs().get(id);
+            if (p != null) n += p.size();
+        }
+        return n;
+    }
+}

@@ -1,0 +1,134 @@
+package dev.stillpoint.repository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Index sets: many packs listed by few files, merged beside readers, rewritten by prune, repaired. */
+class IndexCompactorTest {
+    private static final char[] PW = "repo-secret".toCharArray();
+    /** 96 chunks of random data at 4 chunks per pack: 24 packs, more than {@link IndexCompactor#MAX_SMALL_FILES}. */
+    private static final int CHUNKS = 96;
+
+    @TempDir Path tmp;
+
+    private static byte[] randomImage(long seed) {
+        byte[] b = new byte[CHUNKS * TestImages.CHUNK];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static List<String> indexFiles(Path dir) throws Exception {
+        try (Stream<Path> st = Files.list(dir.resolve("index"))) {
+            return st.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static Set<String> packFiles(Path dir) throws Exception {
+        try (Stream<Path> st = Files.walk(dir.resolve("data"))) {
+            return st.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        }
+    }
+
+    @Test
+    void aBackupOfManyPacksLeavesOneIndexSetThatServesEveryChunk() throws Exception {
+        Path dir = tmp.resolve("repo");
+        byte[] img = randomImage(1);
+        SnapshotInfo s;
+        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
+            s = TestImages.backup(repo, "a", img);
+        }
+        assertThat(packFiles(dir)).hasSizeGreaterThan(IndexCompactor.MAX_SMALL_FILES);
+        List<String> files = indexFiles(dir);
+        assertThat(files).hasSize(1);
+        assertThat(files.get(0)).startsWith(ChunkIndex.SET_PREFIX);
+        try (FileRepository fr = FileRepository.open(dir, PW)) {
+            assertThat(fr.index().packs().keySet()).isEqualTo(packFiles(dir));
+            assertThat(fr.index().loadErrors()).isEmpty();
+            CheckReport r = fr.check(100, ProgressListener.NONE);
+            assertThat(r.errors()).isEmpty();
+            assertThat(r.warnings()).isEmpty();
+            assertThat(TestImages.readAll(fr, s.id())).isEqualTo(img);
+        }
+    }
+
+    @Test
+    void aReaderThatLoadedThePacksOwnFilesKeepsEveryChunkWhenAnotherProcessMergesThem() throws Exception {
+        Path dir = tmp.resolve("repo");
+        try (Repository repo = Repositories.init(dir, TestImages.options(false))) {
+            TestImages.backup(repo, "a", randomImage(5));
+            Files.delete(dir.resolve("index").resolve(indexFiles(dir).get(0)));
+            repo.repairIndex(); // one index file per pack again, as before any merge
+        }
+        List<String> before = indexFiles(dir);
+        assertThat(before).allSatisfy(n -> assertThat(n).doesNotStartWith(ChunkIndex.SET_PREFIX));
+        assertThat(before.size()).isGreaterThan(IndexCompactor.MAX_SMALL_FILES);
+        try (FileRepository reader = FileRepository.open(dir, null); FileRepository other = FileRepository.open(dir, null)) {
+            int chunks = reader.index().chunkCount();
+            Set<String> packs = Set.copyOf(reader.index().packs().keySet());
+            assertThat(IndexCompactor.compactSmall(other)).isEqualTo(before.size());
+            assertThat(indexFiles(dir)).hasSize(1);
+            reader.index().refresh(dir, reader.crypto()); // its pack files are gone; the set lists them
+            assertThat(reader.index().packs().keySet()).isEqualTo(packs);
+            assertThat(reader.index().chunkCount()).isEqualTo(chunks);
+            assertThat(reader.index().files()).containsOnlyKeys(indexFiles(dir).get(0));
+        }
+    }
+
+    @Test
+    void pruneRewritesTheSetsWithoutTheRemovedPacksAndCheckStillPasses() throws Exception {
+        Path dir = tmp.resolve("repo");
+        byte[] keep = randomImage(3);
+        SnapshotInfo kept;
+        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
+            SnapshotInfo old = TestImages.backup(repo, "old", randomImage(2));
+            kept = TestImages.backup(repo, "new", keep);
+            repo.forget(old.id());
+            Set<String> packsBefore = packFiles(dir);
+            PruneResult pr = repo.prune(ProgressListener.NONE);
+            assertThat(pr.packsDeleted()).isGreaterThan(0);
+            assertThat(packFiles(dir)).hasSize(packsBefore.size() - pr.packsDeleted());
+        }
+        assertThat(indexFiles(dir)).allSatisfy(n -> assertThat(n).startsWith(ChunkIndex.SET_PREFIX));
+        try (FileRepository fr = FileRepository.open(dir, PW)) {
+            assertThat(fr.index().packs().keySet()).isEqualTo(packFiles(dir)); // no removed pack listed, none unlisted
+            CheckReport r = fr.check(100, ProgressListener.NONE);
+            assertThat(r.errors()).isEmpty();
+            assertThat(r.warnings()).isEmpty();
+            assertThat(TestImages.readAll(fr, kept.id())).isEqualTo(keep);
+        }
+    }
+
+    @Test
+    void aDamagedIndexSetIsReportedAndRepairedFromThePackHeaders() throws Exception {
+        Path dir = tmp.resolve("repo");
+        byte[] img = randomImage(4);
+        SnapshotInfo s;
+        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
+            s = TestImages.backup(repo, "a", img);
+        }
+        Path set = dir.resolve("index").resolve(indexFiles(dir).get(0));
+        byte[] d = Files.readAllBytes(set);
+        d[d.length / 2] ^= 1;
+        Files.write(set, d);
+        int packs = packFiles(dir).size();
+        try (Repository repo = Repositories.open(dir, PW)) {
+            CheckReport broken = repo.check(0, ProgressListener.NONE);
+            assertThat(broken.ok()).isFalse();
+            assertThat(String.join("\n", broken.errors())).contains(set.getFileName().toString());
+            assertThat(repo.repairIndex()).isEqualTo(packs);
+            CheckReport fixed = repo.check(100, ProgressListener.NONE);
+            assertThat(fixed.errors()).isEmpty();
+            assertThat(fixed.warnings()).isEmpty();
+            assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
+        }
+        assertThat(indexFiles(dir)).doesNotContain(set.getFileName().toString()).hasSize(packs);
+    }
+}
