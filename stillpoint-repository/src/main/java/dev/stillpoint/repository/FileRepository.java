@@ -21,7 +21,7 @@ final class FileRepository implements Repository {
     static final List<String> DIRS = List.of("data", "index", "snapshots", "locks", "tmp");
 
     private final Path root;
-    private final RepoConfig config;
+    private volatile RepoConfig config;
     private final Crypto crypto;
     private final ChunkIndex index;
     private final LockManager locks;
@@ -85,6 +85,18 @@ final class FileRepository implements Repository {
     Path root() { return root; }
 
     RepoConfig config() { return config; }
+
+    /**
+     * Makes a version-1 repository version 2 (index sets allowed); exclusive lock only. Version-1
+     * builds then refuse to open it ({@code UNSUPPORTED_VERSION}) instead of misreading it.
+     */
+    void upgradeFormat() throws IOException {
+        RepoConfig c = config;
+        if (c.version() >= RepoConfig.VERSION) return;
+        RepoConfig up = c.withVersion(RepoConfig.VERSION);
+        AtomicFiles.write(tmpDir(), root.resolve("config"), up.toJson());
+        config = up;
+    }
 
     Crypto crypto() { return crypto; }
 

@@ -35,9 +35,10 @@ final class IndexCompactor {
 
     /**
      * Merges the small index files into sets when there are more than {@link #MAX_SMALL_FILES}
-     * (under any lock). Returns the number of files removed.
+     * (under any lock; nothing in a version-1 repository). Returns the number of files removed.
      */
     static int compactSmall(FileRepository repo) throws IOException {
+        if (!repo.config().indexSets()) return 0; // a version-1 repository until prune upgrades it
         ChunkIndex index = repo.index();
         index.refresh(repo.root(), repo.crypto());
         Map<String, List<String>> small = new LinkedHashMap<>();
@@ -62,6 +63,7 @@ final class IndexCompactor {
      * of files removed.
      */
     static int rewrite(FileRepository repo, Collection<ChunkIndex.PackInfo> packs) throws IOException {
+        if (!repo.config().indexSets()) throw new IllegalStateException("index sets in a version-1 repository (upgradeFormat first)");
         Set<String> written = writeSets(repo, packs);
         Set<String> old = new HashSet<>();
         try (var ds = Files.newDirectoryStream(repo.root().resolve("index"))) {

@@ -48,6 +48,7 @@ final class Pruner {
                 if (cid != null) used.add(cid);
             }
         }
+        repo.upgradeFormat(); // index sets below
         int tmpRemoved = 0;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(repo.tmpDir())) {
             for (Path p : ds) { Files.deleteIfExists(p); tmpRemoved++; }

@@ -11,9 +11,20 @@ import java.util.Map;
 /** The plaintext {@code config} file at the repository root. */
 record RepoConfig(int version, String id, String encryption, int chunkSize, int packSize, int compressionLevel) {
     static final String FORMAT = "stillpoint-repository";
-    static final int VERSION = 1;
+    /** The version {@code init} writes: 2 adds index sets ({@code index/set-*}). */
+    static final int VERSION = 2;
+    /** The oldest version opened: 1 has only per-pack index files ({@code prune} upgrades it). */
+    static final int MIN_VERSION = 1;
 
     boolean encrypted() { return !"none".equals(encryption); }
+
+    /**
+     * Whether index sets may be written. Not in a version-1 repository: a version-1 build would
+     * not read them and would take the packs they list for orphans.
+     */
+    boolean indexSets() { return version >= 2; }
+
+    RepoConfig withVersion(int v) { return new RepoConfig(v, id, encryption, chunkSize, packSize, compressionLevel); }
 
     byte[] toJson() throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -44,9 +55,9 @@ record RepoConfig(int version, String id, String encryption, int chunkSize, int 
         if (!FORMAT.equals(m.get("format")))
             throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": field 'format' is " + m.get("format") + ", expected '" + FORMAT + "'");
         int version = num(m, "version", file);
-        if (version != VERSION)
+        if (version < MIN_VERSION || version > VERSION)
             throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, file + ": repository format version " + version
-                    + " is not supported by this stillpoint (it supports version " + VERSION + ")");
+                    + " is not supported by this stillpoint (it supports versions " + MIN_VERSION + " to " + VERSION + ")");
         String enc = String.valueOf(m.get("encryption"));
         if (!enc.equals("none") && !enc.equals("aes-256-gcm"))
             throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, file + ": encryption '" + enc + "' is not supported (aes-256-gcm, none)");

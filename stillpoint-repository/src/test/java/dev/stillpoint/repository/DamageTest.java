@@ -103,11 +103,11 @@ class DamageTest {
         Path dir = tmp.resolve("repo");
         Repositories.init(dir, TestImages.options(false)).close();
         Path config = dir.resolve("config");
-        Files.writeString(config, Files.readString(config).replace("\"version\" : 1", "\"version\" : 7"));
+        Files.writeString(config, Files.readString(config).replace("\"version\" : 2", "\"version\" : 7"));
         assertThat(Files.readString(config)).contains("7");
         Map<String, String> before = tree(dir);
         assertThatThrownBy(() -> Repositories.open(dir, null))
-                .hasMessageContaining("version 7").hasMessageContaining("supports version 1")
+                .hasMessageContaining("version 7").hasMessageContaining("supports versions 1 to 2")
                 .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.UNSUPPORTED_VERSION));
         assertThat(tree(dir)).isEqualTo(before);
     }

@@ -131,4 +131,26 @@ class IndexCompactorTest {
         }
         assertThat(indexFiles(dir)).doesNotContain(set.getFileName().toString()).hasSize(packs);
     }
+
+    @Test
+    void aVersionOneRepositoryGetsNoSetsUntilPruneUpgradesIt() throws Exception {
+        Path dir = tmp.resolve("repo");
+        try (Repository repo = Repositories.init(dir, TestImages.options(false))) { }
+        Path config = dir.resolve("config");
+        Files.writeString(config, Files.readString(config).replace("\"version\" : 2", "\"version\" : 1")); // as 0.1 builds wrote it
+        byte[] img = randomImage(6);
+        SnapshotInfo s;
+        try (Repository repo = Repositories.open(dir, null)) {
+            s = TestImages.backup(repo, "a", img);
+            // a version-1 build would take the packs of a set for orphans: only per-pack files here
+            assertThat(indexFiles(dir)).hasSize(packFiles(dir).size()).allSatisfy(n -> assertThat(n).doesNotStartWith(ChunkIndex.SET_PREFIX));
+            repo.prune(ProgressListener.NONE);
+        }
+        assertThat(Files.readString(config)).contains("\"version\" : 2");
+        assertThat(indexFiles(dir)).hasSize(1).allSatisfy(n -> assertThat(n).startsWith(ChunkIndex.SET_PREFIX));
+        try (Repository repo = Repositories.open(dir, null)) {
+            assertThat(repo.check(100, ProgressListener.NONE).errors()).isEmpty();
+            assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
+        }
+    }
 }
