@@ -177,6 +177,11 @@ final class ChunkIndex {
         return ids;
     }
 
+    /** Records an index set this process wrote (its packs are indexed already), so it is not read back. */
+    synchronized void noteFile(String name, List<String> packIds) {
+        if (packs.keySet().containsAll(packIds)) files.put(name, List.copyOf(packIds)); // else the next refresh reads it
+    }
+
     /** The index files read so far and the packs each lists (a snapshot of the map). */
     synchronized Map<String, List<String>> files() { return Map.copyOf(files); }
 

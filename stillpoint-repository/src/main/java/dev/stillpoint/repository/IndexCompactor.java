@@ -96,6 +96,7 @@ final class IndexCompactor {
         byte[] file = PackFormat.indexSetFile(repo.crypto(), packs);
         String name = ChunkIndex.SET_PREFIX + Hex.of(Crypto.sha256(file, 0, file.length));
         AtomicFiles.write(repo.tmpDir(), repo.root().resolve("index").resolve(name), file);
+        repo.index().noteFile(name, packs.stream().map(ChunkIndex.PackInfo::packId).toList());
         return name;
     }
 

@@ -286,8 +286,8 @@ final class RepositoryImageWriter implements ImageWriter {
     private void compactIndex() {
         try {
             IndexCompactor.compactSmall(repo);
-        } catch (IOException | java.io.UncheckedIOException e) {
-            // the snapshot is durable and every pack indexed; the next writer merges again
+        } catch (IOException | RuntimeException e) {
+            // the snapshot is durable and every pack indexed: its commit must not fail now; the next writer merges again
         }
     }
 
