@@ -24,6 +24,7 @@ final class FileRepository implements Repository {
     private volatile RepoConfig config;
     private final Crypto crypto;
     private final ChunkIndex index;
+    private volatile boolean indexRead;
     private final LockManager locks;
     private final ExecutorService workers;
     private final int threads;
@@ -79,7 +80,8 @@ final class FileRepository implements Repository {
             if (!Files.isDirectory(root.resolve(d)))
                 throw new RepositoryException(RepositoryException.Code.CORRUPT, root.resolve(d) + ": missing directory of the repository");
         }
-        return new FileRepository(root, config, crypto, ChunkIndex.load(root, crypto));
+        // the index is read when an operation needs it (listing or forgetting snapshots does not)
+        return new FileRepository(root, config, crypto, new ChunkIndex());
     }
 
     Path root() { return root; }
@@ -100,7 +102,28 @@ final class FileRepository implements Repository {
 
     Crypto crypto() { return crypto; }
 
-    ChunkIndex index() { return index; }
+    /** Brings the in-memory index up to date with {@code index/} (under the operation's lock). */
+    private void refreshIndex() throws IOException {
+        index.refresh(root, crypto);
+        indexRead = true;
+    }
+
+    /** The in-memory index, read from {@code index/} on first use (operations refresh it under their lock). */
+    ChunkIndex index() {
+        if (!indexRead) {
+            synchronized (this) {
+                if (!indexRead) {
+                    try {
+                        refreshIndex();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("cannot read " + root.resolve("index") + ": " + e.getMessage(), e);
+                    }
+                    indexRead = true;
+                }
+            }
+        }
+        return index;
+    }
 
     LockManager locks() { return locks; }
 
@@ -258,7 +281,7 @@ final class FileRepository implements Repository {
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "size: " + size + " is out of range (0.." + maxChunks * config.chunkSize() + ")");
         LockManager.Held lock = locks.shared();
         try {
-            index.refresh(root, crypto);
+            refreshIndex();
             String parentId = null;
             Manifest parentManifest = null;
             if (parent != null) {
@@ -306,7 +329,7 @@ final class FileRepository implements Repository {
         JitWarmup.start(); // every chunk read is decrypted and re-hashed
         LockManager.Held lock = locks.shared();
         try {
-            index.refresh(root, crypto); // a prune in another process may have moved chunks
+            refreshIndex(); // a prune in another process may have moved chunks
             return new RepositoryImageReader(this, loadManifest(id), lock);
         } catch (IOException | RuntimeException e) {
             lock.close();
@@ -379,7 +402,7 @@ final class FileRepository implements Repository {
                 for (String name : current.damagedFiles()) if (!Hex.isHex(name, 64)) Files.deleteIfExists(root.resolve("index").resolve(name));
                 AtomicFiles.fsyncDir(root.resolve("index"));
             }
-            index.refresh(root, crypto);
+            refreshIndex();
             return written;
         }
     }
@@ -387,7 +410,7 @@ final class FileRepository implements Repository {
     @Override
     public RepositoryStats stats() throws IOException {
         try (LockManager.Held lock = locks.shared()) {
-            index.refresh(root, crypto);
+            refreshIndex();
             int n = 0;
             long logical = 0, allocated = 0, uniqueBytes = 0;
             java.util.Set<ChunkId> unique = new java.util.HashSet<>();
