@@ -259,6 +259,59 @@ final class ChunkIndex {
         return 0;
     }
 
+    /** Forgets the packs {@code packIds} (in a private copy of the index, e.g. packs whose file is missing). */
+    synchronized void forget(Set<String> packIds) {
+        if (packs.keySet().removeAll(packIds)) rebuild();
+    }
+
+    /** A new, empty set of marks over the chunks indexed now (no refresh may happen while it is used). */
+    Marks marks() { return new Marks(); }
+
+    /**
+     * One bit per indexed chunk: which chunks the snapshots use, for prune and stats. A chunk
+     * stored in several packs is marked at the copy the index serves (its first), so memory is
+     * 1 bit per chunk instead of an object per referenced id (~110 bytes: 1 million chunks in a
+     * {@code HashSet<ChunkId>} would not fit the launcher's default heap beside the index).
+     */
+    final class Marks {
+        private java.util.BitSet[] bits;
+        private long count;
+
+        private Marks() {
+            synchronized (ChunkIndex.this) { bits = new java.util.BitSet[byNumber.size()]; }
+        }
+
+        /** Marks the copy of {@code id} the index serves: 1 if newly marked, 0 if marked already, -1 if not indexed. */
+        int mark(ChunkId id) {
+            synchronized (ChunkIndex.this) {
+                long ref = find(id);
+                if (ref == 0) return -1;
+                int p = (int) (ref >>> 32) - 1, e = entry(ref);
+                if (p >= bits.length) bits = Arrays.copyOf(bits, byNumber.size()); // a pack published since
+                java.util.BitSet b = bits[p];
+                if (b == null) b = bits[p] = new java.util.BitSet(byNumber.get(p).size());
+                if (b.get(e)) return 0;
+                b.set(e);
+                count++;
+                return 1;
+            }
+        }
+
+        /** Whether entry {@code i} of {@code p} is marked. */
+        boolean marked(PackInfo p, int i) {
+            java.util.BitSet b = p.number < bits.length ? bits[p.number] : null;
+            return b != null && b.get(i);
+        }
+
+        /** Marked entries of {@code p}. */
+        int marked(PackInfo p) {
+            java.util.BitSet b = p.number < bits.length ? bits[p.number] : null;
+            return b == null ? 0 : b.cardinality();
+        }
+
+        long count() { return count; }
+    }
+
     synchronized Location get(ChunkId id) {
         long ref = find(id);
         if (ref == 0) return null;

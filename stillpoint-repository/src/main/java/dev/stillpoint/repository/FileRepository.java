@@ -413,7 +413,9 @@ final class FileRepository implements Repository {
             refreshIndex();
             int n = 0;
             long logical = 0, allocated = 0, uniqueBytes = 0;
-            java.util.Set<ChunkId> unique = new java.util.HashSet<>();
+            // referenced chunks counted once: a bit per indexed chunk, a set only for the missing ones
+            ChunkIndex.Marks unique = index.marks();
+            java.util.Set<ChunkId> missing = new java.util.HashSet<>();
             for (String id : snapshotIds()) {
                 Manifest m;
                 try { m = loadManifest(id); } catch (RepositoryException e) { if (e.code() == RepositoryException.Code.NOT_FOUND) continue; throw e; }
@@ -422,14 +424,14 @@ final class FileRepository implements Repository {
                 allocated += m.allocatedBytes;
                 for (int c = 0; c < m.count(); c++) {
                     ChunkId cid = m.chunk(c);
-                    if (cid != null && unique.add(cid)) {
-                        ChunkIndex.Location loc = index.get(cid);
-                        uniqueBytes += loc != null ? loc.rawLength() : m.chunkLength(c);
-                    }
+                    if (cid != null && unique.mark(cid) < 0 && missing.add(cid)) uniqueBytes += m.chunkLength(c);
                 }
             }
+            for (ChunkIndex.PackInfo p : index.packs().values()) {
+                for (int i = 0; i < p.size(); i++) if (unique.marked(p, i)) uniqueBytes += p.rawLengths[i];
+            }
             long stored = index.packs().values().stream().mapToLong(ChunkIndex.PackInfo::length).sum();
-            return new RepositoryStats(n, logical, allocated, unique.size(), uniqueBytes, stored, index.packs().size());
+            return new RepositoryStats(n, logical, allocated, unique.count() + missing.size(), uniqueBytes, stored, index.packs().size());
         }
     }
 

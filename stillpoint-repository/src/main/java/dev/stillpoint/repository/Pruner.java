@@ -35,7 +35,13 @@ final class Pruner {
         if (!index.loadErrors().isEmpty())
             throw new RepositoryException(RepositoryException.Code.CORRUPT, "prune refuses to run: damaged index files: " + index.loadErrors()
                     + "; run check and repair the index first");
-        Set<ChunkId> used = new HashSet<>();
+        // a pack whose file is missing holds nothing to keep: the copies that exist elsewhere must count
+        Set<String> onDisk = new HashSet<>();
+        for (Path p : repo.dataFiles()) onDisk.add(p.getFileName().toString());
+        Set<String> missing = new HashSet<>(index.packs().keySet());
+        missing.removeAll(onDisk);
+        index.forget(missing);
+        ChunkIndex.Marks used = index.marks();
         for (String id : repo.snapshotIds()) {
             Manifest m;
             try {
@@ -45,7 +51,7 @@ final class Pruner {
             }
             for (int c = 0; c < m.count(); c++) {
                 ChunkId cid = m.chunk(c);
-                if (cid != null) used.add(cid);
+                if (cid != null) used.mark(cid);
             }
         }
         repo.upgradeFormat(); // index sets below
@@ -65,15 +71,13 @@ final class Pruner {
                 deleted++;
             }
         }
-        // classify indexed packs
+        // classify indexed packs (a chunk stored twice counts once, at the copy the index serves)
         List<ChunkIndex.PackInfo> unused = new ArrayList<>();
         List<ChunkIndex.PackInfo> partial = new ArrayList<>();
-        Set<ChunkId> inKeptPacks = new HashSet<>();
         for (ChunkIndex.PackInfo p : index.packs().values()) {
-            long live = p.entries().stream().filter(e -> used.contains(e.id())).count();
+            int live = used.marked(p);
             if (live == 0) unused.add(p);
-            else if (live < p.entries().size()) partial.add(p);
-            else p.entries().forEach(e -> inKeptPacks.add(e.id()));
+            else if (live < p.size()) partial.add(p);
         }
         long totalWork = partial.stream().mapToLong(ChunkIndex.PackInfo::length).sum();
         long work = 0;
@@ -83,9 +87,9 @@ final class Pruner {
             try (PackWriter pw = new PackWriter(repo)) {
                 for (ChunkIndex.PackInfo p : partial) {
                     try (FileChannel ch = FileChannel.open(repo.packPath(p.packId()), StandardOpenOption.READ)) {
-                        for (PackEntry e : p.entries()) {
-                            if (!used.contains(e.id())) { chunksRemoved++; continue; }
-                            if (!inKeptPacks.add(e.id())) continue; // already copied or kept elsewhere
+                        for (int i = 0; i < p.size(); i++) {
+                            if (!used.marked(p, i)) { chunksRemoved++; continue; }
+                            PackEntry e = p.entry(i);
                             ByteBuffer b = ByteBuffer.allocate(e.length());
                             while (b.hasRemaining()) {
                                 if (ch.read(b, e.offset() + b.position()) < 0)
@@ -102,7 +106,7 @@ final class Pruner {
                 newBytes = pw.storedBytes();
             }
         }
-        for (ChunkIndex.PackInfo p : unused) chunksRemoved += p.entries().size();
+        for (ChunkIndex.PackInfo p : unused) chunksRemoved += p.size();
         List<ChunkIndex.PackInfo> remove = new ArrayList<>(unused);
         remove.addAll(partial);
         if (remove.isEmpty()) {

@@ -48,19 +48,21 @@ final class RepositoryChecker {
                 warnings.add("pack " + id + " is not indexed (left by an interrupted backup or prune; prune removes it)");
         }
 
-        // snapshots and the chunks they need
-        Map<String, Manifest> manifests = new LinkedHashMap<>();
+        // snapshots and the chunks they need, one manifest in memory at a time (a manifest is 32
+        // bytes per chunk of its image: hundreds of snapshots of large disks would not fit at once)
+        List<String> snapshots = new ArrayList<>();
         for (String id : repo.snapshotIds()) {
+            Manifest m;
             try {
-                manifests.put(id, repo.loadManifest(id));
+                m = repo.loadManifest(id);
             } catch (RepositoryException e) {
                 if (e.code() != RepositoryException.Code.NOT_FOUND) errors.add(e.getMessage());
+                continue;
             }
-        }
-        for (Manifest m : manifests.values()) {
+            snapshots.add(id);
             for (int c = 0; c < m.count(); c++) {
-                ChunkId id = m.chunk(c);
-                if (id != null && index.get(id) == null) damaged.putIfAbsent(id, new String[]{"-", "missing (in no indexed pack)"});
+                ChunkId cid = m.chunk(c);
+                if (cid != null && index.get(cid) == null) damaged.putIfAbsent(cid, new String[]{"-", "missing (in no indexed pack)"});
             }
         }
 
@@ -88,12 +90,19 @@ final class RepositoryChecker {
 
         List<CheckReport.DamagedChunk> dc = new ArrayList<>();
         if (!damaged.isEmpty()) {
+            // which snapshots use them: the manifests are read a second time (only when something is damaged)
             Map<ChunkId, List<String>> users = new HashMap<>();
-            for (var e : manifests.entrySet()) {
+            for (String sid : snapshots) {
+                Manifest m;
+                try {
+                    m = repo.loadManifest(sid);
+                } catch (RepositoryException e) {
+                    continue; // read in the first pass; forget needs the exclusive lock, so only damage since then
+                }
                 Set<ChunkId> seen = new HashSet<>();
-                for (int c = 0; c < e.getValue().count(); c++) {
-                    ChunkId id = e.getValue().chunk(c);
-                    if (id != null && damaged.containsKey(id) && seen.add(id)) users.computeIfAbsent(id, k -> new ArrayList<>()).add(e.getKey());
+                for (int c = 0; c < m.count(); c++) {
+                    ChunkId id = m.chunk(c);
+                    if (id != null && damaged.containsKey(id) && seen.add(id)) users.computeIfAbsent(id, k -> new ArrayList<>()).add(sid);
                 }
             }
             for (var e : damaged.entrySet()) {
@@ -101,7 +110,7 @@ final class RepositoryChecker {
                 dc.add(new CheckReport.DamagedChunk(e.getKey().hex(), e.getValue()[0], e.getValue()[1], u));
             }
         }
-        return new CheckReport(manifests.size(), index.packs().size(), toRead.size(), bytesRead, List.copyOf(errors), List.copyOf(warnings), List.copyOf(dc));
+        return new CheckReport(snapshots.size(), index.packs().size(), toRead.size(), bytesRead, List.copyOf(errors), List.copyOf(warnings), List.copyOf(dc));
     }
 
     private Set<String> packsOnDisk() throws IOException {
