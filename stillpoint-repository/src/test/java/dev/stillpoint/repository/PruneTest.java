@@ -11,6 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Prune's marks: one bit per indexed chunk, a chunk stored twice counted once, missing packs never trusted. */
 class PruneTest {
+    private static final char[] PW = "repo-secret".toCharArray();
+
     @TempDir Path tmp;
 
     private static ChunkId id(int n) {
@@ -44,28 +46,31 @@ class PruneTest {
         byte[] img = new byte[6 * TestImages.CHUNK];
         new Random(7).nextBytes(img);
         SnapshotInfo s;
-        try (Repository repo = Repositories.init(dir, TestImages.options(false))) {
+        try (Repository repo = Repositories.init(dir, TestImages.options(true))) { // random nonces: the second copies are other packs
             s = TestImages.backup(repo, "a", img);
         }
         // a second copy of every chunk: hide the first packs' index, back up again, index them again
         List<Path> first;
         try (var st = Files.list(dir.resolve("index"))) { first = st.toList(); }
         for (Path p : first) Files.move(p, tmp.resolve(p.getFileName()));
-        try (Repository repo = Repositories.open(dir, null)) {
+        try (Repository repo = Repositories.open(dir, PW)) {
             TestImages.backup(repo, "b", img);
         }
         for (Path p : first) Files.move(tmp.resolve(p.getFileName()), p);
         ChunkId c;
         String served;
-        try (FileRepository fr = FileRepository.open(dir, null)) {
+        try (FileRepository fr = FileRepository.open(dir, PW)) {
             c = fr.loadManifest(s.id()).chunk(0);
             served = fr.index().get(c).packId();
+            ChunkId chunk = c;
+            assertThat(fr.index().packs().values().stream().filter(p -> p.entries().stream().anyMatch(e -> e.id().equals(chunk))))
+                    .as("two packs hold chunk 0").hasSize(2);
         }
         Files.delete(dir.resolve("data").resolve(served.substring(0, 2)).resolve(served)); // the copy the index serves is lost
-        try (FileRepository fr = FileRepository.open(dir, null)) {
+        try (FileRepository fr = FileRepository.open(dir, PW)) {
             fr.prune(ProgressListener.NONE);
         }
-        try (FileRepository fr = FileRepository.open(dir, null)) {
+        try (FileRepository fr = FileRepository.open(dir, PW)) {
             boolean held = false;
             for (ChunkIndex.PackInfo p : fr.index().packs().values()) {
                 if (p.entries().stream().anyMatch(e -> e.id().equals(c)) && Files.exists(fr.packPath(p.packId()))) held = true;
