@@ -153,4 +153,48 @@ class IndexCompactorTest {
             assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
         }
     }
+
+    @Test
+    void twoBackupsMergingAtOnceAndAReaderRefreshingMeanwhileLoseNothing() throws Exception {
+        Path dir = tmp.resolve("repo");
+        byte[] base = randomImage(10);
+        SnapshotInfo s0;
+        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
+            s0 = TestImages.backup(repo, "base", base);
+        }
+        java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try (FileRepository r1 = FileRepository.open(dir, PW); FileRepository r2 = FileRepository.open(dir, PW);
+             FileRepository reader = FileRepository.open(dir, PW)) {
+            List<ChunkId> baseChunks = new java.util.ArrayList<>();
+            Manifest m0 = reader.loadManifest(s0.id());
+            for (int c = 0; c < m0.count(); c++) baseChunks.add(m0.chunk(c));
+            for (int round = 0; round < 3; round++) {
+                byte[] a = randomImage(100 + round), b = randomImage(200 + round);
+                var done = new java.util.concurrent.atomic.AtomicBoolean();
+                var fa = ex.submit(() -> TestImages.backup(r1, "a", a));
+                var fb = ex.submit(() -> TestImages.backup(r2, "b", b));
+                var fr = ex.submit(() -> { // never sees a chunk of the base snapshot vanish while the others merge
+                    int refreshes = 0;
+                    while (!done.get()) {
+                        reader.index().refresh(dir, reader.crypto());
+                        for (ChunkId c : baseChunks) assertThat(reader.index().get(c)).as("refresh %d", refreshes).isNotNull();
+                        refreshes++;
+                    }
+                    return refreshes;
+                });
+                SnapshotInfo sa = fa.get(), sb = fb.get();
+                done.set(true);
+                assertThat(fr.get()).isPositive();
+                assertThat(TestImages.readAll(reader, sa.id())).isEqualTo(a);
+                assertThat(TestImages.readAll(reader, sb.id())).isEqualTo(b);
+            }
+            CheckReport r = reader.check(100, ProgressListener.NONE);
+            assertThat(r.errors()).isEmpty();
+            assertThat(r.warnings()).isEmpty();
+            assertThat(TestImages.readAll(reader, s0.id())).isEqualTo(base);
+        } finally {
+            ex.shutdownNow();
+        }
+        assertThat(indexFiles(dir).size()).isLessThanOrEqualTo(IndexCompactor.MAX_SMALL_FILES);
+    }
 }
