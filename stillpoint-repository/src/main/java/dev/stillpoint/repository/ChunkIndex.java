@@ -88,6 +88,18 @@ final class ChunkIndex {
     /** File name prefix of an index set: one index file listing many packs. */
     static final String SET_PREFIX = "set-";
 
+    /** How index files are read: {@code Files::readAllBytes}; tests interpose a concurrent merge. */
+    @FunctionalInterface
+    interface FileReader {
+        byte[] read(Path file) throws IOException;
+    }
+
+    private final FileReader reader;
+
+    ChunkIndex() { this(Files::readAllBytes); }
+
+    ChunkIndex(FileReader reader) { this.reader = reader; }
+
     private final Map<String, PackInfo> packs = new ConcurrentHashMap<>();
     /** Index file name -> the packs it lists; guarded by {@code this}. */
     private final Map<String, List<String>> files = new HashMap<>();
@@ -159,7 +171,7 @@ final class ChunkIndex {
 
     /** Reads one index file into the index; returns the ids of the packs it lists. */
     private List<String> load(Path p, String name, Crypto crypto) throws IOException {
-        byte[] data = Files.readAllBytes(p);
+        byte[] data = reader.read(p);
         String what = "index file " + p;
         if (Hex.isHex(name, 64)) {
             ByteBuffer b = ByteBuffer.wrap(FileCodec.decode(crypto, "index", data, 0, data.length, what));

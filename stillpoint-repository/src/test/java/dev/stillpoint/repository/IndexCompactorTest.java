@@ -197,4 +197,34 @@ class IndexCompactorTest {
         }
         assertThat(indexFiles(dir).size()).isLessThanOrEqualTo(IndexCompactor.MAX_SMALL_FILES);
     }
+
+    @Test
+    void aFileMergedAwayBetweenListingAndReadingIsFoundInTheSetThatReplacedIt() throws Exception {
+        Path dir = tmp.resolve("repo");
+        try (Repository repo = Repositories.init(dir, TestImages.options(false))) {
+            TestImages.backup(repo, "a", randomImage(7));
+            Files.delete(dir.resolve("index").resolve(indexFiles(dir).get(0)));
+            repo.repairIndex(); // one file per pack
+        }
+        List<String> singles = indexFiles(dir);
+        String victim = singles.get(singles.size() / 2);
+        var merged = new java.util.concurrent.atomic.AtomicBoolean();
+        // as another process merging right after this refresh listed the directory: the set is
+        // written, then the victim is deleted, and only then does this refresh come to read it
+        ChunkIndex idx = new ChunkIndex(file -> {
+            if (file.getFileName().toString().equals(victim) && merged.compareAndSet(false, true)) {
+                try (FileRepository other = FileRepository.open(dir, null)) {
+                    assertThat(IndexCompactor.compactSmall(other)).isEqualTo(singles.size());
+                }
+            }
+            return Files.readAllBytes(file);
+        });
+        try (FileRepository fr = FileRepository.open(dir, null)) {
+            idx.refresh(dir, fr.crypto());
+        }
+        assertThat(merged).isTrue();
+        assertThat(idx.packs().keySet()).isEqualTo(packFiles(dir)); // the victim's pack too
+        assertThat(idx.loadErrors()).isEmpty();
+        assertThat(idx.files()).containsOnlyKeys(indexFiles(dir));
+    }
 }
