@@ -33,6 +33,25 @@ final class KeyFile {
 
     static byte[] create(Path root, String repoId, char[] password, int memoryKiB, int iterations) throws IOException {
         byte[] master = Crypto.random(MASTER_LEN);
+        write(root, repoId, master, password, memoryKiB, iterations);
+        return master;
+    }
+
+    /**
+     * Replaces the key file with one that wraps the same master key under {@code newPassword}
+     * (new salt, the old file's memory and iterations): the data stays readable, only the
+     * passphrase changes. The file is replaced atomically, so a concurrent open sees the old or
+     * the new one. Throws WRONG_PASSWORD when {@code oldPassword} does not unlock.
+     */
+    static void change(Path root, String repoId, char[] oldPassword, char[] newPassword) throws IOException {
+        if (newPassword == null || newPassword.length == 0)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "new passphrase: empty");
+        byte[] master = unlock(root, repoId, oldPassword);
+        Map<String, Object> m = JSON.std.mapFrom(Files.readAllBytes(root.resolve("keys").resolve(NAME)));
+        write(root, repoId, master, newPassword, ((Number) m.get("memoryKiB")).intValue(), ((Number) m.get("iterations")).intValue());
+    }
+
+    private static void write(Path root, String repoId, byte[] master, char[] password, int memoryKiB, int iterations) throws IOException {
         byte[] salt = Crypto.random(16);
         int parallelism = memoryKiB >= 8 * NEW_PARALLELISM ? NEW_PARALLELISM : 1; // Argon2 needs 8 KiB per lane
         byte[] kek = derive(password, salt, memoryKiB, iterations, parallelism);
@@ -51,7 +70,6 @@ final class KeyFile {
         m.put("wrappedKey", Base64.getEncoder().encodeToString(wrapped));
         Files.createDirectories(root.resolve("keys"));
         AtomicFiles.write(root.resolve("tmp"), root.resolve("keys").resolve(NAME), JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m));
-        return master;
     }
 
     static byte[] unlock(Path root, String repoId, char[] password) throws IOException {

@@ -1,6 +1,7 @@
 package dev.stillpoint.repository;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Creates and opens repositories. */
@@ -22,6 +23,21 @@ public final class Repositories {
      */
     public static Repository open(Path dir, char[] password) throws IOException {
         return FileRepository.open(dir, password);
+    }
+
+    /**
+     * Changes the passphrase of the encrypted repository in {@code dir}: the master key is
+     * wrapped again under {@code newPassword}; no data is rewritten, and processes that have the
+     * repository open keep working. Throws WRONG_PASSWORD when {@code oldPassword} does not
+     * unlock it, INVALID_ARGUMENT for an unencrypted repository or an empty new passphrase.
+     */
+    public static void changePassword(Path dir, char[] oldPassword, char[] newPassword) throws IOException {
+        Path root = dir.toAbsolutePath();
+        RepoConfig config = RepoConfig.read(root);
+        if (!config.encrypted())
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, root + " is not encrypted: it has no passphrase to change");
+        Files.createDirectories(root.resolve("tmp"));
+        KeyFile.change(root, config.id(), oldPassword, newPassword);
     }
 
     /**

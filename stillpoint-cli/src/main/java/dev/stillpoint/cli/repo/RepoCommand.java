@@ -6,7 +6,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code stillpoint repo ...}: repository administration. */
 @Command(name = "repo", description = "Repository administration.", mixinStandardHelpOptions = true,
-        subcommands = {RepoInitCommand.class, RepoRepairIndexCommand.class})
+        subcommands = {RepoInitCommand.class, RepoPasswdCommand.class, RepoRepairIndexCommand.class})
 public final class RepoCommand implements Runnable {
     @Spec CommandSpec spec;
 

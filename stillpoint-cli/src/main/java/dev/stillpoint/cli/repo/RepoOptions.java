@@ -41,25 +41,33 @@ public final class RepoOptions {
     }
 
     char[] password(boolean confirm) throws IOException {
-        String env = System.getenv("STILLPOINT_PASSWORD");
-        if (env != null && !env.isEmpty()) return env.toCharArray();
-        if (passwordFile != null) {
+        return passphrase("STILLPOINT_PASSWORD", passwordFile, "--password-file", "passphrase for " + repo + ": ", confirm);
+    }
+
+    /**
+     * A passphrase from {@code $env}, else the first line of {@code file} ({@code option} names it
+     * in errors), else a terminal prompt (twice when {@code confirm}).
+     */
+    static char[] passphrase(String env, Path file, String option, String prompt, boolean confirm) throws IOException {
+        String fromEnv = System.getenv(env);
+        if (fromEnv != null && !fromEnv.isEmpty()) return fromEnv.toCharArray();
+        if (file != null) {
             try {
-                String s = Files.readString(passwordFile, StandardCharsets.UTF_8);
+                String s = Files.readString(file, StandardCharsets.UTF_8);
                 int nl = s.indexOf('\n');
                 if (nl >= 0) s = s.substring(0, nl);
                 if (s.endsWith("\r")) s = s.substring(0, s.length() - 1);
-                if (s.isEmpty()) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--password-file: " + passwordFile + " has an empty first line");
+                if (s.isEmpty()) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, option + ": " + file + " has an empty first line");
                 return s.toCharArray();
             } catch (NoSuchFileException e) {
-                throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--password-file: " + passwordFile + " does not exist");
+                throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, option + ": " + file + " does not exist");
             }
         }
         var console = System.console();
         if (console == null || !console.isTerminal())
             throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD,
-                    "a passphrase is needed: set STILLPOINT_PASSWORD, give --password-file FILE, or run on a terminal");
-        char[] pw = console.readPassword("passphrase for %s: ", repo);
+                    "a passphrase is needed: set " + env + ", give " + option + " FILE, or run on a terminal");
+        char[] pw = console.readPassword("%s", prompt);
         if (pw == null || pw.length == 0) throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, "no passphrase entered");
         if (confirm) {
             char[] again = console.readPassword("repeat passphrase: ");

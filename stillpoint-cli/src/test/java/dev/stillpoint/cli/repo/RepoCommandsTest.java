@@ -178,4 +178,40 @@ class RepoCommandsTest {
         assertThat(run("repo", "init", "--repo", tmp.resolve("x").toString(), "--encryption", "rot13").code()).isEqualTo(ExitCodes.USAGE);
         assertThat(run("image", "backup", "--repo", tmp.toString()).code()).isEqualTo(ExitCodes.USAGE);
     }
+
+    @Test
+    void passwdChangesThePassphraseAndTheOldOneNoLongerOpens() throws Exception {
+        Path pw = tmp.resolve("pw"), next = tmp.resolve("next"), wrong = tmp.resolve("wrong");
+        Files.writeString(pw, "correct horse\n");
+        Files.writeString(next, "battery staple\n");
+        Files.writeString(wrong, "not it\n");
+        String repo = tmp.resolve("repo").toString();
+        assertThat(run("repo", "init", "--repo", repo, "--password-file", pw.toString()).code()).isZero();
+        Path img = tmp.resolve("img.raw");
+        byte[] data = new byte[(1 << 20) + 17];
+        new Random(5).nextBytes(data);
+        Files.write(img, data);
+        assertThat(run("image", "backup", "--repo", repo, "--password-file", pw.toString(), "--name", "a", img.toString()).code()).isZero();
+
+        Run bad = run("repo", "passwd", "--repo", repo, "--password-file", wrong.toString(), "--new-password-file", next.toString());
+        assertThat(bad.code()).isEqualTo(ExitCodes.REPO_WRONG_PASSWORD);
+        assertThat(bad.err()).contains("wrong passphrase");
+
+        Run ok = run("repo", "passwd", "--repo", repo, "--password-file", pw.toString(), "--new-password-file", next.toString(), "--json");
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.summary()).containsEntry("changed", true);
+        assertThat(run("snapshots", "--repo", repo, "--password-file", pw.toString()).code()).isEqualTo(ExitCodes.REPO_WRONG_PASSWORD);
+        Path out = tmp.resolve("out.raw");
+        Run snaps = run("snapshots", "--repo", repo, "--password-file", next.toString(), "--json");
+        assertThat(snaps.code()).as(snaps.err()).isZero();
+        String id = (String) snaps.json().stream().filter(m -> "snapshot".equals(m.get("type"))).findFirst().orElseThrow().get("id");
+        assertThat(run("image", "restore", id, "--repo", repo, "--password-file", next.toString(), "--target", out.toString()).code()).isZero();
+        assertThat(Files.readAllBytes(out)).isEqualTo(data);
+
+        String plain = tmp.resolve("plain").toString();
+        assertThat(run("repo", "init", "--repo", plain, "--encryption", "none").code()).isZero();
+        Run none = run("repo", "passwd", "--repo", plain, "--new-password-file", next.toString());
+        assertThat(none.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(none.err()).contains("not encrypted");
+    }
 }

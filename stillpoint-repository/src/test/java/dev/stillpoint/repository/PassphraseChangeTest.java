@@ -1,0 +1,68 @@
+package dev.stillpoint.repository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PassphraseChangeTest {
+    private static final char[] OLD = "repo-secret".toCharArray();
+    private static final char[] NEW = "another secret".toCharArray();
+
+    @TempDir Path tmp;
+
+    private static RepositoryException.Code code(Throwable t) { return ((RepositoryException) t).code(); }
+
+    @Test
+    void theNewPassphraseOpensTheSameDataAndTheOldOneNoLonger() throws Exception {
+        Path dir = tmp.resolve("repo");
+        byte[] img = TestImages.image(3, 9 * TestImages.CHUNK + 1);
+        SnapshotInfo s;
+        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
+            s = TestImages.backup(repo, "a", img);
+        }
+        Path key = dir.resolve("keys").resolve(KeyFile.NAME);
+        String before = Files.readString(key);
+        try (Repository held = Repositories.open(dir, OLD)) { // a process that has it open keeps working
+            Repositories.changePassword(dir, OLD, NEW);
+            assertThat(TestImages.readAll(held, s.id())).isEqualTo(img);
+        }
+        String after = Files.readString(key);
+        assertThat(after).isNotEqualTo(before).contains("\"memoryKiB\" : 64").contains("\"iterations\" : 1");
+        assertThatThrownBy(() -> Repositories.open(dir, OLD)).isInstanceOf(RepositoryException.class)
+                .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
+        try (Repository repo = Repositories.open(dir, NEW)) {
+            assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
+            assertThat(repo.check(100, ProgressListener.NONE).ok()).isTrue();
+        }
+    }
+
+    @Test
+    void aWrongOldPassphraseOrAnEmptyNewOneChangesNothing() throws Exception {
+        Path dir = tmp.resolve("repo");
+        Repositories.init(dir, TestImages.options(true)).close();
+        Path key = dir.resolve("keys").resolve(KeyFile.NAME);
+        byte[] before = Files.readAllBytes(key);
+        assertThatThrownBy(() -> Repositories.changePassword(dir, "wrong".toCharArray(), NEW))
+                .isInstanceOf(RepositoryException.class).hasMessageContaining("wrong passphrase")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
+        assertThatThrownBy(() -> Repositories.changePassword(dir, OLD, new char[0]))
+                .isInstanceOf(RepositoryException.class).hasMessageContaining("new passphrase")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT));
+        assertThat(Files.readAllBytes(key)).isEqualTo(before);
+        Repositories.open(dir, OLD).close();
+    }
+
+    @Test
+    void anUnencryptedRepositoryHasNoPassphraseToChange() throws Exception {
+        Path dir = tmp.resolve("repo");
+        Repositories.init(dir, TestImages.options(false)).close();
+        assertThatThrownBy(() -> Repositories.changePassword(dir, OLD, NEW)).isInstanceOf(RepositoryException.class)
+                .hasMessageContaining("not encrypted")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT));
+        assertThat(dir.resolve("keys").resolve(KeyFile.NAME)).doesNotExist();
+    }
+}
