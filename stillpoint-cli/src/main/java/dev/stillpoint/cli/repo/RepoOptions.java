@@ -48,7 +48,7 @@ public final class RepoOptions {
      * A passphrase from {@code $env}, else the first line of {@code file} ({@code option} names it
      * in errors), else a terminal prompt (twice when {@code confirm}).
      */
-    static char[] passphrase(String env, Path file, String option, String prompt, boolean confirm) throws IOException {
+    public static char[] passphrase(String env, Path file, String option, String prompt, boolean confirm) throws IOException {
         String fromEnv = System.getenv(env);
         if (fromEnv != null && !fromEnv.isEmpty()) return fromEnv.toCharArray();
         if (file != null) {

@@ -4,32 +4,49 @@ import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.Repository;
+import dev.stillpoint.repository.RepositoryException;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** {@code --repo DIR [--catalog FILE]}; the passphrase comes from {@code STILLPOINT_PASSWORD}. */
+/**
+ * {@code --repo DIR [--password-file FILE] [--catalog FILE]}, as the repository commands take
+ * them: {@code --repo} defaults to {@code $STILLPOINT_REPOSITORY}; the passphrase of an encrypted
+ * repository comes from {@code $STILLPOINT_PASSWORD}, else {@code --password-file}, else a prompt.
+ */
 final class RepoOptions {
-    static final String PASSWORD_ENV = "STILLPOINT_PASSWORD";
-
-    @Option(names = "--repo", required = true, paramLabel = "DIR", description = "Repository directory.")
+    @Option(names = {"-r", "--repo"}, paramLabel = "DIR", defaultValue = "${env:STILLPOINT_REPOSITORY}",
+            description = "Repository directory (default: $STILLPOINT_REPOSITORY).")
     Path repo;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "Read the passphrase from the first line of FILE (else $STILLPOINT_PASSWORD, else a prompt).")
+    Path passwordFile;
 
     @Option(names = "--catalog", paramLabel = "FILE",
             description = "Backup catalog (SQLite); default: DIR/catalog.db.")
     Path catalog;
 
-    Repository openRepository() throws IOException {
-        String pw = System.getenv(PASSWORD_ENV);
-        return Repositories.open(repo, pw == null ? null : pw.toCharArray());
+    private Path dir() throws RepositoryException {
+        if (repo == null)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--repo: missing; give --repo DIR or set STILLPOINT_REPOSITORY");
+        return repo;
     }
 
-    Catalog openCatalog() throws EngineException {
+    Repository openRepository() throws IOException {
+        Path dir = dir();
+        char[] pw = Repositories.isEncrypted(dir)
+                ? dev.stillpoint.cli.repo.RepoOptions.passphrase("STILLPOINT_PASSWORD", passwordFile, "--password-file", "passphrase for " + dir + ": ", false)
+                : null;
+        return Repositories.open(dir, pw);
+    }
+
+    Catalog openCatalog() throws EngineException, RepositoryException {
         return Catalog.open(catalogPath());
     }
 
-    Path catalogPath() {
-        return catalog != null ? catalog : Catalog.defaultPath(repo);
+    Path catalogPath() throws RepositoryException {
+        return catalog != null ? catalog : Catalog.defaultPath(dir());
     }
 }
