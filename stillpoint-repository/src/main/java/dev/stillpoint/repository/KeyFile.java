@@ -52,13 +52,23 @@ final class KeyFile {
         if (newPassword == null || newPassword.length == 0)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "new passphrase: empty");
         synchronized (KeyFile.class) { // a file lock is held per JVM, not per thread
-            try (java.nio.channels.FileChannel lock = java.nio.channels.FileChannel.open(root.resolve("keys").resolve(CHANGE_LOCK),
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-                 java.nio.channels.FileLock held = lock.lock()) {
+            Path keys = root.resolve("keys"); // missing: unlock reports the missing key file
+            try (java.nio.channels.FileChannel lock = Files.isDirectory(keys) ? java.nio.channels.FileChannel.open(keys.resolve(CHANGE_LOCK),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE) : null;
+                 java.nio.channels.FileLock held = lock == null ? null : lockOrNone(lock)) {
                 byte[] master = unlock(root, repoId, oldPassword);
                 Map<String, Object> m = JSON.std.mapFrom(Files.readAllBytes(root.resolve("keys").resolve(NAME)));
                 write(root, repoId, master, newPassword, ((Number) m.get("memoryKiB")).intValue(), ((Number) m.get("iterations")).intValue());
             }
+        }
+    }
+
+    /** A lock on {@code ch}, or null on a filesystem without locks (e.g. NFS without lockd): the change runs unlocked there. */
+    private static java.nio.channels.FileLock lockOrNone(java.nio.channels.FileChannel ch) {
+        try {
+            return ch.lock();
+        } catch (IOException e) {
+            return null;
         }
     }
 
