@@ -94,11 +94,20 @@ final class ChunkIndex {
         byte[] read(Path file) throws IOException;
     }
 
+    /** How {@code index/} is listed: {@code Files::newDirectoryStream}; tests give a listing that raced a merge. */
+    @FunctionalInterface
+    interface DirectoryLister {
+        DirectoryStream<Path> list(Path dir) throws IOException;
+    }
+
     private final FileReader reader;
+    private final DirectoryLister lister;
 
     ChunkIndex() { this(Files::readAllBytes); }
 
-    ChunkIndex(FileReader reader) { this.reader = reader; }
+    ChunkIndex(FileReader reader) { this(reader, Files::newDirectoryStream); }
+
+    ChunkIndex(FileReader reader, DirectoryLister lister) { this.reader = reader; this.lister = lister; }
 
     private final Map<String, PackInfo> packs = new ConcurrentHashMap<>();
     /** Index file name -> the packs it lists; guarded by {@code this}. */
@@ -124,15 +133,17 @@ final class ChunkIndex {
      * Called under a repository lock before chunks are deduplicated against the index. A file
      * that vanishes between listing and reading was merged into an index set by another
      * process ({@link IndexCompactor} writes the set before deleting what it merged), so the
-     * directory is listed again.
+     * directory is listed again; so it is when packs would be forgotten, since a listing that
+     * raced a merge may show neither the new set nor the files it replaced.
      */
     synchronized void refresh(Path root, Crypto crypto) throws IOException {
         Path dir = root.resolve("index");
         if (!Files.isDirectory(dir)) return;
+        Set<String> previous = null;
         for (int attempt = 1; ; attempt++) {
             Set<String> names = new HashSet<>();
             boolean vanished = false;
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            try (DirectoryStream<Path> ds = lister.list(dir)) {
                 for (Path p : ds) {
                     String name = p.getFileName().toString();
                     if (!isIndexFile(name)) continue;
@@ -151,12 +162,16 @@ final class ChunkIndex {
                     }
                 }
             }
-            if (vanished && attempt < 10) continue;
+            if (vanished && attempt < 10) { previous = names; continue; }
+            Set<String> present = new HashSet<>();
+            for (Map.Entry<String, List<String>> f : files.entrySet()) if (names.contains(f.getKey())) present.addAll(f.getValue());
+            boolean forgets = !present.containsAll(packs.keySet());
+            // a listing may miss both a set and the files it replaced when another process merged
+            // during it (POSIX readdir), so packs are forgotten only when two listings agree
+            if (forgets && !names.equals(previous) && attempt < 10) { previous = names; continue; }
             files.keySet().retainAll(names);
             damaged.retainAll(names);
-            Set<String> present = new HashSet<>();
-            for (List<String> ids : files.values()) present.addAll(ids);
-            if (!present.containsAll(packs.keySet())) {
+            if (forgets) {
                 packs.keySet().retainAll(present);
                 rebuild();
             }

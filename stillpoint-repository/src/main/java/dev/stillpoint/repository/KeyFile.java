@@ -42,14 +42,38 @@ final class KeyFile {
      * (new salt, the old file's memory and iterations): the data stays readable, only the
      * passphrase changes. The file is replaced atomically, so a concurrent open sees the old or
      * the new one. Throws WRONG_PASSWORD when {@code oldPassword} does not unlock.
+     *
+     * <p>Changes are serialised (in this JVM, and across processes by a lock on
+     * {@code keys/}{@value #CHANGE_LOCK}): two changes from the same passphrase at once would
+     * otherwise both succeed and the first new passphrase would silently open nothing; the second
+     * now unlocks the file the first wrote and fails with WRONG_PASSWORD.
      */
     static void change(Path root, String repoId, char[] oldPassword, char[] newPassword) throws IOException {
         if (newPassword == null || newPassword.length == 0)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "new passphrase: empty");
-        byte[] master = unlock(root, repoId, oldPassword);
-        Map<String, Object> m = JSON.std.mapFrom(Files.readAllBytes(root.resolve("keys").resolve(NAME)));
-        write(root, repoId, master, newPassword, ((Number) m.get("memoryKiB")).intValue(), ((Number) m.get("iterations")).intValue());
+        synchronized (KeyFile.class) { // a file lock is held per JVM, not per thread
+            Path keys = root.resolve("keys"); // missing: unlock reports the missing key file
+            try (java.nio.channels.FileChannel lock = Files.isDirectory(keys) ? java.nio.channels.FileChannel.open(keys.resolve(CHANGE_LOCK),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE) : null;
+                 java.nio.channels.FileLock held = lock == null ? null : lockOrNone(lock)) {
+                byte[] master = unlock(root, repoId, oldPassword);
+                Map<String, Object> m = JSON.std.mapFrom(Files.readAllBytes(root.resolve("keys").resolve(NAME)));
+                write(root, repoId, master, newPassword, ((Number) m.get("memoryKiB")).intValue(), ((Number) m.get("iterations")).intValue());
+            }
+        }
     }
+
+    /** A lock on {@code ch}, or null on a filesystem without locks (e.g. NFS without lockd): the change runs unlocked there. */
+    private static java.nio.channels.FileLock lockOrNone(java.nio.channels.FileChannel ch) {
+        try {
+            return ch.lock();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The file in {@code keys/} that passphrase changes lock (empty; never read). */
+    static final String CHANGE_LOCK = "passwd.lock";
 
     private static void write(Path root, String repoId, byte[] master, char[] password, int memoryKiB, int iterations) throws IOException {
         byte[] salt = Crypto.random(16);

@@ -44,6 +44,8 @@ final class PackWriter implements AutoCloseable {
     private ExecutorService publisher;
     private final Semaphore slots = new Semaphore(MAX_PENDING);
     private final List<Future<?>> pending = new ArrayList<>();
+    /** Ids of the packs this writer published (an id may be an existing pack's: same chunks, same bytes). */
+    private final java.util.Set<String> published = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** A temp pack being filled: ranges are reserved under the writer's lock, written outside it. */
     private static final class OpenPack {
@@ -202,7 +204,11 @@ final class PackWriter implements AutoCloseable {
         }
         AtomicFiles.write(repo.tmpDir(), repo.indexPath(packId), PackFormat.indexFile(repo.crypto(), length, e));
         repo.index().add(packId, length, e);
+        published.add(packId);
     }
+
+    /** The ids of the packs published so far (complete after {@link #flush()}). */
+    java.util.Set<String> published() { return java.util.Set.copyOf(published); }
 
     /** Throws the first failure of a finished publication. */
     private void checkPublished() throws IOException {

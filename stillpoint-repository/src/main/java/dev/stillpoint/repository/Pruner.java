@@ -104,6 +104,11 @@ final class Pruner {
                 pw.flush();
                 written = pw.packsWritten();
                 newBytes = pw.storedBytes();
+                // without encryption a new pack can be byte for byte an existing one (e.g. the copy an
+                // interrupted prune made, unused now): it is the same file, and it holds the copies
+                Set<String> fresh = pw.published();
+                unused.removeIf(p -> fresh.contains(p.packId()));
+                partial.removeIf(p -> fresh.contains(p.packId()));
             }
         }
         for (ChunkIndex.PackInfo p : unused) chunksRemoved += p.size();

@@ -227,4 +227,44 @@ class IndexCompactorTest {
         assertThat(idx.loadErrors()).isEmpty();
         assertThat(idx.files()).containsOnlyKeys(indexFiles(dir));
     }
+
+    @Test
+    void aListingThatRacedAMergeAndSawNeitherTheSetNorTheMergedFilesForgetsNoPack() throws Exception {
+        Path dir = tmp.resolve("repo");
+        try (Repository repo = Repositories.init(dir, TestImages.options(false))) {
+            TestImages.backup(repo, "a", randomImage(8));
+            Files.delete(dir.resolve("index").resolve(indexFiles(dir).get(0)));
+            repo.repairIndex(); // one file per pack
+        }
+        var race = new java.util.concurrent.atomic.AtomicBoolean();
+        // POSIX readdir: an entry added or removed while the directory is being listed may or may
+        // not be returned. Another process merges while this refresh lists: its files are deleted
+        // before the listing reaches them, and the set is created where the listing already was.
+        ChunkIndex idx = new ChunkIndex(Files::readAllBytes, d -> {
+            if (race.compareAndSet(true, false)) {
+                try (FileRepository other = FileRepository.open(dir, null)) {
+                    assertThat(IndexCompactor.compactSmall(other)).isGreaterThan(0);
+                }
+                List<Path> seen = new java.util.ArrayList<>();
+                try (var ds = Files.newDirectoryStream(d)) {
+                    for (Path p : ds) if (!p.getFileName().toString().startsWith(ChunkIndex.SET_PREFIX)) seen.add(p);
+                }
+                return new java.nio.file.DirectoryStream<Path>() {
+                    @Override public java.util.Iterator<Path> iterator() { return seen.iterator(); }
+                    @Override public void close() {}
+                };
+            }
+            return Files.newDirectoryStream(d);
+        });
+        try (FileRepository fr = FileRepository.open(dir, null)) {
+            idx.refresh(dir, fr.crypto());
+            Set<String> packs = Set.copyOf(idx.packs().keySet());
+            assertThat(packs).isEqualTo(packFiles(dir));
+            race.set(true);
+            idx.refresh(dir, fr.crypto()); // under a shared lock: no prune ran, no pack may be forgotten
+            assertThat(race).isFalse();
+            assertThat(idx.packs().keySet()).isEqualTo(packs);
+            assertThat(idx.files()).containsOnlyKeys(indexFiles(dir));
+        }
+    }
 }

@@ -65,4 +65,38 @@ class PassphraseChangeTest {
                 .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT));
         assertThat(dir.resolve("keys").resolve(KeyFile.NAME)).doesNotExist();
     }
+
+    @Test
+    void twoChangesAtOnceFromTheSamePassphraseCannotBothSucceed() throws Exception {
+        Path dir = tmp.resolve("repo");
+        Repositories.init(dir, TestImages.options(true)).close();
+        char[] current = OLD;
+        for (int round = 0; round < 5; round++) {
+            char[] a = ("a" + round).toCharArray(), b = ("b" + round).toCharArray();
+            char[] from = current;
+            var start = new java.util.concurrent.CyclicBarrier(2);
+            var ex = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                var fa = ex.submit(() -> { start.await(); Repositories.changePassword(dir, from, a); return true; });
+                var fb = ex.submit(() -> { start.await(); Repositories.changePassword(dir, from, b); return true; });
+                boolean okA = succeeded(fa), okB = succeeded(fb);
+                // the second change no longer knows the current passphrase: it must fail, not silently
+                // replace the first one (whose user would then hold a passphrase that opens nothing)
+                assertThat(okA ^ okB).as("round " + round + ": exactly one change succeeds (a=" + okA + ", b=" + okB + ")").isTrue();
+                current = okA ? a : b;
+                Repositories.open(dir, current).close();
+            } finally {
+                ex.shutdownNow();
+            }
+        }
+    }
+
+    private static boolean succeeded(java.util.concurrent.Future<Boolean> f) throws Exception {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            assertThat(code(e.getCause())).isEqualTo(RepositoryException.Code.WRONG_PASSWORD);
+            return false;
+        }
+    }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,5 +78,58 @@ class PruneTest {
             }
             assertThat(held).as("a pack on disk still holds chunk 0").isTrue();
         }
+    }
+
+    /** Writes {@code blobs} (id, stored bytes, raw length) as one pack from this thread; returns its id. */
+    private static String pack(FileRepository fr, List<Object[]> blobs) throws Exception {
+        java.util.Set<String> before = Set.copyOf(fr.index().packs().keySet());
+        try (PackWriter pw = new PackWriter(fr)) {
+            for (Object[] b : blobs) pw.add((ChunkId) b[0], (byte[]) b[1], (Integer) b[2]);
+            pw.flush();
+        }
+        java.util.Set<String> after = new java.util.HashSet<>(fr.index().packs().keySet());
+        after.removeAll(before);
+        return after.isEmpty() ? null : after.iterator().next();
+    }
+
+    @Test
+    void aRepackThatRecreatesAnUnusedPackOfAnInterruptedPruneKeepsIt() throws Exception {
+        // an unencrypted repository: the same chunks in the same order make the same pack (same id)
+        for (int seed = 0; seed < 32; seed++) {
+            Path dir = tmp.resolve("repo" + seed);
+            int cs = TestImages.CHUNK;
+            byte[][] raw = new byte[3][cs];
+            Random r = new Random(seed);
+            for (byte[] b : raw) r.nextBytes(b);
+            String a, n;
+            byte[] kept = new byte[2 * cs];
+            try (FileRepository fr = FileRepository.create(dir, TestImages.options(false))) {
+                List<Object[]> blobs = new java.util.ArrayList<>();
+                byte[] ids = new byte[2 * 32];
+                for (int i = 0; i < 3; i++) {
+                    ChunkId id = fr.crypto().id(raw[i], 0, cs);
+                    blobs.add(new Object[]{id, BlobCodec.encode(fr.crypto(), id, raw[i], cs, fr.config().compressionLevel()), cs});
+                    if (i < 2) { id.copyTo(ids, i * 32); System.arraycopy(raw[i], 0, kept, i * cs, cs); }
+                }
+                a = pack(fr, blobs); // chunks 0 1 2
+                fr.writeManifest(new Manifest("kept", java.time.Instant.now(), 2L * cs, cs, null, java.util.Map.of(), 2L * cs, 0, ids)); // uses 0 1
+                // an interrupted prune copied the live chunks of pack a (0 1) into a new pack, then was killed
+                n = pack(fr, blobs.subList(0, 2));
+                // its index as one set, a listed (and so served) first
+                if (a.compareTo(n) > 0) continue;
+                IndexCompactor.rewrite(fr, List.of(fr.index().packs().get(a), fr.index().packs().get(n)));
+            }
+            try (FileRepository fr = FileRepository.open(dir, null)) {
+                fr.prune(ProgressListener.NONE); // n is unused (its chunks are served from a), a is repacked: into n again
+            }
+            try (FileRepository fr = FileRepository.open(dir, null)) {
+                SnapshotInfo s = fr.snapshots().get(0);
+                CheckReport report = fr.check(100, ProgressListener.NONE);
+                assertThat(report.ok()).as("check: errors %s, damaged %s", report.errors(), report.damagedChunks()).isTrue();
+                assertThat(TestImages.readAll(fr, s.id())).isEqualTo(kept);
+            }
+            return;
+        }
+        throw new AssertionError("no seed gave pack a an id before pack n");
     }
 }
