@@ -46,15 +46,22 @@ final class IndexCompactor {
             if (entries(index, f.getValue()) < SET_ENTRIES / 2) small.put(f.getKey(), f.getValue());
         }
         if (small.size() <= MAX_SMALL_FILES) return 0;
-        Set<String> packIds = new HashSet<>();
-        small.values().forEach(packIds::addAll);
-        List<ChunkIndex.PackInfo> packs = new ArrayList<>();
-        for (String id : packIds) {
-            ChunkIndex.PackInfo p = index.packs().get(id);
-            if (p != null) packs.add(p);
+        Map<String, ChunkIndex.PackInfo> packs = new LinkedHashMap<>();
+        Set<String> merged = new HashSet<>();
+        for (Map.Entry<String, List<String>> f : small.entrySet()) {
+            // a file is replaced only when every pack it lists is in memory to be written again
+            List<ChunkIndex.PackInfo> listed = new ArrayList<>();
+            for (String id : f.getValue()) {
+                ChunkIndex.PackInfo p = index.packs().get(id);
+                if (p == null) { listed = null; break; }
+                listed.add(p);
+            }
+            if (listed == null) continue;
+            for (ChunkIndex.PackInfo p : listed) packs.put(p.packId(), p);
+            merged.add(f.getKey());
         }
-        Set<String> written = writeSets(repo, packs);
-        return delete(repo, small.keySet(), written);
+        Set<String> written = writeSets(repo, packs.values());
+        return delete(repo, merged, written);
     }
 
     /**
