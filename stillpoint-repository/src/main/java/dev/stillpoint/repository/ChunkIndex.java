@@ -349,6 +349,20 @@ final class ChunkIndex {
 
     synchronized boolean contains(ChunkId id) { return find(id) != 0; }
 
+    /** Every indexed copy of {@code id}, the served one first (a scan of all entries: for reads that failed). */
+    synchronized List<Location> copies(ChunkId id) {
+        List<Location> out = new ArrayList<>();
+        Location served = get(id);
+        if (served != null) out.add(served);
+        for (PackInfo p : byNumber) {
+            for (int i = 0; i < p.size(); i++) {
+                if (id.matches(p.ids, i * ChunkId.LENGTH) && (served == null || !p.packId().equals(served.packId()) || p.offsets[i] != served.offset()))
+                    out.add(new Location(p.packId(), p.offsets[i], p.lengths[i], p.rawLengths[i]));
+            }
+        }
+        return out;
+    }
+
     Map<String, PackInfo> packs() { return packs; }
 
     synchronized int chunkCount() { return count; }

@@ -211,8 +211,31 @@ final class FileRepository implements Repository {
         return loc;
     }
 
-    /** Reads the stored blob into {@code blob[0, loc.length())} and decodes it into {@code raw}. */
+    /**
+     * Reads the chunk from the copy at {@code loc}, or, when that copy is missing or damaged
+     * (CORRUPT), from another copy (a chunk is stored twice after concurrent backups or an
+     * interrupted prune, until the next prune); the first failure is thrown when none reads.
+     */
     private void readChunk(ChunkId id, ChunkIndex.Location loc, byte[] blob, byte[] raw) throws IOException {
+        try {
+            readCopy(id, loc, blob, raw);
+        } catch (RepositoryException e) {
+            if (e.code() != RepositoryException.Code.CORRUPT) throw e;
+            for (ChunkIndex.Location other : index.copies(id)) {
+                if (other.packId().equals(loc.packId()) || other.rawLength() != loc.rawLength()) continue;
+                try {
+                    readCopy(id, other, blob.length >= other.length() ? blob : new byte[other.length()], raw);
+                    return;
+                } catch (RepositoryException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Reads the stored blob into {@code blob[0, loc.length())} and decodes it into {@code raw}. */
+    private void readCopy(ChunkId id, ChunkIndex.Location loc, byte[] blob, byte[] raw) throws IOException {
         for (int attempt = 0; ; attempt++) {
             FileChannel ch;
             try {

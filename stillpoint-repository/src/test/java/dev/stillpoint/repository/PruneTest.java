@@ -42,7 +42,7 @@ class PruneTest {
     }
 
     @Test
-    void whenThePackTheIndexServesAChunkFromIsMissingPruneKeepsTheOtherCopy() throws Exception {
+    void whenThePackTheIndexServesAChunkFromIsMissingRestoreReadsAndPruneKeepsTheOtherCopy() throws Exception {
         Path dir = tmp.resolve("repo");
         byte[] img = new byte[6 * TestImages.CHUNK];
         new Random(7).nextBytes(img);
@@ -68,6 +68,12 @@ class PruneTest {
                     .as("two packs hold chunk 0").hasSize(2);
         }
         Files.delete(dir.resolve("data").resolve(served.substring(0, 2)).resolve(served)); // the copy the index serves is lost
+        try (Repository repo = Repositories.open(dir, PW)) { // a restore reads the other copy; check still names the lost pack
+            assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
+            CheckReport r = repo.check(0, ProgressListener.NONE);
+            assertThat(r.ok()).isFalse();
+            assertThat(String.join("\n", r.errors())).contains(served).contains("missing");
+        }
         try (FileRepository fr = FileRepository.open(dir, PW)) {
             fr.prune(ProgressListener.NONE);
         }
