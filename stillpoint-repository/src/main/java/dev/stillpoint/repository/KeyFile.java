@@ -56,9 +56,9 @@ final class KeyFile {
             try (java.nio.channels.FileChannel lock = Files.isDirectory(keys) ? java.nio.channels.FileChannel.open(keys.resolve(CHANGE_LOCK),
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE) : null;
                  java.nio.channels.FileLock held = lock == null ? null : lockOrNone(lock)) {
-                byte[] master = unlock(root, repoId, oldPassword);
-                Map<String, Object> m = JSON.std.mapFrom(Files.readAllBytes(root.resolve("keys").resolve(NAME)));
-                write(root, repoId, master, newPassword, ((Number) m.get("memoryKiB")).intValue(), ((Number) m.get("iterations")).intValue());
+                requirePassword(root, oldPassword);
+                Stored stored = read(root);
+                write(root, repoId, unwrap(stored, root, repoId, oldPassword), newPassword, stored.memoryKiB(), stored.iterations());
             }
         }
     }
@@ -97,9 +97,21 @@ final class KeyFile {
     }
 
     static byte[] unlock(Path root, String repoId, char[] password) throws IOException {
-        Path file = root.resolve("keys").resolve(NAME);
+        requirePassword(root, password);
+        return unwrap(read(root), root, repoId, password);
+    }
+
+    private static void requirePassword(Path root, char[] password) throws RepositoryException {
         if (password == null || password.length == 0)
             throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, root + " is encrypted: a passphrase is required (STILLPOINT_PASSWORD, --password-file or prompt)");
+    }
+
+    /** The key file's fields, checked. */
+    private record Stored(Path file, byte[] salt, byte[] wrapped, int memoryKiB, int iterations, int parallelism) {}
+
+    /** Reads and checks {@code keys/master.json}: CORRUPT when missing or malformed, UNSUPPORTED_VERSION for another KDF. */
+    private static Stored read(Path root) throws RepositoryException {
+        Path file = root.resolve("keys").resolve(NAME);
         Map<String, Object> m;
         try {
             m = JSON.std.mapFrom(Files.readAllBytes(file));
@@ -110,25 +122,28 @@ final class KeyFile {
         }
         if (!"argon2id".equals(m.get("kdf")))
             throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, file + ": kdf '" + m.get("kdf") + "' is not supported (argon2id)");
-        byte[] salt, wrapped;
-        int mem, it, par;
+        Stored s;
         try {
-            salt = Base64.getDecoder().decode((String) m.get("salt"));
-            wrapped = Base64.getDecoder().decode((String) m.get("wrappedKey"));
-            mem = ((Number) m.get("memoryKiB")).intValue();
-            it = ((Number) m.get("iterations")).intValue();
-            par = ((Number) m.get("parallelism")).intValue();
+            s = new Stored(file, Base64.getDecoder().decode((String) m.get("salt")), Base64.getDecoder().decode((String) m.get("wrappedKey")),
+                    ((Number) m.get("memoryKiB")).intValue(), ((Number) m.get("iterations")).intValue(), ((Number) m.get("parallelism")).intValue());
         } catch (RuntimeException e) {
             throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": bad or missing field: " + e, e);
         }
-        if (wrapped.length != Crypto.OVERHEAD + MASTER_LEN || mem < 8 || mem > (4 << 20) || it < 1 || par < 1 || par > 16)
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": wrappedKey is " + wrapped.length + " bytes (expected "
+        if (s.wrapped().length != Crypto.OVERHEAD + MASTER_LEN || s.memoryKiB() < 8 || s.memoryKiB() > (4 << 20) || s.iterations() < 1
+                || s.parallelism() < 1 || s.parallelism() > 16)
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": wrappedKey is " + s.wrapped().length + " bytes (expected "
                     + (Crypto.OVERHEAD + MASTER_LEN) + ") or KDF parameters out of range");
-        byte[] kek = derive(password, salt, mem, it, par);
+        return s;
+    }
+
+    /** The master key wrapped in {@code s}, under the key derived from {@code password}; WRONG_PASSWORD when it does not unlock. */
+    private static byte[] unwrap(Stored s, Path root, String repoId, char[] password) throws IOException {
+        byte[] kek = derive(password, s.salt(), s.memoryKiB(), s.iterations(), s.parallelism());
         try {
-            return Crypto.open(new SecretKeySpec(kek, "AES"), Cipher.getInstance("AES/GCM/NoPadding"), wrapped, 0, wrapped.length, Crypto.aad(repoId), file.toString());
+            return Crypto.open(new SecretKeySpec(kek, "AES"), Cipher.getInstance("AES/GCM/NoPadding"), s.wrapped(), 0, s.wrapped().length,
+                    Crypto.aad(repoId), s.file().toString());
         } catch (RepositoryException e) {
-            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, "wrong passphrase for repository " + root + " (the key in " + file + " did not unlock)");
+            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, "wrong passphrase for repository " + root + " (the key in " + s.file() + " did not unlock)");
         } catch (java.security.GeneralSecurityException e) {
             throw new IOException("AES-GCM unavailable", e);
         }
