@@ -103,7 +103,7 @@ final class FileRepository implements Repository {
     Crypto crypto() { return crypto; }
 
     /** Brings the in-memory index up to date with {@code index/} (under the operation's lock). */
-    private void refreshIndex() throws IOException {
+    void refreshIndex() throws IOException {
         index.refresh(root, crypto);
         indexRead = true;
     }
@@ -118,7 +118,6 @@ final class FileRepository implements Repository {
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException("cannot read " + root.resolve("index") + ": " + e.getMessage(), e);
                     }
-                    indexRead = true;
                 }
             }
         }

@@ -39,8 +39,8 @@ final class IndexCompactor {
      */
     static int compactSmall(FileRepository repo) throws IOException {
         if (!repo.config().indexSets()) return 0; // a version-1 repository until prune upgrades it
+        repo.refreshIndex();
         ChunkIndex index = repo.index();
-        index.refresh(repo.root(), repo.crypto());
         Map<String, List<String>> small = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> f : index.files().entrySet()) {
             if (entries(index, f.getValue()) < SET_ENTRIES / 2) small.put(f.getKey(), f.getValue());
@@ -115,7 +115,7 @@ final class IndexCompactor {
             if (!keep.contains(name) && Files.deleteIfExists(dir.resolve(name))) n++;
         }
         AtomicFiles.fsyncDir(dir);
-        repo.index().refresh(repo.root(), repo.crypto());
+        repo.refreshIndex();
         return n;
     }
 

@@ -36,8 +36,9 @@ final class Pruner {
             throw new RepositoryException(RepositoryException.Code.CORRUPT, "prune refuses to run: damaged index files: " + index.loadErrors()
                     + "; run check and repair the index first");
         // a pack whose file is missing holds nothing to keep: the copies that exist elsewhere must count
+        List<Path> dataFiles = repo.dataFiles(); // one walk of data/ for the missing packs and the orphans
         Set<String> onDisk = new HashSet<>();
-        for (Path p : repo.dataFiles()) onDisk.add(p.getFileName().toString());
+        for (Path p : dataFiles) onDisk.add(p.getFileName().toString());
         Set<String> missing = new HashSet<>(index.packs().keySet());
         missing.removeAll(onDisk);
         index.forget(missing);
@@ -63,7 +64,7 @@ final class Pruner {
         int deleted = 0;
         long chunksRemoved = 0;
         // orphans: packs on disk without index
-        for (Path p : repo.dataFiles()) {
+        for (Path p : dataFiles) {
             String name = p.getFileName().toString();
             if (Hex.isHex(name, 64) && !index.packs().containsKey(name)) {
                 freed += Files.size(p);
@@ -118,7 +119,7 @@ final class Pruner {
             IndexCompactor.compactSmall(repo);
         } else {
             // the index without the removed packs (with the repacked ones) is durable before any pack goes
-            repo.index().refresh(repo.root(), repo.crypto());
+            repo.refreshIndex();
             Set<String> gone = new HashSet<>();
             for (ChunkIndex.PackInfo p : remove) gone.add(p.packId());
             List<ChunkIndex.PackInfo> keep = new ArrayList<>();
@@ -129,7 +130,7 @@ final class Pruner {
             Path f = repo.packPath(p.packId());
             if (Files.exists(f)) { freed += Files.size(f); Files.delete(f); deleted++; }
         }
-        repo.index().refresh(repo.root(), repo.crypto());
+        repo.refreshIndex();
         return new PruneResult(deleted, partial.size(), written, chunksRemoved, freed - newBytes, tmpRemoved);
     }
 }
