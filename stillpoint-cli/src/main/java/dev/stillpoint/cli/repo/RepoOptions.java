@@ -28,20 +28,27 @@ public final class RepoOptions {
     @Option(names = "--json", description = "Print JSON lines on stdout (see docs/scripting.md).")
     boolean json;
 
-    Path dir() throws RepositoryException {
+    Path dir() throws RepositoryException { return requireDir(repo); }
+
+    /** Opens the repository, asking for the passphrase only when it is encrypted. */
+    Repository open() throws IOException { return open(dir(), passwordFile); }
+
+    char[] password(boolean confirm) throws IOException { return password(repo, passwordFile, confirm); }
+
+    /** {@code repo}, or INVALID_ARGUMENT when neither {@code --repo} nor {@code $STILLPOINT_REPOSITORY} gave one (every command that takes {@code --repo}). */
+    public static Path requireDir(Path repo) throws RepositoryException {
         if (repo == null)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--repo: missing; give --repo DIR or set STILLPOINT_REPOSITORY");
         return repo;
     }
 
-    /** Opens the repository, asking for the passphrase only when it is encrypted. */
-    Repository open() throws IOException {
-        Path dir = dir();
-        return Repositories.open(dir, Repositories.isEncrypted(dir) ? password(false) : null);
+    /** Opens {@code dir}, reading its passphrase ({@code $STILLPOINT_PASSWORD}, {@code passwordFile}, a prompt) only when it is encrypted. */
+    public static Repository open(Path dir, Path passwordFile) throws IOException {
+        return Repositories.open(dir, Repositories.isEncrypted(dir) ? password(dir, passwordFile, false) : null);
     }
 
-    char[] password(boolean confirm) throws IOException {
-        return passphrase("STILLPOINT_PASSWORD", passwordFile, "--password-file", "passphrase for " + repo + ": ", confirm);
+    private static char[] password(Path dir, Path passwordFile, boolean confirm) throws IOException {
+        return passphrase("STILLPOINT_PASSWORD", passwordFile, "--password-file", "passphrase for " + dir + ": ", confirm);
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.stillpoint.cli.vm;
 
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.catalog.Catalog;
-import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryException;
 import picocli.CommandLine.Option;
@@ -28,18 +27,8 @@ final class RepoOptions {
             description = "Backup catalog (SQLite); default: DIR/catalog.db.")
     Path catalog;
 
-    private Path dir() throws RepositoryException {
-        if (repo == null)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--repo: missing; give --repo DIR or set STILLPOINT_REPOSITORY");
-        return repo;
-    }
-
     Repository openRepository() throws IOException {
-        Path dir = dir();
-        char[] pw = Repositories.isEncrypted(dir)
-                ? dev.stillpoint.cli.repo.RepoOptions.passphrase("STILLPOINT_PASSWORD", passwordFile, "--password-file", "passphrase for " + dir + ": ", false)
-                : null;
-        return Repositories.open(dir, pw);
+        return dev.stillpoint.cli.repo.RepoOptions.open(dev.stillpoint.cli.repo.RepoOptions.requireDir(repo), passwordFile);
     }
 
     Catalog openCatalog() throws EngineException, RepositoryException {
@@ -47,6 +36,6 @@ final class RepoOptions {
     }
 
     Path catalogPath() throws RepositoryException {
-        return catalog != null ? catalog : Catalog.defaultPath(dir());
+        return catalog != null ? catalog : Catalog.defaultPath(dev.stillpoint.cli.repo.RepoOptions.requireDir(repo));
     }
 }
