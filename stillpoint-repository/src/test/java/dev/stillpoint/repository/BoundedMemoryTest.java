@@ -3,11 +3,9 @@ package dev.stillpoint.repository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,19 +40,7 @@ class BoundedMemoryTest {
     }
 
     private static String child(Path repo) throws Exception {
-        String javaCmd = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = List.of(javaCmd, "-Xmx64m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-cp", cp, ManyLargeSnapshotsChild.class.getName(), repo.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try {
-            byte[] all = p.getInputStream().readAllBytes();
-            assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("child JVM finished").isTrue();
-            String out = new String(all, StandardCharsets.UTF_8);
-            assertThat(p.exitValue()).as("child exit; output: %s", out).isZero();
-            return out;
-        } finally {
-            p.destroyForcibly();
-        }
+        return ChildJvm.run(120, List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED"),
+                ManyLargeSnapshotsChild.class, repo.toString());
     }
 }

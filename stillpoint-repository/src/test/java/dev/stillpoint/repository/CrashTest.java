@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -113,10 +112,7 @@ class CrashTest {
     }
 
     static Process spawn(Path dir, long seed) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m", "-cp", cp, CrashChild.class.getName(), dir.toString(), String.valueOf(seed)));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
+        ProcessBuilder pb = new ProcessBuilder(ChildJvm.command(List.of("-Xmx128m"), CrashChild.class, dir.toString(), String.valueOf(seed)));
         pb.redirectError(dir.resolveSibling("child.err").toFile());
         pb.redirectOutput(dir.resolveSibling("child.out").toFile());
         return pb.start();

@@ -2,10 +2,8 @@ package dev.stillpoint.repository;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,20 +43,8 @@ class NativeFallbackTest {
     }
 
     private static String child(String... jvmArgs) throws Exception {
-        String javaCmd = ProcessHandle.current().info().command().orElse(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new java.util.ArrayList<>(List.of(javaCmd, "-Xmx64m", "-XX:TieredStopAtLevel=1"));
-        cmd.addAll(List.of(jvmArgs));
-        cmd.addAll(List.of("-cp", cp, NativeFallbackChild.class.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try {
-            byte[] all = p.getInputStream().readAllBytes();
-            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child JVM finished").isTrue();
-            String out = new String(all, StandardCharsets.UTF_8);
-            assertThat(p.exitValue()).as("child exit; output: %s", out).isZero();
-            return out;
-        } finally {
-            p.destroyForcibly();
-        }
+        List<String> args = new java.util.ArrayList<>(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"));
+        args.addAll(List.of(jvmArgs));
+        return ChildJvm.run(60, args, NativeFallbackChild.class);
     }
 }
