@@ -37,6 +37,14 @@ class IndexCompactorTest {
         }
     }
 
+    /** {@code check} with all data finds neither errors nor warnings, and {@code snapshotId} restores to {@code img}. */
+    private static void assertCleanAndRestores(Repository repo, String snapshotId, byte[] img) throws Exception {
+        CheckReport r = repo.check(100, ProgressListener.NONE);
+        assertThat(r.errors()).isEmpty();
+        assertThat(r.warnings()).isEmpty();
+        assertThat(TestImages.readAll(repo, snapshotId)).isEqualTo(img);
+    }
+
     @Test
     void aBackupOfManyPacksLeavesOneIndexSetThatServesEveryChunk() throws Exception {
         Path dir = tmp.resolve("repo");
@@ -52,10 +60,7 @@ class IndexCompactorTest {
         try (FileRepository fr = FileRepository.open(dir, PW)) {
             assertThat(fr.index().packs().keySet()).isEqualTo(packFiles(dir));
             assertThat(fr.index().loadErrors()).isEmpty();
-            CheckReport r = fr.check(100, ProgressListener.NONE);
-            assertThat(r.errors()).isEmpty();
-            assertThat(r.warnings()).isEmpty();
-            assertThat(TestImages.readAll(fr, s.id())).isEqualTo(img);
+            assertCleanAndRestores(fr, s.id(), img);
         }
     }
 
@@ -99,10 +104,7 @@ class IndexCompactorTest {
         assertThat(indexFiles(dir)).allSatisfy(n -> assertThat(n).startsWith(ChunkIndex.SET_PREFIX));
         try (FileRepository fr = FileRepository.open(dir, PW)) {
             assertThat(fr.index().packs().keySet()).isEqualTo(packFiles(dir)); // no removed pack listed, none unlisted
-            CheckReport r = fr.check(100, ProgressListener.NONE);
-            assertThat(r.errors()).isEmpty();
-            assertThat(r.warnings()).isEmpty();
-            assertThat(TestImages.readAll(fr, kept.id())).isEqualTo(keep);
+            assertCleanAndRestores(fr, kept.id(), keep);
         }
     }
 
@@ -124,10 +126,7 @@ class IndexCompactorTest {
             assertThat(broken.ok()).isFalse();
             assertThat(String.join("\n", broken.errors())).contains(set.getFileName().toString());
             assertThat(repo.repairIndex()).isEqualTo(packs);
-            CheckReport fixed = repo.check(100, ProgressListener.NONE);
-            assertThat(fixed.errors()).isEmpty();
-            assertThat(fixed.warnings()).isEmpty();
-            assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
+            assertCleanAndRestores(repo, s.id(), img);
         }
         assertThat(indexFiles(dir)).doesNotContain(set.getFileName().toString()).hasSize(packs);
     }
@@ -188,10 +187,7 @@ class IndexCompactorTest {
                 assertThat(TestImages.readAll(reader, sa.id())).isEqualTo(a);
                 assertThat(TestImages.readAll(reader, sb.id())).isEqualTo(b);
             }
-            CheckReport r = reader.check(100, ProgressListener.NONE);
-            assertThat(r.errors()).isEmpty();
-            assertThat(r.warnings()).isEmpty();
-            assertThat(TestImages.readAll(reader, s0.id())).isEqualTo(base);
+            assertCleanAndRestores(reader, s0.id(), base);
         } finally {
             ex.shutdownNow();
         }
