@@ -27,6 +27,9 @@ stillpoint_select_jdk() {
 # intrinsics: keep the default then.
 stillpoint_jit_opts() {
   case "${JAVA_TOOL_OPTIONS:-} ${STILLPOINT_JAVA_OPTS:-}" in *nativeCrypto=false*) return 0 ;; esac
+  # chunk ids are native only when the build made the BLAKE3 library (src/main/native/build-blake3.sh)
+  local root; root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  compgen -G "$root/stillpoint-repository/target/classes/native/*/libstillpoint-blake3.so" >/dev/null || return 0
   if /sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; then echo "-XX:TieredStopAtLevel=1"; fi
 }
 
@@ -94,6 +97,10 @@ STILLPOINT_HOST_PACKAGES=(util-linux e2fsprogs qemu-utils qemu-system-x86 libvir
   libvirt-clients debootstrap sqlite3 zstd qemu-guest-agent postgresql mariadb-server)
 # Native crypto for the repository (libcrypto.so.3 SHA-256, libargon2.so.1 Argon2id); pure Java without them.
 STILLPOINT_HOST_PACKAGES+=(libargon2-1 libssl3)
+# What the build needs for the native BLAKE3 (chunk ids of version-3 repositories): a C compiler
+# and BLAKE3's upstream C sources as Debian ships them. Without them the jar uses the Java BLAKE3.
+STILLPOINT_BUILD_PACKAGES=(gcc libc6-dev librust-blake3-dev)
+STILLPOINT_HOST_PACKAGES+=("${STILLPOINT_BUILD_PACKAGES[@]}")
 
 # Start virtlogd and libvirtd when they are not running (nothing starts them here).
 stillpoint_start_libvirt() {

@@ -10,13 +10,18 @@ import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import dev.stillpoint.repository.RepositoryOptions.IdHash;
 
 /**
- * Chunk ids and authenticated encryption. Unencrypted repositories use plain SHA-256 ids and no
- * sealing; encrypted ones use HMAC-SHA256 with a secret id key (ids do not reveal plaintext
+ * Chunk ids and authenticated encryption. Unencrypted repositories use plain hash ids and no
+ * sealing; encrypted ones use a keyed hash with a secret id key (ids do not reveal plaintext
  * equality to anyone without the key) and AES-256-GCM with a random 96-bit nonce per message.
- * Sealed layout: {@code nonce(12) || ciphertext || tag(16)}.
+ * Sealed layout: {@code nonce(12) || ciphertext || tag(16)}. The id hash is the repository's
+ * {@link IdHash}: BLAKE3 and keyed BLAKE3 (format version 3), or SHA-256 and HMAC-SHA256 (versions
+ * 1 and 2).
  *
+ * <p>BLAKE3 ids are computed by {@link NativeBlake3} when it is {@link NativeBlake3#enabled()
+ * enabled}, by {@link Blake3} (Java) otherwise; both give the same bytes.
  * <p>Ids are computed by {@link NativeSha256} (OpenSSL's libcrypto) when it is {@link
  * NativeSha256#enabled() enabled}, by the JDK otherwise; both give the same bytes. The native
  * HMAC is RFC 2104 built on SHA-256, with the hash states after the padded key blocks
@@ -31,6 +36,11 @@ final class Crypto {
 
     private final SecretKeySpec encKey;
     private final SecretKeySpec idKey;
+    private final IdHash idHash;
+    /** BLAKE3 ids: the id key (null when unencrypted) as bytes for the native code and as words for Java; whether native. */
+    private final byte[] blake3Key;
+    private final int[] blake3KeyWords;
+    private final boolean nativeBlake3;
     private final ThreadLocal<MessageDigest> sha = ThreadLocal.withInitial(() -> newDigest());
     private final ThreadLocal<Mac> mac;
     private final ThreadLocal<Cipher> cipher = ThreadLocal.withInitial(() -> {
@@ -44,16 +54,21 @@ final class Crypto {
     /** Native AES-256-GCM for chunk segments (one per thread), or null: the JDK's cipher. */
     private final ThreadLocal<NativeAesGcm> nativeGcm;
 
-    private Crypto(byte[] enc, byte[] id, boolean nativeIds) {
+    private Crypto(byte[] enc, byte[] id, IdHash idHash, boolean nativeIds) {
+        this.idHash = idHash;
+        this.blake3Key = idHash == IdHash.BLAKE3 && id != null ? id.clone() : null;
+        this.blake3KeyWords = blake3Key == null ? null : Blake3.keyWords(blake3Key);
+        this.nativeBlake3 = idHash == IdHash.BLAKE3 && nativeIds && NativeBlake3.enabled();
         this.encKey = enc == null ? null : new SecretKeySpec(enc, "AES");
         this.idKey = id == null ? null : new SecretKeySpec(id, "HmacSHA256");
         this.mac = idKey == null ? null : ThreadLocal.withInitial(() -> {
             try { Mac m = Mac.getInstance("HmacSHA256"); m.init(idKey); return m; }
             catch (GeneralSecurityException e) { throw new IllegalStateException("HmacSHA256 unavailable", e); }
         });
-        this.nativeSha = nativeIds ? ThreadLocal.withInitial(NativeSha256::new) : null;
+        boolean nativeSha256 = nativeIds && idHash == IdHash.SHA256;
+        this.nativeSha = nativeSha256 ? ThreadLocal.withInitial(NativeSha256::new) : null;
         this.nativeGcm = nativeIds && enc != null && NativeAesGcm.available() ? ThreadLocal.withInitial(() -> new NativeAesGcm(enc)) : null;
-        if (nativeIds && id != null) {
+        if (nativeSha256 && id != null) {
             innerStart = keyBlockState(id, (byte) 0x36);
             outerStart = keyBlockState(id, (byte) 0x5c);
         } else {
@@ -77,23 +92,44 @@ final class Crypto {
 
     private static final int HMAC_BLOCK = 64;
 
+    /** Unencrypted, SHA-256 ids (format versions 1 and 2). */
     static Crypto none() { return none(NativeSha256.enabled()); }
 
     /** As {@link #none()}, with native ids forced on or off (tests; {@code true} requires {@link NativeSha256#available()}). */
-    static Crypto none(boolean nativeIds) { return new Crypto(null, null, nativeIds); }
+    static Crypto none(boolean nativeIds) { return new Crypto(null, null, IdHash.SHA256, nativeIds); }
 
-    /** {@code masterKey} is 64 bytes: 32 for AES-256-GCM, 32 for the HMAC id key. */
+    /** Unencrypted with ids by {@code idHash}, native where available. */
+    static Crypto none(IdHash idHash) { return of(idHash, null, nativeDefault(idHash)); }
+
+    /** {@code masterKey} is 64 bytes: 32 for AES-256-GCM, 32 for the HMAC id key; SHA-256 ids. */
     static Crypto aes(byte[] masterKey) { return aes(masterKey, NativeSha256.enabled()); }
 
     /** As {@link #aes(byte[])}, with native ids forced on or off. */
-    static Crypto aes(byte[] masterKey, boolean nativeIds) {
-        return new Crypto(Arrays.copyOfRange(masterKey, 0, 32), Arrays.copyOfRange(masterKey, 32, 64), nativeIds);
+    static Crypto aes(byte[] masterKey, boolean nativeIds) { return of(IdHash.SHA256, masterKey, nativeIds); }
+
+    /** Encrypted with ids by {@code idHash} (keyed with the master key's second half), native where available. */
+    static Crypto aes(byte[] masterKey, IdHash idHash) { return of(idHash, masterKey, nativeDefault(idHash)); }
+
+    /**
+     * The general case: {@code masterKey} null for an unencrypted repository; {@code nativeIds}
+     * forces the native hash (which must be available) or the Java one (tests compare them).
+     * AES-GCM is native whenever ids are and libcrypto has it.
+     */
+    static Crypto of(IdHash idHash, byte[] masterKey, boolean nativeIds) {
+        if (masterKey == null) return new Crypto(null, null, idHash, nativeIds);
+        return new Crypto(Arrays.copyOfRange(masterKey, 0, 32), Arrays.copyOfRange(masterKey, 32, 64), idHash, nativeIds);
     }
+
+    private static boolean nativeDefault(IdHash h) {
+        return h == IdHash.BLAKE3 ? NativeBlake3.enabled() || NativeSha256.enabled() : NativeSha256.enabled();
+    }
+
+    IdHash idHash() { return idHash; }
 
     boolean encrypted() { return encKey != null; }
 
-    /** True when {@link #id} runs on libcrypto rather than the JDK. */
-    boolean nativeIds() { return nativeSha != null; }
+    /** True when {@link #id} runs in native code (libcrypto's SHA-256, or the BLAKE3 library) rather than in Java. */
+    boolean nativeIds() { return nativeSha != null || nativeBlake3; }
 
     /** True when chunk segments are sealed and opened by libcrypto rather than the JDK. */
     boolean nativeGcm() { return nativeGcm != null; }
@@ -123,6 +159,12 @@ final class Crypto {
     static final int SLICE = 8 << 10;
 
     ChunkId id(byte[] buf, int off, int len) {
+        if (idHash == IdHash.BLAKE3) {
+            byte[] out = new byte[ChunkId.LENGTH];
+            if (nativeBlake3) NativeBlake3.hash(blake3Key, buf, off, len, out, 0);
+            else Blake3.hash(blake3KeyWords, buf, off, len, out, 0);
+            return new ChunkId(out);
+        }
         if (nativeSha != null) return nativeId(buf, off, len);
         if (mac == null) {
             MessageDigest d = sha.get();

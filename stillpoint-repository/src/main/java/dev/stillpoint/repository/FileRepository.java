@@ -60,10 +60,10 @@ final class FileRepository implements Repository {
         }
         for (String d : DIRS) Files.createDirectories(root.resolve(d));
         String id = Hex.of(Crypto.random(16));
-        RepoConfig config = new RepoConfig(RepoConfig.VERSION, id, o.encryption().id(), o.chunkSize(), o.packSize(), o.compressionLevel());
-        Crypto crypto = Crypto.none();
+        RepoConfig config = new RepoConfig(RepoConfig.VERSION, id, o.encryption().id(), o.chunkSize(), o.packSize(), o.compressionLevel(), o.idHash());
+        Crypto crypto = Crypto.none(o.idHash());
         if (o.encryption() == RepositoryOptions.Encryption.AES_256_GCM)
-            crypto = Crypto.aes(KeyFile.create(root, id, o.password(), o.kdfMemoryKiB(), o.kdfIterations()));
+            crypto = Crypto.aes(KeyFile.create(root, id, o.password(), o.kdfMemoryKiB(), o.kdfIterations()), o.idHash());
         // the config is written last: its presence marks a complete repository
         AtomicFiles.write(root.resolve("tmp"), root.resolve("config"), config.toJson());
         AtomicFiles.fsyncDir(root);
@@ -74,7 +74,7 @@ final class FileRepository implements Repository {
         root = root.toAbsolutePath();
         JitWarmup.startForIds();
         RepoConfig config = RepoConfig.read(root);
-        Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(root, config.id(), password)) : Crypto.none();
+        Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(root, config.id(), password), config.idHash()) : Crypto.none(config.idHash());
         for (String d : DIRS) {
             if (d.equals("locks") || d.equals("tmp")) { Files.createDirectories(root.resolve(d)); continue; }
             if (!Files.isDirectory(root.resolve(d)))
@@ -94,8 +94,8 @@ final class FileRepository implements Repository {
      */
     void upgradeFormat() throws IOException {
         RepoConfig c = config;
-        if (c.version() >= RepoConfig.VERSION) return;
-        RepoConfig up = c.withVersion(RepoConfig.VERSION);
+        if (c.version() >= RepoConfig.INDEX_SETS_VERSION) return;
+        RepoConfig up = c.withVersion(RepoConfig.INDEX_SETS_VERSION);
         AtomicFiles.write(tmpDir(), root.resolve("config"), up.toJson());
         config = up;
     }

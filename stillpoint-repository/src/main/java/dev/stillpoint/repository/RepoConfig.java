@@ -7,12 +7,18 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import dev.stillpoint.repository.RepositoryOptions.IdHash;
 
 /** The plaintext {@code config} file at the repository root. */
-record RepoConfig(int version, String id, String encryption, int chunkSize, int packSize, int compressionLevel) {
+record RepoConfig(int version, String id, String encryption, int chunkSize, int packSize, int compressionLevel, IdHash idHash) {
     static final String FORMAT = "stillpoint-repository";
-    /** The version {@code init} writes: 2 adds index sets ({@code index/set-*}). */
-    static final int VERSION = 2;
+    /**
+     * The version {@code init} writes: 2 adds index sets ({@code index/set-*}), 3 the field
+     * {@code idHash} (chunk ids by BLAKE3; versions 1 and 2 always use SHA-256).
+     */
+    static final int VERSION = 3;
+    /** The first version with index sets; {@code prune} upgrades version 1 to it. */
+    static final int INDEX_SETS_VERSION = 2;
     /** The oldest version opened: 1 has only per-pack index files ({@code prune} upgrades it). */
     static final int MIN_VERSION = 1;
 
@@ -22,9 +28,12 @@ record RepoConfig(int version, String id, String encryption, int chunkSize, int 
      * Whether index sets may be written. Not in a version-1 repository: a version-1 build would
      * not read them and would take the packs they list for orphans.
      */
-    boolean indexSets() { return version >= 2; }
+    boolean indexSets() { return version >= INDEX_SETS_VERSION; }
 
-    RepoConfig withVersion(int v) { return new RepoConfig(v, id, encryption, chunkSize, packSize, compressionLevel); }
+    RepoConfig withVersion(int v) {
+        if (v < 3 && idHash != IdHash.SHA256) throw new IllegalArgumentException("format version " + v + " has SHA-256 ids only");
+        return new RepoConfig(v, id, encryption, chunkSize, packSize, compressionLevel, idHash);
+    }
 
     byte[] toJson() throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -35,6 +44,7 @@ record RepoConfig(int version, String id, String encryption, int chunkSize, int 
         m.put("chunkSize", chunkSize);
         m.put("packSize", packSize);
         m.put("compressionLevel", compressionLevel);
+        if (version >= 3) m.put("idHash", idHash.id());
         return JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m);
     }
 
@@ -61,7 +71,14 @@ record RepoConfig(int version, String id, String encryption, int chunkSize, int 
         String enc = String.valueOf(m.get("encryption"));
         if (!enc.equals("none") && !enc.equals("aes-256-gcm"))
             throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, file + ": encryption '" + enc + "' is not supported (aes-256-gcm, none)");
-        RepoConfig c = new RepoConfig(version, String.valueOf(m.get("id")), enc, num(m, "chunkSize", file), num(m, "packSize", file), num(m, "compressionLevel", file));
+        IdHash idHash = IdHash.SHA256;
+        if (version >= 3) {
+            idHash = IdHash.byId(String.valueOf(m.get("idHash")));
+            if (idHash == null)
+                throw new RepositoryException(m.containsKey("idHash") ? RepositoryException.Code.UNSUPPORTED_VERSION : RepositoryException.Code.CORRUPT,
+                        file + ": field 'idHash' is " + m.get("idHash") + " (supported: blake3, sha256)");
+        }
+        RepoConfig c = new RepoConfig(version, String.valueOf(m.get("id")), enc, num(m, "chunkSize", file), num(m, "packSize", file), num(m, "compressionLevel", file), idHash);
         if (Integer.bitCount(c.chunkSize) != 1 || c.chunkSize < 4096 || c.packSize < c.chunkSize || !Hex.isHex(c.id, 32))
             throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": invalid values " + c);
         return c;

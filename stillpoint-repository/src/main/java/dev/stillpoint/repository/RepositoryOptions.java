@@ -13,9 +13,11 @@ import java.util.Objects;
  * @param compressionLevel zstd level 1..19; default {@value #DEFAULT_COMPRESSION_LEVEL}
  * @param kdfMemoryKiB     Argon2id memory in KiB (at least 8); default 64 MiB
  * @param kdfIterations    Argon2id passes (at least 1); default 3
+ * @param idHash           the hash of chunk ids: {@link IdHash#BLAKE3} (default) or {@link IdHash#SHA256}
+ *                         (what format versions 1 and 2 use)
  */
 public record RepositoryOptions(Encryption encryption, char[] password, int chunkSize, int packSize,
-                                int compressionLevel, int kdfMemoryKiB, int kdfIterations) {
+                                int compressionLevel, int kdfMemoryKiB, int kdfIterations, IdHash idHash) {
 
     /** Encryption of a repository. */
     public enum Encryption {
@@ -36,6 +38,30 @@ public record RepositoryOptions(Encryption encryption, char[] password, int chun
         }
     }
 
+    /**
+     * The hash that names chunks: plain in unencrypted repositories, keyed with the secret id key
+     * in encrypted ones (HMAC for SHA-256, BLAKE3's keyed mode).
+     */
+    public enum IdHash {
+        /** SHA-256 / HMAC-SHA256: every repository of format versions 1 and 2. */
+        SHA256("sha256"),
+        /** BLAKE3 / keyed BLAKE3 (format version 3): ~4x faster per core than SHA-256 with SHA-NI. */
+        BLAKE3("blake3");
+
+        private final String id;
+
+        IdHash(String id) { this.id = id; }
+
+        /** The name used in the config file. */
+        public String id() { return id; }
+
+        /** The hash named {@code s} in a config file, or null. */
+        static IdHash byId(String s) {
+            for (IdHash h : values()) if (h.id.equals(s)) return h;
+            return null;
+        }
+    }
+
     public static final int DEFAULT_CHUNK_SIZE = 1 << 20;
     public static final int DEFAULT_PACK_SIZE = 32 << 20;
     /**
@@ -46,24 +72,28 @@ public record RepositoryOptions(Encryption encryption, char[] password, int chun
 
     public RepositoryOptions {
         Objects.requireNonNull(encryption, "encryption");
+        Objects.requireNonNull(idHash, "idHash");
     }
 
     public static RepositoryOptions encrypted(char[] password) {
-        return new RepositoryOptions(Encryption.AES_256_GCM, password, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, DEFAULT_COMPRESSION_LEVEL, 64 * 1024, 3);
+        return new RepositoryOptions(Encryption.AES_256_GCM, password, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, DEFAULT_COMPRESSION_LEVEL, 64 * 1024, 3, IdHash.BLAKE3);
     }
 
     public static RepositoryOptions unencrypted() {
-        return new RepositoryOptions(Encryption.NONE, null, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, DEFAULT_COMPRESSION_LEVEL, 64 * 1024, 3);
+        return new RepositoryOptions(Encryption.NONE, null, DEFAULT_CHUNK_SIZE, DEFAULT_PACK_SIZE, DEFAULT_COMPRESSION_LEVEL, 64 * 1024, 3, IdHash.BLAKE3);
     }
 
-    public RepositoryOptions withChunkSize(int v) { return new RepositoryOptions(encryption, password, v, packSize, compressionLevel, kdfMemoryKiB, kdfIterations); }
+    public RepositoryOptions withChunkSize(int v) { return new RepositoryOptions(encryption, password, v, packSize, compressionLevel, kdfMemoryKiB, kdfIterations, idHash); }
 
-    public RepositoryOptions withPackSize(int v) { return new RepositoryOptions(encryption, password, chunkSize, v, compressionLevel, kdfMemoryKiB, kdfIterations); }
+    public RepositoryOptions withPackSize(int v) { return new RepositoryOptions(encryption, password, chunkSize, v, compressionLevel, kdfMemoryKiB, kdfIterations, idHash); }
 
-    public RepositoryOptions withCompressionLevel(int v) { return new RepositoryOptions(encryption, password, chunkSize, packSize, v, kdfMemoryKiB, kdfIterations); }
+    public RepositoryOptions withCompressionLevel(int v) { return new RepositoryOptions(encryption, password, chunkSize, packSize, v, kdfMemoryKiB, kdfIterations, idHash); }
 
     /** Argon2id cost; tests use small values, production keeps the defaults. */
-    public RepositoryOptions withKdf(int memoryKiB, int iterations) { return new RepositoryOptions(encryption, password, chunkSize, packSize, compressionLevel, memoryKiB, iterations); }
+    public RepositoryOptions withKdf(int memoryKiB, int iterations) { return new RepositoryOptions(encryption, password, chunkSize, packSize, compressionLevel, memoryKiB, iterations, idHash); }
+
+    /** Chunk ids with SHA-256 (as format version 2) instead of BLAKE3; tests of both paths. */
+    public RepositoryOptions withIdHash(IdHash v) { return new RepositoryOptions(encryption, password, chunkSize, packSize, compressionLevel, kdfMemoryKiB, kdfIterations, v); }
 
     void validate() throws RepositoryException {
         if (Integer.bitCount(chunkSize) != 1 || chunkSize < (64 << 10) || chunkSize > (16 << 20))
@@ -82,6 +112,6 @@ public record RepositoryOptions(Encryption encryption, char[] password, int chun
 
     @Override public String toString() {
         return "RepositoryOptions[encryption=" + encryption.id + ", chunkSize=" + chunkSize + ", packSize=" + packSize
-                + ", compressionLevel=" + compressionLevel + ", kdf=" + kdfMemoryKiB + "KiB/" + kdfIterations + "]";
+                + ", compressionLevel=" + compressionLevel + ", idHash=" + idHash.id + ", kdf=" + kdfMemoryKiB + "KiB/" + kdfIterations + "]";
     }
 }

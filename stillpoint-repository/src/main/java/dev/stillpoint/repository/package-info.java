@@ -5,7 +5,7 @@
  *
  * <h2>Layout of a repository directory</h2>
  * <pre>
- *   config                 plaintext JSON: format, version (1), id, encryption, chunkSize, packSize, compressionLevel
+ *   config                 plaintext JSON: format, version (3), id, encryption, chunkSize, packSize, compressionLevel, idHash
  *   keys/master.json       encrypted repositories: Argon2id parameters + salt, master key sealed with AES-256-GCM
  *   data/xx/&lt;sha256&gt;       pack files (name = SHA-256 of the file, xx = its first two hex digits)
  *   index/&lt;packId&gt;         per-pack index: chunk id -> offset, length, raw length (rebuildable from the pack header)
@@ -18,8 +18,9 @@
  * <ul>
  *   <li>Images are cut into fixed-size chunks aligned to the image (default 1 MiB): a dirty
  *       extent maps to chunks without reading neighbours, and clones of one template dedup.</li>
- *   <li>A chunk id is SHA-256 of the plaintext (unencrypted) or HMAC-SHA256 under a secret id
- *       key (encrypted), so ids do not reveal plaintext equality without the key. All-zero
+ *   <li>A chunk id is BLAKE3 of the plaintext (unencrypted) or keyed BLAKE3 under a secret id
+ *       key (encrypted), so ids do not reveal plaintext equality without the key; SHA-256 and
+ *       HMAC-SHA256 in repositories of format versions 1 and 2 ({@code idHash sha256}). All-zero
  *       chunks are never stored: the manifest holds a hole marker (32 zero bytes).</li>
  *   <li>Blobs are zstd-compressed (level 2 by default, fixed at init) when that saves at least
  *       1/64; chunks whose four 4 KiB samples all look random (order-0 entropy &gt; 7.8 bits per

@@ -103,13 +103,33 @@ class DamageTest {
         Path dir = tmp.resolve("repo");
         Repositories.init(dir, TestImages.options(false)).close();
         Path config = dir.resolve("config");
-        Files.writeString(config, Files.readString(config).replace("\"version\" : 2", "\"version\" : 7"));
+        Files.writeString(config, Files.readString(config).replace("\"version\" : 3", "\"version\" : 7"));
         assertThat(Files.readString(config)).contains("7");
         Map<String, String> before = tree(dir);
         assertThatThrownBy(() -> Repositories.open(dir, null))
-                .hasMessageContaining("version 7").hasMessageContaining("supports versions 1 to 2")
+                .hasMessageContaining("version 7").hasMessageContaining("supports versions 1 to 3")
                 .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.UNSUPPORTED_VERSION));
         assertThat(tree(dir)).isEqualTo(before);
+    }
+
+    @Test
+    void unknownOrMissingIdHashIsClearAndChangesNothing() throws Exception {
+        Path dir = tmp.resolve("repo");
+        Repositories.init(dir, TestImages.options(false)).close();
+        Path config = dir.resolve("config");
+        String good = Files.readString(config);
+        assertThat(good).contains("\"idHash\" : \"blake3\"");
+        Files.writeString(config, good.replace("\"blake3\"", "\"md5\""));
+        Map<String, String> before = tree(dir);
+        assertThatThrownBy(() -> Repositories.open(dir, null))
+                .hasMessageContaining(config.toString()).hasMessageContaining("'idHash'").hasMessageContaining("md5")
+                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.UNSUPPORTED_VERSION));
+        assertThat(tree(dir)).isEqualTo(before);
+        Files.writeString(config, good.replace(",\n  \"idHash\" : \"blake3\"", ""));
+        assertThat(Files.readString(config)).doesNotContain("idHash");
+        assertThatThrownBy(() -> Repositories.open(dir, null))
+                .hasMessageContaining("'idHash'")
+                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
     }
 
     @Test

@@ -134,9 +134,11 @@ class IndexCompactorTest {
     @Test
     void aVersionOneRepositoryGetsNoSetsUntilPruneUpgradesIt() throws Exception {
         Path dir = tmp.resolve("repo");
-        try (Repository repo = Repositories.init(dir, TestImages.options(false))) { }
+        try (Repository repo = Repositories.init(dir, TestImages.options(false).withIdHash(RepositoryOptions.IdHash.SHA256))) { }
         Path config = dir.resolve("config");
-        Files.writeString(config, Files.readString(config).replace("\"version\" : 2", "\"version\" : 1")); // as 0.1 builds wrote it
+        String v3 = Files.readString(config);
+        Files.writeString(config, v3.replace("\"version\" : 3", "\"version\" : 1").replace(",\n  \"idHash\" : \"sha256\"", "")); // as 0.1 builds wrote it
+        assertThat(Files.readString(config)).isNotEqualTo(v3).doesNotContain("idHash");
         byte[] img = randomImage(6);
         SnapshotInfo s;
         try (Repository repo = Repositories.open(dir, null)) {

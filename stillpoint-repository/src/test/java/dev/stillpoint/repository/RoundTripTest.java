@@ -40,6 +40,27 @@ class RoundTripTest {
         }
     }
 
+    /** Format-2 ids (SHA-256, HMAC-SHA256) in a version-3 repository: the same round trip, check and dedup. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void sha256IdsRoundTripToo(boolean encrypted) throws Exception {
+        Path dir = tmp.resolve("repo");
+        try (Repository repo = Repositories.init(dir, TestImages.options(encrypted).withIdHash(RepositoryOptions.IdHash.SHA256))) {
+            byte[] img = TestImages.image(3, 7 * CHUNK + 12345);
+            SnapshotInfo a = TestImages.backup(repo, "vm/a", img);
+            long stored = repo.stats().storedBytes();
+            SnapshotInfo b = TestImages.backup(repo, "vm/b", img);
+            assertThat(repo.stats().storedBytes()).isEqualTo(stored);
+            assertThat(TestImages.readAll(repo, b.id())).isEqualTo(img);
+            assertThat(repo.check(100, ProgressListener.NONE).errors()).isEmpty();
+            assertThat(a.id()).isNotEqualTo(b.id());
+        }
+        assertThat(Files.readString(dir.resolve("config"))).contains("\"idHash\" : \"sha256\"");
+        try (Repository repo = Repositories.open(dir, encrypted ? "repo-secret".toCharArray() : null)) {
+            assertThat(TestImages.readAll(repo, repo.snapshots().get(0).id())).isEqualTo(TestImages.image(3, 7 * CHUNK + 12345));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void allZeroImageStoresNothingAndRestoresSparse(boolean encrypted) throws Exception {
