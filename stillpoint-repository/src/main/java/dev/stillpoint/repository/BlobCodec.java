@@ -1,6 +1,7 @@
 package dev.stillpoint.repository;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
 
 /**
  * Encoding of one chunk inside a pack. Plain form: {@code type(1) || data}, type 0 = stored,
@@ -18,6 +19,28 @@ final class BlobCodec {
 
     /** Scratch buffers per worker thread (bounded: one per thread). */
     private static final ThreadLocal<byte[][]> SCRATCH = new ThreadLocal<>();
+    private static final ThreadLocal<Compressor> COMPRESSOR = new ThreadLocal<>();
+
+    /**
+     * A zstd context for one level, reused by its thread. Level 2 runs with {@code minMatch} 7,
+     * zstd's level-1 value (its window and hash table stay level 2's): matches shorter than 7
+     * bytes are not searched for. On the 4 GiB bench image the full backup took 4.25-4.58 s
+     * instead of 4.60-4.73 s (SHA-256 ids, alternating runs) and stored 1324 instead of 1313 MiB.
+     * Other levels are zstd's own.
+     */
+    private record Compressor(int level, ZstdCompressCtx ctx) {
+        static ZstdCompressCtx forLevel(int level) {
+            Compressor c = COMPRESSOR.get();
+            if (c == null || c.level != level) {
+                if (c != null) c.ctx.close();
+                ZstdCompressCtx ctx = new ZstdCompressCtx().setLevel(level);
+                if (level == 2) ctx.setMinMatch(7);
+                c = new Compressor(level, ctx);
+                COMPRESSOR.set(c);
+            }
+            return c.ctx;
+        }
+    }
 
     /** An encoded blob: {@code bytes[0, length)}; {@code bytes} is a per-thread buffer, valid until the next encode on this thread. */
     record Encoded(byte[] bytes, int length) {}
@@ -33,7 +56,7 @@ final class BlobCodec {
         int bound = (int) Zstd.compressBound(len) + 1;
         if (s == null || s[0].length < bound) { s = new byte[][]{new byte[bound], new byte[Crypto.segmentedLength(bound)]}; SCRATCH.set(s); }
         byte[] plain = s[0];
-        long n = Compressibility.worthCompressing(raw, 0, len) ? Zstd.compressByteArray(plain, 1, plain.length - 1, raw, 0, len, level) : -1;
+        long n = Compressibility.worthCompressing(raw, 0, len) ? Compressor.forLevel(level).compressByteArray(plain, 1, plain.length - 1, raw, 0, len) : -1;
         int plainLen;
         if (n >= 0 && !Zstd.isError(n) && n < len - len / 64) {
             plain[0] = ZSTD;

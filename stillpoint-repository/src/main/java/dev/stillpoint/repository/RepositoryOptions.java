@@ -65,8 +65,8 @@ public record RepositoryOptions(Encryption encryption, char[] password, int chun
     public static final int DEFAULT_CHUNK_SIZE = 1 << 20;
     public static final int DEFAULT_PACK_SIZE = 32 << 20;
     /**
-     * zstd 2: on the bench image (real files, text, random data) it stores 2% more than level 3
-     * and compresses ~25% faster; level 1 would store 10% more.
+     * zstd 2 (run with minMatch 7, see BlobCodec): on the 4 GiB bench image (real files, text,
+     * random data) 1324 MiB; level 1 stores 7% more, higher levels less but slower.
      */
     public static final int DEFAULT_COMPRESSION_LEVEL = 2;
 

@@ -22,7 +22,7 @@
  *       key (encrypted), so ids do not reveal plaintext equality without the key; SHA-256 and
  *       HMAC-SHA256 in repositories of format versions 1 and 2 ({@code idHash sha256}). All-zero
  *       chunks are never stored: the manifest holds a hole marker (32 zero bytes).</li>
- *   <li>Blobs are zstd-compressed (level 2 by default, fixed at init) when that saves at least
+ *   <li>Blobs are zstd-compressed (level 2 by default with minMatch 7, fixed at init) when that saves at least
  *       1/64; chunks whose four 4 KiB samples all look random (order-0 entropy &gt; 7.8 bits per
  *       byte, {@code Compressibility}) are stored raw without trying. This is an encoder choice
  *       only: readers handle both blob types, the format does not change.</li>
