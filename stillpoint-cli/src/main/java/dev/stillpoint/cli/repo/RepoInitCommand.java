@@ -44,6 +44,7 @@ public final class RepoInitCommand implements Callable<Integer> {
             m.put("encryption", enc.id());
             m.put("chunkSize", chunkSize);
             m.put("compressionLevel", compressionLevel);
+            m.put("idHash", o.idHash().id());
             Output.of(spec, repo.json).summary(m, "created " + enc.id() + " repository at " + repo.dir().toAbsolutePath()
                     + (enc == RepositoryOptions.Encryption.NONE ? "" : "\nremember the passphrase: without it the data cannot be read"));
         }

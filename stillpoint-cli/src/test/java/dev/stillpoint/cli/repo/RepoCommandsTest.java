@@ -108,8 +108,9 @@ class RepoCommandsTest {
         assertThat(Files.exists(tmp.resolve("repo").resolve("config"))).isFalse();
         Run ok = run("repo", "init", "--repo", repo, "--encryption", "none", "--compression-level", "9", "--json");
         assertThat(ok.code()).as(ok.err()).isZero();
-        assertThat(ok.summary()).containsEntry("compressionLevel", 9);
-        assertThat(JSON.std.mapFrom(Files.readString(tmp.resolve("repo").resolve("config")))).containsEntry("compressionLevel", 9);
+        assertThat(ok.summary()).containsEntry("compressionLevel", 9).containsEntry("idHash", "blake3");
+        assertThat(JSON.std.mapFrom(Files.readString(tmp.resolve("repo").resolve("config")))).containsEntry("compressionLevel", 9)
+                .containsEntry("idHash", "blake3").containsEntry("version", 3);
     }
 
     @Test
