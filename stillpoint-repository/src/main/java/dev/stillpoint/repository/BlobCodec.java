@@ -20,6 +20,8 @@ final class BlobCodec {
     /** Scratch buffers per worker thread (bounded: one per thread). */
     private static final ThreadLocal<byte[][]> SCRATCH = new ThreadLocal<>();
     private static final ThreadLocal<Compressor> COMPRESSOR = new ThreadLocal<>();
+    /** Frees a thread's zstd context once the thread has ended (zstd-jni has no finalizer; workers come and go per repository). */
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
 
     /**
      * A zstd context for one level, reused by its thread. Level 2 runs with {@code minMatch} 7,
@@ -36,6 +38,7 @@ final class BlobCodec {
                 ZstdCompressCtx ctx = new ZstdCompressCtx().setLevel(level);
                 if (level == 2) ctx.setMinMatch(7);
                 c = new Compressor(level, ctx);
+                CLEANER.register(c, ctx::close); // c is reachable only from this thread's map; close is idempotent
                 COMPRESSOR.set(c);
             }
             return c.ctx;
