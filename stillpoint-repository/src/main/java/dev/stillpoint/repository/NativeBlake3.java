@@ -65,16 +65,30 @@ final class NativeBlake3 {
             default -> System.getProperty("os.arch");
         };
         String resource = "/native/linux-" + arch + "/" + LIBRARY;
-        try (InputStream in = NativeBlake3.class.getResourceAsStream(resource)) {
-            if (in == null) throw new IllegalArgumentException("no " + resource + " in the jar (built without cc or librust-blake3-dev)");
-            Path file = Files.createTempFile("stillpoint-blake3-", ".so"); // owner-only on POSIX
-            try {
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                return SymbolLookup.libraryLookup(file, Arena.global()); // mapped now: the file may go
-            } finally {
-                Files.deleteIfExists(file);
+        if (NativeBlake3.class.getResource(resource) == null)
+            throw new IllegalArgumentException("no " + resource + " in the jar (built without cc or librust-blake3-dev)");
+        // java.io.tmpdir first; /tmp is often mounted noexec (dlopen fails there): then the runtime dir and home
+        java.util.List<Path> dirs = new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.io.tmpdir"))));
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        if (runtime != null && !runtime.isEmpty()) dirs.add(Path.of(runtime));
+        dirs.add(Path.of(System.getProperty("user.home")));
+        Exception first = null;
+        for (Path dir : dirs) {
+            try (InputStream in = NativeBlake3.class.getResourceAsStream(resource)) {
+                Path file = Files.createTempFile(dir, ".stillpoint-blake3-", ".so"); // owner-only on POSIX
+                try {
+                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                    return SymbolLookup.libraryLookup(file, Arena.global()); // mapped now: the file may go
+                } finally {
+                    Files.deleteIfExists(file);
+                }
+            } catch (IOException | IllegalArgumentException e) { // cannot write there, or dlopen refused (noexec)
+                if (first == null) first = e;
+                else first.addSuppressed(e);
             }
         }
+        if (first instanceof IOException io) throw io;
+        throw (IllegalArgumentException) first;
     }
 
     /** True when the library loaded and passed its self-test. */

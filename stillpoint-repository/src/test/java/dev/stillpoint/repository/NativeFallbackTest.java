@@ -2,9 +2,11 @@ package dev.stillpoint.repository;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A JVM that may not load native code ({@code --illegal-native-access=deny}) falls back to the
@@ -47,6 +49,18 @@ class NativeFallbackTest {
         String out = child("--enable-native-access=ALL-UNNAMED");
         if (NativeBlake3.available()) assertThat(out).contains("b3native=true");
         assertThat(out).contains(expectedBlake3());
+    }
+
+    /**
+     * The library is copied to a temporary file to be loaded; where {@code java.io.tmpdir} cannot
+     * serve (mounted noexec, as /tmp often is, or missing) it must still load from elsewhere,
+     * or every chunk id silently runs in Java at a tenth of the speed (C1 only under ./stillpoint).
+     */
+    @Test
+    void unusableTmpdirStillLoadsNativeBlake3(@TempDir Path tmp) throws Exception {
+        if (!NativeBlake3.available()) return; // builtAndLoadedWhereRequired (NativeBlake3Test) says whether that is allowed
+        String out = child("--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + tmp.resolve("missing"));
+        assertThat(out).contains("b3native=true").contains(expectedBlake3());
     }
 
     private static String expectedBlake3() {
