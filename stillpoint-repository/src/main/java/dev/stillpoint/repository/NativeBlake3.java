@@ -115,8 +115,10 @@ final class NativeBlake3 {
         try {
             HASH.invokeExact(k,
                     MemorySegment.ofArray(in).asSlice(off, len), (long) len, MemorySegment.ofArray(out).asSlice(outOff, 32));
+        } catch (RuntimeException | Error e) {
+            throw e;
         } catch (Throwable t) {
-            throw LibCrypto.rethrow(t, "BLAKE3");
+            throw new IllegalStateException(LIBRARY + " call failed", t);
         }
     }
 
