@@ -92,8 +92,10 @@ final class KeyFile {
         m.put("parallelism", parallelism);
         m.put("salt", Base64.getEncoder().encodeToString(salt));
         m.put("wrappedKey", Base64.getEncoder().encodeToString(wrapped));
-        Files.createDirectories(root.resolve("keys"));
-        AtomicFiles.write(root.resolve("tmp"), root.resolve("keys").resolve(NAME), JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m));
+        Path keys = Files.createDirectories(root.resolve("keys"));
+        // the temp file sits beside the key file, not in tmp/: prune empties tmp/ without a lock a
+        // passphrase change would wait for, and could delete it before the rename
+        AtomicFiles.write(keys, keys.resolve(NAME), JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m));
     }
 
     static byte[] unlock(Path root, String repoId, char[] password) throws IOException {

@@ -1,7 +1,6 @@
 package dev.stillpoint.repository;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Creates and opens repositories. */
@@ -36,7 +35,6 @@ public final class Repositories {
         RepoConfig config = RepoConfig.read(root);
         if (!config.encrypted())
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, root + " is not encrypted: it has no passphrase to change");
-        Files.createDirectories(root.resolve("tmp"));
         KeyFile.change(root, config.id(), oldPassword, newPassword);
     }
 

@@ -56,6 +56,26 @@ class PassphraseChangeTest {
         Repositories.open(dir, OLD).close();
     }
 
+    /**
+     * A change writes its temp file next to the key file, not in {@code tmp/}: prune empties
+     * {@code tmp/} without a lock that a change would wait for, and used to delete a change's
+     * temp file before its rename (an I/O error; the key file was never damaged). Modelled here
+     * by a {@code tmp/} that does not exist during the change.
+     */
+    @Test
+    void aChangeDoesNotWriteThroughTmpWhichPruneEmpties() throws Exception {
+        Path dir = tmp.resolve("repo");
+        Repositories.init(dir, TestImages.options(true)).close();
+        Path tmpDir = dir.resolve("tmp");
+        Files.delete(tmpDir);
+        Repositories.changePassword(dir, OLD, NEW);
+        assertThat(tmpDir).doesNotExist();
+        try (var keys = Files.list(dir.resolve("keys"))) {
+            assertThat(keys.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("master.json", KeyFile.CHANGE_LOCK);
+        }
+        Repositories.open(dir, NEW).close();
+    }
+
     @Test
     void anUnencryptedRepositoryHasNoPassphraseToChange() throws Exception {
         Path dir = tmp.resolve("repo");
