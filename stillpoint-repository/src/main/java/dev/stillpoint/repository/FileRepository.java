@@ -46,7 +46,7 @@ final class FileRepository implements Repository {
 
     static FileRepository create(Path root, RepositoryOptions o) throws IOException {
         o.validate();
-        JitWarmup.startForIds();
+        JitWarmup.startForIds(o.idHash());
         root = root.toAbsolutePath();
         if (Files.exists(root.resolve("config")))
             throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + root);
@@ -72,8 +72,8 @@ final class FileRepository implements Repository {
 
     static FileRepository open(Path root, char[] password) throws IOException {
         root = root.toAbsolutePath();
-        JitWarmup.startForIds();
         RepoConfig config = RepoConfig.read(root);
+        JitWarmup.startForIds(config.idHash()); // overlaps the key derivation
         Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(root, config.id(), password), config.idHash()) : Crypto.none(config.idHash());
         for (String d : DIRS) {
             if (d.equals("locks") || d.equals("tmp")) { Files.createDirectories(root.resolve(d)); continue; }
@@ -348,7 +348,7 @@ final class FileRepository implements Repository {
     @Override
     public ImageReader openImage(String snapshotId) throws IOException {
         String id = snapshot(snapshotId).id();
-        JitWarmup.start(); // every chunk read is decrypted and re-hashed
+        JitWarmup.start(config.idHash()); // every chunk read is decrypted and re-hashed
         LockManager.Held lock = locks.shared();
         try {
             refreshIndex(); // a prune in another process may have moved chunks
@@ -361,7 +361,7 @@ final class FileRepository implements Repository {
 
     @Override
     public CheckReport check(int readDataPercent, ProgressListener progress) throws IOException {
-        if (readDataPercent > 0) JitWarmup.start();
+        if (readDataPercent > 0) JitWarmup.start(config.idHash());
         try (LockManager.Held lock = locks.shared()) {
             return new RepositoryChecker(this).run(readDataPercent, progress == null ? ProgressListener.NONE : progress);
         }

@@ -1,5 +1,6 @@
 package dev.stillpoint.repository;
 
+import dev.stillpoint.repository.RepositoryOptions.IdHash;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -8,7 +9,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * rarely for the JIT's invocation thresholds: without this the first few hundred MiB are
  * hashed and encrypted by interpreted Java loops at a fraction of the speed. Many tiny calls
  * (a few MB of work in total) on a daemon thread, overlapping the key derivation, fix that.
- * Runs once per JVM. When ids are hashed by libcrypto ({@link NativeSha256}) there is nothing to
+ * Runs once per JVM, for the id hash of the first repository opened. When ids are hashed in
+ * native code ({@link NativeSha256}, {@link NativeBlake3}) there is nothing to
  * compile for them: a few calls only link the native functions (~50 ms of FFM set-up) off the
  * data path, and the warm-up is for AES-GCM alone; when AES-GCM runs on libcrypto too ({@link
  * NativeAesGcm}) the same few calls are all it does.
@@ -25,22 +27,23 @@ final class JitWarmup {
      * re-read of unchanged data (no encryption at all) lost 0.15 s to it; reads call
      * {@link #start()} themselves (check --read-data: 3.30 s with, 3.45 s without).
      */
-    static void startForIds() {
-        if (!NativeSha256.enabled()) start();
+    static void startForIds(IdHash idHash) {
+        if (!(idHash == IdHash.BLAKE3 ? NativeBlake3.enabled() : NativeSha256.enabled())) start(idHash);
     }
 
-    static void start() {
+    /** Warms the id hash {@code idHash} (the repository's) and AES-GCM. */
+    static void start(IdHash idHash) {
         if (!STARTED.compareAndSet(false, true) || Boolean.getBoolean("stillpoint.noWarmup")) return;
-        Thread t = new Thread(JitWarmup::run, "stillpoint-jit-warmup");
+        Thread t = new Thread(() -> run(idHash), "stillpoint-jit-warmup");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
         t.start();
     }
 
-    private static void run() {
+    private static void run(IdHash idHash) {
         try {
-            Crypto none = Crypto.none();
-            Crypto aes = Crypto.aes(new byte[64]);
+            Crypto none = Crypto.none(idHash);
+            Crypto aes = Crypto.aes(new byte[64], idHash);
             byte[] small = new byte[128];
             int idRounds = none.nativeIds() && aes.nativeIds() ? 2 : 12_000;
             for (int i = 0; i < idRounds; i++) {
