@@ -8,7 +8,7 @@ import java.util.Objects;
 /**
  * BLAKE3 (<a href="https://github.com/BLAKE3-team/BLAKE3-specs">specification</a>) in pure Java:
  * the plain hash and the keyed hash, 32-byte output, one-shot over an input held in memory.
- * Chunk and blob ids of version-3 repositories are BLAKE3 keyed hashes; {@code NativeBlake3}
+ * Chunk ids of version-3 repositories are BLAKE3 hashes (keyed in encrypted ones); {@code NativeBlake3}
  * (the C library through FFM) gives the same bytes faster and this class is its fallback.
  *
  * <p>The input is split into 1024-byte chunks of 64-byte blocks; each chunk gives a chaining

@@ -22,7 +22,8 @@ import dev.stillpoint.repository.RepositoryOptions.IdHash;
  *
  * <p>BLAKE3 ids are computed by {@link NativeBlake3} when it is {@link NativeBlake3#enabled()
  * enabled}, by {@link Blake3} (Java) otherwise; both give the same bytes.
- * <p>Ids are computed by {@link NativeSha256} (OpenSSL's libcrypto) when it is {@link
+ *
+ * <p>SHA-256 ids are computed by {@link NativeSha256} (OpenSSL's libcrypto) when it is {@link
  * NativeSha256#enabled() enabled}, by the JDK otherwise; both give the same bytes. The native
  * HMAC is RFC 2104 built on SHA-256, with the hash states after the padded key blocks
  * {@code K xor ipad} and {@code K xor opad} computed once per key. Chunk segments are sealed
@@ -112,8 +113,9 @@ final class Crypto {
 
     /**
      * The general case: {@code masterKey} null for an unencrypted repository; {@code nativeIds}
-     * forces the native hash (which must be available) or the Java one (tests compare them).
-     * AES-GCM is native whenever ids are and libcrypto has it.
+     * false forces the Java hash (tests compare the two), true the native one (SHA-256: libcrypto
+     * must be available; BLAKE3: where the library loaded, Java otherwise). AES-GCM is native when
+     * {@code nativeIds} is true and libcrypto has it.
      */
     static Crypto of(IdHash idHash, byte[] masterKey, boolean nativeIds) {
         if (masterKey == null) return new Crypto(null, null, idHash, nativeIds);

@@ -19,8 +19,9 @@ import java.nio.file.StandardCopyOption;
  * BLAKE3 through the upstream C implementation (SSE2 to AVX-512, picked at run time: ~7.7 GB/s
  * per core here against SHA-256's 1.96 GB/s with SHA-NI). The library {@code
  * libstillpoint-blake3.so} is built with the jar ({@code src/main/native/build-blake3.sh}) and
- * carried in it under {@code native/linux-<arch>/}; it is copied to a private temporary file,
- * loaded and the file deleted. Java heap arrays are passed directly (critical downcalls: one
+ * carried in it under {@code native/linux-<arch>/}; it is copied to a private temporary file
+ * ({@code java.io.tmpdir}, else {@code $XDG_RUNTIME_DIR} or the home directory when that one is
+ * mounted noexec), loaded and the file deleted. Java heap arrays are passed directly (critical downcalls: one
  * call per chunk, no copy).
  *
  * <p>{@link #available()} is false when the jar has no library for this machine, it does not
@@ -121,11 +122,4 @@ final class NativeBlake3 {
             throw new IllegalStateException(LIBRARY + " call failed", t);
         }
     }
-
-    static byte[] hash(byte[] key, byte[] in) {
-        byte[] out = new byte[32];
-        hash(key, in, 0, in.length, out, 0);
-        return out;
-    }
-
 }
