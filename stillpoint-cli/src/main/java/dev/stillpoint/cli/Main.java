@@ -1,39 +1,68 @@
 package dev.stillpoint.cli;
 
+import dev.stillpoint.cli.vm.VmCommands;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code stillpoint} host command. Subcommands register here. */
 @Command(name = "stillpoint", mixinStandardHelpOptions = true, version = "stillpoint 0.1.0-SNAPSHOT",
-        description = "Application-consistent VM backups into a deduplicating repository.",
-        subcommands = {CommandLine.HelpCommand.class,
-                dev.stillpoint.cli.analyze.AnalyzeCommand.class,
-                dev.stillpoint.cli.analyze.VmCommand.class})
+        description = "Application-consistent VM backups into a deduplicating repository.")
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    /**
+     * The top-level commands in the order help lists them, each adding itself (and what lives
+     * under it) to the root. picocli reads a command's annotations when it is added, ~50 ms for
+     * the whole tree, so a run builds only the command it names ({@link #commandLine(String)}).
+     */
+    private static final Map<String, Consumer<CommandLine>> COMMANDS = new LinkedHashMap<>();
+    static {
+        COMMANDS.put("help", cl -> cl.addSubcommand(new CommandLine.HelpCommand()));
+        COMMANDS.put("analyze", cl -> cl.addSubcommand(new dev.stillpoint.cli.analyze.AnalyzeCommand()));
+        COMMANDS.put("vm", cl -> cl.addSubcommand(new dev.stillpoint.cli.analyze.VmCommand()));
+        // The in-guest runner, mounted as-is: `stillpoint guest doctor` == `stillpoint-guest doctor`.
+        COMMANDS.put("guest", cl -> cl.addSubcommand("guest", dev.stillpoint.guest.cli.GuestMain.commandLine()));
+        // Repository commands (dev.stillpoint.cli.repo); `snapshots` also holds the VM commands' `audit`.
+        COMMANDS.put("repo", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.RepoCommand()));
+        COMMANDS.put("image", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ImageCommand()));
+        COMMANDS.put("snapshots", cl -> {
+            cl.addSubcommand(new dev.stillpoint.cli.repo.SnapshotsCommand());
+            VmCommands.register(cl, "snapshots");
+        });
+        COMMANDS.put("check", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.CheckCommand()));
+        COMMANDS.put("forget", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand()));
+        COMMANDS.put("prune", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand()));
+        COMMANDS.put("stats", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand()));
+        for (String name : VmCommands.NAMES) if (!COMMANDS.containsKey(name)) COMMANDS.put(name, cl -> VmCommands.register(cl, name));
+    }
 
     @Override public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The whole command tree. */
     public static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /**
+     * The tree a run starting with {@code first} needs: only that top-level command when it names
+     * one (other than {@code help}, which looks at all of them), else the whole tree (root options,
+     * usage, and picocli's suggestions for a mistyped name).
+     */
+    public static CommandLine commandLine(String first) {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new ExitCodes.ExceptionMapper());
-        // The in-guest runner, mounted as-is: `stillpoint guest doctor` == `stillpoint-guest doctor`.
-        cl.addSubcommand("guest", dev.stillpoint.guest.cli.GuestMain.commandLine());
-        // Repository commands (dev.stillpoint.cli.repo).
-        cl.addSubcommand(new dev.stillpoint.cli.repo.RepoCommand());
-        cl.addSubcommand(new dev.stillpoint.cli.repo.ImageCommand());
-        cl.addSubcommand(new dev.stillpoint.cli.repo.SnapshotsCommand());
-        cl.addSubcommand(new dev.stillpoint.cli.repo.CheckCommand());
-        cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand());
-        cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand());
-        cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand());
-        dev.stillpoint.cli.vm.VmCommands.register(cl);
+        boolean one = first != null && !first.equals("help") && COMMANDS.containsKey(first);
+        for (Map.Entry<String, Consumer<CommandLine>> e : COMMANDS.entrySet())
+            if (!one || e.getKey().equals(first)) e.getValue().accept(cl);
         return cl;
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args.length == 0 ? null : args[0]).execute(args));
     }
 }

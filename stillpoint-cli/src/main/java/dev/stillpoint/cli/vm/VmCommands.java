@@ -1,21 +1,34 @@
 package dev.stillpoint.cli.vm;
 
+import java.util.List;
 import picocli.CommandLine;
 
-/** Registers the VM backup commands: backup, restore, backups, snapshots audit. */
+/** Registers the VM backup commands on the root {@code stillpoint} command line. */
 public final class VmCommands {
     private VmCommands() {}
 
+    /** The top-level names {@link #register(CommandLine, String)} knows. */
+    public static final List<String> NAMES = List.of("backup", "restore", "backups", "snapshots");
+
     public static void register(CommandLine cl) {
-        cl.addSubcommand("backup", new BackupCommand());
-        cl.addSubcommand("restore", new RestoreCommand());
-        cl.addSubcommand("backups", new BackupsCommand());
-        // `stillpoint snapshots` lists repository snapshots; `snapshots audit` lives under it.
-        CommandLine snapshots = cl.getSubcommands().get("snapshots");
-        if (snapshots != null) {
-            snapshots.addSubcommand("audit", new SnapshotsCommand.Audit());
-        } else {
-            cl.addSubcommand("snapshots", new SnapshotsCommand());
+        for (String name : NAMES) register(cl, name);
+    }
+
+    /**
+     * Adds the VM command {@code name}. {@code snapshots} adds {@code audit} under the
+     * repository's {@code snapshots} when that is registered, else a VM-only {@code snapshots}.
+     */
+    public static void register(CommandLine cl, String name) {
+        switch (name) {
+            case "backup" -> cl.addSubcommand("backup", new BackupCommand());
+            case "restore" -> cl.addSubcommand("restore", new RestoreCommand());
+            case "backups" -> cl.addSubcommand("backups", new BackupsCommand());
+            case "snapshots" -> {
+                CommandLine snapshots = cl.getSubcommands().get("snapshots");
+                if (snapshots != null) snapshots.addSubcommand("audit", new SnapshotsCommand.Audit());
+                else cl.addSubcommand("snapshots", new SnapshotsCommand());
+            }
+            default -> throw new IllegalArgumentException("no VM command " + name);
         }
     }
 }
