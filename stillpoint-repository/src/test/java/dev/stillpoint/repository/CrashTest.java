@@ -3,7 +3,6 @@ package dev.stillpoint.repository;
 import static dev.stillpoint.repository.TestImages.CHUNK;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -117,6 +116,4 @@ class CrashTest {
         pb.redirectOutput(dir.resolveSibling("child.out").toFile());
         return pb.start();
     }
-
-    static String classpathSeparator() { return File.pathSeparator; }
 }
