@@ -45,14 +45,18 @@ class IndexCompactorTest {
         assertThat(TestImages.readAll(repo, snapshotId)).isEqualTo(img);
     }
 
+    /** A new encrypted repository in {@code dir} holding one snapshot of {@code img}. */
+    private static SnapshotInfo newEncryptedRepoWith(Path dir, String name, byte[] img) throws Exception {
+        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
+            return TestImages.backup(repo, name, img);
+        }
+    }
+
     @Test
     void aBackupOfManyPacksLeavesOneIndexSetThatServesEveryChunk() throws Exception {
         Path dir = tmp.resolve("repo");
         byte[] img = randomImage(1);
-        SnapshotInfo s;
-        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
-            s = TestImages.backup(repo, "a", img);
-        }
+        SnapshotInfo s = newEncryptedRepoWith(dir, "a", img);
         assertThat(packFiles(dir)).hasSizeGreaterThan(IndexCompactor.MAX_SMALL_FILES);
         List<String> files = indexFiles(dir);
         assertThat(files).hasSize(1);
@@ -112,10 +116,7 @@ class IndexCompactorTest {
     void aDamagedIndexSetIsReportedAndRepairedFromThePackHeaders() throws Exception {
         Path dir = tmp.resolve("repo");
         byte[] img = randomImage(4);
-        SnapshotInfo s;
-        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
-            s = TestImages.backup(repo, "a", img);
-        }
+        SnapshotInfo s = newEncryptedRepoWith(dir, "a", img);
         Path set = dir.resolve("index").resolve(indexFiles(dir).get(0));
         byte[] d = Files.readAllBytes(set);
         d[d.length / 2] ^= 1;
@@ -159,10 +160,7 @@ class IndexCompactorTest {
     void twoBackupsMergingAtOnceAndAReaderRefreshingMeanwhileLoseNothing() throws Exception {
         Path dir = tmp.resolve("repo");
         byte[] base = randomImage(10);
-        SnapshotInfo s0;
-        try (Repository repo = Repositories.init(dir, TestImages.options(true))) {
-            s0 = TestImages.backup(repo, "base", base);
-        }
+        SnapshotInfo s0 = newEncryptedRepoWith(dir, "base", base);
         java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(3);
         try (FileRepository r1 = FileRepository.open(dir, PW); FileRepository r2 = FileRepository.open(dir, PW);
              FileRepository reader = FileRepository.open(dir, PW)) {
