@@ -1,6 +1,8 @@
 package dev.stillpoint.engine.runs;
 
 import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.audit.AuditEntry;
+import dev.stillpoint.engine.audit.SnapshotAudit;
 import dev.stillpoint.engine.backup.BackupJob;
 import dev.stillpoint.engine.backup.BackupListener;
 import dev.stillpoint.engine.backup.BackupOptions;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -182,6 +185,20 @@ class OrphanRecoveryTest {
         assertThat(next.complete()).isTrue();
         assertThat(domain.events).contains("abort");
         assertThat(domain.checkpoints()).containsExactly(next.checkpoint());
+    }
+
+    @Test
+    void snapshotsAuditNamesDeadAndLiveRunsUntilTheyAreUndone() throws Exception {
+        deadBackup("00000000000000d4", "stillpoint-dead");
+        SnapshotAudit audit = new SnapshotAudit(connector, catalog, Clock.systemUTC()).withRuns(runs);
+        assertThat(audit.run(null)).filteredOn(e -> e.kind().equals("dead-run")).singleElement()
+                .satisfies(e -> assertThat(e.note()).contains("died in phase copy").contains("stillpoint-dead"))
+                .extracting(AuditEntry::flagged).isEqualTo(true);
+        try (RunJournal live = runs.start("00000000000000a2", "backup")) {
+            live.update(r -> r.withDomain(domain.name, domain.uuid).withPhase("copy"));
+            new OrphanRecovery(runs, connector, (c, m) -> warnings.add(m)).recoverAll(null);
+            assertThat(audit.run(null)).extracting(AuditEntry::kind).contains("run").doesNotContain("dead-run");
+        }
     }
 
     @Test
