@@ -32,6 +32,7 @@ public final class Main implements Runnable {
             cl.addSubcommand(new dev.stillpoint.cli.repo.SnapshotsCommand());
             VmCommands.register(cl, "snapshots");
         });
+        COMMANDS.put("instant", cl -> cl.addSubcommand(new dev.stillpoint.cli.instant.InstantCommand()));
         COMMANDS.put("check", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.CheckCommand()));
         COMMANDS.put("forget", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand()));
         COMMANDS.put("prune", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand()));
