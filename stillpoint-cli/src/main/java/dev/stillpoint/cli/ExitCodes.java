@@ -42,6 +42,8 @@ public final class ExitCodes {
     public static final int CATALOG_FAILED = 25;
     /** A restore target (file or domain name) already exists. */
     public static final int TARGET_EXISTS = 26;
+    /** An NBD export could not be served ({@code export}: socket in use, cannot listen). */
+    public static final int EXPORT_FAILED = 28;
     /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
     public static final int CANCELLED = 130;
 
@@ -79,6 +81,7 @@ public final class ExitCodes {
                 case BACKUP_NOT_FOUND, AMBIGUOUS_ID -> BACKUP_NOT_FOUND;
                 case CATALOG -> CATALOG_FAILED;
                 case ALREADY_EXISTS -> TARGET_EXISTS;
+                case EXPORT_FAILED -> EXPORT_FAILED;
             };
         }
         return -1;

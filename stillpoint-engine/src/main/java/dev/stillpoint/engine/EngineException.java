@@ -26,7 +26,9 @@ public class EngineException extends Exception {
         /** The catalog database cannot be read or written. */
         CATALOG,
         /** A restore target file already exists. */
-        ALREADY_EXISTS
+        ALREADY_EXISTS,
+        /** An NBD export could not be served (socket in use, cannot listen). */
+        EXPORT_FAILED
     }
 
     private final Code code;
