@@ -180,9 +180,29 @@ final class NbdWriter {
         writeFully(frame.flip());
     }
 
+    /**
+     * Writes a heap buffer in slices of at most 256 KiB: the JDK copies each write of a heap
+     * buffer through a temporary direct buffer of its size, cached per thread, so 32 MiB reads
+     * would otherwise pin 32 MiB of native memory in every server worker.
+     */
     private void writeFully(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) out.write(b);
+        if (b.isDirect() || b.remaining() <= WRITE_SLICE) {
+            while (b.hasRemaining()) out.write(b);
+            return;
+        }
+        int limit = b.limit();
+        try {
+            while (b.position() < limit) {
+                b.limit(Math.min(limit, b.position() + WRITE_SLICE));
+                while (b.hasRemaining()) out.write(b);
+                b.limit(limit);
+            }
+        } finally {
+            b.limit(limit);
+        }
     }
+
+    private static final int WRITE_SLICE = 256 << 10;
 
     private static void log(String format, Object... args) {
         if (LOG.isLoggable(Level.DEBUG)) LOG.log(Level.DEBUG, String.format(format, args));
