@@ -120,12 +120,15 @@ final class ExportCommand implements Callable<Integer> {
                 }
             }, "stillpoint-export-stop");
             Runtime.getRuntime().addShutdownHook(hook);
+            long t0 = System.nanoTime();
             ready(out, backup, export, socket, bound);
             try {
                 export.awaitClose();
             } finally {
-                out.text("stopped: export of backup " + backup.id() + " closed");
-                out.message("stopped", Map.of("backupId", backup.id()));
+                Map<String, Object> summary = new LinkedHashMap<>();
+                summary.put("backupId", backup.id());
+                summary.put("durationMs", (System.nanoTime() - t0) / 1_000_000);
+                out.summary(summary, "stopped: export of backup " + backup.id() + " closed");
                 spec.commandLine().getOut().flush();
                 stopped.countDown();
             }
