@@ -80,6 +80,7 @@ for run in $(seq 1 "$runs"); do
   cmp "$restored" "$base"
   r_s=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/restore.time")
   r_rss=$(awk -F': ' '/Maximum resident set size/ {print int($2/1024)}' "$work/restore.time")
+  r_cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$work/restore.time")
   rm -rf "$work/restored"
 
   fifo="$work/ready.fifo"; rm -f "$fifo"; mkfifo "$fifo"
@@ -92,12 +93,14 @@ for run in $(seq 1 "$runs"); do
   rm -f "$work/out/export.raw"
   /usr/bin/time -v -o "$work/convert.time" qemu-img convert -f raw -O raw "$uri" "$work/out/export.raw"
   e_rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$java_pid/status")
+  e_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$java_pid/stat")
   kill "$export_pid"; wait "$export_pid" 2>/dev/null || true; export_pid=""
   exec 3<&-; rm -f "$fifo"
   cmp "$work/out/export.raw" "$base"
   e_s=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/convert.time")
+  c_cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$work/convert.time")
   rm -f "$work/out/export.raw"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$run" "$r_s" "$r_rss" "$e_s" "$e_rss" | tee -a "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$r_s" "$r_rss" "$e_s" "$e_rss" "$r_cpu" "$e_cpu" "$c_cpu" | tee -a "$results"
 done
 
 python3 - "$results" "$size_mib" <<'PY'
@@ -105,8 +108,11 @@ import statistics, sys
 rows = [l.split('\t') for l in open(sys.argv[1]).read().split('\n') if l]
 mb = int(sys.argv[2]) * 1024 * 1024 / 1e6
 r = statistics.median(float(x[1]) for x in rows); e = statistics.median(float(x[3]) for x in rows)
-print(f"{len(rows)} run(s), {sys.argv[2]} MiB image, medians")
+print(f"{len(rows)} run(s), {sys.argv[2]} MiB image, medians; load average {open('/proc/loadavg').read().split()[0]}")
+print("run\trestore s\trestore RSS MiB\tconvert s\texport RSS MiB\trestore CPU s\texport CPU s\tqemu-img CPU s")
+for x in rows: print('\t'.join(x))
 print(f"restore --to --format raw : {r:6.2f} s  {mb / r:7.1f} MB/s  peak RSS {max(int(x[2]) for x in rows)} MiB")
 print(f"qemu-img convert (export) : {e:6.2f} s  {mb / e:7.1f} MB/s  export peak RSS {max(int(x[4]) for x in rows)} MiB")
-print(f"export / restore throughput: {r / e:.2f}x (goal >= 0.9x)")
+print(f"export / restore throughput: {r / e:.2f}x (goal >= 0.9x); CPU s: restore {statistics.median(float(x[5]) for x in rows):.2f}, "
+      f"export server {statistics.median(float(x[6]) for x in rows):.2f} + qemu-img {statistics.median(float(x[7]) for x in rows):.2f}")
 PY

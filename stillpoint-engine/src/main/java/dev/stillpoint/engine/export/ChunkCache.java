@@ -71,6 +71,12 @@ final class ChunkCache {
         }
     }
 
+    /** The chunk when it is cached and loaded, else null (no load, no recency change). */
+    synchronized byte[] getIfPresent(long index) {
+        CompletableFuture<byte[]> f = entries.get(index);
+        return f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
+    }
+
     synchronized int size() { return entries.size(); }
 
     synchronized long hits() { return hits; }

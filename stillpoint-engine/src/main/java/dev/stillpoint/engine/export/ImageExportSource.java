@@ -54,7 +54,7 @@ final class ImageExportSource implements NbdExportSource {
             int n = (int) Math.min(dst.remaining(), Math.min(chunkSize - within, size - offset));
             if (n <= 0) throw new IOException("read past the end of the image at " + offset + " (size " + size + ")");
             if (allocated.get((int) index)) {
-                byte[] chunk = cache.get(index, this::decode);
+                byte[] chunk = n == chunkLength(index) ? wholeChunk(index) : cache.get(index, this::decode);
                 dst.put(chunk, within, n);
             } else {
                 zero(dst, n);
@@ -81,6 +81,31 @@ final class ImageExportSource implements NbdExportSource {
     }
 
     ChunkCache cache() { return cache; }
+
+    /**
+     * A read of a whole chunk (a sequential copy such as {@code qemu-img convert}) is served from
+     * the cache when there, else decoded into this thread's scratch buffer without entering the
+     * cache: such reads rarely come back, and they would evict the chunks small random reads (a
+     * booting guest) do come back for; nor do they allocate a chunk each.
+     */
+    private byte[] wholeChunk(long index) throws IOException {
+        byte[] cached = cache.getIfPresent(index);
+        if (cached != null) return cached;
+        byte[] scratch = SCRATCH.get();
+        if (scratch == null || scratch.length < chunkSize) {
+            scratch = new byte[chunkSize];
+            SCRATCH.set(scratch);
+        }
+        reader.readChunk(index, scratch);
+        return scratch;
+    }
+
+    /** Per worker thread: one chunk for {@link #wholeChunk}. Bounded by the server's worker count. */
+    private static final ThreadLocal<byte[]> SCRATCH = new ThreadLocal<>();
+
+    private long chunkLength(long index) {
+        return Math.min(chunkSize, size - index * chunkSize);
+    }
 
     private byte[] decode(long index) throws IOException {
         byte[] b = new byte[chunkSize];

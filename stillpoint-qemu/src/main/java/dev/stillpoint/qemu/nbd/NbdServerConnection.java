@@ -309,7 +309,7 @@ final class NbdServerConnection implements Closeable {
         } else {
             int length = (int) r.length();
             submit(r, length, () -> {
-                ByteBuffer data = ByteBuffer.allocate(length);
+                ByteBuffer data = replyBuffer(length);
                 export.read(r.offset(), data);
                 if (data.hasRemaining()) throw new IOException("export read " + data.position() + " of " + length + " bytes");
                 data.flip();
@@ -466,6 +466,25 @@ final class NbdServerConnection implements Closeable {
                     + timeoutNanos / 1_000_000L + " ms; dropping the connection");
             close();
         }
+    }
+
+    /** Reads up to this size reuse their worker's direct buffer; larger ones (rare) get a heap buffer of their own. */
+    private static final int REUSED_REPLY_BUFFER = 4 << 20;
+    private static final ThreadLocal<ByteBuffer> REPLY_BUFFER = new ThreadLocal<>();
+
+    /**
+     * A buffer of {@code length} bytes for a read reply, on a worker thread: the worker's own
+     * direct buffer (no garbage per request, no copy into a temporary direct buffer on write),
+     * safe because the worker writes the reply before it takes the next request.
+     */
+    private static ByteBuffer replyBuffer(int length) {
+        if (length > REUSED_REPLY_BUFFER) return ByteBuffer.allocate(length);
+        ByteBuffer b = REPLY_BUFFER.get();
+        if (b == null || b.capacity() < length) {
+            b = ByteBuffer.allocateDirect(Math.max(length, Math.min(REUSED_REPLY_BUFFER, 2 << 20)));
+            REPLY_BUFFER.set(b);
+        }
+        return b.clear().limit(length);
     }
 
     private boolean inside(NbdReader.Request r) {
