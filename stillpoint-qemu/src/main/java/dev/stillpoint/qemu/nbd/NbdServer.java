@@ -50,6 +50,7 @@ public final class NbdServer implements Closeable {
     private final ExecutorService workers;
     private final Semaphore bytesInFlight;
     private final int maxRequestsPerConnection;
+    private final int maxConnections;
     private final long writeTimeoutNanos;
     private final java.util.concurrent.ScheduledExecutorService watchdog;
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
@@ -69,6 +70,7 @@ public final class NbdServer implements Closeable {
         });
         this.bytesInFlight = new Semaphore(b.maxBytesInFlight);
         this.maxRequestsPerConnection = b.maxRequestsPerConnection;
+        this.maxConnections = b.maxConnections;
         this.writeTimeoutNanos = b.writeTimeout.toNanos();
         this.watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "nbd-server-watchdog");
@@ -178,6 +180,15 @@ public final class NbdServer implements Closeable {
                 continue;
             }
             accepted.incrementAndGet();
+            if (connections.size() >= maxConnections) {
+                LOG.log(Level.WARNING, "NBD server has " + connections.size() + " connections, the most it takes; refusing one more");
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // refused anyway
+                }
+                continue;
+            }
             NbdServerConnection c = new NbdServerConnection(ch, this);
             connections.add(c);
             if (closed) {
@@ -224,6 +235,7 @@ public final class NbdServer implements Closeable {
         private int workers = Math.max(4, Runtime.getRuntime().availableProcessors());
         private int maxBytesInFlight = 64 << 20;
         private int maxRequestsPerConnection = 16;
+        private int maxConnections = 256;
         private java.time.Duration writeTimeout = java.time.Duration.ofSeconds(60);
 
         private Builder() {}
@@ -258,6 +270,13 @@ public final class NbdServer implements Closeable {
         public Builder maxRequestsPerConnection(int n) {
             if (n < 1 || n > 1024) throw new IllegalArgumentException("maxRequestsPerConnection must be 1..1024, got " + n);
             maxRequestsPerConnection = n;
+            return this;
+        }
+
+        /** Connections open at once; one more is closed as soon as it is accepted (default 256). */
+        public Builder maxConnections(int n) {
+            if (n < 1 || n > 65536) throw new IllegalArgumentException("maxConnections must be 1..65536, got " + n);
+            maxConnections = n;
             return this;
         }
 

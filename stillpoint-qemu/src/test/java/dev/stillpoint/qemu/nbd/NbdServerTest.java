@@ -393,6 +393,25 @@ class NbdServerTest {
     }
 
     @Test
+    void connectionsBeyondTheLimitAreClosedAndTheOthersGoOn() throws Exception {
+        try (NbdServer small = NbdServer.builder().export("vdb", vdb).maxConnections(2).build()) {
+            Path s2 = dir.resolve("small.sock");
+            small.listen(UnixDomainSocketAddress.of(s2));
+            try (MockNbdClientPeer a = MockNbdClientPeer.connect(s2).open("vdb", true, false);
+                 MockNbdClientPeer b = MockNbdClientPeer.connect(s2).open("vdb", false, false);
+                 MockNbdClientPeer c = MockNbdClientPeer.connect(s2)) {
+                assertThat(c.closedByServer()).isTrue();
+                b.request(CMD_READ, 1, 0, 10);
+                assertThat(b.reply(10).data()).isEqualTo(slice(vdb, 0, 10));
+            }
+            waitFor(() -> small.openConnections() == 0);
+            try (NbdClient again = NbdClient.connect(s2, "vdb", List.of())) {
+                assertThat(again.size()).isEqualTo(1 << 20);
+            }
+        }
+    }
+
+    @Test
     void nbdClientSeesSizeFlagsDataAndHoles() throws Exception {
         try (NbdClient c = NbdClient.connect(socket, "vda", List.of(NbdClient.BASE_ALLOCATION, "qemu:dirty-bitmap:x"))) {
             assertThat(c.size()).isEqualTo(SIZE);
