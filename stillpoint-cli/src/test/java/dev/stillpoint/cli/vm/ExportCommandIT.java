@@ -107,6 +107,14 @@ class ExportCommandIT {
             assertThat(uri).isEqualTo("nbd+unix:///vda?socket=" + socket);
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-rw----");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent()))).isEqualTo("rwx--x---");
+            if (hasHypervisorGroup()) {
+                assertThat(Files.getAttribute(socket, "posix:group").toString()).isEqualTo(ExportCommand.HYPERVISOR_GROUP);
+                if ("root".equals(System.getProperty("user.name"))) {
+                    // the hypervisor's user may connect, any other user may not
+                    assertThat(HostPrograms.run("runuser", "-u", "libvirt-qemu", "--", "nbdinfo", "--size", uri).strip()).isEqualTo("67108864");
+                    assertThat(runAllowingFailure("runuser", "-u", "nobody", "--", "nbdinfo", "--size", uri)).contains("Permission denied");
+                }
+            }
 
             // qemu-img convert from the export == the original == restore --to --format raw
             Path converted = tmp.resolve("converted.raw");
@@ -190,6 +198,15 @@ class ExportCommandIT {
         assertThat(unknown.code()).isEqualTo(ExitCodes.BACKUP_NOT_FOUND);
         VmCommandsIT.Run both = cli("export", backupId, "--repo", repo.toString(), "--socket", "/tmp/x", "--listen", "127.0.0.1:1");
         assertThat(both.code()).isEqualTo(ExitCodes.USAGE);
+    }
+
+    static boolean hasHypervisorGroup() {
+        try {
+            java.nio.file.FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(ExportCommand.HYPERVISOR_GROUP);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     static String runAllowingFailure(String... cmd) throws Exception {
