@@ -27,6 +27,10 @@ public class EngineException extends Exception {
         CATALOG,
         /** A restore target file already exists. */
         ALREADY_EXISTS,
+        /** Another live Stillpoint run works on the domain (one backup of a domain at a time). */
+        DOMAIN_BUSY,
+        /** The state directory (run journals, domain locks) cannot be read or written. */
+        STATE_DIR,
         /** An NBD export could not be served (socket in use, cannot listen). */
         EXPORT_FAILED
     }

@@ -53,7 +53,7 @@ public final class BackupExport implements AutoCloseable {
         Objects.requireNonNull(backup, "backup");
         if (cacheBytes < 0) throw new EngineException(Code.INVALID_ARGUMENT, "cache size must be >= 0 bytes, got " + cacheBytes);
         if (!backup.complete()) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '" + backup.status()
+            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '" + backup.status().label()
                     + "'; only complete backups can be exported");
         }
         List<DiskRecord> chosen = choose(backup, disk);

@@ -54,9 +54,9 @@ class BackupExportTest {
         }
     }
 
-    static BackupRecord backup(String status, DiskRecord... disks) {
-        return new BackupRecord("0123456789abcdef", "web1", "uuid", Instant.now(), Instant.now(), status, "full", "crash",
-                null, null, null, null, null, Map.of(), 0, 0, 0, null, List.of(), List.of(disks));
+    static BackupRecord backup(BackupRecord.Status status, DiskRecord... disks) {
+        return BackupRecord.builder("0123456789abcdef", "web1", Instant.now()).vmUuid("uuid").finishedAt(Instant.now())
+                .status(status).mode(BackupRecord.Mode.FULL).disks(List.of(disks)).build();
     }
 
     Repository repository() throws Exception {
@@ -77,7 +77,7 @@ class BackupExportTest {
                 w.write(0, ByteBuffer.wrap(vdb));
                 b = w.commit();
             }
-            BackupRecord backup = backup(BackupRecord.COMPLETE, new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0),
+            BackupRecord backup = backup(BackupRecord.Status.COMPLETE, new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0),
                     new DiskRecord("vdb", "/d/b", "raw", vdb.length, b.id(), null, 0, 0));
             Path socket = tmp.resolve("s.sock");
             try (BackupExport export = BackupExport.open(repo, backup, null, 4L * CHUNK)) {
@@ -116,7 +116,7 @@ class BackupExportTest {
         byte[] vda = image();
         try (Repository repo = repository()) {
             SnapshotInfo a = store(repo, "web1/vda", vda);
-            BackupRecord backup = backup(BackupRecord.COMPLETE, new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0));
+            BackupRecord backup = backup(BackupRecord.Status.COMPLETE, new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0));
             Path socket = tmp.resolve("s.sock");
             try (BackupExport export = BackupExport.open(repo, backup, "vda", 3L * CHUNK)) {
                 export.listen(UnixDomainSocketAddress.of(socket));
@@ -172,12 +172,12 @@ class BackupExportTest {
         try (Repository repo = repository()) {
             SnapshotInfo a = store(repo, "web1/vda", vda);
             DiskRecord d = new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0);
-            assertThatThrownBy(() -> BackupExport.open(repo, backup(BackupRecord.FAILED, d), null, 0))
+            assertThatThrownBy(() -> BackupExport.open(repo, backup(BackupRecord.Status.FAILED, d), null, 0))
                     .isInstanceOf(EngineException.class).hasMessageContaining("only complete backups");
-            assertThatThrownBy(() -> BackupExport.open(repo, backup(BackupRecord.COMPLETE, d), "vdz", 0))
+            assertThatThrownBy(() -> BackupExport.open(repo, backup(BackupRecord.Status.COMPLETE, d), "vdz", 0))
                     .isInstanceOf(EngineException.class).hasMessageContaining("no disk 'vdz' (disks: [vda])");
             Path taken = Files.writeString(tmp.resolve("taken"), "x");
-            try (BackupExport export = BackupExport.open(repo, backup(BackupRecord.COMPLETE, d), null, 0)) {
+            try (BackupExport export = BackupExport.open(repo, backup(BackupRecord.Status.COMPLETE, d), null, 0)) {
                 assertThatThrownBy(() -> export.listen(UnixDomainSocketAddress.of(taken)))
                         .isInstanceOf(EngineException.class)
                         .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.EXPORT_FAILED);
