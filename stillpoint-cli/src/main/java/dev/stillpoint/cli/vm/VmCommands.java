@@ -8,7 +8,7 @@ public final class VmCommands {
     private VmCommands() {}
 
     /** The top-level names {@link #register(CommandLine, String)} knows. */
-    public static final List<String> NAMES = List.of("backup", "restore", "backups", "snapshots");
+    public static final List<String> NAMES = List.of("backup", "restore", "backups", "snapshots", "export");
 
     public static void register(CommandLine cl) {
         for (String name : NAMES) register(cl, name);
@@ -23,6 +23,7 @@ public final class VmCommands {
             case "backup" -> cl.addSubcommand("backup", new BackupCommand());
             case "restore" -> cl.addSubcommand("restore", new RestoreCommand());
             case "backups" -> cl.addSubcommand("backups", new BackupsCommand());
+            case "export" -> cl.addSubcommand("export", new ExportCommand());
             case "snapshots" -> {
                 CommandLine snapshots = cl.getSubcommands().get("snapshots");
                 if (snapshots != null) snapshots.addSubcommand("audit", new SnapshotsCommand.Audit());
