@@ -83,7 +83,8 @@ class CrashRecoveryE2EIT {
                 "-Dstillpoint.connector=" + System.getProperty("stillpoint.connector"),
                 "-Dstillpoint.stateDir=" + state, "dev.stillpoint.cli.Main"));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(WORK.resolve("children.err").toFile()))
+                .start();
     }
 
     /** Reads the child's JSON lines until one matches, then kill -9; false when it ended first. */
@@ -159,7 +160,9 @@ class CrashRecoveryE2EIT {
             }
         }
         int restartExit = p.waitFor();
-        System.out.println("crash e2e: backup across a libvirtd restart exited " + restartExit);
+        System.out.println("crash e2e: backup across a libvirtd restart exited " + restartExit + "; children's stderr:\n"
+                + Files.readString(WORK.resolve("children.err")).lines().filter(x -> x.contains("error"))
+                .reduce("", (a, b) -> a + "  " + b + "\n"));
         assertThat(restartExit).isIn(0, 22);
         backup();
 
