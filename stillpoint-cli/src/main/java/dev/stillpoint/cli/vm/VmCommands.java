@@ -8,7 +8,7 @@ public final class VmCommands {
     private VmCommands() {}
 
     /** The top-level names {@link #register(CommandLine, String)} knows. */
-    public static final List<String> NAMES = List.of("backup", "restore", "backups", "snapshots", "export");
+    public static final List<String> NAMES = List.of("backup", "restore", "backups", "snapshots", "export", "verify");
 
     public static void register(CommandLine cl) {
         for (String name : NAMES) register(cl, name);
@@ -24,6 +24,7 @@ public final class VmCommands {
             case "restore" -> cl.addSubcommand("restore", new RestoreCommand());
             case "backups" -> cl.addSubcommand("backups", new BackupsCommand());
             case "export" -> cl.addSubcommand("export", new ExportCommand());
+            case "verify" -> cl.addSubcommand("verify", new VerifyCommand());
             case "snapshots" -> {
                 CommandLine snapshots = cl.getSubcommands().get("snapshots");
                 if (snapshots != null) snapshots.addSubcommand("audit", new SnapshotsCommand.Audit());

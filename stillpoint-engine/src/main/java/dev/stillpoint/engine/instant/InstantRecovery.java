@@ -110,7 +110,7 @@ public final class InstantRecovery {
             RunningExport export = launcher.start(backup.id(), socket);
             session = session.withExport(export.pid(), export.startedAt());
             sessions.save(session);
-            for (RestoredDisk o : overlays) createOverlay(o.file(), backings.get(o.target()));
+            for (RestoredDisk o : overlays) Overlays.create(qemuImg, o.file(), backings.get(o.target()));
             VmDomain domain = RestoredDomain.define(connector, backup, overlays, backings, newName, dir, true);
             for (String disk : session.disks()) domain.blockPull(disk);
             session = session.withState("pulling");
@@ -123,20 +123,6 @@ public final class InstantRecovery {
                 e.addSuppressed(undo);
             }
             throw e;
-        }
-    }
-
-    private void createOverlay(Path overlay, NbdBacking backing) throws EngineException, IOException {
-        List<String> cmd = List.of(qemuImg, "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing.uri(), overlay.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        try {
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new EngineException(Code.TOOL_FAILED, String.join(" ", cmd) + " failed: " + out);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException(Code.CANCELLED, "interrupted while creating overlay " + overlay);
         }
     }
 

@@ -178,6 +178,17 @@ public final class DomainXmlRewriter {
         return store;
     }
 
+    /**
+     * The domain without network interfaces (a boot verification must not meet the production
+     * network with the production machine's identity); serial consoles and the agent channel stay.
+     */
+    public static String withoutInterfaces(String xml) throws EngineException {
+        Document doc = parse(xml);
+        Element devices = first(doc.getDocumentElement(), "devices");
+        if (devices != null) removeAll(devices, "interface");
+        return serialize(doc);
+    }
+
     /** An NBD export over a unix socket that a disk's overlay is backed by. */
     public record NbdBacking(Path socket, String exportName) {
         /** The URI qemu-img writes into the overlay's header ({@code nbd+unix:///vda?socket=/dir/s.sock}). */
