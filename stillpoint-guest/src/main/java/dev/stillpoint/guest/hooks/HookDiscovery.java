@@ -1,5 +1,7 @@
 package dev.stillpoint.guest.hooks;
 
+import dev.stillpoint.guest.HookGroup;
+import dev.stillpoint.guest.fs.Dirs;
 import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.config.HookSettings;
 import java.io.IOException;
@@ -126,7 +128,7 @@ public final class HookDiscovery {
                     postOk ? vmwareCmd(post, "freezeFail") : null,
                     List.of(VMWARE_LEGACY_FREEZE, VMWARE_LEGACY_THAW), 0));
         }
-        for (Path p : listSorted(resolve(root, VMWARE_DIR), true)) {
+        for (Path p : Dirs.listSorted(resolve(root, VMWARE_DIR), true)) {
             String guest = VMWARE_DIR + "/" + p.getFileName();
             if (!Files.isRegularFile(p)) {
                 r.skipped.add(guest + ": not a regular file (VMware ignores it)");
@@ -163,7 +165,7 @@ public final class HookDiscovery {
             } catch (IOException e) {
                 continue;
             }
-            for (Path p : listSorted(d, false)) {
+            for (Path p : Dirs.listSorted(d, false)) {
                 String guest = dir + "/" + p.getFileName();
                 String why = unrunnable(p);
                 if (why != null) {
@@ -216,7 +218,7 @@ public final class HookDiscovery {
     }
 
     private void stillpoint(Result r) {
-        for (Path p : listSorted(resolve(root, STILLPOINT_DIR), false)) {
+        for (Path p : Dirs.listSorted(resolve(root, STILLPOINT_DIR), false)) {
             String guest = STILLPOINT_DIR + "/" + p.getFileName();
             String why = unrunnable(p);
             if (why != null) {
@@ -261,26 +263,6 @@ public final class HookDiscovery {
         List<String> c = shellExec(p);
         c.addAll(Arrays.asList(args));
         return c;
-    }
-
-    /** Directory entries sorted by byte order of the UTF-8 name (strcmp / C-locale glob). */
-    public static List<Path> listSorted(Path dir, boolean includeDotFiles) {
-        if (!Files.isDirectory(dir)) return List.of();
-        List<Path> out = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                if (!includeDotFiles && p.getFileName().toString().startsWith(".")) continue;
-                out.add(p);
-            }
-        } catch (IOException e) {
-            return List.of();
-        }
-        out.sort(Comparator.comparing(p -> p.getFileName().toString().getBytes(StandardCharsets.UTF_8), HookDiscovery::compareBytes));
-        return Collections.unmodifiableList(out);
-    }
-
-    static int compareBytes(byte[] a, byte[] b) {
-        return Arrays.compareUnsigned(a, b);
     }
 
     public static Path resolve(Path root, String guestPath) {

@@ -133,7 +133,7 @@ class QemuGaHookIT {
         }
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
                 "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
-        Map<String, Object> rep = new ReportStore(root).read();
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
         assertThat(rep.get("result")).isEqualTo("ok");
         assertThat(rep.get("fsfreeze")).isEqualTo("agent");
         assertThat(rep.get("consistency")).isEqualTo("application");
@@ -148,7 +148,7 @@ class QemuGaHookIT {
         String mp = loop.mountPoint.toString();
         assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
                 .isEqualTo("{\"return\": 1}");
-        long watchdog = ((Number) new dev.stillpoint.guest.state.StateStore(root).load().get("watchdogPid")).longValue();
+        long watchdog = new dev.stillpoint.guest.state.StateStore(root).load().watchdogPid();
         Process dd = write();
         try {
             assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
@@ -158,7 +158,7 @@ class QemuGaHookIT {
         }
         Map<String, Object> rep = null;
         for (int i = 0; i < 100; i++) {
-            rep = new ReportStore(root).read();
+            rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
             if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
             Thread.sleep(100);
         }
