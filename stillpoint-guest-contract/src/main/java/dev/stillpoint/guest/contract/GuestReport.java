@@ -62,7 +62,7 @@ public record GuestReport(int version, String operation, String root, String sta
     /** One run of a hook ({@code phase} is the argument word passed: freeze, thaw or freezeFail). */
     public record HookRun(String group, String name, String phase, boolean rollback, String result, Integer exitCode,
                           Long durationMs, Integer attempts, String startedAt, String error, String output) {
-        Map<String, Object> toMap() {
+        public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             put(m, "group", group);
             put(m, "name", name);
@@ -88,7 +88,7 @@ public record GuestReport(int version, String operation, String root, String sta
 
     /** An Azure pre-check error, with Azure's code. */
     public record AzureError(Integer code, String file, String field, String reason) {
-        Map<String, Object> toMap() {
+        public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             put(m, "code", code);
             put(m, "file", file);
@@ -104,7 +104,7 @@ public record GuestReport(int version, String operation, String root, String sta
 
     /** The watchdog fired at {@code at} (guest clock). */
     public record WatchdogFired(boolean fired, String at) {
-        Map<String, Object> toMap() {
+        public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("fired", fired);
             put(m, "at", at);
