@@ -28,7 +28,7 @@ if ! virsh -q -c qemu:///system dominfo "$name" >/dev/null 2>&1; then
   say "booting $name"; "$lab" up "$name" --memory 1024 >&2
 fi
 rm -rf "$work"; mkdir -p "$work"; chmod 755 "$work"
-"${cli[@]}" init --repo "$work/repo" --encryption none >/dev/null
+"${cli[@]}" repo init --repo "$work/repo" --encryption none >/dev/null
 "$lab" install-runner "$name" "$jar" >&2
 gsh "mkdir -p /etc/stillpoint/hooks.d && printf '#!/bin/sh\n[ \"\$1\" = freeze ] && sleep $hook_sleep\nexit 0\n' > /etc/stillpoint/hooks.d/10-sleep && chmod 700 /etc/stillpoint/hooks.d/10-sleep; rm -f /var/lib/stillpoint/last-report.json /run/probe.log"
 gsh "systemctl stop sp-probe 2>/dev/null; systemd-run --quiet --collect --unit=sp-probe sh -c 'while :; do s=\$(date +%s%N); dd if=/dev/zero of=/var/tmp/probe bs=4k count=1 oflag=sync status=none; e=\$(date +%s%N); echo \$s \$e >> /run/probe.log; sleep 0.2; done'"
