@@ -168,4 +168,51 @@ class QemuGaHookIT {
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
                 "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
     }
+
+    /**
+     * The host's deadline, written through the agent's file commands as the engine does, replaces guest.conf's
+     * 60 s; after the watchdog's thaw qemu-ga still says frozen and refuses the file commands until
+     * guest-fsfreeze-thaw (what the engine's next backup sends first).
+     */
+    @Test
+    void theHostsDeadlineWrittenThroughTheAgentSetsTheWatchdogAndTheAgentStaysFrozenUntilThaw() throws Exception {
+        Files.writeString(root.resolve("etc/stillpoint/guest.conf"), "[runner]\nmaxFreezeSeconds = 60\n");
+        Path deadline = root.resolve(dev.stillpoint.guest.contract.FreezeDeadline.PATH.substring(1));
+        Files.createDirectories(deadline.getParent());
+        String open = qga("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + deadline + "\",\"mode\":\"w\"}}");
+        String handle = open.replaceAll("\\D", "");
+        String body = java.util.Base64.getEncoder().encodeToString(
+                new dev.stillpoint.guest.contract.FreezeDeadline(5, 1).toJson().getBytes(StandardCharsets.UTF_8));
+        assertThat(qga("{\"execute\":\"guest-file-write\",\"arguments\":{\"handle\":" + handle + ",\"buf-b64\":\"" + body + "\"}}"))
+                .startsWith("{\"return\": ");
+        qga("{\"execute\":\"guest-file-close\",\"arguments\":{\"handle\":" + handle + "}}");
+        String mp = loop.mountPoint.toString();
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
+                .isEqualTo("{\"return\": 1}");
+        assertThat(deadline).as("taken by the freeze").doesNotExist();
+        long t0 = System.nanoTime();
+        Process dd = write();
+        try {
+            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
+            assertThat(dd.waitFor(40, TimeUnit.SECONDS)).as("watchdog thawed at the host's deadline, not after 60 s").isTrue();
+            System.out.printf("host deadline (freeze timeout 5 s, margin 1 s): write blocked %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        } finally {
+            dd.destroyForcibly();
+        }
+        Map<String, Object> rep = null;
+        for (int i = 0; i < 100; i++) {
+            rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
+            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
+            Thread.sleep(100);
+        }
+        assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
+        assertThat(rep.get("deadlineSource")).isEqualTo("host");
+        assertThat(rep.get("maxFreezeSeconds")).isEqualTo(dev.stillpoint.guest.contract.FreezeDeadline.MIN_AFTER_HOOKS_SECONDS);
+        // qemu-ga did not see the watchdog's FITHAW
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"frozen\"}");
+        assertThat(qga("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + deadline + "\",\"mode\":\"w\"}}"))
+                .contains("error");
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-thaw\"}")).startsWith("{\"return\": ");
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"thawed\"}");
+    }
 }
