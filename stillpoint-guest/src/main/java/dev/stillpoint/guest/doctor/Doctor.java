@@ -236,7 +236,7 @@ public final class Doctor {
                     : "; no Azure script runs (file-system consistent backup only)"), p.azureCode);
         }
         if (az.error() != null) return;
-        for (String s : List.of(az.preScript, az.postScript)) {
+        for (String s : List.of(az.preScript(), az.postScript())) {
             Path p = path(s);
             content(s, p, Severity.ERROR, false);
             String first = firstLine(p);

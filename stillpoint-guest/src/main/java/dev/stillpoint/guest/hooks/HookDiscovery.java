@@ -40,7 +40,10 @@ public final class HookDiscovery {
     public static final class Result {
         public final List<Hook> hooks = new ArrayList<>();
         public final List<String> skipped = new ArrayList<>();
-        public AzurePluginConfig azure;
+        private AzurePluginConfig azure;
+
+        /** The Azure plugin config, or null when Azure is not configured. */
+        public AzurePluginConfig azure() { return azure; }
     }
 
     /** Provider of built-in quiescer hooks (Stillpoint group, after hooks.d). */
@@ -200,18 +203,18 @@ public final class HookDiscovery {
             r.skipped.add(guestJson + ": Azure pre-check failed, no Azure script runs: " + az.error());
             return;
         }
-        List<String> pre = new ArrayList<>(List.of("sh", resolve(root, az.preScript).toString()));
-        pre.addAll(az.preParams);
-        List<String> post = new ArrayList<>(List.of("sh", resolve(root, az.postScript).toString()));
-        post.addAll(az.postParams);
-        List<String> paths = List.of(az.preScript, az.postScript, guestJson);
+        List<String> pre = new ArrayList<>(List.of("sh", resolve(root, az.preScript()).toString()));
+        pre.addAll(az.preParams());
+        List<String> post = new ArrayList<>(List.of("sh", resolve(root, az.postScript()).toString()));
+        post.addAll(az.postParams());
+        List<String> paths = List.of(az.preScript(), az.postScript(), guestJson);
         HookSettings s = config.hook(paths);
-        int timeout = s != null && s.timeoutSeconds() != null ? s.timeoutSeconds() : az.timeoutSeconds;
+        int timeout = s != null && s.timeoutSeconds() != null ? s.timeoutSeconds() : az.timeoutSeconds();
         Set<Integer> codes = s != null && s.successExitCodes() != null ? s.successExitCodes() : config.successExitCodes();
-        boolean cont = s != null && s.optional() != null ? s.optional() : az.continueBackupOnFailure && az.fsFreezeEnabled;
-        int preRetries = s != null && s.retries() != null ? s.retries() : az.preRetries;
-        int postRetries = s != null && s.retries() != null ? s.retries() : az.postRetries;
-        r.hooks.add(new Hook(HookGroup.AZURE, az.preScript, pre, post, post, timeout, codes, preRetries, postRetries, cont, true));
+        boolean cont = s != null && s.optional() != null ? s.optional() : az.continueBackupOnFailure() && az.fsFreezeEnabled();
+        int preRetries = s != null && s.retries() != null ? s.retries() : az.preRetries();
+        int postRetries = s != null && s.retries() != null ? s.retries() : az.postRetries();
+        r.hooks.add(new Hook(HookGroup.AZURE, az.preScript(), pre, post, post, timeout, codes, preRetries, postRetries, cont, true));
     }
 
     private void stillpoint(Result r) {

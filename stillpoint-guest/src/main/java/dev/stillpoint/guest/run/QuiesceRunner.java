@@ -200,10 +200,10 @@ public final class QuiesceRunner {
         HookDiscovery.Result found = new HookDiscovery(o.root(), cfg, o.skipGroups(), o.builtIns()).discover();
         for (String s : found.skipped) emit(GuestEvent.Kind.SKIPPED, s);
         rep.skipped(found.skipped);
-        if (found.azure != null && found.azure.error() != null) {
-            var e = found.azure.error();
+        if (found.azure() != null && found.azure().error() != null) {
+            var e = found.azure().error();
             rep.azure(new GuestReport.AzureError(e.azureCode, e.file, e.field, e.reason));
-            if (found.azure.errorFailsBackup()) {
+            if (found.azure().errorFailsBackup()) {
                 String msg = "Azure pre-check failed with code " + e.azureCode + " and continueBackupOnFailure is false: " + e;
                 throw fail(rep, msg, new GuestException(ErrorCode.AZURE_CONFIG, msg, e.azureCode, ExitCodes.BAD_INPUT, null));
             }
