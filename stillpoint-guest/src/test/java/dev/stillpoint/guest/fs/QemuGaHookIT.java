@@ -112,6 +112,31 @@ class QemuGaHookIT {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
+    /** A write blocks while frozen and completes within {@code seconds} (the watchdog thaws); returns ms blocked. */
+    long writeBlockedUntilTheWatchdog(int seconds, String why) throws Exception {
+        long t0 = System.nanoTime();
+        Process dd = write();
+        try {
+            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
+            assertThat(dd.waitFor(seconds, TimeUnit.SECONDS)).as(why).isTrue();
+            return (System.nanoTime() - t0) / 1_000_000;
+        } finally {
+            dd.destroyForcibly();
+        }
+    }
+
+    /** The report once the watchdog has written it. */
+    Map<String, Object> watchdogReport() throws Exception {
+        Map<String, Object> rep = null;
+        for (int i = 0; i < 100; i++) {
+            rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
+            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
+            Thread.sleep(100);
+        }
+        assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
+        return rep;
+    }
+
     @Test
     void hostFreezeAndThawRunEveryConventionThroughTheInstalledHook() throws Exception {
         String mp = loop.mountPoint.toString();
@@ -149,20 +174,8 @@ class QemuGaHookIT {
         assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
                 .isEqualTo("{\"return\": 1}");
         long watchdog = new dev.stillpoint.guest.state.StateStore(root).load().watchdogPid();
-        Process dd = write();
-        try {
-            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
-            assertThat(dd.waitFor(30, TimeUnit.SECONDS)).as("watchdog thawed the agent's freeze").isTrue();
-        } finally {
-            dd.destroyForcibly();
-        }
-        Map<String, Object> rep = null;
-        for (int i = 0; i < 100; i++) {
-            rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
-            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-            Thread.sleep(100);
-        }
-        assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
+        writeBlockedUntilTheWatchdog(30, "watchdog thawed the agent's freeze");
+        Map<String, Object> rep = watchdogReport();
         assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(mp));
         for (int i = 0; i < 100 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
@@ -190,22 +203,9 @@ class QemuGaHookIT {
         assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
                 .isEqualTo("{\"return\": 1}");
         assertThat(deadline).as("taken by the freeze").doesNotExist();
-        long t0 = System.nanoTime();
-        Process dd = write();
-        try {
-            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
-            assertThat(dd.waitFor(40, TimeUnit.SECONDS)).as("watchdog thawed at the host's deadline, not after 60 s").isTrue();
-            System.out.printf("host deadline (freeze timeout 5 s, margin 1 s): write blocked %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-        } finally {
-            dd.destroyForcibly();
-        }
-        Map<String, Object> rep = null;
-        for (int i = 0; i < 100; i++) {
-            rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
-            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-            Thread.sleep(100);
-        }
-        assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
+        long blocked = writeBlockedUntilTheWatchdog(40, "watchdog thawed at the host's deadline, not after 60 s");
+        System.out.printf("host deadline (freeze timeout 5 s, margin 1 s): write blocked %d ms%n", blocked);
+        Map<String, Object> rep = watchdogReport();
         assertThat(rep.get("deadlineSource")).isEqualTo("host");
         assertThat(rep.get("maxFreezeSeconds")).isEqualTo(dev.stillpoint.guest.contract.FreezeDeadline.MIN_AFTER_HOOKS_SECONDS);
         // qemu-ga did not see the watchdog's FITHAW
