@@ -98,12 +98,7 @@ class FsFreezeIT {
         } finally {
             dd.destroyForcibly();
         }
-        Map<String, Object> rep = null;
-        for (int i = 0; i < 100; i++) {
-            rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
-            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-            Thread.sleep(100);
-        }
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly("hook freeze", "hook thaw");
         assertThat(Files.readString(root.resolve("var/log/stillpoint-guest.log"))).contains("WATCHDOG no thaw within maxFreezeSeconds=3 s");
@@ -137,12 +132,7 @@ class FsFreezeIT {
         } finally {
             dd.destroyForcibly();
         }
-        Map<String, Object> rep = null;
-        for (int i = 0; i < 100; i++) {
-            rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
-            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-            Thread.sleep(100);
-        }
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(loop.mountPoint.toString()));
         assertThat(rep.get("fsfreeze")).isEqualTo("agent");

@@ -127,12 +127,7 @@ class QemuGaHookIT {
 
     /** The report once the watchdog has written it. */
     Map<String, Object> watchdogReport() throws Exception {
-        Map<String, Object> rep = null;
-        for (int i = 0; i < 100; i++) {
-            rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
-            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-            Thread.sleep(100);
-        }
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         return rep;
     }

@@ -39,12 +39,7 @@ class KilledRunnerIT {
             long watchdog = state.watchdogPid();
             runner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             for (int i = 0; i < 150 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
-            Map<String, Object> rep = null;
-            for (int i = 0; i < 150; i++) {
-                rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
-                if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-                Thread.sleep(100);
-            }
+            Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
             assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
             assertThat(rep.get("consistency")).isEqualTo("none");
             assertThat(t.traceLines()).containsExactly("a freeze", "hang freeze", "a freezeFail");
