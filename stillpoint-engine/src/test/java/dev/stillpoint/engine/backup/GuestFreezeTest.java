@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.fakes.FakeAgent;
 import dev.stillpoint.guest.contract.FreezeDeadline;
 import org.junit.jupiter.api.Test;
