@@ -1,6 +1,6 @@
 package dev.stillpoint.cli;
 
-import dev.stillpoint.cli.vm.VmCommands;
+import dev.stillpoint.cli.backup.VmCommands;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -22,14 +22,14 @@ public final class Main implements Runnable {
     static {
         COMMANDS.put("help", cl -> cl.addSubcommand(new CommandLine.HelpCommand()));
         COMMANDS.put("analyze", cl -> cl.addSubcommand(new dev.stillpoint.cli.analyze.AnalyzeCommand()));
-        COMMANDS.put("vm", cl -> cl.addSubcommand(new dev.stillpoint.cli.analyze.VmCommand()));
+        COMMANDS.put("vm", cl -> cl.addSubcommand(new dev.stillpoint.cli.vm.VmCommand()));
         // The in-guest runner, mounted as-is: `stillpoint guest doctor` == `stillpoint-guest doctor`.
         COMMANDS.put("guest", cl -> cl.addSubcommand("guest", dev.stillpoint.guest.cli.GuestMain.commandLine()));
         // Repository commands (dev.stillpoint.cli.repo); `snapshots` also holds the VM commands' `audit`.
         COMMANDS.put("repo", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.RepoCommand()));
-        COMMANDS.put("image", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ImageCommand()));
+        COMMANDS.put("image", cl -> cl.addSubcommand(new dev.stillpoint.cli.image.ImageCommand()));
         COMMANDS.put("snapshots", cl -> {
-            cl.addSubcommand(new dev.stillpoint.cli.repo.SnapshotsCommand());
+            cl.addSubcommand(new dev.stillpoint.cli.snapshots.SnapshotsCommand());
             VmCommands.register(cl, "snapshots");
         });
         COMMANDS.put("check", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.CheckCommand()));

@@ -1,5 +1,7 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.snapshots.Snapshots;
+import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.repository.ForgetResult;
 import dev.stillpoint.repository.Repository;

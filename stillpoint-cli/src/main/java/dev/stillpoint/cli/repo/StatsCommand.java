@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryStats;
