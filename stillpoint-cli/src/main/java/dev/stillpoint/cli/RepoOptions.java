@@ -12,10 +12,10 @@ import java.util.Arrays;
 import picocli.CommandLine.Option;
 
 /**
- * Options every repository command shares (a picocli mixin): {@code --repo} (default
- * {@code $STILLPOINT_REPOSITORY}), {@code --password-file}, {@code --json}. The passphrase comes
- * from {@code $STILLPOINT_PASSWORD}, else {@code --password-file} (first line), else a prompt
- * when a terminal is attached.
+ * How every command that opens a repository finds it (a picocli mixin, the only declaration of
+ * these options): {@code -r/--repo} (default {@code $STILLPOINT_REPOSITORY}) and
+ * {@code --password-file}. The passphrase comes from {@code $STILLPOINT_PASSWORD}, else
+ * {@code --password-file} (first line), else a prompt when a terminal is attached.
  */
 public final class RepoOptions {
     @Option(names = {"-r", "--repo"}, paramLabel = "DIR", defaultValue = "${env:STILLPOINT_REPOSITORY}",
@@ -24,9 +24,6 @@ public final class RepoOptions {
 
     @Option(names = "--password-file", paramLabel = "FILE", description = "Read the passphrase from the first line of FILE (else $STILLPOINT_PASSWORD, else a prompt).")
     Path passwordFile;
-
-    @Option(names = "--json", description = "Print JSON lines on stdout (see docs/scripting.md).")
-    public boolean json;
 
     public Path dir() throws RepositoryException { return requireDir(repo); }
 

@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.backup;
 
+import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.engine.backup.BackupJob;
@@ -34,7 +35,7 @@ import java.util.concurrent.Callable;
 
 /** {@code stillpoint backup DOMAIN --repo DIR [--full] [--consistency required|preferred]}. */
 @Command(name = "backup", mixinStandardHelpOptions = true, description = {"Back up a libvirt domain (application-consistent, full or incremental).", "Back up a libvirt domain into a repository: freeze the guest (its hooks run), begin a pull-mode backup with a new checkpoint, thaw at once, copy allocated (full) or changed (incremental) extents over NBD, record the backup in the catalog. A shut-off domain is read at rest (clean-shutdown)."})
-final class BackupCommand implements Callable<Integer> {
+public final class BackupCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
@@ -42,6 +43,7 @@ final class BackupCommand implements Callable<Integer> {
     String domainName;
 
     @Mixin RepoOptions repo;
+    @Mixin CatalogOption catalogOption;
 
     @Option(names = "--full", description = "Read every allocated extent even when an incremental is possible.")
     boolean full;
@@ -82,8 +84,8 @@ final class BackupCommand implements Callable<Integer> {
         BackupOptions options = BackupOptions.defaults().withForceFull(full).withPolicy(policy)
                 .withFreezeTimeout(Duration.ofSeconds(freezeTimeout)).withWorkDir(workDir);
         try (VmConnector connector = Connectors.open(uri);
-             Repository repository = repo.openRepository();
-             Catalog catalog = repo.openCatalog()) {
+             Repository repository = repo.open();
+             Catalog catalog = catalogOption.open(repo)) {
             VmDomain domain = connector.find(domainName).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
                     "no domain '" + domainName + "' on " + uri));
             BackupJob job = BackupJob.builder().domain(domain).repository(repository).catalog(catalog)

@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.backup;
 
+import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
@@ -18,11 +19,12 @@ import java.util.concurrent.Callable;
 
 /** {@code stillpoint backups --repo DIR [--domain NAME] [--json]}: the catalog, oldest first. */
 @Command(name = "backups", mixinStandardHelpOptions = true, description = "List VM backups recorded in the catalog (ids for 'stillpoint restore').")
-final class BackupsCommand implements Callable<Integer> {
+public final class BackupsCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
     @Mixin RepoOptions repo;
+    @Mixin CatalogOption catalogOption;
 
     @Option(names = "--domain", paramLabel = "NAME", description = "Only backups of this domain.")
     String domain;
@@ -36,7 +38,7 @@ final class BackupsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         VmPrinter printer = VmPrinter.of(spec, json);
-        try (Catalog catalog = repo.openCatalog()) {
+        try (Catalog catalog = catalogOption.open(repo)) {
             List<BackupRecord> list = catalog.list(domain).stream().filter(r -> all || r.complete()).toList();
             if (!json) {
                 printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s",

@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.backup;
 
+import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.engine.catalog.BackupRecord;
@@ -29,7 +30,7 @@ import java.util.concurrent.Callable;
 
 /** {@code stillpoint restore BACKUP --repo DIR (--to DIR | --define NEWNAME [--start]) [--format qcow2|raw]}. */
 @Command(name = "restore", mixinStandardHelpOptions = true, description = {"Restore one backup as disk files or as a new domain.", "Restore every disk of one backup (any backup restores alone: no chain replay) into a directory, thin qcow2 (default) or sparse raw; with --define register a new domain from the saved XML (new name, UUID, MAC addresses, disk paths) and optionally start it."})
-final class RestoreCommand implements Callable<Integer> {
+public final class RestoreCommand implements Callable<Integer> {
     static final Path DEFAULT_IMAGES = Path.of("/var/lib/libvirt/images");
 
     @Spec CommandSpec spec;
@@ -38,6 +39,7 @@ final class RestoreCommand implements Callable<Integer> {
     String backupId;
 
     @Mixin RepoOptions repo;
+    @Mixin CatalogOption catalogOption;
 
     @Option(names = "--to", paramLabel = "DIR",
             description = "Directory for the disk files (default with --define: /var/lib/libvirt/images).")
@@ -80,12 +82,12 @@ final class RestoreCommand implements Callable<Integer> {
         VmPrinter printer = VmPrinter.of(spec, json);
         long t0 = System.nanoTime();
         BackupRecord backup;
-        try (Catalog catalog = repo.openCatalog()) {
+        try (Catalog catalog = catalogOption.open(repo)) {
             backup = catalog.find(backupId);
         }
         String name = define != null ? define.name : null;
         List<RestoredDisk> disks;
-        try (Repository repository = repo.openRepository()) {
+        try (Repository repository = repo.open()) {
             RestoreJob job = RestoreJob.create(repository, backup, dir, name, fmt, listener(printer, backup.vmName()));
             try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
                     java.time.Duration.ofMinutes(1), "stillpoint-restore-cancel")) {

@@ -2,6 +2,7 @@ package dev.stillpoint.cli.image;
 
 import dev.stillpoint.cli.snapshots.Snapshots;
 import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.output.ProgressPrinter;
 import dev.stillpoint.repository.ImageWriter;
@@ -38,6 +39,7 @@ public final class ImageBackupCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Option(names = "--name", required = true, paramLabel = "NAME", description = "Image name, e.g. web1/vda.")
     String name;
@@ -50,7 +52,7 @@ public final class ImageBackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Output out = Output.of(spec, repo.json);
+        Output out = Output.of(spec, json.enabled());
         long t0 = System.nanoTime();
         SnapshotInfo s;
         try (Repository r = repo.open(); ReadableByteChannel in = openSource(); ProgressPrinter p = out.progress("backup " + name)) {

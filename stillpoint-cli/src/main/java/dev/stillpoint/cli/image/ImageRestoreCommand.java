@@ -2,6 +2,7 @@ package dev.stillpoint.cli.image;
 
 import dev.stillpoint.cli.snapshots.Snapshots;
 import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.output.ProgressPrinter;
 import dev.stillpoint.repository.ImageReader;
@@ -28,6 +29,7 @@ import picocli.CommandLine.Spec;
 public final class ImageRestoreCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Parameters(index = "0", paramLabel = "SNAPSHOT", description = "Snapshot id or unique prefix.")
     String snapshot;
@@ -40,7 +42,7 @@ public final class ImageRestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Output out = Output.of(spec, repo.json);
+        Output out = Output.of(spec, json.enabled());
         long t0 = System.nanoTime();
         SnapshotInfo s;
         try (Repository r = repo.open()) {

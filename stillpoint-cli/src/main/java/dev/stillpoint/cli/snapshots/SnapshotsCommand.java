@@ -1,6 +1,7 @@
 package dev.stillpoint.cli.snapshots;
 
 import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.SnapshotInfo;
@@ -15,20 +16,22 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code stillpoint snapshots --repo DIR [--name NAME]}. */
-@Command(name = "snapshots", description = "List the snapshots in a repository, oldest first.", mixinStandardHelpOptions = true)
+/** {@code stillpoint snapshots --repo DIR [--name NAME]}, and {@code snapshots audit} under it. */
+@Command(name = "snapshots", description = "List the snapshots in a repository, oldest first.", mixinStandardHelpOptions = true,
+        subcommands = SnapshotsAuditCommand.class)
 public final class SnapshotsCommand implements Callable<Integer> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Option(names = "--name", paramLabel = "NAME", description = "Only snapshots of this image name.")
     String name;
 
     @Override
     public Integer call() throws Exception {
-        Output out = Output.of(spec, repo.json);
+        Output out = Output.of(spec, json.enabled());
         List<SnapshotInfo> list;
         try (Repository r = repo.open()) {
             list = r.snapshots().stream().filter(s -> name == null || s.name().equals(name)).toList();

@@ -1,4 +1,4 @@
-package dev.stillpoint.cli.backup;
+package dev.stillpoint.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The VM commands find the repository and its passphrase as the repository commands do. */
+/** Every command finds the repository and its passphrase through the one {@link RepoOptions}. */
 class RepoOptionsTest {
     @TempDir Path tmp;
 
@@ -26,17 +26,17 @@ class RepoOptionsTest {
         RepoOptions o = new RepoOptions();
         o.repo = dir;
         o.passwordFile = right;
-        try (Repository r = o.openRepository()) {
+        try (Repository r = o.open()) {
             assertThat(r.snapshots()).isEmpty();
         }
-        assertThat(o.catalogPath()).isEqualTo(dir.resolve("catalog.db"));
+        assertThat(o.dir()).isEqualTo(dir);
 
         o.passwordFile = wrong;
-        assertThatThrownBy(o::openRepository).isInstanceOf(RepositoryException.class)
+        assertThatThrownBy(o::open).isInstanceOf(RepositoryException.class)
                 .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
 
         RepoOptions none = new RepoOptions();
-        assertThatThrownBy(none::openRepository).isInstanceOf(RepositoryException.class).hasMessageContaining("--repo: missing")
+        assertThatThrownBy(none::open).isInstanceOf(RepositoryException.class).hasMessageContaining("--repo: missing")
                 .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT));
     }
 }
