@@ -119,8 +119,8 @@ class BackupE2EIT {
         assertThat(inc).containsEntry("mode", "incremental").containsEntry("parentBackup", full.get("backupId"));
         long incRead = ((Number) inc.get("bytesRead")).longValue();
         long fullRead = ((Number) full.get("bytesRead")).longValue();
-        System.out.printf("e2e: full read %d B of %d B in %d ms (freeze window %s ms); incremental read %d B, "
-                        + "libvirt dirty estimate %d B, in %d ms (freeze window %s ms)%n", fullRead, full.get("diskSize"),
+        System.out.printf("e2e: full read %d B of %s B in %s ms (freeze window %s ms); incremental read %d B, "
+                        + "libvirt dirty estimate %d B, in %s ms (freeze window %s ms)%n", fullRead, full.get("diskSize"),
                 full.get("durationMs"), full.get("freezeWindowMs"), incRead, dirtyEstimate, inc.get("durationMs"),
                 inc.get("freezeWindowMs"));
         assertThat(incRead).as("incremental reads about the dirty bytes").isGreaterThanOrEqualTo(32L << 20)
