@@ -42,6 +42,10 @@ public final class ExitCodes {
     public static final int CATALOG_FAILED = 25;
     /** A restore target (file or domain name) already exists. */
     public static final int TARGET_EXISTS = 26;
+    /** Another Stillpoint run works on the domain right now (one backup of a domain at a time). */
+    public static final int DOMAIN_BUSY = 27;
+    /** An NBD export could not be served ({@code export}: socket in use, cannot listen). */
+    public static final int EXPORT_FAILED = 28;
     /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
     public static final int CANCELLED = 130;
 
@@ -77,8 +81,10 @@ public final class ExitCodes {
                 case DOMAIN_STATE, NO_DISKS, COPY_FAILED, TOOL_FAILED -> JOB_FAILED;
                 case CANCELLED -> CANCELLED;
                 case BACKUP_NOT_FOUND, AMBIGUOUS_ID -> BACKUP_NOT_FOUND;
-                case CATALOG -> CATALOG_FAILED;
+                case CATALOG, STATE_DIR -> CATALOG_FAILED;
                 case ALREADY_EXISTS -> TARGET_EXISTS;
+                case DOMAIN_BUSY -> DOMAIN_BUSY;
+                case EXPORT_FAILED -> EXPORT_FAILED;
             };
         }
         return -1;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  * The {@code stillpoint} host command. Top-level commands register here; each group's classes
  * live in the package named after it ({@code cli.vm} for {@code vm ...}, {@code cli.image},
  * {@code cli.snapshots}, {@code cli.analyze}, {@code cli.repo} for {@code repo ...} and the
- * repository's check/forget/prune/stats, {@code cli.backup} for backup/restore/backups).
+ * repository's check/forget/prune/stats, {@code cli.backup} for backup/restore/backups/export).
  */
 @Command(name = "stillpoint", mixinStandardHelpOptions = true, version = "stillpoint 0.1.0-SNAPSHOT",
         description = "Application-consistent VM backups into a deduplicating repository.")
@@ -40,6 +40,7 @@ public final class Main implements Runnable {
         COMMANDS.put("backup", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.BackupCommand()));
         COMMANDS.put("restore", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.RestoreCommand()));
         COMMANDS.put("backups", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.BackupsCommand()));
+        COMMANDS.put("export", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.ExportCommand()));
     }
 
     @Override public void run() {

@@ -1,9 +1,12 @@
 package dev.stillpoint.cli.backup;
 
 import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.Runs;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.runs.RunDirectory;
+import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.restore.RestoreFormat;
 import dev.stillpoint.engine.restore.RestoreJob;
@@ -87,8 +90,14 @@ public final class RestoreCommand implements Callable<Integer> {
         }
         String name = define != null ? define.name : null;
         List<RestoredDisk> disks;
-        try (Repository repository = repo.open()) {
-            RestoreJob job = RestoreJob.create(repository, backup, dir, name, fmt, listener(printer, backup.vmName()));
+        RunDirectory runs = Runs.directory();
+        try (VmConnector connector = define != null ? Connectors.open(uri) : null) {
+            Runs.recovery(runs, connector, printer).recoverAll(null);
+        }
+        try (Repository repository = repo.open();
+             RunJournal journal = runs.start(RunDirectory.newRunId(), "restore")) {
+            RestoreJob job = RestoreJob.create(repository, backup, dir, name, fmt, listener(printer, backup.vmName()))
+                    .journal(journal);
             try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
                     java.time.Duration.ofMinutes(1), "stillpoint-restore-cancel")) {
                 try {

@@ -1,6 +1,7 @@
 package dev.stillpoint.cli.snapshots;
 
 import dev.stillpoint.cli.Connectors;
+import dev.stillpoint.cli.Runs;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.engine.audit.AuditEntry;
 import dev.stillpoint.engine.audit.SnapshotAudit;
@@ -50,7 +51,8 @@ public final class SnapshotsAuditCommand implements Callable<Integer> {
         try (VmConnector connector = Connectors.open(uri);
              Catalog c = catalogPath == null ? null : Catalog.open(catalogPath)) {
             if (c == null) printer.warning("no-catalog", "no --repo/--catalog: every checkpoint is reported as unknown");
-            List<AuditEntry> entries = new SnapshotAudit(connector, c, Clock.systemUTC()).run(domain);
+            List<AuditEntry> entries = new SnapshotAudit(connector, c, Clock.systemUTC())
+                    .withRuns(Runs.directory()).run(domain);
             if (!json) {
                 printer.line(String.format(Locale.ROOT, "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s",
                         "DOMAIN", "KIND", "NAME", "SIZE", "AGE", "OWNER", "NOTE"));
