@@ -150,9 +150,8 @@ public final class BackupCommand implements Callable<Integer> {
     static Long guestFreezeWindow(String report) {
         if (report == null) return null;
         try {
-            return com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(report).get("freezeWindowMs") instanceof Number n
-                    ? n.longValue() : null;
-        } catch (java.io.IOException | RuntimeException e) {
+            return dev.stillpoint.guest.contract.GuestReport.parse(report).freezeWindowMs();
+        } catch (dev.stillpoint.guest.contract.ContractException e) {
             return null;
         }
     }

@@ -1,4 +1,4 @@
-package dev.stillpoint.guest.run;
+package dev.stillpoint.guest.proc;
 
 import java.io.File;
 import java.io.IOException;

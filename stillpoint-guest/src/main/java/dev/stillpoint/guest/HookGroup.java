@@ -1,4 +1,4 @@
-package dev.stillpoint.guest.hooks;
+package dev.stillpoint.guest;
 
 import java.util.Locale;
 
