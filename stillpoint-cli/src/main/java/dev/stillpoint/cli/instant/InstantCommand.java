@@ -1,7 +1,7 @@
 package dev.stillpoint.cli.instant;
 
 import dev.stillpoint.cli.output.Output;
-import dev.stillpoint.cli.vm.Connectors;
+import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.instant.InstantRecovery;
 import dev.stillpoint.engine.instant.InstantSession;
