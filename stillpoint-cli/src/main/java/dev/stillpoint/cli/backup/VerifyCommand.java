@@ -139,13 +139,7 @@ public final class VerifyCommand implements Callable<Integer> {
         o.put("bootToAgentMs", v.bootToAgentMs());
         o.put("totalMs", v.totalMs());
         o.put("filesystems", v.filesystems());
-        o.put("probes", v.probes().stream().map(p -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("command", p.command());
-            m.put("exitCode", p.exitCode());
-            m.put("output", p.output());
-            return m;
-        }).toList());
+        o.put("probes", v.probes().stream().map(Verification.Probe::toMap).toList());
         o.put("error", v.error());
         return o;
     }

@@ -16,7 +16,6 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * records the dead runs as interrupted. A second backup of a domain while one runs is refused (27).
  */
 class CrashRecoveryE2EIT {
-    static final Path WORK = BackupE2EIT.LAB_DIR.resolve("sp-e2e-work-crash-" + ProcessHandle.current().pid());
+    static Path WORK;
     static GuestLab guest;
     static Path repo;
     static Path state;
@@ -42,19 +41,15 @@ class CrashRecoveryE2EIT {
     @BeforeAll
     static void setUp() throws Exception {
         guest = E2eGuest.shared();
-        E2eGuest.deleteTree(WORK);
-        Files.createDirectories(WORK);
-        Files.setPosixFilePermissions(WORK, PosixFilePermissions.fromString("rwxr-xr-x"));
+        WORK = E2eGuest.workDir(BackupE2EIT.LAB_DIR, "crash");
         repo = WORK.resolve("repo");
         Repositories.init(repo, RepositoryOptions.unencrypted()).close();
         state = WORK.resolve("state");
-        System.setProperty("stillpoint.stateDir", state.toString());
     }
 
     @AfterAll
     static void tearDown() {
-        System.clearProperty("stillpoint.stateDir");
-        E2eGuest.deleteTree(WORK);
+        E2eGuest.removeWorkDir(WORK);
     }
 
     /** Runs the CLI in this JVM; returns the exit code, stdout and stderr. */

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,17 +24,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class InstantRecoveryE2EIT {
     static final String NAME = E2eGuest.extraDomain("instant");
-    static final Path WORK = BackupE2EIT.LAB_DIR.resolve("sp-e2e-work-instant-" + ProcessHandle.current().pid());
+    static Path WORK;
     static GuestLab guest;
 
     @BeforeAll
     static void setUp() throws Exception {
         guest = E2eGuest.shared();
         E2eGuest.removeLeftoversOfDeadJvms(BackupE2EIT.LAB_DIR);
-        E2eGuest.deleteTree(WORK);
-        Files.createDirectories(WORK);
-        Files.setPosixFilePermissions(WORK, PosixFilePermissions.fromString("rwxr-xr-x"));
-        System.setProperty("stillpoint.stateDir", WORK.resolve("state").toString());
+        WORK = E2eGuest.workDir(BackupE2EIT.LAB_DIR, "instant");
     }
 
     @AfterAll
@@ -48,8 +44,7 @@ class InstantRecoveryE2EIT {
         try (GuestLab d = GuestLab.attach(NAME)) {
             // close(): destroy + undefine when it exists
         }
-        System.clearProperty("stillpoint.stateDir");
-        E2eGuest.deleteTree(WORK);
+        E2eGuest.removeWorkDir(WORK);
     }
 
     @Test

@@ -13,7 +13,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
@@ -26,22 +25,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * verification fail (exit 29) with the reason; `backups` shows both; nothing is left behind.
  */
 class VerifyBootE2EIT {
-    static final Path WORK = BackupE2EIT.LAB_DIR.resolve("sp-e2e-work-verify-" + ProcessHandle.current().pid());
+    static Path WORK;
     static GuestLab guest;
 
     @BeforeAll
     static void setUp() throws Exception {
         guest = E2eGuest.shared();
-        E2eGuest.deleteTree(WORK);
-        Files.createDirectories(WORK);
-        Files.setPosixFilePermissions(WORK, PosixFilePermissions.fromString("rwxr-xr-x"));
-        System.setProperty("stillpoint.stateDir", WORK.resolve("state").toString());
+        WORK = E2eGuest.workDir(BackupE2EIT.LAB_DIR, "verify");
     }
 
     @AfterAll
     static void tearDown() {
-        System.clearProperty("stillpoint.stateDir");
-        E2eGuest.deleteTree(WORK);
+        E2eGuest.removeWorkDir(WORK);
     }
 
     @Test

@@ -174,13 +174,7 @@ public final class Catalog implements AutoCloseable {
             ps.setLong(5, v.totalMs());
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("filesystems", v.filesystems());
-            report.put("probes", v.probes().stream().map(p -> {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("command", p.command());
-                m.put("exitCode", p.exitCode());
-                m.put("output", p.output());
-                return m;
-            }).toList());
+            report.put("probes", v.probes().stream().map(Verification.Probe::toMap).toList());
             ps.setString(6, com.fasterxml.jackson.jr.ob.JSON.std.asString(report));
             ps.setString(7, v.error());
             ps.executeUpdate();

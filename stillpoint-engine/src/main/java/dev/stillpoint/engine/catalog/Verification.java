@@ -21,5 +21,14 @@ public record Verification(String backupId, Instant startedAt, boolean passed, L
     /** A command run in the booted guest; passed when it exited 0. */
     public record Probe(String command, Integer exitCode, String output) {
         public boolean passed() { return exitCode != null && exitCode == 0; }
+
+        /** {@code command}, {@code exitCode}, {@code output}: the shape of the catalog's report and of {@code --json}. */
+        public java.util.Map<String, Object> toMap() {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("command", command);
+            m.put("exitCode", exitCode);
+            m.put("output", output);
+            return m;
+        }
     }
 }
