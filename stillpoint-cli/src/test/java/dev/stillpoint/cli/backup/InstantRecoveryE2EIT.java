@@ -41,8 +41,10 @@ class InstantRecoveryE2EIT {
         } catch (Throwable ignored) {
             // finished or never started
         }
-        try (GuestLab d = GuestLab.attach(NAME)) {
-            // close(): destroy + undefine when it exists
+        for (String d : new String[] {NAME, NAME + "b"}) {
+            try (GuestLab lab = GuestLab.attach(d)) {
+                // close(): destroy + undefine when it exists
+            }
         }
         E2eGuest.removeWorkDir(WORK);
     }
@@ -88,5 +90,22 @@ class InstantRecoveryE2EIT {
         assertThat(BackupE2EIT.sh(instant, "cat /root/instant-marker; test -s /root/written-after && echo ok")).contains(marker, "ok");
         assertThat(BackupE2EIT.sh(guest, "test -e /root/written-after || echo absent")).as("the original is untouched")
                 .contains("absent");
+        GuestLab.virsh("destroy", NAME).orThrow();
+
+        // the export dies under a second instant recovery: `instant list` says so, `abort` removes everything
+        String second = NAME + "b";
+        Map<String, Object> again = cli("restore", id, "--repo", repo.toString(), "--to", WORK.toString(),
+                "--define", second, "--instant", "--json");
+        long pid = ((Number) again.get("exportPid")).longValue();
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        ProcessHandle.of(pid).ifPresent(h -> h.onExit().join());
+        Map<String, Object> dead = cli("instant", "list", "--json");
+        assertThat(dead).containsEntry("instant", 1);
+        String listing = BackupE2EIT.cliLines("instant", "list", "--json");
+        assertThat(listing).contains("\"domain\":\"" + second + "\"").contains("\"state\":\"export-dead\"")
+                .contains("\"exportAlive\":false");
+        cli("instant", "abort", second, "--json");
+        assertThat(GuestLab.virsh("list", "--all", "--name").orThrow().stdout()).doesNotContain(second);
+        for (Object o : (List<Object>) again.get("overlays")) assertThat(Path.of((String) o)).doesNotExist();
     }
 }
