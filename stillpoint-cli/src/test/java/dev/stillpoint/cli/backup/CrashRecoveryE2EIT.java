@@ -128,7 +128,7 @@ class CrashRecoveryE2EIT {
             Process p = child("backup", guest.name(), "--repo", repo.toString(), "--work-dir", WORK.resolve("w").toString(),
                     "--full", "--json");
             Predicate<String> when = ph.startsWith("copy") ? l -> l.contains("\"type\":\"progress\"") : phase(ph);
-            long delay = ph.equals("copy-random") ? 200 + random.nextInt(6000) : 0;
+            long delay = ph.equals("copy-random") ? 100 + random.nextInt(1500) : 0;
             if (delay > 0) System.out.printf("crash e2e: copy-random kills %d ms into the copy (seed %d)%n", delay, seed);
             if (killWhen(p, when, delay)) killed++;
             String out = backup();
