@@ -53,7 +53,7 @@ class ExitCodeTableTest {
         for (Class<?> c : classes) {
             for (Method m : c.getDeclaredMethods()) {
                 for (Reaches r : m.getAnnotationsByType(Reaches.class)) {
-                    out.computeIfAbsent(r.command(), k -> new TreeSet<>()).add(r.code());
+                    for (String command : r.command()) out.computeIfAbsent(command, k -> new TreeSet<>()).add(r.code());
                 }
             }
         }

@@ -7,7 +7,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * This test makes {@code command} exit with {@code code} through the command line. {@link
+ * This test makes each {@code command} exit with {@code code} through the command line. {@link
  * ExitCodesIT} checks after each test that it did; {@link ExitCodeTableTest} that every code the
  * per-command table of docs/scripting.md lists has such a test.
  */
@@ -15,8 +15,8 @@ import java.lang.annotation.Target;
 @Target(ElementType.METHOD)
 @Repeatable(Reaches.All.class)
 public @interface Reaches {
-    /** {@code backup}, {@code restore}, {@code image backup}, {@code image restore}. */
-    String command();
+    /** Of {@code backup}, {@code restore}, {@code image backup}, {@code image restore}. */
+    String[] command();
 
     int code();
 

@@ -22,7 +22,11 @@ public final class TestDomains implements VmConnectorProvider {
     static final Map<String, VmDomain> DOMAINS = new ConcurrentHashMap<>();
 
     static void shutOff(String name, String format, String source) {
-        DOMAINS.put(name, new ShutOff(name, new VmDisk("vda", source, format, null)));
+        DOMAINS.put(name, new TestDomain(name, new VmDisk("vda", source, format, null), false));
+    }
+
+    static void silentAgent(String name) {
+        DOMAINS.put(name, new TestDomain(name, new VmDisk("vda", "/nonexistent/" + name + ".qcow2", "qcow2", null), true));
     }
 
     @Override
@@ -30,7 +34,7 @@ public final class TestDomains implements VmConnectorProvider {
         String spec = System.getProperty("stillpoint.test.disk");
         if (spec != null) {
             String[] nameRest = spec.split("=", 2), formatPath = nameRest[1].split(":", 2);
-            DOMAINS.putIfAbsent(nameRest[0], new ShutOff(nameRest[0], new VmDisk("vda", formatPath[1], formatPath[0], null)));
+            DOMAINS.putIfAbsent(nameRest[0], new TestDomain(nameRest[0], new VmDisk("vda", formatPath[1], formatPath[0], null), false));
         }
         return new VmConnector() {
             @Override public Optional<VmDomain> find(String name) { return Optional.ofNullable(DOMAINS.get(name)); }
@@ -43,35 +47,21 @@ public final class TestDomains implements VmConnectorProvider {
         };
     }
 
-    /** A shut-off domain: backed up at rest through qemu-nbd. */
-    record ShutOff(String name, VmDisk disk) implements VmDomain {
+    /**
+     * A domain with one disk: shut off (backed up at rest through qemu-nbd), or running with a guest
+     * agent that never answers (no freeze is possible; the backup must stop before it begins).
+     */
+    record TestDomain(String name, VmDisk disk, boolean running) implements VmDomain {
         @Override public String uuid() { return "00000000-0000-4000-8000-" + String.format("%012x", name.hashCode() & 0xffffffffL); }
-        @Override public State state() { return State.SHUTOFF; }
+        @Override public State state() { return running ? State.RUNNING : State.SHUTOFF; }
         @Override public String xml(boolean inactive) {
             return "<domain type='qemu'><name>" + name + "</name><uuid>" + uuid() + "</uuid><devices>"
                     + "<disk type='file' device='disk'><driver name='qemu' type='" + disk.format() + "'/><source file='"
                     + disk.source() + "'/><target dev='vda' bus='virtio'/></disk></devices></domain>";
         }
         @Override public List<VmDisk> disks() { return List.of(disk); }
-        @Override public GuestAgent agent() { throw new UnsupportedOperationException("shut off"); }
-        @Override public List<String> checkpoints() { return List.of(); }
-        @Override public void deleteCheckpoint(String n) throws VmException { throw new VmException(VmException.Code.NOT_FOUND, n); }
-        @Override public BackupSession beginBackup(List<String> d, Path s, Path sc, String c, String i) throws VmException {
-            throw new VmException(VmException.Code.BACKUP_FAILED, "cannot perform disk backup for inactive domain");
-        }
-        @Override public List<Leftover> leftovers() { return List.of(); }
-        @Override public void start() {}
-        @Override public void destroy() {}
-        @Override public void undefine() {}
-    }
-
-    /** A running domain whose guest agent does not answer: no freeze is possible. */
-    record SilentAgent(String name, VmDisk disk) implements VmDomain {
-        @Override public String uuid() { return "00000000-0000-4000-8000-00000000a9e7"; }
-        @Override public State state() { return State.RUNNING; }
-        @Override public String xml(boolean inactive) { return "<domain><name>" + name + "</name></domain>"; }
-        @Override public List<VmDisk> disks() { return List.of(disk); }
         @Override public GuestAgent agent() {
+            if (!running) throw new UnsupportedOperationException("shut off");
             return new GuestAgent() {
                 @Override public boolean ping(Duration timeout) { return false; }
                 @Override public int freeze(Duration timeout) throws VmException { throw silent(); }
@@ -82,9 +72,10 @@ public final class TestDomains implements VmConnectorProvider {
         }
         private static VmException silent() { return new VmException(VmException.Code.AGENT_UNAVAILABLE, "guest agent is not connected"); }
         @Override public List<String> checkpoints() { return List.of(); }
-        @Override public void deleteCheckpoint(String n) {}
+        @Override public void deleteCheckpoint(String n) throws VmException { throw new VmException(VmException.Code.NOT_FOUND, n); }
         @Override public BackupSession beginBackup(List<String> d, Path s, Path sc, String c, String i) throws VmException {
-            throw new VmException(VmException.Code.BACKUP_FAILED, "not expected: the backup must stop before it begins");
+            throw new VmException(VmException.Code.BACKUP_FAILED, running ? "not expected: the backup must stop before it begins"
+                    : "cannot perform disk backup for inactive domain");
         }
         @Override public List<Leftover> leftovers() { return List.of(); }
         @Override public void start() {}
