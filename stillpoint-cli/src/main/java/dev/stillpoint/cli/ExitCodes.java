@@ -46,6 +46,8 @@ public final class ExitCodes {
     public static final int CATALOG_FAILED = 25;
     /** A restore target (file or domain name) already exists. */
     public static final int TARGET_EXISTS = 26;
+    /** Another Stillpoint run works on the domain right now (one backup of a domain at a time). */
+    public static final int DOMAIN_BUSY = 27;
     /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
     public static final int CANCELLED = 130;
 
@@ -83,8 +85,9 @@ public final class ExitCodes {
                 case DOMAIN_STATE, NO_DISKS, COPY_FAILED, TOOL_FAILED -> JOB_FAILED;
                 case CANCELLED -> CANCELLED;
                 case BACKUP_NOT_FOUND, AMBIGUOUS_ID -> BACKUP_NOT_FOUND;
-                case CATALOG -> CATALOG_FAILED;
+                case CATALOG, STATE_DIR -> CATALOG_FAILED;
                 case ALREADY_EXISTS -> TARGET_EXISTS;
+                case DOMAIN_BUSY -> DOMAIN_BUSY;
             };
         }
         return -1;

@@ -26,7 +26,11 @@ public class EngineException extends Exception {
         /** The catalog database cannot be read or written. */
         CATALOG,
         /** A restore target file already exists. */
-        ALREADY_EXISTS
+        ALREADY_EXISTS,
+        /** Another live Stillpoint run works on the domain (one backup of a domain at a time). */
+        DOMAIN_BUSY,
+        /** The state directory (run journals, domain locks) cannot be read or written. */
+        STATE_DIR
     }
 
     private final Code code;

@@ -63,4 +63,10 @@ final class BackupXml {
     static List<Path> scratchFiles(Path scratchDir, List<String> disks) {
         return disks.stream().map(d -> scratchFile(scratchDir, d)).toList();
     }
+
+    /** The unix socket of {@code <server transport='unix' socket='…'/>} in a backup job's XML, or null. */
+    static String serverSocket(String backupXml) {
+        org.w3c.dom.Element server = Xml.child(Xml.parse(backupXml, "backup job XML"), "server");
+        return server == null ? null : Xml.attr(server, "socket");
+    }
 }

@@ -2,12 +2,9 @@ package dev.stillpoint.libvirt;
 
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-import dev.stillpoint.libvirt.ffi.LibvirtException;
-import dev.stillpoint.libvirt.ffi.VirDomain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -16,8 +13,6 @@ import java.util.List;
  * the socket and scratch files if QEMU left them. Idempotent.
  */
 final class LibvirtBackupSession implements VmDomain.BackupSession {
-    static final Duration END_TIMEOUT = Duration.ofSeconds(30);
-
     private final LibvirtDomain domain;
     private final Path socket;
     private final List<String> disks;
@@ -52,50 +47,9 @@ final class LibvirtBackupSession implements VmDomain.BackupSession {
         if (closed) return;
         closed = true;
         try {
-            endJob();
+            domain.abortJob();
         } finally {
             removeFiles();
-        }
-    }
-
-    private void endJob() throws VmException {
-        try {
-            domain.with(d -> {
-                try {
-                    d.abortJob();
-                } catch (LibvirtException e) {
-                    if (e.code() != LibvirtException.VIR_ERR_OPERATION_INVALID) throw e; // no active job / not running: ended already
-                }
-                waitForNoJob(d);
-                return null;
-            });
-        } catch (VmException e) {
-            if (e.code() == VmException.Code.NOT_FOUND) return; // domain gone: so is its job
-            throw new VmException(VmException.Code.BACKUP_FAILED, "cannot end the backup job of " + domain + ": " + e.getMessage(), e);
-        }
-    }
-
-    private void waitForNoJob(VirDomain d) throws LibvirtException, VmException {
-        long deadline = System.nanoTime() + END_TIMEOUT.toNanos();
-        while (true) {
-            int type;
-            try {
-                type = d.jobType();
-            } catch (LibvirtException e) {
-                if (e.code() == LibvirtException.VIR_ERR_OPERATION_INVALID) return; // domain not running
-                throw e;
-            }
-            if (type != VirDomain.JOB_BOUNDED && type != VirDomain.JOB_UNBOUNDED) return;
-            if (System.nanoTime() > deadline) {
-                throw new VmException(VmException.Code.BACKUP_FAILED, "backup job of " + domain + " still active "
-                        + END_TIMEOUT.toSeconds() + " s after virDomainAbortJob");
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new VmException(VmException.Code.BACKUP_FAILED, "interrupted while waiting for the backup job of " + domain + " to end");
-            }
         }
     }
 

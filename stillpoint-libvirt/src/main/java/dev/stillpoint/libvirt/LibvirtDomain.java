@@ -16,12 +16,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.w3c.dom.Element;
 
 /** One libvirt domain, addressed by UUID; every call looks it up and frees the handle. */
 final class LibvirtDomain implements VmDomain {
     static final int UNDEFINE_FLAGS = VirDomain.UNDEFINE_CHECKPOINTS_METADATA | VirDomain.UNDEFINE_SNAPSHOTS_METADATA
             | VirDomain.UNDEFINE_NVRAM;
+
+    static final java.time.Duration JOB_END_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     private final VirConnection connection;
     private final QemuAccess access;
@@ -37,16 +40,36 @@ final class LibvirtDomain implements VmDomain {
 
     interface DomainCall<T> { T apply(VirDomain d) throws LibvirtException, VmException; }
 
-    /** Looks the domain up by UUID, runs {@code call}, frees the handle; libvirt errors map via {@link VmErrors}. */
+    /**
+     * Looks the domain up by UUID, runs {@code call}, frees the handle; libvirt errors map via
+     * {@link VmErrors}. When the call fails because the connection broke (libvirtd restarted), the
+     * connection is reopened and the call made once more: cleanup (ending a backup job, deleting a
+     * checkpoint) must not give up on a daemon that came back.
+     */
     <T> T with(DomainCall<T> call) throws VmException {
         try {
-            VirDomain d = connection.lookupByUuid(uuid).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
-                    "domain '" + name + "' (" + uuid + ") no longer exists on " + connection.uri()));
-            try (d) {
-                return call.apply(d);
-            }
+            return once(call);
         } catch (LibvirtException e) {
-            throw VmErrors.map(e);
+            if (connection.isAlive()) throw VmErrors.map(e);
+            try {
+                connection.reopen();
+            } catch (LibvirtException reopen) {
+                e.addSuppressed(reopen);
+                throw VmErrors.map(e);
+            }
+            try {
+                return once(call);
+            } catch (LibvirtException again) {
+                throw VmErrors.map(again);
+            }
+        }
+    }
+
+    private <T> T once(DomainCall<T> call) throws LibvirtException, VmException {
+        VirDomain d = connection.lookupByUuid(uuid).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
+                "domain '" + name + "' (" + uuid + ") no longer exists on " + connection.uri()));
+        try (d) {
+            return call.apply(d);
         }
     }
 
@@ -149,6 +172,67 @@ final class LibvirtDomain implements VmDomain {
                     + " with new checkpoint '" + newCheckpoint + "': " + e.getMessage(), e);
         }
         return new LibvirtBackupSession(this, socket, disks, scratch, incrementalFrom != null);
+    }
+
+    @Override
+    public Optional<Path> activeBackupSocket() throws VmException {
+        return with(d -> {
+            try {
+                return Optional.ofNullable(BackupXml.serverSocket(d.backupXmlDesc())).map(Path::of);
+            } catch (LibvirtException e) {
+                // no backup job (VIR_ERR_NO_DOMAIN_BACKUP), or the domain is not running
+                if (e.code() == LibvirtException.VIR_ERR_NO_DOMAIN_BACKUP
+                        || e.code() == LibvirtException.VIR_ERR_OPERATION_INVALID) return Optional.<Path>empty();
+                throw e;
+            }
+        });
+    }
+
+    /**
+     * Aborts the domain's active job ({@code virDomainAbortJob}: a pull backup ends, its checkpoint
+     * stays) and waits until no job is active. libvirt 9.0 has no "backup end". Nothing to do when
+     * no job runs or the domain is gone.
+     */
+    @Override
+    public void abortJob() throws VmException {
+        try {
+            with(d -> {
+                try {
+                    d.abortJob();
+                } catch (LibvirtException e) {
+                    if (e.code() != LibvirtException.VIR_ERR_OPERATION_INVALID) throw e; // no active job / not running: ended already
+                }
+                waitForNoJob(d);
+                return null;
+            });
+        } catch (VmException e) {
+            if (e.code() == VmException.Code.NOT_FOUND) return; // domain gone: so is its job
+            throw new VmException(VmException.Code.BACKUP_FAILED, "cannot end the backup job of " + this + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void waitForNoJob(VirDomain d) throws LibvirtException, VmException {
+        long deadline = System.nanoTime() + JOB_END_TIMEOUT.toNanos();
+        while (true) {
+            int type;
+            try {
+                type = d.jobType();
+            } catch (LibvirtException e) {
+                if (e.code() == LibvirtException.VIR_ERR_OPERATION_INVALID) return; // domain not running
+                throw e;
+            }
+            if (type != VirDomain.JOB_BOUNDED && type != VirDomain.JOB_UNBOUNDED) return;
+            if (System.nanoTime() > deadline) {
+                throw new VmException(VmException.Code.BACKUP_FAILED, "backup job of " + this + " still active "
+                        + JOB_END_TIMEOUT.toSeconds() + " s after virDomainAbortJob");
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VmException(VmException.Code.BACKUP_FAILED, "interrupted while waiting for the backup job of " + this + " to end");
+            }
+        }
     }
 
     @Override

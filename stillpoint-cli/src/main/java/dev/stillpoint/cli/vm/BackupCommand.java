@@ -6,8 +6,9 @@ import dev.stillpoint.engine.backup.BackupOptions;
 import dev.stillpoint.engine.backup.BackupResult;
 import dev.stillpoint.engine.backup.BlockSourceOpener;
 import dev.stillpoint.engine.backup.ConsistencyPolicy;
-import dev.stillpoint.engine.backup.Phase;
+import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.vm.VmConnector;
@@ -84,8 +85,10 @@ final class BackupCommand implements Callable<Integer> {
              Catalog catalog = repo.openCatalog()) {
             VmDomain domain = connector.find(domainName).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
                     "no domain '" + domainName + "' on " + uri));
+            RunDirectory runs = Runs.directory();
             BackupJob job = BackupJob.builder().domain(domain).repository(repository).catalog(catalog)
-                    .blockSources(BlockSourceOpener.nbd()).options(options).listener(listener(printer, domain.name())).build();
+                    .blockSources(BlockSourceOpener.nbd()).options(options).listener(listener(printer, domain.name()))
+                    .runs(runs, Runs.recovery(runs, connector, printer)).build();
             BackupResult result;
             try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
                     Duration.ofMinutes(2), "stillpoint-backup-cancel")) {
@@ -110,8 +113,8 @@ final class BackupCommand implements Callable<Integer> {
 
             @Override public void phaseFinished(Phase phase, Duration took) { printer.phaseFinished(phase.key(), took.toMillis()); }
 
-            @Override public void modeChosen(String mode, String from) {
-                printer.line("mode      " + mode + (from == null ? "" : " (from checkpoint " + from + ")"));
+            @Override public void modeChosen(BackupRecord.Mode mode, String from) {
+                printer.line("mode      " + mode.label() + (from == null ? "" : " (from checkpoint " + from + ")"));
             }
 
             @Override public void diskStarted(String disk, long toRead, long size) {
@@ -126,6 +129,16 @@ final class BackupCommand implements Callable<Integer> {
 
             @Override public void warning(String code, String message) { printer.warning(code, message); }
         };
+    }
+
+    /** Phase timings keyed as in the catalog and JSON ({@code preflight}, {@code freeze}, ...), in phase order. */
+    static Map<String, Long> phases(BackupRecord r) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (Phase p : Phase.values()) {
+            Long ms = r.phaseMs().get(p);
+            if (ms != null) out.put(p.key(), ms);
+        }
+        return out;
     }
 
     /** The in-guest runner's own freeze window (filesystems frozen), or null. */
@@ -147,13 +160,13 @@ final class BackupCommand implements Callable<Integer> {
             o.put("backupId", r.id());
             o.put("domain", r.vmName());
             o.put("uuid", r.vmUuid());
-            o.put("mode", r.mode());
-            o.put("consistency", r.consistency());
+            o.put("mode", r.mode().label());
+            o.put("consistency", r.consistency().label());
             o.put("checkpoint", r.checkpoint());
             o.put("parentBackup", r.parentBackup());
             o.put("freezeWindowMs", r.freezeWindowMs());
             o.put("guestFreezeWindowMs", guestFreezeWindow(r.guestReport()));
-            o.put("phasesMs", r.phaseMs());
+            o.put("phasesMs", phases(r));
             List<Map<String, Object>> disks = new ArrayList<>();
             for (DiskRecord d : r.disks()) {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -170,13 +183,13 @@ final class BackupCommand implements Callable<Integer> {
             o.put("diskSize", r.diskSize());
             o.put("durationMs", result.duration().toMillis());
             o.put("throughput", Math.round(result.throughput()));
-            Long copyMs = r.phaseMs().get("copy");
+            Long copyMs = r.phaseMs().get(Phase.COPY);
             o.put("copyThroughput", copyMs == null || copyMs == 0 ? null : r.bytesRead() * 1000 / copyMs);
             o.put("warnings", r.warnings());
             printer.summary(o);
             return;
         }
-        printer.line("backup " + r.id() + " of " + r.vmName() + ": " + r.mode() + ", consistency " + r.consistency()
+        printer.line("backup " + r.id() + " of " + r.vmName() + ": " + r.mode().label() + ", consistency " + r.consistency().label()
                 + (r.freezeWindowMs() == null ? "" : ", freeze window " + r.freezeWindowMs() + " ms (freeze sent to thaw returned)")
                 + (guestFreezeWindow(r.guestReport()) == null ? "" : ", in-guest " + guestFreezeWindow(r.guestReport()) + " ms"));
         for (DiskRecord d : r.disks()) {

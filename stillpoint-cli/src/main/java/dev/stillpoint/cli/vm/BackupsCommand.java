@@ -47,7 +47,7 @@ final class BackupsCommand implements Callable<Integer> {
                 } else {
                     printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s",
                             r.id(), r.startedAt().toString().substring(0, 19) + "Z", r.vmName(),
-                            r.complete() ? r.mode() : r.status(), r.consistency() == null ? "-" : r.consistency(),
+                            modeOrStatus(r), r.consistency() == null ? "-" : r.consistency().label(),
                             r.freezeWindowMs() == null ? "-" : r.freezeWindowMs() + " ms", VmPrinter.bytes(r.bytesRead()),
                             VmPrinter.bytes(r.bytesStored())));
                 }
@@ -57,6 +57,12 @@ final class BackupsCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The MODE column: the mode of a complete backup, else "failed" or "interrupted" (its process died). */
+    static String modeOrStatus(BackupRecord r) {
+        if (r.complete()) return r.mode().label();
+        return r.error() != null && r.error().startsWith(BackupRecord.INTERRUPTED) ? BackupRecord.INTERRUPTED : r.status().label();
+    }
+
     static Map<String, Object> toJson(BackupRecord r) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("backupId", r.id());
@@ -64,13 +70,13 @@ final class BackupsCommand implements Callable<Integer> {
         o.put("uuid", r.vmUuid());
         o.put("startedAt", r.startedAt().toString());
         o.put("finishedAt", r.finishedAt() == null ? null : r.finishedAt().toString());
-        o.put("status", r.status());
-        o.put("mode", r.mode());
-        o.put("consistency", r.consistency());
+        o.put("status", r.status().label());
+        o.put("mode", r.mode() == null ? null : r.mode().label());
+        o.put("consistency", r.consistency() == null ? null : r.consistency().label());
         o.put("checkpoint", r.checkpoint());
         o.put("parentBackup", r.parentBackup());
         o.put("freezeWindowMs", r.freezeWindowMs());
-        o.put("phasesMs", r.phaseMs());
+        o.put("phasesMs", BackupCommand.phases(r));
         o.put("bytesRead", r.bytesRead());
         o.put("storedBytes", r.bytesStored());
         o.put("diskSize", r.diskSize());

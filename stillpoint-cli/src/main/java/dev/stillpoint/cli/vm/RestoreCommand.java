@@ -1,6 +1,8 @@
 package dev.stillpoint.cli.vm;
 
 import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.runs.RunDirectory;
+import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.restore.RestoreFormat;
 import dev.stillpoint.engine.restore.RestoreJob;
@@ -83,8 +85,14 @@ final class RestoreCommand implements Callable<Integer> {
         }
         String name = define != null ? define.name : null;
         List<RestoredDisk> disks;
-        try (Repository repository = repo.openRepository()) {
-            RestoreJob job = RestoreJob.create(repository, backup, dir, name, fmt, listener(printer, backup.vmName()));
+        RunDirectory runs = Runs.directory();
+        try (VmConnector connector = define != null ? Connectors.open(uri) : null) {
+            Runs.recovery(runs, connector, printer).recoverAll(null);
+        }
+        try (Repository repository = repo.openRepository();
+             RunJournal journal = runs.start(RunDirectory.newRunId(), "restore")) {
+            RestoreJob job = RestoreJob.create(repository, backup, dir, name, fmt, listener(printer, backup.vmName()))
+                    .journal(journal);
             try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
                     java.time.Duration.ofMinutes(1), "stillpoint-restore-cancel")) {
                 try {

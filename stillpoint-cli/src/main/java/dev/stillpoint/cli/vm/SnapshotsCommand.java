@@ -53,7 +53,8 @@ final class SnapshotsCommand implements Runnable {
             try (VmConnector connector = Connectors.open(uri);
                  Catalog c = catalogPath == null ? null : Catalog.open(catalogPath)) {
                 if (c == null) printer.warning("no-catalog", "no --repo/--catalog: every checkpoint is reported as unknown");
-                List<AuditEntry> entries = new SnapshotAudit(connector, c, Clock.systemUTC()).run(domain);
+                List<AuditEntry> entries = new SnapshotAudit(connector, c, Clock.systemUTC())
+                        .withRuns(Runs.directory()).run(domain);
                 if (!json) {
                     printer.line(String.format(Locale.ROOT, "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s",
                             "DOMAIN", "KIND", "NAME", "SIZE", "AGE", "OWNER", "NOTE"));

@@ -47,11 +47,23 @@ class ExitCodesIT {
 
     record Run(String command, int code, String out, String err) {}
 
+    /** Run journals and domain locks of this class's runs (in-process and child JVMs), not the host's. */
+    static Path stateDir;
+
     @BeforeAll
-    static void useTestConnector() { System.setProperty("stillpoint.connector", TestDomains.class.getName()); }
+    static void useTestConnector() throws Exception {
+        System.setProperty("stillpoint.connector", TestDomains.class.getName());
+        stateDir = Files.createTempDirectory("sp-exit-codes-state");
+        System.setProperty("stillpoint.stateDir", stateDir.toString());
+    }
 
     @AfterAll
-    static void reset() { System.clearProperty("stillpoint.connector"); TestDomains.DOMAINS.clear(); }
+    static void reset() throws Exception {
+        System.clearProperty("stillpoint.connector");
+        System.clearProperty("stillpoint.stateDir");
+        TestDomains.DOMAINS.clear();
+        HostPrograms.run("rm", "-rf", stateDir.toString());
+    }
 
     @BeforeEach
     void programs() { HostPrograms.require("qemu-img", "qemu-nbd", "qemu-io"); }
@@ -150,14 +162,14 @@ class ExitCodesIT {
         return ids;
     }
 
-    /** What a test does to a filled repository before the four commands run against it. */
+    /** A step of a test on a path (e.g. what it does to a filled repository before the commands run). */
     @FunctionalInterface
-    interface Damage {
-        void apply(Path repo) throws Exception;
+    interface Step {
+        void apply(Path path) throws Exception;
     }
 
     /** The four commands against a filled repository that {@code damage} broke. */
-    private void allFour(int code, Damage damage) throws Exception {
+    private void allFour(int code, Step damage) throws Exception {
         Path repo = repo("repo");
         String[] ids = filledWithCatalog(repo);
         damage.apply(repo);
@@ -385,41 +397,52 @@ class ExitCodesIT {
         assertThat(err).contains("qemu-img");
     }
 
-    /** Ctrl-C (SIGINT, 130) and SIGTERM (143) during the copy of a backup and of a restore (separate JVMs). */
+    /**
+     * Ctrl-C (SIGINT, 130) and SIGTERM (143) during the copy of a backup and of a restore (separate
+     * JVMs); while the first backup copies, a second backup of the domain is refused (27).
+     */
     @Test
     @Reaches(code = 130, command = {"backup", "restore"})
     @Reaches(code = 143, command = {"backup", "restore"})
-    void signals() throws Exception {
+    @Reaches(code = 27, command = "backup")
+    void signalsAndABusyDomain() throws Exception {
         Path repo = repo("repo");
         Path image = tmp.resolve("big.qcow2");
         HostPrograms.run("sh", "-c", "head -c 512M /dev/urandom > " + tmp.resolve("big.raw") + " && qemu-img convert -q -f raw -O qcow2 "
                 + tmp.resolve("big.raw") + " " + image + " && rm " + tmp.resolve("big.raw"));
         String disk = DOMAIN + "=qcow2:" + image;
+        TestDomains.shutOff(DOMAIN, "qcow2", image.toString());
         for (String signal : List.of("INT", "TERM")) {
             Process p = child(Map.of(), "-Dstillpoint.test.disk=" + disk, "backup", DOMAIN, "--repo", repo.toString(), "--json",
                     "--work-dir", tmp.resolve("w").toString());
-            interruptDuringProgress(p, signal, "backup");
+            interruptDuringProgress(p, signal, "backup", path -> {
+                if (signal.equals("INT")) {
+                    Run busy = expect(ExitCodes.DOMAIN_BUSY, "backup", DOMAIN, "--repo", repo.toString(), "--work-dir", tmp.resolve("w2").toString());
+                    assertThat(busy.err()).contains("busy");
+                }
+            });
         }
-        TestDomains.shutOff(DOMAIN, "qcow2", image.toString());
         String backup = (String) json(expect(0, "backup", DOMAIN, "--repo", repo.toString(), "--json", "--work-dir",
                 tmp.resolve("w").toString())).get("backupId");
         for (String signal : List.of("INT", "TERM")) {
             Process p = child(Map.of(), "restore", backup, "--repo", repo.toString(), "--json", "--to",
                     tmp.resolve("r-" + signal).toString(), "--format", "raw");
-            interruptDuringProgress(p, signal, "restore");
+            interruptDuringProgress(p, signal, "restore", path -> {});
             try (Stream<Path> s = Files.list(tmp.resolve("r-" + signal))) {
                 assertThat(s.toList()).as("partial restore removed").isEmpty();
             }
         }
     }
 
-    private void interruptDuringProgress(Process p, String signal, String command) throws Exception {
+    /** Waits for {@code p}'s first progress line, runs {@code meanwhile}, then sends {@code signal}. */
+    private void interruptDuringProgress(Process p, String signal, String command, Step meanwhile) throws Exception {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null && !line.contains("\"type\":\"progress\"")) {
                 // until the copy is under way
             }
             assertThat(line).as("a progress line before the end; stderr: " + Files.readString(tmp.resolve("child.err"))).isNotNull();
+            meanwhile.apply(tmp);
             HostPrograms.run("kill", "-" + signal, String.valueOf(p.pid()));
             assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         }
@@ -433,7 +456,7 @@ class ExitCodesIT {
     private Process child(Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "-Dstillpoint.connector=" + TestDomains.class.getName()));
+                "-Dstillpoint.connector=" + TestDomains.class.getName(), "-Dstillpoint.stateDir=" + stateDir));
         List<String> rest = new ArrayList<>();
         for (String a : args) (a.startsWith("-D") ? cmd : rest).add(a);
         cmd.add(Main.class.getName());

@@ -77,6 +77,8 @@ public final class TestDomains implements VmConnectorProvider {
             throw new VmException(VmException.Code.BACKUP_FAILED, running ? "not expected: the backup must stop before it begins"
                     : "cannot perform disk backup for inactive domain");
         }
+        @Override public Optional<Path> activeBackupSocket() { return Optional.empty(); }
+        @Override public void abortJob() {}
         @Override public List<Leftover> leftovers() { return List.of(); }
         @Override public void start() {}
         @Override public void destroy() {}

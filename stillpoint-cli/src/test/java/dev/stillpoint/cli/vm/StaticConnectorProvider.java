@@ -62,7 +62,11 @@ public final class StaticConnectorProvider implements VmConnectorProvider {
         @Override public BackupSession beginBackup(List<String> d, Path s, Path sc, String c, String i) throws VmException {
             throw new VmException(VmException.Code.BACKUP_FAILED, "cannot perform disk backup for inactive domain");
         }
-        @Override public List<Leftover> leftovers() {
+            @Override public java.util.Optional<java.nio.file.Path> activeBackupSocket() { return java.util.Optional.empty(); }
+
+        @Override public void abortJob() {}
+
+    @Override public List<Leftover> leftovers() {
             return List.of(new Leftover("checkpoint", "virtnbdbackup.0", null, 0, null));
         }
         @Override public void start() {}

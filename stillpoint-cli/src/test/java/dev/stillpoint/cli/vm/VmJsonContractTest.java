@@ -5,7 +5,8 @@ import dev.stillpoint.cli.Main;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.engine.backup.BackupListener;
 import dev.stillpoint.engine.backup.BackupResult;
-import dev.stillpoint.engine.backup.Phase;
+import dev.stillpoint.engine.catalog.Phase;
+import dev.stillpoint.engine.catalog.Consistency;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.DiskRecord;
@@ -50,7 +51,7 @@ class VmJsonContractTest {
         BackupListener l = BackupCommand.listener(printer, "web1");
         l.phaseStarted(Phase.FREEZE);
         l.phaseFinished(Phase.FREEZE, Duration.ofMillis(812));
-        l.modeChosen("incremental", "stillpoint-cp-1");
+        l.modeChosen(BackupRecord.Mode.INCREMENTAL, "stillpoint-cp-1");
         l.diskStarted("vda", 2L << 20, 32L << 20);
         l.progress("vda", 1L << 20, 2L << 20);
         l.progress("vda", 2L << 20, 2L << 20);
@@ -159,10 +160,12 @@ class VmJsonContractTest {
     }
 
     private static BackupRecord record() {
-        return new BackupRecord("3d5df21bed5ffe07", "web1", "6e3c1a52-0000-4000-8000-000000000001",
-                Instant.parse("2026-11-22T19:30:00Z"), Instant.parse("2026-11-22T19:30:02Z"), BackupRecord.COMPLETE,
-                "incremental", "application", "stillpoint-cp-2", "0123456789abcdef", "<domain/>", null, 5120L,
-                Map.of("freeze", 812L, "copy", 1000L), 2L << 20, 1L << 20, 32L << 20, null, List.of(),
-                List.of(new DiskRecord("vda", "/img/web1.qcow2", "qcow2", 32L << 20, "ab12", "cd34", 2L << 20, 1L << 20)));
+        return BackupRecord.builder("3d5df21bed5ffe07", "web1", Instant.parse("2026-11-22T19:30:00Z"))
+                .vmUuid("6e3c1a52-0000-4000-8000-000000000001").finishedAt(Instant.parse("2026-11-22T19:30:02Z"))
+                .status(BackupRecord.Status.COMPLETE).mode(BackupRecord.Mode.INCREMENTAL).consistency(Consistency.APPLICATION)
+                .checkpoint("stillpoint-cp-2").parentBackup("0123456789abcdef").domainXml("<domain/>").freezeWindowMs(5120L)
+                .phaseMs(Map.of(Phase.FREEZE, 812L, Phase.COPY, 1000L)).bytes(2L << 20, 1L << 20, 32L << 20)
+                .disks(List.of(new DiskRecord("vda", "/img/web1.qcow2", "qcow2", 32L << 20, "ab12", "cd34", 2L << 20, 1L << 20)))
+                .build();
     }
 }

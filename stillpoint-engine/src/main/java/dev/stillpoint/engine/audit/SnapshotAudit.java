@@ -1,5 +1,8 @@
 package dev.stillpoint.engine.audit;
 
+import dev.stillpoint.engine.runs.DeadRun;
+import dev.stillpoint.engine.runs.RunDirectory;
+import dev.stillpoint.engine.runs.RunRecord;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.vm.VmConnector;
@@ -21,12 +24,22 @@ public final class SnapshotAudit {
     private final VmConnector connector;
     private final Catalog catalog;
     private final Clock clock;
+    private RunDirectory runs;
 
     /** @param catalog may be null (no repository given): every checkpoint is then unknown */
     public SnapshotAudit(VmConnector connector, Catalog catalog, Clock clock) {
         this.connector = connector;
         this.catalog = catalog;
         this.clock = clock;
+    }
+
+    /**
+     * Also lists the runs journaled in {@code dir}: live ones ({@code run}, not flagged) and dead
+     * ones whose leftovers no later run has undone yet ({@code dead-run}, flagged).
+     */
+    public SnapshotAudit withRuns(RunDirectory dir) {
+        runs = dir;
+        return this;
     }
 
     /** Audits one domain, or all defined domains when {@code domainName} is null. */
@@ -37,6 +50,29 @@ public final class SnapshotAudit {
             VmDomain d = connector.find(name).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
                     "no domain named '" + name + "' on this connection"));
             for (VmDomain.Leftover l : d.leftovers()) out.add(entry(d.name(), l));
+            if (runs != null) out.addAll(runEntries(d));
+        }
+        return out;
+    }
+
+    private List<AuditEntry> runEntries(VmDomain d) throws EngineException {
+        List<AuditEntry> out = new ArrayList<>();
+        for (RunRecord r : runs.liveRuns()) {
+            if (!d.uuid().equals(r.uuid())) continue;
+            out.add(new AuditEntry(d.name(), "run", r.runId(), r.workDir(), -1, Duration.between(r.startedAt(), clock.instant()),
+                    "stillpoint", false, r.command() + " in progress (pid " + r.pid() + " on " + r.host()
+                    + (r.phase() == null ? "" : ", phase " + r.phase()) + ")"));
+        }
+        for (DeadRun dead : runs.deadRuns()) {
+            try (dead) {
+                RunRecord r = dead.record();
+                if (r == null || !d.uuid().equals(r.uuid())) continue;
+                out.add(new AuditEntry(d.name(), "dead-run", r.runId(), r.workDir(), -1,
+                        Duration.between(r.startedAt(), clock.instant()), "stillpoint-unrecorded", true,
+                        r.command() + " whose process (pid " + r.pid() + ") died" + (r.phase() == null ? "" : " in phase "
+                        + r.phase()) + (r.checkpoint() == null ? "" : ", checkpoint " + r.checkpoint())
+                        + "; the next backup or restore undoes what it left (journal " + dead.file() + ")"));
+            }
         }
         return out;
     }

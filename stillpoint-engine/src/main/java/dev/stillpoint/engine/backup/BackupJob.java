@@ -3,6 +3,13 @@ package dev.stillpoint.engine.backup;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.BackupRecord.Mode;
+import dev.stillpoint.engine.catalog.Consistency;
+import dev.stillpoint.engine.catalog.Phase;
+import dev.stillpoint.engine.runs.OrphanRecovery;
+import dev.stillpoint.engine.runs.RunDirectory;
+import dev.stillpoint.engine.runs.RunJournal;
+import dev.stillpoint.engine.runs.RunRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.ingest.ExtentSource;
@@ -21,14 +28,10 @@ import dev.stillpoint.repository.SnapshotInfo;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,10 +53,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BackupJob {
 
-    static final String CHECKPOINT_PREFIX = "stillpoint-";
-    private static final DateTimeFormatter CHECKPOINT_TIME =
-            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final VmDomain domain;
     private final Repository repository;
@@ -63,6 +62,8 @@ public final class BackupJob {
     private final BackupOptions options;
     private final BackupListener listener;
     private final Clock clock;
+    private final RunDirectory runs;
+    private final OrphanRecovery recovery;
 
     private volatile boolean cancelled;
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -76,6 +77,8 @@ public final class BackupJob {
         this.options = b.options != null ? b.options : BackupOptions.defaults();
         this.listener = b.listener != null ? b.listener : BackupListener.NONE;
         this.clock = b.clock != null ? b.clock : Clock.systemUTC();
+        this.runs = b.runs;
+        this.recovery = b.recovery;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -99,10 +102,10 @@ public final class BackupJob {
 
     /** State of one run; every resource it acquires is released in {@link #cleanup}. */
     private final class Run {
-        final String id = HexFormat.of().formatHex(randomBytes(8));
+        final String id = RunDirectory.newRunId();
         final Instant startedAt = clock.instant();
         final long startNanos = System.nanoTime();
-        final Map<String, Long> phaseMs = new LinkedHashMap<>();
+        final Map<Phase, Long> phaseMs = new LinkedHashMap<>();
         final List<String> warnings = new ArrayList<>();
         final List<DiskRecord> diskRecords = new ArrayList<>();
         String domainXml;
@@ -110,6 +113,13 @@ public final class BackupJob {
         BackupSession session;
         String checkpoint;
         boolean recorded;
+        /** What this run creates outside itself, written before it is created (null without a run directory). */
+        RunJournal journal;
+        RunDirectory.DomainLock domainLock;
+        /** Past the domain lock: this run may have created something (false: refused, owns nothing). */
+        boolean owned;
+        /** Cleanup could not undo everything: the journal stays for the next run's recovery. */
+        boolean cleanupIncomplete;
         /** The freeze window of an online backup (null offline or before the freeze). */
         GuestFreeze guestFreeze;
         Phase current;
@@ -119,16 +129,54 @@ public final class BackupJob {
             try {
                 return attempt();
             } catch (EngineException | VmException | IOException | RuntimeException | Error e) {
-                cleanup(e);
+                if (owned) cleanup(e); // a refused run (domain busy) owns nothing to clean
                 throw e;
             } finally {
                 if (work != null && !WorkDir.delete(work)) {
                     listener.warning("cleanup", "could not remove work directory " + work);
+                    cleanupIncomplete = true;
                 }
+                closeJournal();
             }
         }
 
+        /**
+         * Takes the domain's lock (one run per domain), undoes what dead runs left behind, and
+         * starts this run's journal; nothing without a run directory (tests with fakes).
+         */
+        private void openJournal() throws EngineException {
+            if (runs == null) {
+                owned = true;
+                return;
+            }
+            domainLock = runs.lockDomain(domain.uuid(), domain.name());
+            owned = true;
+            if (recovery != null) recovery.recoverAll(domainLock);
+            journal = runs.start(id, "backup");
+            journal.update(r -> r.withDomain(domain.name(), domain.uuid()).withCatalog(catalog.file())
+                    .withPhase(Phase.PREFLIGHT.key()));
+        }
+
+        private void closeJournal() {
+            if (journal != null) {
+                if (cleanupIncomplete) {
+                    journal.abandon();
+                    listener.warning(OrphanRecovery.ORPHAN_INCOMPLETE, "cleanup of backup " + id
+                            + " is incomplete; the next run of a command on domain " + domain.name()
+                            + " finishes it (journal " + journal.file() + ")");
+                } else {
+                    journal.close();
+                }
+            }
+            if (domainLock != null) domainLock.close();
+        }
+
+        private void journal(java.util.function.UnaryOperator<RunRecord> change) throws EngineException {
+            if (journal != null) journal.update(change);
+        }
+
         private BackupResult attempt() throws EngineException, VmException, IOException {
+            openJournal();
             start(Phase.PREFLIGHT);
             VmDomain.State state = domain.state();
             if (state == VmDomain.State.OTHER) {
@@ -137,7 +185,9 @@ public final class BackupJob {
             }
             List<VmDisk> disks = includedDisks();
             domainXml = domain.xml(true);
-            work = WorkDir.create(options.workDir());
+            Path workPath = WorkDir.pathFor(options.workDir(), id);
+            journal(r -> r.withWorkDir(workPath));
+            work = WorkDir.create(workPath);
             if (state == VmDomain.State.SHUTOFF) return offline(disks);
             return online(disks);
         }
@@ -170,8 +220,7 @@ public final class BackupJob {
                     catalog.lastComplete(domain.uuid()), domain.checkpoints(), disks, this::snapshotExists);
             if (plan.warning() != null) warn("bitmap-drift", plan.warning());
             String reportBefore = agentOk ? GuestReports.read(agent, options.pingTimeout()) : null;
-            String newCheckpoint = CHECKPOINT_PREFIX + CHECKPOINT_TIME.format(startedAt) + "-"
-                    + HexFormat.of().formatHex(randomBytes(2));
+            String newCheckpoint = Checkpoints.newName(startedAt);
             finish();
 
             guestFreeze = new GuestFreeze(agent, options, domain.name(), new GuestFreeze.Events() {
@@ -206,13 +255,13 @@ public final class BackupJob {
             BackupSession s = session;
             session = null;
             s.close();
+            journal(RunRecord::withBackupJobEnded);
             finish();
 
-            String mode = diskRecords.stream().allMatch(r -> r.parentSnapshot() != null)
-                    ? IncrementalPlanner.INCREMENTAL : IncrementalPlanner.FULL;
-            String parent = IncrementalPlanner.INCREMENTAL.equals(mode) ? plan.previous().id() : null;
+            Mode mode = diskRecords.stream().allMatch(r -> r.parentSnapshot() != null) ? Mode.INCREMENTAL : Mode.FULL;
+            String parent = mode == Mode.INCREMENTAL ? plan.previous().id() : null;
             BackupResult result = record(mode, consistency, checkpoint, parent, report);
-            pruneOlderCheckpoints();
+            Checkpoints.pruneOlder(domain, catalog, checkpoint, this::warn);
             return result;
         }
 
@@ -226,15 +275,16 @@ public final class BackupJob {
             String cp = new OfflineBackup(offlineExporter, opener, work, this::warn).copy(disks, plan,
                     (d, src, ctx, parent) -> copyDisk(d, src, ctx, parent, plan.incrementalFrom()));
             finish();
-            return record(cp != null ? IncrementalPlanner.INCREMENTAL : IncrementalPlanner.FULL,
+            return record(cp != null ? Mode.INCREMENTAL : Mode.FULL,
                     Consistency.CLEAN_SHUTDOWN, cp, cp != null ? plan.previous().id() : null, null);
         }
 
         private IncrementalPlanner.Plan begin(List<VmDisk> disks, String newCheckpoint, IncrementalPlanner.Plan plan)
-                throws VmException {
+                throws VmException, EngineException {
             List<String> targets = disks.stream().map(VmDisk::target).toList();
             Path socket = work.resolve("nbd.sock");
             checkpoint = newCheckpoint;
+            journal(r -> r.withBackupJob(socket, newCheckpoint));
             listener.modeChosen(plan.mode(), plan.incrementalFrom());
             try {
                 session = domain.beginBackup(targets, socket, work, newCheckpoint, plan.incrementalFrom());
@@ -278,36 +328,25 @@ public final class BackupJob {
 
         private String describe(VmDisk d) { return "domain " + domain.name() + " disk " + d.target(); }
 
-        private BackupResult record(String mode, Consistency consistency, String cp, String parent, String report)
+        private BackupResult record(Mode mode, Consistency consistency, String cp, String parent, String report)
                 throws EngineException {
-            Instant finishedAt = clock.instant();
             long read = diskRecords.stream().mapToLong(DiskRecord::bytesRead).sum();
             long stored = diskRecords.stream().mapToLong(DiskRecord::storedBytes).sum();
             long size = diskRecords.stream().mapToLong(DiskRecord::size).sum();
-            BackupRecord r = new BackupRecord(id, domain.name(), domain.uuid(), startedAt, finishedAt,
-                    BackupRecord.COMPLETE, mode, consistency.label(), cp, parent, domainXml, report, freezeWindowMs(),
-                    phaseMs, read, stored, size, null, warnings, diskRecords);
+            BackupRecord r = base().finishedAt(clock.instant()).status(BackupRecord.Status.COMPLETE).mode(mode)
+                    .consistency(consistency).checkpoint(cp).parentBackup(parent).guestReport(report)
+                    .bytes(read, stored, size).disks(diskRecords).build();
             check();
             catalog.insert(r);
             recorded = true;
+            journal(RunRecord::withoutCheckpoint);
             return new BackupResult(r, Duration.ofNanos(System.nanoTime() - startNanos), List.copyOf(warnings));
         }
 
-        /** Keeps only the chain tip: deletes older checkpoints the catalog knows (never others'). */
-        private void pruneOlderCheckpoints() {
-            if (checkpoint == null) return;
-            try {
-                for (String cp : domain.checkpoints()) {
-                    if (cp.equals(checkpoint) || !catalog.knowsCheckpoint(cp)) continue;
-                    try {
-                        domain.deleteCheckpoint(cp);
-                    } catch (VmException e) {
-                        warn("checkpoint-prune", "could not delete older checkpoint " + cp + ": " + e.getMessage());
-                    }
-                }
-            } catch (VmException | EngineException e) {
-                warn("checkpoint-prune", "could not list checkpoints to prune: " + e.getMessage());
-            }
+        /** The fields every row of this run has. */
+        private BackupRecord.Builder base() {
+            return BackupRecord.builder(id, domain.name(), startedAt).vmUuid(domain.uuid()).domainXml(domainXml)
+                    .freezeWindowMs(freezeWindowMs()).phaseMs(phaseMs).warnings(warnings);
         }
 
         private void cleanup(Throwable cause) {
@@ -317,23 +356,22 @@ public final class BackupJob {
                     session.close();
                 } catch (VmException | RuntimeException e) {
                     cause.addSuppressed(e);
+                    cleanupIncomplete = true;
                 }
                 session = null;
             }
             if (checkpoint != null && !recorded) {
                 try {
-                    if (domain.checkpoints().contains(checkpoint) && !catalog.knowsCheckpoint(checkpoint)) {
-                        domain.deleteCheckpoint(checkpoint);
-                    }
+                    Checkpoints.deleteUnrecorded(domain, catalog, checkpoint);
                 } catch (VmException | EngineException | RuntimeException e) {
                     cause.addSuppressed(e);
+                    cleanupIncomplete = true;
                 }
             }
             if (!recorded) {
                 try {
-                    catalog.insert(new BackupRecord(id, domain.name(), domain.uuid(), startedAt, clock.instant(),
-                            BackupRecord.FAILED, null, null, null, null, domainXml, null, freezeWindowMs(), phaseMs,
-                            0, 0, 0, String.valueOf(cause.getMessage()), warnings, List.of()));
+                    catalog.insert(base().finishedAt(clock.instant()).status(BackupRecord.Status.FAILED)
+                            .error(String.valueOf(cause.getMessage())).build());
                 } catch (EngineException | RuntimeException e) {
                     cause.addSuppressed(e);
                 }
@@ -371,12 +409,19 @@ public final class BackupJob {
         private void start(Phase phase) {
             current = phase;
             phaseStart = System.nanoTime();
+            if (journal != null) {
+                try {
+                    journal.update(r -> r.withPhase(phase.key()));
+                } catch (EngineException e) {
+                    warn("journal", e.getMessage()); // the phase only makes recovery messages precise
+                }
+            }
             listener.phaseStarted(phase);
         }
 
         private void finish() {
             Duration took = Duration.ofNanos(System.nanoTime() - phaseStart);
-            phaseMs.merge(current.key(), took.toMillis(), Long::sum);
+            phaseMs.merge(current, took.toMillis(), Long::sum);
             listener.phaseFinished(current, took);
         }
     }
@@ -385,12 +430,6 @@ public final class BackupJob {
     @SuppressWarnings("unchecked")
     private static <T extends Throwable> T rethrow(Throwable e) throws T {
         throw (T) e;
-    }
-
-    private static byte[] randomBytes(int n) {
-        byte[] b = new byte[n];
-        RANDOM.nextBytes(b);
-        return b;
     }
 
     /** Builds a {@link BackupJob}; domain, repository, catalog and block-source opener are required. */
@@ -403,6 +442,8 @@ public final class BackupJob {
         private BackupOptions options;
         private BackupListener listener;
         private Clock clock;
+        private RunDirectory runs;
+        private OrphanRecovery recovery;
 
         private Builder() {}
 
@@ -421,6 +462,17 @@ public final class BackupJob {
         public Builder listener(BackupListener v) { listener = v; return this; }
 
         public Builder clock(Clock v) { clock = v; return this; }
+
+        /**
+         * Journals the run in {@code v} (crash safety: a later run undoes what this one leaves if it
+         * dies) and allows one run per domain; {@code recovery} undoes dead runs first. Without it
+         * (tests with fakes) nothing is journaled.
+         */
+        public Builder runs(RunDirectory v, OrphanRecovery recovery) {
+            runs = v;
+            this.recovery = recovery;
+            return this;
+        }
 
         public BackupJob build() { return new BackupJob(this); }
     }

@@ -1,5 +1,8 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.engine.catalog.BackupRecord.Mode;
+import dev.stillpoint.engine.catalog.Phase;
+
 import java.time.Duration;
 
 /** Events of a running backup; the CLI renders them as text or JSON lines. Called on the job's thread. */
@@ -11,7 +14,7 @@ public interface BackupListener {
     default void phaseFinished(Phase phase, Duration took) {}
 
     /** Mode chosen: {@code full} or {@code incremental} (with the checkpoint it starts from). */
-    default void modeChosen(String mode, String incrementalFrom) {}
+    default void modeChosen(Mode mode, String incrementalFrom) {}
 
     /** A disk is about to be copied: {@code bytesToRead} bytes in extents. */
     default void diskStarted(String disk, long bytesToRead, long diskSize) {}

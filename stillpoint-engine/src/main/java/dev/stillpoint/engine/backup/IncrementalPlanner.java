@@ -1,6 +1,7 @@
 package dev.stillpoint.engine.backup;
 
 import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.BackupRecord.Mode;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.vm.VmDisk;
 
@@ -19,19 +20,16 @@ import java.util.function.Predicate;
  */
 final class IncrementalPlanner {
 
-    static final String FULL = "full";
-    static final String INCREMENTAL = "incremental";
-
     /**
      * @param incrementalFrom  checkpoint to start from (null for full)
      * @param parentSnapshots  disk target to repository snapshot the writer fills unread ranges from
      * @param warning          why an incremental was not possible (null when none was expected or it is one)
      */
-    record Plan(String mode, String incrementalFrom, BackupRecord previous, Map<String, String> parentSnapshots,
+    record Plan(Mode mode, String incrementalFrom, BackupRecord previous, Map<String, String> parentSnapshots,
                 String warning) {
-        static Plan full(String warning) { return new Plan(FULL, null, null, Map.of(), warning); }
+        static Plan full(String warning) { return new Plan(Mode.FULL, null, null, Map.of(), warning); }
 
-        boolean incremental() { return INCREMENTAL.equals(mode); }
+        boolean incremental() { return mode == Mode.INCREMENTAL; }
     }
 
     private IncrementalPlanner() {}
@@ -62,7 +60,7 @@ final class IncrementalPlanner {
             }
             parents.put(d.target(), pd.snapshotId());
         }
-        return new Plan(INCREMENTAL, prev.checkpoint(), prev, parents, null);
+        return new Plan(Mode.INCREMENTAL, prev.checkpoint(), prev, parents, null);
     }
 
     /**

@@ -22,10 +22,16 @@ final class WorkDir {
 
     private WorkDir() {}
 
-    static Path create(Path base) throws IOException {
+    /** The work directory of run {@code runId} below {@code base} (default: java.io.tmpdir), named before it exists. */
+    static Path pathFor(Path base, String runId) {
         Path parent = base != null ? base : Path.of(System.getProperty("java.io.tmpdir", "/tmp"));
-        Files.createDirectories(parent);
-        Path dir = Files.createTempDirectory(parent, "sp-");
+        return parent.toAbsolutePath().resolve("sp-" + runId);
+    }
+
+    /** Creates {@code dir} (its parent if needed) for this run alone: fails when it exists. */
+    static Path create(Path dir) throws IOException {
+        Files.createDirectories(dir.getParent());
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         try {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
             UserPrincipalLookupService lookup = FileSystems.getDefault().getUserPrincipalLookupService();

@@ -25,8 +25,6 @@ public final class Catalog implements AutoCloseable {
 
     /** Schema version this code writes. */
     public static final int SCHEMA_VERSION = 2;
-    /** Phases with their own timing column. */
-    public static final List<String> PHASES = List.of("preflight", "freeze", "begin", "thaw", "copy", "end");
 
     private static final String DEFAULT_FILE = "catalog.db";
 
@@ -116,15 +114,15 @@ public final class Catalog implements AutoCloseable {
                 ps.setString(i++, r.vmUuid());
                 ps.setString(i++, r.startedAt().toString());
                 ps.setString(i++, r.finishedAt() == null ? null : r.finishedAt().toString());
-                ps.setString(i++, r.status());
-                ps.setString(i++, r.mode());
-                ps.setString(i++, r.consistency());
+                ps.setString(i++, r.status().label());
+                ps.setString(i++, r.mode() == null ? null : r.mode().label());
+                ps.setString(i++, r.consistency() == null ? null : r.consistency().label());
                 ps.setString(i++, r.checkpoint());
                 ps.setString(i++, r.parentBackup());
                 ps.setString(i++, r.domainXml());
                 ps.setString(i++, r.guestReport());
                 setLong(ps, i++, r.freezeWindowMs());
-                for (String phase : PHASES) setLong(ps, i++, r.phaseMs().get(phase));
+                for (Phase phase : Phase.values()) setLong(ps, i++, r.phaseMs().get(phase));
                 ps.setLong(i++, r.bytesRead());
                 ps.setLong(i++, r.bytesStored());
                 ps.setLong(i++, r.diskSize());
@@ -185,6 +183,11 @@ public final class Catalog implements AutoCloseable {
         return all.isEmpty() ? Optional.empty() : Optional.of(all.getLast());
     }
 
+    /** Whether a backup with exactly this id is recorded (complete or failed). */
+    public boolean contains(String id) throws EngineException {
+        return !query("WHERE id = ?", id).isEmpty();
+    }
+
     /** Whether a checkpoint with this name was recorded by a backup. */
     public boolean knowsCheckpoint(String checkpoint) throws EngineException {
         return !query("WHERE checkpoint = ?", checkpoint).isEmpty();
@@ -207,21 +210,31 @@ public final class Catalog implements AutoCloseable {
     }
 
     private BackupRecord row(ResultSet rs) throws SQLException {
-        Map<String, Long> phases = new LinkedHashMap<>();
-        for (String phase : PHASES) {
-            long v = rs.getLong(phase + "_ms");
+        Map<Phase, Long> phases = new LinkedHashMap<>();
+        for (Phase phase : Phase.values()) {
+            long v = rs.getLong(phase.key() + "_ms");
             if (!rs.wasNull()) phases.put(phase, v);
         }
         long fw = rs.getLong("freeze_window_ms");
         Long freezeWindow = rs.wasNull() ? null : fw;
         String warnings = rs.getString("warnings");
         String finished = rs.getString("finished_at");
-        return new BackupRecord(rs.getString("id"), rs.getString("vm_name"), rs.getString("vm_uuid"),
-                Instant.parse(rs.getString("started_at")), finished == null ? null : Instant.parse(finished),
-                rs.getString("status"), rs.getString("mode"), rs.getString("consistency"), rs.getString("checkpoint"),
-                rs.getString("parent_backup"), rs.getString("domain_xml"), rs.getString("guest_report"), freezeWindow,
-                phases, rs.getLong("bytes_read"), rs.getLong("bytes_stored"), rs.getLong("disk_size"),
-                rs.getString("error"), warnings == null ? List.of() : Arrays.asList(warnings.split("\n")), List.of());
+        return BackupRecord.builder(rs.getString("id"), rs.getString("vm_name"), Instant.parse(rs.getString("started_at")))
+                .vmUuid(rs.getString("vm_uuid"))
+                .finishedAt(finished == null ? null : Instant.parse(finished))
+                .status(BackupRecord.Status.ofLabel(rs.getString("status")))
+                .mode(BackupRecord.Mode.ofLabel(rs.getString("mode")))
+                .consistency(Consistency.ofLabel(rs.getString("consistency")))
+                .checkpoint(rs.getString("checkpoint"))
+                .parentBackup(rs.getString("parent_backup"))
+                .domainXml(rs.getString("domain_xml"))
+                .guestReport(rs.getString("guest_report"))
+                .freezeWindowMs(freezeWindow)
+                .phaseMs(phases)
+                .bytes(rs.getLong("bytes_read"), rs.getLong("bytes_stored"), rs.getLong("disk_size"))
+                .error(rs.getString("error"))
+                .warnings(warnings == null ? List.of() : Arrays.asList(warnings.split("\n")))
+                .build();
     }
 
     private BackupRecord withDisks(BackupRecord r) throws SQLException {
@@ -236,9 +249,7 @@ public final class Catalog implements AutoCloseable {
                 }
             }
         }
-        return new BackupRecord(r.id(), r.vmName(), r.vmUuid(), r.startedAt(), r.finishedAt(), r.status(), r.mode(),
-                r.consistency(), r.checkpoint(), r.parentBackup(), r.domainXml(), r.guestReport(), r.freezeWindowMs(),
-                r.phaseMs(), r.bytesRead(), r.bytesStored(), r.diskSize(), r.error(), r.warnings(), disks);
+        return r.toBuilder().disks(disks).build();
     }
 
     private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {

@@ -4,6 +4,7 @@ import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.DiskRecord;
+import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.repository.ImageReader;
 import dev.stillpoint.repository.Repository;
 
@@ -35,6 +36,7 @@ public final class RestoreJob {
     private final RestoreListener listener;
     private final String qemuImg;
     private volatile boolean cancelled;
+    private RunJournal journal;
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private RestoreJob(Repository repository, BackupRecord backup, Path targetDir, String baseName,
@@ -66,6 +68,20 @@ public final class RestoreJob {
         return targetDir.resolve(baseName + "-" + target + "." + format.extension());
     }
 
+    /**
+     * Journals the files this restore writes before it creates them, so that a later run removes
+     * them (and kills the qemu-img writing them) if this process dies; the caller closes it.
+     */
+    public RestoreJob journal(RunJournal j) {
+        journal = j;
+        return this;
+    }
+
+    /** The temp file of a qcow2 restore (written raw, then converted). */
+    private Path rawTemp(Path file) {
+        return targetDir.resolve("." + file.getFileName() + ".raw.tmp");
+    }
+
     /** Stops at the next progress report; partial files are removed and run() throws CANCELLED. */
     public void cancel() { cancelled = true; }
 
@@ -92,7 +108,7 @@ public final class RestoreJob {
     private List<RestoredDisk> runOnce() throws EngineException, IOException {
         if (!backup.complete()) {
             throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '"
-                    + backup.status() + "'; only complete backups can be restored");
+                    + backup.status().label() + "'; only complete backups can be restored");
         }
         if (backup.disks().isEmpty()) {
             throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " records no disks");
@@ -103,6 +119,14 @@ public final class RestoreJob {
                 throw new EngineException(Code.ALREADY_EXISTS, "restore target " + fileFor(d.target())
                         + " exists; choose another --to directory or name (files are never overwritten)");
             }
+        }
+        if (journal != null) {
+            List<Path> outputs = new ArrayList<>();
+            for (DiskRecord d : backup.disks()) {
+                outputs.add(fileFor(d.target()));
+                if (format == RestoreFormat.QCOW2) outputs.add(rawTemp(fileFor(d.target())));
+            }
+            journal.update(r -> r.withFiles(outputs));
         }
         List<RestoredDisk> out = new ArrayList<>();
         List<Path> created = new ArrayList<>();
@@ -125,7 +149,7 @@ public final class RestoreJob {
             throw new EngineException(Code.INVALID_ARGUMENT, "disk " + d.target() + " of backup " + backup.id()
                     + " has no repository snapshot");
         }
-        Path raw = format == RestoreFormat.RAW ? file : targetDir.resolve("." + file.getFileName() + ".raw.tmp");
+        Path raw = format == RestoreFormat.RAW ? file : rawTemp(file);
         try (ImageReader reader = repository.openImage(d.snapshotId())) {
             listener.diskStarted(d.target(), file, reader.size());
             long total = reader.allocated().stream().mapToLong(ImageReader.Extent::length).sum();

@@ -3,6 +3,7 @@ package dev.stillpoint.engine.vm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /** One virtual machine as the engine sees it. */
 public interface VmDomain {
@@ -35,6 +36,15 @@ public interface VmDomain {
      */
     BackupSession beginBackup(List<String> disks, Path socket, Path scratchDir, String newCheckpoint,
                               String incrementalFrom) throws VmException;
+
+    /**
+     * The NBD socket of the domain's active pull backup (whoever began it), or empty when no backup
+     * job runs. Recovery compares it with a dead run's journal before aborting anything.
+     */
+    Optional<Path> activeBackupSocket() throws VmException;
+
+    /** Aborts the domain's active job (a pull backup ends, its checkpoint stays) and waits until it has ended. */
+    void abortJob() throws VmException;
 
     /** Snapshots, overlays and checkpoints present on this domain (for {@code snapshots audit}). */
     List<Leftover> leftovers() throws VmException;

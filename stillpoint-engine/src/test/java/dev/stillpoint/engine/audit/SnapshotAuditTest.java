@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.audit;
 
+import dev.stillpoint.engine.catalog.Consistency;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.vm.VmConnector;
@@ -41,8 +42,9 @@ class SnapshotAuditTest {
             @Override public void close() {}
         };
         try (Catalog c = Catalog.open(tmp.resolve("c.db"))) {
-            c.insert(new BackupRecord("aaaa000000000001", d.name, d.uuid, Instant.EPOCH, Instant.EPOCH, "complete",
-                    "full", "crash", "stillpoint-1", null, null, null, null, Map.of(), 0, 0, 0, null, List.of(), List.of()));
+            c.insert(BackupRecord.builder("aaaa000000000001", d.name, Instant.EPOCH).vmUuid(d.uuid).finishedAt(Instant.EPOCH)
+                    .status(BackupRecord.Status.COMPLETE).mode(BackupRecord.Mode.FULL).consistency(Consistency.CRASH)
+                    .checkpoint("stillpoint-1").build());
             Clock clock = Clock.fixed(Instant.parse("2026-11-22T00:00:00Z"), ZoneOffset.UTC);
             List<AuditEntry> all = new SnapshotAudit(conn, c, clock).run(null);
             assertThat(all).extracting(AuditEntry::name, AuditEntry::owner, AuditEntry::flagged).containsExactly(

@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
@@ -67,9 +68,9 @@ class BackupJobTest {
         BackupResult r = backup();
 
         BackupRecord rec = r.record();
-        assertThat(rec.mode()).isEqualTo("full");
-        assertThat(rec.status()).isEqualTo("complete");
-        assertThat(rec.consistency()).isEqualTo("filesystem");
+        assertThat(rec.mode().label()).isEqualTo("full");
+        assertThat(rec.status().label()).isEqualTo("complete");
+        assertThat(rec.consistency().label()).isEqualTo("filesystem");
         assertThat(rec.checkpoint()).startsWith("stillpoint-");
         assertThat(domain.checkpoints()).containsExactly(rec.checkpoint());
         assertThat(rec.disks()).hasSize(1);
@@ -77,7 +78,7 @@ class BackupJobTest {
         assertThat(domain.served("vda").bytesRead).isEqualTo(4L * FakeDisk.BLOCK);
         assertThat(rec.diskSize()).isEqualTo(64L * FakeDisk.BLOCK);
         assertThat(rec.freezeWindowMs()).isNotNull();
-        assertThat(rec.phaseMs()).containsKeys("preflight", "freeze", "begin", "thaw", "copy", "end");
+        assertThat(rec.phaseMs()).containsKeys(Phase.PREFLIGHT, Phase.FREEZE, Phase.BEGIN, Phase.THAW, Phase.COPY, Phase.END);
         assertThat(rec.domainXml()).contains("<name>sp-engine-web</name>");
         assertThat(repo.get(rec.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
         // frozen while the backup began, thawed right after, job ended
@@ -97,7 +98,7 @@ class BackupJobTest {
 
         BackupRecord second = backup().record();
 
-        assertThat(second.mode()).isEqualTo("incremental");
+        assertThat(second.mode().label()).isEqualTo("incremental");
         assertThat(second.parentBackup()).isEqualTo(first.id());
         assertThat(domain.lastIncrementalFrom).isEqualTo(first.checkpoint());
         assertThat(dirty).isEqualTo(3L * FakeDisk.BLOCK);
@@ -117,7 +118,7 @@ class BackupJobTest {
 
         BackupRecord second = backup().record();
 
-        assertThat(second.mode()).isEqualTo("full");
+        assertThat(second.mode().label()).isEqualTo("full");
         assertThat(second.parentBackup()).isNull();
         assertThat(second.bytesRead()).isEqualTo(vda.allocatedBytes());
         assertThat(warnings).contains("bitmap-drift");
@@ -125,7 +126,7 @@ class BackupJobTest {
         assertThat(repo.get(second.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
 
         vda.write(20L * FakeDisk.BLOCK, 10, (byte) 4);
-        assertThat(backup().record().mode()).isEqualTo("incremental");
+        assertThat(backup().record().mode().label()).isEqualTo("incremental");
     }
 
     @Test
@@ -136,7 +137,7 @@ class BackupJobTest {
 
         BackupRecord second = backup().record();
 
-        assertThat(second.mode()).isEqualTo("full");
+        assertThat(second.mode().label()).isEqualTo("full");
         assertThat(second.bytesRead()).isEqualTo(vda.allocatedBytes());
         assertThat(warnings).containsExactly("bitmap-drift");
         assertThat(repo.get(second.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
@@ -149,7 +150,7 @@ class BackupJobTest {
 
         BackupRecord second = backup().record();
 
-        assertThat(second.mode()).isEqualTo("full");
+        assertThat(second.mode().label()).isEqualTo("full");
         assertThat(warnings).contains("bitmap-drift");
     }
 
@@ -157,7 +158,7 @@ class BackupJobTest {
     void forcedFullReadsEverythingEvenWhenIncrementalIsPossible() throws Exception {
         backup();
         BackupRecord second = job(options.withForceFull(true)).run().record();
-        assertThat(second.mode()).isEqualTo("full");
+        assertThat(second.mode().label()).isEqualTo("full");
         assertThat(domain.lastIncrementalFrom).isNull();
         assertThat(warnings).isEmpty();
     }
@@ -168,8 +169,8 @@ class BackupJobTest {
 
         BackupRecord rec = backup().record();
 
-        assertThat(rec.status()).isEqualTo("complete");
-        assertThat(rec.consistency()).isEqualTo("crash");
+        assertThat(rec.status().label()).isEqualTo("complete");
+        assertThat(rec.consistency().label()).isEqualTo("crash");
         assertThat(warnings).contains("quiesce-failed");
         assertThat(domain.agent.freezeThawCalls()).startsWith("freeze", "thaw");
         assertThat(domain.agent.frozen).as("guest left thawed even though freeze completed late").isFalse();
@@ -187,7 +188,7 @@ class BackupJobTest {
         assertThat(domain.agent.freezeThawCalls()).containsExactly("freeze", "thaw");
         assertThat(domain.sessionsOpen).isZero();
         assertThat(domain.checkpoints()).isEmpty();
-        assertThat(catalog.list(null)).singleElement().extracting(BackupRecord::status).isEqualTo("failed");
+        assertThat(catalog.list(null)).singleElement().extracting(r -> r.status().label()).isEqualTo("failed");
         assertThat(tmp.resolve("work")).isEmptyDirectory();
     }
 
@@ -208,7 +209,7 @@ class BackupJobTest {
         assertThat(domain.sessionsOpen).isZero();
 
         BackupRecord rec = backup().record();
-        assertThat(rec.consistency()).isEqualTo("crash");
+        assertThat(rec.consistency().label()).isEqualTo("crash");
         assertThat(rec.freezeWindowMs()).isNull();
         assertThat(domain.agent.freezeThawCalls()).isEmpty();
         assertThat(warnings).contains("agent-unavailable");
@@ -225,7 +226,7 @@ class BackupJobTest {
 
         assertThat(domain.agent.frozen).isFalse();
         assertThat(domain.checkpoints()).containsExactly(first.checkpoint());
-        assertThat(catalog.list(null)).extracting(BackupRecord::status).containsExactly("complete", "failed");
+        assertThat(catalog.list(null)).extracting(r -> r.status().label()).containsExactly("complete", "failed");
     }
 
     @Test
@@ -250,7 +251,7 @@ class BackupJobTest {
         assertThat(domain.sessionsClosed).isEqualTo(domain.sessionsOpen).isEqualTo(2);
         assertThat(domain.checkpoints()).as("new checkpoint removed, chain tip kept").containsExactly(first.checkpoint());
         assertThat(repo.writersAbandoned).isEqualTo(1);
-        assertThat(catalog.list(null)).extracting(BackupRecord::status).containsExactly("complete", "failed");
+        assertThat(catalog.list(null)).extracting(r -> r.status().label()).containsExactly("complete", "failed");
         assertThat(catalog.lastComplete(domain.uuid)).get().extracting(BackupRecord::id).isEqualTo(first.id());
         assertThat(tmp.resolve("work")).isEmptyDirectory();
         // next run still incremental from the first
@@ -288,7 +289,7 @@ class BackupJobTest {
         BackupRecord first = backup().record();
         vda.write(0, 10, (byte) 5);
         BackupRecord second = backup().record();
-        assertThat(second.mode()).isEqualTo("incremental");
+        assertThat(second.mode().label()).isEqualTo("incremental");
         assertThat(domain.lastIncrementalFrom).isEqualTo(first.checkpoint());
         assertThat(domain.checkpoints()).containsExactly("virtnbdbackup.0", second.checkpoint());
     }
@@ -298,7 +299,7 @@ class BackupJobTest {
         domain.agent.reportBefore = "{\"run\":1,\"hooks\":[{\"name\":\"10-postgres\",\"ok\":true}]}";
         domain.agent.reportAfterFreeze = "{\"run\":2,\"hooks\":[{\"name\":\"10-postgres\",\"ok\":true}]}";
         BackupRecord rec = backup().record();
-        assertThat(rec.consistency()).isEqualTo("application");
+        assertThat(rec.consistency().label()).isEqualTo("application");
         assertThat(rec.guestReport()).contains("\"run\":2");
     }
 
@@ -307,10 +308,10 @@ class BackupJobTest {
         String stale = "{\"hooks\":[{\"name\":\"10-postgres\",\"ok\":true}]}";
         domain.agent.reportBefore = stale;
         domain.agent.reportAfterFreeze = stale;
-        assertThat(backup().record().consistency()).isEqualTo("filesystem");
+        assertThat(backup().record().consistency().label()).isEqualTo("filesystem");
 
         domain.agent.reportAfterFreeze = "{\"hooks\":[{\"name\":\"10-postgres\",\"ok\":false}]}";
-        assertThat(backup().record().consistency()).isEqualTo("filesystem");
+        assertThat(backup().record().consistency().label()).isEqualTo("filesystem");
     }
 
     @Test
@@ -344,8 +345,8 @@ class BackupJobTest {
         BackupRecord rec = BackupJob.builder().domain(domain).repository(repo).catalog(catalog)
                 .blockSources((s, e, c) -> src[0]).offlineExporter(exporter).options(options).build().run().record();
 
-        assertThat(rec.consistency()).isEqualTo("clean-shutdown");
-        assertThat(rec.mode()).isEqualTo("full");
+        assertThat(rec.consistency().label()).isEqualTo("clean-shutdown");
+        assertThat(rec.mode().label()).isEqualTo("full");
         assertThat(rec.checkpoint()).isNull();
         assertThat(exported).containsExactly("vda@vda.sock", "stopped");
         assertThat(domain.agent.calls).isEmpty();
@@ -390,8 +391,8 @@ class BackupJobTest {
 
         BackupRecord off = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
 
-        assertThat(off.mode()).isEqualTo("incremental");
-        assertThat(off.consistency()).isEqualTo("clean-shutdown");
+        assertThat(off.mode().label()).isEqualTo("incremental");
+        assertThat(off.consistency().label()).isEqualTo("clean-shutdown");
         assertThat(off.checkpoint()).isEqualTo(cp);
         assertThat(off.parentBackup()).isEqualTo(online.id());
         assertThat(exported).containsExactly("vda@vda-bitmap.sock -B " + cp, "stopped");
@@ -403,14 +404,14 @@ class BackupJobTest {
 
         // another night: still off, nothing new can be a checkpoint; again incremental from cp over the last one
         BackupRecord off2 = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
-        assertThat(off2.mode()).isEqualTo("incremental");
+        assertThat(off2.mode().label()).isEqualTo("incremental");
         assertThat(off2.checkpoint()).isEqualTo(cp);
         assertThat(off2.parentBackup()).isEqualTo(off.id());
 
         domain.state = VmDomain.State.RUNNING;
         vda.write(30L * FakeDisk.BLOCK, 10, (byte) 8);
         BackupRecord next = backup().record();
-        assertThat(next.mode()).isEqualTo("incremental");
+        assertThat(next.mode().label()).isEqualTo("incremental");
         assertThat(domain.lastIncrementalFrom).isEqualTo(cp);
         assertThat(next.parentBackup()).isEqualTo(off2.id());
         // a superset of what changed since the offline backup: everything since cp
@@ -443,7 +444,7 @@ class BackupJobTest {
         assertThat(domain.checkpoints()).containsExactly(cp);
 
         BackupRecord next = backup().record();
-        assertThat(next.mode()).isEqualTo("incremental");
+        assertThat(next.mode().label()).isEqualTo("incremental");
         assertThat(next.parentBackup()).isEqualTo(off.id());
         assertThat(domain.lastIncrementalFrom).isEqualTo(cp);
         assertThat(domain.checkpoints()).as("pruned only once a newer checkpoint is recorded")
@@ -461,7 +462,7 @@ class BackupJobTest {
         BackupResult r = offlineBackup(fakeQemuNbd(exported, src, List.of(online.checkpoint())), src);
 
         BackupRecord off = r.record();
-        assertThat(off.mode()).isEqualTo("full");
+        assertThat(off.mode().label()).isEqualTo("full");
         assertThat(off.checkpoint()).isNull();
         assertThat(off.parentBackup()).isNull();
         assertThat(off.bytesRead()).isEqualTo(vda.allocatedBytes());
@@ -473,7 +474,7 @@ class BackupJobTest {
         assertThat(domain.checkpoints()).containsExactly(online.checkpoint());
 
         domain.state = VmDomain.State.RUNNING;
-        assertThat(backup().record().mode()).isEqualTo("full");
+        assertThat(backup().record().mode().label()).isEqualTo("full");
     }
 
     @Test
@@ -486,7 +487,7 @@ class BackupJobTest {
 
         BackupRecord off = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
 
-        assertThat(off.mode()).isEqualTo("full");
+        assertThat(off.mode().label()).isEqualTo("full");
         assertThat(off.checkpoint()).isNull();
         assertThat(warnings).containsExactly("bitmap-drift");
         assertThat(exported).containsExactly("vda@vda.sock", "stopped");

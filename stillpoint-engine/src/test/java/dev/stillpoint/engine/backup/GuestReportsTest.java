@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.engine.catalog.Consistency;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

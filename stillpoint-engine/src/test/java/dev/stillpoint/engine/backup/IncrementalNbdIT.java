@@ -46,7 +46,7 @@ class IncrementalNbdIT {
             BackupRecord full = b.build().run().record();
             Path atFull = tmp.resolve("at-full.qcow2");
             Files.copy(image, atFull);
-            assertThat(full.mode()).isEqualTo("full");
+            assertThat(full.mode().label()).isEqualTo("full");
             assertThat(full.bytesRead()).isEqualTo(12L << 20);
 
             // guest writes 1 MiB + 192 KiB (3 clusters) + rewrites 64 KiB inside the first range
@@ -56,7 +56,7 @@ class IncrementalNbdIT {
             long dirty = (1L << 20) + (192L << 10) + (64L << 10);
 
             BackupRecord inc = b.build().run().record();
-            assertThat(inc.mode()).isEqualTo("incremental");
+            assertThat(inc.mode().label()).isEqualTo("incremental");
             assertThat(inc.bytesRead()).as("incremental reads the dirty bytes, not the disk").isEqualTo(dirty);
             assertThat(domain.checkpoints()).containsExactly(inc.checkpoint());
 

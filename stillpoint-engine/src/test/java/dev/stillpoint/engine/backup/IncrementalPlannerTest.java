@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.engine.catalog.Consistency;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.vm.VmDisk;
@@ -22,9 +23,9 @@ class IncrementalPlannerTest {
         List<DiskRecord> disks = java.util.Arrays.stream(targets)
                 .map(t -> new DiskRecord(t, "/images/web-" + t + ".qcow2", "qcow2", 1 << 20, "snap-" + t, null, 0, 0))
                 .toList();
-        return Optional.of(new BackupRecord("b1", "web", "uuid", Instant.EPOCH, Instant.EPOCH, BackupRecord.COMPLETE,
-                "full", "filesystem", checkpoint, null, "<domain/>", null, null, Map.of(), 0, 0, 0, null, List.of(),
-                disks));
+        return Optional.of(BackupRecord.builder("b1", "web", Instant.EPOCH).vmUuid("uuid").finishedAt(Instant.EPOCH)
+                .status(BackupRecord.Status.COMPLETE).mode(BackupRecord.Mode.FULL).consistency(Consistency.FILESYSTEM)
+                .checkpoint(checkpoint).domainXml("<domain/>").disks(disks).build());
     }
 
     static IncrementalPlanner.Plan offline(Optional<BackupRecord> prev, List<String> checkpoints, VmDisk... disks) {

@@ -1,5 +1,7 @@
 package dev.stillpoint.engine.catalog;
 
+import dev.stillpoint.engine.catalog.Phase;
+import dev.stillpoint.engine.catalog.Consistency;
 import dev.stillpoint.engine.EngineException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,10 +19,19 @@ class CatalogTest {
     @TempDir Path tmp;
 
     static BackupRecord record(String id, String uuid, String status, String checkpoint, Instant at) {
-        return new BackupRecord(id, "web1", uuid, at, at.plusSeconds(5), status, "full", "application", checkpoint,
-                null, "<domain/>", "{\"hooks\":[]}", 1234L, Map.of("freeze", 900L, "copy", 3000L), 100, 50, 1000,
-                null, List.of("disk-skipped: sda cdrom", "second"),
-                List.of(new DiskRecord("vda", "/img/web1.qcow2", "qcow2", 1000, "snap1", null, 100, 50)));
+        return BackupRecord.builder(id, "web1", at).vmUuid(uuid).finishedAt(at.plusSeconds(5))
+                .status(BackupRecord.Status.ofLabel(status)).mode(BackupRecord.Mode.FULL).consistency(Consistency.APPLICATION)
+                .checkpoint(checkpoint).domainXml("<domain/>").guestReport("{\"hooks\":[]}").freezeWindowMs(1234L)
+                .phaseMs(Map.of(Phase.FREEZE, 900L, Phase.COPY, 3000L)).bytes(100, 50, 1000)
+                .warnings(List.of("disk-skipped: sda cdrom", "second"))
+                .disks(List.of(new DiskRecord("vda", "/img/web1.qcow2", "qcow2", 1000, "snap1", null, 100, 50))).build();
+    }
+
+    static BackupRecord cleanShutdownIncremental(String id, BackupRecord like, Instant at, String parent) {
+        return BackupRecord.builder(id, "web1", at).vmUuid("u1").finishedAt(at.plusSeconds(5))
+                .status(BackupRecord.Status.COMPLETE).mode(BackupRecord.Mode.INCREMENTAL)
+                .consistency(Consistency.CLEAN_SHUTDOWN).checkpoint("stillpoint-1").parentBackup(parent)
+                .domainXml("<domain/>").bytes(10, 5, 1000).disks(like.disks()).build();
     }
 
     @Test
@@ -78,13 +89,9 @@ class CatalogTest {
         try (Catalog c = Catalog.open(tmp.resolve("catalog.db"))) {
             c.insert(record("aaaa000000000001", "u1", "complete", "stillpoint-1", t));
             BackupRecord online = record("aaaa000000000002", "u1", "complete", "stillpoint-1", t.plusSeconds(60));
-            BackupRecord offline = new BackupRecord("aaaa000000000002", "web1", "u1", online.startedAt(),
-                    online.finishedAt(), "complete", "incremental", "clean-shutdown", "stillpoint-1", "aaaa000000000001",
-                    "<domain/>", null, null, java.util.Map.of(), 10, 5, 1000, null, List.of(), online.disks());
+            BackupRecord offline = cleanShutdownIncremental("aaaa000000000002", online, online.startedAt(), "aaaa000000000001");
             c.insert(offline);
-            c.insert(new BackupRecord("aaaa000000000003", "web1", "u1", t.plusSeconds(120), t.plusSeconds(125),
-                    "complete", "incremental", "clean-shutdown", "stillpoint-1", "aaaa000000000002", "<domain/>", null,
-                    null, java.util.Map.of(), 10, 5, 1000, null, List.of(), online.disks()));
+            c.insert(cleanShutdownIncremental("aaaa000000000003", online, t.plusSeconds(120), "aaaa000000000002"));
             assertThat(c.knowsCheckpoint("stillpoint-1")).isTrue();
             assertThat(c.lastComplete("u1")).get().extracting(BackupRecord::id).isEqualTo("aaaa000000000003");
             // an online backup still cannot record a checkpoint another online backup created

@@ -32,6 +32,10 @@ final class FakeInspectedDomain implements VmDomain {
     @Override public void deleteCheckpoint(String name) { throw new UnsupportedOperationException(); }
     @Override public BackupSession beginBackup(List<String> disks, Path socket, Path scratchDir, String newCheckpoint,
                                                String incrementalFrom) { throw new UnsupportedOperationException(); }
+    @Override public java.util.Optional<java.nio.file.Path> activeBackupSocket() { throw new UnsupportedOperationException(); }
+
+    @Override public void abortJob() { throw new UnsupportedOperationException(); }
+
     @Override public List<Leftover> leftovers() { throw new UnsupportedOperationException(); }
     @Override public void start() { throw new UnsupportedOperationException(); }
     @Override public void destroy() { throw new UnsupportedOperationException(); }

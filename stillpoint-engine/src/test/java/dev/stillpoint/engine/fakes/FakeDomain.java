@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -28,6 +29,8 @@ public class FakeDomain implements VmDomain {
     public final FakeAgent agent = new FakeAgent();
     public final List<String> events = new ArrayList<>();
     public VmException beginError;
+    /** Ending a backup fails with this (libvirtd gone) and the job stays, when set. */
+    public VmException closeError;
     /** Incremental begins fail (bitmap broken inside the qcow2) when true. */
     public boolean bitmapsBroken;
     public int sessionsOpen;
@@ -36,6 +39,8 @@ public class FakeDomain implements VmDomain {
     public int maxExtentsPerReply = 3;
     final Map<String, FakeDisk.Source> served = new LinkedHashMap<>();
     Path servedSocket;
+    /** The socket of the running pull backup (libvirt keeps the job when its owner dies), or null. */
+    public Path activeJobSocket;
 
     public FakeDomain(String name, String uuid) {
         this.name = name;
@@ -94,6 +99,10 @@ public class FakeDomain implements VmDomain {
         events.add("begin " + newCheckpoint + (incrementalFrom == null ? "" : " from " + incrementalFrom)
                 + (agent.frozen ? " frozen" : " thawed"));
         if (beginError != null) throw beginError;
+        if (activeJobSocket != null) {
+            throw new VmException(VmException.Code.BACKUP_FAILED, "Timed out during operation: cannot acquire state change"
+                    + " lock (held by monitor=remoteDispatchDomainBackupBegin)");
+        }
         if (incrementalFrom != null && (bitmapsBroken || !checkpoints.contains(incrementalFrom))) {
             throw new VmException(VmException.Code.CHECKPOINT_INVALID, "bitmap for checkpoint " + incrementalFrom
                     + " missing in image");
@@ -111,6 +120,7 @@ public class FakeDomain implements VmDomain {
         checkpoints.add(newCheckpoint);
         disks.values().forEach(d -> d.addBitmap(newCheckpoint));
         servedSocket = socket;
+        activeJobSocket = socket;
         lastIncrementalFrom = incrementalFrom;
         sessionsOpen++;
         return new BackupSession() {
@@ -124,9 +134,11 @@ public class FakeDomain implements VmDomain {
                 return incrementalFrom == null ? null : "qemu:dirty-bitmap:backup-" + disk;
             }
 
-            @Override public void close() {
+            @Override public void close() throws VmException {
+                if (closeError != null) throw closeError;
                 if (!closed) {
                     closed = true;
+                    activeJobSocket = null;
                     sessionsClosed++;
                     events.add("end");
                 }
@@ -142,6 +154,13 @@ public class FakeDomain implements VmDomain {
             if (s == null) throw new IOException("no export " + export);
             return s;
         };
+    }
+
+    @Override public Optional<Path> activeBackupSocket() { return Optional.ofNullable(activeJobSocket); }
+
+    @Override public void abortJob() {
+        if (activeJobSocket != null) events.add("abort");
+        activeJobSocket = null;
     }
 
     @Override public List<Leftover> leftovers() {

@@ -125,6 +125,10 @@ public final class QemuImageDomain implements VmDomain {
         };
     }
 
+    @Override public java.util.Optional<Path> activeBackupSocket() { return java.util.Optional.empty(); }
+
+    @Override public void abortJob() {}
+
     @Override public List<Leftover> leftovers() { return List.of(); }
 
     @Override public void start() {}

@@ -35,9 +35,10 @@ class RestoreJobIT {
             w.write(200L << 20, ByteBuffer.wrap(CHUNK));
             info = w.commit();
         }
-        return new BackupRecord("abcd000000000001", "vm", "u", Instant.EPOCH, Instant.EPOCH, "complete",
-                "full", "crash", null, null, null, null, null, Map.of(), 0, 0, SIZE, null, List.of(),
-                List.of(new DiskRecord("vda", "/x.qcow2", "qcow2", SIZE, info.id(), null, 0, 0)));
+        return BackupRecord.builder("abcd000000000001", "vm", Instant.EPOCH).vmUuid("u").finishedAt(Instant.EPOCH)
+                .status(BackupRecord.Status.COMPLETE).mode(BackupRecord.Mode.FULL)
+                .consistency(dev.stillpoint.engine.catalog.Consistency.CRASH).bytes(0, 0, SIZE)
+                .disks(List.of(new DiskRecord("vda", "/x.qcow2", "qcow2", SIZE, info.id(), null, 0, 0))).build();
     }
 
     @Test

@@ -34,7 +34,7 @@ class RestoreJobTest {
             byte[] atFull = vda.data.clone();
             vda.write(30L * FakeDisk.BLOCK, 5000, (byte) 2);
             BackupRecord inc = b.build().run().record();
-            assertThat(inc.mode()).isEqualTo("incremental");
+            assertThat(inc.mode().label()).isEqualTo("incremental");
 
             List<RestoredDisk> r1 = RestoreJob.create(repo, full, tmp.resolve("out"), "a", RestoreFormat.RAW, null).run();
             List<RestoredDisk> r2 = RestoreJob.create(repo, inc, tmp.resolve("out"), "b", RestoreFormat.RAW, null).run();

@@ -31,11 +31,11 @@ final class Libvirt {
     private static volatile Libvirt instance;
     private static volatile LibvirtException loadFailure;
 
-    final MethodHandle connectOpen, connectClose, connectListAllDomains;
+    final MethodHandle connectOpen, connectClose, connectListAllDomains, connectIsAlive;
     final MethodHandle domainLookupByName, domainLookupByUUIDString, domainDefineXML, domainFree;
     final MethodHandle domainGetName, domainGetUUIDString, domainGetState, domainGetXMLDesc;
     final MethodHandle domainCreate, domainDestroy, domainUndefineFlags;
-    final MethodHandle domainBackupBegin, domainAbortJob, domainGetJobInfo;
+    final MethodHandle domainBackupBegin, domainBackupGetXMLDesc, domainAbortJob, domainGetJobInfo;
     final MethodHandle domainListAllCheckpoints, checkpointGetName, checkpointGetXMLDesc, checkpointLookupByName,
             checkpointDelete, checkpointFree;
     final MethodHandle domainListAllSnapshots, snapshotGetName, snapshotGetXMLDesc, snapshotFree;
@@ -51,6 +51,7 @@ final class Libvirt {
         connectOpen = b.bind("virConnectOpen", P_P);
         connectClose = b.bind("virConnectClose", I_P);
         connectListAllDomains = b.bind("virConnectListAllDomains", I_PPI);
+        connectIsAlive = b.bind("virConnectIsAlive", I_P);
         domainLookupByName = b.bind("virDomainLookupByName", P_PP);
         domainLookupByUUIDString = b.bind("virDomainLookupByUUIDString", P_PP);
         domainDefineXML = b.bind("virDomainDefineXML", P_PP);
@@ -63,6 +64,7 @@ final class Libvirt {
         domainDestroy = b.bind("virDomainDestroy", I_P);
         domainUndefineFlags = b.bind("virDomainUndefineFlags", I_PI);
         domainBackupBegin = b.bind("virDomainBackupBegin", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+        domainBackupGetXMLDesc = b.bind("virDomainBackupGetXMLDesc", P_PI);
         domainAbortJob = b.bind("virDomainAbortJob", I_P);
         domainGetJobInfo = b.bind("virDomainGetJobInfo", I_PP);
         domainListAllCheckpoints = b.bind("virDomainListAllCheckpoints", I_PPI);

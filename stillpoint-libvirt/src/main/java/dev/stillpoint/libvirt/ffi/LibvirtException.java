@@ -29,6 +29,7 @@ public final class LibvirtException extends Exception {
     public static final int VIR_ERR_AGENT_UNSYNCED = 97;
     public static final int VIR_ERR_INVALID_DOMAIN_CHECKPOINT = 102;
     public static final int VIR_ERR_NO_DOMAIN_CHECKPOINT = 103;
+    public static final int VIR_ERR_NO_DOMAIN_BACKUP = 104;
     public static final int VIR_ERR_CHECKPOINT_INCONSISTENT = 109;
 
     private final int code;

@@ -106,6 +106,43 @@ public final class VirConnection implements AutoCloseable {
         }
     }
 
+    /** {@code virConnectIsAlive}: false when the connection is closed or broke (libvirtd restarted). */
+    public boolean isAlive() {
+        MemorySegment c = conn;
+        if (c == null) return false;
+        try {
+            return (int) lv.connectIsAlive.invokeExact(c) == 1;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /**
+     * Replaces a broken connection with a new one to the same URI (after libvirtd restarted, every
+     * call on the old one fails with "Cannot write data: Broken pipe"). Handles looked up before
+     * stay on the old connection; look domains up again.
+     */
+    public synchronized void reopen() throws LibvirtException {
+        MemorySegment fresh;
+        try (Arena arena = Arena.ofConfined()) {
+            fresh = (MemorySegment) lv.connectOpen.invokeExact(arena.allocateFrom(uri));
+            if (fresh.equals(MemorySegment.NULL)) throw lv.lastError("virConnectOpen", "('" + uri + "')");
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+        MemorySegment old = conn;
+        conn = fresh;
+        if (old != null) {
+            try {
+                int ignored = (int) lv.connectClose.invokeExact(old);
+            } catch (Throwable ignored) {
+                // the old connection is broken; closing it only frees memory
+            }
+        }
+    }
+
     private MemorySegment handle() {
         MemorySegment c = conn;
         if (c == null) throw new IllegalStateException("libvirt connection to " + uri + " is closed");

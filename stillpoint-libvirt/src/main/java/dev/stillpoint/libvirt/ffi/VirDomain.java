@@ -126,6 +126,19 @@ public final class VirDomain implements AutoCloseable {
         }
     }
 
+    /** {@code virDomainBackupGetXMLDesc(0)}: the active backup job's XML (fails when no backup job runs). */
+    public String backupXmlDesc() throws LibvirtException {
+        try {
+            MemorySegment s = (MemorySegment) lv.domainBackupGetXMLDesc.invokeExact(handle(), 0);
+            if (s.equals(MemorySegment.NULL)) throw lv.lastError("virDomainBackupGetXMLDesc", subject());
+            return lv.takeString(s);
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+    }
+
     /** {@code virDomainAbortJob}. */
     public void abortJob() throws LibvirtException {
         check(call(lv.domainAbortJob), "virDomainAbortJob");

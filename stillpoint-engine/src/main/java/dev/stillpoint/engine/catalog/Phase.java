@@ -1,4 +1,4 @@
-package dev.stillpoint.engine.backup;
+package dev.stillpoint.engine.catalog;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package dev.stillpoint.engine.backup;
+package dev.stillpoint.engine.catalog;
 
 /** Consistency level a backup reached. */
 public enum Consistency {
@@ -16,4 +16,11 @@ public enum Consistency {
     Consistency(String label) { this.label = label; }
 
     public String label() { return label; }
+
+    /** The level with this label, or null for null (a failed backup has none). */
+    public static Consistency ofLabel(String label) {
+        if (label == null) return null;
+        for (Consistency c : values()) if (c.label.equals(label)) return c;
+        throw new IllegalArgumentException("unknown consistency '" + label + "'");
+    }
 }

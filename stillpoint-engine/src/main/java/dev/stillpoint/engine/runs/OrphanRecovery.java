@@ -1,0 +1,232 @@
+package dev.stillpoint.engine.runs;
+
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.Catalog;
+import dev.stillpoint.engine.vm.VmConnector;
+import dev.stillpoint.engine.vm.VmDomain;
+import dev.stillpoint.engine.vm.VmException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Undoes what dead runs left behind (see the package documentation). Every action is reported to
+ * the listener as a warning with a stable code; a run whose undo failed in part keeps its journal,
+ * so the next run tries again.
+ */
+public final class OrphanRecovery {
+    /** Warning codes, stable for scripts. */
+    public static final String ORPHAN_RECOVERED = "orphan-recovered";
+    public static final String ORPHAN_INCOMPLETE = "orphan-recovery-incomplete";
+
+    /** The phases in which a run may have left the guest frozen. */
+    private static final Set<String> FROZEN_PHASES = Set.of("freeze", "begin", "thaw");
+    private static final Duration AGENT_TIMEOUT = Duration.ofSeconds(5);
+
+    /** Receives one line per action. */
+    public interface Listener {
+        void warning(String code, String message);
+    }
+
+    private final RunDirectory runs;
+    private final VmConnector connector;
+    private final Listener listener;
+
+    /**
+     * @param connector the hypervisor, or null when the command has none: dead runs that left
+     *                  something on a domain then stay for a command that has one
+     */
+    public OrphanRecovery(RunDirectory runs, VmConnector connector, Listener listener) {
+        this.runs = runs;
+        this.connector = connector;
+        this.listener = listener;
+    }
+
+    /**
+     * Recovers every dead run; for a run of a domain whose lock a live run holds, that run is left
+     * to it. {@code held}: the domain lock the caller holds already (or null).
+     * @return how many dead runs were fully undone
+     */
+    public int recoverAll(RunDirectory.DomainLock held) throws EngineException {
+        int done = 0;
+        for (DeadRun dead : runs.deadRuns()) {
+            try (dead) {
+                if (recover(dead, held)) done++;
+            }
+        }
+        return done;
+    }
+
+    private boolean recover(DeadRun dead, RunDirectory.DomainLock held) throws EngineException {
+        RunRecord r = dead.record();
+        if (r == null) {
+            Path kept = dead.file().resolveSibling(dead.file().getFileName() + ".damaged");
+            try {
+                Files.move(dead.file(), kept);
+                dead.forget();
+            } catch (IOException ignored) {
+                // reported below either way
+            }
+            listener.warning(ORPHAN_INCOMPLETE, "run journal " + dead.file() + " of a dead run is damaged; kept as "
+                    + kept + " (nothing undone: check 'stillpoint snapshots audit')");
+            return false;
+        }
+        if (connector == null && needsDomain(r)) return false; // left for a command that reaches the hypervisor
+        Optional<RunDirectory.DomainLock> own = Optional.empty();
+        if (r.uuid() != null && (held == null || !held.uuid().equals(r.uuid()))) {
+            own = runs.tryLockDomain(r.uuid());
+            if (own.isEmpty()) return false; // a live run works on that domain: it recovers this one itself
+        }
+        try {
+            return undo(dead, r);
+        } finally {
+            own.ifPresent(RunDirectory.DomainLock::close);
+        }
+    }
+
+    private boolean undo(DeadRun dead, RunRecord r) throws EngineException {
+        String who = r.command() + " run " + r.runId() + " (pid " + r.pid() + ", started " + r.startedAt()
+                + (r.phase() == null ? "" : ", died in phase " + r.phase()) + ")";
+        List<String> failures = new ArrayList<>();
+        if (needsDomain(r)) undoDomain(r, who, failures);
+        undoProcesses(r, who);
+        undoFiles(r, who, failures);
+        if ("backup".equals(r.command())) recordInterrupted(r, who, failures);
+        if (!failures.isEmpty()) {
+            listener.warning(ORPHAN_INCOMPLETE, "could not undo everything of dead " + who + ": "
+                    + String.join("; ", failures) + " (journal kept: " + dead.file() + ")");
+            return false;
+        }
+        try {
+            dead.forget();
+        } catch (IOException e) {
+            listener.warning(ORPHAN_INCOMPLETE, "cannot remove journal " + dead.file() + ": " + e.getMessage());
+            return false;
+        }
+        return true;
+    }
+
+    /** Whether the run died where it may have left the guest frozen (Set.of refuses null). */
+    private static boolean frozenPhase(RunRecord r) {
+        return r.phase() != null && FROZEN_PHASES.contains(r.phase());
+    }
+
+    private static boolean needsDomain(RunRecord r) {
+        return r.uuid() != null && (r.backupJob() || r.checkpoint() != null || frozenPhase(r));
+    }
+
+    private void undoDomain(RunRecord r, String who, List<String> failures) {
+        VmDomain domain;
+        try {
+            Optional<VmDomain> found = connector.find(r.uuid());
+            if (found.isEmpty()) return; // the domain is gone, and with it its job and checkpoints
+            domain = found.get();
+        } catch (VmException e) {
+            failures.add("cannot look up domain " + r.domain() + ": " + e.getMessage());
+            return;
+        }
+        if (frozenPhase(r)) thawIfFrozen(domain, who);
+        if (r.backupJob() && r.socket() != null) {
+            try {
+                Optional<Path> active = domain.activeBackupSocket();
+                if (active.isPresent() && active.get().equals(Path.of(r.socket()))) {
+                    domain.abortJob();
+                    listener.warning(ORPHAN_RECOVERED, "aborted the pull-backup job of domain " + r.domain()
+                            + " left by dead " + who);
+                } else if (active.isPresent()) {
+                    listener.warning(ORPHAN_RECOVERED, "domain " + r.domain() + " runs a backup job on " + active.get()
+                            + " that is not the dead run's (" + r.socket() + "); left alone");
+                }
+            } catch (VmException e) {
+                failures.add("cannot abort the backup job of domain " + r.domain() + ": " + e.getMessage());
+            }
+        }
+        if (r.checkpoint() != null) undoCheckpoint(domain, r, who, failures);
+    }
+
+    private void thawIfFrozen(VmDomain domain, String who) {
+        try {
+            VmDomain.GuestAgent agent = domain.agent();
+            if ("frozen".equals(agent.freezeStatus(AGENT_TIMEOUT))) {
+                agent.thaw(AGENT_TIMEOUT.multipliedBy(2));
+                listener.warning(ORPHAN_RECOVERED, "thawed the guest of domain " + domain.name() + " left frozen by dead " + who);
+            }
+        } catch (VmException e) {
+            // no agent, or not frozen: the guest's own watchdog bounds a freeze we cannot see
+        }
+    }
+
+    private void undoCheckpoint(VmDomain domain, RunRecord r, String who, List<String> failures) {
+        try {
+            if (!domain.checkpoints().contains(r.checkpoint())) return;
+            if (r.catalog() != null && Files.exists(Path.of(r.catalog()))) {
+                try (Catalog catalog = Catalog.open(Path.of(r.catalog()))) {
+                    if (catalog.knowsCheckpoint(r.checkpoint())) return; // recorded: the chain's tip, keep it
+                }
+            }
+            domain.deleteCheckpoint(r.checkpoint());
+            listener.warning(ORPHAN_RECOVERED, "deleted checkpoint " + r.checkpoint() + " of domain " + r.domain()
+                    + " that no finished backup recorded (dead " + who + ")");
+        } catch (VmException | EngineException e) {
+            failures.add("cannot delete checkpoint " + r.checkpoint() + ": " + e.getMessage());
+        }
+    }
+
+    private void undoProcesses(RunRecord r, String who) {
+        List<String> paths = new ArrayList<>(r.files());
+        if (r.workDir() != null) paths.add(r.workDir());
+        for (HostProcesses.Found f : HostProcesses.referencing(paths)) {
+            boolean gone = HostProcesses.kill(f);
+            listener.warning(ORPHAN_RECOVERED, (gone ? "killed " : "could not kill ") + f.describe() + " left by dead " + who);
+        }
+    }
+
+    private void undoFiles(RunRecord r, String who, List<String> failures) {
+        for (String f : r.files()) {
+            try {
+                if (Files.deleteIfExists(Path.of(f))) {
+                    listener.warning(ORPHAN_RECOVERED, "removed " + f + ", unfinished output of dead " + who);
+                }
+            } catch (IOException e) {
+                failures.add("cannot remove " + f + ": " + e.getMessage());
+            }
+        }
+        if (r.workDir() != null && Files.exists(Path.of(r.workDir()))) {
+            Path dir = Path.of(r.workDir());
+            try (Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+                listener.warning(ORPHAN_RECOVERED, "removed work directory " + dir + " (sockets, scratch) of dead " + who);
+            } catch (IOException e) {
+                failures.add("cannot remove work directory " + dir + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private void recordInterrupted(RunRecord r, String who, List<String> failures) {
+        if (r.catalog() == null || r.domain() == null || !Files.exists(Path.of(r.catalog()))) return;
+        try (Catalog catalog = Catalog.open(Path.of(r.catalog()))) {
+            if (catalog.contains(r.runId())) return;
+            catalog.insert(BackupRecord.builder(r.runId(), r.domain(), r.startedAt())
+                    .vmUuid(r.uuid())
+                    .finishedAt(Instant.now())
+                    .status(BackupRecord.Status.FAILED)
+                    .error(BackupRecord.INTERRUPTED + ": the stillpoint process (pid " + r.pid() + ") died"
+                            + (r.phase() == null ? "" : " in phase " + r.phase()) + "; cleaned up by a later run")
+                    .build());
+            listener.warning(ORPHAN_RECOVERED, "recorded backup " + r.runId() + " of domain " + r.domain()
+                    + " as failed (interrupted) in catalog " + r.catalog());
+        } catch (EngineException e) {
+            failures.add("cannot record the interrupted backup in catalog " + r.catalog() + ": " + e.getMessage());
+        }
+    }
+}
