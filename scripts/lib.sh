@@ -97,6 +97,8 @@ STILLPOINT_HOST_PACKAGES=(util-linux e2fsprogs qemu-utils qemu-system-x86 libvir
   libvirt-clients debootstrap sqlite3 zstd qemu-guest-agent postgresql mariadb-server)
 # Native crypto for the repository (libcrypto.so.3 SHA-256, libargon2.so.1 Argon2id); pure Java without them.
 STILLPOINT_HOST_PACKAGES+=(libargon2-1 libssl3)
+# nbdinfo (libnbd's client) checks the export's block status in the NBD server ITs.
+STILLPOINT_HOST_PACKAGES+=(libnbd-bin)
 # What the build needs for the native BLAKE3 (chunk ids of version-3 repositories): a C compiler
 # and BLAKE3's upstream C sources as Debian ships them. Without them the jar uses the Java BLAKE3.
 STILLPOINT_BUILD_PACKAGES=(gcc libc6-dev librust-blake3-dev)

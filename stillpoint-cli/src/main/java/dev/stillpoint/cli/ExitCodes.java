@@ -48,6 +48,8 @@ public final class ExitCodes {
     public static final int TARGET_EXISTS = 26;
     /** Another Stillpoint run works on the domain right now (one backup of a domain at a time). */
     public static final int DOMAIN_BUSY = 27;
+    /** An NBD export could not be served ({@code export}: socket in use, cannot listen). */
+    public static final int EXPORT_FAILED = 28;
     /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
     public static final int CANCELLED = 130;
 
@@ -88,6 +90,7 @@ public final class ExitCodes {
                 case CATALOG, STATE_DIR -> CATALOG_FAILED;
                 case ALREADY_EXISTS -> TARGET_EXISTS;
                 case DOMAIN_BUSY -> DOMAIN_BUSY;
+                case EXPORT_FAILED -> EXPORT_FAILED;
             };
         }
         return -1;

@@ -30,7 +30,9 @@ public class EngineException extends Exception {
         /** Another live Stillpoint run works on the domain (one backup of a domain at a time). */
         DOMAIN_BUSY,
         /** The state directory (run journals, domain locks) cannot be read or written. */
-        STATE_DIR
+        STATE_DIR,
+        /** An NBD export could not be served (socket in use, cannot listen). */
+        EXPORT_FAILED
     }
 
     private final Code code;

@@ -16,6 +16,31 @@ public interface ImageReader extends AutoCloseable {
     /** Fills {@code dst} from {@code offset}; throws {@link RepositoryException} (CORRUPT) on damage, never returns wrong data. */
     void read(long offset, ByteBuffer dst) throws IOException;
 
+    /**
+     * Size of the chunks the image is stored in: chunk {@code i} covers
+     * {@code [i * chunkSize, min(size, (i + 1) * chunkSize))}, and {@link #allocated()} ranges
+     * start and end on chunk boundaries (or the image end). The default suits readers without a
+     * chunk map (1 MiB).
+     */
+    default int chunkSize() {
+        return 1 << 20;
+    }
+
+    /**
+     * Fills {@code dst[0, chunk length)} with chunk {@code index} (zeroes for a hole), verified as
+     * {@link #read} is. Unlike {@link #read}, safe to call from several threads at once with no
+     * lock held between them (each call decodes its chunk itself): the way to read an image in
+     * parallel. {@code dst} must hold at least {@link #chunkSize()} bytes.
+     */
+    default void readChunk(long index, byte[] dst) throws IOException {
+        long offset = index * chunkSize();
+        if (index < 0 || offset >= size()) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT,
+                "chunk " + index + " is outside the image (size " + size() + ", chunk size " + chunkSize() + ")");
+        synchronized (this) {
+            read(offset, ByteBuffer.wrap(dst, 0, (int) Math.min(chunkSize(), size() - offset)));
+        }
+    }
+
     /** Writes the whole image to {@code target} as a sparse file (holes stay holes). */
     void restoreTo(FileChannel target, ProgressListener progress) throws IOException;
 

@@ -42,6 +42,23 @@ final class RepositoryImageReader implements ImageReader {
         return out;
     }
 
+    @Override public int chunkSize() { return m.chunkSize; }
+
+    /** Decodes straight into {@code dst} on the calling thread (the pack channels and buffers are per thread or shared safely). */
+    @Override
+    public void readChunk(long index, byte[] dst) throws IOException {
+        if (closed) throw new IllegalStateException("image reader is closed");
+        if (index < 0 || index >= m.count())
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "chunk " + index + " is outside the image (" + m.count() + " chunks)");
+        int c = (int) index;
+        int len = m.chunkLength(c);
+        if (dst.length < m.chunkSize)
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "dst: " + dst.length + " bytes, a chunk needs " + m.chunkSize);
+        ChunkId id = m.chunk(c);
+        int n = id == null ? 0 : Math.min(len, repo.readChunkInto(id, dst));
+        java.util.Arrays.fill(dst, n, len, (byte) 0); // a hole, or a short chunk's rest
+    }
+
     @Override
     public synchronized void read(long offset, ByteBuffer dst) throws IOException {
         if (closed) throw new IllegalStateException("image reader is closed");

@@ -239,6 +239,7 @@ public final class BackupJob {
             check();
             String reportAfter = frozen ? GuestReports.read(agent, options.pingTimeout()) : null;
             Consistency consistency = GuestReports.consistency(frozen, reportBefore, reportAfter);
+            if (frozen && consistency == Consistency.CRASH) warn("guest-watchdog-thawed", "the guest's watchdog thawed before this backup's thaw (its freeze deadline passed); recorded crash-consistent");
             String report = reportAfter != null && !reportAfter.equals(reportBefore) ? reportAfter : null;
 
             start(Phase.COPY);
@@ -389,11 +390,10 @@ public final class BackupJob {
             try {
                 repository.snapshot(snapshotId);
                 return true;
-            } catch (RepositoryException e) {
-                if (e.code() == RepositoryException.Code.NOT_FOUND) return false;
-                throw BackupJob.<RuntimeException>rethrow(e);
             } catch (IOException e) {
-                throw BackupJob.<RuntimeException>rethrow(e);
+                if (e instanceof RepositoryException re && re.code() == RepositoryException.Code.NOT_FOUND) return false;
+                BackupJob.<RuntimeException>rethrow(e);
+                throw new AssertionError("not reached", e);
             }
         }
 
@@ -428,7 +428,7 @@ public final class BackupJob {
 
     /** Throws checked {@code e} through a signature that declares none (see {@code snapshotExists}). */
     @SuppressWarnings("unchecked")
-    private static <T extends Throwable> T rethrow(Throwable e) throws T {
+    private static <T extends Throwable> void rethrow(Throwable e) throws T {
         throw (T) e;
     }
 

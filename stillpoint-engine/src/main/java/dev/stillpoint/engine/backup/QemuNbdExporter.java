@@ -95,7 +95,8 @@ final class QemuNbdExporter implements OfflineExporter {
      */
     private static boolean accepting(Path socket) {
         if (!Files.exists(socket)) return false;
-        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+        try {
+            SocketChannel.open(UnixDomainSocketAddress.of(socket)).close();
             return true;
         } catch (IOException e) {
             return false;

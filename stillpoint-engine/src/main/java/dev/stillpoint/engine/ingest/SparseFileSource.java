@@ -72,6 +72,8 @@ public final class SparseFileSource implements ExtentSource {
         return window.asSlice(offset - start, n).asByteBuffer();
     }
 
+    /** Maps the window at {@code start}; its arena is closed by {@link #unmap} (next window, finished, close). */
+    @SuppressWarnings("MustBeClosedChecker")
     private void map(long start) throws IOException {
         unmap();
         checkSize();

@@ -45,6 +45,7 @@ final class Nbd {
     static final int TFLAG_HAS_FLAGS = 1;
     static final int TFLAG_READ_ONLY = 1 << 1;
     static final int TFLAG_SEND_FLUSH = 1 << 2;
+    static final int TFLAG_SEND_DF = 1 << 7;
     static final int TFLAG_CAN_MULTI_CONN = 1 << 8;
 
     // Transmission
@@ -78,6 +79,14 @@ final class Nbd {
 
     /** Largest read request this client sends (qemu-nbd's limit as well). */
     static final int MAX_READ = 32 << 20;
+    /** Bytes of zeroes after NBD_OPT_EXPORT_NAME's reply unless NO_ZEROES was agreed. */
+    static final int EXPORT_NAME_ZEROES = 124;
+    /** The one meta context the server offers, and its id on a connection. */
+    static final String BASE_ALLOCATION = "base:allocation";
+    static final int BASE_ALLOCATION_ID = 1;
+    /** Longest option payload the server reads (names are at most 4096 bytes). */
+    static final int MAX_OPTION_PAYLOAD = 64 << 10;
+
     /** Largest payload accepted for an option reply or a non-data chunk. */
     static final int MAX_SMALL_PAYLOAD = 16 << 20;
 

@@ -96,6 +96,30 @@ final class NbdWriter {
         optionReply(option, REP_META_CONTEXT, ByteBuffer.allocate(4 + n.length).putInt(contextId).put(n).array());
     }
 
+    /* NBD_REP_SERVER (NBD_OPT_LIST): | name length (u32) | name | */
+    void serverEntry(String name) throws IOException {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        optionReply(OPT_LIST, REP_SERVER, ByteBuffer.allocate(4 + n.length).putInt(n.length).put(n).array());
+    }
+
+    /* NBD_REP_INFO / NBD_INFO_NAME: | type 1 (u16) | name | */
+    void infoName(int option, String name) throws IOException {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        optionReply(option, REP_INFO, ByteBuffer.allocate(2 + n.length).putShort((short) INFO_NAME).put(n).array());
+    }
+
+    /* NBD_REP_ERR_*: | message (UTF-8, for a human) | */
+    void optionError(int option, NbdErrorCode code, String message) throws IOException {
+        optionReply(option, code.value(), message.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /* Reply to NBD_OPT_EXPORT_NAME: | size (u64) | transmission flags (u16) | [124 zero bytes] | */
+    void exportNameReply(long size, int transmissionFlags, boolean zeroes) throws IOException {
+        log(">> EXPORT_NAME_REPLY size=%d flags=0x%x", size, transmissionFlags);
+        write(ByteBuffer.allocate(10 + (zeroes ? EXPORT_NAME_ZEROES : 0)).putLong(size).putShort((short) transmissionFlags)
+                .position(10 + (zeroes ? EXPORT_NAME_ZEROES : 0)));
+    }
+
     void simpleReply(int error, long cookie, ByteBuffer data) throws IOException {
         log(">> SIMPLE_REPLY cookie=%d error=%d len=%d", cookie, error, data == null ? 0 : data.remaining());
         write(ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(cookie));
@@ -117,6 +141,20 @@ final class NbdWriter {
     void offsetHole(long cookie, boolean done, long offset, int length) throws IOException {
         chunk(done ? REPLY_FLAG_DONE : 0, REPLY_TYPE_OFFSET_HOLE, cookie,
                 ByteBuffer.allocate(12).putLong(offset).putInt(length).flip());
+    }
+
+    /* NBD_REPLY_TYPE_OFFSET_DATA from a buffer (no copy): | offset (u64) | data | */
+    void offsetData(long cookie, boolean done, long offset, ByteBuffer data) throws IOException {
+        log(">> CHUNK OFFSET_DATA cookie=%d offset=%d len=%d", cookie, offset, data.remaining());
+        write(ByteBuffer.allocate(28).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) (done ? REPLY_FLAG_DONE : 0))
+                .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(cookie).putInt(8 + data.remaining()).putLong(offset));
+        writeFully(data);
+    }
+
+    void blockStatus(long cookie, boolean done, int contextId, List<BlockExtent> extents) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4 + 8 * extents.size()).putInt(contextId);
+        for (BlockExtent e : extents) b.putInt((int) e.length()).putInt(e.flags());
+        chunk(done ? REPLY_FLAG_DONE : 0, REPLY_TYPE_BLOCK_STATUS, cookie, b.flip());
     }
 
     /** {@code extents} are {length, flags} pairs. */
@@ -142,9 +180,29 @@ final class NbdWriter {
         writeFully(frame.flip());
     }
 
+    /**
+     * Writes a heap buffer in slices of at most 256 KiB: the JDK copies each write of a heap
+     * buffer through a temporary direct buffer of its size, cached per thread, so 32 MiB reads
+     * would otherwise pin 32 MiB of native memory in every server worker.
+     */
     private void writeFully(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) out.write(b);
+        if (b.isDirect() || b.remaining() <= WRITE_SLICE) {
+            while (b.hasRemaining()) out.write(b);
+            return;
+        }
+        int limit = b.limit();
+        try {
+            while (b.position() < limit) {
+                b.limit(Math.min(limit, b.position() + WRITE_SLICE));
+                while (b.hasRemaining()) out.write(b);
+                b.limit(limit);
+            }
+        } finally {
+            b.limit(limit);
+        }
     }
+
+    private static final int WRITE_SLICE = 256 << 10;
 
     private static void log(String format, Object... args) {
         if (LOG.isLoggable(Level.DEBUG)) LOG.log(Level.DEBUG, String.format(format, args));
