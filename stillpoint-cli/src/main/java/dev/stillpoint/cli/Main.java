@@ -32,6 +32,7 @@ public final class Main implements Runnable {
         COMMANDS.put("repo", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.RepoCommand()));
         COMMANDS.put("image", cl -> cl.addSubcommand(new dev.stillpoint.cli.image.ImageCommand()));
         COMMANDS.put("snapshots", cl -> cl.addSubcommand(new dev.stillpoint.cli.snapshots.SnapshotsCommand()));
+        COMMANDS.put("instant", cl -> cl.addSubcommand(new dev.stillpoint.cli.instant.InstantCommand()));
         // The repository's own top-level commands live in dev.stillpoint.cli.repo beside `repo ...`.
         COMMANDS.put("check", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.CheckCommand()));
         COMMANDS.put("forget", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand()));
@@ -41,6 +42,7 @@ public final class Main implements Runnable {
         COMMANDS.put("restore", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.RestoreCommand()));
         COMMANDS.put("backups", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.BackupsCommand()));
         COMMANDS.put("export", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.ExportCommand()));
+        COMMANDS.put("verify", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.VerifyCommand()));
     }
 
     @Override public void run() {

@@ -27,6 +27,9 @@ public final class RepoOptions {
 
     public Path dir() throws RepositoryException { return requireDir(repo); }
 
+    /** {@code --password-file}, or null (a child process this command starts is handed the same). */
+    public Path passwordFile() { return passwordFile; }
+
     /** Opens the repository, asking for the passphrase only when it is encrypted. */
     public Repository open() throws IOException { return open(dir(), passwordFile); }
 

@@ -42,7 +42,8 @@ class CommandLayoutTest {
             Map.entry("check", ROOT + ".repo"), Map.entry("forget", ROOT + ".repo"),
             Map.entry("prune", ROOT + ".repo"), Map.entry("stats", ROOT + ".repo"),
             Map.entry("backup", ROOT + ".backup"), Map.entry("restore", ROOT + ".backup"),
-            Map.entry("backups", ROOT + ".backup"), Map.entry("export", ROOT + ".backup"));
+            Map.entry("backups", ROOT + ".backup"), Map.entry("export", ROOT + ".backup"),
+            Map.entry("verify", ROOT + ".backup"), Map.entry("instant", ROOT + ".instant"));
     /** Mounted from elsewhere: picocli's help, the in-guest runner (stillpoint-guest). */
     private static final Set<String> FOREIGN = Set.of("help", "guest");
 

@@ -3,6 +3,7 @@ package dev.stillpoint.cli.backup;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.Verification;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import picocli.CommandLine.Command;
@@ -40,19 +41,24 @@ public final class BackupsCommand implements Callable<Integer> {
         VmPrinter printer = VmPrinter.of(spec, json);
         try (Catalog catalog = catalogOption.open(repo)) {
             List<BackupRecord> list = catalog.list(domain).stream().filter(r -> all || r.complete()).toList();
+            Map<String, Verification> verified = catalog.latestVerifications();
             if (!json) {
-                printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s",
-                        "ID", "TIME", "DOMAIN", "MODE", "CONSISTENCY", "FREEZE", "READ", "STORED"));
+                printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s  %s",
+                        "ID", "TIME", "DOMAIN", "MODE", "CONSISTENCY", "FREEZE", "READ", "STORED", "BOOT-VERIFIED"));
             }
             for (BackupRecord r : list) {
+                Verification v = verified.get(r.id());
                 if (json) {
-                    printer.message("backup", toJson(r));
+                    Map<String, Object> o = toJson(r);
+                    o.put("verification", v == null ? null : VerifyCommand.toJson(v));
+                    printer.message("backup", o);
                 } else {
-                    printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s",
+                    printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s  %s",
                             r.id(), r.startedAt().toString().substring(0, 19) + "Z", r.vmName(),
                             modeOrStatus(r), r.consistency() == null ? "-" : r.consistency().label(),
                             r.freezeWindowMs() == null ? "-" : r.freezeWindowMs() + " ms", VmPrinter.bytes(r.bytesRead()),
-                            VmPrinter.bytes(r.bytesStored())));
+                            VmPrinter.bytes(r.bytesStored()), v == null ? "-" : v.passed()
+                                    ? "passed " + v.startedAt().toString().substring(0, 10) : "FAILED " + v.startedAt().toString().substring(0, 10)));
                 }
             }
             printer.summary(Map.of("backups", list.size()));

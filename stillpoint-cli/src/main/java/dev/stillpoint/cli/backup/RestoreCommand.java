@@ -6,6 +6,10 @@ import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.runs.RunDirectory;
+import dev.stillpoint.cli.instant.DetachedExport;
+import dev.stillpoint.engine.instant.InstantRecovery;
+import dev.stillpoint.engine.instant.InstantSession;
+import dev.stillpoint.engine.instant.InstantSessions;
 import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.restore.RestoreFormat;
@@ -58,6 +62,10 @@ public final class RestoreCommand implements Callable<Integer> {
 
         @Option(names = "--start", description = "Start the new domain.")
         boolean start;
+
+        @Option(names = "--instant", description = "Start NEWNAME within seconds on local overlays backed by an export of "
+                + "the repository, and copy the data into the overlays while it runs (see 'stillpoint instant').")
+        boolean instant;
     }
 
     @Option(names = "--format", paramLabel = "qcow2|raw", defaultValue = "qcow2", description = "Disk format (default qcow2).")
@@ -69,6 +77,30 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print JSON lines (progress) and a final summary line (docs/scripting.md).")
     boolean json;
+
+    /** {@code --instant}: the domain runs on overlays over a detached export; block pulls move the data behind it. */
+    private Integer instant(BackupRecord backup, Path dir, VmPrinter printer, long t0) throws Exception {
+        try (VmConnector connector = Connectors.open(uri)) {
+            InstantRecovery recovery = new InstantRecovery(connector, InstantSessions.open(RunDirectory.defaultStateDir()));
+            DetachedExport export = new DetachedExport(repo.dir(), catalogOption.catalog, repo.passwordFile());
+            InstantSession s = recovery.start(backup, define.name, dir, export);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            printer.line("domain " + s.domain() + " started from backup " + backup.id() + " in " + ms + " ms; its disks are"
+                    + " copied from the export (pid " + s.exportPid() + ") while it runs: 'stillpoint instant list', "
+                    + "'stillpoint instant finish " + s.domain() + "'");
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("backupId", backup.id());
+            o.put("domain", s.domain());
+            o.put("instant", true);
+            o.put("started", true);
+            o.put("exportPid", s.exportPid());
+            o.put("socket", s.socket().toString());
+            o.put("overlays", s.files().stream().filter(f -> f.toString().endsWith(".qcow2")).map(Path::toString).toList());
+            o.put("durationMs", ms);
+            printer.summary(o);
+            return 0;
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -89,6 +121,7 @@ public final class RestoreCommand implements Callable<Integer> {
             backup = catalog.find(backupId);
         }
         String name = define != null ? define.name : null;
+        if (define != null && define.instant) return instant(backup, dir, printer, t0);
         List<RestoredDisk> disks;
         RunDirectory runs = Runs.directory();
         try (VmConnector connector = define != null ? Connectors.open(uri) : null) {

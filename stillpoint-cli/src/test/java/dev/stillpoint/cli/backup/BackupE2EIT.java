@@ -64,15 +64,19 @@ class BackupE2EIT {
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> cli(String... args) throws Exception {
+        String[] lines = cliLines(args).strip().split("\n");
+        return (Map<String, Object>) JSON.std.anyFrom(lines[lines.length - 1]);
+    }
+
+    /** The whole stdout of a successful run. */
+    static String cliLines(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = Main.commandLine();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        assertThat(code).as("stillpoint " + String.join(" ", args) + "\n" + err + out).isZero();
-        String[] lines = out.toString().strip().split("\n");
-        return (Map<String, Object>) JSON.std.anyFrom(lines[lines.length - 1]);
+        assertThat(cl.execute(args)).as("stillpoint " + String.join(" ", args) + "\n" + err + out).isZero();
+        return out.toString();
     }
 
     static long psqlLong(GuestLab g, String sql) {

@@ -16,7 +16,6 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * records the dead runs as interrupted. A second backup of a domain while one runs is refused (27).
  */
 class CrashRecoveryE2EIT {
-    static final Path WORK = BackupE2EIT.LAB_DIR.resolve("sp-e2e-work-crash-" + ProcessHandle.current().pid());
+    static Path WORK;
     static GuestLab guest;
     static Path repo;
     static Path state;
@@ -42,19 +41,15 @@ class CrashRecoveryE2EIT {
     @BeforeAll
     static void setUp() throws Exception {
         guest = E2eGuest.shared();
-        E2eGuest.deleteTree(WORK);
-        Files.createDirectories(WORK);
-        Files.setPosixFilePermissions(WORK, PosixFilePermissions.fromString("rwxr-xr-x"));
+        WORK = E2eGuest.workDir(BackupE2EIT.LAB_DIR, "crash");
         repo = WORK.resolve("repo");
         Repositories.init(repo, RepositoryOptions.unencrypted()).close();
         state = WORK.resolve("state");
-        System.setProperty("stillpoint.stateDir", state.toString());
     }
 
     @AfterAll
     static void tearDown() {
-        System.clearProperty("stillpoint.stateDir");
-        E2eGuest.deleteTree(WORK);
+        E2eGuest.removeWorkDir(WORK);
     }
 
     /** Runs the CLI in this JVM; returns the exit code, stdout and stderr. */
@@ -89,10 +84,19 @@ class CrashRecoveryE2EIT {
 
     /** Reads the child's JSON lines until one matches, then kill -9; false when it ended first. */
     static boolean killWhen(Process p, Predicate<String> line) throws Exception {
+        return killWhen(p, line, 0);
+    }
+
+    /** As {@link #killWhen(Process, Predicate)}, {@code delayMs} after the matching line (a random point of a phase). */
+    static boolean killWhen(Process p, Predicate<String> line, long delayMs) throws Exception {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String l;
             while ((l = r.readLine()) != null) {
                 if (line.test(l)) {
+                    if (delayMs > 0) {
+                        Thread.sleep(delayMs);
+                        if (!p.isAlive()) return false;
+                    }
                     p.toHandle().destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
                     p.waitFor(30, TimeUnit.SECONDS);
                     return true;
@@ -115,13 +119,17 @@ class CrashRecoveryE2EIT {
     @Test
     void killedRunsNeverBlockTheNextOne() throws Exception {
         backup(); // the chain's first point
-        String[] killAt = {"preflight", "freeze", "begin", "thaw", "copy", "end"};
+        String[] killAt = {"preflight", "freeze", "begin", "thaw", "copy", "copy-random", "end"};
+        long seed = System.nanoTime();
+        java.util.Random random = new java.util.Random(seed);
         int killed = 0;
         for (String ph : killAt) {
             Process p = child("backup", guest.name(), "--repo", repo.toString(), "--work-dir", WORK.resolve("w").toString(),
                     "--full", "--json");
-            Predicate<String> when = ph.equals("copy") ? l -> l.contains("\"type\":\"progress\"") : phase(ph);
-            if (killWhen(p, when)) killed++;
+            Predicate<String> when = ph.startsWith("copy") ? l -> l.contains("\"type\":\"progress\"") : phase(ph);
+            long delay = ph.equals("copy-random") ? 200 + random.nextInt(6000) : 0;
+            if (delay > 0) System.out.printf("crash e2e: copy-random kills %d ms into the copy (seed %d)%n", delay, seed);
+            if (killWhen(p, when, delay)) killed++;
             String out = backup();
             System.out.printf("crash e2e: killed at %s; next backup ok%s%n", ph,
                     out.contains("orphan-recovered") ? " after recovering: " + out.lines().filter(x -> x.contains("orphan"))

@@ -85,6 +85,25 @@ public final class E2eGuest {
         }
     }
 
+    /**
+     * A fresh work directory {@code LAB_DIR/sp-e2e-work-ROLE-PID} that QEMU (libvirt-qemu) can read,
+     * with this JVM's Stillpoint state directory (run journals, instant recoveries) inside it.
+     */
+    public static Path workDir(Path labDir, String role) throws IOException {
+        Path work = labDir.resolve("sp-e2e-work-" + role + "-" + ProcessHandle.current().pid());
+        deleteTree(work);
+        Files.createDirectories(work);
+        Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        System.setProperty("stillpoint.stateDir", work.resolve("state").toString());
+        return work;
+    }
+
+    /** Undoes {@link #workDir}. */
+    public static void removeWorkDir(Path work) {
+        System.clearProperty("stillpoint.stateDir");
+        deleteTree(work);
+    }
+
     /** Deletes {@code dir} and everything below it; nothing when it does not exist. */
     public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) return;

@@ -66,6 +66,10 @@ public final class StaticConnectorProvider implements VmConnectorProvider {
 
         @Override public void abortJob() {}
 
+    @Override public void blockPull(String disk) { throw new UnsupportedOperationException("no block jobs here"); }
+
+    @Override public java.util.Optional<BlockJob> blockJob(String disk) { return java.util.Optional.empty(); }
+
     @Override public List<Leftover> leftovers() {
             return List.of(new Leftover("checkpoint", "virtnbdbackup.0", null, 0, null));
         }
