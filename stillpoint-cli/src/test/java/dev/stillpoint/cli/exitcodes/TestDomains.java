@@ -79,6 +79,8 @@ public final class TestDomains implements VmConnectorProvider {
         }
         @Override public Optional<Path> activeBackupSocket() { return Optional.empty(); }
         @Override public void abortJob() {}
+        @Override public void blockPull(String d) { throw new UnsupportedOperationException("no block jobs here"); }
+        @Override public Optional<BlockJob> blockJob(String d) { return Optional.empty(); }
         @Override public List<Leftover> leftovers() { return List.of(); }
         @Override public void start() {}
         @Override public void destroy() {}
