@@ -241,6 +241,8 @@ final class FileRepository implements Repository {
                 ch = channel(loc.packId());
             } catch (NoSuchFileException e) {
                 throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
+            } catch (IOException e) {
+                throw RepositoryException.ofIo("opening pack " + loc.packId(), e);
             }
             try {
                 ByteBuffer b = ByteBuffer.wrap(blob, 0, loc.length());
@@ -252,6 +254,8 @@ final class FileRepository implements Repository {
             } catch (java.nio.channels.ClosedChannelException e) {
                 forgetChannel(loc.packId(), ch);
                 if (attempt >= 3 || Thread.currentThread().isInterrupted()) throw e;
+            } catch (IOException e) {
+                throw RepositoryException.ofIo("reading chunk " + id.hex() + " from pack " + loc.packId(), e);
             }
         }
         try {
@@ -268,6 +272,8 @@ final class FileRepository implements Repository {
             data = Files.readAllBytes(p);
         } catch (NoSuchFileException e) {
             throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "snapshot " + id + " not found");
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("reading snapshot " + id, e);
         }
         if (!Hex.of(Crypto.sha256(data, 0, data.length)).equals(id))
             throw FileCodec.corrupt("snapshot " + id, "file content does not match its id (damaged or truncated)");
