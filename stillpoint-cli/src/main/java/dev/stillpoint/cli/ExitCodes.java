@@ -46,6 +46,8 @@ public final class ExitCodes {
     public static final int DOMAIN_BUSY = 27;
     /** An NBD export could not be served ({@code export}: socket in use, cannot listen). */
     public static final int EXPORT_FAILED = 28;
+    /** A guest path asked for is not in the restore point ({@code files}, {@code restore --files}). */
+    public static final int PATH_NOT_FOUND = 29;
     /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
     public static final int CANCELLED = 130;
 
@@ -85,6 +87,7 @@ public final class ExitCodes {
                 case ALREADY_EXISTS -> TARGET_EXISTS;
                 case DOMAIN_BUSY -> DOMAIN_BUSY;
                 case EXPORT_FAILED -> EXPORT_FAILED;
+                case GUEST_PATH_NOT_FOUND -> PATH_NOT_FOUND;
             };
         }
         return -1;

@@ -36,6 +36,7 @@ public final class Main implements Runnable {
         COMMANDS.put("forget", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand()));
         COMMANDS.put("prune", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand()));
         COMMANDS.put("stats", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand()));
+        COMMANDS.put("files", cl -> cl.addSubcommand(new dev.stillpoint.cli.files.FilesCommand()));
         for (String name : VmCommands.NAMES) if (!COMMANDS.containsKey(name)) COMMANDS.put(name, cl -> VmCommands.register(cl, name));
     }
 

@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * them: {@code --repo} defaults to {@code $STILLPOINT_REPOSITORY}; the passphrase of an encrypted
  * repository comes from {@code $STILLPOINT_PASSWORD}, else {@code --password-file}, else a prompt.
  */
-final class RepoOptions {
+public final class RepoOptions {
     @Option(names = {"-r", "--repo"}, paramLabel = "DIR", defaultValue = "${env:STILLPOINT_REPOSITORY}",
             description = "Repository directory (default: $STILLPOINT_REPOSITORY).")
     Path repo;
@@ -27,11 +27,11 @@ final class RepoOptions {
             description = "Backup catalog (SQLite); default: DIR/catalog.db.")
     Path catalog;
 
-    Repository openRepository() throws IOException {
+    public Repository openRepository() throws IOException {
         return dev.stillpoint.cli.repo.RepoOptions.open(dev.stillpoint.cli.repo.RepoOptions.requireDir(repo), passwordFile);
     }
 
-    Catalog openCatalog() throws EngineException, RepositoryException {
+    public Catalog openCatalog() throws EngineException, RepositoryException {
         return Catalog.open(catalogPath());
     }
 

@@ -65,8 +65,19 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON lines (progress) and a final summary line (docs/scripting.md).")
     boolean json;
 
+    @Option(names = "--files", arity = "1..*", paramLabel = "PATH",
+            description = "Restore these guest files or trees (not the disks) into --to DIR, each under its guest path (see 'stillpoint files').")
+    List<String> files;
+
+    @Option(names = "--force", description = "With --files: overwrite files that exist in DIR.")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
+        if (files != null) {
+            if (to == null || define != null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--files needs --to DIR (and no --define)");
+            return dev.stillpoint.cli.files.FileRestore.run(spec, repo, backupId, files, to, force, json);
+        }
         if (to == null && define == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --to DIR or --define NEWNAME");
         }
