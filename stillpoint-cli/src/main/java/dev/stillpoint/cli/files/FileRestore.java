@@ -22,6 +22,7 @@ public final class FileRestore {
     public static int run(CommandSpec spec, RepoOptions repo, String backupId, List<String> paths, Path to, boolean force, boolean json)
             throws Exception {
         Output out = Output.of(spec, json);
+        GuestFiles.refuseExisting(paths, to, force);
         return FilesSession.run(repo, backupId, out, (files, backup) -> {
             GuestFiles.RestoreSummary s = files.restore(paths, to, force);
             Map<String, Object> summary = new LinkedHashMap<>();

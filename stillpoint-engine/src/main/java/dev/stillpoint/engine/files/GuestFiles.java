@@ -393,11 +393,8 @@ public final class GuestFiles implements AutoCloseable {
             Resolved full = resolve(p, false);
             if (full.virtual()) throw new EngineException(Code.INVALID_ARGUMENT, "restore a path under " + Placement.UNPLACED + "/<device>, not " + p);
             resolved.add(full);
-            Path target = root.resolve(full.guestPath().substring(1));
-            if (!force && !full.guestPath().equals("/") && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                throw new EngineException(Code.ALREADY_EXISTS, target + " exists; --force overwrites");
-            }
         }
+        refuseExisting(paths, to, force);
         listener.phase("copy");
         for (Resolved r : resolved) {
             Guestfs.Stat st;
@@ -421,6 +418,20 @@ public final class GuestFiles implements AutoCloseable {
         }
         out.finish();
         return new RestoreSummary(out.files, out.bytes, out.skipped, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * Refuses (unless {@code force}) a restore whose target ({@code to} + guest path) exists;
+     * cheap, so callers check before starting the appliance.
+     */
+    public static void refuseExisting(List<String> paths, Path to, boolean force) throws EngineException {
+        if (force) return;
+        for (String p : paths) {
+            String guest = GuestPath.normalize(p);
+            if (guest.equals("/")) continue;
+            Path target = to.toAbsolutePath().resolve(guest.substring(1));
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw new EngineException(Code.ALREADY_EXISTS, target + " exists; --force overwrites");
+        }
     }
 
     private interface StreamReader {
