@@ -275,7 +275,9 @@ public final class GuestFiles implements AutoCloseable {
             try {
                 st = g.lstat(app);
             } catch (EngineException e) {
-                throw notFound(GuestPath.join(guestRoot, next.substring(1)));
+                String missing = GuestPath.join(guestRoot, next.substring(1));
+                throw new EngineException(Code.GUEST_PATH_NOT_FOUND,
+                        "no " + path + " in backup " + backup.id() + (missing.equals(path) ? "" : " (" + missing + " does not exist)"));
             }
             if (GuestEntry.Kind.ofMode(st.mode()) == GuestEntry.Kind.SYMLINK && (followLast || !todo.isEmpty())) {
                 if (++links > 40) throw new EngineException(Code.INVALID_ARGUMENT, "too many symlinks resolving " + path + " in backup " + backup.id());
@@ -363,13 +365,15 @@ public final class GuestFiles implements AutoCloseable {
         for (Map.Entry<String, String> root : roots.entrySet()) {
             Map<String, List<String>> byDir = new LinkedHashMap<>();
             for (String rel : g.strings("find", root.getValue())) {
-                String guest = GuestPath.join(root.getKey(), rel);
+                String guest = GuestPath.normalize(root.getKey() + "/" + rel); // libguestfs returns "etc" or "/etc" by version
                 String tested = wholePath ? guest : GuestPath.name(guest);
                 if (matcher.matches(Path.of(tested))) byDir.computeIfAbsent(GuestPath.parent(guest), k -> new ArrayList<>()).add(GuestPath.name(guest));
             }
             for (Map.Entry<String, List<String>> d : byDir.entrySet()) {
-                String app = root.getValue() + d.getKey().substring(root.getKey().length());
-                out.addAll(stat(d.getKey(), app.isEmpty() ? "/" : app, d.getValue()));
+                String dir = d.getKey();
+                String app = dir.equals(root.getKey()) ? root.getValue()
+                        : root.getValue() + (root.getKey().equals("/") ? dir : dir.substring(root.getKey().length()));
+                out.addAll(stat(dir, app, d.getValue()));
             }
         }
         out.sort(Comparator.comparing(GuestEntry::path));
