@@ -52,7 +52,7 @@ public final class FilesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Output out = Output.of(spec, json);
-        return FilesSession.run(repo, backupId, out, (files, backup) -> {
+        return FilesSession.run(repo, backupId, out, "files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
             List<GuestEntry> entries = find != null ? files.find(find) : files.list(path);
             for (GuestEntry e : entries) print(out, e);
             Map<String, Object> summary = new LinkedHashMap<>();

@@ -6,12 +6,19 @@ import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.files.FilesListener;
 import dev.stillpoint.engine.files.GuestFiles;
+import dev.stillpoint.engine.runs.OrphanRecovery;
+import dev.stillpoint.engine.runs.RunDirectory;
+import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.repository.Repository;
 
+import java.nio.file.Path;
+
 /**
- * Opens a {@link GuestFiles} session for one command: catalog lookup, repository, export and
- * appliance, with a shutdown hook that undoes them on Ctrl-C or SIGTERM (the appliance's qemu is
- * killed, the export stopped, the temporary directory removed) and warnings printed on stderr.
+ * One command's {@link GuestFiles} session, crash-safe: dead runs are recovered first; the run's
+ * journal names its work directory (export socket, appliance overlays, a mount's marker) before it
+ * is created; a shutdown hook undoes everything on Ctrl-C or SIGTERM in reverse order (the
+ * command's own first step, e.g. unmount; then the appliance's qemu, the export, the work
+ * directory; then the journal). Warnings go to stderr.
  */
 final class FilesSession {
     /** The work a command does with the open session. */
@@ -21,7 +28,10 @@ final class FilesSession {
 
     private FilesSession() {}
 
-    static <T> T run(RepoOptions repo, String backupId, Output out, Work<T> work) throws Exception {
+    static <T> T run(RepoOptions repo, String backupId, Output out, String command, GuestFiles.Layout layout, Runnable firstUndo,
+                     Work<T> work) throws Exception {
+        RunDirectory runs = RunDirectory.open(RunDirectory.defaultStateDir());
+        new OrphanRecovery(runs, null, (code, message) -> out.warn(message)).recoverAll(null);
         BackupRecord backup;
         try (Catalog catalog = repo.openCatalog()) {
             backup = catalog.find(backupId);
@@ -30,14 +40,25 @@ final class FilesSession {
             @Override
             public void warning(String message) { out.warn(message); }
         };
-        try (Repository repository = repo.openRepository()) {
-            GuestFiles files = GuestFiles.open(repository, backup, listener);
-            Thread hook = new Thread(files::close, "stillpoint-files-cleanup");
+        String runId = RunDirectory.newRunId();
+        Path workDir = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().resolve("stillpoint-" + command + "-" + runId);
+        try (RunJournal journal = runs.start(runId, command); Repository repository = repo.openRepository()) {
+            journal.update(r -> r.withWorkDir(workDir));
+            GuestFiles files = GuestFiles.open(repository, backup, workDir, layout, listener);
+            Object once = new Object();
+            Runnable undo = () -> {
+                synchronized (once) { // the hook and the command's own finally: the second waits for the first
+                    if (firstUndo != null) firstUndo.run();
+                    files.close();
+                    journal.close();
+                }
+            };
+            Thread hook = new Thread(undo, "stillpoint-" + command + "-cleanup");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 return work.run(files, backup);
             } finally {
-                files.close();
+                undo.run();
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
                 } catch (IllegalStateException shuttingDown) {

@@ -2,6 +2,7 @@ package dev.stillpoint.cli.files;
 
 import static dev.stillpoint.cli.vm.VmCommandsIT.cli;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.vm.StaticConnectorProvider;
@@ -40,7 +41,8 @@ class FilesCommandIT {
 
     @BeforeAll
     static void buildImagesAndBackThemUp() throws Exception {
-        HostPrograms.require("guestfish", "qemu-img", "qemu-nbd", "mkfifo");
+        HostPrograms.require("guestfish", "qemu-img", "qemu-nbd", "mkfifo", "fusermount");
+        System.setProperty("stillpoint.stateDir", tmp.resolve("state").toString()); // run journals of these tests
         GuestImages.build(tmp);
         System.setProperty("stillpoint.connector", StaticConnectorProvider.class.getName());
         StaticConnectorProvider.DOMAINS.put("sp-files", new StaticConnectorProvider.ShutOffDomain("sp-files", List.of(
@@ -58,6 +60,7 @@ class FilesCommandIT {
 
     @AfterAll
     static void reset() {
+        System.clearProperty("stillpoint.stateDir");
         System.clearProperty("stillpoint.connector");
         StaticConnectorProvider.DOMAINS.remove("sp-files");
     }
@@ -163,5 +166,88 @@ class FilesCommandIT {
         assertThat(again.err()).contains("--force");
         assertThat(System.nanoTime() - t0).as("refused without launching the appliance").isLessThan(10_000_000_000L);
         assertThat(Files.exists(out.resolve("etc/hostname"), LinkOption.NOFOLLOW_LINKS)).isTrue();
+    }
+
+    /** A {@code stillpoint mount} in its own JVM, after its ready line. */
+    @SuppressWarnings("unchecked")
+    private static Process startMount(Path dir) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Dstillpoint.stateDir=" + tmp.resolve("state"),
+                "-cp", System.getProperty("java.class.path"), "dev.stillpoint.cli.Main", "mount", backupId, dir.toString(),
+                "--repo", repo.toString(), "--json");
+        pb.environment().put("STILLPOINT_PASSWORD", "files-secret");
+        Path err = Files.createTempFile(tmp, "mount", ".err");
+        Process p = pb.redirectError(err.toFile()).start();
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8)).readLine();
+        assertThat(line).as("ready line; stderr: " + Files.readString(err)).isNotNull().contains("\"type\":\"ready\"");
+        assertThat(Files.readString(err)).contains("vdc (vfat) has no place in the guest's fstab");
+        return p;
+    }
+
+    private static List<String> applianceProcessesUnder(Path dir) throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
+                try {
+                    String cmd = new String(Files.readAllBytes(proc.resolve("cmdline"))).replace('\0', ' ');
+                    if (cmd.startsWith("qemu-system") || cmd.contains("/qemu-system")) {
+                        if (cmd.contains(dir.toString())) out.add(proc.getFileName() + " " + cmd);
+                    }
+                } catch (java.io.IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void mountShowsTheTreeReadOnlyUntilUmountAndAKilledMountIsCleanedByTheNextRun() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("mnt"));
+        Path state = tmp.resolve("state/runs");
+        Process mount = startMount(dir);
+        try {
+            assertThat(dir.resolve("etc/hostname")).hasContent("files-it");
+            assertThat(dir.resolve("var/log/app.log")).hasContent("on xfs");
+            assertThat(dir.resolve("home/user/notes.txt")).hasContent("on the MBR disk");
+            assertThat(Files.readSymbolicLink(dir.resolve("srv/tree/rel-link"))).isEqualTo(Path.of("hello.txt"));
+            assertThatThrownBy(() -> Files.writeString(dir.resolve("etc/new"), "x")).isInstanceOf(java.io.IOException.class);
+            assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isTrue();
+            try (Stream<Path> s = Files.list(state)) {
+                assertThat(s.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("run-") && n.endsWith(".json"));
+            }
+            VmCommandsIT.Run umount = cli("umount", dir.toString(), "--json");
+            assertThat(umount.code()).as(umount.err()).isZero();
+            assertThat(umount.last()).containsEntry("processExited", true).containsEntry("pid", (int) mount.pid());
+            assertThat(mount.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(mount.exitValue()).isZero();
+            assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isFalse();
+            assertThat(dir).isEmptyDirectory();
+        } finally {
+            mount.destroyForcibly();
+        }
+
+        // kill -9 while mounted: the mount, the appliance and the work directory stay behind ...
+        Process killed = startMount(dir);
+        killed.destroyForcibly();
+        killed.waitFor();
+        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isTrue();
+        Path workDir;
+        try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            workDir = s.filter(p -> p.getFileName().toString().startsWith("stillpoint-mount-")).findFirst().orElseThrow();
+        }
+        // ... until the next run's recovery: unmounted, appliance killed, work directory removed
+        VmCommandsIT.Run next = cli("umount", dir.toString());
+        assertThat(next.code()).as(next.err()).isZero();
+        assertThat(next.err()).contains("unmounted " + dir).contains("removed work directory " + workDir);
+        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isFalse();
+        assertThat(workDir).doesNotExist();
+        assertThat(applianceProcessesUnder(workDir)).isEmpty();
+        try (Stream<Path> s = Files.list(state)) {
+            assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("run-"));
+        }
+        VmCommandsIT.Run nothing = cli("umount", dir.toString());
+        assertThat(nothing.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(nothing.err()).contains("is not mounted by stillpoint");
     }
 }

@@ -4,6 +4,7 @@ import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.export.BackupExport;
+import dev.stillpoint.engine.runs.OrphanRecovery;
 import dev.stillpoint.repository.Repository;
 
 import java.io.IOException;
@@ -59,6 +60,7 @@ public final class GuestFiles implements AutoCloseable {
     public record RestoreSummary(long files, long bytes, long skipped, long millis) {}
 
     private final BackupRecord backup;
+    private final Layout layout;
     private final FilesListener listener;
     private final Path tempDir;
     private final BackupExport export;
@@ -66,9 +68,10 @@ public final class GuestFiles implements AutoCloseable {
     private final List<MountedFilesystem> filesystems = new ArrayList<>();
     private final Map<String, String> unplacedRoots = new LinkedHashMap<>();
     private volatile long appliancePid = -1;
-    private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private GuestFiles(BackupRecord backup, FilesListener listener, Path tempDir, BackupExport export, Guestfs g) {
+    private GuestFiles(BackupRecord backup, FilesListener listener, Path tempDir, BackupExport export, Guestfs g, Layout layout) {
+        this.layout = layout;
         this.backup = backup;
         this.listener = listener;
         this.tempDir = tempDir;
@@ -76,12 +79,32 @@ public final class GuestFiles implements AutoCloseable {
         this.g = g;
     }
 
+    /** How the guest's tree is laid out in the appliance. */
+    public enum Layout {
+        /** Root at /guest, unplaced filesystems at /unplaced/DEV: every filesystem reachable (files, restore --files). */
+        BROWSE,
+        /** Root at the appliance's /, as {@code mount_local} shows it; unplaced filesystems are left out (mount). */
+        MOUNT
+    }
+
     /**
      * Serves {@code backup}'s disks from {@code repository} (kept open by the caller), launches the
      * appliance and mounts the guest's filesystems; everything made so far is undone if a step fails.
+     * A private temporary directory holds the socket and the appliance's overlays.
      */
     public static GuestFiles open(Repository repository, BackupRecord backup, FilesListener listener) throws EngineException, IOException {
-        Path temp = Files.createTempDirectory("stillpoint-files-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        return open(repository, backup, null, Layout.BROWSE, listener);
+    }
+
+    /**
+     * As {@link #open(Repository, BackupRecord, FilesListener)}, in {@code workDir} (created here,
+     * {@code rwx------}, removed by {@link #close()}; a run journal names it first) or a fresh
+     * temporary directory when null.
+     */
+    public static GuestFiles open(Repository repository, BackupRecord backup, Path workDir, Layout layout, FilesListener listener)
+            throws EngineException, IOException {
+        var mode = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+        Path temp = workDir != null ? Files.createDirectory(workDir, mode) : Files.createTempDirectory("stillpoint-files-", mode);
         BackupExport export = null;
         Guestfs g = null;
         GuestFiles files = null;
@@ -91,7 +114,8 @@ public final class GuestFiles implements AutoCloseable {
             Path socket = temp.resolve("nbd.sock");
             export.listen(UnixDomainSocketAddress.of(socket));
             g = Guestfs.create();
-            files = new GuestFiles(backup, listener, temp, export, g);
+            g.call("set_tmpdir", temp.toString()); // overlays here: a dead run's appliance is found by its command line
+            files = new GuestFiles(backup, listener, temp, export, g, layout);
             files.launch(socket);
             files.mountAll();
             return files;
@@ -118,7 +142,7 @@ public final class GuestFiles implements AutoCloseable {
         } catch (EngineException ignored) {
             // backend without a pid: close() falls back to shutdown
         }
-        if (closed) throw new EngineException(Code.CANCELLED, "cancelled");
+        if (closed.get()) throw new EngineException(Code.CANCELLED, "cancelled");
     }
 
     // ---- placing the filesystems --------------------------------------------------------------
@@ -133,8 +157,11 @@ public final class GuestFiles implements AutoCloseable {
             all.add(new Placement.Filesystem(dev, guestName(dev), type, quiet("vfs_uuid", dev), quiet("vfs_label", dev)));
         }
         g.call("mkmountpoint", PROBE);
-        g.call("mkmountpoint", GUEST);
-        g.call("mkmountpoint", UNPLACED_DIR);
+        if (layout == Layout.BROWSE) {
+            g.call("mkmountpoint", GUEST);
+            g.call("mkmountpoint", UNPLACED_DIR);
+        }
+        String top = layout == Layout.BROWSE ? GUEST : "";
         Placement.Filesystem root = null;
         Fstab fstab = new Fstab(List.of());
         for (Placement.Filesystem fs : all) {
@@ -156,7 +183,7 @@ public final class GuestFiles implements AutoCloseable {
         Placement placement = Placement.decide(all, root, fstab, this::applianceDevice);
         List<Placement.Filesystem> unplaced = new ArrayList<>(placement.unplaced());
         for (Placement.Mount m : placement.mounts()) {
-            String at = m.mountPoint().equals("/") ? GUEST : GUEST + m.mountPoint();
+            String at = m.mountPoint().equals("/") ? (top.isEmpty() ? "/" : top) : top + m.mountPoint();
             try {
                 String options = "ro" + (m.subvolume() != null ? ",subvol=" + m.subvolume() : "");
                 g.call("mount_options", options, m.fs().device(), at);
@@ -166,6 +193,13 @@ public final class GuestFiles implements AutoCloseable {
                         + Placement.UNPLACED + "/" + m.fs().guestName());
                 unplaced.add(m.fs());
             }
+        }
+        if (layout == Layout.MOUNT) {
+            for (Placement.Filesystem fs : unplaced) {
+                listener.warning(fs.guestName() + " (" + fs.type() + ") has no place in the guest's fstab and is not mounted; "
+                        + "'stillpoint files' shows it under " + Placement.UNPLACED + "/" + fs.guestName());
+            }
+            unplaced.clear();
         }
         for (Placement.Filesystem fs : unplaced) {
             String at = UNPLACED_DIR + "/" + fs.guestName();
@@ -501,13 +535,34 @@ public final class GuestFiles implements AutoCloseable {
         }
     }
 
+    // ---- mount --------------------------------------------------------------------------------
+
+    /**
+     * Presents the tree (opened with {@link Layout#MOUNT}) read-only under {@code dir} through
+     * FUSE, after writing {@code dir} into the work directory's
+     * {@value OrphanRecovery#MOUNT_POINT_FILE} so a later run unmounts it if this process dies.
+     * {@link #serveMount()} then answers the kernel until the mount is unmounted.
+     */
+    public void mount(Path dir) throws EngineException, IOException {
+        if (layout != Layout.MOUNT) throw new IllegalStateException("opened with layout " + layout);
+        Files.writeString(tempDir.resolve(OrphanRecovery.MOUNT_POINT_FILE), dir.toAbsolutePath().toString());
+        Map<String, Object> opts = new HashMap<>();
+        opts.put("readonly", Boolean.TRUE);
+        opts.put("options", "allow_other,default_permissions"); // root mounts; the guest's modes decide who reads
+        g.call("mount_local", dir.toAbsolutePath().toString(), opts);
+    }
+
+    /** Serves the FUSE mount until {@code fusermount -u DIR} (or {@code stillpoint umount DIR}). */
+    public void serveMount() throws EngineException {
+        g.call("mount_local_run");
+    }
+
     // ---- cleanup ------------------------------------------------------------------------------
 
     /** Appliance, export, temporary directory: in reverse order of creation. Idempotent; safe from a shutdown hook. */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
+        if (!closed.compareAndSet(false, true)) return;
         long pid = appliancePid;
         if (pid > 0) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         closeQuietly(g, export, tempDir);
