@@ -171,8 +171,8 @@ class FilesCommandIT {
     /** A {@code stillpoint mount} in its own JVM, after its ready line. */
     @SuppressWarnings("unchecked")
     private static Process startMount(Path dir) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Dstillpoint.stateDir=" + tmp.resolve("state"),
+        String javaBin = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-Dstillpoint.stateDir=" + tmp.resolve("state"),
                 "-cp", System.getProperty("java.class.path"), "dev.stillpoint.cli.Main", "mount", backupId, dir.toString(),
                 "--repo", repo.toString(), "--json");
         pb.environment().put("STILLPOINT_PASSWORD", "files-secret");
