@@ -36,10 +36,11 @@ public final class Main implements Runnable {
         COMMANDS.put("forget", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand()));
         COMMANDS.put("prune", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand()));
         COMMANDS.put("stats", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand()));
+        for (String name : VmCommands.NAMES) if (!COMMANDS.containsKey(name)) COMMANDS.put(name, cl -> VmCommands.register(cl, name));
+        // File-level restore (dev.stillpoint.cli.files); `restore --files` lives in the VM `restore`.
         COMMANDS.put("files", cl -> cl.addSubcommand(new dev.stillpoint.cli.files.FilesCommand()));
         COMMANDS.put("mount", cl -> cl.addSubcommand(new dev.stillpoint.cli.files.MountCommand()));
         COMMANDS.put("umount", cl -> cl.addSubcommand(new dev.stillpoint.cli.files.UmountCommand()));
-        for (String name : VmCommands.NAMES) if (!COMMANDS.containsKey(name)) COMMANDS.put(name, cl -> VmCommands.register(cl, name));
     }
 
     @Override public void run() {
