@@ -44,8 +44,8 @@ if [ ! -f "$disk" ] || [ "$(cat "$work/size_mib" 2>/dev/null)" != "$size_mib" ];
   tree="$work/tree"; rm -rf "$tree"; mkdir -p "$tree/usr" "$tree/data"
   cp -a /etc "$tree/etc" 2>/dev/null || true
   budget=$(( size_mib * 1024 * 1024 ))
-  find /usr/lib /usr/share -xdev -type f -size -64M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 \
-    | awk -v max=$(( budget / 4 )) '{ if (sum + $1 > max) exit; sum += $1; print $2 }' > "$work/filelist"
+  find /usr/lib /usr/share -xdev -type f -size -64M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 > "$work/allfiles" || true
+  awk -v max=$(( budget / 4 )) '{ if (sum + $1 > max) exit; sum += $1; print $2 }' "$work/allfiles" > "$work/filelist"
   tar -cf - -T "$work/filelist" 2>/dev/null | tar -xf - -C "$tree/usr" || true
   n=$(( size_mib / 5 / 64 )); [ "$n" -lt 1 ] && n=1
   for i in $(seq 1 "$n"); do

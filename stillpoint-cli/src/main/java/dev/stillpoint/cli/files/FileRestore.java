@@ -23,7 +23,7 @@ public final class FileRestore {
             throws Exception {
         Output out = Output.of(spec, json);
         GuestFiles.refuseExisting(paths, to, force);
-        return FilesSession.run(repo, backupId, out, "restore", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
+        return FilesSession.run(repo, backupId, out, "restore-files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
             GuestFiles.RestoreSummary s = files.restore(paths, to, force);
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("backupId", backup.id());

@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * failing call becomes {@link Code#TOOL_FAILED} naming the call and its argument.
  *
  * <p>The backend is {@code direct} with {@code force_tcg}: the appliance's qemu aborts under KVM
- * on these hosts (../shared/spec/libvirt-notes.md), and TCG needs no /dev/kvm.
+ * on these hosts (../shared/spec/libvirt-notes.md), and TCG needs no /dev/kvm. libguestfs's own
+ * {@code LIBGUESTFS_BACKEND} / {@code LIBGUESTFS_BACKEND_SETTINGS}, when set, are left to decide.
  */
 final class Guestfs implements AutoCloseable {
     static final Path JAR_DIR = Path.of("/usr/share/java");
@@ -48,8 +49,9 @@ final class Guestfs implements AutoCloseable {
             throw new EngineException(Code.TOOL_FAILED, "libguestfs: " + e, e);
         }
         Guestfs g = new Guestfs(h);
-        g.call("set_backend", "direct");
-        g.call("set_backend_settings", (Object) new String[] {"force_tcg"});
+        // libguestfs's own variables win (e.g. LIBGUESTFS_BACKEND_SETTINGS= on a host where KVM works)
+        if (System.getenv("LIBGUESTFS_BACKEND") == null) g.call("set_backend", "direct");
+        if (System.getenv("LIBGUESTFS_BACKEND_SETTINGS") == null) g.call("set_backend_settings", (Object) new String[] {"force_tcg"});
         return g;
     }
 
