@@ -28,9 +28,10 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * {@code stillpoint files} and {@code restore --files} on a backup of three disks made by
- * libguestfs (GPT: ext4 root + xfs /var; MBR: ext4 /home; a whole-disk vfat that fstab does not
- * name), taken through the offline path of a shut-off fake domain. Each command launches one
+ * {@code stillpoint files}, {@code restore --files} and {@code mount}/{@code umount} on a backup of
+ * six disks made by libguestfs (GPT: ext4 root + xfs /var; MBR: ext4 /home; a whole-disk vfat that
+ * fstab does not name; an LVM volume spanning two disks; a btrfs subvolume), taken through the
+ * offline path of a shut-off fake domain. Each command launches one
  * appliance (~15-60 s under TCG), so each test runs few commands and asserts much.
  */
 class FilesCommandIT {
@@ -48,7 +49,10 @@ class FilesCommandIT {
         StaticConnectorProvider.DOMAINS.put("sp-files", new StaticConnectorProvider.ShutOffDomain("sp-files", List.of(
                 new VmDisk("vda", tmp.resolve("d1.img").toString(), "raw", null),
                 new VmDisk("vdb", tmp.resolve("d2.img").toString(), "raw", null),
-                new VmDisk("vdc", tmp.resolve("d3.img").toString(), "raw", null))));
+                new VmDisk("vdc", tmp.resolve("d3.img").toString(), "raw", null),
+                new VmDisk("vdd", tmp.resolve("d4.img").toString(), "raw", null),
+                new VmDisk("vde", tmp.resolve("d5.img").toString(), "raw", null),
+                new VmDisk("vdf", tmp.resolve("d6.img").toString(), "raw", null))));
         repo = tmp.resolve("repo");
         passwordFile = Files.writeString(tmp.resolve("pw"), "files-secret\n");
         Repositories.init(repo, RepositoryOptions.encrypted("files-secret".toCharArray()).withKdf(8 * 1024, 1)).close();
@@ -86,13 +90,14 @@ class FilesCommandIT {
         assertThat(root.code()).as(root.err()).isZero();
         List<Map<String, Object>> lines = root.lines();
         Map<String, Object> summary = lines.getLast();
-        assertThat(summary).containsEntry("type", "summary").containsEntry("entries", 6);
+        assertThat(summary).containsEntry("type", "summary").containsEntry("entries", 7);
         assertThat(lines.subList(0, lines.size() - 1)).extracting(m -> m.get("path"))
-                .containsExactly("/.stillpoint", "/etc", "/home", "/lost+found", "/srv", "/var")
+                .containsExactly("/.stillpoint", "/etc", "/home", "/lost+found", "/opt", "/srv", "/var")
                 .doesNotContain("/probe", "/guest");
         List<Map<String, Object>> fss = (List<Map<String, Object>>) summary.get("filesystems");
         assertThat(fss).extracting(m -> m.get("device") + " " + m.get("type") + " " + m.get("mountPoint")).containsExactlyInAnyOrder(
-                "vda1 ext4 /", "vda2 xfs /var", "vdb1 ext4 /home", "vdc vfat /.stillpoint/unplaced/vdc");
+                "vda1 ext4 /", "vda2 xfs /var", "vdb1 ext4 /home", "vdc vfat /.stillpoint/unplaced/vdc",
+                "data-srv ext4 /srv/lvm", "vdf btrfs /opt");
         assertThat(fss).filteredOn(m -> "vda1".equals(m.get("device"))).extracting(m -> m.get("label")).containsExactly("root");
         assertThat(fss).filteredOn(m -> "vda2".equals(m.get("device"))).extracting(m -> m.get("uuid")).containsExactly(GuestImages.XFS_UUID);
         Map<String, Object> etc = lines.get(1);
@@ -105,6 +110,9 @@ class FilesCommandIT {
         assertThat(byPath.get("/var/log/app.log")).containsEntry("size", 7).containsEntry("kind", "file");
         assertThat(byPath.get("/home/user/notes.txt")).containsEntry("size", 16);
         assertThat(byPath).containsKey("/.stillpoint/unplaced/vdc/EFI/BOOT/BOOTX64.EFI").doesNotContainKey("/missing");
+        assertThat(byPath.get("/srv/lvm/on-lvm.txt")).containsEntry("size", 16); // LVM across vdd and vde
+        assertThat(byPath.get("/opt/in-subvol.txt")).containsEntry("size", 6);  // btrfs subvolume @opt, not the top level
+        assertThat(byPath).doesNotContainKey("/opt/top-level.txt");
         assertThat(byPath.get("/srv/tree/hello.txt")).containsEntry("mode", "0640").containsEntry("uid", 1234).containsEntry("gid", 5678)
                 .containsEntry("links", 2).containsEntry("mtime", "2020-09-13T12:26:40Z");
         assertThat(byPath.get("/srv/tree/rel-link")).containsEntry("kind", "symlink").containsEntry("target", "hello.txt");
@@ -210,6 +218,8 @@ class FilesCommandIT {
             assertThat(dir.resolve("etc/hostname")).hasContent("files-it");
             assertThat(dir.resolve("var/log/app.log")).hasContent("on xfs");
             assertThat(dir.resolve("home/user/notes.txt")).hasContent("on the MBR disk");
+            assertThat(dir.resolve("srv/lvm/on-lvm.txt")).hasContent("spans two disks");
+            assertThat(dir.resolve("opt/in-subvol.txt")).hasContent("btrfs");
             assertThat(Files.readSymbolicLink(dir.resolve("srv/tree/rel-link"))).isEqualTo(Path.of("hello.txt"));
             assertThatThrownBy(() -> Files.writeString(dir.resolve("etc/new"), "x")).isInstanceOf(java.io.IOException.class);
             assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isTrue();
