@@ -99,6 +99,9 @@ STILLPOINT_HOST_PACKAGES=(util-linux e2fsprogs qemu-utils qemu-system-x86 libvir
 STILLPOINT_HOST_PACKAGES+=(libargon2-1 libssl3)
 # nbdinfo (libnbd's client) checks the export's block status in the NBD server ITs.
 STILLPOINT_HOST_PACKAGES+=(libnbd-bin)
+# File-level restore (files, restore --files, mount): the libguestfs appliance and its Java bindings
+# (loaded at run time), fusermount for umount and crash recovery; the ITs build their images with guestfish.
+STILLPOINT_HOST_PACKAGES+=(libguestfs-tools libguestfs-java fuse3)
 # What the build needs for the native BLAKE3 (chunk ids of version-3 repositories): a C compiler
 # and BLAKE3's upstream C sources as Debian ships them. Without them the jar uses the Java BLAKE3.
 STILLPOINT_BUILD_PACKAGES=(gcc libc6-dev librust-blake3-dev)

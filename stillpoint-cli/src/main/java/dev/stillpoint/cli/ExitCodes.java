@@ -52,6 +52,8 @@ public final class ExitCodes {
     public static final int EXPORT_FAILED = 28;
     /** {@code verify --boot}: a restore point did not pass (the result names the failed check). */
     public static final int VERIFY_FAILED = 29;
+    /** A guest path asked for is not in the restore point ({@code files}, {@code restore --files}). */
+    public static final int PATH_NOT_FOUND = 30;
     /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
     public static final int CANCELLED = 130;
 
@@ -93,6 +95,7 @@ public final class ExitCodes {
                 case ALREADY_EXISTS -> TARGET_EXISTS;
                 case DOMAIN_BUSY -> DOMAIN_BUSY;
                 case EXPORT_FAILED -> EXPORT_FAILED;
+                case GUEST_PATH_NOT_FOUND -> PATH_NOT_FOUND;
             };
         }
         return -1;

@@ -43,6 +43,10 @@ public final class Main implements Runnable {
         COMMANDS.put("backups", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.BackupsCommand()));
         COMMANDS.put("export", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.ExportCommand()));
         COMMANDS.put("verify", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.VerifyCommand()));
+        // File-level restore (dev.stillpoint.cli.files); `restore --files` lives in the backup package's `restore`.
+        COMMANDS.put("files", cl -> cl.addSubcommand(new dev.stillpoint.cli.files.FilesCommand()));
+        COMMANDS.put("mount", cl -> cl.addSubcommand(new dev.stillpoint.cli.files.MountCommand()));
+        COMMANDS.put("umount", cl -> cl.addSubcommand(new dev.stillpoint.cli.files.UmountCommand()));
     }
 
     @Override public void run() {

@@ -43,7 +43,8 @@ class CommandLayoutTest {
             Map.entry("prune", ROOT + ".repo"), Map.entry("stats", ROOT + ".repo"),
             Map.entry("backup", ROOT + ".backup"), Map.entry("restore", ROOT + ".backup"),
             Map.entry("backups", ROOT + ".backup"), Map.entry("export", ROOT + ".backup"),
-            Map.entry("verify", ROOT + ".backup"), Map.entry("instant", ROOT + ".instant"));
+            Map.entry("verify", ROOT + ".backup"), Map.entry("instant", ROOT + ".instant"),
+            Map.entry("files", ROOT + ".files"), Map.entry("mount", ROOT + ".files"), Map.entry("umount", ROOT + ".files"));
     /** Mounted from elsewhere: picocli's help, the in-guest runner (stillpoint-guest). */
     private static final Set<String> FOREIGN = Set.of("help", "guest");
 

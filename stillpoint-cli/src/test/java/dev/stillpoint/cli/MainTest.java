@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** A run builds only the top-level command it names, and that command is the same as in the whole tree. */
 class MainTest {
     static final List<String> TOP_LEVEL = List.of("help", "analyze", "vm", "guest", "repo", "image", "snapshots", "instant",
-            "check", "forget", "prune", "stats", "backup", "restore", "backups", "export", "verify");
+            "check", "forget", "prune", "stats", "backup", "restore", "backups", "export", "verify", "files", "mount", "umount");
 
     @Test
     void theWholeTreeHasEveryCommandInHelpOrder() {

@@ -32,7 +32,9 @@ public class EngineException extends Exception {
         /** The state directory (run journals, domain locks) cannot be read or written. */
         STATE_DIR,
         /** An NBD export could not be served (socket in use, cannot listen). */
-        EXPORT_FAILED
+        EXPORT_FAILED,
+        /** A guest path asked for is not in the restore point (files, restore --files). */
+        GUEST_PATH_NOT_FOUND
     }
 
     private final Code code;

@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.backup;
 
+import dev.stillpoint.cli.CatalogOption;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.Runs;
 import dev.stillpoint.cli.output.VmPrinter;

@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.backup;
 
+import dev.stillpoint.cli.CatalogOption;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.Runs;
 import dev.stillpoint.cli.output.VmPrinter;
@@ -78,6 +79,13 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON lines (progress) and a final summary line (docs/scripting.md).")
     boolean json;
 
+    @Option(names = "--files", arity = "1..*", paramLabel = "PATH",
+            description = "Restore these guest files or trees (not the disks) into --to DIR, each under its guest path (see 'stillpoint files').")
+    List<String> files;
+
+    @Option(names = "--force", description = "With --files: overwrite files that exist in DIR.")
+    boolean force;
+
     /** {@code --instant}: the domain runs on overlays over a detached export; block pulls move the data behind it. */
     private Integer instant(BackupRecord backup, Path dir, VmPrinter printer, long t0) throws Exception {
         try (VmConnector connector = Connectors.open(uri)) {
@@ -104,6 +112,10 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (files != null) {
+            if (to == null || define != null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--files needs --to DIR (and no --define)");
+            return dev.stillpoint.cli.files.FileRestore.run(spec, repo, catalogOption, backupId, files, to, force, json);
+        }
         if (to == null && define == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --to DIR or --define NEWNAME");
         }

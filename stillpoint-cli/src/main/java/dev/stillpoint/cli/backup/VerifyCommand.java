@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.backup;
 
+import dev.stillpoint.cli.CatalogOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.RepoOptions;

@@ -6,3 +6,5 @@
  * print through {@link dev.stillpoint.cli.output.VmPrinter}.
  */
 package dev.stillpoint.cli.backup;
+
+import dev.stillpoint.cli.CatalogOption;

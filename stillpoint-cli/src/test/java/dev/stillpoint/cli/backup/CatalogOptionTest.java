@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.backup;
 
+import dev.stillpoint.cli.CatalogOption;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** Test connector: shut-off domains whose disks are real image files (read through qemu-nbd). */
 public final class StaticConnectorProvider implements VmConnectorProvider {
-    static final Map<String, ShutOffDomain> DOMAINS = new ConcurrentHashMap<>();
+    public static final Map<String, ShutOffDomain> DOMAINS = new ConcurrentHashMap<>();
     static final List<String> DEFINED = new ArrayList<>();
 
     @Override
@@ -41,7 +41,7 @@ public final class StaticConnectorProvider implements VmConnectorProvider {
         };
     }
 
-    record ShutOffDomain(String name, List<VmDisk> disks) implements VmDomain {
+    public record ShutOffDomain(String name, List<VmDisk> disks) implements VmDomain {
         @Override public String uuid() { return "00000000-0000-4000-8000-" + String.format("%012x", name.hashCode() & 0xffffffffL); }
         @Override public State state() { return State.SHUTOFF; }
         @Override public String xml(boolean inactive) {

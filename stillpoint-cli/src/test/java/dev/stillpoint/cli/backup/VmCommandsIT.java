@@ -21,19 +21,19 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** backup / backups / restore / snapshots audit through the command line, with real qemu-nbd and qemu-img. */
-class VmCommandsIT {
+public class VmCommandsIT {
     @TempDir Path tmp;
 
-    record Run(int code, String out, String err) {
+    public record Run(int code, String out, String err) {
         @SuppressWarnings("unchecked")
-        Map<String, Object> last() throws Exception {
+        public Map<String, Object> last() throws Exception {
             String[] lines = out.strip().split("\n");
             return (Map<String, Object>) JSON.std.anyFrom(lines[lines.length - 1]);
         }
 
         /** Every JSON line of a --json run (docs/scripting.md: one object per line, each with a "type"). */
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> lines() throws Exception {
+        public List<Map<String, Object>> lines() throws Exception {
             List<Map<String, Object>> lines = new java.util.ArrayList<>();
             for (String line : out.strip().split("\n")) lines.add((Map<String, Object>) JSON.std.anyFrom(line));
             return lines;
@@ -46,7 +46,7 @@ class VmCommandsIT {
     @AfterAll
     static void reset() { System.clearProperty("stillpoint.connector"); StaticConnectorProvider.DOMAINS.clear(); }
 
-    static Run cli(String... args) {
+    public static Run cli(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = Main.commandLine();

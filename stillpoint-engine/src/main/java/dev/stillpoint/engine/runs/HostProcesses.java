@@ -13,12 +13,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The helper programs a run starts ({@code qemu-nbd} for offline exports, {@code qemu-img} for
- * restores, a {@code stillpoint export} JVM for a boot verification) outlive a killed owner. They are found by their command line in {@code /proc}: a
+ * restores, a {@code stillpoint export} JVM for a boot verification, the libguestfs appliance's
+ * {@code qemu-system-x86_64} for file-level restore, whose overlays lie in the run's work directory)
+ * outlive a killed owner. They are found by their command line in {@code /proc}: a
  * program of {@link #PROGRAMS} whose arguments name a path of the dead run (its work directory or
  * output files), so a pid recycled by an unrelated process is never killed.
  */
 final class HostProcesses {
-    static final Set<String> PROGRAMS = Set.of("qemu-nbd", "qemu-img");
+    static final Set<String> PROGRAMS = Set.of("qemu-nbd", "qemu-img", "qemu-system-x86_64"); // the last: a libguestfs appliance
 
     private HostProcesses() {}
 

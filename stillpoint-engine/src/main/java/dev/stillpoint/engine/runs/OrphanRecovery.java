@@ -28,6 +28,11 @@ public final class OrphanRecovery {
     /** Warning codes, stable for scripts. */
     public static final String ORPHAN_RECOVERED = "orphan-recovered";
     public static final String ORPHAN_INCOMPLETE = "orphan-recovery-incomplete";
+    /**
+     * A file in a run's work directory naming a FUSE mount the run made ({@code stillpoint mount}):
+     * written before the mount, so a dead run's mount is unmounted (lazily) before its processes go.
+     */
+    public static final String MOUNT_POINT_FILE = "mount-point";
 
     /** The phases in which a run may have left the guest frozen. */
     private static final Set<String> FROZEN_PHASES = Set.of("freeze", "begin", "thaw");
@@ -100,6 +105,7 @@ public final class OrphanRecovery {
         List<String> failures = new ArrayList<>();
         if (needsDomain(r)) undoDomain(r, who, failures);
         if ("verify".equals(r.command()) && r.definedDomain() != null) undoThrowawayDomain(r, who, failures);
+        undoMount(r, who, failures);
         undoProcesses(r, who);
         undoFiles(r, who, failures);
         if ("backup".equals(r.command())) recordInterrupted(r, who, failures);
@@ -205,6 +211,21 @@ public final class OrphanRecovery {
         for (HostProcesses.Found f : HostProcesses.referencing(paths)) {
             boolean gone = HostProcesses.kill(f);
             listener.warning(ORPHAN_RECOVERED, (gone ? "killed " : "could not kill ") + f.describe() + " left by dead " + who);
+        }
+    }
+
+    private void undoMount(RunRecord r, String who, List<String> failures) {
+        if (r.workDir() == null) return;
+        Path marker = Path.of(r.workDir(), MOUNT_POINT_FILE);
+        if (!Files.isRegularFile(marker)) return;
+        try {
+            String mountPoint = Files.readString(marker).strip();
+            if (!FuseMounts.mounted(mountPoint)) return;
+            String error = FuseMounts.unmount(mountPoint, true);
+            if (error == null) listener.warning(ORPHAN_RECOVERED, "unmounted " + mountPoint + " left mounted by dead " + who);
+            else failures.add("cannot unmount " + mountPoint + ": " + error);
+        } catch (IOException e) {
+            failures.add("cannot read " + marker + ": " + e.getMessage());
         }
     }
 

@@ -1,6 +1,5 @@
-package dev.stillpoint.cli.backup;
+package dev.stillpoint.cli;
 
-import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.repository.RepositoryException;
@@ -8,17 +7,17 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** {@code --catalog FILE} (a picocli mixin): the backup catalog, by default beside the repository. */
-final class CatalogOption {
+public final class CatalogOption {
     @Option(names = "--catalog", paramLabel = "FILE",
             description = "Backup catalog (SQLite); default: DIR/catalog.db.")
-    Path catalog;
+    public Path catalog;
 
-    Catalog open(RepoOptions repo) throws EngineException, RepositoryException {
+    public Catalog open(RepoOptions repo) throws EngineException, RepositoryException {
         return Catalog.open(path(repo));
     }
 
     /** {@code --catalog}, else {@code catalog.db} in the repository directory. */
-    Path path(RepoOptions repo) throws RepositoryException {
+    public Path path(RepoOptions repo) throws RepositoryException {
         return catalog != null ? catalog : Catalog.defaultPath(repo.dir());
     }
 }
