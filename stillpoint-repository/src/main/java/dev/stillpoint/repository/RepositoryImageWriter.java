@@ -69,7 +69,7 @@ final class RepositoryImageWriter implements ImageWriter {
         this.count = (int) Manifest.chunkCount(this.size, cs);
         this.ids = new byte[count * 32];
         if (parent != null) System.arraycopy(parent.chunks, 0, ids, 0, Math.min(ids.length, parent.chunks.length));
-        this.packs = new PackWriter(repo);
+        this.packs = repo.newPackWriter();
         this.permits = 2 * repo.threads();
         this.inflight = new Semaphore(permits);
         this.pool = new ArrayBlockingQueue<>(permits + 1);
