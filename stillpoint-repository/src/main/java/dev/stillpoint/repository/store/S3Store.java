@@ -54,8 +54,13 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * bucket {@code NOT_FOUND}, a malformed location {@code INVALID_ARGUMENT}.
  */
 public final class S3Store implements Store {
-    static final int ATTEMPTS = Integer.getInteger("stillpoint.s3.attempts", 6);
-    static final Duration FIRST_BACKOFF = Duration.ofMillis(Long.getLong("stillpoint.s3.backoffMillis", 200));
+    /** Attempts per request (system property {@code stillpoint.s3.attempts}, read when a store opens). */
+    static final int ATTEMPTS = 6;
+    /** The first retry's delay; each next one doubles, up to 10 s ({@code stillpoint.s3.backoffMillis}). */
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
+
+    private final int attempts = Integer.getInteger("stillpoint.s3.attempts", ATTEMPTS);
+    private final long firstBackoff = Long.getLong("stillpoint.s3.backoffMillis", FIRST_BACKOFF.toMillis());
 
     private final String location;
     private final String bucket;
@@ -135,7 +140,7 @@ public final class S3Store implements Store {
      * exponentially; a missing key is {@link NoSuchFileException}; everything else fails at once.
      */
     private <T> T call(String op, String name, Call<T> c) throws IOException {
-        long backoff = FIRST_BACKOFF.toMillis();
+        long backoff = firstBackoff;
         for (int attempt = 1; ; attempt++) {
             try {
                 return c.run();
@@ -151,12 +156,12 @@ public final class S3Store implements Store {
                 if (s == 403 || s == 401)
                     throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, location + ": " + op + " " + name + " refused (" + s + " " + code
                             + "): the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE) are wrong or not allowed to " + op + " in bucket " + bucket, e);
-                if (!(s >= 500 || s == 429 || s == 408) || attempt >= ATTEMPTS) throw failed(op, name, attempt, s + " " + code + ": " + e.getMessage(), e);
+                if (!(s >= 500 || s == 429 || s == 408) || attempt >= attempts) throw failed(op, name, attempt, s + " " + code + ": " + e.getMessage(), e);
             } catch (SdkClientException | java.io.UncheckedIOException e) {
-                if (attempt >= ATTEMPTS) throw failed(op, name, attempt, e.getMessage(), e);
+                if (attempt >= attempts) throw failed(op, name, attempt, e.getMessage(), e);
             } catch (IOException e) {
                 if (e instanceof RepositoryException || e instanceof NoSuchFileException || e instanceof InterruptedIOException) throw e;
-                if (attempt >= ATTEMPTS) throw failed(op, name, attempt, e.toString(), e);
+                if (attempt >= attempts) throw failed(op, name, attempt, e.toString(), e);
             } catch (SdkException e) {
                 throw failed(op, name, attempt, e.getMessage(), e);
             }
@@ -287,8 +292,10 @@ public final class S3Store implements Store {
     @Override public List<Entry> list(String namePrefix) throws IOException {
         return call("LIST", namePrefix.isEmpty() ? "(all)" : namePrefix, () -> {
             List<Entry> out = new ArrayList<>();
-            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(key(namePrefix))).contents())
-                out.add(new Entry(o.key().substring(prefix.length()), o.size(), o.lastModified()));
+            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(key(namePrefix))).contents()) {
+                // "dir/": a folder marker some servers list (s3proxy's filesystem store), not an object
+                if (!o.key().endsWith("/")) out.add(new Entry(o.key().substring(prefix.length()), o.size(), o.lastModified()));
+            }
             return out;
         });
     }
