@@ -24,7 +24,7 @@ class RepoOptionsTest {
         Path right = Files.writeString(tmp.resolve("pw"), "from a file\n"), wrong = Files.writeString(tmp.resolve("bad"), "guess\n");
 
         RepoOptions o = new RepoOptions();
-        o.repo = dir;
+        o.repo = dir.toString();
         o.passwordFile = right;
         try (Repository r = o.openRepository()) {
             assertThat(r.snapshots()).isEmpty();
