@@ -167,6 +167,31 @@ final class FileRepository implements Repository {
 
     ExecutorService workers() { return workers; }
 
+    /** Chunk reads a remote store keeps in flight during restore: each is a ranged GET, latency to hide. */
+    static final int REMOTE_READS = 16;
+    private volatile ExecutorService remoteReaders;
+
+    /** Chunks a restore reads ahead: {@code 2 x cores} locally, {@link #REMOTE_READS} from a remote store. */
+    int readAhead() { return store.localRoot() != null ? 2 * threads : Math.max(2 * threads, REMOTE_READS); }
+
+    /** Where restore reads chunks: the workers locally; a wider pool for a remote store (its threads mostly wait). */
+    ExecutorService readers() {
+        if (store.localRoot() != null) return workers;
+        if (remoteReaders == null) {
+            synchronized (this) {
+                if (remoteReaders == null) {
+                    AtomicInteger n = new AtomicInteger();
+                    remoteReaders = Executors.newFixedThreadPool(REMOTE_READS, r -> {
+                        Thread t = new Thread(r, "stillpoint-repo-reader-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+                }
+            }
+        }
+        return remoteReaders;
+    }
+
     int threads() { return threads; }
 
     static String packName(String id) { return "data/" + id.substring(0, 2) + "/" + id; }
@@ -459,6 +484,7 @@ final class FileRepository implements Repository {
     @Override
     public void close() throws IOException {
         workers.shutdown();
+        if (remoteReaders != null) remoteReaders.shutdown();
         try {
             locks.close();
         } finally {

@@ -37,15 +37,31 @@ final class LockManager implements AutoCloseable {
     final class Held implements AutoCloseable {
         final String file;
         final boolean exclusive;
+        /** When the lease was last written (acquired or refreshed). */
+        private volatile Instant renewed = Instant.now();
 
         Held(String file, boolean exclusive) { this.file = file; this.exclusive = exclusive; }
+
+        /**
+         * LOCKED when this holder may have lost the lock: its lease lapsed (refreshes failed for
+         * a whole lease, e.g. the store was unreachable) or another process removed the lock
+         * object as stale. Writers call it before publishing a snapshot.
+         */
+        void verify() throws IOException {
+            if (Duration.between(renewed, Instant.now()).compareTo(LEASE) >= 0 || store.stat(file) == null)
+                throw new RepositoryException(RepositoryException.Code.LOCKED, "the lock " + RepoConfig.where(store, file) + " was lost (its lease of "
+                        + LEASE.toMinutes() + " min lapsed at " + renewed.plus(LEASE) + ", or another process removed it as stale); nothing was committed, run again");
+        }
 
         @Override public synchronized void close() throws IOException {
             if (held.remove(this)) store.delete(file);
         }
 
         synchronized void refresh() throws IOException {
-            if (held.contains(this)) store.replace(file, content(exclusive));
+            if (!held.contains(this)) return;
+            Instant at = Instant.now();
+            store.replace(file, content(exclusive));
+            renewed = at;
         }
     }
 

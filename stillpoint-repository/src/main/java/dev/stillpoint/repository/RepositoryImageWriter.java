@@ -270,6 +270,7 @@ final class RepositoryImageWriter implements ImageWriter {
                 for (int k = 0; k < 32; k++) if (ids[c * 32 + k] != 0) { allocated += chunkLen(c); break; }
             }
             Manifest m = new Manifest(name, Instant.now(), size, cs, parentId, tags, allocated, packs.storedBytes(), ids);
+            lock.verify(); // a writer whose lease lapsed may have lost its packs to a prune: no snapshot then
             String id = repo.writeManifest(m);
             compactIndex();
             progress.progress(size, size);

@@ -147,4 +147,23 @@ class S3RepositoryIT {
         }
         assertThat(locks.resolve("aaaa")).doesNotExist();
     }
+
+    @Test
+    void aWriterThatLostItsLockLeaseCommitsNothing() throws Exception {
+        String loc = s3.location("repos", "lost");
+        try (Repository repo = Repositories.init(loc, TestImages.options(false))) {
+            byte[] img = TestImages.image(8, 4 * CHUNK);
+            ImageWriter w = repo.newImage("lost", img.length, null, null, ProgressListener.NONE);
+            w.write(0, java.nio.ByteBuffer.wrap(img));
+            Path locks = s3.dataDir().resolve("repos/lost/locks");
+            try (var l = Files.list(locks)) { // as a process on another host does with a lease it takes for expired
+                for (Path p : l.toList()) Files.delete(p);
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(w::commit)
+                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.LOCKED))
+                    .hasMessageContaining("was lost");
+            w.close();
+            assertThat(repo.snapshots()).isEmpty();
+        }
+    }
 }
