@@ -68,20 +68,7 @@ bytes=$(stat -c %s "$data/base.raw")
 results="$work/results.tsv"
 : > "$results"
 
-measure() {
-  local tool=$1 step=$2; shift 2
-  local log="$work/$tool-$step.time"
-  sync
-  cat "$data/base.raw" "$data/changed.raw" > /dev/null
-  if ! /usr/bin/time -v -o "$log" bash -c "$*" > "$work/$tool-$step.out" 2>&1; then
-    echo "FAILED: $tool $step: $*" >&2; tail -5 "$work/$tool-$step.out" >&2; return 1
-  fi
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-  printf '%s\t%s\t%s\t%s\n' "$tool" "$step" "$wall" "$rss" >> "$results"
-  printf 'run %d  %-10s %-8s %8.1f s  %7.1f MB/s  peak RSS %6d MiB\n' "$run" "$tool" "$step" "$wall" "$(echo "$bytes / $wall / 1000000" | bc -l)" $(( rss / 1024 ))
-}
+. "$here/bench/measure.sh"
 
 for run in $(seq 1 "$runs"); do
   sp_repo="s3:$endpoint/bench/stillpoint-$run"
