@@ -46,6 +46,8 @@ public final class ExitCodes {
     public static final int DOMAIN_BUSY = 27;
     /** An NBD export could not be served ({@code export}: socket in use, cannot listen). */
     public static final int EXPORT_FAILED = 28;
+    /** {@code verify --boot}: a restore point did not pass (the result names the failed check). */
+    public static final int VERIFY_FAILED = 29;
     /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
     public static final int CANCELLED = 130;
 

@@ -1,13 +1,17 @@
 package dev.stillpoint.cli;
 
-import dev.stillpoint.cli.vm.VmCommands;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code stillpoint} host command. Subcommands register here. */
+/**
+ * The {@code stillpoint} host command. Top-level commands register here; each group's classes
+ * live in the package named after it ({@code cli.vm} for {@code vm ...}, {@code cli.image},
+ * {@code cli.snapshots}, {@code cli.analyze}, {@code cli.repo} for {@code repo ...} and the
+ * repository's check/forget/prune/stats, {@code cli.backup} for backup/restore/backups/export).
+ */
 @Command(name = "stillpoint", mixinStandardHelpOptions = true, version = "stillpoint 0.1.0-SNAPSHOT",
         description = "Application-consistent VM backups into a deduplicating repository.")
 public final class Main implements Runnable {
@@ -22,21 +26,23 @@ public final class Main implements Runnable {
     static {
         COMMANDS.put("help", cl -> cl.addSubcommand(new CommandLine.HelpCommand()));
         COMMANDS.put("analyze", cl -> cl.addSubcommand(new dev.stillpoint.cli.analyze.AnalyzeCommand()));
-        COMMANDS.put("vm", cl -> cl.addSubcommand(new dev.stillpoint.cli.analyze.VmCommand()));
+        COMMANDS.put("vm", cl -> cl.addSubcommand(new dev.stillpoint.cli.vm.VmCommand()));
         // The in-guest runner, mounted as-is: `stillpoint guest doctor` == `stillpoint-guest doctor`.
         COMMANDS.put("guest", cl -> cl.addSubcommand("guest", dev.stillpoint.guest.cli.GuestMain.commandLine()));
-        // Repository commands (dev.stillpoint.cli.repo); `snapshots` also holds the VM commands' `audit`.
         COMMANDS.put("repo", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.RepoCommand()));
-        COMMANDS.put("image", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ImageCommand()));
-        COMMANDS.put("snapshots", cl -> {
-            cl.addSubcommand(new dev.stillpoint.cli.repo.SnapshotsCommand());
-            VmCommands.register(cl, "snapshots");
-        });
+        COMMANDS.put("image", cl -> cl.addSubcommand(new dev.stillpoint.cli.image.ImageCommand()));
+        COMMANDS.put("snapshots", cl -> cl.addSubcommand(new dev.stillpoint.cli.snapshots.SnapshotsCommand()));
+        COMMANDS.put("instant", cl -> cl.addSubcommand(new dev.stillpoint.cli.instant.InstantCommand()));
+        // The repository's own top-level commands live in dev.stillpoint.cli.repo beside `repo ...`.
         COMMANDS.put("check", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.CheckCommand()));
         COMMANDS.put("forget", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand()));
         COMMANDS.put("prune", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand()));
         COMMANDS.put("stats", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand()));
-        for (String name : VmCommands.NAMES) if (!COMMANDS.containsKey(name)) COMMANDS.put(name, cl -> VmCommands.register(cl, name));
+        COMMANDS.put("backup", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.BackupCommand()));
+        COMMANDS.put("restore", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.RestoreCommand()));
+        COMMANDS.put("backups", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.BackupsCommand()));
+        COMMANDS.put("export", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.ExportCommand()));
+        COMMANDS.put("verify", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.VerifyCommand()));
     }
 
     @Override public void run() {

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /** A run builds only the top-level command it names, and that command is the same as in the whole tree. */
 class MainTest {
-    static final List<String> TOP_LEVEL = List.of("help", "analyze", "vm", "guest", "repo", "image", "snapshots", "check",
-            "forget", "prune", "stats", "backup", "restore", "backups", "export");
+    static final List<String> TOP_LEVEL = List.of("help", "analyze", "vm", "guest", "repo", "image", "snapshots", "instant",
+            "check", "forget", "prune", "stats", "backup", "restore", "backups", "export", "verify");
 
     @Test
     void theWholeTreeHasEveryCommandInHelpOrder() {

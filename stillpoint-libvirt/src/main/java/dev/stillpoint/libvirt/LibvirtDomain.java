@@ -236,6 +236,22 @@ final class LibvirtDomain implements VmDomain {
     }
 
     @Override
+    public void blockPull(String disk) throws VmException {
+        with(d -> {
+            d.blockPull(disk);
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<BlockJob> blockJob(String disk) throws VmException {
+        return with(d -> {
+            VirDomain.BlockJobInfo info = d.blockJobInfo(disk);
+            return info == null ? Optional.<BlockJob>empty() : Optional.of(new BlockJob(info.cur(), info.end()));
+        });
+    }
+
+    @Override
     public List<Leftover> leftovers() throws VmException {
         return with(d -> {
             List<Leftover> out = new ArrayList<>();

@@ -15,7 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 public final class Output {
     /** Null values are written too: a documented key is present even when it has no value. */
-    private static final JSON JSON_WRITER = JSON.std.with(JSON.Feature.WRITE_NULL_PROPERTIES);
+    public static final JSON JSON_WRITER = JSON.std.with(JSON.Feature.WRITE_NULL_PROPERTIES);
 
     private final PrintWriter out;
     private final PrintWriter err;

@@ -1,5 +1,7 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.output.ProgressPrinter;
 import dev.stillpoint.repository.CheckReport;
@@ -21,6 +23,7 @@ import picocli.CommandLine.Spec;
 public final class CheckCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     static final class DataOption {
         @Option(names = "--read-data", description = "Read and verify every chunk.") boolean all;
@@ -44,7 +47,7 @@ public final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Output out = Output.of(spec, repo.json);
+        Output out = Output.of(spec, json.enabled());
         int pct = percent();
         CheckReport r;
         try (Repository repository = repo.open(); ProgressPrinter p = out.progress("check")) {

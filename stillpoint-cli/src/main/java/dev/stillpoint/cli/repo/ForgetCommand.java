@@ -1,5 +1,8 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.snapshots.Snapshots;
+import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.repository.ForgetResult;
 import dev.stillpoint.repository.Repository;
@@ -24,6 +27,7 @@ import picocli.CommandLine.Spec;
 public final class ForgetCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Parameters(arity = "0..*", paramLabel = "SNAPSHOT", description = "Snapshot ids (or unique prefixes) to remove.")
     List<String> ids = new ArrayList<>();
@@ -38,7 +42,7 @@ public final class ForgetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Output out = Output.of(spec, repo.json);
+        Output out = Output.of(spec, json.enabled());
         for (int v : new int[]{last, hourly, daily, weekly, monthly, yearly})
             if (v < 0) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--keep-*: " + v + " is negative");
         RetentionPolicy policy = new RetentionPolicy(last, hourly, daily, weekly, monthly, yearly, ZoneId.systemDefault());

@@ -1,5 +1,7 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.output.ProgressPrinter;
 import dev.stillpoint.repository.PruneResult;
@@ -17,10 +19,11 @@ import picocli.CommandLine.Spec;
 public final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Override
     public Integer call() throws Exception {
-        Output out = Output.of(spec, repo.json);
+        Output out = Output.of(spec, json.enabled());
         PruneResult r;
         try (Repository repository = repo.open(); ProgressPrinter p = out.progress("prune")) {
             r = repository.prune(p);

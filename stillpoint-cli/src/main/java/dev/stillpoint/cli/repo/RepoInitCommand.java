@@ -1,5 +1,7 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.Repository;
@@ -18,6 +20,7 @@ import picocli.CommandLine.Spec;
 public final class RepoInitCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Option(names = "--encryption", paramLabel = "MODE", defaultValue = "aes-256-gcm", description = "aes-256-gcm (default) or none.")
     String encryption;
@@ -45,7 +48,7 @@ public final class RepoInitCommand implements Callable<Integer> {
             m.put("chunkSize", chunkSize);
             m.put("compressionLevel", compressionLevel);
             m.put("idHash", o.idHash().id());
-            Output.of(spec, repo.json).summary(m, "created " + enc.id() + " repository at " + repo.location()
+            Output.of(spec, json.enabled()).summary(m, "created " + enc.id() + " repository at " + repo.location()
                     + (enc == RepositoryOptions.Encryption.NONE ? "" : "\nremember the passphrase: without it the data cannot be read"));
         }
         return 0;

@@ -1,5 +1,7 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryException;
@@ -21,6 +23,7 @@ import picocli.CommandLine.Spec;
 public final class RepoPasswdCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Option(names = "--new-password-file", paramLabel = "FILE",
             description = "Read the new passphrase from the first line of FILE (else $STILLPOINT_NEW_PASSWORD, else a prompt).")
@@ -37,7 +40,7 @@ public final class RepoPasswdCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("repository", dir.toString());
         m.put("changed", true);
-        Output.of(spec, repo.json).summary(m, "passphrase changed for " + dir + "; the old one no longer opens it");
+        Output.of(spec, json.enabled()).summary(m, "passphrase changed for " + dir + "; the old one no longer opens it");
         return 0;
     }
 }

@@ -1,5 +1,7 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.repository.Repository;
 import java.util.Map;
@@ -15,6 +17,7 @@ import picocli.CommandLine.Spec;
 public final class RepoRepairIndexCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Override
     public Integer call() throws Exception {
@@ -22,7 +25,7 @@ public final class RepoRepairIndexCommand implements Callable<Integer> {
         try (Repository r = repo.open()) {
             n = r.repairIndex();
         }
-        Output.of(spec, repo.json).summary(Map.of("indexFilesWritten", n), n + " index files rebuilt");
+        Output.of(spec, json.enabled()).summary(Map.of("indexFilesWritten", n), n + " index files rebuilt");
         return 0;
     }
 }

@@ -1,5 +1,7 @@
 package dev.stillpoint.cli.repo;
 
+import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryStats;
@@ -17,10 +19,11 @@ import picocli.CommandLine.Spec;
 public final class StatsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RepoOptions repo;
+    @Mixin JsonOption json;
 
     @Override
     public Integer call() throws Exception {
-        Output out = Output.of(spec, repo.json);
+        Output out = Output.of(spec, json.enabled());
         RepositoryStats s;
         try (Repository r = repo.open()) {
             s = r.stats();

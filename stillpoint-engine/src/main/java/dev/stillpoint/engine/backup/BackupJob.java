@@ -236,6 +236,7 @@ public final class BackupJob {
             check();
             String reportAfter = frozen ? GuestReports.read(agent, options.pingTimeout()) : null;
             Consistency consistency = GuestReports.consistency(frozen, reportBefore, reportAfter);
+            if (frozen && consistency == Consistency.CRASH) warn("guest-watchdog-thawed", "the guest's watchdog thawed before this backup's thaw (its freeze deadline passed); recorded crash-consistent");
             String report = reportAfter != null && !reportAfter.equals(reportBefore) ? reportAfter : null;
 
             start(Phase.COPY);

@@ -5,7 +5,9 @@ import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.engine.vm.VmException;
+import dev.stillpoint.guest.contract.FreezeDeadline;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -20,6 +22,12 @@ import java.util.concurrent.TimeoutException;
  * guest-fsfreeze-status to confirm. A freeze that fails or times out is thawed at once and again
  * after a late reply (the guest may freeze when its hooks finish), so the guest is never left
  * frozen. Timings go to the job as phases; problems as warnings.
+ * <p>Before the freeze it clears a freeze the agent still believes in (qemu-ga stays "frozen", and
+ * refuses a new freeze and the file commands, after a run died during its freeze and the guest's
+ * watchdog thawed the filesystems behind the agent's back: only guest-fsfreeze-thaw clears that), and
+ * tells stillpoint-guest how long the guest may stay frozen ({@link FreezeDeadline}: the freeze
+ * timeout and {@link #DEADLINE_MARGIN} for the backup begin and the thaw), so that a host that dies
+ * during the freeze does not leave the guest frozen for the runner's default 60 s.
  */
 final class GuestFreeze {
     /** What the job hears: phase boundaries (for its timings) and warnings. */
@@ -30,6 +38,9 @@ final class GuestFreeze {
 
         void warn(String code, String message);
     }
+
+    /** What the job needs between the freeze's reply and its thaw: the backup begin (about 1 s) and the thaw. */
+    static final Duration DEADLINE_MARGIN = Duration.ofSeconds(30);
 
     private final GuestAgent agent;
     private final BackupOptions options;
@@ -54,6 +65,8 @@ final class GuestFreeze {
     boolean freeze() throws EngineException {
         events.phaseStarted(Phase.FREEZE);
         Duration timeout = options.freezeTimeout();
+        clearStaleFreeze();
+        sendDeadline(timeout);
         ExecutorService exec = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "stillpoint-freeze");
             t.setDaemon(true);
@@ -94,6 +107,41 @@ final class GuestFreeze {
         }
         events.warn("quiesce-failed", failure + "; guest thawed; continuing crash-consistent");
         return false;
+    }
+
+    /**
+     * qemu-ga keeps its own "frozen" flag: after a run died during its freeze and the guest's watchdog thawed
+     * (FITHAW behind the agent's back) the agent still says frozen and refuses guest-fsfreeze-freeze and the file
+     * commands until it gets guest-fsfreeze-thaw (which thaws nothing more, and runs the hook's no-op thaw).
+     */
+    private void clearStaleFreeze() {
+        try {
+            if (!"frozen".equals(agent.freezeStatus(options.thawTimeout()))) return;
+            agent.thaw(options.thawTimeout());
+            events.warn("guest-left-frozen", "the guest agent of domain " + domainName + " still reported a freeze before this"
+                    + " backup's (an earlier run died while the guest was frozen?); sent guest-fsfreeze-thaw first");
+        } catch (VmException e) {
+            // the freeze below fails the same way and says why
+        }
+    }
+
+    /**
+     * Writes {@link FreezeDeadline#PATH} in the guest. Without stillpoint-guest the file is unused (it lives in
+     * /run); an agent that refuses guest-file-write leaves the guest's own limit in place.
+     */
+    private void sendDeadline(Duration freezeTimeout) {
+        FreezeDeadline d = new FreezeDeadline(seconds(freezeTimeout), seconds(DEADLINE_MARGIN));
+        try {
+            GuestFiles.write(agent, FreezeDeadline.PATH, d.toJson().getBytes(StandardCharsets.UTF_8), options.pingTimeout());
+        } catch (VmException | RuntimeException e) {
+            // the guest's watchdog keeps its own maxFreezeSeconds
+        }
+    }
+
+    /** Whole seconds, rounded up, within the deadline file's 1..86400. */
+    private static int seconds(Duration d) {
+        long s = (d.toMillis() + 999) / 1000;
+        return (int) Math.max(1, Math.min(86_400, s));
     }
 
     /** Thaws if a freeze was sent and the guest has not been thawed since (safe to call again). */

@@ -3,67 +3,41 @@ package dev.stillpoint.engine.backup;
 import dev.stillpoint.engine.catalog.Consistency;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
-import dev.stillpoint.engine.vm.VmException;
+import dev.stillpoint.guest.contract.ContractException;
+import dev.stillpoint.guest.contract.GuestReport;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the in-guest hook runner's report ({@value #REPORT_PATH}) through guest-file-open/read/close
- * and derives the consistency level. The report is read before the freeze and after the thaw;
- * only a report that changed counts as this backup's (guest clocks cannot be trusted).
+ * Reads the in-guest hook runner's report ({@link GuestReport}, {@value GuestReport#PATH}) through
+ * guest-file-open/read/close and derives the consistency level. The report is read before the freeze and after
+ * the thaw; only a report that changed counts as this backup's (guest clocks cannot be trusted).
  */
 final class GuestReports {
 
-    static final String REPORT_PATH = "/var/lib/stillpoint/last-report.json";
     private static final int MAX_REPORT = 1 << 20;
 
     private GuestReports() {}
 
     /** The report's text, or null when the file is absent or the agent cannot read it. */
     static String read(GuestAgent agent, Duration timeout) {
-        Object handle = null;
-        try {
-            Map<String, Object> open = JSON.std.mapFrom(agent.command(
-                    "{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + REPORT_PATH + "\",\"mode\":\"r\"}}",
-                    timeout));
-            handle = open.get("return");
-            if (!(handle instanceof Number)) return null;
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            while (out.size() < MAX_REPORT) {
-                Map<String, Object> reply = JSON.std.mapFrom(agent.command(
-                        "{\"execute\":\"guest-file-read\",\"arguments\":{\"handle\":" + handle + ",\"count\":65536}}",
-                        timeout));
-                if (!(reply.get("return") instanceof Map<?, ?> r)) return null;
-                Object b64 = r.get("buf-b64");
-                if (b64 instanceof String s && !s.isEmpty()) out.writeBytes(Base64.getDecoder().decode(s));
-                if (Boolean.TRUE.equals(r.get("eof")) || !(r.get("count") instanceof Number n) || n.intValue() == 0) break;
-            }
-            return out.toString(StandardCharsets.UTF_8);
-        } catch (VmException | java.io.IOException | RuntimeException e) {
-            return null;
-        } finally {
-            if (handle instanceof Number) {
-                try {
-                    agent.command("{\"execute\":\"guest-file-close\",\"arguments\":{\"handle\":" + handle + "}}", timeout);
-                } catch (VmException | RuntimeException ignored) {
-                    // the handle dies with the agent; nothing else to do
-                }
-            }
-        }
+        byte[] b = GuestFiles.read(agent, GuestReport.PATH, MAX_REPORT, timeout);
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
     }
 
     /**
      * Consistency from what happened: not frozen is crash; frozen with a fresh report saying hooks
-     * ran and all succeeded is application; frozen otherwise is filesystem.
+     * ran and all succeeded is application; frozen otherwise is filesystem. A fresh stillpoint-guest
+     * report saying its watchdog thawed (the host's freeze deadline passed before the host's thaw) is
+     * crash: the backup may have begun after the guest thawed.
      */
     static Consistency consistency(boolean frozen, String before, String after) {
         if (!frozen) return Consistency.CRASH;
         if (after == null || after.equals(before)) return Consistency.FILESYSTEM;
+        if (thawedByWatchdog(after)) return Consistency.CRASH;
         return hooksSucceeded(after) ? Consistency.APPLICATION : Consistency.FILESYSTEM;
     }
 
@@ -80,10 +54,7 @@ final class GuestReports {
             Object root = JSON.std.anyFrom(json);
             if (!(root instanceof Map<?, ?> m)) return false;
             // stillpoint-guest's report (docs/hooks.md): "consistency" is its own verdict over the hooks it ran
-            if (m.get("consistency") instanceof String c) {
-                return "application".equals(c) && !"failed".equals(m.get("result"))
-                        && !(m.get("errors") instanceof List<?> errs && !errs.isEmpty());
-            }
+            if (m.get("consistency") instanceof String) return GuestReport.fromMap(m).applicationConsistent();
             Object overall = m.get("ok");
             if (Boolean.FALSE.equals(overall) || Boolean.FALSE.equals(m.get("success"))) return false;
             Object hooks = m.get("hooks");
@@ -91,9 +62,23 @@ final class GuestReports {
             if (!(hooks instanceof List<?> list) || list.isEmpty()) return false;
             for (Object h : list) if (!hookOk(h)) return false;
             return true;
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (java.io.IOException | ContractException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** Whether {@code json} is a stillpoint-guest report whose watchdog thawed the guest. */
+    static boolean thawedByWatchdog(String json) {
+        try {
+            return JSON.std.anyFrom(json) instanceof Map<?, ?> m && m.get("consistency") instanceof String
+                    && GuestReport.fromMap(m).thawedByWatchdog();
+        } catch (java.io.IOException | ContractException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static GuestReport stillpointReport(Map<?, ?> m) throws ContractException {
+        return GuestReport.fromMap(m);
     }
 
     private static boolean hookOk(Object h) {

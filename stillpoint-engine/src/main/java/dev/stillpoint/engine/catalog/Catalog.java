@@ -24,7 +24,7 @@ import java.util.Optional;
 public final class Catalog implements AutoCloseable {
 
     /** Schema version this code writes. */
-    public static final int SCHEMA_VERSION = 2;
+    public static final int SCHEMA_VERSION = 3;
 
     private static final String DEFAULT_FILE = "catalog.db";
 
@@ -94,6 +94,14 @@ public final class Catalog implements AutoCloseable {
                 st.execute("CREATE UNIQUE INDEX IF NOT EXISTS backups_checkpoint_created ON backups(checkpoint)"
                         + " WHERE checkpoint IS NOT NULL AND consistency IS NOT 'clean-shutdown'");
                 st.execute("CREATE INDEX IF NOT EXISTS backups_checkpoint_name ON backups(checkpoint)");
+            }
+            if (version < 3) {
+                // 3: boot verifications (verify --boot), several per backup, the newest counts
+                st.execute("""
+                        CREATE TABLE IF NOT EXISTS verifications (
+                          backup_id TEXT NOT NULL, started_at TEXT NOT NULL, passed INTEGER NOT NULL,
+                          boot_to_agent_ms INTEGER, total_ms INTEGER NOT NULL, report TEXT, error TEXT)""");
+                st.execute("CREATE INDEX IF NOT EXISTS verifications_backup ON verifications(backup_id, started_at)");
                 st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
             }
         }
@@ -152,6 +160,54 @@ public final class Catalog implements AutoCloseable {
                     + ": " + e.getMessage(), e);
         } finally {
             autoCommitQuietly();
+        }
+    }
+
+    /** Records one boot verification. */
+    public void insert(Verification v) throws EngineException {
+        try (PreparedStatement ps = db.prepareStatement("INSERT INTO verifications (backup_id, started_at, passed,"
+                + " boot_to_agent_ms, total_ms, report, error) VALUES (?,?,?,?,?,?,?)")) {
+            ps.setString(1, v.backupId());
+            ps.setString(2, v.startedAt().toString());
+            ps.setInt(3, v.passed() ? 1 : 0);
+            setLong(ps, 4, v.bootToAgentMs());
+            ps.setLong(5, v.totalMs());
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("filesystems", v.filesystems());
+            report.put("probes", v.probes().stream().map(Verification.Probe::toMap).toList());
+            ps.setString(6, com.fasterxml.jackson.jr.ob.JSON.std.asString(report));
+            ps.setString(7, v.error());
+            ps.executeUpdate();
+        } catch (SQLException | java.io.IOException e) {
+            throw new EngineException(Code.CATALOG, "cannot record the verification of backup " + v.backupId()
+                    + " in catalog " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The newest verification of each backup that has one. */
+    @SuppressWarnings("unchecked")
+    public Map<String, Verification> latestVerifications() throws EngineException {
+        Map<String, Verification> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = db.prepareStatement("SELECT * FROM verifications ORDER BY started_at, rowid");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Map<String, Object> report = rs.getString("report") == null ? Map.of()
+                        : com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(rs.getString("report"));
+                List<Verification.Probe> probes = new ArrayList<>();
+                for (Object o : (List<Object>) report.getOrDefault("probes", List.of())) {
+                    Map<String, Object> m = (Map<String, Object>) o;
+                    probes.add(new Verification.Probe((String) m.get("command"),
+                            m.get("exitCode") instanceof Number n ? n.intValue() : null, (String) m.get("output")));
+                }
+                long boot = rs.getLong("boot_to_agent_ms");
+                Long bootMs = rs.wasNull() ? null : boot;
+                out.put(rs.getString("backup_id"), new Verification(rs.getString("backup_id"),
+                        Instant.parse(rs.getString("started_at")), rs.getInt("passed") == 1, bootMs, rs.getLong("total_ms"),
+                        (List<String>) report.getOrDefault("filesystems", List.of()), probes, rs.getString("error")));
+            }
+            return out;
+        } catch (SQLException | java.io.IOException | RuntimeException e) {
+            throw new EngineException(Code.CATALOG, "cannot read verifications from catalog " + file + ": " + e.getMessage(), e);
         }
     }
 

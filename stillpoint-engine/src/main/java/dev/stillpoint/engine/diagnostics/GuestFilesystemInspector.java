@@ -1,13 +1,10 @@
 package dev.stillpoint.engine.diagnostics;
 
-import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.engine.vm.GuestExec;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,86 +88,26 @@ public final class GuestFilesystemInspector {
 
     private FilesystemState read(VmDomain.GuestAgent agent, FilesystemState fs, Duration timeout) {
         try {
-            Map<String, Object> args = new LinkedHashMap<>();
-            args.put("path", DUMPE2FS);
-            args.put("arg", List.of("-h", fs.device()));
-            args.put("capture-output", true);
-            Object started = call(agent, Map.of("execute", "guest-exec", "arguments", args), timeout);
-            if (!(started instanceof Map<?, ?> s) || !(s.get("pid") instanceof Number pid)) {
-                return withError(fs, "guest-exec returned no pid: " + started);
-            }
-            Map<?, ?> status = await(agent, pid.longValue(), fs.device(), timeout);
-            if (status == null) {
+            GuestExec.Result r = GuestExec.run(agent, DUMPE2FS, List.of("-h", fs.device()), timeout, pollInterval);
+            if (r == null) {
                 return withError(fs, DUMPE2FS + " -h " + fs.device() + " did not finish within " + timeout.toSeconds() + " s");
             }
-            String stdout = decode(status.get("out-data"));
-            Matcher m = STATE.matcher(stdout);
+            Matcher m = STATE.matcher(r.stdout());
             if (m.find()) {
                 return new FilesystemState(fs.device(), fs.mountpoints(), fs.type(), m.group(1), null);
             }
             // stderr starts with the version banner "dumpe2fs 1.47.0 (5-Feb-2023)"; the reason follows it
-            String stderr = String.join(" ", decode(status.get("err-data")).lines().map(String::strip)
+            String stderr = String.join(" ", r.stderr().lines().map(String::strip)
                     .filter(l -> !l.isEmpty() && !VERSION_BANNER.matcher(l).matches()).limit(3).toList());
-            return withError(fs, DUMPE2FS + " -h " + fs.device() + " exited " + status.get("exitcode")
+            return withError(fs, DUMPE2FS + " -h " + fs.device() + " exited " + r.exitCode()
                     + " without a 'Filesystem state' line" + (stderr.isEmpty() ? "" : ": " + stderr));
         } catch (VmException e) {
             return withError(fs, e.code() + ": " + e.getMessage());
         }
     }
 
-    private Map<?, ?> await(VmDomain.GuestAgent agent, long pid, String device, Duration timeout) throws VmException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            Object r = call(agent, Map.of("execute", "guest-exec-status", "arguments", Map.of("pid", pid)), timeout);
-            if (r instanceof Map<?, ?> st && Boolean.TRUE.equals(st.get("exited"))) {
-                return st;
-            }
-            if (System.nanoTime() >= deadline) {
-                return null;
-            }
-            try {
-                Thread.sleep(pollInterval.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new VmException(VmException.Code.OPERATION_FAILED, "interrupted while waiting for dumpe2fs on " + device, e);
-            }
-        }
-    }
-
-    /** Sends one command and returns its {@code return} value; an {@code error} reply becomes a VmException. */
     private static Object call(VmDomain.GuestAgent agent, Map<String, Object> command, Duration timeout) throws VmException {
-        String reply;
-        try {
-            reply = agent.command(JSON.std.asString(command), timeout);
-        } catch (IOException e) {
-            throw new VmException(VmException.Code.OPERATION_FAILED, "cannot encode agent command " + command, e);
-        }
-        Object parsed;
-        try {
-            parsed = JSON.std.anyFrom(reply);
-        } catch (IOException e) {
-            throw new VmException(VmException.Code.OPERATION_FAILED, command.get("execute") + ": reply is not JSON: " + reply, e);
-        }
-        if (parsed instanceof Map<?, ?> m) {
-            if (m.containsKey("return")) {
-                return m.get("return");
-            }
-            if (m.get("error") instanceof Map<?, ?> err) {
-                throw new VmException(VmException.Code.OPERATION_FAILED, command.get("execute") + " failed: " + err.get("desc"));
-            }
-        }
-        throw new VmException(VmException.Code.OPERATION_FAILED, command.get("execute") + ": unexpected reply " + reply);
-    }
-
-    private static String decode(Object b64) {
-        if (!(b64 instanceof String s) || s.isEmpty()) {
-            return "";
-        }
-        try {
-            return new String(Base64.getDecoder().decode(s), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return "";
-        }
+        return GuestExec.call(agent, command, timeout);
     }
 
     private static FilesystemState withError(FilesystemState fs, String error) {

@@ -1,6 +1,8 @@
 package dev.stillpoint.engine.diagnostics;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.guest.contract.GuestReport;
+import dev.stillpoint.guest.contract.GuestReport.Result;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,7 +27,10 @@ import java.util.regex.Matcher;
  *   <li>{@code hooks} (optional array of objects): {@code name} (or {@code path}), {@code phase},
  *       {@code result}, {@code exitCode}, {@code durationMs}.</li>
  * </ul>
- * Other fields are ignored, so the report may grow.
+ * Other fields are ignored, so the report may grow. The field names and result values are the
+ * contract's ({@link GuestReport}, checked against its golden report in the tests); this reader is
+ * deliberately more lenient than {@link GuestReport#parse} because it also reads report files that
+ * people merged or annotated (arrays, JSON Lines, the aliases above, epoch times, fractional ms).
  */
 final class StillpointReportReader {
 
@@ -119,10 +124,10 @@ final class StillpointReportReader {
             return FreezeWindow.Outcome.THAWED;
         }
         return switch (result) {
-            case "thawed-by-watchdog" -> FreezeWindow.Outcome.THAWED_BY_WATCHDOG;
-            case "thaw-incomplete" -> FreezeWindow.Outcome.THAW_FAILED;
-            case "freeze-failed", "failed" -> FreezeWindow.Outcome.FREEZE_FAILED;
-            case "frozen" -> FreezeWindow.Outcome.NO_THAW;
+            case Result.THAWED_BY_WATCHDOG -> FreezeWindow.Outcome.THAWED_BY_WATCHDOG;
+            case Result.THAW_INCOMPLETE -> FreezeWindow.Outcome.THAW_FAILED;
+            case Result.FREEZE_FAILED, Result.FAILED -> FreezeWindow.Outcome.FREEZE_FAILED;
+            case Result.FROZEN -> FreezeWindow.Outcome.NO_THAW;
             default -> FreezeWindow.Outcome.THAWED;
         };
     }

@@ -67,6 +67,23 @@ public final class DomainXmlRewriter {
      */
     public static String rewrite(String xml, String newName, Map<String, RestoredDisk> disks,
                                  Map<String, Path> bootFiles, Path fileDir) throws EngineException {
+        return rewrite(xml, newName, disks, bootFiles, fileDir, Map.of());
+    }
+
+    /**
+     * As {@link #rewrite(String, String, Map, Map, Path)}; a disk with an entry in {@code backings}
+     * gets its backing chain named explicitly: its qcow2 overlay reads what it lacks from an NBD
+     * export over a unix socket (instant recovery; QEMU then never opens the overlay's own backing
+     * string):
+     * <pre>{@code
+     * <backingStore type='network'><format type='raw'/>
+     *   <source protocol='nbd' name='vda'><host transport='unix' socket='/dir/export.sock'/></source>
+     * </backingStore>
+     * }</pre>
+     */
+    public static String rewrite(String xml, String newName, Map<String, RestoredDisk> disks,
+                                 Map<String, Path> bootFiles, Path fileDir, Map<String, NbdBacking> backings)
+            throws EngineException {
         if (newName == null || !newName.matches("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")) {
             throw new EngineException(Code.INVALID_ARGUMENT, "domain name '" + newName
                     + "' must be 1-64 characters of letters, digits, '.', '_', '+', '-'");
@@ -89,7 +106,7 @@ public final class DomainXmlRewriter {
         }
         Element devices = first(root, "devices");
         if (devices != null) {
-            rewriteDisks(doc, devices, disks);
+            rewriteDisks(doc, devices, disks, backings);
             for (Element mac : descendants(devices, "mac")) {
                 if ("interface".equals(((Element) mac.getParentNode()).getTagName())) mac.setAttribute("address", newMac());
             }
@@ -103,8 +120,8 @@ public final class DomainXmlRewriter {
         return serialize(doc);
     }
 
-    private static void rewriteDisks(Document doc, Element devices, Map<String, RestoredDisk> disks)
-            throws EngineException {
+    private static void rewriteDisks(Document doc, Element devices, Map<String, RestoredDisk> disks,
+                                     Map<String, NbdBacking> backings) throws EngineException {
         List<String> seen = new ArrayList<>();
         for (Element disk : children(devices, "disk")) {
             Element target = first(disk, "target");
@@ -133,6 +150,8 @@ public final class DomainXmlRewriter {
                 disk.insertBefore(driver, src);
             }
             driver.setAttribute("type", r.format().driverType());
+            NbdBacking b = backings.get(dev);
+            if (b != null) disk.insertBefore(backingStore(doc, b), target);
         }
         for (String dev : disks.keySet()) {
             if (!seen.contains(dev)) {
@@ -140,6 +159,40 @@ public final class DomainXmlRewriter {
                         + " has no <disk><target dev='" + dev + "'/> in the saved domain XML");
             }
         }
+    }
+
+    private static Element backingStore(Document doc, NbdBacking b) {
+        Element store = doc.createElement("backingStore");
+        store.setAttribute("type", "network");
+        Element format = doc.createElement("format");
+        format.setAttribute("type", "raw");
+        store.appendChild(format);
+        Element src = doc.createElement("source");
+        src.setAttribute("protocol", "nbd");
+        src.setAttribute("name", b.exportName());
+        Element host = doc.createElement("host");
+        host.setAttribute("transport", "unix");
+        host.setAttribute("socket", b.socket().toAbsolutePath().toString());
+        src.appendChild(host);
+        store.appendChild(src);
+        return store;
+    }
+
+    /**
+     * The domain without network interfaces (a boot verification must not meet the production
+     * network with the production machine's identity); serial consoles and the agent channel stay.
+     */
+    public static String withoutInterfaces(String xml) throws EngineException {
+        Document doc = parse(xml);
+        Element devices = first(doc.getDocumentElement(), "devices");
+        if (devices != null) removeAll(devices, "interface");
+        return serialize(doc);
+    }
+
+    /** An NBD export over a unix socket that a disk's overlay is backed by. */
+    public record NbdBacking(Path socket, String exportName) {
+        /** The URI qemu-img writes into the overlay's header ({@code nbd+unix:///vda?socket=/dir/s.sock}). */
+        public String uri() { return "nbd+unix:///" + exportName + "?socket=" + socket.toAbsolutePath(); }
     }
 
     private static void rewriteFileCharDevices(Element devices, String newName, Path fileDir) {

@@ -25,6 +25,13 @@ public final class RestoredDomain {
      */
     public static VmDomain define(VmConnector connector, BackupRecord backup, List<RestoredDisk> disks,
                                   String newName, Path dir, boolean start) throws EngineException, VmException, IOException {
+        return define(connector, backup, disks, Map.of(), newName, dir, start);
+    }
+
+    /** As {@link #define(VmConnector, BackupRecord, List, String, Path, boolean)}, disks backed by NBD exports. */
+    public static VmDomain define(VmConnector connector, BackupRecord backup, List<RestoredDisk> disks,
+                                  Map<String, DomainXmlRewriter.NbdBacking> backings, String newName, Path dir,
+                                  boolean start) throws EngineException, VmException, IOException {
         if (backup.domainXml() == null) {
             throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has no saved domain XML");
         }
@@ -39,7 +46,7 @@ public final class RestoredDomain {
         }
         Map<String, RestoredDisk> byTarget = new LinkedHashMap<>();
         for (RestoredDisk d : disks) byTarget.put(d.target(), d);
-        String xml = DomainXmlRewriter.rewrite(backup.domainXml(), newName, byTarget, boot, dir);
+        String xml = DomainXmlRewriter.rewrite(backup.domainXml(), newName, byTarget, boot, dir, backings);
         VmDomain domain = connector.define(xml);
         if (start) domain.start();
         return domain;

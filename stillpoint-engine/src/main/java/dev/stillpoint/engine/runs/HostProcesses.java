@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The helper programs a run starts ({@code qemu-nbd} for offline exports, {@code qemu-img} for
- * restores) outlive a killed owner. They are found by their command line in {@code /proc}: a
+ * restores, a {@code stillpoint export} JVM for a boot verification) outlive a killed owner. They are found by their command line in {@code /proc}: a
  * program of {@link #PROGRAMS} whose arguments name a path of the dead run (its work directory or
  * output files), so a pid recycled by an unrelated process is never killed.
  */
@@ -36,13 +36,20 @@ final class HostProcesses {
                 long pid = Long.parseLong(proc.getFileName().toString());
                 if (pid == ProcessHandle.current().pid()) continue;
                 List<String> args = cmdline(proc);
-                if (args.isEmpty() || !PROGRAMS.contains(Path.of(args.getFirst()).getFileName().toString())) continue;
+                if (args.isEmpty() || !(PROGRAMS.contains(Path.of(args.getFirst()).getFileName().toString()) || isExport(args))) {
+                    continue;
+                }
                 if (args.stream().anyMatch(a -> names(a, paths))) out.add(new Found(pid, args));
             }
         } catch (IOException e) {
             // no /proc: nothing to find
         }
         return out;
+    }
+
+    /** A {@code stillpoint export} JVM (started by instant recovery or verify --boot). */
+    private static boolean isExport(List<String> args) {
+        return args.contains("dev.stillpoint.cli.Main") && args.contains("export");
     }
 
     private static boolean names(String arg, List<String> paths) {

@@ -81,7 +81,7 @@ public final class OrphanRecovery {
                     + kept + " (nothing undone: check 'stillpoint snapshots audit')");
             return false;
         }
-        if (connector == null && needsDomain(r)) return false; // left for a command that reaches the hypervisor
+        if (connector == null && (needsDomain(r) || r.definedDomain() != null && "verify".equals(r.command()))) return false; // left for a command that reaches the hypervisor
         Optional<RunDirectory.DomainLock> own = Optional.empty();
         if (r.uuid() != null && (held == null || !held.uuid().equals(r.uuid()))) {
             own = runs.tryLockDomain(r.uuid());
@@ -99,6 +99,7 @@ public final class OrphanRecovery {
                 + (r.phase() == null ? "" : ", died in phase " + r.phase()) + ")";
         List<String> failures = new ArrayList<>();
         if (needsDomain(r)) undoDomain(r, who, failures);
+        if ("verify".equals(r.command()) && r.definedDomain() != null) undoThrowawayDomain(r, who, failures);
         undoProcesses(r, who);
         undoFiles(r, who, failures);
         if ("backup".equals(r.command())) recordInterrupted(r, who, failures);
@@ -179,6 +180,22 @@ public final class OrphanRecovery {
                     + " that no finished backup recorded (dead " + who + ")");
         } catch (VmException | EngineException e) {
             failures.add("cannot delete checkpoint " + r.checkpoint() + ": " + e.getMessage());
+        }
+    }
+
+    private void undoThrowawayDomain(RunRecord r, String who, List<String> failures) {
+        if (connector == null) {
+            failures.add("no hypervisor connection to remove domain " + r.definedDomain());
+            return;
+        }
+        try {
+            Optional<VmDomain> d = connector.find(r.definedDomain());
+            if (d.isEmpty()) return;
+            if (d.get().state() != VmDomain.State.SHUTOFF) d.get().destroy();
+            d.get().undefine();
+            listener.warning(ORPHAN_RECOVERED, "removed throwaway domain " + r.definedDomain() + " of dead " + who);
+        } catch (VmException e) {
+            failures.add("cannot remove domain " + r.definedDomain() + ": " + e.getMessage());
         }
     }
 

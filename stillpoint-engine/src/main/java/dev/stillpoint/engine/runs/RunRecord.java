@@ -87,6 +87,12 @@ public record RunRecord(int version, String runId, String command, long pid, Str
                 workDir, socket, checkpoint, backupJob, List.of(), name);
     }
 
+    /** A throwaway domain this run defines (verify --boot): recovery destroys and undefines it. */
+    public RunRecord withThrowawayDomain(String name) {
+        return new RunRecord(version, runId, command, pid, pidStartedAt, host, startedAt, domain, uuid, catalog, phase,
+                workDir, socket, checkpoint, backupJob, files, name);
+    }
+
     Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("version", version);

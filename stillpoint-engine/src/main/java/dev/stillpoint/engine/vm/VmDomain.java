@@ -46,6 +46,18 @@ public interface VmDomain {
     /** Aborts the domain's active job (a pull backup ends, its checkpoint stays) and waits until it has ended. */
     void abortJob() throws VmException;
 
+    /**
+     * Starts a block pull of {@code disk}: the data of its backing chain is copied into its top
+     * image while the guest runs; when it ends, the disk no longer depends on the backing files.
+     */
+    void blockPull(String disk) throws VmException;
+
+    /** The block job running on {@code disk}, or empty when none runs. */
+    Optional<BlockJob> blockJob(String disk) throws VmException;
+
+    /** Progress of a block job: {@code done} of {@code total} (bytes for a pull). */
+    record BlockJob(long done, long total) {}
+
     /** Snapshots, overlays and checkpoints present on this domain (for {@code snapshots audit}). */
     List<Leftover> leftovers() throws VmException;
 

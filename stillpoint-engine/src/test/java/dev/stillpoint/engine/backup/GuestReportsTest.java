@@ -1,6 +1,7 @@
 package dev.stillpoint.engine.backup;
 
 import dev.stillpoint.engine.catalog.Consistency;
+import dev.stillpoint.guest.contract.GoldenReport;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,5 +29,22 @@ class GuestReportsTest {
         assertThat(GuestReports.consistency(true, null, null)).isEqualTo(Consistency.FILESYSTEM);
         assertThat(GuestReports.consistency(true, ok, ok)).isEqualTo(Consistency.FILESYSTEM);
         assertThat(GuestReports.consistency(true, null, ok)).isEqualTo(Consistency.APPLICATION);
+    }
+
+    /** The golden report of stillpoint-guest-contract (the guest's tests read it too). */
+    @Test
+    void theGoldenReportIsReadThroughTheContract() {
+        String golden = GoldenReport.text();
+        assertThat(GuestReports.thawedByWatchdog(golden)).isTrue();
+        assertThat(GuestReports.hooksSucceeded(golden)).isFalse(); // consistency filesystem
+        assertThat(GuestReports.consistency(true, null, golden)).as("thawed by the watchdog").isEqualTo(Consistency.CRASH);
+        String ok = golden.replace("\"result\" : \"thawed-by-watchdog\"", "\"result\" : \"ok\"")
+                .replace("\"consistency\" : \"filesystem\"", "\"consistency\" : \"application\"");
+        assertThat(ok).isNotEqualTo(golden);
+        assertThat(GuestReports.thawedByWatchdog(ok)).isFalse();
+        assertThat(GuestReports.consistency(true, golden, ok)).isEqualTo(Consistency.APPLICATION);
+        assertThat(GuestReports.hooksSucceeded(ok.replace("\"errors\" : [ ]", "\"errors\" : [ \"pg thaw failed\" ]"))).isFalse();
+        assertThat(GuestReports.hooksSucceeded(ok.replace("\"freezeWindowMs\" : 812", "\"freezeWindowMs\" : \"812\"")))
+                .as("a stillpoint-guest report with a field of the wrong type is not trusted").isFalse();
     }
 }

@@ -36,6 +36,10 @@ final class FakeInspectedDomain implements VmDomain {
 
     @Override public void abortJob() { throw new UnsupportedOperationException(); }
 
+    @Override public void blockPull(String disk) { throw new UnsupportedOperationException("no block jobs here"); }
+
+    @Override public java.util.Optional<BlockJob> blockJob(String disk) { return java.util.Optional.empty(); }
+
     @Override public List<Leftover> leftovers() { throw new UnsupportedOperationException(); }
     @Override public void start() { throw new UnsupportedOperationException(); }
     @Override public void destroy() { throw new UnsupportedOperationException(); }

@@ -259,6 +259,22 @@ class FreezeLogAnalyzerTest {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("freeze", "ok"), org.assertj.core.groups.Tuple.tuple("thaw", "ok"));
     }
 
+    /** The golden report of stillpoint-guest-contract (the guest's tests read it too). */
+    @Test
+    void theGoldenGuestReport() throws Exception {
+        Path golden = write("last-report.json", dev.stillpoint.guest.contract.GoldenReport.text());
+        FreezeWindow w = analyzer.analyze(List.of(golden)).windows().getFirst();
+        assertThat(w.format()).isEqualTo(FreezeLogFormat.STILLPOINT_REPORT);
+        assertThat(w.outcome()).isEqualTo(FreezeWindow.Outcome.THAWED_BY_WATCHDOG);
+        assertThat(w.durationMs()).isEqualTo(812L);
+        assertThat(w.endedAt().toString()).isEqualTo("2026-11-22T19:31:03.850Z");
+        assertThat(w.frozenAt().toString()).isEqualTo("2026-11-22T19:31:03.038Z"); // thawedAt - freezeWindowMs
+        assertThat(w.hooks()).containsExactly(
+                new FreezeWindow.HookRun("/etc/vmware-tools/backupScripts.d/10-db", "freeze", "ok", 0, 12L),
+                new FreezeWindow.HookRun("app:postgresql", "freeze", "not-started", -1, 0L),
+                new FreezeWindow.HookRun("/etc/vmware-tools/backupScripts.d/10-db", "thaw", "ok", 0, 9L));
+    }
+
     @Test
     void reportWithoutWindowOrWithBadTimeFailsNamingFileAndField() throws Exception {
         Path noWindow = write("r1.json", "{\"frozenAt\": \"2026-11-22T19:00:00Z\"}");

@@ -23,6 +23,11 @@ public final class FakeAgent implements GuestAgent {
     public String reportBefore;
     public String reportAfterFreeze;
     public volatile boolean frozen;
+    /** Files written through guest-file-open (mode w) / guest-file-write: path to content. */
+    public final java.util.Map<String, String> written = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+    /** guest-file-open for writing fails (an agent with the file commands blocked). */
+    public boolean fileWriteRefused;
+    private String writing;
     private boolean froze;
 
     @Override public boolean ping(Duration timeout) {
@@ -56,6 +61,19 @@ public final class FakeAgent implements GuestAgent {
 
     @Override public String command(String json, Duration timeout) throws VmException {
         String report = froze ? reportAfterFreeze : reportBefore;
+        if (json.contains("guest-file-open") && json.contains("\"mode\":\"w\"")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"path\":\"([^\"]+)\"").matcher(json);
+            calls.add("file-open-w");
+            if (fileWriteRefused) throw new VmException(VmException.Code.OPERATION_FAILED, "Command guest-file-open has been disabled");
+            writing = m.find() ? m.group(1) : "?";
+            return "{\"return\":2000}";
+        }
+        if (json.contains("guest-file-write")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"buf-b64\":\"([^\"]*)\"").matcher(json);
+            calls.add("file-write");
+            written.put(writing, m.find() ? new String(Base64.getDecoder().decode(m.group(1)), StandardCharsets.UTF_8) : "");
+            return "{\"return\":{\"count\":1,\"eof\":false}}";
+        }
         if (json.contains("guest-file-open")) {
             calls.add("file-open");
             if (report == null) throw new VmException(VmException.Code.OPERATION_FAILED, "No such file");

@@ -163,6 +163,10 @@ public class FakeDomain implements VmDomain {
         activeJobSocket = null;
     }
 
+    @Override public void blockPull(String disk) { throw new UnsupportedOperationException("no block jobs here"); }
+
+    @Override public java.util.Optional<BlockJob> blockJob(String disk) { return java.util.Optional.empty(); }
+
     @Override public List<Leftover> leftovers() {
         List<Leftover> out = new ArrayList<>();
         for (String cp : checkpoints) out.add(new Leftover("checkpoint", cp, null, 0, Instant.parse("2026-01-01T00:00:00Z")));

@@ -129,6 +129,10 @@ public final class QemuImageDomain implements VmDomain {
 
     @Override public void abortJob() {}
 
+    @Override public void blockPull(String disk) { throw new UnsupportedOperationException("no block jobs here"); }
+
+    @Override public java.util.Optional<BlockJob> blockJob(String disk) { return java.util.Optional.empty(); }
+
     @Override public List<Leftover> leftovers() { return List.of(); }
 
     @Override public void start() {}

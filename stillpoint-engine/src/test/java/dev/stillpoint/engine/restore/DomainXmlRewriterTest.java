@@ -63,6 +63,20 @@ class DomainXmlRewriterTest {
     }
 
     @Test
+    void anInstantDiskNamesItsNbdBackingAndReplacesTheOriginalChain() throws Exception {
+        RestoredDisk vda = new RestoredDisk("vda", Path.of("/r/now-vda.qcow2"), RestoreFormat.QCOW2, 1 << 30, "s1");
+        DomainXmlRewriter.NbdBacking nbd = new DomainXmlRewriter.NbdBacking(Path.of("/r/now.export.sock"), "vda");
+        String out = DomainXmlRewriter.rewrite(XML, "now", Map.of("vda", vda), Map.of(), null, Map.of("vda", nbd));
+        assertThat(out).contains("<source file=\"/r/now-vda.qcow2\"/>")
+                .contains("<backingStore type=\"network\"><format type=\"raw\"/><source name=\"vda\" protocol=\"nbd\">"
+                        + "<host socket=\"/r/now.export.sock\" transport=\"unix\"/></source></backingStore>")
+                .doesNotContain("base.raw");
+        assertThat(dev.stillpoint.engine.instant.InstantRecoveryTestAccess.dependsOnNbd(out, "vda")).isTrue();
+        assertThat(dev.stillpoint.engine.instant.InstantRecoveryTestAccess.dependsOnNbd(XML, "vda")).as("a file backing").isFalse();
+        assertThat(nbd.uri()).isEqualTo("nbd+unix:///vda?socket=/r/now.export.sock");
+    }
+
+    @Test
     void rejectsBadNamesAndUnknownDisks() {
         assertThatThrownBy(() -> DomainXmlRewriter.rewrite(XML, "bad name", Map.of(), Map.of()))
                 .isInstanceOf(EngineException.class).hasMessageContaining("'bad name'");

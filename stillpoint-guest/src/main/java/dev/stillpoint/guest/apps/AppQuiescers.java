@@ -6,7 +6,7 @@ import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.config.GuestConfigParser;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
-import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.HookGroup;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

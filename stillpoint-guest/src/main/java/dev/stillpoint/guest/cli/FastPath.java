@@ -2,7 +2,7 @@ package dev.stillpoint.guest.cli;
 
 import dev.stillpoint.guest.ExitCodes;
 import dev.stillpoint.guest.GuestException;
-import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.HookGroup;
 import dev.stillpoint.guest.run.WatchdogLauncher;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,7 +1,8 @@
 package dev.stillpoint.guest.cli;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.HookGroup;
+import dev.stillpoint.guest.contract.GuestReport;
 import dev.stillpoint.guest.run.GuestEvent;
 import dev.stillpoint.guest.run.GuestListener;
 import dev.stillpoint.guest.run.QuiesceRunner;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,17 +41,14 @@ final class FreezeCommands {
         PrintWriter err() { return err != null ? err : spec.commandLine().getErr(); }
 
         QuiesceRunner.Options options() {
-            QuiesceRunner.Options o = new QuiesceRunner.Options();
-            o.root = common.root();
-            o.watchdog = watchdog;
-            o.skipGroups = EnumSet.noneOf(HookGroup.class);
+            Set<HookGroup> skipGroups = EnumSet.noneOf(HookGroup.class);
             for (String s : skip) {
                 HookGroup g = HookGroup.byName(s);
                 if (g == null) throw GuestMain.badParameter(spec, "--skip-group: unknown group '" + s + "' (vmware, qemu, nutanix, azure, stillpoint)");
-                o.skipGroups.add(g);
+                skipGroups.add(g);
             }
-            o.builtIns = new dev.stillpoint.guest.apps.AppQuiescers();
-            return o;
+            return QuiesceRunner.Options.of(common.root()).withWatchdog(watchdog).withSkipGroups(skipGroups)
+                    .withBuiltIns(new dev.stillpoint.guest.apps.AppQuiescers());
         }
 
         GuestListener printer() {
@@ -68,12 +67,12 @@ final class FreezeCommands {
             };
         }
 
-        void print(Map<String, Object> report) throws IOException {
+        void print(GuestReport report) {
             PrintWriter out = out();
             if (report == null) return;
-            if (json) out.println(JSON.std.asString(report));
-            else out.println(report.get("operation") + ": " + report.get("result") + ", consistency " + report.get("consistency")
-                    + (report.containsKey("freezeWindowMs") ? ", freeze window " + report.get("freezeWindowMs") + " ms" : ""));
+            if (json) out.println(report.toJson(false));
+            else out.println(report.operation() + ": " + report.result() + ", consistency " + report.consistency()
+                    + (report.freezeWindowMs() != null ? ", freeze window " + report.freezeWindowMs() + " ms" : ""));
             out.flush();
         }
     }
@@ -90,13 +89,10 @@ final class FreezeCommands {
         }
 
         Integer run() throws Exception {
-            QuiesceRunner.Options o = options();
-            o.noFsfreeze = noFsfreeze;
-            o.mounts = mounts;
             if (maxFreeze != null && (maxFreeze < 1 || maxFreeze > 86400)) {
                 throw GuestMain.badParameter(spec, "--max-freeze-seconds: " + maxFreeze + " is out of range 1..86400");
             }
-            o.maxFreezeSeconds = maxFreeze;
+            QuiesceRunner.Options o = options().withNoFsfreeze(noFsfreeze).withMounts(mounts).withMaxFreezeSeconds(maxFreeze);
             print(new QuiesceRunner(o, printer()).freeze());
             return 0;
         }
@@ -144,10 +140,8 @@ final class FreezeCommands {
         }
 
         static Integer run(java.nio.file.Path root, String token) throws Exception {
-            QuiesceRunner.Options o = new QuiesceRunner.Options();
-            o.root = root;
-            QuiesceRunner r = new QuiesceRunner(o, GuestListener.none());
-            dev.stillpoint.guest.run.Watchdog.run(r, new dev.stillpoint.guest.state.StateStore(o.root), token);
+            QuiesceRunner r = new QuiesceRunner(QuiesceRunner.Options.of(root), GuestListener.none());
+            dev.stillpoint.guest.run.Watchdog.run(r, new dev.stillpoint.guest.state.StateStore(root), token);
             return 0;
         }
     }
@@ -196,9 +190,7 @@ final class FreezeCommands {
             rc |= cl.execute("thaw", "--root", r);
             rc |= cl.execute("thaw", "--root", r);
             rc |= cl.execute("report", "--root", r);
-            QuiesceRunner.Options o = new QuiesceRunner.Options();
-            o.root = root;
-            dev.stillpoint.guest.run.Watchdog.run(new QuiesceRunner(o, GuestListener.none()), new dev.stillpoint.guest.state.StateStore(root), "cds-train");
+            dev.stillpoint.guest.run.Watchdog.run(new QuiesceRunner(QuiesceRunner.Options.of(root), GuestListener.none()), new dev.stillpoint.guest.state.StateStore(root), "cds-train");
             dev.stillpoint.guest.run.WatchdogLauncher.command(root, "cds-train", 0L);
             spec.commandLine().getOut().println(rc == 0 ? "cds-train: ok" : "cds-train: a command failed (" + rc + ")");
             return rc == 0 ? 0 : 1;
@@ -216,9 +208,8 @@ final class FreezeCommands {
             return GuestMain.guarded(spec, this::show);
         }
 
-        @SuppressWarnings("unchecked")
         private Integer show() throws Exception {
-            Map<String, Object> r = new dev.stillpoint.guest.state.ReportStore(common.root()).read();
+            GuestReport r = new dev.stillpoint.guest.state.ReportStore(common.root()).read();
             PrintWriter out = spec.commandLine().getOut();
             if (r == null) {
                 if (json) out.println("null");
@@ -226,17 +217,16 @@ final class FreezeCommands {
                 return 0;
             }
             if (json) {
-                out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(r));
+                out.println(r.toJson(true));
                 return 0;
             }
-            out.printf("%s: %s, consistency %s, started %s%n", r.get("operation"), r.get("result"), r.get("consistency"), r.get("startedAt"));
-            if (r.get("freezeWindowMs") != null) out.printf("freeze window: %s ms; frozen mounts: %s (fsfreeze by %s)%n", r.get("freezeWindowMs"), r.get("frozenMounts"), r.get("fsfreeze"));
-            if (r.get("failedHook") != null) out.printf("failed hook: %s%n", r.get("failedHook"));
-            for (Object o : (List<Object>) r.getOrDefault("hooks", List.of())) {
-                Map<String, Object> h = (Map<String, Object>) o;
-                out.printf("  %-10s %-11s %-8s exit %-4s %6s ms  %s%n", h.get("group"), h.get("phase"), h.get("result"), h.get("exitCode"), h.get("durationMs"), h.get("name"));
+            out.printf("%s: %s, consistency %s, started %s%n", r.operation(), r.result(), r.consistency(), r.startedAt());
+            if (r.freezeWindowMs() != null) out.printf("freeze window: %s ms; frozen mounts: %s (fsfreeze by %s)%n", r.freezeWindowMs(), r.frozenMounts(), r.fsfreeze());
+            if (r.failedHook() != null) out.printf("failed hook: %s%n", r.failedHook());
+            for (GuestReport.HookRun h : r.hooks() != null ? r.hooks() : List.<GuestReport.HookRun>of()) {
+                out.printf("  %-10s %-11s %-8s exit %-4s %6s ms  %s%n", h.group(), h.phase(), h.result(), h.exitCode(), h.durationMs(), h.name());
             }
-            if (r.get("watchdog") != null) out.println("watchdog fired: " + r.get("watchdog"));
+            if (r.watchdog() != null) out.println("watchdog fired: " + r.watchdog().toMap());
             return 0;
         }
     }

@@ -1,6 +1,6 @@
 package dev.stillpoint.guest.config;
 
-import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.HookGroup;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;

@@ -2,7 +2,7 @@ package dev.stillpoint.guest.config;
 
 import dev.stillpoint.guest.ErrorCode;
 import dev.stillpoint.guest.GuestException;
-import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.HookGroup;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,7 +44,7 @@ public final class GuestConfigParser {
     public static GuestConfig load(Path file) {
         try {
             GuestConfig c = Files.exists(file) ? parse(file.toString(), Files.readAllLines(file, StandardCharsets.UTF_8)) : GuestConfig.defaults();
-            for (Path app : dev.stillpoint.guest.hooks.HookDiscovery.listSorted(file.resolveSibling("apps.d"), false)) {
+            for (Path app : dev.stillpoint.guest.fs.Dirs.listSorted(file.resolveSibling("apps.d"), false)) {
                 String n = app.getFileName().toString();
                 if (!n.endsWith(".conf") || !Files.isRegularFile(app)) continue;
                 parseApp(c, app.toString(), n.substring(0, n.length() - 5), Files.readAllLines(app, StandardCharsets.UTF_8));

@@ -8,7 +8,8 @@ import dev.stillpoint.guest.hooks.AzurePluginConfig;
 import dev.stillpoint.guest.hooks.FileChecks;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
-import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.HookGroup;
+import dev.stillpoint.guest.state.FreezeState;
 import dev.stillpoint.guest.state.StateStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -74,8 +75,8 @@ public final class Doctor {
             if (!known) add(Severity.WARNING, FindingCode.CONFIG_UNKNOWN_HOOK, configPath(), "[hook \"" + p + "\"] matches no discovered hook");
         }
         try {
-            Map<String, Object> s = new StateStore(root).load();
-            if (s != null) add(Severity.WARNING, FindingCode.FROZEN_NOW, "/" + StateStore.DIR + "/state.json", "a freeze is active since " + s.get("startedAt") + "; run thaw");
+            FreezeState s = new StateStore(root).load();
+            if (s != null) add(Severity.WARNING, FindingCode.FROZEN_NOW, "/" + StateStore.DIR + "/state.json", "a freeze is active since " + s.startedAt() + "; run thaw");
         } catch (GuestException e) {
             add(Severity.ERROR, FindingCode.FROZEN_NOW, "/" + StateStore.DIR + "/state.json", e.getMessage());
         }
@@ -92,7 +93,7 @@ public final class Doctor {
     /** guest.conf and apps.d hold commands that run as root: root-owned, not group/world writable. */
     private void configPermissions() {
         List<String> files = new ArrayList<>(List.of("/etc/stillpoint/guest.conf"));
-        for (Path p : HookDiscovery.listSorted(path("/etc/stillpoint/apps.d"), false)) files.add("/etc/stillpoint/apps.d/" + p.getFileName());
+        for (Path p : dev.stillpoint.guest.fs.Dirs.listSorted(path("/etc/stillpoint/apps.d"), false)) files.add("/etc/stillpoint/apps.d/" + p.getFileName());
         dirWritable("/etc/stillpoint/apps.d", path("/etc/stillpoint/apps.d"));
         for (String g : files) {
             Path p = path(g);
@@ -145,7 +146,7 @@ public final class Doctor {
         }
         Path dir = path(HookDiscovery.VMWARE_DIR);
         dirWritable(HookDiscovery.VMWARE_DIR, dir);
-        for (Path p : HookDiscovery.listSorted(dir, true)) {
+        for (Path p : dev.stillpoint.guest.fs.Dirs.listSorted(dir, true)) {
             String g = HookDiscovery.VMWARE_DIR + "/" + p.getFileName();
             if (HookDiscovery.isWrapper(p)) continue;
             if (!Files.isRegularFile(p)) {
@@ -166,7 +167,7 @@ public final class Doctor {
         Path dir = path(guestDir);
         if (!Files.isDirectory(dir)) return;
         dirWritable(guestDir, dir);
-        for (Path p : HookDiscovery.listSorted(dir, false)) {
+        for (Path p : dev.stillpoint.guest.fs.Dirs.listSorted(dir, false)) {
             String g = guestDir + "/" + p.getFileName();
             if (HookDiscovery.isWrapper(p)) continue;
             String leftover = leftover(p);
@@ -235,7 +236,7 @@ public final class Doctor {
                     : "; no Azure script runs (file-system consistent backup only)"), p.azureCode);
         }
         if (az.error() != null) return;
-        for (String s : List.of(az.preScript, az.postScript)) {
+        for (String s : List.of(az.preScript(), az.postScript())) {
             Path p = path(s);
             content(s, p, Severity.ERROR, false);
             String first = firstLine(p);
@@ -267,8 +268,8 @@ public final class Doctor {
         }
         String hookFromConf = confHook();
         String hook = hookFromUnit != null ? hookFromUnit : hookFromConf;
-        boolean haveHooks = !HookDiscovery.listSorted(path(HookDiscovery.QEMU_DIRS.get(0)), false).isEmpty()
-                || !HookDiscovery.listSorted(path(HookDiscovery.QEMU_DIRS.get(1)), false).isEmpty()
+        boolean haveHooks = !dev.stillpoint.guest.fs.Dirs.listSorted(path(HookDiscovery.QEMU_DIRS.get(0)), false).isEmpty()
+                || !dev.stillpoint.guest.fs.Dirs.listSorted(path(HookDiscovery.QEMU_DIRS.get(1)), false).isEmpty()
                 || HookDiscovery.isWrapper(path("/etc/qemu/fsfreeze-hook"));
         for (String cmd : running) {
             String h = hookArg(cmd);
@@ -300,7 +301,7 @@ public final class Doctor {
                 "/etc/systemd/system/qemu-guest-agent.service")) {
             if (Files.isRegularFile(path(u))) out.add(path(u));
         }
-        out.addAll(HookDiscovery.listSorted(path(QEMU_GA_DROPIN_DIR), false));
+        out.addAll(dev.stillpoint.guest.fs.Dirs.listSorted(path(QEMU_GA_DROPIN_DIR), false));
         out.removeIf(p -> !p.getFileName().toString().endsWith(".conf") && !p.getFileName().toString().endsWith(".service"));
         return out;
     }

@@ -1,6 +1,6 @@
 package dev.stillpoint.guest.fs;
 
-import dev.stillpoint.guest.run.HookProcess;
+import dev.stillpoint.guest.proc.HookProcess;
 import java.nio.file.Path;
 import java.util.List;
 

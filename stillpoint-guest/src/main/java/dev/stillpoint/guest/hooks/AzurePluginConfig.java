@@ -47,17 +47,28 @@ public final class AzurePluginConfig {
         }
     }
 
-    public String configFile;
-    public String preScript;
-    public String postScript;
-    public List<String> preParams = new ArrayList<>();
-    public List<String> postParams = new ArrayList<>();
-    public int preRetries;
-    public int postRetries;
-    public int timeoutSeconds = 10;
-    public boolean continueBackupOnFailure = true;
-    public boolean fsFreezeEnabled = true;
+    private String configFile;
+    private String preScript;
+    private String postScript;
+    private final List<String> preParams = new ArrayList<>();
+    private final List<String> postParams = new ArrayList<>();
+    private int preRetries;
+    private int postRetries;
+    private int timeoutSeconds = 10;
+    private boolean continueBackupOnFailure = true;
+    private boolean fsFreezeEnabled = true;
     public final List<Problem> problems = new ArrayList<>();
+
+    public String configFile() { return configFile; }
+    public String preScript() { return preScript; }
+    public String postScript() { return postScript; }
+    public List<String> preParams() { return java.util.Collections.unmodifiableList(preParams); }
+    public List<String> postParams() { return java.util.Collections.unmodifiableList(postParams); }
+    public int preRetries() { return preRetries; }
+    public int postRetries() { return postRetries; }
+    public int timeoutSeconds() { return timeoutSeconds; }
+    public boolean continueBackupOnFailure() { return continueBackupOnFailure; }
+    public boolean fsFreezeEnabled() { return fsFreezeEnabled; }
 
     /** The first error (Azure runs no script at all when there is one), or null. */
     public Problem error() {

@@ -1,5 +1,6 @@
 package dev.stillpoint.guest.hooks;
 
+import dev.stillpoint.guest.HookGroup;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,16 +1,15 @@
 package dev.stillpoint.guest.hooks;
 
+import dev.stillpoint.guest.HookGroup;
+import dev.stillpoint.guest.fs.Dirs;
 import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.config.HookSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -41,7 +40,10 @@ public final class HookDiscovery {
     public static final class Result {
         public final List<Hook> hooks = new ArrayList<>();
         public final List<String> skipped = new ArrayList<>();
-        public AzurePluginConfig azure;
+        private AzurePluginConfig azure;
+
+        /** The Azure plugin config, or null when Azure is not configured. */
+        public AzurePluginConfig azure() { return azure; }
     }
 
     /** Provider of built-in quiescer hooks (Stillpoint group, after hooks.d). */
@@ -126,7 +128,7 @@ public final class HookDiscovery {
                     postOk ? vmwareCmd(post, "freezeFail") : null,
                     List.of(VMWARE_LEGACY_FREEZE, VMWARE_LEGACY_THAW), 0));
         }
-        for (Path p : listSorted(resolve(root, VMWARE_DIR), true)) {
+        for (Path p : Dirs.listSorted(resolve(root, VMWARE_DIR), true)) {
             String guest = VMWARE_DIR + "/" + p.getFileName();
             if (!Files.isRegularFile(p)) {
                 r.skipped.add(guest + ": not a regular file (VMware ignores it)");
@@ -163,7 +165,7 @@ public final class HookDiscovery {
             } catch (IOException e) {
                 continue;
             }
-            for (Path p : listSorted(d, false)) {
+            for (Path p : Dirs.listSorted(d, false)) {
                 String guest = dir + "/" + p.getFileName();
                 String why = unrunnable(p);
                 if (why != null) {
@@ -201,22 +203,22 @@ public final class HookDiscovery {
             r.skipped.add(guestJson + ": Azure pre-check failed, no Azure script runs: " + az.error());
             return;
         }
-        List<String> pre = new ArrayList<>(List.of("sh", resolve(root, az.preScript).toString()));
-        pre.addAll(az.preParams);
-        List<String> post = new ArrayList<>(List.of("sh", resolve(root, az.postScript).toString()));
-        post.addAll(az.postParams);
-        List<String> paths = List.of(az.preScript, az.postScript, guestJson);
+        List<String> pre = new ArrayList<>(List.of("sh", resolve(root, az.preScript()).toString()));
+        pre.addAll(az.preParams());
+        List<String> post = new ArrayList<>(List.of("sh", resolve(root, az.postScript()).toString()));
+        post.addAll(az.postParams());
+        List<String> paths = List.of(az.preScript(), az.postScript(), guestJson);
         HookSettings s = config.hook(paths);
-        int timeout = s != null && s.timeoutSeconds() != null ? s.timeoutSeconds() : az.timeoutSeconds;
+        int timeout = s != null && s.timeoutSeconds() != null ? s.timeoutSeconds() : az.timeoutSeconds();
         Set<Integer> codes = s != null && s.successExitCodes() != null ? s.successExitCodes() : config.successExitCodes();
-        boolean cont = s != null && s.optional() != null ? s.optional() : az.continueBackupOnFailure && az.fsFreezeEnabled;
-        int preRetries = s != null && s.retries() != null ? s.retries() : az.preRetries;
-        int postRetries = s != null && s.retries() != null ? s.retries() : az.postRetries;
-        r.hooks.add(new Hook(HookGroup.AZURE, az.preScript, pre, post, post, timeout, codes, preRetries, postRetries, cont, true));
+        boolean cont = s != null && s.optional() != null ? s.optional() : az.continueBackupOnFailure() && az.fsFreezeEnabled();
+        int preRetries = s != null && s.retries() != null ? s.retries() : az.preRetries();
+        int postRetries = s != null && s.retries() != null ? s.retries() : az.postRetries();
+        r.hooks.add(new Hook(HookGroup.AZURE, az.preScript(), pre, post, post, timeout, codes, preRetries, postRetries, cont, true));
     }
 
     private void stillpoint(Result r) {
-        for (Path p : listSorted(resolve(root, STILLPOINT_DIR), false)) {
+        for (Path p : Dirs.listSorted(resolve(root, STILLPOINT_DIR), false)) {
             String guest = STILLPOINT_DIR + "/" + p.getFileName();
             String why = unrunnable(p);
             if (why != null) {
@@ -261,26 +263,6 @@ public final class HookDiscovery {
         List<String> c = shellExec(p);
         c.addAll(Arrays.asList(args));
         return c;
-    }
-
-    /** Directory entries sorted by byte order of the UTF-8 name (strcmp / C-locale glob). */
-    public static List<Path> listSorted(Path dir, boolean includeDotFiles) {
-        if (!Files.isDirectory(dir)) return List.of();
-        List<Path> out = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                if (!includeDotFiles && p.getFileName().toString().startsWith(".")) continue;
-                out.add(p);
-            }
-        } catch (IOException e) {
-            return List.of();
-        }
-        out.sort(Comparator.comparing(p -> p.getFileName().toString().getBytes(StandardCharsets.UTF_8), HookDiscovery::compareBytes));
-        return Collections.unmodifiableList(out);
-    }
-
-    static int compareBytes(byte[] a, byte[] b) {
-        return Arrays.compareUnsigned(a, b);
     }
 
     public static Path resolve(Path root, String guestPath) {

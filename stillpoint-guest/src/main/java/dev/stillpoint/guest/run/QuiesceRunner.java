@@ -3,23 +3,29 @@ package dev.stillpoint.guest.run;
 import dev.stillpoint.guest.ErrorCode;
 import dev.stillpoint.guest.ExitCodes;
 import dev.stillpoint.guest.GuestException;
+import dev.stillpoint.guest.HookGroup;
 import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.config.GuestConfigParser;
+import dev.stillpoint.guest.contract.FreezeDeadline;
+import dev.stillpoint.guest.contract.GuestReport;
+import dev.stillpoint.guest.contract.GuestReport.Consistency;
+import dev.stillpoint.guest.contract.GuestReport.Result;
 import dev.stillpoint.guest.fs.FsFreezer;
 import dev.stillpoint.guest.fs.Mount;
 import dev.stillpoint.guest.fs.MountTable;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
-import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.proc.HookProcess;
+import dev.stillpoint.guest.state.DeadlineFile;
+import dev.stillpoint.guest.state.FreezeState;
 import dev.stillpoint.guest.state.ReportStore;
 import dev.stillpoint.guest.state.StateStore;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -31,7 +37,7 @@ import java.util.UUID;
  *   <li>thaw runs only hooks whose freeze succeeded (plus Azure post scripts, which Azure always runs), in thaw
  *       order (groups reversed; VMware and Stillpoint reversed inside the group; QEMU keeps glob order).</li>
  *   <li>a thaw with nothing frozen is a no-op and leaves the last report alone.</li>
- *   <li>nothing is written under the root between the first FIFREEZE and the thaw, except run/stillpoint (tmpfs).</li>
+ *   <li>nothing is written under the root between the first FIFREEZE and the thaw, except run/ (tmpfs).</li>
  * </ul>
  */
 public final class QuiesceRunner {
@@ -40,21 +46,63 @@ public final class QuiesceRunner {
     /** How thaw was asked for. */
     public enum ThawKind { THAW, FREEZE_FAIL, WATCHDOG }
 
-    /** Inputs of a run. */
-    public static final class Options {
-        public Path root = Path.of("/");
-        public boolean noFsfreeze;
-        public List<String> mounts = new ArrayList<>();
-        public Set<HookGroup> skipGroups = EnumSet.noneOf(HookGroup.class);
-        public Integer maxFreezeSeconds;
-        public WatchdogLauncher watchdog = WatchdogLauncher.jvm();
-        public FsFreezer freezer;
-        public MountTable mountTable;
-        public HookDiscovery.BuiltIns builtIns;
-        public long lockWaitMillis = 600_000;
+    /**
+     * Inputs of a run.
+     *
+     * @param maxFreezeSeconds the watchdog's limit from the command line, or null (the host's deadline, else guest.conf)
+     * @param freezer          null: the {@code fsfreeze} program
+     * @param mountTable       null: /proc/self/mountinfo
+     * @param builtIns         null: no built-in quiescers
+     */
+    public record Options(Path root, boolean noFsfreeze, List<String> mounts, Set<HookGroup> skipGroups,
+                          Integer maxFreezeSeconds, WatchdogLauncher watchdog, FsFreezer freezer, MountTable mountTable,
+                          HookDiscovery.BuiltIns builtIns, long lockWaitMillis) {
+        public Options {
+            mounts = List.copyOf(mounts);
+            skipGroups = skipGroups.isEmpty() ? Collections.emptySet() : Collections.unmodifiableSet(EnumSet.copyOf(skipGroups));
+        }
+
+        /** Defaults for {@code root}: filesystems frozen by the runner, every group, the real watchdog. */
+        public static Options of(Path root) {
+            return new Options(root, false, List.of(), EnumSet.noneOf(HookGroup.class), null, WatchdogLauncher.jvm(), null,
+                    null, null, 600_000);
+        }
+
+        public Options withNoFsfreeze(boolean v) {
+            return new Options(root, v, mounts, skipGroups, maxFreezeSeconds, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+        }
+
+        public Options withMounts(List<String> v) {
+            return new Options(root, noFsfreeze, v, skipGroups, maxFreezeSeconds, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+        }
+
+        public Options withSkipGroups(Set<HookGroup> v) {
+            return new Options(root, noFsfreeze, mounts, v, maxFreezeSeconds, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+        }
+
+        public Options withMaxFreezeSeconds(Integer v) {
+            return new Options(root, noFsfreeze, mounts, skipGroups, v, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+        }
+
+        public Options withWatchdog(WatchdogLauncher v) {
+            return new Options(root, noFsfreeze, mounts, skipGroups, maxFreezeSeconds, v, freezer, mountTable, builtIns, lockWaitMillis);
+        }
+
+        public Options withFreezer(FsFreezer v) {
+            return new Options(root, noFsfreeze, mounts, skipGroups, maxFreezeSeconds, watchdog, v, mountTable, builtIns, lockWaitMillis);
+        }
+
+        public Options withMountTable(MountTable v) {
+            return new Options(root, noFsfreeze, mounts, skipGroups, maxFreezeSeconds, watchdog, freezer, v, builtIns, lockWaitMillis);
+        }
+
+        public Options withBuiltIns(HookDiscovery.BuiltIns v) {
+            return new Options(root, noFsfreeze, mounts, skipGroups, maxFreezeSeconds, watchdog, freezer, mountTable, v, lockWaitMillis);
+        }
     }
 
     private final Options o;
+    private final FsFreezer freezer;
     private final GuestListener listener;
     private final EventLog log;
     private final StateStore store;
@@ -62,21 +110,21 @@ public final class QuiesceRunner {
 
     public QuiesceRunner(Options options, GuestListener listener) {
         this.o = options;
-        this.log = new EventLog(options.root);
+        this.log = new EventLog(options.root());
         this.listener = listener.and(log);
-        this.store = new StateStore(options.root);
-        this.reports = new ReportStore(options.root);
-        if (o.freezer == null) o.freezer = FsFreezer.program(store.dir().resolve("tmp"));
+        this.store = new StateStore(options.root());
+        this.reports = new ReportStore(options.root());
+        this.freezer = o.freezer() != null ? o.freezer() : FsFreezer.program(store.dir().resolve("tmp"));
     }
 
-    public GuestConfig config() { return GuestConfigParser.load(o.root.resolve(CONFIG)); }
+    public GuestConfig config() { return GuestConfigParser.load(o.root().resolve(CONFIG)); }
 
     // ---------------------------------------------------------------- freeze
 
     @SuppressWarnings("try")
-    public Map<String, Object> freeze() {
+    public GuestReport freeze() {
         GuestConfig cfg = config();
-        try (AutoCloseable ignored = store.lock(o.lockWaitMillis)) {
+        try (AutoCloseable ignored = store.lock(o.lockWaitMillis())) {
             return freezeLocked(cfg);
         } catch (GuestException e) {
             throw e;
@@ -87,158 +135,190 @@ public final class QuiesceRunner {
         }
     }
 
-    private Map<String, Object> freezeLocked(GuestConfig cfg) {
-        Map<String, Object> existing = store.load();
+    /** The watchdog's limit: the host's deadline when it sent one, else {@code maxFreezeSeconds}. */
+    private record Budget(int maxFreezeSeconds, FreezeDeadline host, long anchorMillis) {
+        long deadline(long hooksDone) {
+            return host != null ? host.watchdogDeadline(anchorMillis, hooksDone) : hooksDone + maxFreezeSeconds * 1000L;
+        }
+    }
+
+    /** A freeze under way: its state (saved after every step) and its watchdog. */
+    private final class Freeze {
+        final String token = newToken();
+        final List<Hook> frozen = new ArrayList<>();
+        FreezeState state;
+        long watchdogPid = -1;
+
+        void saveHooks() {
+            state = state.withHooks(frozen);
+            store.save(state);
+        }
+
+        /** Nothing stays frozen: forget the state, stop the watchdog. */
+        void abandon() {
+            store.clear();
+            killWatchdog(watchdogPid, token);
+        }
+    }
+
+    private GuestReport freezeLocked(GuestConfig cfg) {
+        Budget budget = budget(cfg);
+        refuseIfFrozen();
+        GuestReport.Builder rep = newReport("freeze");
+        emit(GuestEvent.Kind.START, "freeze root=" + o.root() + (o.noFsfreeze() ? " (hooks only, --no-fsfreeze)" : ""));
+        HookDiscovery.Result found = discover(cfg, rep);
+        List<String> mounts = o.noFsfreeze() ? List.of() : selectMounts(cfg);
+        Freeze f = armWatchdog(rep, budget);
+        boolean allOk = runFreezeHooks(found.hooks, rep, f);
+        recordFrozen(rep, f, budget, mounts, allOk && !found.hooks.isEmpty(), allOk);
+        // From here on nothing may be written under the root except run/.
+        freezeFilesystems(rep, f, mounts);
+        return rep.build();
+    }
+
+    /** Takes the host's deadline file (always: it is for this freeze only) and decides the watchdog's limit. */
+    private Budget budget(GuestConfig cfg) {
+        DeadlineFile.Taken t = new DeadlineFile(o.root()).take(System.currentTimeMillis());
+        if (t.warning() != null) emit(GuestEvent.Kind.WATCHDOG, "warning: " + t.warning());
+        if (o.maxFreezeSeconds() != null) {
+            if (t.deadline() != null) emit(GuestEvent.Kind.WATCHDOG, "--max-freeze-seconds " + o.maxFreezeSeconds() + " wins over the host's deadline");
+            return new Budget(o.maxFreezeSeconds(), null, 0);
+        }
+        return new Budget(cfg.maxFreezeSeconds(), t.deadline(), t.anchorMillis());
+    }
+
+    private void refuseIfFrozen() {
+        FreezeState existing = store.load();
         if (existing != null) {
-            throw new GuestException(ErrorCode.ALREADY_FROZEN, "already frozen since " + existing.get("startedAt")
+            throw new GuestException(ErrorCode.ALREADY_FROZEN, "already frozen since " + existing.startedAt()
                     + " (" + store.file() + "); run thaw first");
         }
-        Map<String, Object> rep = newReport("freeze");
-        emit(GuestEvent.Kind.START, "freeze root=" + o.root + (o.noFsfreeze ? " (hooks only, --no-fsfreeze)" : ""));
-        HookDiscovery.Result found = new HookDiscovery(o.root, cfg, o.skipGroups, o.builtIns).discover();
+    }
+
+    /** Finds the hooks; records skipped files and an Azure pre-check error (which may fail the freeze). */
+    private HookDiscovery.Result discover(GuestConfig cfg, GuestReport.Builder rep) {
+        HookDiscovery.Result found = new HookDiscovery(o.root(), cfg, o.skipGroups(), o.builtIns()).discover();
         for (String s : found.skipped) emit(GuestEvent.Kind.SKIPPED, s);
-        rep.put("skipped", new ArrayList<>(found.skipped));
-        if (found.azure != null && found.azure.error() != null) {
-            var e = found.azure.error();
-            Map<String, Object> az = new LinkedHashMap<>();
-            az.put("code", e.azureCode);
-            az.put("file", e.file);
-            az.put("field", e.field);
-            az.put("reason", e.reason);
-            rep.put("azure", az);
-            if (found.azure.errorFailsBackup()) {
+        rep.skipped(found.skipped);
+        if (found.azure() != null && found.azure().error() != null) {
+            var e = found.azure().error();
+            rep.azure(new GuestReport.AzureError(e.azureCode, e.file, e.field, e.reason));
+            if (found.azure().errorFailsBackup()) {
                 String msg = "Azure pre-check failed with code " + e.azureCode + " and continueBackupOnFailure is false: " + e;
-                return fail(rep, msg, new GuestException(ErrorCode.AZURE_CONFIG, msg, e.azureCode, ExitCodes.BAD_INPUT, null));
+                throw fail(rep, msg, new GuestException(ErrorCode.AZURE_CONFIG, msg, e.azureCode, ExitCodes.BAD_INPUT, null));
             }
         }
-        List<String> mounts = o.noFsfreeze ? List.of() : selectMounts(cfg);
-        int maxFreeze = o.maxFreezeSeconds != null ? o.maxFreezeSeconds : cfg.maxFreezeSeconds();
-        // Identifies this freeze (state, watchdog arguments); unique, not secret. Not UUID.randomUUID():
-        // SecureRandom's provider setup costs over a second under TCG, on the freeze's hot path.
-        java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
-        String token = new UUID(rnd.nextLong() ^ System.nanoTime(), rnd.nextLong() ^ ProcessHandle.current().pid()).toString();
-        // The watchdog is armed before the first hook: if this process dies while hooks run, it undoes
-        // the hooks that froze (state is saved after each one); after the hooks it waits maxFreezeSeconds.
-        Map<String, Object> state = new LinkedHashMap<>();
-        state.put("version", 1);
-        state.put("token", token);
-        state.put("startedAt", rep.get("startedAt"));
-        state.put("phase", "hooks");
-        state.put("runnerPid", ProcessHandle.current().pid());
-        state.put("noFsfreeze", o.noFsfreeze);
-        state.put("hooks", new ArrayList<>());
-        state.put("mounts", List.of());
-        state.put("hooksDoneAt", System.currentTimeMillis());
-        state.put("deadline", 0L);
-        state.put("maxFreezeSeconds", maxFreeze);
-        state.put("report", rep);
-        // Saved before the launch: a watchdog that finds no state (or another token) leaves at once, and a
-        // fast-starting one (CDS archive) must never read the file before this freeze is in it.
-        state.put("watchdogPid", -1L);
-        store.save(state);
-        long pid = o.watchdog.launch(o.root, token, 0L);
-        state.put("watchdogPid", pid);
-        store.save(state);
-        List<Hook> frozen = new ArrayList<>();
+        return found;
+    }
+
+    /**
+     * Saves the state and launches the watchdog, before the first hook: if this process dies while hooks run, the
+     * watchdog undoes the hooks that froze (the state is saved after each one). The state is saved before the
+     * launch: a fast-starting watchdog (CDS archive) must never read the file before this freeze is in it.
+     */
+    private Freeze armWatchdog(GuestReport.Builder rep, Budget budget) {
+        Freeze f = new Freeze();
+        long now = System.currentTimeMillis();
+        f.state = new FreezeState(f.token, rep.startedAt(), FreezeState.Phase.HOOKS, ProcessHandle.current().pid(),
+                o.noFsfreeze(), List.of(), List.of(), null, now, null, 0L, budget.maxFreezeSeconds(), -1L, rep.build());
+        store.save(f.state);
+        f.watchdogPid = o.watchdog().launch(o.root(), f.token, 0L);
+        f.state = f.state.withWatchdogPid(f.watchdogPid);
+        store.save(f.state);
+        return f;
+    }
+
+    /** Runs the freeze hooks in order; false when an optional one failed. A fatal failure is undone and thrown. */
+    private boolean runFreezeHooks(List<Hook> hooks, GuestReport.Builder rep, Freeze f) {
         boolean allOk = true;
-        for (int i = 0; i < found.hooks.size(); i++) {
-            Hook h = found.hooks.get(i);
-            if (h.freeze == null) {
-                frozen.add(h);
-                saveHooks(state, frozen);
-                continue;
-            }
-            boolean ok = runHook(rep, h, "freeze", h.freeze, h.freezeRetries, false);
-            if (ok) {
-                frozen.add(h);
-                saveHooks(state, frozen);
+        for (int i = 0; i < hooks.size(); i++) {
+            Hook h = hooks.get(i);
+            if (h.freeze == null || runHook(rep, h, "freeze", h.freeze, h.freezeRetries, false)) {
+                f.frozen.add(h);
+                f.saveHooks();
                 continue;
             }
             allOk = false;
             if (h.continueOnFailure) {
                 emit(GuestEvent.Kind.ERROR, h.id() + " freeze failed; continuing (optional / continueBackupOnFailure)");
                 if (h.thawAfterFailedFreeze) {
-                    frozen.add(h);
-                    saveHooks(state, frozen);
+                    f.frozen.add(h);
+                    f.saveHooks();
                 }
                 continue;
             }
-            if (h.thawAfterFailedFreeze) frozen.add(h);
-            rollback(rep, frozen);
-            store.clear();
-            killWatchdog(pid, token);
-            rep.put("failedHook", h.id());
+            if (h.thawAfterFailedFreeze) f.frozen.add(h);
+            rollback(rep, f.frozen);
+            f.abandon();
+            rep.failedHook(h.id());
             String msg = "freeze hook " + (i + 1) + " " + h.id() + " failed; all hooks were undone, nothing is frozen";
-            return fail(rep, msg, new GuestException(ErrorCode.HOOK_FAILED, msg, null, ExitCodes.hookFailed(i + 1), null));
+            throw fail(rep, msg, new GuestException(ErrorCode.HOOK_FAILED, msg, null, ExitCodes.hookFailed(i + 1), null));
         }
-        long deadline = System.currentTimeMillis() + maxFreeze * 1000L;
+        return allOk;
+    }
+
+    /** The hooks are done: the watchdog's deadline, the report {@code frozen} (written while nothing is frozen). */
+    private void recordFrozen(GuestReport.Builder rep, Freeze f, Budget budget, List<String> mounts, boolean application, boolean allOk) {
+        long hooksDone = System.currentTimeMillis();
+        long deadline = budget.deadline(hooksDone);
+        int maxFreeze = (int) ((deadline - hooksDone + 999) / 1000);
         emit(GuestEvent.Kind.WATCHDOG, "armed: thaws by itself at " + Instant.ofEpochMilli(deadline)
-                + " (maxFreezeSeconds=" + maxFreeze + ", pid " + pid + ")");
-        rep.put("hookConsistent", allOk);
-        rep.put("consistency", allOk && !found.hooks.isEmpty() ? "application" : "filesystem");
-        rep.put("fsfreeze", o.noFsfreeze ? "agent" : "runner");
-        rep.put("frozenMounts", mounts);
-        rep.put("maxFreezeSeconds", maxFreeze);
-        rep.put("result", "frozen");
-        state.put("phase", "frozen");
-        state.put("mounts", mounts);
-        state.put("hooksDoneAt", System.currentTimeMillis());
-        state.put("deadline", deadline);
+                + (budget.host() != null ? " (the host's deadline: freeze timeout " + budget.host().freezeTimeoutSeconds()
+                        + " s, margin " + budget.host().marginSeconds() + " s)" : " (maxFreezeSeconds=" + maxFreeze + ")")
+                + ", pid " + f.watchdogPid);
+        rep.hookConsistent(allOk)
+                .consistency(application ? Consistency.APPLICATION : Consistency.FILESYSTEM)
+                .fsfreeze(o.noFsfreeze() ? "agent" : "runner")
+                .frozenMounts(mounts)
+                .maxFreezeSeconds(maxFreeze)
+                .deadlineSource(budget.host() != null ? "host" : null)
+                .result(Result.FROZEN);
         if (!mounts.isEmpty()) emit(GuestEvent.Kind.FS_FREEZE, "freezing " + mounts + " (deepest first)");
-        state.put("fsFreezeStartedAt", System.currentTimeMillis());
-        state.put("report", rep);
-        rep.put("finishedAt", Instant.now().toString());
-        reports.write(rep);
-        store.save(state);
+        rep.finishedAt(Instant.now().toString());
+        GuestReport frozenReport = rep.build();
+        f.state = f.state.frozen(mounts, hooksDone, System.currentTimeMillis(), deadline, maxFreeze, frozenReport);
+        reports.write(frozenReport);
+        store.save(f.state);
         log.flush();
-        // From here on nothing may be written under the root except run/stillpoint.
+    }
+
+    /** FIFREEZE, deepest first; "not supported"/"busy" mounts are skipped; a failure undoes everything. */
+    private void freezeFilesystems(GuestReport.Builder rep, Freeze f, List<String> mounts) {
         List<String> done = new ArrayList<>();
         List<String> skippedMounts = new ArrayList<>();
         for (String m : mounts) {
-            FsFreezer.Result r = o.freezer.freeze(m);
+            FsFreezer.Result r = freezer.freeze(m);
             if (r.ok) {
                 done.add(m);
             } else if (r.skipped) {
                 skippedMounts.add(m + ": " + r.message);
             } else {
-                for (int i = done.size() - 1; i >= 0; i--) o.freezer.thaw(done.get(i));
-                store.clear();
-                killWatchdog(pid, token);
+                for (int i = done.size() - 1; i >= 0; i--) freezer.thaw(done.get(i));
+                f.abandon();
                 emit(GuestEvent.Kind.ERROR, "fsfreeze " + m + " failed: " + r.message + "; thawed " + done);
-                rep.put("frozenMounts", List.of());
-                rollback(rep, frozen);
+                rep.frozenMounts(List.of());
+                rollback(rep, f.frozen);
                 String msg = "filesystem freeze of " + m + " failed: " + r.message + "; everything was undone";
-                return fail(rep, msg, new GuestException(ErrorCode.FSFREEZE_FAILED, msg));
+                throw fail(rep, msg, new GuestException(ErrorCode.FSFREEZE_FAILED, msg));
             }
         }
         if (!skippedMounts.isEmpty()) {
-            state.put("mounts", done);
-            state.put("skippedMounts", skippedMounts);
-            rep.put("frozenMounts", done);
-            store.save(state);
+            rep.frozenMounts(done);
+            f.state = f.state.withSkippedMounts(done, skippedMounts, f.state.report());
+            store.save(f.state);
         }
-        return rep;
     }
 
-    private void saveHooks(Map<String, Object> state, List<Hook> frozen) {
-        List<Object> maps = new ArrayList<>();
-        for (Hook h : frozen) maps.add(h.toMap());
-        state.put("hooks", maps);
-        store.save(state);
-    }
-
-    private Map<String, Object> fail(Map<String, Object> rep, String msg, GuestException e) {
+    /** Records the failure in the report (written: nothing is frozen) and returns {@code e} to throw. */
+    private GuestException fail(GuestReport.Builder rep, String msg, GuestException e) {
         emit(GuestEvent.Kind.ERROR, msg);
-        rep.put("result", "failed");
-        rep.put("consistency", "none");
-        rep.put("error", msg);
-        rep.put("finishedAt", Instant.now().toString());
-        reports.write(rep);
-        throw e;
+        rep.result(Result.FAILED).consistency(Consistency.NONE).error(msg).finishedAt(Instant.now().toString());
+        reports.write(rep.build());
+        return e;
     }
 
     /** Undo of a freeze: freezeFail to VMware scripts, thaw to the others, in thaw order. Exit codes only recorded. */
-    private void rollback(Map<String, Object> rep, List<Hook> frozen) {
+    private void rollback(GuestReport.Builder rep, List<Hook> frozen) {
         for (Hook h : thawOrder(frozen)) {
             if (h.freezeFail == null) continue;
             runHook(rep, h, h.group == HookGroup.VMWARE ? "freezeFail" : "thaw", h.freezeFail, 0, true);
@@ -246,12 +326,12 @@ public final class QuiesceRunner {
     }
 
     List<String> selectMounts(GuestConfig cfg) {
-        MountTable table = o.mountTable != null ? o.mountTable : MountTable.read();
-        boolean realRoot = o.root.toAbsolutePath().normalize().toString().equals("/");
+        MountTable table = mountTable();
+        boolean realRoot = o.root().toAbsolutePath().normalize().toString().equals("/");
         List<Mount> chosen = new ArrayList<>();
-        if (!o.mounts.isEmpty()) {
-            for (String gm : o.mounts) {
-                String host = HookDiscovery.resolve(o.root, gm).toAbsolutePath().normalize().toString();
+        if (!o.mounts().isEmpty()) {
+            for (String gm : o.mounts()) {
+                String host = HookDiscovery.resolve(o.root(), gm).toAbsolutePath().normalize().toString();
                 Mount m = table.at(host);
                 if (m == null) {
                     throw new GuestException(ErrorCode.MOUNT_NOT_FOUND, "--mount " + gm + ": " + host
@@ -272,12 +352,14 @@ public final class QuiesceRunner {
         return out;
     }
 
+    private MountTable mountTable() { return o.mountTable() != null ? o.mountTable() : MountTable.read(); }
+
     // ---------------------------------------------------------------- thaw
 
     /** Thaws; returns the final report, or null when nothing was frozen (no-op). */
     @SuppressWarnings("try")
-    public Map<String, Object> thaw(ThawKind kind, String watchdogToken) {
-        try (AutoCloseable ignored = store.lock(o.lockWaitMillis)) {
+    public GuestReport thaw(ThawKind kind, String watchdogToken) {
+        try (AutoCloseable ignored = store.lock(o.lockWaitMillis())) {
             return thawLocked(kind, watchdogToken);
         } catch (GuestException e) {
             throw e;
@@ -288,88 +370,81 @@ public final class QuiesceRunner {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private Map<String, Object> thawLocked(ThawKind kind, String watchdogToken) {
-        Map<String, Object> state = store.load();
+    private GuestReport thawLocked(ThawKind kind, String watchdogToken) {
+        FreezeState state = store.load();
         String op = kind == ThawKind.FREEZE_FAIL ? "freeze-fail" : kind == ThawKind.WATCHDOG ? "watchdog" : "thaw";
-        if (state == null || (kind == ThawKind.WATCHDOG && !state.get("token").equals(watchdogToken))) {
+        if (state == null || (kind == ThawKind.WATCHDOG && !state.token().equals(watchdogToken))) {
             if (kind != ThawKind.WATCHDOG) emit(GuestEvent.Kind.END, op + ": nothing is frozen; nothing to do");
             return null;
         }
         long thawStart = System.currentTimeMillis();
-        Map<String, Object> rep = (Map<String, Object>) state.get("report");
-        rep.put("operation", "freeze+" + op);
+        GuestReport.Builder rep = state.report().toBuilder().operation("freeze+" + op);
         List<String> failures = new ArrayList<>();
-        List<String> mounts = (List<String>) state.get("mounts");
-        boolean noFs = Boolean.TRUE.equals(state.get("noFsfreeze"));
-        boolean incomplete = "hooks".equals(state.get("phase"));
+        boolean incomplete = state.phase() == FreezeState.Phase.HOOKS;
         if (kind == ThawKind.WATCHDOG) {
-            listener.on(new GuestEvent(Instant.now(), GuestEvent.Kind.WATCHDOG, incomplete
-                    ? "freeze runner (pid " + state.get("runnerPid") + ") died while running freeze hooks; undoing the hooks that froze"
-                    : "no thaw within maxFreezeSeconds=" + state.get("maxFreezeSeconds") + " s; thawing filesystems and running thaw hooks"));
+            emit(GuestEvent.Kind.WATCHDOG, incomplete
+                    ? "freeze runner (pid " + state.runnerPid() + ") died while running freeze hooks; undoing the hooks that froze"
+                    : "no thaw within maxFreezeSeconds=" + state.maxFreezeSeconds() + " s; thawing filesystems and running thaw hooks");
         }
+        List<String> mounts = state.mounts();
         for (int i = mounts.size() - 1; i >= 0; i--) {
-            FsFreezer.Result r = o.freezer.thaw(mounts.get(i));
+            FsFreezer.Result r = freezer.thaw(mounts.get(i));
             if (!r.ok) failures.add("fsfreeze -u " + mounts.get(i) + ": " + r.message);
         }
-        List<String> agentThawed = new ArrayList<>();
-        if (kind == ThawKind.WATCHDOG && noFs) {
-            // qemu-ga (or VMware) froze the filesystems itself and never thaws on its own: thaw what is frozen
-            // (all local freezable mounts; with a --root other than /, those at or below the root).
-            MountTable table = o.mountTable != null ? o.mountTable : MountTable.read();
-            String r = o.root.toAbsolutePath().normalize().toString();
-            List<Mount> all = new ArrayList<>(table.freezable());
-            for (int i = all.size() - 1; i >= 0; i--) {
-                String mp = all.get(i).mountPoint;
-                if (!r.equals("/") && !mp.equals(r) && !mp.startsWith(r + "/")) continue;
-                if (o.freezer.thaw(mp).ok) agentThawed.add(mp);
-            }
-        }
+        List<String> agentThawed = kind == ThawKind.WATCHDOG && state.noFsfreeze() ? thawAgentFrozen() : List.of();
         long fsThawed = System.currentTimeMillis();
         if (!mounts.isEmpty()) emit(GuestEvent.Kind.FS_THAW, "thawed " + mounts + " (reverse order)");
         if (!agentThawed.isEmpty()) emit(GuestEvent.Kind.FS_THAW, "watchdog thawed agent-frozen " + agentThawed);
         log.flush();
-        if (kind != ThawKind.WATCHDOG) {
-            killWatchdog(((Number) state.get("watchdogPid")).longValue(), (String) state.get("token"));
-        }
-        List<Hook> hooks = new ArrayList<>();
-        for (Object m : (List<Object>) state.get("hooks")) hooks.add(Hook.fromMap((Map<String, Object>) m));
-        for (Hook h : thawOrder(hooks)) {
-            boolean ff = kind == ThawKind.FREEZE_FAIL || incomplete;
-            List<String> cmd = ff ? h.freezeFail : h.thaw;
-            if (cmd == null) continue;
-            String word = ff && h.group == HookGroup.VMWARE ? "freezeFail" : "thaw";
-            if (!runHook(rep, h, word, cmd, h.thawRetries, false) && !ff) failures.add(h.id() + " " + word + " failed");
-        }
-        if (incomplete) {
-            rep.put("consistency", "none");
-            rep.put("error", "freeze runner died while running freeze hooks");
-        }
-        long window = incomplete ? 0 : noFs ? thawStart - ((Number) state.get("hooksDoneAt")).longValue()
-                : fsThawed - ((Number) state.get("fsFreezeStartedAt")).longValue();
-        rep.put("freezeWindowMs", window);
-        rep.put("thawedAt", Instant.ofEpochMilli(fsThawed).toString());
-        if (state.containsKey("skippedMounts")) rep.put("skippedMounts", state.get("skippedMounts"));
-        if (!agentThawed.isEmpty()) rep.put("watchdogThawedMounts", agentThawed);
-        if (kind == ThawKind.WATCHDOG) {
-            Map<String, Object> w = new LinkedHashMap<>();
-            w.put("fired", true);
-            w.put("at", Instant.ofEpochMilli(thawStart).toString());
-            rep.put("watchdog", w);
-        }
-        if (kind == ThawKind.FREEZE_FAIL) rep.put("consistency", "none");
-        rep.put("errors", failures);
-        rep.put("result", kind == ThawKind.WATCHDOG ? "thawed-by-watchdog"
-                : kind == ThawKind.FREEZE_FAIL ? "freeze-failed" : failures.isEmpty() ? "ok" : "thaw-incomplete");
-        rep.put("finishedAt", Instant.now().toString());
+        if (kind != ThawKind.WATCHDOG) killWatchdog(state.watchdogPid(), state.token());
+        runThawHooks(rep, state.hooks(), kind == ThawKind.FREEZE_FAIL || incomplete, failures);
+        if (incomplete) rep.consistency(Consistency.NONE).error("freeze runner died while running freeze hooks");
+        long window = incomplete ? 0 : state.noFsfreeze() ? thawStart - state.hooksDoneAt()
+                : fsThawed - state.fsFreezeStartedAt();
+        rep.freezeWindowMs(window).thawedAt(Instant.ofEpochMilli(fsThawed).toString());
+        if (state.skippedMounts() != null) rep.skippedMounts(state.skippedMounts());
+        if (!agentThawed.isEmpty()) rep.watchdogThawedMounts(agentThawed);
+        if (kind == ThawKind.WATCHDOG) rep.watchdog(new GuestReport.WatchdogFired(true, Instant.ofEpochMilli(thawStart).toString()));
+        if (kind == ThawKind.FREEZE_FAIL) rep.consistency(Consistency.NONE);
+        rep.errors(failures)
+                .result(kind == ThawKind.WATCHDOG ? Result.THAWED_BY_WATCHDOG
+                        : kind == ThawKind.FREEZE_FAIL ? Result.FREEZE_FAILED : failures.isEmpty() ? Result.OK : Result.THAW_INCOMPLETE)
+                .finishedAt(Instant.now().toString());
         store.clear();
-        emit(GuestEvent.Kind.END, op + " done: " + rep.get("result") + ", freeze window " + window + " ms"
+        emit(GuestEvent.Kind.END, op + " done: " + rep.result() + ", freeze window " + window + " ms"
                 + (failures.isEmpty() ? "" : ", failures: " + failures));
-        reports.write(rep);
+        GuestReport done = rep.build();
+        reports.write(done);
         if (!failures.isEmpty() && kind != ThawKind.WATCHDOG) {
             throw new GuestException(ErrorCode.THAW_INCOMPLETE, op + " finished with failures: " + String.join("; ", failures));
         }
-        return rep;
+        return done;
+    }
+
+    /**
+     * qemu-ga (or VMware) froze the filesystems itself and never thaws on its own: thaw what is frozen (all local
+     * freezable mounts; with a --root other than /, those at or below the root).
+     */
+    private List<String> thawAgentFrozen() {
+        String r = o.root().toAbsolutePath().normalize().toString();
+        List<Mount> all = new ArrayList<>(mountTable().freezable());
+        List<String> thawed = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            String mp = all.get(i).mountPoint;
+            if (!r.equals("/") && !mp.equals(r) && !mp.startsWith(r + "/")) continue;
+            if (freezer.thaw(mp).ok) thawed.add(mp);
+        }
+        return thawed;
+    }
+
+    /** Thaw hooks of the hooks that froze, in thaw order ({@code freezeFail} words after a failed snapshot or freeze). */
+    private void runThawHooks(GuestReport.Builder rep, List<Hook> hooks, boolean freezeFailed, List<String> failures) {
+        for (Hook h : thawOrder(hooks)) {
+            List<String> cmd = freezeFailed ? h.freezeFail : h.thaw;
+            if (cmd == null) continue;
+            String word = freezeFailed && h.group == HookGroup.VMWARE ? "freezeFail" : "thaw";
+            if (!runHook(rep, h, word, cmd, h.thawRetries, false) && !freezeFailed) failures.add(h.id() + " " + word + " failed");
+        }
     }
 
     /** Whether a freeze is active (state file present). */
@@ -382,7 +457,7 @@ public final class QuiesceRunner {
         for (int g = groups.length - 1; g >= 0; g--) {
             List<Hook> in = new ArrayList<>();
             for (Hook h : freezeOrder) if (h.group == groups[g]) in.add(h);
-            if (groups[g].reverseOnThaw()) java.util.Collections.reverse(in);
+            if (groups[g].reverseOnThaw()) Collections.reverse(in);
             out.addAll(in);
         }
         return out;
@@ -390,8 +465,7 @@ public final class QuiesceRunner {
 
     // ---------------------------------------------------------------- helpers
 
-    @SuppressWarnings("unchecked")
-    private boolean runHook(Map<String, Object> rep, Hook h, String word, List<String> cmd, int retries, boolean rollback) {
+    private boolean runHook(GuestReport.Builder rep, Hook h, String word, List<String> cmd, int retries, boolean rollback) {
         emit(GuestEvent.Kind.HOOK_START, h.id() + " " + word + (rollback ? " (rollback)" : ""));
         Instant started = Instant.now();
         HookProcess.Outcome out = null;
@@ -406,19 +480,8 @@ public final class QuiesceRunner {
         }
         String result = ok ? "ok" : out.timedOut ? "timeout" : out.notStarted != null ? "not-started" : "failed";
         emit(GuestEvent.Kind.HOOK_END, h.id() + " " + word + " " + describe(out, h) + (attempts > 1 ? " after " + attempts + " attempts" : ""));
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("group", h.group.id());
-        r.put("name", h.name);
-        r.put("phase", word);
-        r.put("rollback", rollback);
-        r.put("result", result);
-        r.put("exitCode", out.exitCode);
-        r.put("durationMs", out.durationMs);
-        r.put("attempts", attempts);
-        r.put("startedAt", started.toString());
-        if (out.notStarted != null) r.put("error", out.notStarted);
-        if (!out.output.isEmpty()) r.put("output", out.output);
-        ((List<Object>) rep.computeIfAbsent("hooks", k -> new ArrayList<>())).add(r);
+        rep.addHook(new GuestReport.HookRun(h.group.id(), h.name, word, rollback, result, out.exitCode, out.durationMs,
+                attempts, started.toString(), out.notStarted, out.output.isEmpty() ? null : out.output));
         return ok;
     }
 
@@ -428,14 +491,17 @@ public final class QuiesceRunner {
         return "exit " + out.exitCode + " in " + out.durationMs + " ms" + (h.successExitCodes.contains(out.exitCode) ? "" : " (failure; success = " + h.successExitCodes + ")");
     }
 
-    private Map<String, Object> newReport(String op) {
-        Map<String, Object> rep = new LinkedHashMap<>();
-        rep.put("version", 1);
-        rep.put("operation", op);
-        rep.put("root", o.root.toString());
-        rep.put("startedAt", Instant.now().toString());
-        rep.put("hooks", new ArrayList<>());
-        return rep;
+    private GuestReport.Builder newReport(String op) {
+        return GuestReport.builder().operation(op).root(o.root().toString()).startedAt(Instant.now().toString());
+    }
+
+    /**
+     * Identifies a freeze (state, watchdog arguments); unique, not secret. Not UUID.randomUUID(): SecureRandom's
+     * provider setup costs over a second under TCG, on the freeze's hot path.
+     */
+    private static String newToken() {
+        java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
+        return new UUID(rnd.nextLong() ^ System.nanoTime(), rnd.nextLong() ^ ProcessHandle.current().pid()).toString();
     }
 
     private void emit(GuestEvent.Kind k, String msg) { listener.on(new GuestEvent(Instant.now(), k, msg)); }

@@ -1,7 +1,7 @@
 package dev.stillpoint.guest.run;
 
+import dev.stillpoint.guest.state.FreezeState;
 import dev.stillpoint.guest.state.StateStore;
-import java.util.Map;
 
 /**
  * Body of the detached watchdog process, armed before the first freeze hook. While the freeze runner runs hooks
@@ -15,23 +15,22 @@ public final class Watchdog {
 
     public static void run(QuiesceRunner runner, StateStore store, String token) throws InterruptedException {
         while (true) {
-            Map<String, Object> s = load(store);
+            FreezeState s = load(store);
             if (s == null) return;
-            if (!token.equals(s.get("token"))) return;
-            if ("hooks".equals(s.get("phase"))) {
-                long runner0 = ((Number) s.get("runnerPid")).longValue();
-                if (!ProcessHandle.of(runner0).map(ProcessHandle::isAlive).orElse(false)) break;
+            if (!token.equals(s.token())) return;
+            if (s.phase() == FreezeState.Phase.HOOKS) {
+                if (!ProcessHandle.of(s.runnerPid()).map(ProcessHandle::isAlive).orElse(false)) break;
                 Thread.sleep(200);
                 continue;
             }
-            long left = ((Number) s.get("deadline")).longValue() - System.currentTimeMillis();
+            long left = s.deadline() - System.currentTimeMillis();
             if (left <= 0) break;
             Thread.sleep(Math.min(left, 1000));
         }
         runner.thaw(QuiesceRunner.ThawKind.WATCHDOG, token);
     }
 
-    private static Map<String, Object> load(StateStore store) {
+    private static FreezeState load(StateStore store) {
         try {
             return store.load();
         } catch (RuntimeException e) {

@@ -48,12 +48,13 @@ public interface WatchdogLauncher {
     }
 
     /**
-     * Jar(s) or class directories holding the runner and its two libraries; found through their class files as
+     * Jar(s) or class directories holding the runner, the contract module and its two libraries (one jar when shaded); found through their class files as
      * resources, so that building the command loads none of their classes (picocli is not on the freeze's hot path).
      */
     static String classPath() {
         Set<String> parts = new LinkedHashSet<>();
-        for (String c : List.of("dev/stillpoint/guest/run/WatchdogLauncher.class", "picocli/CommandLine.class",
+        for (String c : List.of("dev/stillpoint/guest/run/WatchdogLauncher.class",
+                "dev/stillpoint/guest/contract/GuestReport.class", "picocli/CommandLine.class",
                 "com/fasterxml/jackson/jr/ob/JSON.class", "com/fasterxml/jackson/core/JsonFactory.class")) {
             String p = location(c);
             if (p != null) parts.add(p);

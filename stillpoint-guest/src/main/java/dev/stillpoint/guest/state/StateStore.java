@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Map;
 
 /**
  * The freeze state between the separate freeze and thaw invocations, at {@code run/stillpoint/state.json}
@@ -19,9 +18,7 @@ import java.util.Map;
  * between freeze and thaw the root filesystem may be frozen, and a write there would block; and after a reboot
  * nothing is frozen any more, so the state must not survive one. The report and the log (contract paths under
  * var/) are written only while nothing is frozen.
- * <p>State (JSON object): version, token, startedAt, noFsfreeze, hooks (frozen hooks, freeze order, full
- * definitions so thaw does not re-read anything), mounts (frozen mount points, freeze order), fsFreezeStartedAt,
- * hooksDoneAt, watchdogPid, deadline (epoch ms), report (the freeze-phase report).
+ * <p>The state is a {@link FreezeState}, stored as one JSON object.
  */
 public final class StateStore {
     public static final String DIR = "run/stillpoint";
@@ -33,22 +30,23 @@ public final class StateStore {
 
     public Path file() { return dir.resolve("state.json"); }
 
-    public Map<String, Object> load() {
+    /** The active freeze, or null when nothing is frozen. */
+    public FreezeState load() {
         Path f = file();
         if (!Files.exists(f)) return null;
         try {
-            return JSON.std.mapFrom(Files.readString(f, StandardCharsets.UTF_8));
-        } catch (IOException | RuntimeException e) {
+            return FreezeState.fromMap(JSON.std.mapFrom(Files.readString(f, StandardCharsets.UTF_8)));
+        } catch (IOException | RuntimeException | dev.stillpoint.guest.contract.ContractException e) {
             throw new GuestException(ErrorCode.STATE_CORRUPT, f + ": unreadable freeze state (" + e.getMessage()
                     + "); inspect it, thaw by hand (fsfreeze -u) and delete it");
         }
     }
 
-    public void save(Map<String, Object> state) {
+    public void save(FreezeState state) {
         try {
             Files.createDirectories(dir);
             Path tmp = dir.resolve("state.json.tmp");
-            Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(state), StandardCharsets.UTF_8);
+            Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(state.toMap()), StandardCharsets.UTF_8);
             Files.move(tmp, file(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new GuestException(ErrorCode.IO, file() + ": cannot write freeze state: " + e.getMessage(), e);

@@ -26,11 +26,8 @@ class AppQuiescersTest {
     }
 
     QuiesceRunner runner() {
-        QuiesceRunner.Options o = new QuiesceRunner.Options();
-        o.root = root;
-        o.noFsfreeze = true;
-        o.watchdog = (r, token, d) -> -1;
-        o.builtIns = new AppQuiescers();
+        QuiesceRunner.Options o = QuiesceRunner.Options.of(root).withNoFsfreeze(true).withWatchdog((r, token, d) -> -1)
+                .withBuiltIns(new AppQuiescers());
         return new QuiesceRunner(o, e -> { });
     }
 
@@ -39,7 +36,7 @@ class AppQuiescersTest {
         t.script("/etc/stillpoint/hooks.d/10-sp", "sp", 0);
         t.write("/etc/stillpoint/guest.conf", "[app \"iris\"]\ntype = command\nfreeze = echo iris-freeze >> " + t.trace() + "; exit 5\n"
                 + "thaw = echo iris-thaw >> " + t.trace() + "\nsuccessExitCodes = 5\n", "rw-------");
-        Map<String, Object> rep = runner().freeze();
+        Map<String, Object> rep = runner().freeze().toMap();
         assertThat(rep.get("consistency")).isEqualTo("application");
         runner().thaw(QuiesceRunner.ThawKind.THAW, null);
         assertThat(t.traceLines()).containsExactly("sp freeze", "iris-freeze", "iris-thaw", "sp thaw");
@@ -51,7 +48,7 @@ class AppQuiescersTest {
         assertThatThrownBy(() -> runner().freeze()).isInstanceOfSatisfying(GuestException.class,
                 e -> assertThat(ExitCodes.of(e)).isEqualTo(64));
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> hooks = (List<Map<String, Object>>) new dev.stillpoint.guest.state.ReportStore(root).read().get("hooks");
+        List<Map<String, Object>> hooks = (List<Map<String, Object>>) dev.stillpoint.guest.Reports.map(new dev.stillpoint.guest.state.ReportStore(root).read()).get("hooks");
         assertThat(hooks.get(0).get("name")).isEqualTo("app:iris");
         assertThat(hooks.get(0).get("exitCode")).isEqualTo(3);
     }

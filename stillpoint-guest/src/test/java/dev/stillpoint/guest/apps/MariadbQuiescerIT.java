@@ -77,11 +77,8 @@ class MariadbQuiescerIT {
     }
 
     QuiesceRunner runner() {
-        QuiesceRunner.Options o = new QuiesceRunner.Options();
-        o.root = root;
-        o.noFsfreeze = true;
-        o.watchdog = (r, token, d) -> -1;
-        o.builtIns = new AppQuiescers();
+        QuiesceRunner.Options o = QuiesceRunner.Options.of(root).withNoFsfreeze(true).withWatchdog((r, token, d) -> -1)
+                .withBuiltIns(new AppQuiescers());
         return new QuiesceRunner(o, e -> { });
     }
 
@@ -92,7 +89,7 @@ class MariadbQuiescerIT {
     @Test
     void writesBlockWhileFrozenAndResumeAfterThaw() throws Exception {
         config("");
-        Map<String, Object> rep = runner().freeze();
+        Map<String, Object> rep = runner().freeze().toMap();
         assertThat(rep.get("consistency")).isEqualTo("application");
         assertThat(insertFinishes("d.t", 1500)).as("INSERT finished while the global read lock is held").isFalse();
         runner().thaw(QuiesceRunner.ThawKind.THAW, null);
@@ -116,7 +113,7 @@ class MariadbQuiescerIT {
                     e -> assertThat(ExitCodes.of(e)).isEqualTo(64));
             assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(15_000);
             @SuppressWarnings("unchecked")
-            Map<String, Object> hook = ((java.util.List<Map<String, Object>>) new ReportStore(root).read().get("hooks")).get(0);
+            Map<String, Object> hook = ((java.util.List<Map<String, Object>>) dev.stillpoint.guest.Reports.map(new ReportStore(root).read()).get("hooks")).get(0);
             assertThat((String) hook.get("output")).contains("Lock wait timeout");
             assertThat(insertFinishes("d.t2", 5_000)).as("no global read lock left behind").isTrue();
         } finally {
@@ -137,12 +134,12 @@ class MariadbQuiescerIT {
             for (int i = 0; i < 300 && !Files.exists(pid); i++) Thread.sleep(50);
             assertThat(pid).exists();
             hang = Long.parseLong(Files.readString(pid).trim());
-            long watchdog = ((Number) new dev.stillpoint.guest.state.StateStore(root).load().get("watchdogPid")).longValue();
+            long watchdog = new dev.stillpoint.guest.state.StateStore(root).load().watchdogPid();
             assertThat(insertFinishes("d.t", 1000)).as("locked while the runner hangs in the next hook").isFalse();
             runner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             assertThat(insertFinishes("d.t", 20_000)).as("watchdog unlocked after the runner died").isTrue();
             for (int i = 0; i < 100 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
-            assertThat(new ReportStore(root).read().get("result")).isEqualTo("thawed-by-watchdog");
+            assertThat(dev.stillpoint.guest.Reports.map(new ReportStore(root).read()).get("result")).isEqualTo("thawed-by-watchdog");
         } finally {
             runner.destroyForcibly();
             if (hang > 0) ProcessHandle.of(hang).ifPresent(ProcessHandle::destroyForcibly);

@@ -71,11 +71,8 @@ class PostgresQuiescerIT {
     }
 
     QuiesceRunner runner() {
-        QuiesceRunner.Options o = new QuiesceRunner.Options();
-        o.root = root;
-        o.noFsfreeze = true;
-        o.watchdog = (r, token, d) -> -1;
-        o.builtIns = new AppQuiescers();
+        QuiesceRunner.Options o = QuiesceRunner.Options.of(root).withNoFsfreeze(true).withWatchdog((r, token, d) -> -1)
+                .withBuiltIns(new AppQuiescers());
         return new QuiesceRunner(o, e -> { });
     }
 
@@ -84,7 +81,7 @@ class PostgresQuiescerIT {
         Files.writeString(root.resolve("etc/stillpoint/guest.conf"), "[app \"postgresql\"]\nhost = " + sock + "\nport = 5439\n");
         psql("INSERT INTO t SELECT generate_series(1, 1000)");
         String before = psql("SELECT checkpoint_lsn FROM pg_control_checkpoint()");
-        Map<String, Object> rep = runner().freeze();
+        Map<String, Object> rep = runner().freeze().toMap();
         String after = psql("SELECT checkpoint_lsn FROM pg_control_checkpoint()");
         assertThat(after).as("a checkpoint ran during freeze").isNotEqualTo(before);
         @SuppressWarnings("unchecked")
@@ -114,7 +111,7 @@ class PostgresQuiescerIT {
         assertThat(psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_backup_start(%' AND pid <> pg_backend_pid()"))
                 .isEqualTo("1");
         psql("INSERT INTO t VALUES (7)");
-        Map<String, Object> rep = runner().thaw(QuiesceRunner.ThawKind.THAW, null);
+        Map<String, Object> rep = runner().thaw(QuiesceRunner.ThawKind.THAW, null).toMap();
         List<Map<String, Object>> hooks = (List<Map<String, Object>>) rep.get("hooks");
         assertThat(hooks).extracting(h -> h.get("phase") + " " + h.get("result")).containsExactly("freeze ok", "thaw ok");
         assertThat((String) hooks.get(1).get("output")).contains("START WAL LOCATION").contains("LABEL: nightly-42");

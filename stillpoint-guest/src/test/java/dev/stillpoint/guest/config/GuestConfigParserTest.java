@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stillpoint.guest.ErrorCode;
 import dev.stillpoint.guest.GuestException;
-import dev.stillpoint.guest.hooks.HookGroup;
+import dev.stillpoint.guest.HookGroup;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

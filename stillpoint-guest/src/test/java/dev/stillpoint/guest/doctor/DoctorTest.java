@@ -378,7 +378,9 @@ class DoctorTest {
 
     @Test
     void activeFreezeIsReported() throws Exception {
-        t.write("/run/stillpoint/state.json", "{\"token\":\"x\",\"startedAt\":\"2026-01-01T00:00:00Z\"}", "rw-------");
+        t.write("/run/stillpoint/state.json", "{\"version\":1,\"token\":\"x\",\"startedAt\":\"2026-01-01T00:00:00Z\",\"phase\":\"frozen\","
+                + "\"runnerPid\":1,\"noFsfreeze\":true,\"hooks\":[],\"mounts\":[],\"hooksDoneAt\":0,\"deadline\":0,"
+                + "\"maxFreezeSeconds\":60,\"watchdogPid\":-1,\"report\":{\"version\":1,\"result\":\"frozen\"}}", "rw-------");
         assertOnly(Severity.WARNING, FindingCode.FROZEN_NOW, "/run/stillpoint/state.json", "a freeze is active since 2026-01-01T00:00:00Z");
     }
 

@@ -39,8 +39,8 @@ class FsFreezeIT {
     @AfterEach
     void tearDown() throws Exception {
         try {
-            Map<String, Object> s = new StateStore(root).load();
-            if (s != null) ProcessHandle.of(((Number) s.get("watchdogPid")).longValue()).ifPresent(ProcessHandle::destroyForcibly);
+            dev.stillpoint.guest.state.FreezeState s = new StateStore(root).load();
+            if (s != null) ProcessHandle.of(s.watchdogPid()).ifPresent(ProcessHandle::destroyForcibly);
         } finally {
             if (loop != null) loop.close();
         }
@@ -75,7 +75,7 @@ class FsFreezeIT {
         } finally {
             dd.destroyForcibly();
         }
-        Map<String, Object> rep = new ReportStore(root).read();
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
         assertThat(rep.get("result")).isEqualTo("ok");
         assertThat(rep.get("frozenMounts")).isEqualTo(List.of(loop.mountPoint.toString()));
         assertThat(((Number) rep.get("freezeWindowMs")).longValue()).isGreaterThanOrEqualTo(1500);
@@ -87,8 +87,8 @@ class FsFreezeIT {
     void watchdogThawsByItselfWhenNoThawComes() throws Exception {
         long t0 = System.nanoTime();
         cli("freeze", "--root", root.toString(), "--mount", "/mnt/data", "--max-freeze-seconds", "3");
-        Map<String, Object> state = new StateStore(root).load();
-        long pid = ((Number) state.get("watchdogPid")).longValue();
+        dev.stillpoint.guest.state.FreezeState state = new StateStore(root).load();
+        long pid = state.watchdogPid();
         assertThat(pid).isPositive();
         Process dd = write();
         try {
@@ -98,12 +98,7 @@ class FsFreezeIT {
         } finally {
             dd.destroyForcibly();
         }
-        Map<String, Object> rep = null;
-        for (int i = 0; i < 100; i++) {
-            rep = new ReportStore(root).read();
-            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-            Thread.sleep(100);
-        }
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly("hook freeze", "hook thaw");
         assertThat(Files.readString(root.resolve("var/log/stillpoint-guest.log"))).contains("WATCHDOG no thaw within maxFreezeSeconds=3 s");
@@ -117,7 +112,7 @@ class FsFreezeIT {
     @Test
     void normalThawDisarmsTheWatchdog() throws Exception {
         cli("freeze", "--root", root.toString(), "--mount", "/mnt/data", "--max-freeze-seconds", "60");
-        long pid = ((Number) new StateStore(root).load().get("watchdogPid")).longValue();
+        long pid = new StateStore(root).load().watchdogPid();
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isTrue();
         cli("thaw", "--root", root.toString());
         for (int i = 0; i < 50 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
@@ -128,7 +123,7 @@ class FsFreezeIT {
     void asAgentHookTheWatchdogThawsWhatTheAgentFroze() throws Exception {
         // qemu-ga runs the hook with freeze, then does FIFREEZE itself; no thaw ever comes.
         cli("freeze", "--root", root.toString(), "--no-fsfreeze", "--max-freeze-seconds", "2");
-        long watchdog = ((Number) new StateStore(root).load().get("watchdogPid")).longValue();
+        long watchdog = new StateStore(root).load().watchdogPid();
         LoopMount.run("fsfreeze", "-f", loop.mountPoint.toString());
         Process dd = write();
         try {
@@ -137,12 +132,7 @@ class FsFreezeIT {
         } finally {
             dd.destroyForcibly();
         }
-        Map<String, Object> rep = null;
-        for (int i = 0; i < 100; i++) {
-            rep = new ReportStore(root).read();
-            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-            Thread.sleep(100);
-        }
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(loop.mountPoint.toString()));
         assertThat(rep.get("fsfreeze")).isEqualTo("agent");

@@ -112,6 +112,26 @@ class QemuGaHookIT {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
+    /** A write blocks while frozen and completes within {@code seconds} (the watchdog thaws); returns ms blocked. */
+    long writeBlockedUntilTheWatchdog(int seconds, String why) throws Exception {
+        long t0 = System.nanoTime();
+        Process dd = write();
+        try {
+            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
+            assertThat(dd.waitFor(seconds, TimeUnit.SECONDS)).as(why).isTrue();
+            return (System.nanoTime() - t0) / 1_000_000;
+        } finally {
+            dd.destroyForcibly();
+        }
+    }
+
+    /** The report once the watchdog has written it. */
+    Map<String, Object> watchdogReport() throws Exception {
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
+        assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
+        return rep;
+    }
+
     @Test
     void hostFreezeAndThawRunEveryConventionThroughTheInstalledHook() throws Exception {
         String mp = loop.mountPoint.toString();
@@ -133,7 +153,7 @@ class QemuGaHookIT {
         }
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
                 "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
-        Map<String, Object> rep = new ReportStore(root).read();
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
         assertThat(rep.get("result")).isEqualTo("ok");
         assertThat(rep.get("fsfreeze")).isEqualTo("agent");
         assertThat(rep.get("consistency")).isEqualTo("application");
@@ -148,24 +168,46 @@ class QemuGaHookIT {
         String mp = loop.mountPoint.toString();
         assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
                 .isEqualTo("{\"return\": 1}");
-        long watchdog = ((Number) new dev.stillpoint.guest.state.StateStore(root).load().get("watchdogPid")).longValue();
-        Process dd = write();
-        try {
-            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).isFalse();
-            assertThat(dd.waitFor(30, TimeUnit.SECONDS)).as("watchdog thawed the agent's freeze").isTrue();
-        } finally {
-            dd.destroyForcibly();
-        }
-        Map<String, Object> rep = null;
-        for (int i = 0; i < 100; i++) {
-            rep = new ReportStore(root).read();
-            if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-            Thread.sleep(100);
-        }
-        assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
+        long watchdog = new dev.stillpoint.guest.state.StateStore(root).load().watchdogPid();
+        writeBlockedUntilTheWatchdog(30, "watchdog thawed the agent's freeze");
+        Map<String, Object> rep = watchdogReport();
         assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(mp));
         for (int i = 0; i < 100 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
                 "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
+    }
+
+    /**
+     * The host's deadline, written through the agent's file commands as the engine does, replaces guest.conf's
+     * 60 s; after the watchdog's thaw qemu-ga still says frozen and refuses the file commands until
+     * guest-fsfreeze-thaw (what the engine's next backup sends first).
+     */
+    @Test
+    void theHostsDeadlineWrittenThroughTheAgentSetsTheWatchdogAndTheAgentStaysFrozenUntilThaw() throws Exception {
+        Files.writeString(root.resolve("etc/stillpoint/guest.conf"), "[runner]\nmaxFreezeSeconds = 60\n");
+        Path deadline = root.resolve(dev.stillpoint.guest.contract.FreezeDeadline.PATH.substring(1));
+        Files.createDirectories(deadline.getParent());
+        String open = qga("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + deadline + "\",\"mode\":\"w\"}}");
+        String handle = open.replaceAll("\\D", "");
+        String body = java.util.Base64.getEncoder().encodeToString(
+                new dev.stillpoint.guest.contract.FreezeDeadline(5, 1).toJson().getBytes(StandardCharsets.UTF_8));
+        assertThat(qga("{\"execute\":\"guest-file-write\",\"arguments\":{\"handle\":" + handle + ",\"buf-b64\":\"" + body + "\"}}"))
+                .startsWith("{\"return\": ");
+        qga("{\"execute\":\"guest-file-close\",\"arguments\":{\"handle\":" + handle + "}}");
+        String mp = loop.mountPoint.toString();
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
+                .isEqualTo("{\"return\": 1}");
+        assertThat(deadline).as("taken by the freeze").doesNotExist();
+        long blocked = writeBlockedUntilTheWatchdog(40, "watchdog thawed at the host's deadline, not after 60 s");
+        System.out.printf("host deadline (freeze timeout 5 s, margin 1 s): write blocked %d ms%n", blocked);
+        Map<String, Object> rep = watchdogReport();
+        assertThat(rep.get("deadlineSource")).isEqualTo("host");
+        assertThat(rep.get("maxFreezeSeconds")).isEqualTo(dev.stillpoint.guest.contract.FreezeDeadline.MIN_AFTER_HOOKS_SECONDS);
+        // qemu-ga did not see the watchdog's FITHAW
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"frozen\"}");
+        assertThat(qga("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + deadline + "\",\"mode\":\"w\"}}"))
+                .contains("error");
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-thaw\"}")).startsWith("{\"return\": ");
+        assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"thawed\"}");
     }
 }

@@ -65,7 +65,7 @@ class InstallerTest {
         assertThat(FileChecks.mode(t.path(Installer.JAR))).isEqualTo(0644);
         assertThat(Files.readString(t.path("/etc/qemu/fsfreeze-hook.stillpoint-orig"))).contains("stock hook");
         // the QEMU group still runs fsfreeze-hook.d; the wrapper itself is never a hook
-        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.hooks.HookGroup.class), null).discover().hooks;
+        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null).discover().hooks;
         assertThat(hooks).extracting(Hook::id).containsExactly("qemu:/etc/qemu/fsfreeze-hook.d/10-db");
 
         Map<String, String> installed = snapshot();
@@ -144,7 +144,7 @@ class InstallerTest {
         Path s = t.path(Installer.VMWARE_SCRIPT);
         assertThat(FileChecks.mode(s)).isEqualTo(0700);
         assertThat(Files.readString(s)).contains("freeze --no-fsfreeze --skip-group vmware").contains("freezeFail|freezefail) exec");
-        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.hooks.HookGroup.class), null).discover().hooks;
+        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null).discover().hooks;
         assertThat(hooks).extracting(Hook::id).containsExactly("vmware:/etc/vmware-tools/backupScripts.d/10-db");
         new Installer(root, null).uninstall(Platform.VMWARE);
         assertThat(snapshot()).isEqualTo(withoutNewDirs(before, snapshot()));
@@ -158,7 +158,7 @@ class InstallerTest {
         new Installer(root, jar).install(Platform.NUTANIX);
         assertThat(FileChecks.mode(t.path("/usr/local/sbin/pre_freeze"))).isEqualTo(0700);
         assertThat(Files.readString(t.path("/usr/local/sbin/pre_freeze"))).contains("freeze --no-fsfreeze");
-        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.hooks.HookGroup.class), null).discover().hooks;
+        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null).discover().hooks;
         assertThat(hooks).hasSize(1);
         assertThat(String.join(" ", hooks.get(0).freeze)).contains("pre_freeze.stillpoint-orig");
         new Installer(root, null).uninstall(Platform.NUTANIX);
@@ -175,7 +175,7 @@ class InstallerTest {
         assertThat(FileChecks.mode(t.path("/etc/azure/VMSnapshotScriptPluginConfig.json"))).isEqualTo(0600);
         assertThat(FileChecks.mode(t.path(Installer.AZURE_PRE))).isEqualTo(0700);
         assertThat(Files.readString(t.path("/etc/azure/VMSnapshotScriptPluginConfig.json"))).contains(Installer.AZURE_PRE);
-        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.hooks.HookGroup.class), null).discover().hooks;
+        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null).discover().hooks;
         assertThat(hooks).extracting(h -> h.name).containsExactly("/opt/pre.sh");
         new Installer(root, jar).install(Platform.AZURE);
         new Installer(root, null).uninstall(Platform.AZURE);

@@ -33,18 +33,13 @@ class KilledRunnerIT {
             for (int i = 0; i < 200 && !Files.exists(pidFile); i++) Thread.sleep(50);
             assertThat(pidFile).exists();
             hangPid = Long.parseLong(Files.readString(pidFile).trim());
-            Map<String, Object> state = new StateStore(root).load();
-            assertThat(state.get("phase")).isEqualTo("hooks");
-            assertThat((List<?>) state.get("hooks")).hasSize(1);
-            long watchdog = ((Number) state.get("watchdogPid")).longValue();
+            dev.stillpoint.guest.state.FreezeState state = new StateStore(root).load();
+            assertThat(state.phase().id()).isEqualTo("hooks");
+            assertThat(state.hooks()).hasSize(1);
+            long watchdog = state.watchdogPid();
             runner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             for (int i = 0; i < 150 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
-            Map<String, Object> rep = null;
-            for (int i = 0; i < 150; i++) {
-                rep = new ReportStore(root).read();
-                if (rep != null && "thawed-by-watchdog".equals(rep.get("result"))) break;
-                Thread.sleep(100);
-            }
+            Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
             assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
             assertThat(rep.get("consistency")).isEqualTo("none");
             assertThat(t.traceLines()).containsExactly("a freeze", "hang freeze", "a freezeFail");

@@ -34,17 +34,13 @@ class QuiesceRunnerTest {
     }
 
     QuiesceRunner runner(List<String> mounts) {
-        QuiesceRunner.Options o = new QuiesceRunner.Options();
-        o.root = tmp;
-        o.freezer = fs;
-        o.mounts = mounts;
-        o.mountTable = MountTable.parse(List.of(
+        QuiesceRunner.Options o = QuiesceRunner.Options.of(tmp).withFreezer(fs).withMounts(mounts).withMountTable(MountTable.parse(List.of(
                 "40 1 8:1 / " + tmp.resolve("data") + " rw,relatime shared:1 - ext4 /dev/sda1 rw",
-                "41 40 8:2 / " + tmp.resolve("data/deep") + " rw,relatime shared:2 - xfs /dev/sda2 rw"));
-        o.watchdog = (root, token, deadline) -> {
-            watchdogs.add(token);
-            return -1;
-        };
+                "41 40 8:2 / " + tmp.resolve("data/deep") + " rw,relatime shared:2 - xfs /dev/sda2 rw")))
+                .withWatchdog((root, token, deadline) -> {
+                    watchdogs.add(token);
+                    return -1;
+                });
         return new QuiesceRunner(o, events::add);
     }
 
@@ -59,7 +55,7 @@ class QuiesceRunnerTest {
         runner().freeze();
         assertThat(t.traceLines()).containsExactly("legacy-pre freeze", "dot freeze", "B freeze", "a freeze", "b freeze");
         t.clearTrace();
-        Map<String, Object> rep = runner().thaw(QuiesceRunner.ThawKind.THAW, null);
+        Map<String, Object> rep = runner().thaw(QuiesceRunner.ThawKind.THAW, null).toMap();
         assertThat(t.traceLines()).containsExactly("b thaw", "a thaw", "B thaw", "dot thaw", "legacy-post thaw");
         assertThat(rep.get("result")).isEqualTo("ok");
         assertThat(rep.get("consistency")).isEqualTo("application");
@@ -83,7 +79,7 @@ class QuiesceRunnerTest {
                 "b freezeFail", "a freezeFail", "legacy-post freezeFail");
         assertThat(runner().frozen()).isFalse();
         assertThat(fs.calls).isEmpty();
-        Map<String, Object> rep = new ReportStore(tmp).read();
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.map(new ReportStore(tmp).read());
         assertThat(rep.get("result")).isEqualTo("failed");
         assertThat(rep.get("failedHook")).isEqualTo("vmware:/etc/vmware-tools/backupScripts.d/30-c");
         t.clearTrace();
@@ -119,7 +115,7 @@ class QuiesceRunnerTest {
         t.script("/etc/qemu/fsfreeze-hook.d/10-a", "a", 1);
         t.script("/etc/qemu/fsfreeze-hook.d/20-b", "b", 0);
         t.write("/etc/stillpoint/guest.conf", "[hook \"/etc/qemu/fsfreeze-hook.d/10-a\"]\noptional = true\n", "rw-------");
-        Map<String, Object> rep = runner().freeze();
+        Map<String, Object> rep = runner().freeze().toMap();
         assertThat(rep.get("consistency")).isEqualTo("filesystem");
         runner().thaw(QuiesceRunner.ThawKind.THAW, null);
         assertThat(t.traceLines()).containsExactly("a freeze", "b freeze", "b thaw");
@@ -174,7 +170,7 @@ class QuiesceRunnerTest {
     @Test
     void azureRetriesReallyRerunTheScript() throws Exception {
         azure(true, 1, 2);
-        Map<String, Object> rep = runner().freeze();
+        Map<String, Object> rep = runner().freeze().toMap();
         assertThat(t.traceLines()).containsExactly("azure-pre p1 p2", "azure-pre p1 p2", "azure-pre p1 p2");
         assertThat(rep.get("consistency")).isEqualTo("filesystem");
         t.clearTrace();
@@ -194,7 +190,7 @@ class QuiesceRunnerTest {
     void azureBadPermissionsMeanNoAzureScriptsAndCode306() throws Exception {
         azure(true, 0, 0);
         Files.setPosixFilePermissions(t.path("/opt/app/pre.sh"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        Map<String, Object> rep = runner().freeze();
+        Map<String, Object> rep = runner().freeze().toMap();
         assertThat(t.traceLines()).isEmpty();
         assertThat(((Map<?, ?>) rep.get("azure")).get("code")).isEqualTo(306);
         runner().thaw(QuiesceRunner.ThawKind.THAW, null);
@@ -250,10 +246,10 @@ class QuiesceRunnerTest {
         assertThatThrownBy(() -> runner().freeze()).isInstanceOfSatisfying(GuestException.class,
                 e -> assertThat(ExitCodes.of(e)).isEqualTo(ExitCodes.BUSY));
         runner().thaw(QuiesceRunner.ThawKind.THAW, null);
-        Map<String, Object> report = new ReportStore(tmp).read();
+        Map<String, Object> report = dev.stillpoint.guest.Reports.map(new ReportStore(tmp).read());
         assertThat(runner().thaw(QuiesceRunner.ThawKind.THAW, null)).isNull();
         assertThat(t.traceLines()).containsExactly("sp freeze", "sp thaw");
-        assertThat(new ReportStore(tmp).read()).isEqualTo(report);
+        assertThat(dev.stillpoint.guest.Reports.map(new ReportStore(tmp).read())).isEqualTo(report);
         assertThat(watchdogs).hasSize(1);
     }
 
@@ -262,7 +258,7 @@ class QuiesceRunnerTest {
         t.script("/etc/stillpoint/hooks.d/10-sp", "sp", 0);
         runner().freeze();
         runner().thaw(QuiesceRunner.ThawKind.THAW, null);
-        Map<String, Object> rep = new ReportStore(tmp).read();
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.map(new ReportStore(tmp).read());
         assertThat(rep.get("result")).isEqualTo("ok");
         assertThat(rep.get("consistency")).isEqualTo("application");
         assertThat(((Number) rep.get("freezeWindowMs")).longValue()).isGreaterThanOrEqualTo(0);
@@ -275,7 +271,7 @@ class QuiesceRunnerTest {
 
     @Test
     void noHooksMeansFilesystemConsistency() {
-        Map<String, Object> rep = runner().freeze();
+        Map<String, Object> rep = runner().freeze().toMap();
         assertThat(rep.get("consistency")).isEqualTo("filesystem");
         runner().thaw(QuiesceRunner.ThawKind.THAW, null);
     }
@@ -291,7 +287,7 @@ class QuiesceRunnerTest {
         long child = Long.parseLong(Files.readString(pidFile).trim());
         for (int i = 0; i < 50 && ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
         assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false)).as("forked child killed").isFalse();
-        Map<String, Object> rep = new ReportStore(tmp).read();
+        Map<String, Object> rep = dev.stillpoint.guest.Reports.map(new ReportStore(tmp).read());
         assertThat(((Map<?, ?>) ((List<?>) rep.get("hooks")).get(0)).get("result")).isEqualTo("timeout");
     }
 
@@ -309,7 +305,7 @@ class QuiesceRunnerTest {
         assertThat(t.traceLines()).as("guest.conf wins").containsExactly("v freeze mine", "v thaw mine");
         t.clearTrace();
         t.write("/etc/vmware-tools/tools.conf", "[vmbackup]\nexecScripts = false\n", "rw-r--r--");
-        Map<String, Object> rep = runner().freeze();
+        Map<String, Object> rep = runner().freeze().toMap();
         runner().thaw(QuiesceRunner.ThawKind.THAW, null);
         assertThat(t.traceLines()).isEmpty();
         assertThat(rep.get("skipped").toString()).contains("execScripts=false");

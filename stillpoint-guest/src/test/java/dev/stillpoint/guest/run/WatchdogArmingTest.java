@@ -6,7 +6,6 @@ import dev.stillpoint.guest.state.StateStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,17 +17,14 @@ class WatchdogArmingTest {
     void stateWithTheTokenExistsWhenTheWatchdogStarts() throws Exception {
         new GuestTree(root).script("/etc/stillpoint/hooks.d/10-db", "db", 0);
         List<String> seen = new ArrayList<>();
-        QuiesceRunner.Options o = new QuiesceRunner.Options();
-        o.root = root;
-        o.noFsfreeze = true;
-        o.watchdog = (r, token, d) -> {
-            Map<String, Object> s = new StateStore(r).load();
-            seen.add(s == null ? "no state" : token.equals(s.get("token")) ? s.get("phase") + " " + s.get("runnerPid") : "other token");
+        QuiesceRunner.Options o = QuiesceRunner.Options.of(root).withNoFsfreeze(true).withWatchdog((r, token, d) -> {
+            dev.stillpoint.guest.state.FreezeState s = new StateStore(r).load();
+            seen.add(s == null ? "no state" : token.equals(s.token()) ? s.phase().id() + " " + s.runnerPid() : "other token");
             return 4242;
-        };
+        });
         new QuiesceRunner(o, GuestListener.none()).freeze();
         assertThat(seen).containsExactly("hooks " + ProcessHandle.current().pid());
-        assertThat(((Number) new StateStore(root).load().get("watchdogPid")).longValue()).isEqualTo(4242);
+        assertThat(new StateStore(root).load().watchdogPid()).isEqualTo(4242);
         new QuiesceRunner(o, GuestListener.none()).thaw(QuiesceRunner.ThawKind.THAW, null);
     }
 }

@@ -2,6 +2,7 @@ package dev.stillpoint.libvirt.ffi;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -36,6 +37,7 @@ final class Libvirt {
     final MethodHandle domainGetName, domainGetUUIDString, domainGetState, domainGetXMLDesc;
     final MethodHandle domainCreate, domainDestroy, domainUndefineFlags;
     final MethodHandle domainBackupBegin, domainBackupGetXMLDesc, domainAbortJob, domainGetJobInfo;
+    final MethodHandle domainBlockPull, domainGetBlockJobInfo, domainBlockJobAbort;
     final MethodHandle domainListAllCheckpoints, checkpointGetName, checkpointGetXMLDesc, checkpointLookupByName,
             checkpointDelete, checkpointFree;
     final MethodHandle domainListAllSnapshots, snapshotGetName, snapshotGetXMLDesc, snapshotFree;
@@ -66,6 +68,9 @@ final class Libvirt {
         domainBackupBegin = b.bind("virDomainBackupBegin", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
         domainBackupGetXMLDesc = b.bind("virDomainBackupGetXMLDesc", P_PI);
         domainAbortJob = b.bind("virDomainAbortJob", I_P);
+        domainBlockPull = b.bind("virDomainBlockPull", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+        domainGetBlockJobInfo = b.bind("virDomainGetBlockJobInfo", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+        domainBlockJobAbort = b.bind("virDomainBlockJobAbort", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
         domainGetJobInfo = b.bind("virDomainGetJobInfo", I_PP);
         domainListAllCheckpoints = b.bind("virDomainListAllCheckpoints", I_PPI);
         checkpointGetName = b.bind("virDomainCheckpointGetName", P_P);

@@ -2,6 +2,7 @@ package dev.stillpoint.libvirt.ffi;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -132,6 +133,46 @@ public final class VirDomain implements AutoCloseable {
             MemorySegment s = (MemorySegment) lv.domainBackupGetXMLDesc.invokeExact(handle(), 0);
             if (s.equals(MemorySegment.NULL)) throw lv.lastError("virDomainBackupGetXMLDesc", subject());
             return lv.takeString(s);
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+    }
+
+    /** A block job's progress: {@code cur} of {@code end} units done (virDomainBlockJobInfo). */
+    public record BlockJobInfo(int type, long cur, long end) {}
+
+    /** {@code virDomainBlockPull(disk, 0, 0)}: copies the backing chain's data into the top image, in the background. */
+    public void blockPull(String disk) throws LibvirtException {
+        try (Arena arena = Arena.ofConfined()) {
+            check((int) lv.domainBlockPull.invokeExact(handle(), arena.allocateFrom(disk), 0L, 0), "virDomainBlockPull");
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+    }
+
+    /** {@code virDomainGetBlockJobInfo(disk)}: the disk's block job, or null when none runs. */
+    public BlockJobInfo blockJobInfo(String disk) throws LibvirtException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(32); // int type; unsigned long bandwidth; ull cur; ull end
+            int rc = (int) lv.domainGetBlockJobInfo.invokeExact(handle(), arena.allocateFrom(disk), info, 0);
+            if (rc < 0) throw lv.lastError("virDomainGetBlockJobInfo", subject() + "('" + disk + "')");
+            if (rc == 0) return null;
+            return new BlockJobInfo(info.get(JAVA_INT, 0), info.get(JAVA_LONG, 16), info.get(JAVA_LONG, 24));
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+    }
+
+    /** {@code virDomainBlockJobAbort(disk, 0)}. */
+    public void blockJobAbort(String disk) throws LibvirtException {
+        try (Arena arena = Arena.ofConfined()) {
+            check((int) lv.domainBlockJobAbort.invokeExact(handle(), arena.allocateFrom(disk), 0), "virDomainBlockJobAbort");
         } catch (LibvirtException e) {
             throw e;
         } catch (Throwable t) {

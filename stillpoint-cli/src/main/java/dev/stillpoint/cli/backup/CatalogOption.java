@@ -1,0 +1,24 @@
+package dev.stillpoint.cli.backup;
+
+import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.catalog.Catalog;
+import dev.stillpoint.repository.RepositoryException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --catalog FILE} (a picocli mixin): the backup catalog, by default beside the repository. */
+final class CatalogOption {
+    @Option(names = "--catalog", paramLabel = "FILE",
+            description = "Backup catalog (SQLite); default: REPO/catalog.db, for an s3: repository $STILLPOINT_STATE_DIR/catalogs/HOST-PORT-BUCKET-PREFIX.db.")
+    Path catalog;
+
+    Catalog open(RepoOptions repo) throws EngineException, RepositoryException {
+        return Catalog.open(path(repo));
+    }
+
+    /** {@code --catalog}, else the repository's default ({@link RepoOptions#defaultCatalog}). */
+    Path path(RepoOptions repo) throws RepositoryException {
+        return catalog != null ? catalog : repo.defaultCatalog();
+    }
+}
