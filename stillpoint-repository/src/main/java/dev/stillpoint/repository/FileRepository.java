@@ -36,6 +36,7 @@ final class FileRepository implements Repository {
         this.crypto = crypto;
         this.index = index;
         this.locks = new LockManager(store);
+        this.spool = store.localRoot() == null ? new PackSpool(store) : null;
         this.threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(threads, r -> {
@@ -170,6 +171,8 @@ final class FileRepository implements Repository {
     /** Chunk reads a remote store keeps in flight during restore: each is a ranged GET, latency to hide. */
     static final int REMOTE_READS = 16;
     private volatile ExecutorService remoteReaders;
+    /** Whole packs fetched from a remote store for chunk reads (null for a local one). */
+    private final PackSpool spool;
 
     /** Chunks a restore reads ahead: {@code 2 x cores} locally, {@link #REMOTE_READS} from a remote store. */
     int readAhead() { return store.localRoot() != null ? 2 * threads : Math.max(2 * threads, REMOTE_READS); }
@@ -275,7 +278,8 @@ final class FileRepository implements Repository {
     private void readCopy(ChunkId id, ChunkIndex.Location loc, byte[] blob, byte[] raw) throws IOException {
         int n;
         try {
-            n = store.read(packName(loc.packId()), loc.offset(), blob, 0, loc.length());
+            n = spool != null ? spool.read(packName(loc.packId()), loc.offset(), blob, loc.length())
+                    : store.read(packName(loc.packId()), loc.offset(), blob, 0, loc.length());
         } catch (NoSuchFileException e) {
             throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
         }
@@ -485,6 +489,7 @@ final class FileRepository implements Repository {
     public void close() throws IOException {
         workers.shutdown();
         if (remoteReaders != null) remoteReaders.shutdown();
+        if (spool != null) spool.close();
         try {
             locks.close();
         } finally {
