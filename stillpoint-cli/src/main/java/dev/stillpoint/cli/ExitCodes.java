@@ -26,6 +26,10 @@ public final class ExitCodes {
     public static final int REPO_UNSUPPORTED_VERSION = 14;
     /** Repository (or restore target) already exists. */
     public static final int REPO_ALREADY_EXISTS = 15;
+    /** Repository: its filesystem is full (ENOSPC); nothing half-written became visible. */
+    public static final int REPO_FULL = 16;
+    /** Repository: reading or writing its files failed (an I/O error of its filesystem). */
+    public static final int REPO_IO_ERROR = 17;
 
     // VM backup/restore (dev.stillpoint.engine, dev.stillpoint.engine.vm)
     /** Domain not found on the connection. */
@@ -63,6 +67,8 @@ public final class ExitCodes {
             case UNSUPPORTED_VERSION -> REPO_UNSUPPORTED_VERSION;
             case INVALID_ARGUMENT -> USAGE;
             case ALREADY_EXISTS -> REPO_ALREADY_EXISTS;
+            case FULL -> REPO_FULL;
+            case IO_ERROR -> REPO_IO_ERROR;
         };
     }
 

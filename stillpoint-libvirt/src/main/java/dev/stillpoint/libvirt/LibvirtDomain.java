@@ -50,7 +50,7 @@ final class LibvirtDomain implements VmDomain {
         try {
             return once(call);
         } catch (LibvirtException e) {
-            if (connection.isAlive()) throw VmErrors.map(e);
+            if (connection.isAlive() && !brokenConnection(e)) throw VmErrors.map(e);
             try {
                 connection.reopen();
             } catch (LibvirtException reopen) {
@@ -63,6 +63,19 @@ final class LibvirtDomain implements VmDomain {
                 throw VmErrors.map(again);
             }
         }
+    }
+
+    /**
+     * An error that says the connection to libvirtd is gone. virConnectIsAlive may still say yes
+     * right after libvirtd died (measured: "Cannot write data: Broken pipe", virErrorNumber 38, while
+     * alive), so the error itself decides too; a false positive only costs one reconnect.
+     */
+    static boolean brokenConnection(LibvirtException e) {
+        String m = String.valueOf(e.getMessage());
+        return e.code() == LibvirtException.VIR_ERR_NO_CONNECT || e.code() == LibvirtException.VIR_ERR_RPC
+                || (e.code() == LibvirtException.VIR_ERR_SYSTEM_ERROR || e.code() == LibvirtException.VIR_ERR_INTERNAL_ERROR)
+                && (m.contains("Broken pipe") || m.contains("Cannot write data") || m.contains("Cannot recv data")
+                || m.contains("client socket is closed") || m.contains("End of file while reading data"));
     }
 
     private <T> T once(DomainCall<T> call) throws LibvirtException, VmException {

@@ -14,6 +14,14 @@ final class AtomicFiles {
     private AtomicFiles() {}
 
     static void write(Path tmpDir, Path target, byte[] data) throws IOException {
+        try {
+            writeDurably(tmpDir, target, data);
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("writing " + target, e);
+        }
+    }
+
+    private static void writeDurably(Path tmpDir, Path target, byte[] data) throws IOException {
         Path tmp = Files.createTempFile(tmpDir, "w-", ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {

@@ -282,6 +282,8 @@ final class FileRepository implements Repository {
                     : store.read(packName(loc.packId()), loc.offset(), blob, 0, loc.length());
         } catch (NoSuchFileException e) {
             throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("reading chunk " + id.hex() + " from pack " + loc.packId(), e);
         }
         if (n < loc.length())
             throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
@@ -298,6 +300,8 @@ final class FileRepository implements Repository {
             data = store.get(snapshotName(id));
         } catch (NoSuchFileException e) {
             throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "snapshot " + id + " not found");
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("reading snapshot " + id, e);
         }
         if (!Hex.of(Crypto.sha256(data, 0, data.length)).equals(id))
             throw FileCodec.corrupt("snapshot " + id, "file content does not match its id (damaged or truncated)");

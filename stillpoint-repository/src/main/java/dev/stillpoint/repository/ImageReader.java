@@ -54,6 +54,25 @@ public interface ImageReader extends AutoCloseable {
         restoreTo(target, progress);
     }
 
+    /**
+     * Writes the whole image to {@code out} front to back, zeros included: for targets that cannot
+     * seek or keep holes (a pipe, stdout, a device). Progress counts allocated (non-hole) bytes.
+     */
+    default void streamTo(java.nio.channels.WritableByteChannel out, ProgressListener progress) throws IOException {
+        ProgressListener p = progress == null ? ProgressListener.NONE : progress;
+        long total = 0;
+        for (Extent e : allocated()) total += e.length();
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        for (long pos = 0; pos < size(); ) {
+            buf.clear().limit((int) Math.min(buf.capacity(), size() - pos));
+            read(pos, buf);
+            buf.flip();
+            pos += buf.remaining();
+            while (buf.hasRemaining()) out.write(buf);
+        }
+        p.progress(total, total);
+    }
+
     @Override
     void close() throws IOException;
 

@@ -44,21 +44,30 @@ final class LocalStore implements Store {
     }
 
     @Override public void put(String name, byte[] data) throws IOException {
-        Path tmp = writeTemp(name, data);
+        boolean published;
         try {
-            if (!publishOnce(tmp, path(name)))
-                throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, path(name) + " already exists");
-        } finally {
-            Files.deleteIfExists(tmp);
+            Path tmp = writeTemp(name, data);
+            try {
+                published = publishOnce(tmp, path(name));
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("writing " + path(name), e); // FULL or IO_ERROR
         }
+        if (!published) throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, path(name) + " already exists");
     }
 
     @Override public void replace(String name, byte[] data) throws IOException {
-        Path tmp = writeTemp(name, data);
         try {
-            AtomicFiles.publish(tmp, path(name));
-        } finally {
-            Files.deleteIfExists(tmp);
+            Path tmp = writeTemp(name, data);
+            try {
+                AtomicFiles.publish(tmp, path(name));
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("writing " + path(name), e);
         }
     }
 
@@ -124,6 +133,8 @@ final class LocalStore implements Store {
                 }
                 closeChannels();
                 return publishOnce(tmp, path(name));
+            } catch (IOException e) {
+                throw RepositoryException.ofIo("writing " + path(name), e);
             } finally {
                 close();
             }

@@ -99,6 +99,14 @@ final class PackWriter implements AutoCloseable {
 
     /** Appends {@code blob[0, length)}; the array may be reused once this returns. */
     void add(ChunkId id, byte[] blob, int length, int rawLength) throws IOException {
+        try {
+            append(id, blob, length, rawLength);
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("writing a pack", e);
+        }
+    }
+
+    private void append(ChunkId id, byte[] blob, int length, int rawLength) throws IOException {
         OpenPack p, full = null;
         long at;
         synchronized (this) {
@@ -221,6 +229,14 @@ final class PackWriter implements AutoCloseable {
      * and indexed. Call when no {@link #add} is running.
      */
     void flush() throws IOException {
+        try {
+            flushAll();
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("writing a pack", e);
+        }
+    }
+
+    private void flushAll() throws IOException {
         List<OpenPack> last;
         synchronized (this) {
             last = new ArrayList<>(open.values());

@@ -3,6 +3,7 @@ package dev.stillpoint.repository;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -99,13 +100,46 @@ final class RepositoryImageReader implements ImageReader {
         if (closed) throw new IllegalStateException("image reader is closed");
         if (target.size() > 0) target.truncate(0);
         try (DirectWriter direct = file == null ? null : DirectWriter.open(file, m.chunkSize)) {
-            restoreTo(target, direct, progress);
+            restoreTo(direct != null ? (b, len, pos) -> direct.write(b, 0, len, pos) : (b, len, pos) -> {
+                ByteBuffer buf = ByteBuffer.wrap(b, 0, len);
+                while (buf.hasRemaining()) pos += target.write(buf, pos);
+            }, progress);
             if (direct != null) direct.finish(m.size);
         }
         if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
     }
 
-    private void restoreTo(FileChannel target, DirectWriter direct, ProgressListener progress) throws IOException {
+    /** Writes the chunks in order as the decoding workers finish them; holes are never passed. */
+    @Override
+    public void streamTo(WritableByteChannel out, ProgressListener progress) throws IOException {
+        if (closed) throw new IllegalStateException("image reader is closed");
+        ByteBuffer zeros = ByteBuffer.allocateDirect(m.chunkSize);
+        long[] written = {0};
+        restoreTo((b, len, pos) -> {
+            written[0] = zeroFill(out, zeros, written[0], pos);
+            ByteBuffer buf = ByteBuffer.wrap(b, 0, len);
+            while (buf.hasRemaining()) out.write(buf);
+            written[0] = pos + len;
+        }, progress);
+        zeroFill(out, zeros, written[0], m.size);
+    }
+
+    /** Writes zeros on {@code out} from {@code from} up to {@code to}; returns {@code to}. */
+    private static long zeroFill(WritableByteChannel out, ByteBuffer zeros, long from, long to) throws IOException {
+        for (long pos = from; pos < to; ) {
+            ByteBuffer z = zeros.duplicate().clear().limit((int) Math.min(zeros.capacity(), to - pos));
+            while (z.hasRemaining()) pos += out.write(z);
+        }
+        return to;
+    }
+
+    /** Where {@link #restoreTo(Sink, ProgressListener)} puts a decoded chunk: {@code b[0, len)} at image offset {@code pos}. */
+    @FunctionalInterface
+    private interface Sink {
+        void write(byte[] b, int len, long pos) throws IOException;
+    }
+
+    private void restoreTo(Sink sink, ProgressListener progress) throws IOException {
         ProgressListener p = progress == null ? ProgressListener.NONE : progress;
         long total = 0;
         for (int c = 0; c < m.count(); c++) if (m.chunk(c) != null) total += m.chunkLength(c);
@@ -119,9 +153,9 @@ final class RepositoryImageReader implements ImageReader {
                 if (id == null) continue;
                 byte[] buf = pool.isEmpty() ? new byte[m.chunkSize] : pool.pop();
                 queue.add(new Decoded(c, buf, repo.readers().submit(() -> repo.readChunkInto(id, buf))));
-                if (queue.size() >= ahead) done = writeOldest(queue, pool, target, direct, done, total, p);
+                if (queue.size() >= ahead) done = writeOldest(queue, pool, sink, done, total, p);
             }
-            while (!queue.isEmpty()) done = writeOldest(queue, pool, target, direct, done, total, p);
+            while (!queue.isEmpty()) done = writeOldest(queue, pool, sink, done, total, p);
         } finally {
             for (Decoded d : queue) d.result().cancel(false);
             for (Decoded d : queue) { // never return while a worker still fills a buffer
@@ -141,7 +175,7 @@ final class RepositoryImageReader implements ImageReader {
     /** A chunk being decoded into {@code buf} by a worker; the future yields its raw length. */
     private record Decoded(int chunk, byte[] buf, Future<Integer> result) {}
 
-    private long writeOldest(java.util.ArrayDeque<Decoded> queue, java.util.ArrayDeque<byte[]> pool, FileChannel target, DirectWriter direct,
+    private long writeOldest(java.util.ArrayDeque<Decoded> queue, java.util.ArrayDeque<byte[]> pool, Sink sink,
                              long done, long total, ProgressListener p) throws IOException {
         Decoded d = queue.peek();
         int n;
@@ -160,12 +194,7 @@ final class RepositoryImageReader implements ImageReader {
         int clen = m.chunkLength(d.chunk());
         int len = Math.min(clen, n); // a short chunk's rest stays a hole (zeros)
         long pos = (long) d.chunk() * m.chunkSize;
-        if (direct != null) {
-            direct.write(d.buf(), 0, len, pos);
-        } else {
-            ByteBuffer b = ByteBuffer.wrap(d.buf(), 0, len);
-            while (b.hasRemaining()) pos += target.write(b, pos);
-        }
+        sink.write(d.buf(), len, pos);
         pool.push(d.buf());
         done += clen;
         p.progress(done, total);

@@ -80,7 +80,7 @@ class S3StoreContractIT extends StoreContract {
         try (Store s = S3Store.open("s3:http://127.0.0.1:" + port + "/bucket/p")) {
             long t0 = System.nanoTime();
             assertThatThrownBy(() -> s.get("snapshots/abc"))
-                    .isInstanceOf(IOException.class).isNotInstanceOf(RepositoryException.class)
+                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.IO_ERROR))
                     .hasMessageContaining("s3:http://127.0.0.1:" + port + "/bucket/p: GET snapshots/abc failed after 3 attempts");
             assertThat(System.nanoTime() - t0).as("backed off twice").isGreaterThan(100_000_000L);
         } finally {

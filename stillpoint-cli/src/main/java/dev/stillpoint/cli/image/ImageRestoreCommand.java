@@ -9,7 +9,12 @@ import dev.stillpoint.repository.ImageReader;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryException;
 import dev.stillpoint.repository.SnapshotInfo;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +28,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code stillpoint image restore SNAPSHOT --repo DIR --target FILE}. */
-@Command(name = "restore", description = "Write a snapshot to a sparse raw image file (holes stay holes). Every chunk is verified.",
+/**
+ * {@code stillpoint image restore SNAPSHOT --repo DIR --target FILE|-}. A regular file is written
+ * sparse (holes stay holes); {@code -} (stdout) and any other target that is not a regular file (a
+ * pipe, {@code /dev/stdout}, a device) receive the image as a stream, zeros included.
+ */
+@Command(name = "restore", description = {"Write a snapshot to a sparse raw image file (holes stay holes), or stream it (zeros included) to - (stdout), a pipe or a device. Every chunk is verified."},
         mixinStandardHelpOptions = true)
 public final class ImageRestoreCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -34,38 +43,75 @@ public final class ImageRestoreCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SNAPSHOT", description = "Snapshot id or unique prefix.")
     String snapshot;
 
-    @Option(names = "--target", required = true, paramLabel = "FILE", description = "File to create (must not exist unless --force).")
-    Path target;
+    @Option(names = "--target", required = true, paramLabel = "FILE|-",
+            description = "File to create (must not exist unless --force), or - for stdout; a pipe or device is streamed to.")
+    String target;
 
-    @Option(names = "--force", description = "Overwrite an existing target file.")
+    @Option(names = "--force", description = "Overwrite an existing target file or block device.")
     boolean force;
 
     @Override
     public Integer call() throws Exception {
-        Output out = Output.of(spec, json.enabled());
+        boolean toStdout = "-".equals(target) || isStdout(Path.of(target));
+        if (toStdout && json.enabled())
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--json: stdout carries the image with --target " + target + "; drop --json");
+        // with the image on stdout, the text summary and progress go to stderr
+        Output out = toStdout ? Output.of(spec.commandLine().getErr(), spec.commandLine().getErr(), false, false) : Output.of(spec, json.enabled());
         long t0 = System.nanoTime();
         SnapshotInfo s;
         try (Repository r = repo.open()) {
             s = r.snapshot(snapshot);
-            if (Files.isDirectory(target)) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--target: " + target + " is a directory");
-            var opts = force ? new StandardOpenOption[]{StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ}
-                    : new StandardOpenOption[]{StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ};
-            boolean created = !Files.exists(target);
-            try (ImageReader reader = r.openImage(s.id()); FileChannel ch = FileChannel.open(target, opts);
-                 ProgressPrinter p = out.progress("restore " + s.name())) {
-                reader.restoreTo(target, ch, p);
-            } catch (FileAlreadyExistsException e) {
-                throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "--target: " + target + " exists; use --force to overwrite");
-            } catch (RepositoryException e) {
-                if (created) Files.deleteIfExists(target); // never leave a half-restored image that looks complete
-                throw e;
+            if ("-".equals(target)) {
+                stream(r, s, out, Channels.newChannel(new FileOutputStream(FileDescriptor.out)));
+            } else {
+                restore(r, s, out, Path.of(target));
             }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         Map<String, Object> m = Snapshots.json(s);
-        m.put("target", target.toAbsolutePath().toString());
+        m.put("target", "-".equals(target) ? "-" : Path.of(target).toAbsolutePath().toString());
         m.put("seconds", Math.round(secs * 100) / 100.0);
         out.summary(m, String.format("restored snapshot %s (%s, %s) to %s in %.1f s", s.id().substring(0, 8), s.name(), Output.bytes(s.size()), target, secs));
         return 0;
+    }
+
+    private void restore(Repository r, SnapshotInfo s, Output out, Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--target: " + file + " is a directory");
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // a pipe, a character device such as /dev/stdout, a block device: no holes, no seeking
+            if (Files.readAttributes(file, "unix:mode").get("mode") instanceof Integer mode && (mode & 0170000) == 0060000 && !force)
+                throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "--target: " + file + " is a block device; use --force to overwrite it");
+            try (WritableByteChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                stream(r, s, out, ch);
+            }
+            return;
+        }
+        var opts = force ? new StandardOpenOption[]{StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ}
+                : new StandardOpenOption[]{StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ};
+        boolean created = !Files.exists(file);
+        try (ImageReader reader = r.openImage(s.id()); FileChannel ch = FileChannel.open(file, opts);
+             ProgressPrinter p = out.progress("restore " + s.name())) {
+            reader.restoreTo(file, ch, p);
+        } catch (FileAlreadyExistsException e) {
+            throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "--target: " + file + " exists; use --force to overwrite");
+        } catch (RepositoryException e) {
+            if (created) Files.deleteIfExists(file); // never leave a half-restored image that looks complete
+            throw e;
+        }
+    }
+
+    private static void stream(Repository r, SnapshotInfo s, Output out, WritableByteChannel ch) throws IOException {
+        try (ImageReader reader = r.openImage(s.id()); ProgressPrinter p = out.progress("restore " + s.name())) {
+            reader.streamTo(ch, p);
+        }
+    }
+
+    /** Whether {@code file} is this process's stdout (e.g. {@code /dev/stdout}, {@code /dev/fd/1}). */
+    private static boolean isStdout(Path file) {
+        try {
+            return Files.exists(file) && Files.isSameFile(file, Path.of("/proc/self/fd/1"));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 }

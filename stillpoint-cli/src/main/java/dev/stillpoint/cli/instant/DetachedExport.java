@@ -50,7 +50,7 @@ public final class DetachedExport implements InstantRecovery.ExportLauncher {
             throw new EngineException(Code.TOOL_FAILED, "cannot start the export of backup " + backupId + ": " + e.getMessage(), e);
         }
         long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
-        while (!Files.exists(socket)) {
+        while (!accepts(socket)) {
             if (!p.isAlive() || System.currentTimeMillis() > deadline) {
                 p.destroyForcibly();
                 throw new EngineException(Code.TOOL_FAILED, "the export of backup " + backupId + " did not serve " + socket
@@ -66,6 +66,17 @@ public final class DetachedExport implements InstantRecovery.ExportLauncher {
             }
         }
         return new InstantRecovery.RunningExport(p.pid(), p.toHandle().info().startInstant().map(Instant::toString).orElse(null));
+    }
+
+    /** Whether the export accepts connections (the socket file exists from bind, before listen). */
+    private static boolean accepts(Path socket) {
+        if (!Files.exists(socket)) return false;
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(socket))) {
+            return ch.isConnected();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String exitOf(Process p) {

@@ -35,7 +35,7 @@ public final class E2eGuest {
 
     /**
      * Checks the host, makes the CLI use libvirt's connector (the test classpath also registers
-     * {@link StaticConnectorProvider}) and returns the shared booted guest.
+     * test connectors such as {@link StaticConnectorProvider}) and returns the shared booted guest.
      */
     public static GuestLab shared() {
         requireHost();
@@ -49,7 +49,7 @@ public final class E2eGuest {
             if (!onPath(p)) missing.add(p);
         }
         Optional<String> libvirt = ServiceLoader.load(VmConnectorProvider.class).stream()
-                .filter(p -> !p.type().equals(StaticConnectorProvider.class)).map(p -> p.type().getName()).findFirst();
+                .map(p -> p.type().getName()).filter(n -> n.startsWith("dev.stillpoint.libvirt.")).findFirst();
         if (libvirt.isEmpty()) missing.add("a libvirt VmConnectorProvider on the test classpath");
         if (!missing.isEmpty()) {
             String why = "e2e needs " + missing + " (missing on this host)";

@@ -12,11 +12,14 @@ import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.engine.runs.RunRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.DiskRecord;
+import dev.stillpoint.engine.ingest.ExtentSource;
+import dev.stillpoint.engine.ingest.Ingest;
 import dev.stillpoint.engine.vm.VmDisk;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmDomain.BackupSession;
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.engine.vm.VmException;
+import dev.stillpoint.qemu.nbd.NbdClient;
 import dev.stillpoint.repository.ImageWriter;
 import dev.stillpoint.repository.ProgressListener;
 import dev.stillpoint.repository.Repository;
@@ -242,7 +245,8 @@ public final class BackupJob {
             start(Phase.COPY);
             for (VmDisk d : disks) {
                 String ctx = plan.incremental() ? session.dirtyBitmapContext(d.target()) : null;
-                try (BlockSource src = opener.open(session.socket(), session.exportName(d.target()), DiskCopier.contexts(ctx))) {
+                try (BlockSource src = NbdExtentSource.connect(opener, session.socket(), session.exportName(d.target()),
+                        NbdExtentSource.contexts(ctx), describe(d))) {
                     copyDisk(d, src, ctx, plan.parentSnapshots().get(d.target()), checkpoint);
                 }
             }
@@ -298,23 +302,22 @@ public final class BackupJob {
         }
 
         /** {@code cp}: the checkpoint the disk snapshot is tagged with (the new one, or offline the one read from). */
-        private void copyDisk(VmDisk d, BlockSource src, String dirtyContext, String parentSnapshot, String cp)
+        private void copyDisk(VmDisk d, BlockSource export, String dirtyContext, String parentSnapshot, String cp)
                 throws IOException, EngineException {
-            boolean incremental = dirtyContext != null && parentSnapshot != null && src.hasContext(dirtyContext);
+            boolean incremental = dirtyContext != null && parentSnapshot != null && export.hasContext(dirtyContext);
             if (dirtyContext != null && !incremental) {
                 warn("bitmap-drift", "export of disk " + d.target() + " offers no dirty bitmap " + dirtyContext
                         + "; reading all of disk " + d.target());
             }
             String parent = incremental ? parentSnapshot : null;
-            List<DiskCopier.Range> ranges = DiskCopier.scan(src,
-                    incremental ? dirtyContext : BlockSource.BASE_ALLOCATION, incremental);
-            long toRead = DiskCopier.total(ranges);
-            listener.diskStarted(d.target(), toRead, src.size());
+            ExtentSource src = new NbdExtentSource(export, incremental ? dirtyContext : NbdClient.BASE_ALLOCATION, describe(d));
+            Ingest.Plan plan = Ingest.scan(src);
+            listener.diskStarted(d.target(), plan.dataBytes(), src.size());
             Map<String, String> tags = Map.of("backup", id, "domain", domain.name(), "uuid", domain.uuid(),
                     "disk", d.target(), "checkpoint", cp == null ? "" : cp);
             try (ImageWriter w = repository.newImage(domain.name() + "/" + d.target(), src.size(), parent, tags,
                     ProgressListener.NONE)) {
-                long read = DiskCopier.copy(src, ranges, w, options.readBuffer(),
+                long read = Ingest.copy(src, plan, w, parent != null, options.readBuffer(),
                         (done, total) -> listener.progress(d.target(), done, total), () -> cancelled);
                 check();
                 SnapshotInfo info = w.commit();
@@ -323,6 +326,8 @@ public final class BackupJob {
                 listener.diskFinished(d.target(), read, info.storedBytes());
             }
         }
+
+        private String describe(VmDisk d) { return "domain " + domain.name() + " disk " + d.target(); }
 
         private BackupResult record(Mode mode, Consistency consistency, String cp, String parent, String report)
                 throws EngineException {
@@ -376,15 +381,19 @@ public final class BackupJob {
 
         private Long freezeWindowMs() { return guestFreeze == null ? null : guestFreeze.windowMs(); }
 
+        /**
+         * Whether the parent snapshot is still in the repository. Any other repository error (locked,
+         * damaged, full, I/O) is thrown as itself, keeping its code, though the planner's predicate
+         * declares none: {@link #execute} catches it as the IOException it is and cleans up.
+         */
         private boolean snapshotExists(String snapshotId) {
             try {
                 repository.snapshot(snapshotId);
                 return true;
-            } catch (RepositoryException e) {
-                if (e.code() == RepositoryException.Code.NOT_FOUND) return false;
-                throw new java.io.UncheckedIOException(e);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                if (e instanceof RepositoryException re && re.code() == RepositoryException.Code.NOT_FOUND) return false;
+                BackupJob.<RuntimeException>rethrow(e);
+                throw new AssertionError("not reached", e);
             }
         }
 
@@ -415,6 +424,12 @@ public final class BackupJob {
             phaseMs.merge(current, took.toMillis(), Long::sum);
             listener.phaseFinished(current, took);
         }
+    }
+
+    /** Throws checked {@code e} through a signature that declares none (see {@code snapshotExists}). */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> void rethrow(Throwable e) throws T {
+        throw (T) e;
     }
 
     /** Builds a {@link BackupJob}; domain, repository, catalog and block-source opener are required. */

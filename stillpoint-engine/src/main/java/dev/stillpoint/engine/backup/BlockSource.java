@@ -1,17 +1,18 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.qemu.nbd.BlockExtent;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * A read-only point-in-time view of one disk, as an NBD export offers it. The copy step sees
- * only this interface (production: the NBD client; tests: in-memory fakes).
+ * A read-only point-in-time view of one disk, as an NBD export offers it, in
+ * {@code dev.stillpoint.qemu.nbd}'s vocabulary (meta contexts such as
+ * {@link dev.stillpoint.qemu.nbd.NbdClient#BASE_ALLOCATION}, {@link BlockExtent}). The copy
+ * reads it through {@link NbdExtentSource} (production: the NBD client; tests: in-memory fakes).
  */
 public interface BlockSource extends AutoCloseable {
-
-    /** Context for allocation status: flag bit 0 = hole, bit 1 = reads as zero. */
-    String BASE_ALLOCATION = "base:allocation";
 
     /** Virtual size in bytes. */
     long size();
@@ -30,7 +31,4 @@ public interface BlockSource extends AutoCloseable {
 
     @Override
     void close() throws IOException;
-
-    /** One extent of a block-status reply. */
-    record BlockExtent(long offset, long length, int flags) {}
 }

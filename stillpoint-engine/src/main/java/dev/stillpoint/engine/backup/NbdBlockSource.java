@@ -1,5 +1,6 @@
 package dev.stillpoint.engine.backup;
 
+import dev.stillpoint.qemu.nbd.BlockExtent;
 import dev.stillpoint.qemu.nbd.NbdClient;
 
 import java.io.IOException;
@@ -23,8 +24,7 @@ final class NbdBlockSource implements BlockSource {
     @Override public boolean hasContext(String context) { return client.hasContext(context); }
 
     @Override public List<BlockExtent> blockStatus(String context, long offset, long length) throws IOException {
-        return client.blockStatus(context, offset, length).stream()
-                .map(e -> new BlockExtent(e.offset(), e.length(), e.flags())).toList();
+        return client.blockStatus(context, offset, length);
     }
 
     @Override public void read(long offset, ByteBuffer dst) throws IOException { client.read(offset, dst); }

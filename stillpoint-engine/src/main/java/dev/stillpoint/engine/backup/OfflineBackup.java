@@ -66,7 +66,8 @@ final class OfflineBackup {
         BlockSource src = null;
         try {
             export = exporter.export(d, work.resolve(d.target() + "-bitmap.sock"), checkpoint);
-            src = opener.open(export.socket(), export.exportName(), DiskCopier.contexts(context));
+            src = NbdExtentSource.connect(opener, export.socket(), export.exportName(), NbdExtentSource.contexts(context),
+                    "disk " + d.target() + " (" + d.source() + ")");
             if (!src.hasContext(context)) {
                 throw new IOException("export " + export.exportName() + " offers no meta context " + context);
             }
@@ -90,7 +91,8 @@ final class OfflineBackup {
 
     private void copyFull(VmDisk d, DiskCopy steps) throws IOException, EngineException {
         try (OfflineExporter.Export export = exporter.export(d, work.resolve(d.target() + ".sock"), null);
-             BlockSource src = opener.open(export.socket(), export.exportName(), DiskCopier.contexts(null))) {
+             BlockSource src = NbdExtentSource.connect(opener, export.socket(), export.exportName(),
+                     NbdExtentSource.contexts(null), "disk " + d.target() + " (" + d.source() + ")")) {
             steps.copy(d, src, null, null);
         }
     }

@@ -5,6 +5,8 @@ import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.vm.VmDisk;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +39,7 @@ final class QemuNbdExporter implements OfflineExporter {
         Path log = Files.createTempFile(socket.getParent(), "qemu-nbd-", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-        while (!Files.exists(socket)) {
+        while (!accepting(socket)) {
             if (!p.isAlive()) {
                 String out = Files.readString(log, StandardCharsets.UTF_8).strip();
                 throw new EngineException(Code.TOOL_FAILED, "qemu-nbd could not export " + disk.source()
@@ -85,6 +87,20 @@ final class QemuNbdExporter implements OfflineExporter {
                 }
             }
         };
+    }
+
+    /**
+     * Whether qemu-nbd accepts connections on {@code socket}: it creates the socket file before
+     * it listens, and a client connecting in between is refused.
+     */
+    private static boolean accepting(Path socket) {
+        if (!Files.exists(socket)) return false;
+        try {
+            SocketChannel.open(UnixDomainSocketAddress.of(socket)).close();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static void stop(Process p) {

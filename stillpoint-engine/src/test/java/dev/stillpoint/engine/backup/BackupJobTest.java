@@ -216,6 +216,20 @@ class BackupJobTest {
     }
 
     @Test
+    void aRepositoryErrorWhileLookingForTheParentKeepsItsCodeAndLeavesNothingBehind() throws Exception {
+        BackupRecord first = backup().record();
+        repo.failLookups = new dev.stillpoint.repository.RepositoryException(
+                dev.stillpoint.repository.RepositoryException.Code.LOCKED, "repository is locked by pid 42");
+
+        assertThatThrownBy(this::backup).isInstanceOfSatisfying(dev.stillpoint.repository.RepositoryException.class,
+                e -> assertThat(e.code()).isEqualTo(dev.stillpoint.repository.RepositoryException.Code.LOCKED));
+
+        assertThat(domain.agent.frozen).isFalse();
+        assertThat(domain.checkpoints()).containsExactly(first.checkpoint());
+        assertThat(catalog.list(null)).extracting(r -> r.status().label()).containsExactly("complete", "failed");
+    }
+
+    @Test
     void copyFailureThawsEndsJobDeletesNewCheckpointAndRecordsFailure() throws Exception {
         BackupRecord first = backup().record();
         domain.maxExtentsPerReply = 100;
@@ -228,7 +242,10 @@ class BackupJobTest {
                 .options(options).build();
         vda.write(0, 10, (byte) 5);
 
-        assertThatThrownBy(job::run).isInstanceOf(IOException.class).hasMessageContaining("connection reset");
+        assertThatThrownBy(job::run).isInstanceOfSatisfying(EngineException.class,
+                        e -> assertThat(e.code()).isEqualTo(EngineException.Code.COPY_FAILED))
+                .hasMessageContaining("connection reset").hasMessageContaining("domain " + domain.name() + " disk vda")
+                .hasMessageContaining("at offset 0");
 
         assertThat(domain.agent.frozen).isFalse();
         assertThat(domain.sessionsClosed).isEqualTo(domain.sessionsOpen).isEqualTo(2);
@@ -422,7 +439,8 @@ class BackupJobTest {
             return s;
         };
         assertThatThrownBy(BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(failing)
-                .options(options).build()::run).isInstanceOf(IOException.class);
+                .options(options).build()::run).isInstanceOfSatisfying(EngineException.class,
+                        e -> assertThat(e.code()).isEqualTo(EngineException.Code.COPY_FAILED));
         assertThat(domain.checkpoints()).containsExactly(cp);
 
         BackupRecord next = backup().record();

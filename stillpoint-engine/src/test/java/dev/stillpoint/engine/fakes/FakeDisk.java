@@ -1,6 +1,8 @@
 package dev.stillpoint.engine.fakes;
 
 import dev.stillpoint.engine.backup.BlockSource;
+import dev.stillpoint.qemu.nbd.BlockExtent;
+import dev.stillpoint.qemu.nbd.NbdClient;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -82,13 +84,13 @@ public final class FakeDisk {
         @Override public long size() { return data.length; }
 
         @Override public boolean hasContext(String context) {
-            return BASE_ALLOCATION.equals(context) || (bitmap != null && bitmap.equals(context));
+            return NbdClient.BASE_ALLOCATION.equals(context) || (bitmap != null && bitmap.equals(context));
         }
 
         @Override public List<BlockExtent> blockStatus(String context, long offset, long length) throws IOException {
             if (!hasContext(context)) throw new IOException("context " + context + " not negotiated");
-            boolean[] map = BASE_ALLOCATION.equals(context) ? allocated : dirty;
-            boolean base = BASE_ALLOCATION.equals(context);
+            boolean[] map = NbdClient.BASE_ALLOCATION.equals(context) ? allocated : dirty;
+            boolean base = NbdClient.BASE_ALLOCATION.equals(context);
             List<BlockExtent> out = new ArrayList<>();
             long pos = offset;
             long end = Math.min(offset + length, data.length);
@@ -98,7 +100,7 @@ public final class FakeDisk {
                 long runEnd = (long) (b + 1) * BLOCK;
                 while (runEnd < end && map[(int) (runEnd / BLOCK)] == v) runEnd += BLOCK;
                 runEnd = Math.min(runEnd, end);
-                int flags = base ? (v ? 0 : 3) : (v ? 1 : 0);
+                int flags = base ? (v ? 0 : BlockExtent.STATE_HOLE | BlockExtent.STATE_ZERO) : (v ? BlockExtent.STATE_DIRTY : 0);
                 out.add(new BlockExtent(pos, runEnd - pos, flags));
                 pos = runEnd;
             }

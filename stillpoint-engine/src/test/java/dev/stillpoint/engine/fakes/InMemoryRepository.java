@@ -26,6 +26,8 @@ public final class InMemoryRepository implements Repository {
     private int next = 1;
     public int writersOpened;
     public int writersAbandoned;
+    /** When set, {@link #snapshot} throws it (a locked or damaged repository). */
+    public IOException failLookups;
 
     @Override
     public synchronized ImageWriter newImage(String name, long size, String parent, Map<String, String> tags,
@@ -97,6 +99,7 @@ public final class InMemoryRepository implements Repository {
 
     @Override
     public synchronized SnapshotInfo snapshot(String idOrPrefix) throws IOException {
+        if (failLookups != null) throw failLookups;
         List<SnapshotInfo> hits = snapshots.values().stream().map(Stored::info)
                 .filter(i -> i.id().startsWith(idOrPrefix)).toList();
         if (hits.size() != 1) throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "no snapshot " + idOrPrefix);

@@ -17,6 +17,7 @@ public final class LibvirtException extends Exception {
     public static final int VIR_ERR_XML_ERROR = 27;
     public static final int VIR_ERR_DOM_EXIST = 28;
     public static final int VIR_ERR_SYSTEM_ERROR = 38;
+    public static final int VIR_ERR_RPC = 39;
     public static final int VIR_ERR_NO_DOMAIN = 42;
     public static final int VIR_ERR_OPERATION_INVALID = 55;
     public static final int VIR_ERR_OPERATION_TIMEOUT = 68;

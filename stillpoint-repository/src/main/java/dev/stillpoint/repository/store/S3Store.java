@@ -180,7 +180,7 @@ public final class S3Store implements Store {
     }
 
     private IOException failed(String op, String name, int attempts, String why, Exception e) {
-        return new IOException(location + ": " + op + " " + name + " failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + why, e);
+        return new RepositoryException(RepositoryException.Code.IO_ERROR, location + ": " + op + " " + name + " failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + why, e);
     }
 
     @Override public void put(String name, byte[] data) throws IOException {

@@ -2,6 +2,12 @@ package dev.stillpoint.engine.backup;
 
 import dev.stillpoint.engine.fakes.FakeDisk;
 import dev.stillpoint.engine.fakes.InMemoryRepository;
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.ingest.ExtentSource.Extent;
+import dev.stillpoint.engine.ingest.ExtentSource.Kind;
+import dev.stillpoint.engine.ingest.Ingest;
+import dev.stillpoint.qemu.nbd.BlockExtent;
+import dev.stillpoint.qemu.nbd.NbdClient;
 import dev.stillpoint.repository.ImageWriter;
 import dev.stillpoint.repository.ProgressListener;
 import org.junit.jupiter.api.Test;
@@ -14,7 +20,8 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class DiskCopierTest {
+/** The NBD source through the one ingest loop (formerly DiskCopierTest; same assertions). */
+class NbdExtentSourceTest {
 
     @Test
     void scanLoopsOverShortRepliesAndCoalesces() throws Exception {
@@ -23,10 +30,10 @@ class DiskCopierTest {
         d.write(5L * FakeDisk.BLOCK, 10, (byte) 1);
         d.write(31L * FakeDisk.BLOCK, FakeDisk.BLOCK, (byte) 1);
         var src = d.open(null, null, 1);   // one extent per reply
-        assertThat(DiskCopier.scan(src, BlockSource.BASE_ALLOCATION, false)).containsExactly(
-                new DiskCopier.Range(0, 2L * FakeDisk.BLOCK),
-                new DiskCopier.Range(5L * FakeDisk.BLOCK, FakeDisk.BLOCK),
-                new DiskCopier.Range(31L * FakeDisk.BLOCK, FakeDisk.BLOCK));
+        assertThat(Ingest.scan(allocation(src)).extents()).filteredOn(e -> e.kind() == Kind.DATA).containsExactly(
+                new Extent(0, 2L * FakeDisk.BLOCK, Kind.DATA),
+                new Extent(5L * FakeDisk.BLOCK, FakeDisk.BLOCK, Kind.DATA),
+                new Extent(31L * FakeDisk.BLOCK, FakeDisk.BLOCK, Kind.DATA));
     }
 
     @Test
@@ -36,7 +43,7 @@ class DiskCopierTest {
         d.write(FakeDisk.BLOCK, 10, (byte) 4);
         var src = d.open(null, null, 100);
         RecordingWriter w = new RecordingWriter();
-        long read = DiskCopier.copy(src, DiskCopier.scan(src, BlockSource.BASE_ALLOCATION, false), w, 4096,
+        long read = Ingest.copy(allocation(src), Ingest.scan(allocation(src)), w, false, 4096,
                 (a, b) -> {}, () -> false);
         assertThat(read).isEqualTo(2L * FakeDisk.BLOCK);
         assertThat(w.zeroes).isEqualTo(FakeDisk.BLOCK + FakeDisk.BLOCK - 4096L);
@@ -54,8 +61,8 @@ class DiskCopierTest {
             @Override public void read(long o, ByteBuffer b) {}
             @Override public void close() {}
         };
-        assertThatThrownBy(() -> DiskCopier.scan(bad, BlockSource.BASE_ALLOCATION, false))
-                .isInstanceOf(IOException.class).hasMessageContaining("contiguous");
+        assertThatThrownBy(() -> Ingest.scan(allocation(bad)))
+                .isInstanceOf(EngineException.class).hasMessageContaining("contiguous");
     }
 
     @Test
@@ -65,9 +72,40 @@ class DiskCopierTest {
         var src = d.open(null, null, 2);
         InMemoryRepository repo = new InMemoryRepository();
         try (ImageWriter w = repo.newImage("x/vda", src.size(), null, Map.of(), ProgressListener.NONE)) {
-            DiskCopier.copy(src, DiskCopier.scan(src, BlockSource.BASE_ALLOCATION, false), w, 10_000, (a, b) -> {}, () -> false);
+            Ingest.copy(allocation(src), Ingest.scan(allocation(src)), w, false, 10_000, (a, b) -> {}, () -> false);
             assertThat(repo.get(w.commit().id()).data()).isEqualTo(d.data);
         }
+    }
+
+    @Test
+    void aReadFailureIsOneCopyFailedErrorNamingSourceAndOffset() throws Exception {
+        FakeDisk d = new FakeDisk(8);
+        d.write(3L * FakeDisk.BLOCK, 10, (byte) 4);
+        FakeDisk.Source src = d.open(null, null, 100);
+        src.failRead = new IOException("NBD read failed: connection reset");
+        NbdExtentSource nbd = new NbdExtentSource(src, NbdClient.BASE_ALLOCATION, "domain web1 disk vda");
+        assertThatThrownBy(() -> Ingest.copy(nbd, Ingest.scan(nbd), new RecordingWriter(), false, 4096, (a, b) -> {}, () -> false))
+                .isInstanceOfSatisfying(EngineException.class, e -> {
+                    assertThat(e.code()).isEqualTo(EngineException.Code.COPY_FAILED);
+                    assertThat(e.getCause()).isSameAs(src.failRead);
+                })
+                .hasMessage("reading domain web1 disk vda failed at offset " + 3L * FakeDisk.BLOCK
+                        + ": NBD read failed: connection reset");
+    }
+
+    @Test
+    void dirtyBitmapReadsOnlyDirtyExtents() throws Exception {
+        FakeDisk d = new FakeDisk(8);
+        d.write(0, 10, (byte) 1);
+        d.addBitmap("cp");
+        d.write(2L * FakeDisk.BLOCK, 10, (byte) 2);
+        var src = d.open("qemu:dirty-bitmap:cp", d.bitmap("cp"), 100);
+        NbdExtentSource nbd = new NbdExtentSource(src, "qemu:dirty-bitmap:cp", "disk vda");
+        assertThat(Ingest.scan(nbd).extents()).containsExactly(new Extent(2L * FakeDisk.BLOCK, FakeDisk.BLOCK, Kind.DATA));
+    }
+
+    private static NbdExtentSource allocation(BlockSource src) {
+        return new NbdExtentSource(src, NbdClient.BASE_ALLOCATION, "disk vda");
     }
 
     static final class RecordingWriter implements ImageWriter {

@@ -1,4 +1,4 @@
-package dev.stillpoint.cli.image;
+package dev.stillpoint.engine.ingest;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
