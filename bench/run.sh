@@ -52,21 +52,7 @@ export STILLPOINT_PASSWORD=bench RESTIC_PASSWORD=bench BORG_PASSPHRASE=bench BOR
 results="$work/results.tsv"
 : > "$results"
 
-# measure TOOL STEP cmd... : runs the command under /usr/bin/time -v, records seconds and peak RSS
-measure() {
-  local tool=$1 step=$2; shift 2
-  local log="$work/$tool-$step.time"
-  sync # the previous tool's repository writes are on disk, not still being written back under this step
-  cat "$data/base.raw" "$data/changed.raw" > /dev/null # same page-cache state for every tool
-  if ! /usr/bin/time -v -o "$log" bash -c "$*" > "$work/$tool-$step.out" 2>&1; then
-    echo "FAILED: $tool $step: $*" >&2; tail -5 "$work/$tool-$step.out" >&2; return 1
-  fi
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-  printf '%s\t%s\t%s\t%s\n' "$tool" "$step" "$wall" "$rss" >> "$results"
-  printf 'run %d  %-10s %-8s %8.1f s  %7.1f MB/s  peak RSS %6d MiB\n' "$run" "$tool" "$step" "$wall" "$(echo "$bytes / $wall / 1000000" | bc -l)" $(( rss / 1024 ))
-}
+. "$here/bench/measure.sh"
 
 # Steps run tool after tool (full for all, then changed for all, ...) so that the three tools
 # see similar machine load; the machine may be shared.

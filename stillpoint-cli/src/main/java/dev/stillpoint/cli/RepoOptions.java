@@ -18,36 +18,57 @@ import picocli.CommandLine.Option;
  * {@code --password-file} (first line), else a prompt when a terminal is attached.
  */
 public final class RepoOptions {
-    @Option(names = {"-r", "--repo"}, paramLabel = "DIR", defaultValue = "${env:STILLPOINT_REPOSITORY}",
-            description = "Repository directory (default: $STILLPOINT_REPOSITORY).")
-    Path repo;
+    @Option(names = {"-r", "--repo"}, paramLabel = "REPO", defaultValue = "${env:STILLPOINT_REPOSITORY}",
+            description = "Repository: a directory or s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX] (default: $STILLPOINT_REPOSITORY).")
+    String repo;
 
     @Option(names = "--password-file", paramLabel = "FILE", description = "Read the passphrase from the first line of FILE (else $STILLPOINT_PASSWORD, else a prompt).")
     Path passwordFile;
 
-    public Path dir() throws RepositoryException { return requireDir(repo); }
+    /** The repository's location: an absolute directory, or the {@code s3:} URL as given. */
+    public String location() throws RepositoryException { return requireLocation(repo); }
+
+    /**
+     * The default catalog of this repository: {@code DIR/catalog.db} beside a directory; for an
+     * {@code s3:} repository (no local directory) {@code $STILLPOINT_STATE_DIR/catalogs/HOST-PORT-BUCKET-PREFIX.db}.
+     */
+    public Path defaultCatalog() throws RepositoryException {
+        String location = location();
+        if (!Repositories.isRemote(location)) return dev.stillpoint.engine.catalog.Catalog.defaultPath(Path.of(location));
+        String name = location.substring("s3:".length()).replaceFirst("^[a-z]+://", "").replaceAll("[^A-Za-z0-9._-]+", "-").replaceAll("^-+|-+$", "");
+        return dev.stillpoint.engine.runs.RunDirectory.defaultStateDir().resolve("catalogs").resolve(name + ".db");
+    }
 
     /** {@code --password-file}, or null (a child process this command starts is handed the same). */
     public Path passwordFile() { return passwordFile; }
 
     /** Opens the repository, asking for the passphrase only when it is encrypted. */
-    public Repository open() throws IOException { return open(dir(), passwordFile); }
+    public Repository open() throws IOException { return open(location(), passwordFile); }
 
     public char[] password(boolean confirm) throws IOException { return password(repo, passwordFile, confirm); }
 
-    /** {@code repo}, or INVALID_ARGUMENT when neither {@code --repo} nor {@code $STILLPOINT_REPOSITORY} gave one (every command that takes {@code --repo}). */
-    public static Path requireDir(Path repo) throws RepositoryException {
-        if (repo == null)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--repo: missing; give --repo DIR or set STILLPOINT_REPOSITORY");
-        return repo;
+    /**
+     * {@code repo} as a location (a directory made absolute, or an {@code s3:} URL as given), or
+     * INVALID_ARGUMENT when neither {@code --repo} nor {@code $STILLPOINT_REPOSITORY} gave one
+     * (every command that takes {@code --repo}).
+     */
+    public static String requireLocation(String repo) throws RepositoryException {
+        if (repo == null || repo.isBlank())
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--repo: missing; give --repo DIR (or s3:http[s]://HOST/BUCKET/PREFIX) or set STILLPOINT_REPOSITORY");
+        if (Repositories.isRemote(repo)) return repo;
+        try {
+            return Path.of(repo).toAbsolutePath().toString();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--repo: '" + repo + "' is not a valid directory name: " + e.getMessage());
+        }
     }
 
-    /** Opens {@code dir}, reading its passphrase ({@code $STILLPOINT_PASSWORD}, {@code passwordFile}, a prompt) only when it is encrypted. */
-    public static Repository open(Path dir, Path passwordFile) throws IOException {
-        return Repositories.open(dir, Repositories.isEncrypted(dir) ? password(dir, passwordFile, false) : null);
+    /** Opens {@code location}, reading its passphrase ({@code $STILLPOINT_PASSWORD}, {@code passwordFile}, a prompt) only when it is encrypted. */
+    public static Repository open(String location, Path passwordFile) throws IOException {
+        return Repositories.open(location, Repositories.isEncrypted(location) ? password(location, passwordFile, false) : null);
     }
 
-    private static char[] password(Path dir, Path passwordFile, boolean confirm) throws IOException {
+    private static char[] password(String dir, Path passwordFile, boolean confirm) throws IOException {
         return passphrase("STILLPOINT_PASSWORD", passwordFile, "--password-file", "passphrase for " + dir + ": ", confirm);
     }
 

@@ -24,12 +24,17 @@ class RepoOptionsTest {
         Path right = Files.writeString(tmp.resolve("pw"), "from a file\n"), wrong = Files.writeString(tmp.resolve("bad"), "guess\n");
 
         RepoOptions o = new RepoOptions();
-        o.repo = dir;
+        o.repo = dir.toString();
         o.passwordFile = right;
         try (Repository r = o.open()) {
             assertThat(r.snapshots()).isEmpty();
         }
-        assertThat(o.dir()).isEqualTo(dir);
+        assertThat(o.location()).isEqualTo(dir.toString());
+        assertThat(o.defaultCatalog()).isEqualTo(dir.resolve("catalog.db"));
+        RepoOptions s3 = new RepoOptions();
+        s3.repo = "s3:http://127.0.0.1:9000/bkt/hosts/one";
+        assertThat(s3.location()).isEqualTo("s3:http://127.0.0.1:9000/bkt/hosts/one");
+        assertThat(s3.defaultCatalog().toString()).endsWith("/catalogs/127.0.0.1-9000-bkt-hosts-one.db");
 
         o.passwordFile = wrong;
         assertThatThrownBy(o::open).isInstanceOf(RepositoryException.class)

@@ -2,9 +2,7 @@ package dev.stillpoint.repository;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.stillpoint.repository.store.Store;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -88,24 +86,31 @@ final class ChunkIndex {
     /** File name prefix of an index set: one index file listing many packs. */
     static final String SET_PREFIX = "set-";
 
-    /** How index files are read: {@code Files::readAllBytes}; tests interpose a concurrent merge. */
+    /** How index files are read: {@code Store::get}; tests interpose a concurrent merge. */
     @FunctionalInterface
     interface FileReader {
-        byte[] read(Path file) throws IOException;
+        byte[] read(Store store, String name) throws IOException;
     }
 
-    /** How {@code index/} is listed: {@code Files::newDirectoryStream}; tests give a listing that raced a merge. */
+    /** How {@code index/} is listed (object names); tests give a listing that raced a merge. */
     @FunctionalInterface
     interface DirectoryLister {
-        DirectoryStream<Path> list(Path dir) throws IOException;
+        List<String> list(Store store) throws IOException;
+    }
+
+    /** The names of the objects in {@code index/}. */
+    static List<String> listIndex(Store store) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (Store.Entry e : store.list("index/")) out.add(e.name());
+        return out;
     }
 
     private final FileReader reader;
     private final DirectoryLister lister;
 
-    ChunkIndex() { this(Files::readAllBytes); }
+    ChunkIndex() { this(Store::get); }
 
-    ChunkIndex(FileReader reader) { this(reader, Files::newDirectoryStream); }
+    ChunkIndex(FileReader reader) { this(reader, ChunkIndex::listIndex); }
 
     ChunkIndex(FileReader reader, DirectoryLister lister) { this.reader = reader; this.lister = lister; }
 
@@ -121,9 +126,9 @@ final class ChunkIndex {
     private long[] table = new long[1024];
     private int count;
 
-    static ChunkIndex load(Path root, Crypto crypto) throws IOException {
+    static ChunkIndex load(Store store, Crypto crypto) throws IOException {
         ChunkIndex idx = new ChunkIndex();
-        idx.refresh(root, crypto);
+        idx.refresh(store, crypto);
         return idx;
     }
 
@@ -136,22 +141,20 @@ final class ChunkIndex {
      * directory is listed again; so it is when packs would be forgotten, since a listing that
      * raced a merge may show neither the new set nor the files it replaced.
      */
-    synchronized void refresh(Path root, Crypto crypto) throws IOException {
-        Path dir = root.resolve("index");
-        if (!Files.isDirectory(dir)) return;
+    synchronized void refresh(Store store, Crypto crypto) throws IOException {
         Set<String> previous = null;
         for (int attempt = 1; ; attempt++) {
             Set<String> names = new HashSet<>();
             boolean vanished = false;
-            try (DirectoryStream<Path> ds = lister.list(dir)) {
-                for (Path p : ds) {
-                    String name = p.getFileName().toString();
+            {
+                for (String p : lister.list(store)) {
+                    String name = p.substring(p.lastIndexOf('/') + 1);
                     if (!isIndexFile(name)) continue;
                     names.add(name);
                     if (files.containsKey(name)) continue;
                     if (Hex.isHex(name, 64) && packs.containsKey(name)) { files.put(name, List.of(name)); continue; } // published here
                     try {
-                        files.put(name, load(p, name, crypto));
+                        files.put(name, load(store, p, name, crypto));
                         damaged.remove(name);
                     } catch (RepositoryException e) {
                         loadErrors.add(e.getMessage());
@@ -185,9 +188,9 @@ final class ChunkIndex {
     }
 
     /** Reads one index file into the index; returns the ids of the packs it lists. */
-    private List<String> load(Path p, String name, Crypto crypto) throws IOException {
-        byte[] data = reader.read(p);
-        String what = "index file " + p;
+    private List<String> load(Store store, String p, String name, Crypto crypto) throws IOException {
+        byte[] data = reader.read(store, p);
+        String what = "index file " + RepoConfig.where(store, p);
         if (Hex.isHex(name, 64)) {
             ByteBuffer b = ByteBuffer.wrap(FileCodec.decode(crypto, "index", data, 0, data.length, what));
             if (b.remaining() < 8) throw FileCodec.corrupt(what, "truncated");

@@ -1,13 +1,11 @@
 package dev.stillpoint.repository;
 
+import dev.stillpoint.repository.store.S3Store;
+import dev.stillpoint.repository.store.Store;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -16,11 +14,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The repository on a local (or mounted) filesystem. See package-info for the layout. */
+/**
+ * The repository over a {@link Store}: a local (or mounted) directory or an S3 bucket. See
+ * package-info for the layout; every object is read and written through the store.
+ */
 final class FileRepository implements Repository {
     static final List<String> DIRS = List.of("data", "index", "snapshots", "locks", "tmp");
 
-    private final Path root;
+    private final Store store;
     private volatile RepoConfig config;
     private final Crypto crypto;
     private final ChunkIndex index;
@@ -29,12 +30,13 @@ final class FileRepository implements Repository {
     private final ExecutorService workers;
     private final int threads;
 
-    private FileRepository(Path root, RepoConfig config, Crypto crypto, ChunkIndex index) {
-        this.root = root;
+    private FileRepository(Store store, RepoConfig config, Crypto crypto, ChunkIndex index) {
+        this.store = store;
         this.config = config;
         this.crypto = crypto;
         this.index = index;
-        this.locks = new LockManager(root);
+        this.locks = new LockManager(store);
+        this.spool = store.localRoot() == null ? new PackSpool(store) : null;
         this.threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(threads, r -> {
@@ -44,47 +46,85 @@ final class FileRepository implements Repository {
         });
     }
 
+    /** The store a user names: {@code s3:...} ({@link S3Store}) or a directory ({@link LocalStore}). */
+    static Store openStore(String location) throws IOException {
+        if (Store.isRemote(location)) return S3Store.open(location);
+        return new LocalStore(Path.of(location));
+    }
+
     static FileRepository create(Path root, RepositoryOptions o) throws IOException {
-        o.validate();
-        JitWarmup.startForIds(o.idHash());
-        root = root.toAbsolutePath();
-        if (Files.exists(root.resolve("config")))
-            throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + root);
-        if (Files.isDirectory(root)) {
-            try (var s = Files.list(root)) {
-                if (s.findAny().isPresent())
-                    throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not empty; choose an empty or new directory");
+        return create(new LocalStore(root), o);
+    }
+
+    static FileRepository create(Store store, RepositoryOptions o) throws IOException {
+        try {
+            o.validate();
+            JitWarmup.startForIds(o.idHash());
+            Path root = store.localRoot();
+            if (store.stat("config") != null)
+                throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + store.location());
+            if (root == null) {
+                if (!store.list("").isEmpty())
+                    throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, store.location() + " is not empty; choose an empty bucket or a new prefix");
+            } else if (Files.isDirectory(root)) {
+                try (var s = Files.list(root)) {
+                    if (s.findAny().isPresent())
+                        throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not empty; choose an empty or new directory");
+                }
+            } else if (Files.exists(root)) {
+                throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not a directory");
             }
-        } else if (Files.exists(root)) {
-            throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not a directory");
+            if (root != null) for (String d : DIRS) Files.createDirectories(root.resolve(d));
+            String id = Hex.of(Crypto.random(16));
+            RepoConfig config = new RepoConfig(RepoConfig.VERSION, id, o.encryption().id(), o.chunkSize(), o.packSize(), o.compressionLevel(), o.idHash());
+            Crypto crypto = Crypto.none(o.idHash());
+            if (o.encryption() == RepositoryOptions.Encryption.AES_256_GCM)
+                crypto = Crypto.aes(KeyFile.create(store, id, o.password(), o.kdfMemoryKiB(), o.kdfIterations()), o.idHash());
+            // the config is written last: its presence marks a complete repository
+            store.put("config", config.toJson());
+            store.sync("config");
+            return new FileRepository(store, config, crypto, new ChunkIndex());
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
         }
-        for (String d : DIRS) Files.createDirectories(root.resolve(d));
-        String id = Hex.of(Crypto.random(16));
-        RepoConfig config = new RepoConfig(RepoConfig.VERSION, id, o.encryption().id(), o.chunkSize(), o.packSize(), o.compressionLevel(), o.idHash());
-        Crypto crypto = Crypto.none(o.idHash());
-        if (o.encryption() == RepositoryOptions.Encryption.AES_256_GCM)
-            crypto = Crypto.aes(KeyFile.create(root, id, o.password(), o.kdfMemoryKiB(), o.kdfIterations()), o.idHash());
-        // the config is written last: its presence marks a complete repository
-        AtomicFiles.write(root.resolve("tmp"), root.resolve("config"), config.toJson());
-        AtomicFiles.fsyncDir(root);
-        return new FileRepository(root, config, crypto, new ChunkIndex());
     }
 
     static FileRepository open(Path root, char[] password) throws IOException {
-        root = root.toAbsolutePath();
-        RepoConfig config = RepoConfig.read(root);
-        JitWarmup.startForIds(config.idHash()); // overlaps the key derivation
-        Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(root, config.id(), password), config.idHash()) : Crypto.none(config.idHash());
-        for (String d : DIRS) {
-            if (d.equals("locks") || d.equals("tmp")) { Files.createDirectories(root.resolve(d)); continue; }
-            if (!Files.isDirectory(root.resolve(d)))
-                throw new RepositoryException(RepositoryException.Code.CORRUPT, root.resolve(d) + ": missing directory of the repository");
-        }
-        // the index is read when an operation needs it (listing or forgetting snapshots does not)
-        return new FileRepository(root, config, crypto, new ChunkIndex());
+        return open(new LocalStore(root), password);
     }
 
-    Path root() { return root; }
+    static FileRepository open(Store store, char[] password) throws IOException {
+        try {
+            RepoConfig config = RepoConfig.read(store);
+            JitWarmup.startForIds(config.idHash()); // overlaps the key derivation
+            Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(store, config.id(), password), config.idHash()) : Crypto.none(config.idHash());
+            Path root = store.localRoot();
+            if (root != null) {
+                for (String d : DIRS) {
+                    if (d.equals("locks") || d.equals("tmp")) { Files.createDirectories(root.resolve(d)); continue; }
+                    if (!Files.isDirectory(root.resolve(d)))
+                        throw new RepositoryException(RepositoryException.Code.CORRUPT, root.resolve(d) + ": missing directory of the repository");
+                }
+            }
+            // the index is read when an operation needs it (listing or forgetting snapshots does not)
+            return new FileRepository(store, config, crypto, new ChunkIndex());
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    Store store() { return store; }
+
+    /** Publishes a content-addressed object: one that exists already holds the same content. */
+    void putOnce(String name, byte[] data) throws IOException {
+        try {
+            store.put(name, data);
+        } catch (RepositoryException e) {
+            if (e.code() != RepositoryException.Code.ALREADY_EXISTS) throw e;
+        }
+    }
 
     RepoConfig config() { return config; }
 
@@ -96,7 +136,7 @@ final class FileRepository implements Repository {
         RepoConfig c = config;
         if (c.version() >= RepoConfig.INDEX_SETS_VERSION) return;
         RepoConfig up = c.withVersion(RepoConfig.INDEX_SETS_VERSION);
-        AtomicFiles.write(tmpDir(), root.resolve("config"), up.toJson());
+        store.replace("config", up.toJson());
         config = up;
     }
 
@@ -104,7 +144,7 @@ final class FileRepository implements Repository {
 
     /** Brings the in-memory index up to date with {@code index/} (under the operation's lock). */
     void refreshIndex() throws IOException {
-        index.refresh(root, crypto);
+        index.refresh(store, crypto);
         indexRead = true;
     }
 
@@ -116,7 +156,7 @@ final class FileRepository implements Repository {
                     try {
                         refreshIndex();
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException("cannot read " + root.resolve("index") + ": " + e.getMessage(), e);
+                        throw new java.io.UncheckedIOException("cannot read " + RepoConfig.where(store, "index") + ": " + e.getMessage(), e);
                     }
                 }
             }
@@ -128,54 +168,55 @@ final class FileRepository implements Repository {
 
     ExecutorService workers() { return workers; }
 
-    int threads() { return threads; }
+    /** Chunk reads a remote store keeps in flight during restore: each is a ranged GET, latency to hide. */
+    static final int REMOTE_READS = 16;
+    private volatile ExecutorService remoteReaders;
+    /** Whole packs fetched from a remote store for chunk reads (null for a local one). */
+    private final PackSpool spool;
 
-    Path tmpDir() { return root.resolve("tmp"); }
+    /** Chunks a restore reads ahead: {@code 2 x cores} locally, {@link #REMOTE_READS} from a remote store. */
+    int readAhead() { return store.localRoot() != null ? 2 * threads : Math.max(2 * threads, REMOTE_READS); }
 
-    Path packPath(String id) { return root.resolve("data").resolve(id.substring(0, 2)).resolve(id); }
-
-    /** Every entry of the pack directories {@code data/xx/}; callers decide which names are packs. */
-    List<Path> dataFiles() throws IOException {
-        List<Path> out = new ArrayList<>();
-        try (DirectoryStream<Path> top = Files.newDirectoryStream(root.resolve("data"))) {
-            for (Path d : top) {
-                if (!Files.isDirectory(d)) continue;
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
-                    for (Path p : ds) out.add(p);
+    /** Where restore reads chunks: the workers locally; a wider pool for a remote store (its threads mostly wait). */
+    ExecutorService readers() {
+        if (store.localRoot() != null) return workers;
+        if (remoteReaders == null) {
+            synchronized (this) {
+                if (remoteReaders == null) {
+                    AtomicInteger n = new AtomicInteger();
+                    remoteReaders = Executors.newFixedThreadPool(REMOTE_READS, r -> {
+                        Thread t = new Thread(r, "stillpoint-repo-reader-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
                 }
             }
         }
-        return out;
+        return remoteReaders;
     }
 
-    Path indexPath(String id) { return root.resolve("index").resolve(id); }
+    int threads() { return threads; }
 
-    Path snapshotPath(String id) { return root.resolve("snapshots").resolve(id); }
+    static String packName(String id) { return "data/" + id.substring(0, 2) + "/" + id; }
 
-    /** Open pack channels (positional reads are thread-safe), at most {@link #MAX_CHANNELS}, access order. */
-    private static final int MAX_CHANNELS = 16;
-    private final java.util.LinkedHashMap<String, FileChannel> channels = new java.util.LinkedHashMap<>(32, 0.75f, true);
+    static String indexName(String id) { return "index/" + id; }
 
-    private FileChannel channel(String packId) throws IOException {
-        synchronized (channels) {
-            FileChannel c = channels.get(packId);
-            if (c != null && c.isOpen()) return c;
-            c = FileChannel.open(packPath(packId), StandardOpenOption.READ);
-            channels.put(packId, c);
-            if (channels.size() > MAX_CHANNELS) {
-                var it = channels.entrySet().iterator();
-                var eldest = it.next();
-                it.remove();
-                eldest.getValue().close(); // a reader still using it retries with a fresh channel
+    static String snapshotName(String id) { return "snapshots/" + id; }
+
+    /** Every object under {@code data/}; callers decide which names are packs. */
+    List<Store.Entry> dataFiles() throws IOException { return store.list("data/"); }
+
+    /** A new pack writer publishing into this repository's store and index. */
+    PackWriter newPackWriter() {
+        return new PackWriter(crypto, config.packSize(), new PackWriter.Sink() {
+            @Override public Store.Upload begin() throws IOException { return store.upload(); }
+
+            @Override public void publish(Store.Upload pack, String packId, long length, List<PackEntry> entries) throws IOException {
+                pack.commit(packName(packId), length); // false: that pack exists (same tail hash, same chunks)
+                putOnce(indexName(packId), PackFormat.indexFile(crypto, length, entries));
+                index().add(packId, length, entries);
             }
-            return c;
-        }
-    }
-
-    private void forgetChannel(String packId, FileChannel c) {
-        synchronized (channels) {
-            if (channels.get(packId) == c) channels.remove(packId);
-        }
+        });
     }
 
     /** Reads, decrypts, decompresses and verifies one chunk. */
@@ -235,29 +276,17 @@ final class FileRepository implements Repository {
 
     /** Reads the stored blob into {@code blob[0, loc.length())} and decodes it into {@code raw}. */
     private void readCopy(ChunkId id, ChunkIndex.Location loc, byte[] blob, byte[] raw) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            FileChannel ch;
-            try {
-                ch = channel(loc.packId());
-            } catch (NoSuchFileException e) {
-                throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
-            } catch (IOException e) {
-                throw RepositoryException.ofIo("opening pack " + loc.packId(), e);
-            }
-            try {
-                ByteBuffer b = ByteBuffer.wrap(blob, 0, loc.length());
-                while (b.hasRemaining()) {
-                    if (ch.read(b, loc.offset() + b.position()) < 0)
-                        throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
-                }
-                break;
-            } catch (java.nio.channels.ClosedChannelException e) {
-                forgetChannel(loc.packId(), ch);
-                if (attempt >= 3 || Thread.currentThread().isInterrupted()) throw e;
-            } catch (IOException e) {
-                throw RepositoryException.ofIo("reading chunk " + id.hex() + " from pack " + loc.packId(), e);
-            }
+        int n;
+        try {
+            n = spool != null ? spool.read(packName(loc.packId()), loc.offset(), blob, loc.length())
+                    : store.read(packName(loc.packId()), loc.offset(), blob, 0, loc.length());
+        } catch (NoSuchFileException e) {
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
+        } catch (IOException e) {
+            throw RepositoryException.ofIo("reading chunk " + id.hex() + " from pack " + loc.packId(), e);
         }
+        if (n < loc.length())
+            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
         try {
             BlobCodec.decodeInto(crypto, id, blob, 0, loc.length(), loc.rawLength(), raw);
         } catch (RepositoryException e) {
@@ -266,10 +295,9 @@ final class FileRepository implements Repository {
     }
 
     Manifest loadManifest(String id) throws IOException {
-        Path p = snapshotPath(id);
         byte[] data;
         try {
-            data = Files.readAllBytes(p);
+            data = store.get(snapshotName(id));
         } catch (NoSuchFileException e) {
             throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "snapshot " + id + " not found");
         } catch (IOException e) {
@@ -283,17 +311,15 @@ final class FileRepository implements Repository {
     String writeManifest(Manifest m) throws IOException {
         byte[] data = m.encode(crypto);
         String id = Hex.of(Crypto.sha256(data, 0, data.length));
-        AtomicFiles.write(tmpDir(), snapshotPath(id), data);
+        putOnce(snapshotName(id), data);
         return id;
     }
 
     List<String> snapshotIds() throws IOException {
         List<String> ids = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(root.resolve("snapshots"))) {
-            for (Path p : ds) {
-                String n = p.getFileName().toString();
-                if (Hex.isHex(n, 64)) ids.add(n);
-            }
+        for (Store.Entry e : store.list("snapshots/")) {
+            String n = e.name().substring("snapshots/".length());
+            if (Hex.isHex(n, 64)) ids.add(n);
         }
         return ids;
     }
@@ -345,7 +371,7 @@ final class FileRepository implements Repository {
         if (idOrPrefix == null || idOrPrefix.isEmpty() || !Hex.isHex(idOrPrefix, idOrPrefix.length()))
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "snapshot id '" + idOrPrefix + "' is invalid (lower-case hex id or prefix)");
         List<String> match = snapshotIds().stream().filter(s -> s.startsWith(idOrPrefix)).toList();
-        if (match.isEmpty()) throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "snapshot " + idOrPrefix + " not found in " + root);
+        if (match.isEmpty()) throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "snapshot " + idOrPrefix + " not found in " + store.location());
         if (match.size() > 1)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "snapshot prefix " + idOrPrefix + " is ambiguous (" + match.size() + " snapshots match)");
         return loadManifest(match.get(0)).info(match.get(0));
@@ -380,8 +406,8 @@ final class FileRepository implements Repository {
         try (LockManager.Held lock = locks.exclusive()) {
             ForgetResult r = new ForgetResult(Retention.decide(snapshots(), policy), dryRun);
             if (!dryRun) {
-                for (SnapshotInfo s : r.removed()) Files.deleteIfExists(snapshotPath(s.id()));
-                AtomicFiles.fsyncDir(root.resolve("snapshots"));
+                for (SnapshotInfo s : r.removed()) store.delete(snapshotName(s.id()));
+                store.sync("snapshots/");
             }
             return r;
         }
@@ -390,8 +416,8 @@ final class FileRepository implements Repository {
     @Override
     public void forget(String idOrPrefix) throws IOException {
         try (LockManager.Held lock = locks.exclusive()) {
-            Files.deleteIfExists(snapshotPath(snapshot(idOrPrefix).id()));
-            AtomicFiles.fsyncDir(root.resolve("snapshots"));
+            store.delete(snapshotName(snapshot(idOrPrefix).id()));
+            store.sync("snapshots/");
         }
     }
 
@@ -410,25 +436,25 @@ final class FileRepository implements Repository {
     @Override
     public int repairIndex() throws IOException {
         try (LockManager.Held lock = locks.exclusive()) {
-            ChunkIndex current = ChunkIndex.load(root, crypto);
+            ChunkIndex current = ChunkIndex.load(store, crypto);
             int written = 0, unreadable = 0;
-            for (Path p : dataFiles()) {
-                String packId = p.getFileName().toString();
+            for (Store.Entry p : dataFiles()) {
+                String packId = p.name().substring(p.name().lastIndexOf('/') + 1);
                 if (!Hex.isHex(packId, 64) || current.packs().containsKey(packId)) continue;
                 List<PackEntry> entries;
                 try {
-                    entries = PackFormat.readHeader(crypto, p);
+                    entries = PackFormat.readHeader(crypto, store, p.name());
                 } catch (RepositoryException e) {
                     unreadable++;
                     continue;
                 }
-                AtomicFiles.write(tmpDir(), indexPath(packId), PackFormat.indexFile(crypto, Files.size(p), entries));
+                store.replace(indexName(packId), PackFormat.indexFile(crypto, p.size(), entries)); // replaces a damaged one
                 written++;
             }
             if (unreadable == 0) {
                 // every pack is indexed again: a damaged index set lists nothing that is not listed elsewhere
-                for (String name : current.damagedFiles()) if (!Hex.isHex(name, 64)) Files.deleteIfExists(root.resolve("index").resolve(name));
-                AtomicFiles.fsyncDir(root.resolve("index"));
+                for (String name : current.damagedFiles()) if (!Hex.isHex(name, 64)) store.delete("index/" + name);
+                store.sync("index/");
             }
             refreshIndex();
             return written;
@@ -466,10 +492,12 @@ final class FileRepository implements Repository {
     @Override
     public void close() throws IOException {
         workers.shutdown();
-        synchronized (channels) {
-            for (FileChannel c : channels.values()) c.close();
-            channels.clear();
+        if (remoteReaders != null) remoteReaders.shutdown();
+        if (spool != null) spool.close();
+        try {
+            locks.close();
+        } finally {
+            store.close();
         }
-        locks.close();
     }
 }

@@ -73,8 +73,9 @@ final class IndexCompactor {
         if (!repo.config().indexSets()) throw new IllegalStateException("index sets in a version-1 repository (upgradeFormat first)");
         Set<String> written = writeSets(repo, packs);
         Set<String> old = new HashSet<>();
-        try (var ds = Files.newDirectoryStream(repo.root().resolve("index"))) {
-            for (Path p : ds) if (ChunkIndex.isIndexFile(p.getFileName().toString())) old.add(p.getFileName().toString());
+        for (String p : ChunkIndex.listIndex(repo.store())) {
+            String name = p.substring(p.lastIndexOf('/') + 1);
+            if (ChunkIndex.isIndexFile(name)) old.add(name);
         }
         return delete(repo, old, written);
     }
@@ -102,19 +103,18 @@ final class IndexCompactor {
     private static String writeSet(FileRepository repo, List<ChunkIndex.PackInfo> packs) throws IOException {
         byte[] file = PackFormat.indexSetFile(repo.crypto(), packs);
         String name = ChunkIndex.SET_PREFIX + Hex.of(Crypto.sha256(file, 0, file.length));
-        AtomicFiles.write(repo.tmpDir(), repo.root().resolve("index").resolve(name), file);
+        repo.putOnce("index/" + name, file);
         repo.index().noteFile(name, packs.stream().map(ChunkIndex.PackInfo::packId).toList());
         return name;
     }
 
     /** Deletes the index files {@code names} except {@code keep}, makes it durable, refreshes the index. */
     private static int delete(FileRepository repo, Set<String> names, Set<String> keep) throws IOException {
-        Path dir = repo.root().resolve("index");
         int n = 0;
         for (String name : names) {
-            if (!keep.contains(name) && Files.deleteIfExists(dir.resolve(name))) n++;
+            if (!keep.contains(name) && repo.store().delete("index/" + name)) n++;
         }
-        AtomicFiles.fsyncDir(dir);
+        repo.store().sync("index/");
         repo.refreshIndex();
         return n;
     }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import dev.stillpoint.repository.store.Store;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ final class KeyFile {
 
     private KeyFile() {}
 
-    static byte[] create(Path root, String repoId, char[] password, int memoryKiB, int iterations) throws IOException {
+    static byte[] create(Store root, String repoId, char[] password, int memoryKiB, int iterations) throws IOException {
         byte[] master = Crypto.random(MASTER_LEN);
         write(root, repoId, master, password, memoryKiB, iterations);
         return master;
@@ -48,12 +49,12 @@ final class KeyFile {
      * otherwise both succeed and the first new passphrase would silently open nothing; the second
      * now unlocks the file the first wrote and fails with WRONG_PASSWORD.
      */
-    static void change(Path root, String repoId, char[] oldPassword, char[] newPassword) throws IOException {
+    static void change(Store root, String repoId, char[] oldPassword, char[] newPassword) throws IOException {
         if (newPassword == null || newPassword.length == 0)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "new passphrase: empty");
         synchronized (KeyFile.class) { // a file lock is held per JVM, not per thread
-            Path keys = root.resolve("keys"); // missing: unlock reports the missing key file
-            try (java.nio.channels.FileChannel lock = Files.isDirectory(keys) ? java.nio.channels.FileChannel.open(keys.resolve(CHANGE_LOCK),
+            Path keys = root.localRoot() == null ? null : root.localRoot().resolve("keys"); // missing: unlock reports the missing key file
+            try (java.nio.channels.FileChannel lock = keys != null && Files.isDirectory(keys) ? java.nio.channels.FileChannel.open(keys.resolve(CHANGE_LOCK),
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE) : null;
                  java.nio.channels.FileLock held = lock == null ? null : lockOrNone(lock)) {
                 requirePassword(root, oldPassword);
@@ -75,7 +76,7 @@ final class KeyFile {
     /** The file in {@code keys/} that passphrase changes lock (empty; never read). */
     static final String CHANGE_LOCK = "passwd.lock";
 
-    private static void write(Path root, String repoId, byte[] master, char[] password, int memoryKiB, int iterations) throws IOException {
+    private static void write(Store root, String repoId, byte[] master, char[] password, int memoryKiB, int iterations) throws IOException {
         byte[] salt = Crypto.random(16);
         int parallelism = memoryKiB >= 8 * NEW_PARALLELISM ? NEW_PARALLELISM : 1; // Argon2 needs 8 KiB per lane
         byte[] kek = derive(password, salt, memoryKiB, iterations, parallelism);
@@ -92,33 +93,36 @@ final class KeyFile {
         m.put("parallelism", parallelism);
         m.put("salt", Base64.getEncoder().encodeToString(salt));
         m.put("wrappedKey", Base64.getEncoder().encodeToString(wrapped));
-        Path keys = Files.createDirectories(root.resolve("keys"));
-        // the temp file sits beside the key file, not in tmp/: prune empties tmp/ without a lock a
-        // passphrase change would wait for, and could delete it before the rename
-        AtomicFiles.write(keys, keys.resolve(NAME), JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m));
+        // (a local store puts the temp file beside the key file, not in tmp/: prune empties tmp/
+        // without a lock a passphrase change would wait for, and could delete it before the rename)
+        root.replace("keys/" + NAME, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m));
     }
 
-    static byte[] unlock(Path root, String repoId, char[] password) throws IOException {
+    static byte[] unlock(Store root, String repoId, char[] password) throws IOException {
         requirePassword(root, password);
         return unwrap(read(root), root, repoId, password);
     }
 
-    private static void requirePassword(Path root, char[] password) throws RepositoryException {
+    private static void requirePassword(Store root, char[] password) throws RepositoryException {
         if (password == null || password.length == 0)
-            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, root + " is encrypted: a passphrase is required (STILLPOINT_PASSWORD, --password-file or prompt)");
+            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, root.location() + " is encrypted: a passphrase is required (STILLPOINT_PASSWORD, --password-file or prompt)");
     }
 
     /** The key file's fields, checked. */
-    private record Stored(Path file, byte[] salt, byte[] wrapped, int memoryKiB, int iterations, int parallelism) {}
+    private record Stored(String file, byte[] salt, byte[] wrapped, int memoryKiB, int iterations, int parallelism) {}
 
     /** Reads and checks {@code keys/master.json}: CORRUPT when missing or malformed, UNSUPPORTED_VERSION for another KDF. */
-    private static Stored read(Path root) throws RepositoryException {
-        Path file = root.resolve("keys").resolve(NAME);
-        Map<String, Object> m;
+    private static Stored read(Store root) throws IOException {
+        String file = RepoConfig.where(root, "keys/" + NAME);
+        byte[] raw;
         try {
-            m = JSON.std.mapFrom(Files.readAllBytes(file));
+            raw = root.get("keys/" + NAME);
         } catch (NoSuchFileException e) {
             throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": missing key file of an encrypted repository");
+        }
+        Map<String, Object> m;
+        try {
+            m = JSON.std.mapFrom(raw);
         } catch (IOException | RuntimeException e) {
             throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": not valid JSON (damaged or truncated): " + e.getMessage(), e);
         }
@@ -139,13 +143,13 @@ final class KeyFile {
     }
 
     /** The master key wrapped in {@code s}, under the key derived from {@code password}; WRONG_PASSWORD when it does not unlock. */
-    private static byte[] unwrap(Stored s, Path root, String repoId, char[] password) throws IOException {
+    private static byte[] unwrap(Stored s, Store root, String repoId, char[] password) throws IOException {
         byte[] kek = derive(password, s.salt(), s.memoryKiB(), s.iterations(), s.parallelism());
         try {
             return Crypto.open(new SecretKeySpec(kek, "AES"), Cipher.getInstance("AES/GCM/NoPadding"), s.wrapped(), 0, s.wrapped().length,
-                    Crypto.aad(repoId), s.file().toString());
+                    Crypto.aad(repoId), s.file());
         } catch (RepositoryException e) {
-            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, "wrong passphrase for repository " + root + " (the key in " + s.file() + " did not unlock)");
+            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, "wrong passphrase for repository " + root.location() + " (the key in " + s.file() + " did not unlock)");
         } catch (java.security.GeneralSecurityException e) {
             throw new IOException("AES-GCM unavailable", e);
         }

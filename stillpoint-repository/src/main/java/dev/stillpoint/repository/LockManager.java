@@ -3,10 +3,8 @@ package dev.stillpoint.repository;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
+import dev.stillpoint.repository.store.Store;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -24,33 +22,51 @@ import java.util.concurrent.TimeUnit;
  * on conflict remove own file and fail with LOCKED (two racing acquirers may both fail, never
  * both succeed). A lock is stale when its lease expired (holders refresh it every
  * {@code lease/4}) or when it was taken on this host by a process that no longer runs (pid +
- * start time); stale locks are deleted by whoever finds them.
+ * start time); stale locks are deleted by whoever finds them. The same on every store: on S3
+ * the lock objects are leases that only their expiry makes stale across hosts (the pid check
+ * applies to locks of this host only).
  */
 final class LockManager implements AutoCloseable {
     static final Duration LEASE = Duration.ofMinutes(5);
     private static final String HOST = hostName();
 
-    private final Path dir;
+    private final Store store;
     private final Set<Held> held = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService refresher;
 
     final class Held implements AutoCloseable {
-        final Path file;
+        final String file;
         final boolean exclusive;
+        /** When the lease was last written (acquired or refreshed). */
+        private volatile Instant renewed = Instant.now();
 
-        Held(Path file, boolean exclusive) { this.file = file; this.exclusive = exclusive; }
+        Held(String file, boolean exclusive) { this.file = file; this.exclusive = exclusive; }
+
+        /**
+         * LOCKED when this holder may have lost the lock: its lease lapsed (refreshes failed for
+         * a whole lease, e.g. the store was unreachable) or another process removed the lock
+         * object as stale. Writers call it before publishing a snapshot.
+         */
+        void verify() throws IOException {
+            if (Duration.between(renewed, Instant.now()).compareTo(LEASE) >= 0 || store.stat(file) == null)
+                throw new RepositoryException(RepositoryException.Code.LOCKED, "the lock " + RepoConfig.where(store, file) + " was lost (its lease of "
+                        + LEASE.toMinutes() + " min lapsed at " + renewed.plus(LEASE) + ", or another process removed it as stale); nothing was committed, run again");
+        }
 
         @Override public synchronized void close() throws IOException {
-            if (held.remove(this)) Files.deleteIfExists(file);
+            if (held.remove(this)) store.delete(file);
         }
 
         synchronized void refresh() throws IOException {
-            if (held.contains(this)) AtomicFiles.write(dir, file, content(exclusive));
+            if (!held.contains(this)) return;
+            Instant at = Instant.now();
+            store.replace(file, content(exclusive));
+            renewed = at;
         }
     }
 
-    LockManager(Path root) {
-        this.dir = root.resolve("locks");
+    LockManager(Store store) {
+        this.store = store;
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "stillpoint-lock-refresh");
             t.setDaemon(true);
@@ -65,56 +81,50 @@ final class LockManager implements AutoCloseable {
     Held exclusive() throws IOException { return acquire(true); }
 
     private Held acquire(boolean exclusive) throws IOException {
-        Files.createDirectories(dir);
-        Path own = dir.resolve(Hex.of(Crypto.random(16)));
-        // temp files of lock writes live in locks/ itself (*.tmp): prune empties tmp/ while it
-        // holds the exclusive lock, and a lock being acquired holds nothing yet
-        AtomicFiles.write(dir, own, content(exclusive));
+        String own = "locks/" + Hex.of(Crypto.random(16));
+        // a local store keeps the temp files of lock writes in locks/ itself (*.tmp): prune
+        // empties tmp/ while it holds the exclusive lock, and a lock being acquired holds nothing yet
+        store.put(own, content(exclusive));
         Held h = new Held(own, exclusive);
         held.add(h);
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                if (p.equals(own)) continue;
-                if (p.getFileName().toString().endsWith(".tmp")) {
-                    try {
-                        if (Files.getLastModifiedTime(p).toInstant().isBefore(Instant.now().minus(LEASE))) Files.deleteIfExists(p);
-                    } catch (NoSuchFileException ignored) {
-                        // renamed or removed meanwhile
-                    }
+        {
+            for (Store.Entry p : store.list("locks/")) {
+                if (p.name().equals(own)) continue;
+                if (p.name().endsWith(".tmp")) {
+                    if (p.modified().isBefore(Instant.now().minus(LEASE))) store.delete(p.name());
                     continue;
                 }
                 Map<String, Object> other = readLock(p);
                 if (other == null) continue;
-                if (isStale(other)) { Files.deleteIfExists(p); continue; }
+                if (isStale(other)) { store.delete(p.name()); continue; }
                 boolean otherExclusive = Boolean.TRUE.equals(other.get("exclusive"));
                 if (exclusive || otherExclusive) {
                     h.close();
                     throw new RepositoryException(RepositoryException.Code.LOCKED, "repository is locked " + (otherExclusive ? "exclusively" : "(shared)")
                             + " by pid " + other.get("pid") + " on " + other.get("host") + " since " + other.get("created")
-                            + " (lock file " + p + "); " + (exclusive ? "this operation needs an exclusive lock" : "wait for it to finish"));
+                            + " (lock file " + RepoConfig.where(store, p.name()) + "); " + (exclusive ? "this operation needs an exclusive lock" : "wait for it to finish"));
                 }
             }
         }
         return h;
     }
 
-    private static Map<String, Object> readLock(Path p) {
+    private Map<String, Object> readLock(Store.Entry p) throws IOException {
+        byte[] data;
         try {
-            return JSON.std.mapFrom(Files.readAllBytes(p));
+            data = store.get(p.name());
         } catch (NoSuchFileException e) {
             return null;
+        }
+        try {
+            return JSON.std.mapFrom(data);
         } catch (IOException | RuntimeException e) {
-            // unreadable (torn by a crash before rename cannot happen; treat as foreign but expiring by mtime)
-            try {
-                Instant m = Files.getLastModifiedTime(p).toInstant();
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("exclusive", true);
-                r.put("expires", m.plus(LEASE).toString());
-                r.put("host", "?");
-                return r;
-            } catch (IOException e2) {
-                return null;
-            }
+            // unreadable (a torn write cannot be published; treat as foreign but expiring by mtime)
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("exclusive", true);
+            r.put("expires", p.modified().plus(LEASE).toString());
+            r.put("host", "?");
+            return r;
         }
     }
 

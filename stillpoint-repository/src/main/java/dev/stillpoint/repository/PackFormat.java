@@ -116,21 +116,18 @@ final class PackFormat {
     }
 
     /** Reads the header at the end of a pack file (used to check and to rebuild the index). */
-    static List<PackEntry> readHeader(Crypto crypto, Path pack) throws IOException {
-        String what = "pack " + pack.getFileName();
-        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.READ)) {
+    static List<PackEntry> readHeader(Crypto crypto, dev.stillpoint.repository.store.Store store, String pack) throws IOException {
+        String what = "pack " + pack.substring(pack.lastIndexOf('/') + 1);
+        try (dev.stillpoint.repository.store.Store.Reader ch = store.reader(pack, false)) {
             long size = ch.size();
             if (size < 8) throw FileCodec.corrupt(what, "truncated (" + size + " bytes)");
-            ByteBuffer tail = ByteBuffer.allocate(8);
-            ch.read(tail, size - 8);
-            tail.flip();
+            ByteBuffer tail = ByteBuffer.wrap(ch.readFully(size - 8, 8));
             int hlen = tail.getInt();
             byte[] magic = new byte[4];
             tail.get(magic);
             if (!java.util.Arrays.equals(magic, MAGIC)) throw FileCodec.corrupt(what, "bad trailer magic (truncated or damaged)");
             if (hlen <= 0 || hlen > size - 8) throw FileCodec.corrupt(what, "header length " + hlen + " out of range");
-            ByteBuffer h = ByteBuffer.allocate(hlen);
-            ch.read(h, size - 8 - hlen);
+            ByteBuffer h = ByteBuffer.wrap(ch.readFully(size - 8 - hlen, hlen));
             byte[] plain = FileCodec.decode(crypto, "pack-header", h.array(), 0, hlen, what + " header");
             return parseEntries(ByteBuffer.wrap(plain), size - 8 - hlen, what + " header");
         }

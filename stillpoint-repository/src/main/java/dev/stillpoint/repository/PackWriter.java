@@ -2,11 +2,8 @@ package dev.stillpoint.repository;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import dev.stillpoint.repository.store.Store;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -16,9 +13,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 
 /**
- * Appends encoded blobs to a temp pack; when the pack reaches the target size (or on
- * {@link #flush()}) it writes the header and trailer and hands the file to a publisher thread:
- * fsync, rename to {@code data/xx/<sha256>}, then the index file (temp, fsync, rename). Only
+ * Appends encoded blobs to a pack upload of its {@link Sink}; when the pack reaches the target
+ * size (or on {@link #flush()}) it writes the header and trailer and hands the upload to a
+ * publisher thread: the sink makes it durable as {@code data/xx/<sha256>}, then writes its
+ * index file. The writer knows only the cipher (for the header) and the sink. Only
  * after both are durable do the chunks enter the in-memory index, so a snapshot can never
  * reference a chunk whose pack or index is not durable. Publishing runs beside the workers (the
  * fsync of one pack no longer stalls every chunk); at most {@link #MAX_PENDING} packs wait for
@@ -28,14 +26,25 @@ import java.util.concurrent.Semaphore;
  * to one file would serialise on its inode lock, and spin there). Under the writer's lock a blob
  * only reserves its range; the bytes are written outside the lock with a positional write, so
  * one worker blocked in {@code write(2)} (dirty-page throttling) does not stall the others. The header is written, and the pack queued, only once every
- * reserved range is written; a pack with a failed write is deleted, never published. Packs are
- * written with {@code O_DIRECT} through {@link DirectWriter} where the filesystem allows it
- * (ranges of one pack arrive in order: one thread fills it).
+ * reserved range is written; a pack with a failed write is deleted, never published. Ranges of
+ * one pack arrive in order (one thread fills it), as {@link Store.Upload} requires (the local
+ * store writes them with {@code O_DIRECT}).
  */
 final class PackWriter implements AutoCloseable {
     static final int MAX_PENDING = 2;
 
-    private final FileRepository repo;
+    /** Where packs go. */
+    interface Sink {
+        /** A new pack's bytes. */
+        Store.Upload begin() throws IOException;
+
+        /** Makes {@code pack} durable as pack {@code packId}, then its index file, then adds it to the in-memory index. */
+        void publish(Store.Upload pack, String packId, long length, List<PackEntry> entries) throws IOException;
+    }
+
+    private final Crypto crypto;
+    private final long packSize;
+    private final Sink sink;
     /** The pack each thread appends to: one file per writing thread, so buffered writes never contend for one inode lock. */
     private final java.util.Map<Thread, OpenPack> open = new java.util.HashMap<>();
     private long storedBytes;
@@ -49,37 +58,16 @@ final class PackWriter implements AutoCloseable {
 
     /** A temp pack being filled: ranges are reserved under the writer's lock, written outside it. */
     private static final class OpenPack {
-        final Path tmp;
-        /** Direct writes to {@code tmp} when the filesystem allows them, else null and {@link #ch} (page cache). */
-        final DirectWriter direct;
-        final FileChannel ch;
+        final Store.Upload upload;
         final List<PackEntry> entries = new ArrayList<>();
         long pos;
         int writing;
         IOException failed;
 
-        OpenPack(Path tmp, FileChannel ch, DirectWriter direct) { this.tmp = tmp; this.ch = ch; this.direct = direct; }
+        OpenPack(Store.Upload upload) { this.upload = upload; }
 
         /** Writes {@code b[0, len)} at {@code at}; ranges arrive in order (one thread fills a pack). */
-        void write(byte[] b, int len, long at) throws IOException {
-            if (direct != null) direct.write(b, 0, len, at);
-            else writeFully(ch, ByteBuffer.wrap(b, 0, len), at);
-        }
-
-        /** Makes the file {@code length} bytes, durable. */
-        void finishAndForce(long length) throws IOException {
-            if (direct != null) {
-                direct.finish(length);
-                direct.force();
-            } else {
-                ch.force(true);
-            }
-        }
-
-        void closeChannels() throws IOException {
-            if (direct != null) direct.close();
-            else ch.close();
-        }
+        void write(byte[] b, int len, long at) throws IOException { upload.write(b, 0, len, at); }
 
         synchronized void written(IOException e) {
             if (e != null && failed == null) failed = e;
@@ -93,16 +81,17 @@ final class PackWriter implements AutoCloseable {
                 try { wait(); } catch (InterruptedException e) { interrupted = true; }
             }
             if (interrupted) Thread.currentThread().interrupt();
-            if (failed != null) throw new IOException("writing pack " + tmp + " failed: " + failed.getMessage(), failed);
+            if (failed != null) throw new IOException("writing a pack failed: " + failed.getMessage(), failed);
         }
 
-        void discard() {
-            try { closeChannels(); } catch (IOException ignored) { /* deleting anyway */ }
-            try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* tmp/ is garbage, prune clears it */ }
-        }
+        void discard() { upload.close(); }
     }
 
-    PackWriter(FileRepository repo) { this.repo = repo; }
+    PackWriter(Crypto crypto, long packSize, Sink sink) {
+        this.crypto = crypto;
+        this.packSize = packSize;
+        this.sink = sink;
+    }
 
     void add(ChunkId id, byte[] blob, int rawLength) throws IOException {
         add(id, blob, blob.length, rawLength);
@@ -113,7 +102,7 @@ final class PackWriter implements AutoCloseable {
         try {
             append(id, blob, length, rawLength);
         } catch (IOException e) {
-            throw RepositoryException.ofIo("writing a pack to " + repo.tmpDir(), e);
+            throw RepositoryException.ofIo("writing a pack", e);
         }
     }
 
@@ -129,7 +118,7 @@ final class PackWriter implements AutoCloseable {
             p.entries.add(new PackEntry(id, at, length, rawLength));
             storedBytes += length;
             synchronized (p) { p.writing++; }
-            if (p.pos >= repo.config().packSize()) { full = p; open.remove(Thread.currentThread()); sealing++; }
+            if (p.pos >= packSize) { full = p; open.remove(Thread.currentThread()); sealing++; }
         }
         IOException failure = null;
         try {
@@ -143,15 +132,7 @@ final class PackWriter implements AutoCloseable {
         }
     }
 
-    private OpenPack open() throws IOException {
-        Path tmp = Files.createTempFile(repo.tmpDir(), "pack-", ".tmp");
-        DirectWriter direct = DirectWriter.open(tmp, 0);
-        return new OpenPack(tmp, direct == null ? FileChannel.open(tmp, StandardOpenOption.WRITE) : null, direct);
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
-        while (b.hasRemaining()) at += ch.write(b, at);
-    }
+    private OpenPack open() throws IOException { return new OpenPack(sink.begin()); }
 
     /**
      * Finishes a full pack (detached from {@link #open}, counted in {@link #sealing}) once all its
@@ -161,7 +142,7 @@ final class PackWriter implements AutoCloseable {
         boolean queued = false;
         try {
             p.awaitWrites();
-            byte[] header = FileCodec.encode(repo.crypto(), "pack-header", PackFormat.entries(p.entries));
+            byte[] header = FileCodec.encode(crypto, "pack-header", PackFormat.entries(p.entries));
             byte[] trailer = ByteBuffer.allocate(8).putInt(header.length).put(PackFormat.MAGIC).array();
             p.write(header, header.length, p.pos);
             p.write(trailer, trailer.length, p.pos + header.length);
@@ -203,15 +184,10 @@ final class PackWriter implements AutoCloseable {
 
     private void publish(OpenPack p, String packId, long length, List<PackEntry> e) throws IOException {
         try {
-            p.finishAndForce(length);
-            p.closeChannels();
-            AtomicFiles.publish(p.tmp, repo.packPath(packId));
+            sink.publish(p.upload, packId, length, e);
         } finally {
-            p.closeChannels();
-            Files.deleteIfExists(p.tmp);
+            p.upload.close();
         }
-        AtomicFiles.write(repo.tmpDir(), repo.indexPath(packId), PackFormat.indexFile(repo.crypto(), length, e));
-        repo.index().add(packId, length, e);
         published.add(packId);
     }
 
@@ -256,7 +232,7 @@ final class PackWriter implements AutoCloseable {
         try {
             flushAll();
         } catch (IOException e) {
-            throw RepositoryException.ofIo("writing a pack to " + repo.tmpDir(), e);
+            throw RepositoryException.ofIo("writing a pack", e);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.stillpoint.repository;
 
+import dev.stillpoint.repository.store.Store;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -31,14 +33,14 @@ final class Pruner {
     Pruner(FileRepository repo) { this.repo = repo; }
 
     PruneResult run(ProgressListener progress) throws IOException {
-        ChunkIndex index = ChunkIndex.load(repo.root(), repo.crypto());
+        ChunkIndex index = ChunkIndex.load(repo.store(), repo.crypto());
         if (!index.loadErrors().isEmpty())
             throw new RepositoryException(RepositoryException.Code.CORRUPT, "prune refuses to run: damaged index files: " + index.loadErrors()
                     + "; run check and repair the index first");
         // a pack whose file is missing holds nothing to keep: the copies that exist elsewhere must count
-        List<Path> dataFiles = repo.dataFiles(); // one walk of data/ for the missing packs and the orphans
+        List<Store.Entry> dataFiles = repo.dataFiles(); // one walk of data/ for the missing packs and the orphans
         Set<String> onDisk = new HashSet<>();
-        for (Path p : dataFiles) onDisk.add(p.getFileName().toString());
+        for (Store.Entry p : dataFiles) onDisk.add(baseName(p.name()));
         Set<String> missing = new HashSet<>(index.packs().keySet());
         missing.removeAll(onDisk);
         index.forget(missing);
@@ -57,18 +59,16 @@ final class Pruner {
         }
         repo.upgradeFormat(); // index sets below
         int tmpRemoved = 0;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(repo.tmpDir())) {
-            for (Path p : ds) { Files.deleteIfExists(p); tmpRemoved++; }
-        }
+        for (Store.Entry p : repo.store().list("tmp/")) { repo.store().delete(p.name()); tmpRemoved++; }
         long freed = 0;
         int deleted = 0;
         long chunksRemoved = 0;
         // orphans: packs on disk without index
-        for (Path p : dataFiles) {
-            String name = p.getFileName().toString();
+        for (Store.Entry p : dataFiles) {
+            String name = baseName(p.name());
             if (Hex.isHex(name, 64) && !index.packs().containsKey(name)) {
-                freed += Files.size(p);
-                Files.delete(p);
+                freed += p.size();
+                repo.store().delete(p.name());
                 deleted++;
             }
         }
@@ -85,18 +85,16 @@ final class Pruner {
         int written = 0;
         long newBytes = 0;
         if (!partial.isEmpty()) {
-            try (PackWriter pw = new PackWriter(repo)) {
+            try (PackWriter pw = repo.newPackWriter()) {
                 for (ChunkIndex.PackInfo p : partial) {
-                    try (FileChannel ch = FileChannel.open(repo.packPath(p.packId()), StandardOpenOption.READ)) {
+                    try (Store.Reader ch = repo.store().reader(FileRepository.packName(p.packId()), false)) {
                         for (int i = 0; i < p.size(); i++) {
                             if (!used.marked(p, i)) { chunksRemoved++; continue; }
                             PackEntry e = p.entry(i);
-                            ByteBuffer b = ByteBuffer.allocate(e.length());
-                            while (b.hasRemaining()) {
-                                if (ch.read(b, e.offset() + b.position()) < 0)
-                                    throw new RepositoryException(RepositoryException.Code.CORRUPT, "pack " + p.packId() + " is truncated; run check");
-                            }
-                            pw.add(e.id(), b.array(), e.rawLength());
+                            byte[] b = ch.readFully(e.offset(), e.length());
+                            if (b == null)
+                                throw new RepositoryException(RepositoryException.Code.CORRUPT, "pack " + p.packId() + " is truncated; run check");
+                            pw.add(e.id(), b, e.rawLength());
                         }
                     }
                     work += p.length();
@@ -127,10 +125,12 @@ final class Pruner {
             IndexCompactor.rewrite(repo, keep);
         }
         for (ChunkIndex.PackInfo p : remove) {
-            Path f = repo.packPath(p.packId());
-            if (Files.exists(f)) { freed += Files.size(f); Files.delete(f); deleted++; }
+            Store.Entry f = repo.store().stat(FileRepository.packName(p.packId()));
+            if (f != null) { freed += f.size(); repo.store().delete(f.name()); deleted++; }
         }
         repo.refreshIndex();
         return new PruneResult(deleted, partial.size(), written, chunksRemoved, freed - newBytes, tmpRemoved);
     }
+
+    private static String baseName(String name) { return name.substring(name.lastIndexOf('/') + 1); }
 }

@@ -2,9 +2,7 @@ package dev.stillpoint.repository;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import dev.stillpoint.repository.RepositoryOptions.IdHash;
@@ -48,13 +46,13 @@ record RepoConfig(int version, String id, String encryption, int chunkSize, int 
         return JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m);
     }
 
-    static RepoConfig read(Path root) throws IOException {
-        Path file = root.resolve("config");
+    static RepoConfig read(dev.stillpoint.repository.store.Store store) throws IOException {
+        String file = where(store, "config");
         byte[] data;
         try {
-            data = Files.readAllBytes(file);
+            data = store.get("config");
         } catch (NoSuchFileException e) {
-            throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "no repository at " + root + " (missing " + file + ")");
+            throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "no repository at " + store.location() + " (missing " + file + ")");
         }
         Map<String, Object> m;
         try {
@@ -84,8 +82,13 @@ record RepoConfig(int version, String id, String encryption, int chunkSize, int 
         return c;
     }
 
-    private static int num(Map<String, Object> m, String key, Path file) throws RepositoryException {
+    private static int num(Map<String, Object> m, String key, String file) throws RepositoryException {
         if (m.get(key) instanceof Number n) return n.intValue();
         throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": field '" + key + "' missing or not a number: " + m.get(key));
+    }
+
+    /** How messages name object {@code name} of {@code store}: its path, or its URL. */
+    static String where(dev.stillpoint.repository.store.Store store, String name) {
+        return store.localRoot() != null ? store.localRoot().resolve(name).toString() : store.location() + "/" + name;
     }
 }

@@ -31,11 +31,7 @@ public final class Repositories {
      * unlock it, INVALID_ARGUMENT for an unencrypted repository or an empty new passphrase.
      */
     public static void changePassword(Path dir, char[] oldPassword, char[] newPassword) throws IOException {
-        Path root = dir.toAbsolutePath();
-        RepoConfig config = RepoConfig.read(root);
-        if (!config.encrypted())
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, root + " is not encrypted: it has no passphrase to change");
-        KeyFile.change(root, config.id(), oldPassword, newPassword);
+        changePassword(dir.toString(), oldPassword, newPassword);
     }
 
     /**
@@ -43,6 +39,43 @@ public final class Repositories {
      * the config; throws like {@link #open} for a missing or unsupported repository.
      */
     public static boolean isEncrypted(Path dir) throws IOException {
-        return RepoConfig.read(dir.toAbsolutePath()).encrypted();
+        return isEncrypted(dir.toString());
+    }
+
+    /**
+     * As {@link #init(Path, RepositoryOptions)} for a repository {@code location}: a directory or
+     * {@code s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]} (the bucket must exist; the prefix must
+     * hold nothing). INVALID_ARGUMENT for a malformed location, NOT_FOUND for a missing bucket,
+     * WRONG_PASSWORD when the object store refuses the credentials.
+     */
+    public static Repository init(String location, RepositoryOptions options) throws IOException {
+        return FileRepository.create(FileRepository.openStore(location), options);
+    }
+
+    /** As {@link #open(Path, char[])} for a repository {@code location} (see {@link #init(String, RepositoryOptions)}). */
+    public static Repository open(String location, char[] password) throws IOException {
+        return FileRepository.open(FileRepository.openStore(location), password);
+    }
+
+    /** As {@link #changePassword(Path, char[], char[])} for a repository {@code location}. */
+    public static void changePassword(String location, char[] oldPassword, char[] newPassword) throws IOException {
+        try (var store = FileRepository.openStore(location)) {
+            RepoConfig config = RepoConfig.read(store);
+            if (!config.encrypted())
+                throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, store.location() + " is not encrypted: it has no passphrase to change");
+            KeyFile.change(store, config.id(), oldPassword, newPassword);
+        }
+    }
+
+    /** As {@link #isEncrypted(Path)} for a repository {@code location}. */
+    public static boolean isEncrypted(String location) throws IOException {
+        try (var store = FileRepository.openStore(location)) {
+            return RepoConfig.read(store).encrypted();
+        }
+    }
+
+    /** True when {@code location} names a remote repository ({@code s3:...}) rather than a directory. */
+    public static boolean isRemote(String location) {
+        return dev.stillpoint.repository.store.Store.isRemote(location);
     }
 }

@@ -27,23 +27,22 @@ final class RepositoryChecker {
     CheckReport run(int readDataPercent, ProgressListener progress) throws IOException {
         if (readDataPercent < 0 || readDataPercent > 100)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "read-data percent: " + readDataPercent + " is out of range 0..100");
-        ChunkIndex index = ChunkIndex.load(repo.root(), repo.crypto());
+        ChunkIndex index = ChunkIndex.load(repo.store(), repo.crypto());
         for (String e : index.loadErrors()) errors.add(e + " (index can be rebuilt from pack headers)");
 
-        Set<String> onDisk = packsOnDisk();
+        Map<String, Long> onDisk = packsOnDisk();
         for (ChunkIndex.PackInfo p : index.packs().values()) {
-            Path file = repo.packPath(p.packId());
-            if (!onDisk.contains(p.packId())) {
+            if (!onDisk.containsKey(p.packId())) {
                 errors.add("pack " + p.packId() + " is missing (" + p.entries().size() + " chunks)");
                 for (PackEntry e : p.entries()) damaged.putIfAbsent(e.id(), new String[]{p.packId(), "pack missing"});
                 continue;
             }
-            long size = Files.size(file);
+            long size = onDisk.get(p.packId());
             if (size != p.length()) {
                 errors.add("pack " + p.packId() + " has " + size + " bytes, index says " + p.length() + " (truncated or damaged)");
             }
         }
-        for (String id : onDisk) {
+        for (String id : onDisk.keySet()) {
             if (!index.packs().containsKey(id))
                 warnings.add("pack " + id + " is not indexed (left by an interrupted backup or prune; prune removes it)");
         }
@@ -68,7 +67,7 @@ final class RepositoryChecker {
 
         // data
         List<ChunkIndex.PackInfo> toRead = new ArrayList<>();
-        for (ChunkIndex.PackInfo p : index.packs().values()) if (onDisk.contains(p.packId())) toRead.add(p);
+        for (ChunkIndex.PackInfo p : index.packs().values()) if (onDisk.containsKey(p.packId())) toRead.add(p);
         Collections.shuffle(toRead);
         int n = readDataPercent == 0 ? 0 : (int) Math.max(1, Math.ceil(toRead.size() * readDataPercent / 100.0));
         toRead = toRead.subList(0, Math.min(n, toRead.size()));
@@ -113,12 +112,13 @@ final class RepositoryChecker {
         return new CheckReport(snapshots.size(), index.packs().size(), toRead.size(), bytesRead, List.copyOf(errors), List.copyOf(warnings), List.copyOf(dc));
     }
 
-    private Set<String> packsOnDisk() throws IOException {
-        Set<String> out = new HashSet<>();
-        for (Path p : repo.dataFiles()) {
-            String name = p.getFileName().toString();
-            if (Hex.isHex(name, 64) && name.startsWith(p.getParent().getFileName().toString())) out.add(name);
-            else warnings.add("unexpected file " + p);
+    /** Pack id -> size of every pack in {@code data/}. */
+    private Map<String, Long> packsOnDisk() throws IOException {
+        Map<String, Long> out = new java.util.HashMap<>();
+        for (dev.stillpoint.repository.store.Store.Entry p : repo.dataFiles()) {
+            String name = p.name().substring(p.name().lastIndexOf('/') + 1);
+            if (Hex.isHex(name, 64) && p.name().equals(FileRepository.packName(name))) out.put(name, p.size());
+            else warnings.add("unexpected file " + RepoConfig.where(repo.store(), p.name()));
         }
         return out;
     }
@@ -146,11 +146,10 @@ final class RepositoryChecker {
         long pos = 0, size;
         boolean gaps = false, sumOk;
         String truncated = null;
-        Path file = repo.packPath(p.packId());
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ);
-             DirectReader direct = DirectReader.open(file)) {
+        String file = FileRepository.packName(p.packId());
+        try (dev.stillpoint.repository.store.Store.Reader ch = repo.store().reader(file, true)) {
             size = ch.size();
-            PackReader reader = direct != null ? direct::readFully : (at, len) -> readFully(ch, at, len); // forward only
+            PackReader reader = ch::readFully; // forward only (O_DIRECT locally, one streamed GET on S3)
             for (PackEntry e : sorted) {
                 if (truncated != null || e.offset() < pos || e.offset() + e.length() > size) {
                     String why = truncated != null ? truncated : e.offset() < pos ? "overlaps the previous chunk in the index" : "truncated pack";
@@ -186,7 +185,9 @@ final class RepositoryChecker {
             sumOk = !gaps && truncated == null && tailMatches(reader, size, pos, p.packId());
             if (!sumOk) { // a pack from before the tail rule is named by the SHA-256 of the whole file
                 java.security.MessageDigest md = Crypto.newDigest();
-                hashRange(ch, md, 0, size);
+                try (dev.stillpoint.repository.store.Store.Reader whole = repo.store().reader(file, false)) {
+                    hashRange(whole, md, 0, size);
+                }
                 sumOk = Hex.of(md.digest()).equals(p.packId());
             }
         } catch (NoSuchFileException e) {
@@ -223,7 +224,7 @@ final class RepositoryChecker {
         long size = read.size();
         if (!sumOk && bad == 0) {
             try {
-                PackFormat.readHeader(repo.crypto(), repo.packPath(p.packId()));
+                PackFormat.readHeader(repo.crypto(), repo.store(), FileRepository.packName(p.packId()));
                 errors.add("pack " + p.packId() + ": content does not match its name (SHA-256) although every chunk verifies");
             } catch (RepositoryException ex) {
                 errors.add("pack " + p.packId() + ": header damaged (" + ex.getMessage() + "); chunks are intact, the index still serves them");
@@ -242,14 +243,13 @@ final class RepositoryChecker {
         return PackFormat.packId(tail).equals(packId);
     }
 
-    private static void hashRange(java.nio.channels.FileChannel ch, java.security.MessageDigest md, long from, long to) throws IOException {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 16);
+    private static void hashRange(dev.stillpoint.repository.store.Store.Reader ch, java.security.MessageDigest md, long from, long to) throws IOException {
         long pos = from;
         while (pos < to) {
-            b.clear().limit((int) Math.min(b.capacity(), to - pos));
-            int n = ch.read(b, pos);
-            if (n < 0) return;
-            md.update(b.array(), 0, n);
+            int n = (int) Math.min(1 << 20, to - pos);
+            byte[] b = ch.readFully(pos, n);
+            if (b == null) return;
+            md.update(b);
             pos += n;
         }
     }
@@ -260,11 +260,4 @@ final class RepositoryChecker {
         byte[] read(long pos, int len) throws IOException;
     }
 
-    /** Reads {@code len} bytes at {@code pos}, or null at end of file. */
-    private static byte[] readFully(java.nio.channels.FileChannel ch, long pos, int len) throws IOException {
-        byte[] a = new byte[len];
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(a);
-        while (b.hasRemaining()) if (ch.read(b, pos + b.position()) < 0) return null;
-        return a;
-    }
 }

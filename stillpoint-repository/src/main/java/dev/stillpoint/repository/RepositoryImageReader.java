@@ -143,7 +143,7 @@ final class RepositoryImageReader implements ImageReader {
         ProgressListener p = progress == null ? ProgressListener.NONE : progress;
         long total = 0;
         for (int c = 0; c < m.count(); c++) if (m.chunk(c) != null) total += m.chunkLength(c);
-        int ahead = 2 * repo.threads();
+        int ahead = repo.readAhead();
         java.util.ArrayDeque<byte[]> pool = new java.util.ArrayDeque<>();
         java.util.ArrayDeque<Decoded> queue = new java.util.ArrayDeque<>();
         long done = 0;
@@ -152,7 +152,7 @@ final class RepositoryImageReader implements ImageReader {
                 ChunkId id = m.chunk(c);
                 if (id == null) continue;
                 byte[] buf = pool.isEmpty() ? new byte[m.chunkSize] : pool.pop();
-                queue.add(new Decoded(c, buf, repo.workers().submit(() -> repo.readChunkInto(id, buf))));
+                queue.add(new Decoded(c, buf, repo.readers().submit(() -> repo.readChunkInto(id, buf))));
                 if (queue.size() >= ahead) done = writeOldest(queue, pool, sink, done, total, p);
             }
             while (!queue.isEmpty()) done = writeOldest(queue, pool, sink, done, total, p);

@@ -69,7 +69,7 @@ final class RepositoryImageWriter implements ImageWriter {
         this.count = (int) Manifest.chunkCount(this.size, cs);
         this.ids = new byte[count * 32];
         if (parent != null) System.arraycopy(parent.chunks, 0, ids, 0, Math.min(ids.length, parent.chunks.length));
-        this.packs = new PackWriter(repo);
+        this.packs = repo.newPackWriter();
         this.permits = 2 * repo.threads();
         this.inflight = new Semaphore(permits);
         this.pool = new ArrayBlockingQueue<>(permits + 1);
@@ -270,6 +270,7 @@ final class RepositoryImageWriter implements ImageWriter {
                 for (int k = 0; k < 32; k++) if (ids[c * 32 + k] != 0) { allocated += chunkLen(c); break; }
             }
             Manifest m = new Manifest(name, Instant.now(), size, cs, parentId, tags, allocated, packs.storedBytes(), ids);
+            lock.verify(); // a writer whose lease lapsed may have lost its packs to a prune: no snapshot then
             String id = repo.writeManifest(m);
             compactIndex();
             progress.progress(size, size);

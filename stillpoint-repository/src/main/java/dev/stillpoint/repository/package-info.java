@@ -3,7 +3,14 @@
  * for disk images. Entry points: {@link dev.stillpoint.repository.Repositories#init} and
  * {@link dev.stillpoint.repository.Repositories#open}; then {@link dev.stillpoint.repository.Repository}.
  *
- * <h2>Layout of a repository directory</h2>
+ * <h2>Layers</h2>
+ * {@link dev.stillpoint.repository.store.Store} (named objects: a directory, {@code LocalStore},
+ * or an S3 bucket, {@link dev.stillpoint.repository.store.S3Store}) under the repository: pack
+ * writing ({@code PackWriter}, which knows only a cipher and a sink), the index
+ * ({@code ChunkIndex}, {@code IndexCompactor}), manifests, locks ({@code LockManager}: lease
+ * objects) and the key file all go through it; {@code FileRepository} ties them together.
+ *
+ * <h2>Layout of a repository (directory or bucket prefix)</h2>
  * <pre>
  *   config                 plaintext JSON: format, version (3), id, encryption, chunkSize, packSize, compressionLevel, idHash
  *   keys/master.json       encrypted repositories: Argon2id parameters + salt, master key sealed with AES-256-GCM

@@ -81,7 +81,7 @@ class ChunkIndexTest {
             int before = idx.chunkCount();
             ChunkIndex.PackInfo gone = packs.get(0);
             Files.delete(dir.resolve("index").resolve(gone.packId())); // as a prune in another process does
-            idx.refresh(dir, fr.crypto());
+            idx.refresh(fr.store(), fr.crypto());
             assertThat(idx.packs()).doesNotContainKey(gone.packId());
             for (PackEntry e : gone.entries()) {
                 boolean elsewhere = packs.stream().skip(1).anyMatch(p -> p.entries().stream().anyMatch(x -> x.id().equals(e.id())));

@@ -11,7 +11,7 @@ public final class CrashChild {
     private CrashChild() {}
 
     public static void main(String[] args) throws Exception {
-        Path dir = Path.of(args[0]);
+        String dir = args[0]; // a directory or an s3: location
         long seed = Long.parseLong(args[1]);
         try (Repository repo = Repositories.open(dir, "repo-secret".toCharArray())) {
             System.out.println("opened");

@@ -84,7 +84,7 @@ class IndexCompactorTest {
             Set<String> packs = Set.copyOf(reader.index().packs().keySet());
             assertThat(IndexCompactor.compactSmall(other)).isEqualTo(before.size());
             assertThat(indexFiles(dir)).hasSize(1);
-            reader.index().refresh(dir, reader.crypto()); // its pack files are gone; the set lists them
+            reader.index().refresh(reader.store(), reader.crypto()); // its pack files are gone; the set lists them
             assertThat(reader.index().packs().keySet()).isEqualTo(packs);
             assertThat(reader.index().chunkCount()).isEqualTo(chunks);
             assertThat(reader.index().files()).containsOnlyKeys(indexFiles(dir).get(0));
@@ -175,7 +175,7 @@ class IndexCompactorTest {
                 var fr = ex.submit(() -> { // never sees a chunk of the base snapshot vanish while the others merge
                     int refreshes = 0;
                     while (!done.get()) {
-                        reader.index().refresh(dir, reader.crypto());
+                        reader.index().refresh(reader.store(), reader.crypto());
                         for (ChunkId c : baseChunks) assertThat(reader.index().get(c)).as("refresh %d", refreshes).isNotNull();
                         refreshes++;
                     }
@@ -207,16 +207,16 @@ class IndexCompactorTest {
         var merged = new java.util.concurrent.atomic.AtomicBoolean();
         // as another process merging right after this refresh listed the directory: the set is
         // written, then the victim is deleted, and only then does this refresh come to read it
-        ChunkIndex idx = new ChunkIndex(file -> {
-            if (file.getFileName().toString().equals(victim) && merged.compareAndSet(false, true)) {
+        ChunkIndex idx = new ChunkIndex((store, file) -> {
+            if (file.equals("index/" + victim) && merged.compareAndSet(false, true)) {
                 try (FileRepository other = FileRepository.open(dir, null)) {
                     assertThat(IndexCompactor.compactSmall(other)).isEqualTo(singles.size());
                 }
             }
-            return Files.readAllBytes(file);
+            return store.get(file);
         });
         try (FileRepository fr = FileRepository.open(dir, null)) {
-            idx.refresh(dir, fr.crypto());
+            idx.refresh(fr.store(), fr.crypto());
         }
         assertThat(merged).isTrue();
         assertThat(idx.packs().keySet()).isEqualTo(packFiles(dir)); // the victim's pack too
@@ -236,28 +236,23 @@ class IndexCompactorTest {
         // POSIX readdir: an entry added or removed while the directory is being listed may or may
         // not be returned. Another process merges while this refresh lists: its files are deleted
         // before the listing reaches them, and the set is created where the listing already was.
-        ChunkIndex idx = new ChunkIndex(Files::readAllBytes, d -> {
+        ChunkIndex idx = new ChunkIndex(dev.stillpoint.repository.store.Store::get, d -> {
             if (race.compareAndSet(true, false)) {
                 try (FileRepository other = FileRepository.open(dir, null)) {
                     assertThat(IndexCompactor.compactSmall(other)).isGreaterThan(0);
                 }
-                List<Path> seen = new java.util.ArrayList<>();
-                try (var ds = Files.newDirectoryStream(d)) {
-                    for (Path p : ds) if (!p.getFileName().toString().startsWith(ChunkIndex.SET_PREFIX)) seen.add(p);
-                }
-                return new java.nio.file.DirectoryStream<Path>() {
-                    @Override public java.util.Iterator<Path> iterator() { return seen.iterator(); }
-                    @Override public void close() {}
-                };
+                List<String> seen = new java.util.ArrayList<>();
+                for (String p : ChunkIndex.listIndex(d)) if (!p.startsWith("index/" + ChunkIndex.SET_PREFIX)) seen.add(p);
+                return seen;
             }
-            return Files.newDirectoryStream(d);
+            return ChunkIndex.listIndex(d);
         });
         try (FileRepository fr = FileRepository.open(dir, null)) {
-            idx.refresh(dir, fr.crypto());
+            idx.refresh(fr.store(), fr.crypto());
             Set<String> packs = Set.copyOf(idx.packs().keySet());
             assertThat(packs).isEqualTo(packFiles(dir));
             race.set(true);
-            idx.refresh(dir, fr.crypto()); // under a shared lock: no prune ran, no pack may be forgotten
+            idx.refresh(fr.store(), fr.crypto()); // under a shared lock: no prune ran, no pack may be forgotten
             assertThat(race).isFalse();
             assertThat(idx.packs().keySet()).isEqualTo(packs);
             assertThat(idx.files()).containsOnlyKeys(indexFiles(dir));

@@ -66,10 +66,10 @@ class NativeArgon2Test {
         for (boolean createNative : new boolean[]{false, true}) {
             Path root = tmp.resolve("repo-" + createNative);
             java.nio.file.Files.createDirectories(root.resolve("tmp"));
-            byte[] master = withNative(createNative, () -> KeyFile.create(root, "repo-id", pw, 256, 2));
-            byte[] opened = withNative(!createNative, () -> KeyFile.unlock(root, "repo-id", pw));
+            byte[] master = withNative(createNative, () -> KeyFile.create(new LocalStore(root), "repo-id", pw, 256, 2));
+            byte[] opened = withNative(!createNative, () -> KeyFile.unlock(new LocalStore(root), "repo-id", pw));
             assertThat(opened).as("created native=%s", createNative).isEqualTo(master);
-            assertThatThrownBy(() -> withNative(!createNative, () -> KeyFile.unlock(root, "repo-id", "wrong".toCharArray())))
+            assertThatThrownBy(() -> withNative(!createNative, () -> KeyFile.unlock(new LocalStore(root), "repo-id", "wrong".toCharArray())))
                     .isInstanceOf(RepositoryException.class).hasMessageContaining("wrong passphrase");
         }
     }
@@ -79,9 +79,9 @@ class NativeArgon2Test {
         char[] pw = "old-passphrase".toCharArray();
         Path fresh = tmp.resolve("fresh");
         java.nio.file.Files.createDirectories(fresh.resolve("tmp"));
-        byte[] m1 = KeyFile.create(fresh, "id-1", pw, 256, 2);
+        byte[] m1 = KeyFile.create(new LocalStore(fresh), "id-1", pw, 256, 2);
         assertThat(java.nio.file.Files.readString(fresh.resolve("keys").resolve(KeyFile.NAME))).contains("\"parallelism\" : 2");
-        assertThat(KeyFile.unlock(fresh, "id-1", pw)).isEqualTo(m1);
+        assertThat(KeyFile.unlock(new LocalStore(fresh), "id-1", pw)).isEqualTo(m1);
 
         // a key file as every earlier version wrote it: parallelism 1, BouncyCastle
         Path old = tmp.resolve("old");
@@ -95,8 +95,8 @@ class NativeArgon2Test {
         java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
         java.nio.file.Files.writeString(old.resolve("keys").resolve(KeyFile.NAME), "{\"kdf\": \"argon2id\", \"memoryKiB\": 1024, \"iterations\": 3, "
                 + "\"parallelism\": 1, \"salt\": \"" + b64.encodeToString(salt) + "\", \"wrappedKey\": \"" + b64.encodeToString(wrapped) + "\"}");
-        assertThat(withNative(true, () -> KeyFile.unlock(old, "id-old", pw))).isEqualTo(master);
-        assertThat(withNative(false, () -> KeyFile.unlock(old, "id-old", pw))).isEqualTo(master);
+        assertThat(withNative(true, () -> KeyFile.unlock(new LocalStore(old), "id-old", pw))).isEqualTo(master);
+        assertThat(withNative(false, () -> KeyFile.unlock(new LocalStore(old), "id-old", pw))).isEqualTo(master);
     }
 
     /** Prints the cost of the default KDF (64 MiB, t=3) both ways; run with -Dstillpoint.kdfBench=true. */

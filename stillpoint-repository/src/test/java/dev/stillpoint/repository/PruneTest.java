@@ -80,7 +80,7 @@ class PruneTest {
         try (FileRepository fr = FileRepository.open(dir, PW)) {
             boolean held = false;
             for (ChunkIndex.PackInfo p : fr.index().packs().values()) {
-                if (p.entries().stream().anyMatch(e -> e.id().equals(c)) && Files.exists(fr.packPath(p.packId()))) held = true;
+                if (p.entries().stream().anyMatch(e -> e.id().equals(c)) && fr.store().stat(FileRepository.packName(p.packId())) != null) held = true;
             }
             assertThat(held).as("a pack on disk still holds chunk 0").isTrue();
         }
@@ -89,7 +89,7 @@ class PruneTest {
     /** Writes {@code blobs} (id, stored bytes, raw length) as one pack from this thread; returns its id. */
     private static String pack(FileRepository fr, List<Object[]> blobs) throws Exception {
         java.util.Set<String> before = Set.copyOf(fr.index().packs().keySet());
-        try (PackWriter pw = new PackWriter(fr)) {
+        try (PackWriter pw = fr.newPackWriter()) {
             for (Object[] b : blobs) pw.add((ChunkId) b[0], (byte[]) b[1], (Integer) b[2]);
             pw.flush();
         }

@@ -90,7 +90,7 @@ public final class RestoreCommand implements Callable<Integer> {
     private Integer instant(BackupRecord backup, Path dir, VmPrinter printer, long t0) throws Exception {
         try (VmConnector connector = Connectors.open(uri)) {
             InstantRecovery recovery = new InstantRecovery(connector, InstantSessions.open(RunDirectory.defaultStateDir()));
-            DetachedExport export = new DetachedExport(repo.dir(), catalogOption.catalog, repo.passwordFile());
+            DetachedExport export = new DetachedExport(repo.location(), catalogOption.catalog, repo.passwordFile());
             InstantSession s = recovery.start(backup, define.name, dir, export);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             printer.line("domain " + s.domain() + " started from backup " + backup.id() + " in " + ms + " ms; its disks are"

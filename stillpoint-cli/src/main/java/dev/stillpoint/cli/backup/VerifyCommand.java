@@ -94,7 +94,7 @@ public final class VerifyCommand implements Callable<Integer> {
         try (VmConnector connector = Connectors.open(uri)) {
             Runs.recovery(runs, connector, printer).recoverAll(null);
             BootVerification verification = new BootVerification(connector, new DetachedExport(
-                    repo.dir(), catalogOption.catalog, repo.passwordFile()),
+                    repo.location(), catalogOption.catalog, repo.passwordFile()),
                     Clock.systemUTC());
             for (BackupRecord b : points) {
                 Verification v;

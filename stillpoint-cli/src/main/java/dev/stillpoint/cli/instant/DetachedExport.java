@@ -22,11 +22,11 @@ import java.util.List;
 public final class DetachedExport implements InstantRecovery.ExportLauncher {
     private static final long READY_TIMEOUT_MS = 60_000;
 
-    private final Path repo;
+    private final String repo;
     private final Path catalog;
     private final Path passwordFile;
 
-    public DetachedExport(Path repo, Path catalog, Path passwordFile) {
+    public DetachedExport(String repo, Path catalog, Path passwordFile) {
         this.repo = repo;
         this.catalog = catalog;
         this.passwordFile = passwordFile;
@@ -37,7 +37,7 @@ public final class DetachedExport implements InstantRecovery.ExportLauncher {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of("setsid", java, "--enable-native-access=ALL-UNNAMED", "-Xmx160m",
                 "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "dev.stillpoint.cli.Main",
-                "export", backupId, "--repo", repo.toString(), "--socket", socket.toString()));
+                "export", backupId, "--repo", repo, "--socket", socket.toString()));
         if (catalog != null) cmd.addAll(List.of("--catalog", catalog.toString()));
         if (passwordFile != null) cmd.addAll(List.of("--password-file", passwordFile.toString()));
         Path log = socket.resolveSibling(socket.getFileName() + ".log");

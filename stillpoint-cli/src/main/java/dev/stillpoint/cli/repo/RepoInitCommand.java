@@ -41,14 +41,14 @@ public final class RepoInitCommand implements Callable<Integer> {
         RepositoryOptions.Encryption enc = RepositoryOptions.Encryption.parse(encryption);
         RepositoryOptions o = enc == RepositoryOptions.Encryption.NONE ? RepositoryOptions.unencrypted() : RepositoryOptions.encrypted(repo.password(true));
         o = o.withChunkSize(chunkSize).withCompressionLevel(compressionLevel);
-        try (Repository r = Repositories.init(repo.dir(), o)) {
+        try (Repository r = Repositories.init(repo.location(), o)) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("repository", repo.dir().toAbsolutePath().toString());
+            m.put("repository", repo.location());
             m.put("encryption", enc.id());
             m.put("chunkSize", chunkSize);
             m.put("compressionLevel", compressionLevel);
             m.put("idHash", o.idHash().id());
-            Output.of(spec, json.enabled()).summary(m, "created " + enc.id() + " repository at " + repo.dir().toAbsolutePath()
+            Output.of(spec, json.enabled()).summary(m, "created " + enc.id() + " repository at " + repo.location()
                     + (enc == RepositoryOptions.Encryption.NONE ? "" : "\nremember the passphrase: without it the data cannot be read"));
         }
         return 0;

@@ -31,7 +31,7 @@ public final class RepoPasswdCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = repo.dir().toAbsolutePath();
+        String dir = repo.location();
         if (!Repositories.isEncrypted(dir)) // before asking for anything
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, dir + " is not encrypted: it has no passphrase to change");
         char[] current = repo.password(false);

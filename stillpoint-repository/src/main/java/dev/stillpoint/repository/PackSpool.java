@@ -1,0 +1,113 @@
+package dev.stillpoint.repository;
+
+import dev.stillpoint.repository.store.Store;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Chunk reads from a remote store: each pack is fetched once, whole, with one streamed GET into a
+ * temp file ({@code java.io.tmpdir}), and its chunks are read from there. A restore reads the
+ * chunks of a pack close together (a writer fills one pack at a time), so one request per pack
+ * replaces one per chunk (a ranged GET costs the server a request each; restic's restorer
+ * fetches by pack too). At most {@link #MAX_PACKS} packs are kept (least recently used first out,
+ * deleted on eviction and on close): disk, not heap. Thread-safe.
+ */
+final class PackSpool implements AutoCloseable {
+    static final int MAX_PACKS = 8;
+
+    private final Store store;
+    private final Map<String, CompletableFuture<Path>> packs = new LinkedHashMap<>(16, 0.75f, true);
+    private boolean closed;
+
+    PackSpool(Store store) { this.store = store; }
+
+    /** Reads {@code len} bytes of pack object {@code name} at {@code offset} into {@code dst}; fewer at its end. */
+    int read(String name, long offset, byte[] dst, int len) throws IOException {
+        CompletableFuture<Path> f;
+        boolean fetch = false;
+        synchronized (this) {
+            if (closed) throw new IOException("repository closed");
+            f = packs.get(name);
+            if (f == null) {
+                f = new CompletableFuture<>();
+                packs.put(name, f);
+                fetch = true;
+                evict();
+            }
+        }
+        if (fetch) fetch(name, f);
+        Path file;
+        try {
+            file = f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while fetching " + name);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) throw io;
+            throw new IOException("fetching " + name + " failed: " + e.getCause(), e.getCause());
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.wrap(dst, 0, len);
+            while (b.hasRemaining()) if (ch.read(b, offset + b.position()) < 0) break;
+            return b.position();
+        } catch (NoSuchFileException evicted) {
+            return store.read(name, offset, dst, 0, len); // evicted meanwhile: one ranged read
+        }
+    }
+
+    private void fetch(String name, CompletableFuture<Path> f) throws IOException {
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile("stillpoint-pack-", ".tmp");
+            try (Store.Reader r = store.reader(name, true); FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                long size = r.size();
+                for (long pos = 0; pos < size; ) {
+                    int n = (int) Math.min(4 << 20, size - pos);
+                    byte[] b = r.readFully(pos, n);
+                    if (b == null) break;
+                    ByteBuffer bb = ByteBuffer.wrap(b);
+                    while (bb.hasRemaining()) out.write(bb, pos + bb.position());
+                    pos += n;
+                }
+            }
+            f.complete(tmp);
+        } catch (IOException | RuntimeException e) {
+            synchronized (this) { packs.remove(name, f); }
+            if (tmp != null) Files.deleteIfExists(tmp);
+            f.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    /** Drops the least recently used packs beyond {@link #MAX_PACKS} (caller holds the lock). */
+    private void evict() {
+        var it = packs.entrySet().iterator();
+        while (packs.size() > MAX_PACKS && it.hasNext()) {
+            CompletableFuture<Path> old = it.next().getValue();
+            if (!old.isDone()) continue; // being fetched: a reader waits for it
+            it.remove();
+            delete(old);
+        }
+    }
+
+    private static void delete(CompletableFuture<Path> f) {
+        if (f.isDone() && !f.isCompletedExceptionally()) {
+            try { Files.deleteIfExists(f.join()); } catch (IOException ignored) { /* a temp file */ }
+        }
+    }
+
+    @Override public synchronized void close() {
+        closed = true;
+        for (CompletableFuture<Path> f : packs.values()) delete(f);
+        packs.clear();
+    }
+}

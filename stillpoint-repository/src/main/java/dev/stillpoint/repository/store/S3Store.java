@@ -1,0 +1,320 @@
+package dev.stillpoint.repository.store;
+
+import dev.stillpoint.repository.RepositoryException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * A repository in an S3 bucket (AWS, Ceph RGW, MinIO, Garage, s3proxy):
+ * {@code s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]}, or {@code s3:HOST/BUCKET[/PREFIX]} for
+ * https. Objects are {@code PREFIX/<name>} with the local layout's names. Addressing is
+ * path-style ({@code HOST/BUCKET/key}) except on {@code *.amazonaws.com}, where it is
+ * virtual-host ({@code BUCKET.HOST/key}); {@code STILLPOINT_S3_BUCKET_LOOKUP=path|dns} chooses.
+ * Credentials and region come from the AWS SDK's standard chains (environment
+ * {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}, {@code AWS_PROFILE} and
+ * {@code ~/.aws}, container and instance roles; region {@code AWS_REGION}, else
+ * {@code us-east-1}).
+ *
+ * <p>Puts are single requests, which S3 makes atomic; put-once asks {@code HEAD} first (the
+ * repository's names are content hashes, so two writers racing on a name write the same bytes).
+ * A pack is spooled to a temp file ({@code java.io.tmpdir}) and sent from there, so memory stays
+ * bounded. Every request is retried on connection errors, 5xx and throttling with exponential
+ * backoff ({@link #ATTEMPTS} attempts from {@link #FIRST_BACKOFF}); then the error names the
+ * store, the request and the object. Refused credentials are {@code WRONG_PASSWORD}, a missing
+ * bucket {@code NOT_FOUND}, a malformed location {@code INVALID_ARGUMENT}.
+ */
+public final class S3Store implements Store {
+    /** Attempts per request (system property {@code stillpoint.s3.attempts}, read when a store opens). */
+    static final int ATTEMPTS = 6;
+    /** The first retry's delay; each next one doubles, up to 10 s ({@code stillpoint.s3.backoffMillis}). */
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
+
+    private final int attempts = Integer.getInteger("stillpoint.s3.attempts", ATTEMPTS);
+    private final long firstBackoff = Long.getLong("stillpoint.s3.backoffMillis", FIRST_BACKOFF.toMillis());
+
+    private final String location;
+    private final String bucket;
+    private final String prefix;
+    private final S3Client s3;
+
+    private S3Store(String location, String bucket, String prefix, S3Client s3) {
+        this.location = location;
+        this.bucket = bucket;
+        this.prefix = prefix;
+        this.s3 = s3;
+    }
+
+    /** Parses {@code location} and connects (lazily: the first request reports an unreachable endpoint). */
+    public static S3Store open(String location) throws RepositoryException {
+        if (!location.startsWith("s3:")) throw bad(location, "does not start with s3:");
+        String rest = location.substring(3);
+        if (!rest.startsWith("http://") && !rest.startsWith("https://")) rest = "https://" + rest;
+        URI uri;
+        try {
+            uri = new URI(rest);
+        } catch (java.net.URISyntaxException e) {
+            throw bad(location, e.getMessage());
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) throw bad(location, "no host");
+        if (uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null) throw bad(location, "no query, fragment or user part allowed");
+        String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+|/+$", "");
+        if (path.isEmpty()) throw bad(location, "no bucket (s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX])");
+        int slash = path.indexOf('/');
+        String bucket = slash < 0 ? path : path.substring(0, slash);
+        String prefix = slash < 0 ? "" : path.substring(slash + 1).replaceAll("/+", "/") + "/";
+        if (!bucket.matches("[a-z0-9][a-z0-9.\\-_]{1,62}")) throw bad(location, "bucket '" + bucket + "' is not a valid bucket name");
+        String lookup = System.getenv().getOrDefault("STILLPOINT_S3_BUCKET_LOOKUP", System.getProperty("stillpoint.s3.bucketLookup", "auto")).toLowerCase(Locale.ROOT);
+        boolean pathStyle = switch (lookup) {
+            case "path" -> true;
+            case "dns" -> false;
+            case "auto" -> !uri.getHost().endsWith(".amazonaws.com");
+            default -> throw bad(location, "STILLPOINT_S3_BUCKET_LOOKUP=" + lookup + " (path, dns or auto)");
+        };
+        URI endpoint = URI.create(uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()));
+        S3Client client = S3Client.builder()
+                .endpointOverride(endpoint)
+                .forcePathStyle(pathStyle)
+                .region(region())
+                .credentialsProvider(DefaultCredentialsProvider.builder().build())
+                // third-party servers do not all know the SDK's newer default checksums
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64).connectionTimeout(Duration.ofSeconds(10)).socketTimeout(Duration.ofSeconds(60)))
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())) // ours below: it names the object
+                .build();
+        return new S3Store(location, bucket, prefix, client);
+    }
+
+    private static Region region() {
+        try {
+            return new DefaultAwsRegionProviderChain().getRegion();
+        } catch (SdkClientException e) {
+            return Region.US_EAST_1;
+        }
+    }
+
+    private static RepositoryException bad(String location, String why) {
+        return new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT,
+                "--repo " + location + ": not a valid S3 location (" + why + "); expected s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]");
+    }
+
+    @Override public String location() { return location; }
+
+    private String key(String name) { return prefix + name; }
+
+    @FunctionalInterface
+    private interface Call<T> { T run() throws IOException; }
+
+    /**
+     * Runs one request with retries: connection errors, 5xx, 429 and request timeouts back off
+     * exponentially; a missing key is {@link NoSuchFileException}; everything else fails at once.
+     */
+    private <T> T call(String op, String name, Call<T> c) throws IOException {
+        long backoff = firstBackoff;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return c.run();
+            } catch (NoSuchKeyException e) {
+                throw new NoSuchFileException(location + ": " + name);
+            } catch (NoSuchBucketException e) {
+                throw noBucket(e);
+            } catch (S3Exception e) {
+                int s = e.statusCode();
+                String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+                if ("NoSuchBucket".equals(code)) throw noBucket(e);
+                if (s == 404 && !"list".equals(op)) throw new NoSuchFileException(location + ": " + name);
+                if (s == 403 || s == 401)
+                    throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, location + ": " + op + " " + name + " refused (" + s + " " + code
+                            + "): the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE) are wrong or not allowed to " + op + " in bucket " + bucket, e);
+                if (!(s >= 500 || s == 429 || s == 408) || attempt >= attempts) throw failed(op, name, attempt, s + " " + code + ": " + e.getMessage(), e);
+            } catch (SdkClientException | java.io.UncheckedIOException e) {
+                if (attempt >= attempts) throw failed(op, name, attempt, e.getMessage(), e);
+            } catch (IOException e) {
+                if (e instanceof RepositoryException || e instanceof NoSuchFileException || e instanceof InterruptedIOException) throw e;
+                if (attempt >= attempts) throw failed(op, name, attempt, e.toString(), e);
+            } catch (SdkException e) {
+                throw failed(op, name, attempt, e.getMessage(), e);
+            }
+            try {
+                Thread.sleep(backoff + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException(location + ": " + op + " " + name + " interrupted");
+            }
+            backoff = Math.min(backoff * 2, 10_000);
+        }
+    }
+
+    private RepositoryException noBucket(Exception e) {
+        return new RepositoryException(RepositoryException.Code.NOT_FOUND, location + ": bucket " + bucket + " does not exist (create it first, e.g. aws s3 mb s3://" + bucket + ")", e);
+    }
+
+    private IOException failed(String op, String name, int attempts, String why, Exception e) {
+        return new RepositoryException(RepositoryException.Code.IO_ERROR, location + ": " + op + " " + name + " failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + why, e);
+    }
+
+    @Override public void put(String name, byte[] data) throws IOException {
+        if (stat(name) != null) throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, location + ": " + name + " already exists");
+        replace(name, data);
+    }
+
+    @Override public void replace(String name, byte[] data) throws IOException {
+        call("PUT", name, () -> s3.putObject(b -> b.bucket(bucket).key(key(name)).contentLength((long) data.length), RequestBody.fromBytes(data)));
+    }
+
+    @Override public Upload upload() throws IOException {
+        Path tmp = Files.createTempFile("stillpoint-s3-pack-", ".tmp");
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        return new Upload() {
+            @Override public void write(byte[] b, int off, int len, long at) throws IOException {
+                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+                while (buf.hasRemaining()) at += ch.write(buf, at);
+            }
+
+            @Override public boolean commit(String name, long length) throws IOException {
+                try {
+                    ch.truncate(length);
+                    ch.close();
+                    if (stat(name) != null) return false;
+                    call("PUT", name, () -> s3.putObject(b -> b.bucket(bucket).key(key(name)).contentLength(length), RequestBody.fromFile(tmp)));
+                    return true;
+                } finally {
+                    close();
+                }
+            }
+
+            @Override public void close() {
+                try { ch.close(); } catch (IOException ignored) { /* deleting anyway */ }
+                try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* a temp file */ }
+            }
+        };
+    }
+
+    @Override public byte[] get(String name) throws IOException {
+        return call("GET", name, () -> s3.getObjectAsBytes(b -> b.bucket(bucket).key(key(name))).asByteArray());
+    }
+
+    @Override public int read(String name, long offset, byte[] dst, int off, int len) throws IOException {
+        if (len == 0) return 0;
+        return call("GET", name, () -> {
+            try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket).key(key(name)).range("bytes=" + offset + "-" + (offset + len - 1)))) {
+                return in.readNBytes(dst, off, len);
+            } catch (S3Exception e) {
+                if (e.statusCode() == 416) return 0; // range starts at or past the end
+                throw e;
+            }
+        });
+    }
+
+    @Override public Reader reader(String name, boolean sequential) throws IOException {
+        Entry e = stat(name);
+        if (e == null) throw new NoSuchFileException(location + ": " + name);
+        long size = e.size();
+        return new Reader() {
+            private InputStream in;
+            private long pos;
+
+            @Override public long size() { return size; }
+
+            @Override public byte[] readFully(long at, int len) throws IOException {
+                if (at + len > size) return null;
+                byte[] a = new byte[len];
+                if (!sequential) {
+                    return S3Store.this.read(name, at, a, 0, len) == len ? a : null;
+                }
+                return call("GET", name, () -> {
+                    try {
+                        if (in == null || at < pos) open(at);
+                        if (at > pos) { in.skipNBytes(at - pos); pos = at; }
+                        int n = in.readNBytes(a, 0, len);
+                        pos += n;
+                        if (n < len) throw new IOException("stream ended at " + pos + " of " + size);
+                        return a;
+                    } catch (IOException | RuntimeException ex) {
+                        closeStream(); // the retry reopens at the position
+                        throw ex;
+                    }
+                });
+            }
+
+            private void open(long at) {
+                closeStream();
+                in = s3.getObject(b -> b.bucket(bucket).key(key(name)).range("bytes=" + at + "-"));
+                pos = at;
+            }
+
+            private void closeStream() {
+                if (in == null) return;
+                try { in.close(); } catch (IOException ignored) { /* abandoned */ }
+                in = null;
+            }
+
+            @Override public void close() { closeStream(); }
+        };
+    }
+
+    @Override public List<Entry> list(String namePrefix) throws IOException {
+        return call("LIST", namePrefix.isEmpty() ? "(all)" : namePrefix, () -> {
+            List<Entry> out = new ArrayList<>();
+            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(key(namePrefix))).contents()) {
+                // "dir/": a folder marker some servers list (s3proxy's filesystem store), not an object
+                if (!o.key().endsWith("/")) out.add(new Entry(o.key().substring(prefix.length()), o.size(), o.lastModified()));
+            }
+            return out;
+        });
+    }
+
+    @Override public Entry stat(String name) throws IOException {
+        try {
+            return call("HEAD", name, () -> {
+                HeadObjectResponse r = s3.headObject(b -> b.bucket(bucket).key(key(name)));
+                return new Entry(name, r.contentLength(), r.lastModified());
+            });
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    @Override public boolean delete(String name) throws IOException {
+        call("DELETE", name, () -> s3.deleteObject(b -> b.bucket(bucket).key(key(name))));
+        return true;
+    }
+
+    @Override public void close() { s3.close(); }
+}
