@@ -8,8 +8,11 @@ import picocli.CommandLine.Option;
 
 /** {@code --catalog FILE} (a picocli mixin): the backup catalog, by default beside the repository. */
 public final class CatalogOption {
-    @Option(names = "--catalog", paramLabel = "FILE",
-            description = "Backup catalog (SQLite); default: REPO/catalog.db, for an s3: repository $STILLPOINT_STATE_DIR/catalogs/HOST-PORT-BUCKET-PREFIX.db.")
+    @Option(
+            names = "--catalog",
+            paramLabel = "FILE",
+            description =
+                    "Backup catalog (SQLite); default: REPO/catalog.db, for an s3: repository $STILLPOINT_STATE_DIR/catalogs/HOST-PORT-BUCKET-PREFIX.db.")
     public Path catalog;
 
     public Catalog open(RepoOptions repo) throws EngineException, RepositoryException {

@@ -3,7 +3,6 @@ package dev.stillpoint.cli;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmConnectorProvider;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.util.ServiceLoader;
 
 /**
@@ -28,8 +27,10 @@ public final class Connectors {
                 return p;
             }
         }
-        throw new VmException(VmException.Code.CONNECTION_FAILED, "no VM connector "
-                + (wanted == null ? "installed" : "named " + wanted) + " (META-INF/services/"
-                + VmConnectorProvider.class.getName() + "); cannot connect to " + uri);
+        throw new VmException(
+                VmException.Code.CONNECTION_FAILED,
+                "no VM connector "
+                        + (wanted == null ? "installed" : "named " + wanted) + " (META-INF/services/"
+                        + VmConnectorProvider.class.getName() + "); cannot connect to " + uri);
     }
 }

@@ -12,10 +12,14 @@ import picocli.CommandLine.Command;
  * {@code cli.snapshots}, {@code cli.analyze}, {@code cli.repo} for {@code repo ...} and the
  * repository's check/forget/prune/stats, {@code cli.backup} for backup/restore/backups/export).
  */
-@Command(name = "stillpoint", mixinStandardHelpOptions = true, version = "stillpoint 0.1.0-SNAPSHOT",
+@Command(
+        name = "stillpoint",
+        mixinStandardHelpOptions = true,
+        version = "stillpoint 0.1.0-SNAPSHOT",
         description = "Application-consistent VM backups into a deduplicating repository.")
 public final class Main implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     /**
      * The top-level commands in the order help lists them, each adding itself (and what lives
@@ -23,6 +27,7 @@ public final class Main implements Runnable {
      * the whole tree, so a run builds only the command it names ({@link #commandLine(String)}).
      */
     private static final Map<String, Consumer<CommandLine>> COMMANDS = new LinkedHashMap<>();
+
     static {
         COMMANDS.put("help", cl -> cl.addSubcommand(new CommandLine.HelpCommand()));
         COMMANDS.put("analyze", cl -> cl.addSubcommand(new dev.stillpoint.cli.analyze.AnalyzeCommand()));
@@ -49,7 +54,8 @@ public final class Main implements Runnable {
         COMMANDS.put("umount", cl -> cl.addSubcommand(new dev.stillpoint.cli.files.UmountCommand()));
     }
 
-    @Override public void run() {
+    @Override
+    public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 

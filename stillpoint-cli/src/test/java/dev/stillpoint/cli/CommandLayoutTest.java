@@ -36,46 +36,74 @@ class CommandLayoutTest {
      * commands share {@code backup}. A new top-level command is added here, on purpose.
      */
     static final Map<String, String> PACKAGES = Map.ofEntries(
-            Map.entry("analyze", ROOT + ".analyze"), Map.entry("vm", ROOT + ".vm"),
-            Map.entry("repo", ROOT + ".repo"), Map.entry("image", ROOT + ".image"),
+            Map.entry("analyze", ROOT + ".analyze"),
+            Map.entry("vm", ROOT + ".vm"),
+            Map.entry("repo", ROOT + ".repo"),
+            Map.entry("image", ROOT + ".image"),
             Map.entry("snapshots", ROOT + ".snapshots"),
-            Map.entry("check", ROOT + ".repo"), Map.entry("forget", ROOT + ".repo"),
-            Map.entry("prune", ROOT + ".repo"), Map.entry("stats", ROOT + ".repo"),
-            Map.entry("backup", ROOT + ".backup"), Map.entry("restore", ROOT + ".backup"),
-            Map.entry("backups", ROOT + ".backup"), Map.entry("export", ROOT + ".backup"),
-            Map.entry("verify", ROOT + ".backup"), Map.entry("instant", ROOT + ".instant"),
-            Map.entry("files", ROOT + ".files"), Map.entry("mount", ROOT + ".files"), Map.entry("umount", ROOT + ".files"));
+            Map.entry("check", ROOT + ".repo"),
+            Map.entry("forget", ROOT + ".repo"),
+            Map.entry("prune", ROOT + ".repo"),
+            Map.entry("stats", ROOT + ".repo"),
+            Map.entry("backup", ROOT + ".backup"),
+            Map.entry("restore", ROOT + ".backup"),
+            Map.entry("backups", ROOT + ".backup"),
+            Map.entry("export", ROOT + ".backup"),
+            Map.entry("verify", ROOT + ".backup"),
+            Map.entry("instant", ROOT + ".instant"),
+            Map.entry("files", ROOT + ".files"),
+            Map.entry("mount", ROOT + ".files"),
+            Map.entry("umount", ROOT + ".files"));
     /** Mounted from elsewhere: picocli's help, the in-guest runner (stillpoint-guest). */
     private static final Set<String> FOREIGN = Set.of("help", "guest");
 
     @Test
     void everyCommandClassLivesInThePackageOfItsTopLevelCommand() throws Exception {
         Map<Class<?>, String> placed = new HashMap<>();
-        for (Map.Entry<String, CommandLine> top : Main.commandLine().getSubcommands().entrySet()) {
+        for (Map.Entry<String, CommandLine> top :
+                Main.commandLine().getSubcommands().entrySet()) {
             if (FOREIGN.contains(top.getKey())) continue;
             String pkg = PACKAGES.get(top.getKey());
-            assertThat(pkg).as("top-level command '%s' has no package in CommandLayoutTest.PACKAGES", top.getKey()).isNotNull();
+            assertThat(pkg)
+                    .as("top-level command '%s' has no package in CommandLayoutTest.PACKAGES", top.getKey())
+                    .isNotNull();
             for (CommandLine cl : tree(top.getValue())) {
                 Class<?> c = cl.getCommand().getClass();
-                assertThat(c.getPackageName()).as("%s (%s)", c.getName(), cl.getCommandSpec().qualifiedName()).isEqualTo(pkg);
+                assertThat(c.getPackageName())
+                        .as("%s (%s)", c.getName(), cl.getCommandSpec().qualifiedName())
+                        .isEqualTo(pkg);
                 placed.put(c, pkg);
             }
         }
         // and no command class outside the tree (a stray or runtime-only command)
         for (Class<?> c : cliClasses())
             if (c.isAnnotationPresent(CommandLine.Command.class) && c != Main.class)
-                assertThat(placed).as("%s is a @Command that no top-level command reaches", c.getName()).containsKey(c);
+                assertThat(placed)
+                        .as("%s is a @Command that no top-level command reaches", c.getName())
+                        .containsKey(c);
     }
 
     @Test
     void eachTreeIsTheOneItsClassesDeclare() {
-        for (Map.Entry<String, CommandLine> top : Main.commandLine().getSubcommands().entrySet()) {
+        for (Map.Entry<String, CommandLine> top :
+                Main.commandLine().getSubcommands().entrySet()) {
             if (FOREIGN.contains(top.getKey())) continue;
             for (CommandLine cl : tree(top.getValue())) {
-                List<String> declared = Arrays.stream(cl.getCommand().getClass().getAnnotation(CommandLine.Command.class).subcommands())
-                        .map(Class::getName).sorted().toList();
-                List<String> built = cl.getSubcommands().values().stream().map(sub -> sub.getCommand().getClass().getName()).sorted().toList();
-                assertThat(built).as("subcommands of '%s' (added at run time?)", cl.getCommandSpec().qualifiedName())
+                List<String> declared = Arrays.stream(cl.getCommand()
+                                .getClass()
+                                .getAnnotation(CommandLine.Command.class)
+                                .subcommands())
+                        .map(Class::getName)
+                        .sorted()
+                        .toList();
+                List<String> built = cl.getSubcommands().values().stream()
+                        .map(sub -> sub.getCommand().getClass().getName())
+                        .sorted()
+                        .toList();
+                assertThat(built)
+                        .as(
+                                "subcommands of '%s' (added at run time?)",
+                                cl.getCommandSpec().qualifiedName())
                         .isEqualTo(declared);
             }
         }
@@ -86,16 +114,19 @@ class CommandLayoutTest {
         Map<String, List<String>> byName = new TreeMap<>();
         for (Class<?> c : cliClasses())
             if (c.getEnclosingClass() == null && !c.getSimpleName().equals("package-info"))
-                byName.computeIfAbsent(c.getSimpleName(), k -> new ArrayList<>()).add(c.getName());
+                byName.computeIfAbsent(c.getSimpleName(), k -> new ArrayList<>())
+                        .add(c.getName());
         byName.values().removeIf(l -> l.size() < 2);
-        assertThat(byName).as("classes of one simple name in different packages").isEmpty();
+        assertThat(byName)
+                .as("classes of one simple name in different packages")
+                .isEmpty();
     }
 
     @Test
     void aSharedOptionIsDeclaredOnce() {
         // declaring class of each option -> its names and description, over the whole tree
         Map<String, Set<Class<?>>> mixinsByName = new TreeMap<>();
-        Map<String, Class<?>> mixinOptions = new HashMap<>();   // names + description -> the mixin
+        Map<String, Class<?>> mixinOptions = new HashMap<>(); // names + description -> the mixin
         List<OptionSpec> commandOptions = new ArrayList<>();
         for (CommandLine cl : tree(Main.commandLine())) {
             if (FOREIGN.contains(cl.getCommandName()) || isUnder(cl, "guest")) continue;
@@ -106,18 +137,24 @@ class CommandLayoutTest {
                 for (OptionSpec o : mixin.options()) {
                     fromMixins.add(o);
                     if (o.usageHelp() || o.versionHelp()) continue;
-                    for (String n : o.names()) mixinsByName.computeIfAbsent(n, k -> new HashSet<>()).add(type);
+                    for (String n : o.names())
+                        mixinsByName.computeIfAbsent(n, k -> new HashSet<>()).add(type);
                     mixinOptions.put(key(o), type);
                 }
             }
             for (OptionSpec o : spec.options())
-                if (!o.usageHelp() && !o.versionHelp() && fromMixins.stream().noneMatch(m -> m.longestName().equals(o.longestName())))
+                if (!o.usageHelp()
+                        && !o.versionHelp()
+                        && fromMixins.stream().noneMatch(m -> m.longestName().equals(o.longestName())))
                     commandOptions.add(o);
         }
         mixinsByName.values().removeIf(s -> s.size() < 2);
-        assertThat(mixinsByName).as("option names declared by more than one mixin").isEmpty();
+        assertThat(mixinsByName)
+                .as("option names declared by more than one mixin")
+                .isEmpty();
         for (OptionSpec o : commandOptions)
-            assertThat(mixinOptions.get(key(o))).as("%s in %s copies a mixin's option; use the mixin", o.longestName(), declaringClass(o))
+            assertThat(mixinOptions.get(key(o)))
+                    .as("%s in %s copies a mixin's option; use the mixin", o.longestName(), declaringClass(o))
                     .isNull();
     }
 
@@ -126,12 +163,15 @@ class CommandLayoutTest {
     }
 
     private static String declaringClass(ArgSpec a) {
-        return a.userObject() instanceof Field f ? f.getDeclaringClass().getName() : a.command().userObject().getClass().getName();
+        return a.userObject() instanceof Field f
+                ? f.getDeclaringClass().getName()
+                : a.command().userObject().getClass().getName();
     }
 
     private static boolean isUnder(CommandLine cl, String top) {
         for (CommandLine p = cl; p != null; p = p.getParent())
-            if (p.getParent() != null && p.getParent().getParent() == null) return p.getCommandName().equals(top);
+            if (p.getParent() != null && p.getParent().getParent() == null)
+                return p.getCommandName().equals(top);
         return false;
     }
 
@@ -145,7 +185,8 @@ class CommandLayoutTest {
 
     /** Every class compiled from stillpoint-cli's main sources. */
     private static List<Class<?>> cliClasses() throws IOException, URISyntaxException, ClassNotFoundException {
-        Path root = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path root = Path.of(
+                Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         List<Class<?>> classes = new ArrayList<>();
         try (Stream<Path> files = Files.walk(root)) {
             for (Path p : files.filter(f -> f.toString().endsWith(".class")).toList()) {

@@ -1,12 +1,9 @@
 package dev.stillpoint.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.testkit.HostPrograms;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
-
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -23,8 +20,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code image restore} to a stream ({@code -}, {@code /dev/stdout}, a named pipe) writes the whole
@@ -32,7 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * pipes: the command runs in a separate JVM whose stdin/stdout are pipes, and a FIFO.
  */
 class ImageStreamIT {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     Path repo;
     Path image;
     byte[] expect;
@@ -46,7 +47,7 @@ class ImageStreamIT {
         image = tmp.resolve("sparse.raw");
         Random rnd = new Random(7);
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            for (long[] r : new long[][]{{100, 5000}, {3L * mib, mib}, {8L * mib + 12345, 4096}}) {
+            for (long[] r : new long[][] {{100, 5000}, {3L * mib, mib}, {8L * mib + 12345, 4096}}) {
                 byte[] d = new byte[(int) r[1]];
                 rnd.nextBytes(d);
                 System.arraycopy(d, 0, expect, (int) r[0], d.length);
@@ -56,7 +57,8 @@ class ImageStreamIT {
             ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
         }
         repo = tmp.resolve("repo");
-        assertThat(cli("repo", "init", "--repo", repo.toString(), "--encryption", "none")).isZero();
+        assertThat(cli("repo", "init", "--repo", repo.toString(), "--encryption", "none"))
+                .isZero();
     }
 
     private static int cli(String... args) {
@@ -74,7 +76,8 @@ class ImageStreamIT {
         StringWriter out = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(new StringWriter(), true));
-        assertThat(cl.execute("image", "backup", "--repo", repo.toString(), "--name", "img", file.toString(), "--json")).isZero();
+        assertThat(cl.execute("image", "backup", "--repo", repo.toString(), "--name", "img", file.toString(), "--json"))
+                .isZero();
         try {
             String[] lines = out.toString().strip().split("\n");
             return (String) JSON.std.mapFrom(lines[lines.length - 1]).get("id");
@@ -89,10 +92,16 @@ class ImageStreamIT {
 
     /** {@code stillpoint ARGS} in a separate JVM; its stdout is a pipe this test reads. */
     private Process child(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        List<String> cmd = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectError(tmp.resolve("err.txt").toFile()).start();
+        return new ProcessBuilder(cmd)
+                .redirectError(tmp.resolve("err.txt").toFile())
+                .start();
     }
 
     private byte[] restoreThroughPipe(String id, String target) throws Exception {
@@ -112,7 +121,9 @@ class ImageStreamIT {
         String id = backup(image);
         byte[] streamed = restoreThroughPipe(id, "-");
         assertThat(streamed.length).isEqualTo(expect.length);
-        assertThat(sha256(streamed)).isEqualTo(sha256(Files.readAllBytes(image))).isEqualTo(sha256(expect));
+        assertThat(sha256(streamed))
+                .isEqualTo(sha256(Files.readAllBytes(image)))
+                .isEqualTo(sha256(expect));
         assertThat(restoreThroughPipe(id, "/dev/stdout")).isEqualTo(expect);
     }
 

@@ -5,20 +5,40 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
-
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** A run builds only the top-level command it names, and that command is the same as in the whole tree. */
 class MainTest {
-    static final List<String> TOP_LEVEL = List.of("help", "analyze", "vm", "guest", "repo", "image", "snapshots", "instant",
-            "check", "forget", "prune", "stats", "backup", "restore", "backups", "export", "verify", "files", "mount", "umount");
+    static final List<String> TOP_LEVEL = List.of(
+            "help",
+            "analyze",
+            "vm",
+            "guest",
+            "repo",
+            "image",
+            "snapshots",
+            "instant",
+            "check",
+            "forget",
+            "prune",
+            "stats",
+            "backup",
+            "restore",
+            "backups",
+            "export",
+            "verify",
+            "files",
+            "mount",
+            "umount");
 
     @Test
     void theWholeTreeHasEveryCommandInHelpOrder() {
         assertThat(Main.commandLine().getSubcommands().keySet()).containsExactlyElementsOf(TOP_LEVEL);
-        for (String notACommand : new String[]{"--help", "--version", "bakup", "help"})
-            assertThat(Main.commandLine(notACommand).getSubcommands().keySet()).as(notACommand).containsExactlyElementsOf(TOP_LEVEL);
+        for (String notACommand : new String[] {"--help", "--version", "bakup", "help"})
+            assertThat(Main.commandLine(notACommand).getSubcommands().keySet())
+                    .as(notACommand)
+                    .containsExactlyElementsOf(TOP_LEVEL);
     }
 
     @Test
@@ -28,13 +48,17 @@ class MainTest {
             if (name.equals("help")) continue;
             CommandLine lazy = Main.commandLine(name);
             assertThat(lazy.getSubcommands().keySet()).as(name).containsExactly(name);
-            assertThat(usages(lazy.getSubcommands().get(name))).as(name).isEqualTo(usages(whole.getSubcommands().get(name)));
+            assertThat(usages(lazy.getSubcommands().get(name)))
+                    .as(name)
+                    .isEqualTo(usages(whole.getSubcommands().get(name)));
         }
     }
 
     @Test
     void aRunThroughTheLazyTreeExitsAsTheWholeTreeDoes() {
-        String[][] runs = {{"image", "backup", "--help"}, {"snapshots", "audit", "--help"}, {"check", "--no-such-option"}, {"prune"}};
+        String[][] runs = {
+            {"image", "backup", "--help"}, {"snapshots", "audit", "--help"}, {"check", "--no-such-option"}, {"prune"}
+        };
         for (String[] args : runs) {
             CommandLine lazy = quiet(Main.commandLine(args[0])), whole = quiet(Main.commandLine());
             assertThat(lazy.execute(args)).as(String.join(" ", args)).isEqualTo(whole.execute(args));

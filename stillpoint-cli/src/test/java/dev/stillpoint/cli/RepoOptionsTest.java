@@ -14,14 +14,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Every command finds the repository and its passphrase through the one {@link RepoOptions}. */
 class RepoOptionsTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void thePassphraseComesFromThePasswordFileAndAMissingRepoIsAUsageError() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("STILLPOINT_PASSWORD") == null, "STILLPOINT_PASSWORD would take precedence");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                System.getenv("STILLPOINT_PASSWORD") == null, "STILLPOINT_PASSWORD would take precedence");
         Path dir = tmp.resolve("repo");
-        Repositories.init(dir, RepositoryOptions.encrypted("from a file".toCharArray()).withKdf(64, 1)).close();
-        Path right = Files.writeString(tmp.resolve("pw"), "from a file\n"), wrong = Files.writeString(tmp.resolve("bad"), "guess\n");
+        Repositories.init(
+                        dir,
+                        RepositoryOptions.encrypted("from a file".toCharArray()).withKdf(64, 1))
+                .close();
+        Path right = Files.writeString(tmp.resolve("pw"), "from a file\n"),
+                wrong = Files.writeString(tmp.resolve("bad"), "guess\n");
 
         RepoOptions o = new RepoOptions();
         o.repo = dir.toString();
@@ -37,11 +43,16 @@ class RepoOptionsTest {
         assertThat(s3.defaultCatalog().toString()).endsWith("/catalogs/127.0.0.1-9000-bkt-hosts-one.db");
 
         o.passwordFile = wrong;
-        assertThatThrownBy(o::open).isInstanceOf(RepositoryException.class)
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
+        assertThatThrownBy(o::open)
+                .isInstanceOf(RepositoryException.class)
+                .satisfies(e -> assertThat(((RepositoryException) e).code())
+                        .isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
 
         RepoOptions none = new RepoOptions();
-        assertThatThrownBy(none::open).isInstanceOf(RepositoryException.class).hasMessageContaining("--repo: missing")
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT));
+        assertThatThrownBy(none::open)
+                .isInstanceOf(RepositoryException.class)
+                .hasMessageContaining("--repo: missing")
+                .satisfies(e -> assertThat(((RepositoryException) e).code())
+                        .isEqualTo(RepositoryException.Code.INVALID_ARGUMENT));
     }
 }

@@ -39,9 +39,17 @@ public class EngineException extends Exception {
 
     private final Code code;
 
-    public EngineException(Code code, String message) { super(message); this.code = code; }
+    public EngineException(Code code, String message) {
+        super(message);
+        this.code = code;
+    }
 
-    public EngineException(Code code, String message, Throwable cause) { super(message, cause); this.code = code; }
+    public EngineException(Code code, String message, Throwable cause) {
+        super(message, cause);
+        this.code = code;
+    }
 
-    public Code code() { return code; }
+    public Code code() {
+        return code;
+    }
 }

@@ -34,10 +34,16 @@ public final class ExitCodes {
     public static int of(GuestException e) {
         if (e.exitCode() >= 0) return e.exitCode();
         switch (e.code()) {
-            case CONFIG_SYNTAX: case CONFIG_UNKNOWN_KEY: case CONFIG_BAD_VALUE: case AZURE_CONFIG:
-            case MOUNT_NOT_FOUND: case USAGE: case STATE_CORRUPT:
+            case CONFIG_SYNTAX:
+            case CONFIG_UNKNOWN_KEY:
+            case CONFIG_BAD_VALUE:
+            case AZURE_CONFIG:
+            case MOUNT_NOT_FOUND:
+            case USAGE:
+            case STATE_CORRUPT:
                 return BAD_INPUT;
-            case ALREADY_FROZEN: case LOCKED:
+            case ALREADY_FROZEN:
+            case LOCKED:
                 return BUSY;
             case FSFREEZE_FAILED:
                 return FSFREEZE_FAILED;

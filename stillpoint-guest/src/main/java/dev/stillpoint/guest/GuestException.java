@@ -22,11 +22,17 @@ public class GuestException extends RuntimeException {
         this.exitCode = exitCode;
     }
 
-    public ErrorCode code() { return code; }
+    public ErrorCode code() {
+        return code;
+    }
 
     /** Azure's own error code (300-318) when the failure comes from the Azure plugin config, else null. */
-    public Integer azureCode() { return azureCode; }
+    public Integer azureCode() {
+        return azureCode;
+    }
 
     /** Explicit process exit code, or -1 to let {@link ExitCodes#of} decide. */
-    public int exitCode() { return exitCode; }
+    public int exitCode() {
+        return exitCode;
+    }
 }

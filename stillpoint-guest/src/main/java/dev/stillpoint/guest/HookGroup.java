@@ -20,12 +20,18 @@ public enum HookGroup {
 
     private final boolean reverseOnThaw;
 
-    HookGroup(boolean reverseOnThaw) { this.reverseOnThaw = reverseOnThaw; }
+    HookGroup(boolean reverseOnThaw) {
+        this.reverseOnThaw = reverseOnThaw;
+    }
 
     /** Whether this group's hooks thaw in reverse of their freeze order. */
-    public boolean reverseOnThaw() { return reverseOnThaw; }
+    public boolean reverseOnThaw() {
+        return reverseOnThaw;
+    }
 
-    public String id() { return name().toLowerCase(Locale.ROOT); }
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 
     public static HookGroup byName(String s) {
         for (HookGroup g : values()) if (g.id().equals(s.toLowerCase(Locale.ROOT))) return g;

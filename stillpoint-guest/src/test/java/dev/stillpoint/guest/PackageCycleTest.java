@@ -37,9 +37,13 @@ class PackageCycleTest {
                 Set<String> deps = g.computeIfAbsent(pkg, k -> new TreeSet<>());
                 for (String line : Files.readAllLines(f)) {
                     String code = line.strip();
-                    if (code.startsWith("package ") || code.startsWith("*") || code.startsWith("/*") || code.startsWith("//")) continue;
+                    if (code.startsWith("package ")
+                            || code.startsWith("*")
+                            || code.startsWith("/*")
+                            || code.startsWith("//")) continue;
                     // names in string literals (a main class to launch) and comments are not compile-time dependencies
-                    Matcher m = REF.matcher(STRING.matcher(code).replaceAll("\"\"").replaceAll("//.*", ""));
+                    Matcher m =
+                            REF.matcher(STRING.matcher(code).replaceAll("\"\"").replaceAll("//.*", ""));
                     while (m.find()) {
                         String target = m.group(1) == null ? "" : m.group(1);
                         if (target.equals("contract")) continue; // the separate module stillpoint-guest-contract
@@ -92,8 +96,10 @@ class PackageCycleTest {
     void theCheckFindsACycle(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
         Files.createDirectories(tmp.resolve("a"));
         Files.createDirectories(tmp.resolve("b"));
-        Files.writeString(tmp.resolve("a/A.java"), "package dev.stillpoint.guest.a;\nimport dev.stillpoint.guest.b.B;\n");
-        Files.writeString(tmp.resolve("b/B.java"), "package dev.stillpoint.guest.b;\nclass B { dev.stillpoint.guest.a.A a; }\n");
+        Files.writeString(
+                tmp.resolve("a/A.java"), "package dev.stillpoint.guest.a;\nimport dev.stillpoint.guest.b.B;\n");
+        Files.writeString(
+                tmp.resolve("b/B.java"), "package dev.stillpoint.guest.b;\nclass B { dev.stillpoint.guest.a.A a; }\n");
         assertThat(cycle(graph(tmp))).isEqualTo("a -> b -> a");
     }
 }

@@ -10,7 +10,9 @@ public final class Reports {
     private Reports() {}
 
     /** {@link GuestReport#toMap()}, or null for null. */
-    public static Map<String, Object> map(GuestReport r) { return r == null ? null : r.toMap(); }
+    public static Map<String, Object> map(GuestReport r) {
+        return r == null ? null : r.toMap();
+    }
 
     /** The report under {@code root} once the watchdog has written it (waits up to 15 s), or the last one read. */
     public static Map<String, Object> awaitWatchdog(Path root) throws InterruptedException {

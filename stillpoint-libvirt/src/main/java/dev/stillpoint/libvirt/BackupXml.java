@@ -31,13 +31,19 @@ final class BackupXml {
     /** @param disks disk target → whether it is backed up (all disks of the domain, in XML order) */
     static String backup(Map<String, Boolean> disks, Path socket, Path scratchDir, String incrementalFrom) {
         StringBuilder b = new StringBuilder("<domainbackup mode='pull'>\n");
-        if (incrementalFrom != null) b.append("  <incremental>").append(Xml.escape(incrementalFrom)).append("</incremental>\n");
-        b.append("  <server transport='unix' socket='").append(Xml.escape(socket.toString())).append("'/>\n");
+        if (incrementalFrom != null)
+            b.append("  <incremental>").append(Xml.escape(incrementalFrom)).append("</incremental>\n");
+        b.append("  <server transport='unix' socket='")
+                .append(Xml.escape(socket.toString()))
+                .append("'/>\n");
         b.append("  <disks>\n");
         disks.forEach((disk, included) -> {
             if (included) {
-                b.append("    <disk name='").append(Xml.escape(disk)).append("' backup='yes' type='file'><scratch file='")
-                        .append(Xml.escape(scratchFile(scratchDir, disk).toString())).append("'/></disk>\n");
+                b.append("    <disk name='")
+                        .append(Xml.escape(disk))
+                        .append("' backup='yes' type='file'><scratch file='")
+                        .append(Xml.escape(scratchFile(scratchDir, disk).toString()))
+                        .append("'/></disk>\n");
             } else {
                 b.append("    <disk name='").append(Xml.escape(disk)).append("' backup='no'/>\n");
             }
@@ -46,9 +52,14 @@ final class BackupXml {
     }
 
     static String checkpoint(String name, Map<String, Boolean> disks) {
-        StringBuilder b = new StringBuilder("<domaincheckpoint>\n  <name>").append(Xml.escape(name)).append("</name>\n  <disks>\n");
-        disks.forEach((disk, included) -> b.append("    <disk name='").append(Xml.escape(disk)).append("' checkpoint='")
-                .append(included ? "bitmap" : "no").append("'/>\n"));
+        StringBuilder b = new StringBuilder("<domaincheckpoint>\n  <name>")
+                .append(Xml.escape(name))
+                .append("</name>\n  <disks>\n");
+        disks.forEach((disk, included) -> b.append("    <disk name='")
+                .append(Xml.escape(disk))
+                .append("' checkpoint='")
+                .append(included ? "bitmap" : "no")
+                .append("'/>\n"));
         return b.append("  </disks>\n</domaincheckpoint>\n").toString();
     }
 

@@ -31,7 +31,11 @@ final class DomainXml {
             String source = Xml.attr(Xml.child(disk, "source"), "file");
             String format = Xml.attr(Xml.child(disk, "driver"), "type");
             if (format == null) format = "raw";
-            disks.add(new VmDisk(target, source, format, skipReason(type, device, source, format, Xml.child(disk, "readonly") != null)));
+            disks.add(new VmDisk(
+                    target,
+                    source,
+                    format,
+                    skipReason(type, device, source, format, Xml.child(disk, "readonly") != null)));
         }
         return disks;
     }
@@ -41,7 +45,8 @@ final class DomainXml {
         if (readonly) return "read-only";
         if (!"file".equals(type)) return "not a file (type='" + type + "'; only file-backed disks are backed up)";
         if (source == null) return "no source file (empty drive)";
-        if (!format.equals("qcow2") && !format.equals("raw")) return "format '" + format + "' (only qcow2 and raw are backed up)";
+        if (!format.equals("qcow2") && !format.equals("raw"))
+            return "format '" + format + "' (only qcow2 and raw are backed up)";
         return null;
     }
 

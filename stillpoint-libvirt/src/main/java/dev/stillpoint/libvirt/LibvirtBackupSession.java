@@ -20,7 +20,8 @@ final class LibvirtBackupSession implements VmDomain.BackupSession {
     private final boolean incremental;
     private boolean closed;
 
-    LibvirtBackupSession(LibvirtDomain domain, Path socket, List<String> disks, List<Path> scratchFiles, boolean incremental) {
+    LibvirtBackupSession(
+            LibvirtDomain domain, Path socket, List<String> disks, List<Path> scratchFiles, boolean incremental) {
         this.domain = domain;
         this.socket = socket;
         this.disks = List.copyOf(disks);
@@ -28,7 +29,10 @@ final class LibvirtBackupSession implements VmDomain.BackupSession {
         this.incremental = incremental;
     }
 
-    @Override public Path socket() { return socket; }
+    @Override
+    public Path socket() {
+        return socket;
+    }
 
     @Override
     public String exportName(String disk) {
@@ -63,6 +67,7 @@ final class LibvirtBackupSession implements VmDomain.BackupSession {
     }
 
     private void requireDisk(String disk) {
-        if (!disks.contains(disk)) throw new IllegalArgumentException("disk '" + disk + "' is not part of this backup (disks: " + disks + ")");
+        if (!disks.contains(disk))
+            throw new IllegalArgumentException("disk '" + disk + "' is not part of this backup (disks: " + disks + ")");
     }
 }

@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  */
 public final class LibvirtConnector implements VmConnector {
     public static final String DEFAULT_URI = "qemu:///system";
-    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}");
+    private static final Pattern UUID =
+            Pattern.compile("[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}");
 
     private final VirConnection connection;
     private final QemuAccess access;
@@ -39,18 +40,24 @@ public final class LibvirtConnector implements VmConnector {
         try {
             return new LibvirtConnector(VirConnection.open(uri), QemuAccess.systemDefault());
         } catch (LibvirtException e) {
-            throw new VmException(VmException.Code.CONNECTION_FAILED,
-                    "cannot connect to libvirt at " + uri + " (is libvirtd running? start it with 'libvirtd -d'): " + e.getMessage(), e);
+            throw new VmException(
+                    VmException.Code.CONNECTION_FAILED,
+                    "cannot connect to libvirt at " + uri + " (is libvirtd running? start it with 'libvirtd -d'): "
+                            + e.getMessage(),
+                    e);
         }
     }
 
-    public String uri() { return connection.uri(); }
+    public String uri() {
+        return connection.uri();
+    }
 
     @Override
     public Optional<VmDomain> find(String nameOrUuid) throws VmException {
         Objects.requireNonNull(nameOrUuid, "nameOrUuid");
         try {
-            Optional<VirDomain> d = UUID.matcher(nameOrUuid).matches() ? connection.lookupByUuid(nameOrUuid) : Optional.empty();
+            Optional<VirDomain> d =
+                    UUID.matcher(nameOrUuid).matches() ? connection.lookupByUuid(nameOrUuid) : Optional.empty();
             if (d.isEmpty()) d = connection.lookupByName(nameOrUuid);
             if (d.isEmpty()) return Optional.empty();
             try (VirDomain dom = d.get()) {
@@ -63,8 +70,9 @@ public final class LibvirtConnector implements VmConnector {
 
     /** Like {@link #find} but fails with NOT_FOUND naming the domain and the connection. */
     public VmDomain require(String nameOrUuid) throws VmException {
-        return find(nameOrUuid).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
-                "domain '" + nameOrUuid + "' not found on " + connection.uri()));
+        return find(nameOrUuid)
+                .orElseThrow(() -> new VmException(
+                        VmException.Code.NOT_FOUND, "domain '" + nameOrUuid + "' not found on " + connection.uri()));
     }
 
     @Override

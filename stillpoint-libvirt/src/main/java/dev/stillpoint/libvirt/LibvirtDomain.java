@@ -21,8 +21,8 @@ import org.w3c.dom.Element;
 
 /** One libvirt domain, addressed by UUID; every call looks it up and frees the handle. */
 final class LibvirtDomain implements VmDomain {
-    static final int UNDEFINE_FLAGS = VirDomain.UNDEFINE_CHECKPOINTS_METADATA | VirDomain.UNDEFINE_SNAPSHOTS_METADATA
-            | VirDomain.UNDEFINE_NVRAM;
+    static final int UNDEFINE_FLAGS =
+            VirDomain.UNDEFINE_CHECKPOINTS_METADATA | VirDomain.UNDEFINE_SNAPSHOTS_METADATA | VirDomain.UNDEFINE_NVRAM;
 
     static final java.time.Duration JOB_END_TIMEOUT = java.time.Duration.ofSeconds(30);
 
@@ -38,7 +38,9 @@ final class LibvirtDomain implements VmDomain {
         this.uuid = uuid;
     }
 
-    interface DomainCall<T> { T apply(VirDomain d) throws LibvirtException, VmException; }
+    interface DomainCall<T> {
+        T apply(VirDomain d) throws LibvirtException, VmException;
+    }
 
     /**
      * Looks the domain up by UUID, runs {@code call}, frees the handle; libvirt errors map via
@@ -72,23 +74,37 @@ final class LibvirtDomain implements VmDomain {
      */
     static boolean brokenConnection(LibvirtException e) {
         String m = String.valueOf(e.getMessage());
-        return e.code() == LibvirtException.VIR_ERR_NO_CONNECT || e.code() == LibvirtException.VIR_ERR_RPC
-                || (e.code() == LibvirtException.VIR_ERR_SYSTEM_ERROR || e.code() == LibvirtException.VIR_ERR_INTERNAL_ERROR)
-                && (m.contains("Broken pipe") || m.contains("Cannot write data") || m.contains("Cannot recv data")
-                || m.contains("client socket is closed") || m.contains("End of file while reading data"));
+        return e.code() == LibvirtException.VIR_ERR_NO_CONNECT
+                || e.code() == LibvirtException.VIR_ERR_RPC
+                || (e.code() == LibvirtException.VIR_ERR_SYSTEM_ERROR
+                                || e.code() == LibvirtException.VIR_ERR_INTERNAL_ERROR)
+                        && (m.contains("Broken pipe")
+                                || m.contains("Cannot write data")
+                                || m.contains("Cannot recv data")
+                                || m.contains("client socket is closed")
+                                || m.contains("End of file while reading data"));
     }
 
     private <T> T once(DomainCall<T> call) throws LibvirtException, VmException {
-        VirDomain d = connection.lookupByUuid(uuid).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
-                "domain '" + name + "' (" + uuid + ") no longer exists on " + connection.uri()));
+        VirDomain d = connection
+                .lookupByUuid(uuid)
+                .orElseThrow(() -> new VmException(
+                        VmException.Code.NOT_FOUND,
+                        "domain '" + name + "' (" + uuid + ") no longer exists on " + connection.uri()));
         try (d) {
             return call.apply(d);
         }
     }
 
-    @Override public String name() { return name; }
+    @Override
+    public String name() {
+        return name;
+    }
 
-    @Override public String uuid() { return uuid; }
+    @Override
+    public String uuid() {
+        return uuid;
+    }
 
     @Override
     public State state() throws VmException {
@@ -121,14 +137,16 @@ final class LibvirtDomain implements VmDomain {
     public List<String> checkpoints() throws VmException {
         List<CheckpointXml> list = with(d -> {
             List<CheckpointXml> out = new ArrayList<>();
-            for (VirDomain.Described c : d.checkpoints(VirDomain.CHECKPOINT_LIST_TOPOLOGICAL, VirDomain.CHECKPOINT_XML_NO_DOMAIN)) {
+            for (VirDomain.Described c :
+                    d.checkpoints(VirDomain.CHECKPOINT_LIST_TOPOLOGICAL, VirDomain.CHECKPOINT_XML_NO_DOMAIN)) {
                 out.add(CheckpointXml.parse(c.xml()));
             }
             return out;
         });
         return list.stream()
                 .sorted(Comparator.comparing(CheckpointXml::created, Comparator.nullsLast(Comparator.naturalOrder())))
-                .map(CheckpointXml::name).toList();
+                .map(CheckpointXml::name)
+                .toList();
     }
 
     @Override
@@ -141,9 +159,11 @@ final class LibvirtDomain implements VmDomain {
     }
 
     @Override
-    public BackupSession beginBackup(List<String> disks, Path socket, Path scratchDir, String newCheckpoint,
-                                     String incrementalFrom) throws VmException {
-        if (disks == null || disks.isEmpty()) throw new IllegalArgumentException("disks must name at least one disk target, got " + disks);
+    public BackupSession beginBackup(
+            List<String> disks, Path socket, Path scratchDir, String newCheckpoint, String incrementalFrom)
+            throws VmException {
+        if (disks == null || disks.isEmpty())
+            throw new IllegalArgumentException("disks must name at least one disk target, got " + disks);
         Objects.requireNonNull(socket, "socket");
         Objects.requireNonNull(scratchDir, "scratchDir");
         Objects.requireNonNull(newCheckpoint, "newCheckpoint");
@@ -151,12 +171,17 @@ final class LibvirtDomain implements VmDomain {
         List<VmDisk> all = disks();
         for (VmDisk disk : all) plan.put(disk.target(), disks.contains(disk.target()));
         for (String wanted : disks) {
-            VmDisk disk = all.stream().filter(x -> x.target().equals(wanted)).findFirst().orElseThrow(() -> new VmException(
-                    VmException.Code.BACKUP_FAILED, "disk '" + wanted + "' is not a disk of domain '" + name + "' (disks: "
-                    + all.stream().map(VmDisk::target).toList() + ")"));
+            VmDisk disk = all.stream()
+                    .filter(x -> x.target().equals(wanted))
+                    .findFirst()
+                    .orElseThrow(() -> new VmException(
+                            VmException.Code.BACKUP_FAILED,
+                            "disk '" + wanted + "' is not a disk of domain '" + name + "' (disks: "
+                                    + all.stream().map(VmDisk::target).toList() + ")"));
             if (!disk.included()) {
-                throw new VmException(VmException.Code.BACKUP_FAILED, "disk '" + wanted + "' of domain '" + name
-                        + "' cannot be backed up: " + disk.skipReason());
+                throw new VmException(
+                        VmException.Code.BACKUP_FAILED,
+                        "disk '" + wanted + "' of domain '" + name + "' cannot be backed up: " + disk.skipReason());
             }
         }
         Path socketDir = socket.toAbsolutePath().getParent();
@@ -169,7 +194,8 @@ final class LibvirtDomain implements VmDomain {
         } catch (IOException e) {
             throw new VmException(VmException.Code.BACKUP_FAILED, "cannot remove stale backup file: " + e, e);
         }
-        String backupXml = BackupXml.backup(plan, socket.toAbsolutePath(), scratchDir.toAbsolutePath(), incrementalFrom);
+        String backupXml =
+                BackupXml.backup(plan, socket.toAbsolutePath(), scratchDir.toAbsolutePath(), incrementalFrom);
         String checkpointXml = BackupXml.checkpoint(newCheckpoint, plan);
         try {
             with(d -> {
@@ -178,11 +204,16 @@ final class LibvirtDomain implements VmDomain {
             });
         } catch (VmException e) {
             VmException.Code code = e.getCause() instanceof LibvirtException le
-                    ? VmErrors.code(le, VmException.Code.BACKUP_FAILED) : e.code();
-            if (incrementalFrom != null && code == VmException.Code.NOT_FOUND) code = VmException.Code.CHECKPOINT_INVALID;
+                    ? VmErrors.code(le, VmException.Code.BACKUP_FAILED)
+                    : e.code();
+            if (incrementalFrom != null && code == VmException.Code.NOT_FOUND)
+                code = VmException.Code.CHECKPOINT_INVALID;
             String what = incrementalFrom == null ? "full" : "incremental (from checkpoint '" + incrementalFrom + "')";
-            throw new VmException(code, "cannot begin " + what + " pull backup of domain '" + name + "' disks " + disks
-                    + " with new checkpoint '" + newCheckpoint + "': " + e.getMessage(), e);
+            throw new VmException(
+                    code,
+                    "cannot begin " + what + " pull backup of domain '" + name + "' disks " + disks
+                            + " with new checkpoint '" + newCheckpoint + "': " + e.getMessage(),
+                    e);
         }
         return new LibvirtBackupSession(this, socket, disks, scratch, incrementalFrom != null);
     }
@@ -191,7 +222,8 @@ final class LibvirtDomain implements VmDomain {
     public Optional<Path> activeBackupSocket() throws VmException {
         return with(d -> {
             try {
-                return Optional.ofNullable(BackupXml.serverSocket(d.backupXmlDesc())).map(Path::of);
+                return Optional.ofNullable(BackupXml.serverSocket(d.backupXmlDesc()))
+                        .map(Path::of);
             } catch (LibvirtException e) {
                 // no backup job (VIR_ERR_NO_DOMAIN_BACKUP), or the domain is not running
                 if (e.code() == LibvirtException.VIR_ERR_NO_DOMAIN_BACKUP
@@ -213,14 +245,16 @@ final class LibvirtDomain implements VmDomain {
                 try {
                     d.abortJob();
                 } catch (LibvirtException e) {
-                    if (e.code() != LibvirtException.VIR_ERR_OPERATION_INVALID) throw e; // no active job / not running: ended already
+                    if (e.code() != LibvirtException.VIR_ERR_OPERATION_INVALID)
+                        throw e; // no active job / not running: ended already
                 }
                 waitForNoJob(d);
                 return null;
             });
         } catch (VmException e) {
             if (e.code() == VmException.Code.NOT_FOUND) return; // domain gone: so is its job
-            throw new VmException(VmException.Code.BACKUP_FAILED, "cannot end the backup job of " + this + ": " + e.getMessage(), e);
+            throw new VmException(
+                    VmException.Code.BACKUP_FAILED, "cannot end the backup job of " + this + ": " + e.getMessage(), e);
         }
     }
 
@@ -236,14 +270,18 @@ final class LibvirtDomain implements VmDomain {
             }
             if (type != VirDomain.JOB_BOUNDED && type != VirDomain.JOB_UNBOUNDED) return;
             if (System.nanoTime() > deadline) {
-                throw new VmException(VmException.Code.BACKUP_FAILED, "backup job of " + this + " still active "
-                        + JOB_END_TIMEOUT.toSeconds() + " s after virDomainAbortJob");
+                throw new VmException(
+                        VmException.Code.BACKUP_FAILED,
+                        "backup job of " + this + " still active " + JOB_END_TIMEOUT.toSeconds()
+                                + " s after virDomainAbortJob");
             }
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new VmException(VmException.Code.BACKUP_FAILED, "interrupted while waiting for the backup job of " + this + " to end");
+                throw new VmException(
+                        VmException.Code.BACKUP_FAILED,
+                        "interrupted while waiting for the backup job of " + this + " to end");
             }
         }
     }
@@ -268,10 +306,12 @@ final class LibvirtDomain implements VmDomain {
     public List<Leftover> leftovers() throws VmException {
         return with(d -> {
             List<Leftover> out = new ArrayList<>();
-            for (VirDomain.Described s : d.snapshots(VirDomain.SNAPSHOT_LIST_TOPOLOGICAL, 0)) out.addAll(snapshotLeftovers(s.xml()));
+            for (VirDomain.Described s : d.snapshots(VirDomain.SNAPSHOT_LIST_TOPOLOGICAL, 0))
+                out.addAll(snapshotLeftovers(s.xml()));
             List<VirDomain.Described> cps;
             try {
-                cps = d.checkpoints(VirDomain.CHECKPOINT_LIST_TOPOLOGICAL,
+                cps = d.checkpoints(
+                        VirDomain.CHECKPOINT_LIST_TOPOLOGICAL,
                         VirDomain.CHECKPOINT_XML_NO_DOMAIN | VirDomain.CHECKPOINT_XML_SIZE);
             } catch (LibvirtException e) { // sizes need a running domain
                 cps = d.checkpoints(VirDomain.CHECKPOINT_LIST_TOPOLOGICAL, VirDomain.CHECKPOINT_XML_NO_DOMAIN);
@@ -285,7 +325,7 @@ final class LibvirtDomain implements VmDomain {
     }
 
     /* <domainsnapshot><name/><creationTime/><memory snapshot='internal|external|no'/>
-         <disks><disk name='vda' snapshot='internal|external|no' type='file'><source file='...'/></disk></disks> */
+    <disks><disk name='vda' snapshot='internal|external|no' type='file'><source file='...'/></disk></disks> */
     static List<Leftover> snapshotLeftovers(String xml) {
         Element root = Xml.parse(xml, "snapshot XML");
         CheckpointXml meta = CheckpointXml.parse(xml);
@@ -295,12 +335,18 @@ final class LibvirtDomain implements VmDomain {
             String mode = Xml.attr(disk, "snapshot");
             if ("external".equals(mode)) {
                 String file = Xml.attr(Xml.child(disk, "source"), "file");
-                out.add(new Leftover("external-snapshot", meta.name() + ":" + Xml.attr(disk, "name"), file, fileSize(file), meta.created()));
+                out.add(new Leftover(
+                        "external-snapshot",
+                        meta.name() + ":" + Xml.attr(disk, "name"),
+                        file,
+                        fileSize(file),
+                        meta.created()));
             } else if ("internal".equals(mode)) {
                 internal = true;
             }
         }
-        if (internal || out.isEmpty()) out.add(0, new Leftover("internal-snapshot", meta.name(), null, -1, meta.created()));
+        if (internal || out.isEmpty())
+            out.add(0, new Leftover("internal-snapshot", meta.name(), null, -1, meta.created()));
         return out;
     }
 
@@ -341,5 +387,7 @@ final class LibvirtDomain implements VmDomain {
         return "domain '" + name + "' (" + uuid + ")";
     }
 
-    static Instant now() { return Instant.now(); }
+    static Instant now() {
+        return Instant.now();
+    }
 }

@@ -28,7 +28,8 @@ final class LibvirtGuestAgent implements VmDomain.GuestAgent {
     @Override
     public boolean ping(Duration timeout) {
         try {
-            String reply = run("guest-ping", "{\"execute\":\"guest-ping\"}", timeout, VmException.Code.AGENT_UNAVAILABLE);
+            String reply =
+                    run("guest-ping", "{\"execute\":\"guest-ping\"}", timeout, VmException.Code.AGENT_UNAVAILABLE);
             return reply.contains("\"return\"");
         } catch (VmException e) {
             return false;
@@ -37,19 +38,31 @@ final class LibvirtGuestAgent implements VmDomain.GuestAgent {
 
     @Override
     public int freeze(Duration timeout) throws VmException {
-        String reply = run("guest-fsfreeze-freeze", "{\"execute\":\"guest-fsfreeze-freeze\"}", timeout, VmException.Code.FREEZE_FAILED);
+        String reply = run(
+                "guest-fsfreeze-freeze",
+                "{\"execute\":\"guest-fsfreeze-freeze\"}",
+                timeout,
+                VmException.Code.FREEZE_FAILED);
         return returnInt("guest-fsfreeze-freeze", reply);
     }
 
     @Override
     public int thaw(Duration timeout) throws VmException {
-        String reply = run("guest-fsfreeze-thaw", "{\"execute\":\"guest-fsfreeze-thaw\"}", timeout, VmException.Code.OPERATION_FAILED);
+        String reply = run(
+                "guest-fsfreeze-thaw",
+                "{\"execute\":\"guest-fsfreeze-thaw\"}",
+                timeout,
+                VmException.Code.OPERATION_FAILED);
         return returnInt("guest-fsfreeze-thaw", reply);
     }
 
     @Override
     public String freezeStatus(Duration timeout) throws VmException {
-        String reply = run("guest-fsfreeze-status", "{\"execute\":\"guest-fsfreeze-status\"}", timeout, VmException.Code.OPERATION_FAILED);
+        String reply = run(
+                "guest-fsfreeze-status",
+                "{\"execute\":\"guest-fsfreeze-status\"}",
+                timeout,
+                VmException.Code.OPERATION_FAILED);
         Matcher m = RETURN_STRING.matcher(reply);
         if (!m.find()) throw unexpected("guest-fsfreeze-status", reply);
         return m.group(1);
@@ -73,7 +86,9 @@ final class LibvirtGuestAgent implements VmDomain.GuestAgent {
             if (e.code() == VmException.Code.NOT_FOUND) {
                 code = VmException.Code.NOT_FOUND;
             } else if (elapsedMs >= seconds * 1000L - 100 && isUnresponsive(libvirtCode)) {
-                code = what.equals("guest-fsfreeze-freeze") ? VmException.Code.FREEZE_TIMEOUT : VmException.Code.AGENT_UNAVAILABLE;
+                code = what.equals("guest-fsfreeze-freeze")
+                        ? VmException.Code.FREEZE_TIMEOUT
+                        : VmException.Code.AGENT_UNAVAILABLE;
                 detail = "no answer within " + seconds + " s (waited " + elapsedMs + " ms): " + detail;
             } else if (isUnresponsive(libvirtCode)) {
                 code = VmException.Code.AGENT_UNAVAILABLE;
@@ -84,8 +99,10 @@ final class LibvirtGuestAgent implements VmDomain.GuestAgent {
 
     /** No agent configured, agent not connected, domain not running: the agent is unavailable. */
     private static boolean isUnresponsive(int libvirtCode) {
-        return libvirtCode == VIR_ERR_AGENT_UNRESPONSIVE || libvirtCode == VIR_ERR_ARGUMENT_UNSUPPORTED
-                || libvirtCode == VIR_ERR_OPERATION_INVALID || libvirtCode == VIR_ERR_OPERATION_TIMEOUT
+        return libvirtCode == VIR_ERR_AGENT_UNRESPONSIVE
+                || libvirtCode == VIR_ERR_ARGUMENT_UNSUPPORTED
+                || libvirtCode == VIR_ERR_OPERATION_INVALID
+                || libvirtCode == VIR_ERR_OPERATION_TIMEOUT
                 || libvirtCode == VIR_ERR_AGENT_UNSYNCED;
     }
 
@@ -104,6 +121,7 @@ final class LibvirtGuestAgent implements VmDomain.GuestAgent {
     }
 
     private VmException unexpected(String what, String reply) {
-        return new VmException(VmException.Code.OPERATION_FAILED, what + " on " + domain + ": unexpected agent reply " + reply);
+        return new VmException(
+                VmException.Code.OPERATION_FAILED, what + " on " + domain + ": unexpected agent reply " + reply);
     }
 }

@@ -27,7 +27,8 @@ final class QemuAccess {
 
     static QemuAccess systemDefault() {
         try {
-            return new QemuAccess(FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByName(QEMU_USER));
+            return new QemuAccess(
+                    FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByName(QEMU_USER));
         } catch (IOException e) {
             return new QemuAccess(null);
         }
@@ -41,15 +42,21 @@ final class QemuAccess {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             for (Path p = dir.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
-                if (!perms.contains(PosixFilePermission.OTHERS_EXECUTE) && !Files.getOwner(p).equals(qemuUser)) {
-                    throw new VmException(VmException.Code.BACKUP_FAILED, "QEMU runs as " + QEMU_USER + " and cannot reach the "
-                            + purpose + " directory " + dir + ": " + p + " has mode " + PosixFilePermissions.toString(perms)
-                            + " (every parent needs o+x; use a directory under /run, /var/tmp or /var/lib)");
+                if (!perms.contains(PosixFilePermission.OTHERS_EXECUTE)
+                        && !Files.getOwner(p).equals(qemuUser)) {
+                    throw new VmException(
+                            VmException.Code.BACKUP_FAILED,
+                            "QEMU runs as " + QEMU_USER + " and cannot reach the "
+                                    + purpose + " directory " + dir + ": " + p + " has mode "
+                                    + PosixFilePermissions.toString(perms)
+                                    + " (every parent needs o+x; use a directory under /run, /var/tmp or /var/lib)");
                 }
             }
         } catch (IOException e) {
-            throw new VmException(VmException.Code.BACKUP_FAILED,
-                    "cannot prepare the " + purpose + " directory " + dir + " for " + QEMU_USER + ": " + e, e);
+            throw new VmException(
+                    VmException.Code.BACKUP_FAILED,
+                    "cannot prepare the " + purpose + " directory " + dir + " for " + QEMU_USER + ": " + e,
+                    e);
         }
     }
 }

@@ -22,9 +22,13 @@ final class Xml {
             f.setXIncludeAware(false);
             f.setExpandEntityReferences(false);
             javax.xml.parsers.DocumentBuilder builder = f.newDocumentBuilder();
-            builder.setErrorHandler(new org.xml.sax.helpers.DefaultHandler() { // throws on fatal errors, prints nothing
-                @Override public void fatalError(org.xml.sax.SAXParseException e) throws org.xml.sax.SAXException { throw e; }
-            });
+            builder.setErrorHandler(
+                    new org.xml.sax.helpers.DefaultHandler() { // throws on fatal errors, prints nothing
+                        @Override
+                        public void fatalError(org.xml.sax.SAXParseException e) throws org.xml.sax.SAXException {
+                            throw e;
+                        }
+                    });
             Document doc = builder.parse(new InputSource(new StringReader(xml)));
             return doc.getDocumentElement();
         } catch (Exception e) {

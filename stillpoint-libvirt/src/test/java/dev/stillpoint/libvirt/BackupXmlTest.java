@@ -31,7 +31,8 @@ class BackupXmlTest {
         assertThat(disks).hasSize(2);
         assertThat(disks.get(0).getAttribute("backup")).isEqualTo("yes");
         assertThat(disks.get(0).getAttribute("type")).isEqualTo("file");
-        assertThat(Xml.child(disks.get(0), "scratch").getAttribute("file")).isEqualTo("/var/tmp/sp/scratch/vda.scratch");
+        assertThat(Xml.child(disks.get(0), "scratch").getAttribute("file"))
+                .isEqualTo("/var/tmp/sp/scratch/vda.scratch");
         assertThat(disks.get(1).getAttribute("backup")).isEqualTo("no");
     }
 
@@ -50,7 +51,8 @@ class BackupXmlTest {
         Element root = Xml.parse(BackupXml.checkpoint("sp-1", plan), "checkpoint");
         assertThat(Xml.childText(root, "name")).isEqualTo("sp-1");
         List<Element> disks = Xml.children(Xml.child(root, "disks"), "disk");
-        assertThat(disks).extracting(d -> d.getAttribute("name") + "=" + d.getAttribute("checkpoint"))
+        assertThat(disks)
+                .extracting(d -> d.getAttribute("name") + "=" + d.getAttribute("checkpoint"))
                 .containsExactly("vda=bitmap", "vdb=no");
     }
 
@@ -63,6 +65,8 @@ class BackupXmlTest {
                          <disk name='vdb' checkpoint='bitmap' bitmap='cp2' size='65536'/></disks>
                 </domaincheckpoint>""");
         assertThat(cp).isEqualTo(new CheckpointXml("cp2", "cp1", Instant.ofEpochSecond(1763800000L), 1048576 + 65536));
-        assertThat(CheckpointXml.parse("<domaincheckpoint><name>a</name></domaincheckpoint>").sizeBytes()).isEqualTo(-1);
+        assertThat(CheckpointXml.parse("<domaincheckpoint><name>a</name></domaincheckpoint>")
+                        .sizeBytes())
+                .isEqualTo(-1);
     }
 }

@@ -57,8 +57,10 @@ class DomainXmlTest {
 
     @Test
     void rejectsDoctypeAndMalformedXml() {
-        assertThatThrownBy(() -> DomainXml.disks("<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain>&x;</domain>"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("domain XML");
+        assertThatThrownBy(() ->
+                        DomainXml.disks("<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain>&x;</domain>"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("domain XML");
         assertThatThrownBy(() -> DomainXml.disks("<domain>")).isInstanceOf(IllegalArgumentException.class);
     }
 }

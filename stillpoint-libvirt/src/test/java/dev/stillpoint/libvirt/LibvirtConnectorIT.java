@@ -1,6 +1,5 @@
 package dev.stillpoint.libvirt;
 
-import dev.stillpoint.testkit.HostPrograms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +8,7 @@ import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
 import dev.stillpoint.qemu.nbd.BlockExtent;
 import dev.stillpoint.qemu.nbd.NbdClient;
+import dev.stillpoint.testkit.HostPrograms;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -46,8 +46,12 @@ class LibvirtConnectorIT {
     void setUp() throws Exception {
         HostPrograms.require("qemu-img", "qemu-io", "qemu-system-x86_64", "libvirtd", "virsh");
         startDaemons();
-        dir = Files.createTempDirectory(Path.of("/var/tmp"), "sp-proto-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        name = "sp-proto-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        dir = Files.createTempDirectory(
+                Path.of("/var/tmp"),
+                "sp-proto-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        name = "sp-proto-"
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         connector = LibvirtConnector.open();
     }
 
@@ -55,12 +59,28 @@ class LibvirtConnectorIT {
     void tearDown() throws Exception {
         try {
             if (domain != null) {
-                try { domain.destroy(); } catch (VmException e) { /* not running */ }
-                try { domain.undefine(); } catch (VmException e) { /* already gone */ }
+                try {
+                    domain.destroy();
+                } catch (VmException e) {
+                    /* not running */
+                }
+                try {
+                    domain.undefine();
+                } catch (VmException e) {
+                    /* already gone */
+                }
             }
         } finally {
             run(false, "virsh", "-c", "qemu:///system", "destroy", name);
-            run(false, "virsh", "-c", "qemu:///system", "undefine", name, "--checkpoints-metadata", "--snapshots-metadata");
+            run(
+                    false,
+                    "virsh",
+                    "-c",
+                    "qemu:///system",
+                    "undefine",
+                    name,
+                    "--checkpoints-metadata",
+                    "--snapshots-metadata");
             if (connector != null) connector.close();
             if (dir != null) deleteTree(dir);
         }
@@ -70,7 +90,16 @@ class LibvirtConnectorIT {
     void fullAndIncrementalPullBackupsReadOverNbd() throws Exception {
         Path image = dir.resolve("disk.qcow2");
         run(true, "qemu-img", "create", "-q", "-f", "qcow2", image.toString(), Long.toString(SIZE));
-        run(true, "qemu-io", "-f", "qcow2", image.toString(), "-c", "write -P 0x5a 0 32M", "-c", "write -P 0xc3 40M 256k");
+        run(
+                true,
+                "qemu-io",
+                "-f",
+                "qcow2",
+                image.toString(),
+                "-c",
+                "write -P 0x5a 0 32M",
+                "-c",
+                "write -P 0xc3 40M 256k");
         Path expectedRaw = dir.resolve("expected.raw");
         run(true, "qemu-img", "convert", "-f", "qcow2", "-O", "raw", image.toString(), expectedRaw.toString());
         byte[] expected = Files.readAllBytes(expectedRaw);
@@ -106,9 +135,15 @@ class LibvirtConnectorIT {
                 long r0 = System.nanoTime();
                 nbd.read(0, all);
                 double s = (System.nanoTime() - r0) / 1e9;
-                System.out.printf("NBD read of the %d MiB export (pull backup): %.2f s = %.0f MiB/s%n", SIZE >> 20, s, (SIZE >> 20) / s);
-                assertThat(Arrays.mismatch(all.array(), expected)).as("first byte differing from the source image").isEqualTo(-1);
-                List<BlockExtent> data = allExtents(nbd, ALLOC).stream().filter(e -> !e.hole() && !e.zero()).toList();
+                System.out.printf(
+                        "NBD read of the %d MiB export (pull backup): %.2f s = %.0f MiB/s%n",
+                        SIZE >> 20, s, (SIZE >> 20) / s);
+                assertThat(Arrays.mismatch(all.array(), expected))
+                        .as("first byte differing from the source image")
+                        .isEqualTo(-1);
+                List<BlockExtent> data = allExtents(nbd, ALLOC).stream()
+                        .filter(e -> !e.hole() && !e.zero())
+                        .toList();
                 assertThat(sum(data)).as("allocated data bytes").isEqualTo((32L << 20) + (256L << 10));
             }
         }
@@ -127,7 +162,9 @@ class LibvirtConnectorIT {
             assertThat(dirty).isEqualTo("qemu:dirty-bitmap:backup-hda");
             try (NbdClient nbd = NbdClient.connect(inc.socket(), inc.exportName("hda"), List.of(ALLOC, dirty))) {
                 assertThat(nbd.hasContext(dirty)).isTrue();
-                List<BlockExtent> changed = allExtents(nbd, dirty).stream().filter(BlockExtent::dirty).toList();
+                List<BlockExtent> changed = allExtents(nbd, dirty).stream()
+                        .filter(BlockExtent::dirty)
+                        .toList();
                 assertThat(changed).containsExactly(new BlockExtent(48L << 20, 64 << 10, BlockExtent.STATE_DIRTY));
                 ByteBuffer b = ByteBuffer.allocate(64 << 10);
                 nbd.read(48L << 20, b);
@@ -137,8 +174,11 @@ class LibvirtConnectorIT {
             }
         }
         assertThat(domain.checkpoints()).containsExactly("cp1", "cp2");
-        assertThat(domain.leftovers()).extracting(VmDomain.Leftover::kind, VmDomain.Leftover::name)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("checkpoint", "cp1"), org.assertj.core.groups.Tuple.tuple("checkpoint", "cp2"));
+        assertThat(domain.leftovers())
+                .extracting(VmDomain.Leftover::kind, VmDomain.Leftover::name)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("checkpoint", "cp1"),
+                        org.assertj.core.groups.Tuple.tuple("checkpoint", "cp2"));
 
         assertThatThrownBy(() -> domain.beginBackup(List.of("hda"), socket, scratch, "cp3", "no-such-checkpoint"))
                 .isInstanceOf(VmException.class)
@@ -155,7 +195,8 @@ class LibvirtConnectorIT {
         long p0 = System.nanoTime();
         assertThat(domain.agent().ping(Duration.ofSeconds(2))).isFalse();
         assertThatThrownBy(() -> domain.agent().freeze(Duration.ofSeconds(2)))
-                .satisfies(e -> assertThat(((VmException) e).code()).isIn(VmException.Code.AGENT_UNAVAILABLE, VmException.Code.FREEZE_TIMEOUT));
+                .satisfies(e -> assertThat(((VmException) e).code())
+                        .isIn(VmException.Code.AGENT_UNAVAILABLE, VmException.Code.FREEZE_TIMEOUT));
         assertThat(Duration.ofNanos(System.nanoTime() - p0)).isLessThan(Duration.ofSeconds(8));
 
         domain.destroy();
@@ -197,15 +238,23 @@ class LibvirtConnectorIT {
      * virtio-blk proxy does not, and the node itself refuses a second writer).
      */
     static void guestWrite(String domain, String qdevId, String qemuIoCommand) throws Exception {
-        String out = output("virsh", "-c", "qemu:///system", "qemu-monitor-command", domain, "--hmp",
+        String out = output(
+                "virsh",
+                "-c",
+                "qemu:///system",
+                "qemu-monitor-command",
+                domain,
+                "--hmp",
                 "qemu-io -d " + qdevId + " \"" + qemuIoCommand + "\"");
-        if (out.toLowerCase(java.util.Locale.ROOT).matches("(?s).*(error|conflict|not).*")) throw new AssertionError("HMP qemu-io on " + qdevId + " did not write: " + out);
+        if (out.toLowerCase(java.util.Locale.ROOT).matches("(?s).*(error|conflict|not).*"))
+            throw new AssertionError("HMP qemu-io on " + qdevId + " did not write: " + out);
     }
 
     static String output(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError(String.join(" ", command) + " failed: " + out);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0)
+            throw new AssertionError(String.join(" ", command) + " failed: " + out);
         return out;
     }
 
@@ -257,7 +306,8 @@ class LibvirtConnectorIT {
         if (run(false, "pgrep", "-x", "virtlogd") != 0) run(true, "virtlogd", "-d");
         if (run(false, "pgrep", "-x", "libvirtd") != 0) {
             run(true, "libvirtd", "-d");
-            for (int i = 0; i < 50 && run(false, "virsh", "-c", "qemu:///system", "version") != 0; i++) Thread.sleep(200);
+            for (int i = 0; i < 50 && run(false, "virsh", "-c", "qemu:///system", "version") != 0; i++)
+                Thread.sleep(200);
         }
     }
 
@@ -268,7 +318,8 @@ class LibvirtConnectorIT {
             p.destroyForcibly();
             throw new AssertionError(String.join(" ", command) + " did not finish within 60 s");
         }
-        if (check && p.exitValue() != 0) throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": " + out);
+        if (check && p.exitValue() != 0)
+            throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": " + out);
         return p.exitValue();
     }
 

@@ -21,7 +21,9 @@ class SnapshotLeftoversTest {
                   <creationTime>1763800000</creationTime><memory snapshot='internal'/>
                   <disks><disk name='vda' snapshot='internal'/><disk name='hdc' snapshot='no'/></disks>
                 </domainsnapshot>""");
-        assertThat(l).containsExactly(new Leftover("internal-snapshot", "before-upgrade", null, -1, Instant.ofEpochSecond(1763800000L)));
+        assertThat(l)
+                .containsExactly(new Leftover(
+                        "internal-snapshot", "before-upgrade", null, -1, Instant.ofEpochSecond(1763800000L)));
     }
 
     @Test
@@ -33,8 +35,19 @@ class SnapshotLeftoversTest {
                   <disks><disk name='vda' snapshot='external' type='file'><driver type='qcow2'/><source file='%s'/></disk>
                          <disk name='vdb' snapshot='external' type='file'><source file='/nonexistent/x.qcow2'/></disk></disks>
                 </domainsnapshot>""".formatted(overlay));
-        assertThat(l).containsExactly(
-                new Leftover("external-snapshot", "snap1:vda", overlay.toString(), 4096, Instant.ofEpochSecond(1763800100L)),
-                new Leftover("external-snapshot", "snap1:vdb", "/nonexistent/x.qcow2", -1, Instant.ofEpochSecond(1763800100L)));
+        assertThat(l)
+                .containsExactly(
+                        new Leftover(
+                                "external-snapshot",
+                                "snap1:vda",
+                                overlay.toString(),
+                                4096,
+                                Instant.ofEpochSecond(1763800100L)),
+                        new Leftover(
+                                "external-snapshot",
+                                "snap1:vdb",
+                                "/nonexistent/x.qcow2",
+                                -1,
+                                Instant.ofEpochSecond(1763800100L)));
     }
 }

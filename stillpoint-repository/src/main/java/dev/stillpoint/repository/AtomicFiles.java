@@ -41,7 +41,8 @@ final class AtomicFiles {
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("cannot rename " + tmp + " to " + target + " atomically (temp dir on another filesystem?)", e);
+            throw new IOException(
+                    "cannot rename " + tmp + " to " + target + " atomically (temp dir on another filesystem?)", e);
         }
         fsyncDir(target.getParent());
     }

@@ -19,6 +19,7 @@ final class BlobCodec {
 
     /** Scratch buffers per worker thread (bounded: one per thread). */
     private static final ThreadLocal<byte[][]> SCRATCH = new ThreadLocal<>();
+
     private static final ThreadLocal<Compressor> COMPRESSOR = new ThreadLocal<>();
     /** Frees a thread's zstd context once the thread has ended (zstd-jni has no finalizer; workers come and go per repository). */
     private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
@@ -57,9 +58,14 @@ final class BlobCodec {
     static Encoded encodeScratch(Crypto crypto, ChunkId id, byte[] raw, int len, int level) {
         byte[][] s = SCRATCH.get();
         int bound = (int) Zstd.compressBound(len) + 1;
-        if (s == null || s[0].length < bound) { s = new byte[][]{new byte[bound], new byte[Crypto.segmentedLength(bound)]}; SCRATCH.set(s); }
+        if (s == null || s[0].length < bound) {
+            s = new byte[][] {new byte[bound], new byte[Crypto.segmentedLength(bound)]};
+            SCRATCH.set(s);
+        }
         byte[] plain = s[0];
-        long n = Compressibility.worthCompressing(raw, 0, len) ? Compressor.forLevel(level).compressByteArray(plain, 1, plain.length - 1, raw, 0, len) : -1;
+        long n = Compressibility.worthCompressing(raw, 0, len)
+                ? Compressor.forLevel(level).compressByteArray(plain, 1, plain.length - 1, raw, 0, len)
+                : -1;
         int plainLen;
         if (n >= 0 && !Zstd.isError(n) && n < len - len / 64) {
             plain[0] = ZSTD;
@@ -77,19 +83,22 @@ final class BlobCodec {
     }
 
     /** Returns the verified plaintext, or throws CORRUPT naming the chunk. */
-    static byte[] decode(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen) throws RepositoryException {
+    static byte[] decode(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen)
+            throws RepositoryException {
         byte[] raw = new byte[rawLen];
         decode(crypto, id, stored, off, len, rawLen, null, raw);
         return raw;
     }
 
     /** Decodes into {@code raw[0, rawLen)} (a per-thread buffer holds the decrypted form); throws CORRUPT naming the chunk. */
-    static void decodeInto(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen, byte[] raw) throws RepositoryException {
+    static void decodeInto(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen, byte[] raw)
+            throws RepositoryException {
         decode(crypto, id, stored, off, len, rawLen, scratch(len, 0)[0], raw);
     }
 
     /** Per-thread plaintext and output buffers of {@link #decodeInto} and {@link #verify} (bounded: one pair per thread). */
-    private static final ThreadLocal<byte[][]> SCRATCH_PAIR = ThreadLocal.withInitial(() -> new byte[][]{new byte[0], new byte[0]});
+    private static final ThreadLocal<byte[][]> SCRATCH_PAIR =
+            ThreadLocal.withInitial(() -> new byte[][] {new byte[0], new byte[0]});
 
     /** This thread's pair, grown to hold {@code plainLen} and {@code rawLen} bytes. */
     private static byte[][] scratch(int plainLen, int rawLen) {
@@ -103,7 +112,8 @@ final class BlobCodec {
      * Checks a blob exactly as {@link #decode} does (decrypt, decompress, re-hash) without keeping
      * the plaintext: per-thread buffers, no garbage per chunk. Throws CORRUPT naming the chunk.
      */
-    static void verify(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen) throws RepositoryException {
+    static void verify(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen)
+            throws RepositoryException {
         byte[][] s = scratch(len, rawLen);
         decode(crypto, id, stored, off, len, rawLen, s[0], s[1]);
     }
@@ -112,32 +122,49 @@ final class BlobCodec {
      * Decodes into {@code raw[0, rawLen)}; {@code plainScratch} (may be null) holds the decrypted
      * form when it is large enough.
      */
-    private static void decode(Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen, byte[] plainScratch, byte[] raw)
+    private static void decode(
+            Crypto crypto, ChunkId id, byte[] stored, int off, int len, int rawLen, byte[] plainScratch, byte[] raw)
             throws RepositoryException {
         String what = "chunk " + id.hex();
         byte[] plain;
         int poff, plen;
         if (crypto.encrypted()) {
-            plen = len - Crypto.NONCE - Crypto.TAG * Math.max(1, (len - Crypto.NONCE + Crypto.SEGMENT + Crypto.TAG - 1) / (Crypto.SEGMENT + Crypto.TAG));
-            if (plen < 1 || Crypto.segmentedLength(plen) != len) throw FileCodec.corrupt(what, "sealed length " + len + " is impossible (truncated?)");
+            plen = len
+                    - Crypto.NONCE
+                    - Crypto.TAG
+                            * Math.max(
+                                    1,
+                                    (len - Crypto.NONCE + Crypto.SEGMENT + Crypto.TAG - 1)
+                                            / (Crypto.SEGMENT + Crypto.TAG));
+            if (plen < 1 || Crypto.segmentedLength(plen) != len)
+                throw FileCodec.corrupt(what, "sealed length " + len + " is impossible (truncated?)");
             plain = plainScratch != null && plainScratch.length >= plen ? plainScratch : new byte[plen];
             crypto.openSegmented(stored, off, len, id.bytes(), plain, plen, what);
             poff = 0;
         } else {
-            plain = stored; poff = off; plen = len;
+            plain = stored;
+            poff = off;
+            plen = len;
         }
         if (plen < 1) throw FileCodec.corrupt(what, "empty blob");
         if (plain[poff] == STORED) {
-            if (plen - 1 != rawLen) throw FileCodec.corrupt(what, "stored length " + (plen - 1) + " != expected " + rawLen);
+            if (plen - 1 != rawLen)
+                throw FileCodec.corrupt(what, "stored length " + (plen - 1) + " != expected " + rawLen);
             System.arraycopy(plain, poff + 1, raw, 0, rawLen);
         } else if (plain[poff] == ZSTD) {
             long n;
-            try { n = Zstd.decompressByteArray(raw, 0, rawLen, plain, poff + 1, plen - 1); }
-            catch (RuntimeException e) { throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": cannot decompress: " + e.getMessage(), e); }
-            if (Zstd.isError(n) || n != rawLen) throw FileCodec.corrupt(what, "cannot decompress (got " + n + " of " + rawLen + " bytes)");
+            try {
+                n = Zstd.decompressByteArray(raw, 0, rawLen, plain, poff + 1, plen - 1);
+            } catch (RuntimeException e) {
+                throw new RepositoryException(
+                        RepositoryException.Code.CORRUPT, what + ": cannot decompress: " + e.getMessage(), e);
+            }
+            if (Zstd.isError(n) || n != rawLen)
+                throw FileCodec.corrupt(what, "cannot decompress (got " + n + " of " + rawLen + " bytes)");
         } else {
             throw FileCodec.corrupt(what, "unknown blob type " + plain[poff]);
         }
-        if (!crypto.id(raw, 0, rawLen).equals(id)) throw FileCodec.corrupt(what, "content does not match its id (hash mismatch)");
+        if (!crypto.id(raw, 0, rawLen).equals(id))
+            throw FileCodec.corrupt(what, "content does not match its id (hash mismatch)");
     }
 }

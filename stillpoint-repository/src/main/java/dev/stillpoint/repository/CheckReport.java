@@ -14,11 +14,19 @@ import java.util.List;
  * @param warnings      harmless findings
  * @param damagedChunks every damaged or missing chunk with the snapshots that use it
  */
-public record CheckReport(int snapshots, int packs, int packsRead, long bytesRead, List<String> errors, List<String> warnings,
-                          List<DamagedChunk> damagedChunks) {
+public record CheckReport(
+        int snapshots,
+        int packs,
+        int packsRead,
+        long bytesRead,
+        List<String> errors,
+        List<String> warnings,
+        List<DamagedChunk> damagedChunks) {
 
     /** A chunk that cannot be read back, and every snapshot (id) that needs it. */
     public record DamagedChunk(String chunkId, String packId, String reason, List<String> snapshotIds) {}
 
-    public boolean ok() { return errors.isEmpty() && damagedChunks.isEmpty(); }
+    public boolean ok() {
+        return errors.isEmpty() && damagedChunks.isEmpty();
+    }
 }

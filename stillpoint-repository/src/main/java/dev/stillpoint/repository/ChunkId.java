@@ -9,16 +9,23 @@ final class ChunkId {
     private final int hash;
 
     ChunkId(byte[] bytes) {
-        if (bytes.length != LENGTH) throw new IllegalArgumentException("chunk id must be 32 bytes, got " + bytes.length);
+        if (bytes.length != LENGTH)
+            throw new IllegalArgumentException("chunk id must be 32 bytes, got " + bytes.length);
         this.bytes = bytes;
         this.hash = Arrays.hashCode(bytes);
     }
 
-    static ChunkId read(byte[] src, int off) { return new ChunkId(Arrays.copyOfRange(src, off, off + LENGTH)); }
+    static ChunkId read(byte[] src, int off) {
+        return new ChunkId(Arrays.copyOfRange(src, off, off + LENGTH));
+    }
 
-    byte[] bytes() { return bytes.clone(); }
+    byte[] bytes() {
+        return bytes.clone();
+    }
 
-    void copyTo(byte[] dst, int off) { System.arraycopy(bytes, 0, dst, off, LENGTH); }
+    void copyTo(byte[] dst, int off) {
+        System.arraycopy(bytes, 0, dst, off, LENGTH);
+    }
 
     /** The all-zero id marks a hole in manifests; no real chunk has it. */
     boolean isZero() {
@@ -26,13 +33,19 @@ final class ChunkId {
         return true;
     }
 
-    String hex() { return Hex.of(bytes); }
+    String hex() {
+        return Hex.of(bytes);
+    }
 
     /** True when {@code src[off, off+32)} holds this id (no copy). */
-    boolean matches(byte[] src, int off) { return Arrays.equals(bytes, 0, LENGTH, src, off, off + LENGTH); }
+    boolean matches(byte[] src, int off) {
+        return Arrays.equals(bytes, 0, LENGTH, src, off, off + LENGTH);
+    }
 
     /** The first 8 bytes as a long: ids are uniformly distributed, so this is a good table hash. */
-    long prefix() { return prefix(bytes, 0); }
+    long prefix() {
+        return prefix(bytes, 0);
+    }
 
     /** {@link #prefix()} of the id stored at {@code src[off, off+32)}. */
     static long prefix(byte[] src, int off) {
@@ -41,9 +54,18 @@ final class ChunkId {
         return v;
     }
 
-    @Override public boolean equals(Object o) { return o instanceof ChunkId c && c.hash == hash && Arrays.equals(c.bytes, bytes); }
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ChunkId c && c.hash == hash && Arrays.equals(c.bytes, bytes);
+    }
 
-    @Override public int hashCode() { return hash; }
+    @Override
+    public int hashCode() {
+        return hash;
+    }
 
-    @Override public String toString() { return hex(); }
+    @Override
+    public String toString() {
+        return hex();
+    }
 }

@@ -1,8 +1,8 @@
 package dev.stillpoint.repository;
 
+import dev.stillpoint.repository.store.Store;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import dev.stillpoint.repository.store.Store;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -65,15 +65,25 @@ final class ChunkIndex {
             }
         }
 
-        String packId() { return packId; }
+        String packId() {
+            return packId;
+        }
 
-        long length() { return length; }
+        long length() {
+            return length;
+        }
 
-        int size() { return offsets.length; }
+        int size() {
+            return offsets.length;
+        }
 
-        ChunkId id(int i) { return ChunkId.read(ids, i * ChunkId.LENGTH); }
+        ChunkId id(int i) {
+            return ChunkId.read(ids, i * ChunkId.LENGTH);
+        }
 
-        PackEntry entry(int i) { return new PackEntry(id(i), offsets[i], lengths[i], rawLengths[i]); }
+        PackEntry entry(int i) {
+            return new PackEntry(id(i), offsets[i], lengths[i], rawLengths[i]);
+        }
 
         /** The entries as objects (a new list on every call; check and prune use it per pack). */
         List<PackEntry> entries() {
@@ -108,22 +118,31 @@ final class ChunkIndex {
     private final FileReader reader;
     private final DirectoryLister lister;
 
-    ChunkIndex() { this(Store::get); }
+    ChunkIndex() {
+        this(Store::get);
+    }
 
-    ChunkIndex(FileReader reader) { this(reader, ChunkIndex::listIndex); }
+    ChunkIndex(FileReader reader) {
+        this(reader, ChunkIndex::listIndex);
+    }
 
-    ChunkIndex(FileReader reader, DirectoryLister lister) { this.reader = reader; this.lister = lister; }
+    ChunkIndex(FileReader reader, DirectoryLister lister) {
+        this.reader = reader;
+        this.lister = lister;
+    }
 
     private final Map<String, PackInfo> packs = new ConcurrentHashMap<>();
     /** Index file name -> the packs it lists; guarded by {@code this}. */
     private final Map<String, List<String>> files = new HashMap<>();
     /** Index files that failed to decode; guarded by {@code this}. */
     private final Set<String> damaged = new HashSet<>();
+
     private final List<String> loadErrors = Collections.synchronizedList(new ArrayList<>());
     /** Pack by number (its index in this list; renumbered when packs are forgotten). Guarded by {@code this}. */
     private final List<PackInfo> byNumber = new ArrayList<>();
     /** Open addressing, linear probing: {@code (packNumber + 1) << 32 | entry}, 0 = empty. Guarded by {@code this}. */
     private long[] table = new long[1024];
+
     private int count;
 
     static ChunkIndex load(Store store, Crypto crypto) throws IOException {
@@ -152,7 +171,10 @@ final class ChunkIndex {
                     if (!isIndexFile(name)) continue;
                     names.add(name);
                     if (files.containsKey(name)) continue;
-                    if (Hex.isHex(name, 64) && packs.containsKey(name)) { files.put(name, List.of(name)); continue; } // published here
+                    if (Hex.isHex(name, 64) && packs.containsKey(name)) {
+                        files.put(name, List.of(name));
+                        continue;
+                    } // published here
                     try {
                         files.put(name, load(store, p, name, crypto));
                         damaged.remove(name);
@@ -165,13 +187,20 @@ final class ChunkIndex {
                     }
                 }
             }
-            if (vanished && attempt < 10) { previous = names; continue; }
+            if (vanished && attempt < 10) {
+                previous = names;
+                continue;
+            }
             Set<String> present = new HashSet<>();
-            for (Map.Entry<String, List<String>> f : files.entrySet()) if (names.contains(f.getKey())) present.addAll(f.getValue());
+            for (Map.Entry<String, List<String>> f : files.entrySet())
+                if (names.contains(f.getKey())) present.addAll(f.getValue());
             boolean forgets = !present.containsAll(packs.keySet());
             // a listing may miss both a set and the files it replaced when another process merged
             // during it (POSIX readdir), so packs are forgotten only when two listings agree
-            if (forgets && !names.equals(previous) && attempt < 10) { previous = names; continue; }
+            if (forgets && !names.equals(previous) && attempt < 10) {
+                previous = names;
+                continue;
+            }
             files.keySet().retainAll(names);
             damaged.retainAll(names);
             if (forgets) {
@@ -184,7 +213,8 @@ final class ChunkIndex {
 
     /** Whether {@code name} in {@code index/} is an index file: a pack's ({@code <packId>}) or an index set ({@code set-<hex>}). */
     static boolean isIndexFile(String name) {
-        return Hex.isHex(name, 64) || (name.startsWith(SET_PREFIX) && Hex.isHex(name.substring(SET_PREFIX.length()), 64));
+        return Hex.isHex(name, 64)
+                || (name.startsWith(SET_PREFIX) && Hex.isHex(name.substring(SET_PREFIX.length()), 64));
     }
 
     /** Reads one index file into the index; returns the ids of the packs it lists. */
@@ -198,7 +228,8 @@ final class ChunkIndex {
             add(name, len, PackFormat.parseEntries(b, len, what));
             return List.of(name);
         }
-        List<PackFormat.IndexedPack> set = PackFormat.parseIndexSet(FileCodec.decode(crypto, PackFormat.INDEX_SET, data, 0, data.length, what), what);
+        List<PackFormat.IndexedPack> set = PackFormat.parseIndexSet(
+                FileCodec.decode(crypto, PackFormat.INDEX_SET, data, 0, data.length, what), what);
         List<String> ids = new ArrayList<>(set.size());
         for (PackFormat.IndexedPack ip : set) {
             add(ip.packId(), ip.length(), ip.entries());
@@ -209,14 +240,19 @@ final class ChunkIndex {
 
     /** Records an index set this process wrote (its packs are indexed already), so it is not read back. */
     synchronized void noteFile(String name, List<String> packIds) {
-        if (packs.keySet().containsAll(packIds)) files.put(name, List.copyOf(packIds)); // else the next refresh reads it
+        if (packs.keySet().containsAll(packIds))
+            files.put(name, List.copyOf(packIds)); // else the next refresh reads it
     }
 
     /** The index files read so far and the packs each lists (a snapshot of the map). */
-    synchronized Map<String, List<String>> files() { return Map.copyOf(files); }
+    synchronized Map<String, List<String>> files() {
+        return Map.copyOf(files);
+    }
 
     /** Index files that could not be read at the last refresh. */
-    synchronized Set<String> damagedFiles() { return Set.copyOf(damaged); }
+    synchronized Set<String> damagedFiles() {
+        return Set.copyOf(damaged);
+    }
 
     synchronized void add(String packId, long length, List<PackEntry> entries) {
         if (packs.containsKey(packId)) return;
@@ -249,7 +285,8 @@ final class ChunkIndex {
         while (table[at] != 0) {
             long ref = table[at];
             int o = entry(ref) * ChunkId.LENGTH;
-            if (Arrays.equals(pack(ref).ids, o, o + ChunkId.LENGTH, p.ids, i * ChunkId.LENGTH, (i + 1) * ChunkId.LENGTH)) return;
+            if (Arrays.equals(
+                    pack(ref).ids, o, o + ChunkId.LENGTH, p.ids, i * ChunkId.LENGTH, (i + 1) * ChunkId.LENGTH)) return;
             at = (at + 1) & mask;
         }
         table[at] = ((long) (p.number + 1) << 32) | i;
@@ -269,13 +306,19 @@ final class ChunkIndex {
     }
 
     /** The table slot to start probing at for an id with this {@link ChunkId#prefix()}. */
-    private static int slot(long prefix, int mask) { return (int) (prefix ^ (prefix >>> 29) ^ (prefix >>> 43)) & mask; }
+    private static int slot(long prefix, int mask) {
+        return (int) (prefix ^ (prefix >>> 29) ^ (prefix >>> 43)) & mask;
+    }
 
     /** The pack of a table reference. */
-    private PackInfo pack(long ref) { return byNumber.get((int) (ref >>> 32) - 1); }
+    private PackInfo pack(long ref) {
+        return byNumber.get((int) (ref >>> 32) - 1);
+    }
 
     /** The entry within its pack of a table reference. */
-    private static int entry(long ref) { return (int) ref; }
+    private static int entry(long ref) {
+        return (int) ref;
+    }
 
     /** The table reference of {@code id}, or 0. Caller holds the lock. */
     private long find(ChunkId id) {
@@ -295,7 +338,9 @@ final class ChunkIndex {
     }
 
     /** A new, empty set of marks over the chunks indexed now (no refresh may happen while it is used). */
-    Marks marks() { return new Marks(); }
+    Marks marks() {
+        return new Marks();
+    }
 
     /**
      * One bit per indexed chunk: which chunks the snapshots use, for prune and stats. A chunk
@@ -308,7 +353,9 @@ final class ChunkIndex {
         private long count;
 
         private Marks() {
-            synchronized (ChunkIndex.this) { bits = new java.util.BitSet[byNumber.size()]; }
+            synchronized (ChunkIndex.this) {
+                bits = new java.util.BitSet[byNumber.size()];
+            }
         }
 
         /** Marks the copy of {@code id} the index serves: 1 if newly marked, 0 if marked already, -1 if not indexed. */
@@ -319,7 +366,8 @@ final class ChunkIndex {
                 int p = (int) (ref >>> 32) - 1, e = entry(ref);
                 if (p >= bits.length) bits = Arrays.copyOf(bits, byNumber.size()); // a pack published since
                 java.util.BitSet b = bits[p];
-                if (b == null) b = bits[p] = new java.util.BitSet(byNumber.get(p).size());
+                if (b == null)
+                    b = bits[p] = new java.util.BitSet(byNumber.get(p).size());
                 if (b.get(e)) return 0;
                 b.set(e);
                 count++;
@@ -339,7 +387,9 @@ final class ChunkIndex {
             return b == null ? 0 : b.cardinality();
         }
 
-        long count() { return count; }
+        long count() {
+            return count;
+        }
     }
 
     synchronized Location get(ChunkId id) {
@@ -350,7 +400,9 @@ final class ChunkIndex {
         return new Location(p.packId(), p.offsets[i], p.lengths[i], p.rawLengths[i]);
     }
 
-    synchronized boolean contains(ChunkId id) { return find(id) != 0; }
+    synchronized boolean contains(ChunkId id) {
+        return find(id) != 0;
+    }
 
     /** Every indexed copy of {@code id}, the served one first (a scan of all entries: for reads that failed). */
     synchronized List<Location> copies(ChunkId id) {
@@ -359,16 +411,25 @@ final class ChunkIndex {
         if (served != null) out.add(served);
         for (PackInfo p : byNumber) {
             for (int i = 0; i < p.size(); i++) {
-                if (id.matches(p.ids, i * ChunkId.LENGTH) && (served == null || !p.packId().equals(served.packId()) || p.offsets[i] != served.offset()))
+                if (id.matches(p.ids, i * ChunkId.LENGTH)
+                        && (served == null || !p.packId().equals(served.packId()) || p.offsets[i] != served.offset()))
                     out.add(new Location(p.packId(), p.offsets[i], p.lengths[i], p.rawLengths[i]));
             }
         }
         return out;
     }
 
-    Map<String, PackInfo> packs() { return packs; }
+    Map<String, PackInfo> packs() {
+        return packs;
+    }
 
-    synchronized int chunkCount() { return count; }
+    synchronized int chunkCount() {
+        return count;
+    }
 
-    List<String> loadErrors() { synchronized (loadErrors) { return loadErrors.stream().distinct().toList(); } }
+    List<String> loadErrors() {
+        synchronized (loadErrors) {
+            return loadErrors.stream().distinct().toList();
+        }
+    }
 }

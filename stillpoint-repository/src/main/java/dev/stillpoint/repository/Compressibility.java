@@ -11,6 +11,7 @@ package dev.stillpoint.repository;
 final class Compressibility {
     /** Samples per chunk and bytes per sample. */
     static final int SAMPLES = 4;
+
     static final int SAMPLE = 4 << 10;
     /**
      * Bits per byte above which a sample counts as random. A 4 KiB sample of uniformly random
@@ -18,10 +19,12 @@ final class Compressibility {
      * text is ~4.5, machine code ~6, a 64-symbol alphabet 6.
      */
     static final double RANDOM_BITS = 7.8;
+
     private static final int LOG2_SAMPLE = Integer.numberOfTrailingZeros(SAMPLE);
 
     /** {@code C_LOG_C[c] = c * log2(c)}: entropy without a logarithm per histogram bin. */
     private static final double[] C_LOG_C = new double[SAMPLE + 1];
+
     static {
         for (int c = 1; c <= SAMPLE; c++) C_LOG_C[c] = c * (Math.log(c) / Math.log(2));
     }

@@ -1,5 +1,6 @@
 package dev.stillpoint.repository;
 
+import dev.stillpoint.repository.RepositoryOptions.IdHash;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -10,7 +11,6 @@ import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import dev.stillpoint.repository.RepositoryOptions.IdHash;
 
 /**
  * Chunk ids and authenticated encryption. Unencrypted repositories use plain hash ids and no
@@ -40,17 +40,22 @@ final class Crypto {
     private final IdHash idHash;
     /** BLAKE3 ids: the id key (null when unencrypted) as bytes for the native code and as words for Java; whether native. */
     private final byte[] blake3Key;
+
     private final int[] blake3KeyWords;
     private final boolean nativeBlake3;
     private final ThreadLocal<MessageDigest> sha = ThreadLocal.withInitial(() -> newDigest());
     private final ThreadLocal<Mac> mac;
     private final ThreadLocal<Cipher> cipher = ThreadLocal.withInitial(() -> {
-        try { return Cipher.getInstance("AES/GCM/NoPadding"); }
-        catch (GeneralSecurityException e) { throw new IllegalStateException("AES/GCM unavailable", e); }
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES/GCM unavailable", e);
+        }
     });
 
     /** Native ids: one SHA256_CTX per thread; for HMAC the states after the ipad/opad key blocks. */
     private final ThreadLocal<NativeSha256> nativeSha;
+
     private final MemorySegment innerStart, outerStart;
     /** Native AES-256-GCM for chunk segments (one per thread), or null: the JDK's cipher. */
     private final ThreadLocal<NativeAesGcm> nativeGcm;
@@ -62,13 +67,22 @@ final class Crypto {
         this.nativeBlake3 = idHash == IdHash.BLAKE3 && nativeIds && NativeBlake3.enabled();
         this.encKey = enc == null ? null : new SecretKeySpec(enc, "AES");
         this.idKey = id == null ? null : new SecretKeySpec(id, "HmacSHA256");
-        this.mac = idKey == null ? null : ThreadLocal.withInitial(() -> {
-            try { Mac m = Mac.getInstance("HmacSHA256"); m.init(idKey); return m; }
-            catch (GeneralSecurityException e) { throw new IllegalStateException("HmacSHA256 unavailable", e); }
-        });
+        this.mac = idKey == null
+                ? null
+                : ThreadLocal.withInitial(() -> {
+                    try {
+                        Mac m = Mac.getInstance("HmacSHA256");
+                        m.init(idKey);
+                        return m;
+                    } catch (GeneralSecurityException e) {
+                        throw new IllegalStateException("HmacSHA256 unavailable", e);
+                    }
+                });
         boolean nativeSha256 = nativeIds && idHash == IdHash.SHA256;
         this.nativeSha = nativeSha256 ? ThreadLocal.withInitial(NativeSha256::new) : null;
-        this.nativeGcm = nativeIds && enc != null && NativeAesGcm.available() ? ThreadLocal.withInitial(() -> new NativeAesGcm(enc)) : null;
+        this.nativeGcm = nativeIds && enc != null && NativeAesGcm.available()
+                ? ThreadLocal.withInitial(() -> new NativeAesGcm(enc))
+                : null;
         if (nativeSha256 && id != null) {
             innerStart = keyBlockState(id, (byte) 0x36);
             outerStart = keyBlockState(id, (byte) 0x5c);
@@ -79,7 +93,8 @@ final class Crypto {
 
     /** SHA-256 state after absorbing the 64-byte block {@code (key || zeros) xor pad} (RFC 2104). */
     private static MemorySegment keyBlockState(byte[] key, byte pad) {
-        if (key.length > HMAC_BLOCK) throw new IllegalArgumentException("id key longer than one SHA-256 block: " + key.length);
+        if (key.length > HMAC_BLOCK)
+            throw new IllegalArgumentException("id key longer than one SHA-256 block: " + key.length);
         byte[] block = new byte[HMAC_BLOCK];
         for (int i = 0; i < HMAC_BLOCK; i++) block[i] = (byte) ((i < key.length ? key[i] : 0) ^ pad);
         NativeSha256 h = new NativeSha256();
@@ -94,22 +109,34 @@ final class Crypto {
     private static final int HMAC_BLOCK = 64;
 
     /** Unencrypted, SHA-256 ids (format versions 1 and 2). */
-    static Crypto none() { return none(NativeSha256.enabled()); }
+    static Crypto none() {
+        return none(NativeSha256.enabled());
+    }
 
     /** As {@link #none()}, with native ids forced on or off (tests; {@code true} requires {@link NativeSha256#available()}). */
-    static Crypto none(boolean nativeIds) { return new Crypto(null, null, IdHash.SHA256, nativeIds); }
+    static Crypto none(boolean nativeIds) {
+        return new Crypto(null, null, IdHash.SHA256, nativeIds);
+    }
 
     /** Unencrypted with ids by {@code idHash}, native where available. */
-    static Crypto none(IdHash idHash) { return of(idHash, null, nativeDefault(idHash)); }
+    static Crypto none(IdHash idHash) {
+        return of(idHash, null, nativeDefault(idHash));
+    }
 
     /** {@code masterKey} is 64 bytes: 32 for AES-256-GCM, 32 for the HMAC id key; SHA-256 ids. */
-    static Crypto aes(byte[] masterKey) { return aes(masterKey, NativeSha256.enabled()); }
+    static Crypto aes(byte[] masterKey) {
+        return aes(masterKey, NativeSha256.enabled());
+    }
 
     /** As {@link #aes(byte[])}, with native ids forced on or off. */
-    static Crypto aes(byte[] masterKey, boolean nativeIds) { return of(IdHash.SHA256, masterKey, nativeIds); }
+    static Crypto aes(byte[] masterKey, boolean nativeIds) {
+        return of(IdHash.SHA256, masterKey, nativeIds);
+    }
 
     /** Encrypted with ids by {@code idHash} (keyed with the master key's second half), native where available. */
-    static Crypto aes(byte[] masterKey, IdHash idHash) { return of(idHash, masterKey, nativeDefault(idHash)); }
+    static Crypto aes(byte[] masterKey, IdHash idHash) {
+        return of(idHash, masterKey, nativeDefault(idHash));
+    }
 
     /**
      * The general case: {@code masterKey} null for an unencrypted repository; {@code nativeIds}
@@ -119,26 +146,38 @@ final class Crypto {
      */
     static Crypto of(IdHash idHash, byte[] masterKey, boolean nativeIds) {
         if (masterKey == null) return new Crypto(null, null, idHash, nativeIds);
-        return new Crypto(Arrays.copyOfRange(masterKey, 0, 32), Arrays.copyOfRange(masterKey, 32, 64), idHash, nativeIds);
+        return new Crypto(
+                Arrays.copyOfRange(masterKey, 0, 32), Arrays.copyOfRange(masterKey, 32, 64), idHash, nativeIds);
     }
 
     private static boolean nativeDefault(IdHash h) {
         return h == IdHash.BLAKE3 ? NativeBlake3.enabled() || NativeSha256.enabled() : NativeSha256.enabled();
     }
 
-    IdHash idHash() { return idHash; }
+    IdHash idHash() {
+        return idHash;
+    }
 
-    boolean encrypted() { return encKey != null; }
+    boolean encrypted() {
+        return encKey != null;
+    }
 
     /** True when {@link #id} runs in native code (libcrypto's SHA-256, or the BLAKE3 library) rather than in Java. */
-    boolean nativeIds() { return nativeSha != null || nativeBlake3; }
+    boolean nativeIds() {
+        return nativeSha != null || nativeBlake3;
+    }
 
     /** True when chunk segments are sealed and opened by libcrypto rather than the JDK. */
-    boolean nativeGcm() { return nativeGcm != null; }
+    boolean nativeGcm() {
+        return nativeGcm != null;
+    }
 
     static MessageDigest newDigest() {
-        try { return MessageDigest.getInstance("SHA-256"); }
-        catch (GeneralSecurityException e) { throw new IllegalStateException("SHA-256 unavailable", e); }
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 unavailable", e);
+        }
     }
 
     static byte[] sha256(byte[] b, int off, int len) {
@@ -223,15 +262,21 @@ final class Crypto {
     static byte[] open(SecretKeySpec key, Cipher c, byte[] sealed, int off, int len, byte[] aad, String what)
             throws RepositoryException {
         if (len < OVERHEAD)
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": " + len + " bytes is too short for an encrypted record (min " + OVERHEAD + ")");
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    what + ": " + len + " bytes is too short for an encrypted record (min " + OVERHEAD + ")");
         try {
             c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, sealed, off, NONCE));
             if (aad != null) c.updateAAD(aad);
             return c.doFinal(sealed, off + NONCE, len - NONCE);
         } catch (javax.crypto.AEADBadTagException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": authentication failed (data damaged or not from this repository)", e);
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    what + ": authentication failed (data damaged or not from this repository)",
+                    e);
         } catch (GeneralSecurityException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": cannot decrypt: " + e.getMessage(), e);
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT, what + ": cannot decrypt: " + e.getMessage(), e);
         }
     }
 
@@ -279,7 +324,10 @@ final class Crypto {
         try {
             for (int i = 0; i < segments; i++) {
                 int n = Math.min(SEGMENT, len - i * SEGMENT);
-                c.init(Cipher.ENCRYPT_MODE, encKey, new GCMParameterSpec(TAG * 8, segmentNonce(base, 0, i, i == segments - 1)));
+                c.init(
+                        Cipher.ENCRYPT_MODE,
+                        encKey,
+                        new GCMParameterSpec(TAG * 8, segmentNonce(base, 0, i, i == segments - 1)));
                 if (aad != null) c.updateAAD(aad);
                 o += c.doFinal(plain, off + i * SEGMENT, n, out, o);
             }
@@ -289,9 +337,12 @@ final class Crypto {
     }
 
     /** Opens {@link #sealSegmented} output into {@code dst} (length {@code plainLen}); CORRUPT on any mismatch. */
-    void openSegmented(byte[] sealed, int off, int len, byte[] aad, byte[] dst, int plainLen, String what) throws RepositoryException {
+    void openSegmented(byte[] sealed, int off, int len, byte[] aad, byte[] dst, int plainLen, String what)
+            throws RepositoryException {
         if (len != segmentedLength(plainLen))
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": sealed length " + len + " does not match " + plainLen + " plaintext bytes");
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    what + ": sealed length " + len + " does not match " + plainLen + " plaintext bytes");
         int segments = Math.max(1, (plainLen + SEGMENT - 1) / SEGMENT);
         int o = off + NONCE;
         if (nativeGcm != null) {
@@ -299,7 +350,9 @@ final class Crypto {
             for (int i = 0; i < segments; i++) {
                 int n = Math.min(SEGMENT, plainLen - i * SEGMENT);
                 if (!g.open(segmentNonce(sealed, off, i, i == segments - 1), aad, sealed, o, n + TAG, dst, i * SEGMENT))
-                    throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": authentication failed (data damaged or not from this repository)");
+                    throw new RepositoryException(
+                            RepositoryException.Code.CORRUPT,
+                            what + ": authentication failed (data damaged or not from this repository)");
                 o += n + TAG;
             }
             return;
@@ -308,15 +361,22 @@ final class Crypto {
         try {
             for (int i = 0; i < segments; i++) {
                 int n = Math.min(SEGMENT, plainLen - i * SEGMENT);
-                c.init(Cipher.DECRYPT_MODE, encKey, new GCMParameterSpec(TAG * 8, segmentNonce(sealed, off, i, i == segments - 1)));
+                c.init(
+                        Cipher.DECRYPT_MODE,
+                        encKey,
+                        new GCMParameterSpec(TAG * 8, segmentNonce(sealed, off, i, i == segments - 1)));
                 if (aad != null) c.updateAAD(aad);
                 c.doFinal(sealed, o, n + TAG, dst, i * SEGMENT);
                 o += n + TAG;
             }
         } catch (javax.crypto.AEADBadTagException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": authentication failed (data damaged or not from this repository)", e);
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    what + ": authentication failed (data damaged or not from this repository)",
+                    e);
         } catch (GeneralSecurityException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": cannot decrypt: " + e.getMessage(), e);
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT, what + ": cannot decrypt: " + e.getMessage(), e);
         }
     }
 
@@ -330,5 +390,7 @@ final class Crypto {
         return n;
     }
 
-    static byte[] aad(String s) { return s.getBytes(StandardCharsets.UTF_8); }
+    static byte[] aad(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
 }

@@ -31,8 +31,10 @@ final class DirectIo {
         if ("false".equals(System.getProperty(PROPERTY))) return null;
         try {
             // at least 4 KiB: a filesystem may report 1 KiB blocks on a disk whose sectors are 4 KiB
-            int block = Math.max(MIN_BLOCK, Math.toIntExact(Files.getFileStore(file).getBlockSize()));
-            if (block > maxBlock || Integer.bitCount(block) != 1 || (alignment > 0 && alignment % block != 0)) return null;
+            int block =
+                    Math.max(MIN_BLOCK, Math.toIntExact(Files.getFileStore(file).getBlockSize()));
+            if (block > maxBlock || Integer.bitCount(block) != 1 || (alignment > 0 && alignment % block != 0))
+                return null;
             return new Channel(FileChannel.open(file, mode, com.sun.nio.file.ExtendedOpenOption.DIRECT), block);
         } catch (IOException | UnsupportedOperationException | ArithmeticException e) {
             return null; // the caller goes through the page cache

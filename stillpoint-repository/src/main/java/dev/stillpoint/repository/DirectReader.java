@@ -24,6 +24,7 @@ final class DirectReader implements AutoCloseable {
     private final ByteBuffer buf;
     /** File offset of {@code buf}'s first byte (block aligned), and how many bytes it holds. */
     private long start;
+
     private int valid;
 
     private DirectReader(FileChannel ch, int block) {
@@ -38,7 +39,9 @@ final class DirectReader implements AutoCloseable {
         return c == null ? null : new DirectReader(c.channel(), c.block());
     }
 
-    long size() throws IOException { return ch.size(); }
+    long size() throws IOException {
+        return ch.size();
+    }
 
     /** The {@code len} bytes at {@code pos}, or null when the file ends before them. */
     byte[] readFully(long pos, int len) throws IOException {
@@ -72,7 +75,8 @@ final class DirectReader implements AutoCloseable {
         return p < start + valid;
     }
 
-    @Override public void close() throws IOException {
+    @Override
+    public void close() throws IOException {
         try {
             ch.close();
         } finally {

@@ -47,11 +47,13 @@ final class DirectWriter implements AutoCloseable {
     private final ByteBuffer[] bufs = new ByteBuffer[2];
     /** The buffer being filled ({@code bufs[cur]}); the other may be in flight. */
     private int cur;
+
     private ByteBuffer buf;
     /** The background write of the other buffer, or null. */
     private Future<?> inFlight;
     /** File offset of {@code buf}'s first byte (block aligned). */
     private long base;
+
     private boolean closed;
 
     private DirectWriter(FileChannel ch, int block) {
@@ -76,7 +78,9 @@ final class DirectWriter implements AutoCloseable {
         if (at != end) {
             if (at < end) throw new IllegalArgumentException("direct writes go forward: " + at + " < " + end);
             drain(true); // the gap stays a hole; the padding written before it is zeros, as the hole reads
-            if (at < base || at % block != 0) throw new IllegalArgumentException("a gap must start and end on a " + block + "-byte block: " + end + ".." + at);
+            if (at < base || at % block != 0)
+                throw new IllegalArgumentException(
+                        "a gap must start and end on a " + block + "-byte block: " + end + ".." + at);
             base = at;
         }
         while (len > 0) {
@@ -95,7 +99,9 @@ final class DirectWriter implements AutoCloseable {
         if (ch.size() > length) ch.truncate(length);
     }
 
-    void force() throws IOException { ch.force(true); }
+    void force() throws IOException {
+        ch.force(true);
+    }
 
     /**
      * Hands the staged bytes to the background writer and switches to the other buffer (after
@@ -150,11 +156,16 @@ final class DirectWriter implements AutoCloseable {
     }
 
     /** Waits for the write in flight, closes the channel and frees the buffers; idempotent. */
-    @Override public void close() throws IOException {
+    @Override
+    public void close() throws IOException {
         if (closed) return;
         closed = true;
         try {
-            try { await(); } catch (IOException ignored) { /* closing anyway; finish() reports write failures */ }
+            try {
+                await();
+            } catch (IOException ignored) {
+                /* closing anyway; finish() reports write failures */
+            }
         } finally {
             try {
                 ch.close();

@@ -15,7 +15,8 @@ final class FileCodec {
 
     static byte[] encode(Crypto crypto, String kind, byte[] plain) {
         byte[] z = Zstd.compress(plain, 3);
-        byte[] payload = ByteBuffer.allocate(4 + z.length).putInt(plain.length).put(z).array();
+        byte[] payload =
+                ByteBuffer.allocate(4 + z.length).putInt(plain.length).put(z).array();
         if (crypto.encrypted()) return crypto.seal(payload, 0, payload.length, Crypto.aad(kind));
         byte[] out = new byte[32 + payload.length];
         System.arraycopy(Crypto.sha256(payload, 0, payload.length), 0, out, 0, 32);
@@ -23,7 +24,8 @@ final class FileCodec {
         return out;
     }
 
-    static byte[] decode(Crypto crypto, String kind, byte[] file, int off, int len, String what) throws RepositoryException {
+    static byte[] decode(Crypto crypto, String kind, byte[] file, int off, int len, String what)
+            throws RepositoryException {
         byte[] payload;
         if (crypto.encrypted()) {
             payload = crypto.open(file, off, len, Crypto.aad(kind), what);
@@ -43,7 +45,8 @@ final class FileCodec {
             if (Zstd.isError(n) || n != raw) throw corrupt(what, "cannot decompress");
             return out;
         } catch (RuntimeException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": cannot decompress: " + e.getMessage(), e);
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT, what + ": cannot decompress: " + e.getMessage(), e);
         }
     }
 

@@ -62,24 +62,38 @@ final class FileRepository implements Repository {
             JitWarmup.startForIds(o.idHash());
             Path root = store.localRoot();
             if (store.stat("config") != null)
-                throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + store.location());
+                throw new RepositoryException(
+                        RepositoryException.Code.ALREADY_EXISTS, "a repository already exists at " + store.location());
             if (root == null) {
                 if (!store.list("").isEmpty())
-                    throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, store.location() + " is not empty; choose an empty bucket or a new prefix");
+                    throw new RepositoryException(
+                            RepositoryException.Code.ALREADY_EXISTS,
+                            store.location() + " is not empty; choose an empty bucket or a new prefix");
             } else if (Files.isDirectory(root)) {
                 try (var s = Files.list(root)) {
                     if (s.findAny().isPresent())
-                        throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not empty; choose an empty or new directory");
+                        throw new RepositoryException(
+                                RepositoryException.Code.ALREADY_EXISTS,
+                                root + " exists and is not empty; choose an empty or new directory");
                 }
             } else if (Files.exists(root)) {
-                throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not a directory");
+                throw new RepositoryException(
+                        RepositoryException.Code.ALREADY_EXISTS, root + " exists and is not a directory");
             }
             if (root != null) for (String d : DIRS) Files.createDirectories(root.resolve(d));
             String id = Hex.of(Crypto.random(16));
-            RepoConfig config = new RepoConfig(RepoConfig.VERSION, id, o.encryption().id(), o.chunkSize(), o.packSize(), o.compressionLevel(), o.idHash());
+            RepoConfig config = new RepoConfig(
+                    RepoConfig.VERSION,
+                    id,
+                    o.encryption().id(),
+                    o.chunkSize(),
+                    o.packSize(),
+                    o.compressionLevel(),
+                    o.idHash());
             Crypto crypto = Crypto.none(o.idHash());
             if (o.encryption() == RepositoryOptions.Encryption.AES_256_GCM)
-                crypto = Crypto.aes(KeyFile.create(store, id, o.password(), o.kdfMemoryKiB(), o.kdfIterations()), o.idHash());
+                crypto = Crypto.aes(
+                        KeyFile.create(store, id, o.password(), o.kdfMemoryKiB(), o.kdfIterations()), o.idHash());
             // the config is written last: its presence marks a complete repository
             store.put("config", config.toJson());
             store.sync("config");
@@ -98,13 +112,20 @@ final class FileRepository implements Repository {
         try {
             RepoConfig config = RepoConfig.read(store);
             JitWarmup.startForIds(config.idHash()); // overlaps the key derivation
-            Crypto crypto = config.encrypted() ? Crypto.aes(KeyFile.unlock(store, config.id(), password), config.idHash()) : Crypto.none(config.idHash());
+            Crypto crypto = config.encrypted()
+                    ? Crypto.aes(KeyFile.unlock(store, config.id(), password), config.idHash())
+                    : Crypto.none(config.idHash());
             Path root = store.localRoot();
             if (root != null) {
                 for (String d : DIRS) {
-                    if (d.equals("locks") || d.equals("tmp")) { Files.createDirectories(root.resolve(d)); continue; }
+                    if (d.equals("locks") || d.equals("tmp")) {
+                        Files.createDirectories(root.resolve(d));
+                        continue;
+                    }
                     if (!Files.isDirectory(root.resolve(d)))
-                        throw new RepositoryException(RepositoryException.Code.CORRUPT, root.resolve(d) + ": missing directory of the repository");
+                        throw new RepositoryException(
+                                RepositoryException.Code.CORRUPT,
+                                root.resolve(d) + ": missing directory of the repository");
                 }
             }
             // the index is read when an operation needs it (listing or forgetting snapshots does not)
@@ -115,7 +136,9 @@ final class FileRepository implements Repository {
         }
     }
 
-    Store store() { return store; }
+    Store store() {
+        return store;
+    }
 
     /** Publishes a content-addressed object: one that exists already holds the same content. */
     void putOnce(String name, byte[] data) throws IOException {
@@ -126,7 +149,9 @@ final class FileRepository implements Repository {
         }
     }
 
-    RepoConfig config() { return config; }
+    RepoConfig config() {
+        return config;
+    }
 
     /**
      * Makes a version-1 repository version 2 (index sets allowed); exclusive lock only. Version-1
@@ -140,7 +165,9 @@ final class FileRepository implements Repository {
         config = up;
     }
 
-    Crypto crypto() { return crypto; }
+    Crypto crypto() {
+        return crypto;
+    }
 
     /** Brings the in-memory index up to date with {@code index/} (under the operation's lock). */
     void refreshIndex() throws IOException {
@@ -156,7 +183,8 @@ final class FileRepository implements Repository {
                     try {
                         refreshIndex();
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException("cannot read " + RepoConfig.where(store, "index") + ": " + e.getMessage(), e);
+                        throw new java.io.UncheckedIOException(
+                                "cannot read " + RepoConfig.where(store, "index") + ": " + e.getMessage(), e);
                     }
                 }
             }
@@ -164,18 +192,25 @@ final class FileRepository implements Repository {
         return index;
     }
 
-    LockManager locks() { return locks; }
+    LockManager locks() {
+        return locks;
+    }
 
-    ExecutorService workers() { return workers; }
+    ExecutorService workers() {
+        return workers;
+    }
 
     /** Chunk reads a remote store keeps in flight during restore: each is a ranged GET, latency to hide. */
     static final int REMOTE_READS = 16;
+
     private volatile ExecutorService remoteReaders;
     /** Whole packs fetched from a remote store for chunk reads (null for a local one). */
     private final PackSpool spool;
 
     /** Chunks a restore reads ahead: {@code 2 x cores} locally, {@link #REMOTE_READS} from a remote store. */
-    int readAhead() { return store.localRoot() != null ? 2 * threads : Math.max(2 * threads, REMOTE_READS); }
+    int readAhead() {
+        return store.localRoot() != null ? 2 * threads : Math.max(2 * threads, REMOTE_READS);
+    }
 
     /** Where restore reads chunks: the workers locally; a wider pool for a remote store (its threads mostly wait). */
     ExecutorService readers() {
@@ -195,23 +230,38 @@ final class FileRepository implements Repository {
         return remoteReaders;
     }
 
-    int threads() { return threads; }
+    int threads() {
+        return threads;
+    }
 
-    static String packName(String id) { return "data/" + id.substring(0, 2) + "/" + id; }
+    static String packName(String id) {
+        return "data/" + id.substring(0, 2) + "/" + id;
+    }
 
-    static String indexName(String id) { return "index/" + id; }
+    static String indexName(String id) {
+        return "index/" + id;
+    }
 
-    static String snapshotName(String id) { return "snapshots/" + id; }
+    static String snapshotName(String id) {
+        return "snapshots/" + id;
+    }
 
     /** Every object under {@code data/}; callers decide which names are packs. */
-    List<Store.Entry> dataFiles() throws IOException { return store.list("data/"); }
+    List<Store.Entry> dataFiles() throws IOException {
+        return store.list("data/");
+    }
 
     /** A new pack writer publishing into this repository's store and index. */
     PackWriter newPackWriter() {
         return new PackWriter(crypto, config.packSize(), new PackWriter.Sink() {
-            @Override public Store.Upload begin() throws IOException { return store.upload(); }
+            @Override
+            public Store.Upload begin() throws IOException {
+                return store.upload();
+            }
 
-            @Override public void publish(Store.Upload pack, String packId, long length, List<PackEntry> entries) throws IOException {
+            @Override
+            public void publish(Store.Upload pack, String packId, long length, List<PackEntry> entries)
+                    throws IOException {
                 pack.commit(packName(packId), length); // false: that pack exists (same tail hash, same chunks)
                 putOnce(indexName(packId), PackFormat.indexFile(crypto, length, entries));
                 index().add(packId, length, entries);
@@ -237,9 +287,14 @@ final class FileRepository implements Repository {
     int readChunkInto(ChunkId id, byte[] raw) throws IOException {
         ChunkIndex.Location loc = location(id);
         if (raw.length < loc.rawLength())
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": raw length " + loc.rawLength() + " exceeds the chunk size " + raw.length);
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    "chunk " + id.hex() + ": raw length " + loc.rawLength() + " exceeds the chunk size " + raw.length);
         byte[] blob = BLOB_SCRATCH.get();
-        if (blob == null || blob.length < loc.length()) { blob = new byte[Math.max(loc.length(), Crypto.segmentedLength(raw.length + 1))]; BLOB_SCRATCH.set(blob); }
+        if (blob == null || blob.length < loc.length()) {
+            blob = new byte[Math.max(loc.length(), Crypto.segmentedLength(raw.length + 1))];
+            BLOB_SCRATCH.set(blob);
+        }
         readChunk(id, loc, blob, raw);
         return loc.rawLength();
     }
@@ -247,7 +302,8 @@ final class FileRepository implements Repository {
     private ChunkIndex.Location location(ChunkId id) throws RepositoryException {
         ChunkIndex.Location loc = index.get(id);
         if (loc == null)
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + " is missing (not in any indexed pack)");
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT, "chunk " + id.hex() + " is missing (not in any indexed pack)");
         return loc;
     }
 
@@ -278,19 +334,23 @@ final class FileRepository implements Repository {
     private void readCopy(ChunkId id, ChunkIndex.Location loc, byte[] blob, byte[] raw) throws IOException {
         int n;
         try {
-            n = spool != null ? spool.read(packName(loc.packId()), loc.offset(), blob, loc.length())
+            n = spool != null
+                    ? spool.read(packName(loc.packId()), loc.offset(), blob, loc.length())
                     : store.read(packName(loc.packId()), loc.offset(), blob, 0, loc.length());
         } catch (NoSuchFileException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is missing");
         } catch (IOException e) {
             throw RepositoryException.ofIo("reading chunk " + id.hex() + " from pack " + loc.packId(), e);
         }
         if (n < loc.length())
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT, "chunk " + id.hex() + ": pack " + loc.packId() + " is truncated");
         try {
             BlobCodec.decodeInto(crypto, id, blob, 0, loc.length(), loc.rawLength(), raw);
         } catch (RepositoryException e) {
-            throw new RepositoryException(e.code(), e.getMessage() + " (pack " + loc.packId() + " offset " + loc.offset() + ")", e);
+            throw new RepositoryException(
+                    e.code(), e.getMessage() + " (pack " + loc.packId() + " offset " + loc.offset() + ")", e);
         }
     }
 
@@ -325,14 +385,22 @@ final class FileRepository implements Repository {
     }
 
     @Override
-    public ImageWriter newImage(String name, long size, String parent, Map<String, String> tags, ProgressListener progress) throws IOException {
+    public ImageWriter newImage(
+            String name, long size, String parent, Map<String, String> tags, ProgressListener progress)
+            throws IOException {
         if (name == null || name.isBlank() || name.chars().anyMatch(ch -> ch < 0x20))
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "name: '" + name + "' is invalid (must be non-blank, no control characters)");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "name: '" + name + "' is invalid (must be non-blank, no control characters)");
         long maxChunks = (Integer.MAX_VALUE - 64) / 32;
         if (size == UNKNOWN_SIZE && parent != null)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "size: unknown size (stream) cannot be combined with a parent snapshot");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "size: unknown size (stream) cannot be combined with a parent snapshot");
         if ((size < 0 && size != UNKNOWN_SIZE) || Manifest.chunkCount(size, config.chunkSize()) > maxChunks)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "size: " + size + " is out of range (0.." + maxChunks * config.chunkSize() + ")");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "size: " + size + " is out of range (0.." + maxChunks * config.chunkSize() + ")");
         LockManager.Held lock = locks.shared();
         try {
             refreshIndex();
@@ -342,10 +410,20 @@ final class FileRepository implements Repository {
                 parentId = snapshot(parent).id();
                 parentManifest = loadManifest(parentId);
                 if (parentManifest.chunkSize != config.chunkSize())
-                    throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "parent " + parentId + " has chunk size " + parentManifest.chunkSize + ", repository uses " + config.chunkSize());
+                    throw new RepositoryException(
+                            RepositoryException.Code.INVALID_ARGUMENT,
+                            "parent " + parentId + " has chunk size " + parentManifest.chunkSize + ", repository uses "
+                                    + config.chunkSize());
             }
-            return new RepositoryImageWriter(this, lock, name, size, parentId, parentManifest,
-                    tags == null ? Map.of() : tags, progress == null ? ProgressListener.NONE : progress);
+            return new RepositoryImageWriter(
+                    this,
+                    lock,
+                    name,
+                    size,
+                    parentId,
+                    parentManifest,
+                    tags == null ? Map.of() : tags,
+                    progress == null ? ProgressListener.NONE : progress);
         } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;
@@ -369,11 +447,18 @@ final class FileRepository implements Repository {
     @Override
     public SnapshotInfo snapshot(String idOrPrefix) throws IOException {
         if (idOrPrefix == null || idOrPrefix.isEmpty() || !Hex.isHex(idOrPrefix, idOrPrefix.length()))
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "snapshot id '" + idOrPrefix + "' is invalid (lower-case hex id or prefix)");
-        List<String> match = snapshotIds().stream().filter(s -> s.startsWith(idOrPrefix)).toList();
-        if (match.isEmpty()) throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "snapshot " + idOrPrefix + " not found in " + store.location());
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "snapshot id '" + idOrPrefix + "' is invalid (lower-case hex id or prefix)");
+        List<String> match =
+                snapshotIds().stream().filter(s -> s.startsWith(idOrPrefix)).toList();
+        if (match.isEmpty())
+            throw new RepositoryException(
+                    RepositoryException.Code.NOT_FOUND, "snapshot " + idOrPrefix + " not found in " + store.location());
         if (match.size() > 1)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "snapshot prefix " + idOrPrefix + " is ambiguous (" + match.size() + " snapshots match)");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "snapshot prefix " + idOrPrefix + " is ambiguous (" + match.size() + " snapshots match)");
         return loadManifest(match.get(0)).info(match.get(0));
     }
 
@@ -395,14 +480,17 @@ final class FileRepository implements Repository {
     public CheckReport check(int readDataPercent, ProgressListener progress) throws IOException {
         if (readDataPercent > 0) JitWarmup.start(config.idHash());
         try (LockManager.Held lock = locks.shared()) {
-            return new RepositoryChecker(this).run(readDataPercent, progress == null ? ProgressListener.NONE : progress);
+            return new RepositoryChecker(this)
+                    .run(readDataPercent, progress == null ? ProgressListener.NONE : progress);
         }
     }
 
     @Override
     public ForgetResult forget(RetentionPolicy policy, boolean dryRun) throws IOException {
         if (policy.isEmpty())
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "retention policy keeps nothing; give at least one --keep-* rule (refusing to forget every snapshot)");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "retention policy keeps nothing; give at least one --keep-* rule (refusing to forget every snapshot)");
         try (LockManager.Held lock = locks.exclusive()) {
             ForgetResult r = new ForgetResult(Retention.decide(snapshots(), policy), dryRun);
             if (!dryRun) {
@@ -448,7 +536,8 @@ final class FileRepository implements Repository {
                     unreadable++;
                     continue;
                 }
-                store.replace(indexName(packId), PackFormat.indexFile(crypto, p.size(), entries)); // replaces a damaged one
+                store.replace(
+                        indexName(packId), PackFormat.indexFile(crypto, p.size(), entries)); // replaces a damaged one
                 written++;
             }
             if (unreadable == 0) {
@@ -472,7 +561,12 @@ final class FileRepository implements Repository {
             java.util.Set<ChunkId> missing = new java.util.HashSet<>();
             for (String id : snapshotIds()) {
                 Manifest m;
-                try { m = loadManifest(id); } catch (RepositoryException e) { if (e.code() == RepositoryException.Code.NOT_FOUND) continue; throw e; }
+                try {
+                    m = loadManifest(id);
+                } catch (RepositoryException e) {
+                    if (e.code() == RepositoryException.Code.NOT_FOUND) continue;
+                    throw e;
+                }
                 n++;
                 logical += m.size;
                 allocated += m.allocatedBytes;
@@ -484,8 +578,17 @@ final class FileRepository implements Repository {
             for (ChunkIndex.PackInfo p : index.packs().values()) {
                 for (int i = 0; i < p.size(); i++) if (unique.marked(p, i)) uniqueBytes += p.rawLengths[i];
             }
-            long stored = index.packs().values().stream().mapToLong(ChunkIndex.PackInfo::length).sum();
-            return new RepositoryStats(n, logical, allocated, unique.count() + missing.size(), uniqueBytes, stored, index.packs().size());
+            long stored = index.packs().values().stream()
+                    .mapToLong(ChunkIndex.PackInfo::length)
+                    .sum();
+            return new RepositoryStats(
+                    n,
+                    logical,
+                    allocated,
+                    unique.count() + missing.size(),
+                    uniqueBytes,
+                    stored,
+                    index.packs().size());
         }
     }
 

@@ -34,8 +34,10 @@ public interface ImageReader extends AutoCloseable {
      */
     default void readChunk(long index, byte[] dst) throws IOException {
         long offset = index * chunkSize();
-        if (index < 0 || offset >= size()) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT,
-                "chunk " + index + " is outside the image (size " + size() + ", chunk size " + chunkSize() + ")");
+        if (index < 0 || offset >= size())
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "chunk " + index + " is outside the image (size " + size() + ", chunk size " + chunkSize() + ")");
         synchronized (this) {
             read(offset, ByteBuffer.wrap(dst, 0, (int) Math.min(chunkSize(), size() - offset)));
         }

@@ -1,8 +1,6 @@
 package dev.stillpoint.repository;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -53,7 +51,10 @@ final class IndexCompactor {
             List<ChunkIndex.PackInfo> listed = new ArrayList<>();
             for (String id : f.getValue()) {
                 ChunkIndex.PackInfo p = index.packs().get(id);
-                if (p == null) { listed = null; break; }
+                if (p == null) {
+                    listed = null;
+                    break;
+                }
                 listed.add(p);
             }
             if (listed == null) continue;
@@ -70,7 +71,8 @@ final class IndexCompactor {
      * of files removed.
      */
     static int rewrite(FileRepository repo, Collection<ChunkIndex.PackInfo> packs) throws IOException {
-        if (!repo.config().indexSets()) throw new IllegalStateException("index sets in a version-1 repository (upgradeFormat first)");
+        if (!repo.config().indexSets())
+            throw new IllegalStateException("index sets in a version-1 repository (upgradeFormat first)");
         Set<String> written = writeSets(repo, packs);
         Set<String> old = new HashSet<>();
         for (String p : ChunkIndex.listIndex(repo.store())) {
@@ -81,7 +83,8 @@ final class IndexCompactor {
     }
 
     /** Writes {@code packs} as index sets (durable); returns their file names. */
-    private static Set<String> writeSets(FileRepository repo, Collection<ChunkIndex.PackInfo> packs) throws IOException {
+    private static Set<String> writeSets(FileRepository repo, Collection<ChunkIndex.PackInfo> packs)
+            throws IOException {
         List<ChunkIndex.PackInfo> sorted = new ArrayList<>(packs);
         sorted.sort(java.util.Comparator.comparing(ChunkIndex.PackInfo::packId));
         Set<String> names = new HashSet<>();
@@ -104,7 +107,8 @@ final class IndexCompactor {
         byte[] file = PackFormat.indexSetFile(repo.crypto(), packs);
         String name = ChunkIndex.SET_PREFIX + Hex.of(Crypto.sha256(file, 0, file.length));
         repo.putOnce("index/" + name, file);
-        repo.index().noteFile(name, packs.stream().map(ChunkIndex.PackInfo::packId).toList());
+        repo.index()
+                .noteFile(name, packs.stream().map(ChunkIndex.PackInfo::packId).toList());
         return name;
     }
 

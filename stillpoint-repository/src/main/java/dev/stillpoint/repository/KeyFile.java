@@ -1,11 +1,11 @@
 package dev.stillpoint.repository;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.repository.store.Store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import dev.stillpoint.repository.store.Store;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -53,13 +53,25 @@ final class KeyFile {
         if (newPassword == null || newPassword.length == 0)
             throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "new passphrase: empty");
         synchronized (KeyFile.class) { // a file lock is held per JVM, not per thread
-            Path keys = root.localRoot() == null ? null : root.localRoot().resolve("keys"); // missing: unlock reports the missing key file
-            try (java.nio.channels.FileChannel lock = keys != null && Files.isDirectory(keys) ? java.nio.channels.FileChannel.open(keys.resolve(CHANGE_LOCK),
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE) : null;
-                 java.nio.channels.FileLock held = lock == null ? null : lockOrNone(lock)) {
+            Path keys = root.localRoot() == null
+                    ? null
+                    : root.localRoot().resolve("keys"); // missing: unlock reports the missing key file
+            try (java.nio.channels.FileChannel lock = keys != null && Files.isDirectory(keys)
+                            ? java.nio.channels.FileChannel.open(
+                                    keys.resolve(CHANGE_LOCK),
+                                    java.nio.file.StandardOpenOption.CREATE,
+                                    java.nio.file.StandardOpenOption.WRITE)
+                            : null;
+                    java.nio.channels.FileLock held = lock == null ? null : lockOrNone(lock)) {
                 requirePassword(root, oldPassword);
                 Stored stored = read(root);
-                write(root, repoId, unwrap(stored, root, repoId, oldPassword), newPassword, stored.memoryKiB(), stored.iterations());
+                write(
+                        root,
+                        repoId,
+                        unwrap(stored, root, repoId, oldPassword),
+                        newPassword,
+                        stored.memoryKiB(),
+                        stored.iterations());
             }
         }
     }
@@ -76,13 +88,20 @@ final class KeyFile {
     /** The file in {@code keys/} that passphrase changes lock (empty; never read). */
     static final String CHANGE_LOCK = "passwd.lock";
 
-    private static void write(Store root, String repoId, byte[] master, char[] password, int memoryKiB, int iterations) throws IOException {
+    private static void write(Store root, String repoId, byte[] master, char[] password, int memoryKiB, int iterations)
+            throws IOException {
         byte[] salt = Crypto.random(16);
         int parallelism = memoryKiB >= 8 * NEW_PARALLELISM ? NEW_PARALLELISM : 1; // Argon2 needs 8 KiB per lane
         byte[] kek = derive(password, salt, memoryKiB, iterations, parallelism);
         byte[] wrapped;
         try {
-            wrapped = Crypto.seal(new SecretKeySpec(kek, "AES"), Cipher.getInstance("AES/GCM/NoPadding"), master, 0, MASTER_LEN, Crypto.aad(repoId));
+            wrapped = Crypto.seal(
+                    new SecretKeySpec(kek, "AES"),
+                    Cipher.getInstance("AES/GCM/NoPadding"),
+                    master,
+                    0,
+                    MASTER_LEN,
+                    Crypto.aad(repoId));
         } catch (java.security.GeneralSecurityException e) {
             throw new IOException("AES-GCM unavailable", e);
         }
@@ -95,7 +114,8 @@ final class KeyFile {
         m.put("wrappedKey", Base64.getEncoder().encodeToString(wrapped));
         // (a local store puts the temp file beside the key file, not in tmp/: prune empties tmp/
         // without a lock a passphrase change would wait for, and could delete it before the rename)
-        root.replace("keys/" + NAME, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m));
+        root.replace(
+                "keys/" + NAME, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(m));
     }
 
     static byte[] unlock(Store root, String repoId, char[] password) throws IOException {
@@ -105,7 +125,10 @@ final class KeyFile {
 
     private static void requirePassword(Store root, char[] password) throws RepositoryException {
         if (password == null || password.length == 0)
-            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, root.location() + " is encrypted: a passphrase is required (STILLPOINT_PASSWORD, --password-file or prompt)");
+            throw new RepositoryException(
+                    RepositoryException.Code.WRONG_PASSWORD,
+                    root.location()
+                            + " is encrypted: a passphrase is required (STILLPOINT_PASSWORD, --password-file or prompt)");
     }
 
     /** The key file's fields, checked. */
@@ -118,27 +141,44 @@ final class KeyFile {
         try {
             raw = root.get("keys/" + NAME);
         } catch (NoSuchFileException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": missing key file of an encrypted repository");
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT, file + ": missing key file of an encrypted repository");
         }
         Map<String, Object> m;
         try {
             m = JSON.std.mapFrom(raw);
         } catch (IOException | RuntimeException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": not valid JSON (damaged or truncated): " + e.getMessage(), e);
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    file + ": not valid JSON (damaged or truncated): " + e.getMessage(),
+                    e);
         }
         if (!"argon2id".equals(m.get("kdf")))
-            throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, file + ": kdf '" + m.get("kdf") + "' is not supported (argon2id)");
+            throw new RepositoryException(
+                    RepositoryException.Code.UNSUPPORTED_VERSION,
+                    file + ": kdf '" + m.get("kdf") + "' is not supported (argon2id)");
         Stored s;
         try {
-            s = new Stored(file, Base64.getDecoder().decode((String) m.get("salt")), Base64.getDecoder().decode((String) m.get("wrappedKey")),
-                    ((Number) m.get("memoryKiB")).intValue(), ((Number) m.get("iterations")).intValue(), ((Number) m.get("parallelism")).intValue());
+            s = new Stored(
+                    file,
+                    Base64.getDecoder().decode((String) m.get("salt")),
+                    Base64.getDecoder().decode((String) m.get("wrappedKey")),
+                    ((Number) m.get("memoryKiB")).intValue(),
+                    ((Number) m.get("iterations")).intValue(),
+                    ((Number) m.get("parallelism")).intValue());
         } catch (RuntimeException e) {
             throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": bad or missing field: " + e, e);
         }
-        if (s.wrapped().length != Crypto.OVERHEAD + MASTER_LEN || s.memoryKiB() < 8 || s.memoryKiB() > (4 << 20) || s.iterations() < 1
-                || s.parallelism() < 1 || s.parallelism() > 16)
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, file + ": wrappedKey is " + s.wrapped().length + " bytes (expected "
-                    + (Crypto.OVERHEAD + MASTER_LEN) + ") or KDF parameters out of range");
+        if (s.wrapped().length != Crypto.OVERHEAD + MASTER_LEN
+                || s.memoryKiB() < 8
+                || s.memoryKiB() > (4 << 20)
+                || s.iterations() < 1
+                || s.parallelism() < 1
+                || s.parallelism() > 16)
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    file + ": wrappedKey is " + s.wrapped().length + " bytes (expected "
+                            + (Crypto.OVERHEAD + MASTER_LEN) + ") or KDF parameters out of range");
         return s;
     }
 
@@ -146,10 +186,19 @@ final class KeyFile {
     private static byte[] unwrap(Stored s, Store root, String repoId, char[] password) throws IOException {
         byte[] kek = derive(password, s.salt(), s.memoryKiB(), s.iterations(), s.parallelism());
         try {
-            return Crypto.open(new SecretKeySpec(kek, "AES"), Cipher.getInstance("AES/GCM/NoPadding"), s.wrapped(), 0, s.wrapped().length,
-                    Crypto.aad(repoId), s.file());
+            return Crypto.open(
+                    new SecretKeySpec(kek, "AES"),
+                    Cipher.getInstance("AES/GCM/NoPadding"),
+                    s.wrapped(),
+                    0,
+                    s.wrapped().length,
+                    Crypto.aad(repoId),
+                    s.file());
         } catch (RepositoryException e) {
-            throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, "wrong passphrase for repository " + root.location() + " (the key in " + s.file() + " did not unlock)");
+            throw new RepositoryException(
+                    RepositoryException.Code.WRONG_PASSWORD,
+                    "wrong passphrase for repository " + root.location() + " (the key in " + s.file()
+                            + " did not unlock)");
         } catch (java.security.GeneralSecurityException e) {
             throw new IOException("AES-GCM unavailable", e);
         }
@@ -165,7 +214,8 @@ final class KeyFile {
     }
 
     /** As {@link #derive(char[], byte[], int, int, int)} with the native path forced on or off (tests). */
-    static byte[] derive(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, boolean nativeKdf) {
+    static byte[] derive(
+            char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, boolean nativeKdf) {
         byte[] out = new byte[32];
         byte[] pwd = nativeKdf ? utf8(password) : null;
         if (pwd != null) {
@@ -189,7 +239,8 @@ final class KeyFile {
      */
     static byte[] utf8(char[] password) {
         try {
-            java.nio.ByteBuffer b = java.nio.charset.StandardCharsets.UTF_8.newEncoder()
+            java.nio.ByteBuffer b = java.nio.charset.StandardCharsets.UTF_8
+                    .newEncoder()
                     .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
                     .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
                     .encode(java.nio.CharBuffer.wrap(password));
@@ -205,8 +256,13 @@ final class KeyFile {
     /** BouncyCastle's Argon2id, in its own class so that the native path never loads BouncyCastle. */
     private static final class JavaArgon2 {
         static void derive(char[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, byte[] out) {
-            Argon2Parameters p = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
-                    .withSalt(salt).withMemoryAsKB(memoryKiB).withIterations(iterations).withParallelism(parallelism).build();
+            Argon2Parameters p = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
+                    .withVersion(Argon2Parameters.ARGON2_VERSION_13)
+                    .withSalt(salt)
+                    .withMemoryAsKB(memoryKiB)
+                    .withIterations(iterations)
+                    .withParallelism(parallelism)
+                    .build();
             Argon2BytesGenerator g = new Argon2BytesGenerator();
             g.init(p);
             g.generateBytes(password, out);

@@ -19,12 +19,19 @@ final class LibCrypto {
     private LibCrypto() {}
 
     /** The library; throws IllegalArgumentException when it is not installed, IllegalCallerException when native access is denied. */
-    static SymbolLookup lookup() { return SymbolLookup.libraryLookup(LIBRARY, Arena.global()); }
+    static SymbolLookup lookup() {
+        return SymbolLookup.libraryLookup(LIBRARY, Arena.global());
+    }
 
     /** A downcall handle for {@code name}; throws IllegalArgumentException when the symbol is missing. */
     static MethodHandle downcall(SymbolLookup lib, String name, FunctionDescriptor fd, Linker.Option... options) {
-        return Linker.nativeLinker().downcallHandle(
-                lib.find(name).orElseThrow(() -> new IllegalArgumentException(LIBRARY + ": symbol " + name + " not found")), fd, options);
+        return Linker.nativeLinker()
+                .downcallHandle(
+                        lib.find(name)
+                                .orElseThrow(() ->
+                                        new IllegalArgumentException(LIBRARY + ": symbol " + name + " not found")),
+                        fd,
+                        options);
     }
 
     /** Throws unless {@code rc} is 1, libcrypto's success. */

@@ -30,20 +30,33 @@ final class LocalStore implements Store {
     private final Path root;
     private final LinkedHashMap<String, FileChannel> channels = new LinkedHashMap<>(32, 0.75f, true);
 
-    LocalStore(Path root) { this.root = root.toAbsolutePath(); }
+    LocalStore(Path root) {
+        this.root = root.toAbsolutePath();
+    }
 
-    @Override public String location() { return root.toString(); }
+    @Override
+    public String location() {
+        return root.toString();
+    }
 
-    @Override public Path localRoot() { return root; }
+    @Override
+    public Path localRoot() {
+        return root;
+    }
 
-    Path path(String name) { return root.resolve(name); }
+    Path path(String name) {
+        return root.resolve(name);
+    }
 
     private Path tmpDirFor(String name) throws IOException {
-        Path dir = name.startsWith("keys/") || name.startsWith("locks/") ? path(name).getParent() : root.resolve("tmp");
+        Path dir = name.startsWith("keys/") || name.startsWith("locks/")
+                ? path(name).getParent()
+                : root.resolve("tmp");
         return Files.createDirectories(dir);
     }
 
-    @Override public void put(String name, byte[] data) throws IOException {
+    @Override
+    public void put(String name, byte[] data) throws IOException {
         boolean published;
         try {
             Path tmp = writeTemp(name, data);
@@ -55,10 +68,12 @@ final class LocalStore implements Store {
         } catch (IOException e) {
             throw RepositoryException.ofIo("writing " + path(name), e); // FULL or IO_ERROR
         }
-        if (!published) throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, path(name) + " already exists");
+        if (!published)
+            throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, path(name) + " already exists");
     }
 
-    @Override public void replace(String name, byte[] data) throws IOException {
+    @Override
+    public void replace(String name, byte[] data) throws IOException {
         try {
             Path tmp = writeTemp(name, data);
             try {
@@ -102,7 +117,8 @@ final class LocalStore implements Store {
         return true;
     }
 
-    @Override public Store.Upload upload() throws IOException {
+    @Override
+    public Store.Upload upload() throws IOException {
         Path tmp = Files.createTempFile(tmpDirFor("data/"), "pack-", ".tmp");
         DirectWriter direct = DirectWriter.open(tmp, 0);
         return new FileUpload(tmp, direct == null ? FileChannel.open(tmp, StandardOpenOption.WRITE) : null, direct);
@@ -115,15 +131,24 @@ final class LocalStore implements Store {
         private final FileChannel ch;
         private boolean closed;
 
-        FileUpload(Path tmp, FileChannel ch, DirectWriter direct) { this.tmp = tmp; this.ch = ch; this.direct = direct; }
+        FileUpload(Path tmp, FileChannel ch, DirectWriter direct) {
+            this.tmp = tmp;
+            this.ch = ch;
+            this.direct = direct;
+        }
 
-        @Override public void write(byte[] b, int off, int len, long at) throws IOException {
-            if (direct != null) { direct.write(b, off, len, at); return; }
+        @Override
+        public void write(byte[] b, int off, int len, long at) throws IOException {
+            if (direct != null) {
+                direct.write(b, off, len, at);
+                return;
+            }
             ByteBuffer buf = ByteBuffer.wrap(b, off, len);
             while (buf.hasRemaining()) at += ch.write(buf, at);
         }
 
-        @Override public boolean commit(String name, long length) throws IOException {
+        @Override
+        public boolean commit(String name, long length) throws IOException {
             try {
                 if (direct != null) {
                     direct.finish(length);
@@ -147,15 +172,28 @@ final class LocalStore implements Store {
             else ch.close();
         }
 
-        @Override public void close() {
-            try { closeChannels(); } catch (IOException ignored) { /* deleting anyway */ }
-            try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* tmp/ is garbage, prune clears it */ }
+        @Override
+        public void close() {
+            try {
+                closeChannels();
+            } catch (IOException ignored) {
+                /* deleting anyway */
+            }
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                /* tmp/ is garbage, prune clears it */
+            }
         }
     }
 
-    @Override public byte[] get(String name) throws IOException { return Files.readAllBytes(path(name)); }
+    @Override
+    public byte[] get(String name) throws IOException {
+        return Files.readAllBytes(path(name));
+    }
 
-    @Override public int read(String name, long offset, byte[] dst, int off, int len) throws IOException {
+    @Override
+    public int read(String name, long offset, byte[] dst, int off, int len) throws IOException {
         for (int attempt = 0; ; attempt++) {
             FileChannel ch = channel(name);
             try {
@@ -193,15 +231,20 @@ final class LocalStore implements Store {
         }
     }
 
-    @Override public Store.Reader reader(String name, boolean sequential) throws IOException {
+    @Override
+    public Store.Reader reader(String name, boolean sequential) throws IOException {
         Path file = path(name);
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         DirectReader direct = sequential ? DirectReader.open(file) : null;
         long size = ch.size();
         return new Store.Reader() {
-            @Override public long size() { return size; }
+            @Override
+            public long size() {
+                return size;
+            }
 
-            @Override public byte[] readFully(long pos, int len) throws IOException {
+            @Override
+            public byte[] readFully(long pos, int len) throws IOException {
                 if (direct != null) return direct.readFully(pos, len);
                 byte[] a = new byte[len];
                 ByteBuffer b = ByteBuffer.wrap(a);
@@ -209,33 +252,42 @@ final class LocalStore implements Store {
                 return a;
             }
 
-            @Override public void close() throws IOException {
-                try (ch) { if (direct != null) direct.close(); }
+            @Override
+            public void close() throws IOException {
+                try (ch) {
+                    if (direct != null) direct.close();
+                }
             }
         };
     }
 
-    @Override public List<Store.Entry> list(String prefix) throws IOException {
+    @Override
+    public List<Store.Entry> list(String prefix) throws IOException {
         List<Store.Entry> out = new ArrayList<>();
         int slash = prefix.lastIndexOf('/');
         Path dir = slash < 0 ? root : path(prefix.substring(0, slash));
         if (!Files.isDirectory(dir)) return out;
         Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
-            @Override public java.nio.file.FileVisitResult visitFile(Path f, BasicFileAttributes a) {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path f, BasicFileAttributes a) {
                 String n = root.relativize(f).toString().replace(java.io.File.separatorChar, '/');
-                if (a.isRegularFile() && n.startsWith(prefix)) out.add(new Store.Entry(n, a.size(), a.lastModifiedTime().toInstant()));
+                if (a.isRegularFile() && n.startsWith(prefix))
+                    out.add(new Store.Entry(n, a.size(), a.lastModifiedTime().toInstant()));
                 return java.nio.file.FileVisitResult.CONTINUE;
             }
 
-            @Override public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) return java.nio.file.FileVisitResult.CONTINUE; // removed meanwhile
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException)
+                    return java.nio.file.FileVisitResult.CONTINUE; // removed meanwhile
                 throw e;
             }
         });
         return out;
     }
 
-    @Override public Store.Entry stat(String name) throws IOException {
+    @Override
+    public Store.Entry stat(String name) throws IOException {
         try {
             BasicFileAttributes a = Files.readAttributes(path(name), BasicFileAttributes.class);
             return new Store.Entry(name, a.size(), a.lastModifiedTime().toInstant());
@@ -244,14 +296,19 @@ final class LocalStore implements Store {
         }
     }
 
-    @Override public boolean delete(String name) throws IOException { return Files.deleteIfExists(path(name)); }
+    @Override
+    public boolean delete(String name) throws IOException {
+        return Files.deleteIfExists(path(name));
+    }
 
-    @Override public void sync(String prefix) {
+    @Override
+    public void sync(String prefix) {
         int slash = prefix.lastIndexOf('/');
         AtomicFiles.fsyncDir(slash < 0 ? root : path(prefix.substring(0, slash)));
     }
 
-    @Override public void close() throws IOException {
+    @Override
+    public void close() throws IOException {
         synchronized (channels) {
             for (FileChannel c : channels.values()) c.close();
             channels.clear();

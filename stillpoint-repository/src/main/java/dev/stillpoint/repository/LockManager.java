@@ -1,9 +1,9 @@
 package dev.stillpoint.repository;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.repository.store.Store;
 import java.io.IOException;
 import java.net.InetAddress;
-import dev.stillpoint.repository.store.Store;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,7 +40,10 @@ final class LockManager implements AutoCloseable {
         /** When the lease was last written (acquired or refreshed). */
         private volatile Instant renewed = Instant.now();
 
-        Held(String file, boolean exclusive) { this.file = file; this.exclusive = exclusive; }
+        Held(String file, boolean exclusive) {
+            this.file = file;
+            this.exclusive = exclusive;
+        }
 
         /**
          * LOCKED when this holder may have lost the lock: its lease lapsed (refreshes failed for
@@ -49,11 +52,15 @@ final class LockManager implements AutoCloseable {
          */
         void verify() throws IOException {
             if (Duration.between(renewed, Instant.now()).compareTo(LEASE) >= 0 || store.stat(file) == null)
-                throw new RepositoryException(RepositoryException.Code.LOCKED, "the lock " + RepoConfig.where(store, file) + " was lost (its lease of "
-                        + LEASE.toMinutes() + " min lapsed at " + renewed.plus(LEASE) + ", or another process removed it as stale); nothing was committed, run again");
+                throw new RepositoryException(
+                        RepositoryException.Code.LOCKED,
+                        "the lock " + RepoConfig.where(store, file) + " was lost (its lease of " + LEASE.toMinutes()
+                                + " min lapsed at " + renewed.plus(LEASE)
+                                + ", or another process removed it as stale); nothing was committed, run again");
         }
 
-        @Override public synchronized void close() throws IOException {
+        @Override
+        public synchronized void close() throws IOException {
             if (held.remove(this)) store.delete(file);
         }
 
@@ -76,9 +83,13 @@ final class LockManager implements AutoCloseable {
         refresher.scheduleAtFixedRate(this::refreshAll, period, period, TimeUnit.SECONDS);
     }
 
-    Held shared() throws IOException { return acquire(false); }
+    Held shared() throws IOException {
+        return acquire(false);
+    }
 
-    Held exclusive() throws IOException { return acquire(true); }
+    Held exclusive() throws IOException {
+        return acquire(true);
+    }
 
     private Held acquire(boolean exclusive) throws IOException {
         String own = "locks/" + Hex.of(Crypto.random(16));
@@ -96,13 +107,20 @@ final class LockManager implements AutoCloseable {
                 }
                 Map<String, Object> other = readLock(p);
                 if (other == null) continue;
-                if (isStale(other)) { store.delete(p.name()); continue; }
+                if (isStale(other)) {
+                    store.delete(p.name());
+                    continue;
+                }
                 boolean otherExclusive = Boolean.TRUE.equals(other.get("exclusive"));
                 if (exclusive || otherExclusive) {
                     h.close();
-                    throw new RepositoryException(RepositoryException.Code.LOCKED, "repository is locked " + (otherExclusive ? "exclusively" : "(shared)")
-                            + " by pid " + other.get("pid") + " on " + other.get("host") + " since " + other.get("created")
-                            + " (lock file " + RepoConfig.where(store, p.name()) + "); " + (exclusive ? "this operation needs an exclusive lock" : "wait for it to finish"));
+                    throw new RepositoryException(
+                            RepositoryException.Code.LOCKED,
+                            "repository is locked " + (otherExclusive ? "exclusively" : "(shared)")
+                                    + " by pid " + other.get("pid") + " on " + other.get("host") + " since "
+                                    + other.get("created")
+                                    + " (lock file " + RepoConfig.where(store, p.name()) + "); "
+                                    + (exclusive ? "this operation needs an exclusive lock" : "wait for it to finish"));
                 }
             }
         }
@@ -139,7 +157,8 @@ final class LockManager implements AutoCloseable {
             if (ph.isEmpty() || !ph.get().isAlive()) return true;
             Object start = lock.get("pidStart");
             var actual = ph.get().info().startInstant();
-            if (start != null && actual.isPresent() && !actual.get().toString().equals(start)) return true; // pid reused
+            if (start != null && actual.isPresent() && !actual.get().toString().equals(start))
+                return true; // pid reused
         }
         return false;
     }
@@ -173,7 +192,8 @@ final class LockManager implements AutoCloseable {
         }
     }
 
-    @Override public void close() throws IOException {
+    @Override
+    public void close() throws IOException {
         refresher.shutdownNow();
         for (Held h : held) h.close();
     }

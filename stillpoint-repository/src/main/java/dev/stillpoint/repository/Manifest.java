@@ -25,15 +25,34 @@ final class Manifest {
     final long storedBytes;
     final byte[] chunks;
 
-    Manifest(String name, Instant time, long size, int chunkSize, String parent, Map<String, String> tags,
-             long allocatedBytes, long storedBytes, byte[] chunks) {
-        this.name = name; this.time = time; this.size = size; this.chunkSize = chunkSize; this.parent = parent;
-        this.tags = Map.copyOf(tags); this.allocatedBytes = allocatedBytes; this.storedBytes = storedBytes; this.chunks = chunks;
+    Manifest(
+            String name,
+            Instant time,
+            long size,
+            int chunkSize,
+            String parent,
+            Map<String, String> tags,
+            long allocatedBytes,
+            long storedBytes,
+            byte[] chunks) {
+        this.name = name;
+        this.time = time;
+        this.size = size;
+        this.chunkSize = chunkSize;
+        this.parent = parent;
+        this.tags = Map.copyOf(tags);
+        this.allocatedBytes = allocatedBytes;
+        this.storedBytes = storedBytes;
+        this.chunks = chunks;
     }
 
-    static long chunkCount(long size, int chunkSize) { return (size + chunkSize - 1) / chunkSize; }
+    static long chunkCount(long size, int chunkSize) {
+        return (size + chunkSize - 1) / chunkSize;
+    }
 
-    int count() { return chunks.length / 32; }
+    int count() {
+        return chunks.length / 32;
+    }
 
     /** The id of chunk {@code i}, or null for a hole. */
     ChunkId chunk(int i) {
@@ -42,9 +61,13 @@ final class Manifest {
         return null;
     }
 
-    int chunkLength(int i) { return (int) Math.min(chunkSize, size - (long) i * chunkSize); }
+    int chunkLength(int i) {
+        return (int) Math.min(chunkSize, size - (long) i * chunkSize);
+    }
 
-    SnapshotInfo info(String id) { return new SnapshotInfo(id, name, time, size, parent, tags, allocatedBytes, storedBytes); }
+    SnapshotInfo info(String id) {
+        return new SnapshotInfo(id, name, time, size, parent, tags, allocatedBytes, storedBytes);
+    }
 
     byte[] encode(Crypto crypto) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -67,16 +90,31 @@ final class Manifest {
         try {
             Map<String, Object> m = JSON.std.mapFrom(json);
             int version = ((Number) m.get("version")).intValue();
-            if (version != 1) throw new RepositoryException(RepositoryException.Code.UNSUPPORTED_VERSION, what + ": manifest version " + version + " is not supported (1)");
+            if (version != 1)
+                throw new RepositoryException(
+                        RepositoryException.Code.UNSUPPORTED_VERSION,
+                        what + ": manifest version " + version + " is not supported (1)");
             Map<String, String> tags = new LinkedHashMap<>();
-            if (m.get("tags") instanceof Map<?, ?> t) t.forEach((k, v) -> tags.put(String.valueOf(k), String.valueOf(v)));
+            if (m.get("tags") instanceof Map<?, ?> t)
+                t.forEach((k, v) -> tags.put(String.valueOf(k), String.valueOf(v)));
             long size = ((Number) m.get("size")).longValue();
             int cs = ((Number) m.get("chunkSize")).intValue();
             byte[] chunks = Base64.getDecoder().decode((String) m.get("chunks"));
             if (size < 0 || cs <= 0 || chunks.length != 32 * chunkCount(size, cs))
-                throw FileCodec.corrupt(what, "chunk list has " + chunks.length / 32 + " entries, size " + size + " needs " + chunkCount(size, cs));
-            return new Manifest((String) m.get("name"), Instant.parse((String) m.get("time")), size, cs, (String) m.get("parent"), tags,
-                    ((Number) m.get("allocatedBytes")).longValue(), ((Number) m.get("storedBytes")).longValue(), chunks);
+                throw FileCodec.corrupt(
+                        what,
+                        "chunk list has " + chunks.length / 32 + " entries, size " + size + " needs "
+                                + chunkCount(size, cs));
+            return new Manifest(
+                    (String) m.get("name"),
+                    Instant.parse((String) m.get("time")),
+                    size,
+                    cs,
+                    (String) m.get("parent"),
+                    tags,
+                    ((Number) m.get("allocatedBytes")).longValue(),
+                    ((Number) m.get("storedBytes")).longValue(),
+                    chunks);
         } catch (RepositoryException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

@@ -29,7 +29,16 @@ final class NativeAesGcm {
     private static final int EVP_CTRL_GCM_GET_TAG = 0x10;
     private static final int EVP_CTRL_GCM_SET_TAG = 0x11;
 
-    private static final MethodHandle CTX_NEW, CTX_FREE, AES_256_GCM, ENC_INIT, ENC_UPDATE, ENC_FINAL, DEC_INIT, DEC_UPDATE, DEC_FINAL, CTRL;
+    private static final MethodHandle CTX_NEW,
+            CTX_FREE,
+            AES_256_GCM,
+            ENC_INIT,
+            ENC_UPDATE,
+            ENC_FINAL,
+            DEC_INIT,
+            DEC_UPDATE,
+            DEC_FINAL,
+            CTRL;
     private static final Throwable LOAD_FAILURE;
     private static final Cleaner CLEANER = Cleaner.create();
 
@@ -51,7 +60,11 @@ final class NativeAesGcm {
             h[6] = LibCrypto.downcall(lib, "EVP_DecryptInit_ex", init, heap);
             h[7] = LibCrypto.downcall(lib, "EVP_DecryptUpdate", update, heap);
             h[8] = LibCrypto.downcall(lib, "EVP_DecryptFinal_ex", fin, heap);
-            h[9] = LibCrypto.downcall(lib, "EVP_CIPHER_CTX_ctrl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), heap);
+            h[9] = LibCrypto.downcall(
+                    lib,
+                    "EVP_CIPHER_CTX_ctrl",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
+                    heap);
         } catch (Throwable t) { // no library, native access denied, ...
             java.util.Arrays.fill(h, null);
             failure = t;
@@ -70,7 +83,9 @@ final class NativeAesGcm {
     }
 
     /** True when libcrypto.so.3 and its EVP AES-GCM functions were found. */
-    static boolean available() { return CTRL != null; }
+    static boolean available() {
+        return CTRL != null;
+    }
 
     /** {@link #available()} and not switched off with {@code -Dstillpoint.nativeCrypto=false}. */
     static boolean enabled() {
@@ -93,8 +108,12 @@ final class NativeAesGcm {
             CLEANER.register(this, () -> free(e, d));
             MemorySegment cipher = (MemorySegment) AES_256_GCM.invokeExact();
             MemorySegment k = MemorySegment.ofArray(key);
-            check((int) ENC_INIT.invokeExact(enc, cipher, MemorySegment.NULL, k, MemorySegment.NULL), "EVP_EncryptInit_ex");
-            check((int) DEC_INIT.invokeExact(dec, cipher, MemorySegment.NULL, k, MemorySegment.NULL), "EVP_DecryptInit_ex");
+            check(
+                    (int) ENC_INIT.invokeExact(enc, cipher, MemorySegment.NULL, k, MemorySegment.NULL),
+                    "EVP_EncryptInit_ex");
+            check(
+                    (int) DEC_INIT.invokeExact(dec, cipher, MemorySegment.NULL, k, MemorySegment.NULL),
+                    "EVP_DecryptInit_ex");
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -118,13 +137,32 @@ final class NativeAesGcm {
         java.util.Objects.checkFromIndexSize(outOff, len + Crypto.TAG, out.length);
         try {
             MemorySegment o = MemorySegment.ofArray(out);
-            check((int) ENC_INIT.invokeExact(enc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.ofArray(nonce)), "EVP_EncryptInit_ex");
+            check(
+                    (int) ENC_INIT.invokeExact(
+                            enc,
+                            MemorySegment.NULL,
+                            MemorySegment.NULL,
+                            MemorySegment.NULL,
+                            MemorySegment.ofArray(nonce)),
+                    "EVP_EncryptInit_ex");
             if (aad != null && aad.length > 0)
-                check((int) ENC_UPDATE.invokeExact(enc, MemorySegment.NULL, outl, MemorySegment.ofArray(aad), aad.length), "EVP_EncryptUpdate");
+                check(
+                        (int) ENC_UPDATE.invokeExact(
+                                enc, MemorySegment.NULL, outl, MemorySegment.ofArray(aad), aad.length),
+                        "EVP_EncryptUpdate");
             if (len > 0)
-                check((int) ENC_UPDATE.invokeExact(enc, o.asSlice(outOff, len), outl, MemorySegment.ofArray(in).asSlice(inOff, len), len), "EVP_EncryptUpdate");
+                check(
+                        (int) ENC_UPDATE.invokeExact(
+                                enc,
+                                o.asSlice(outOff, len),
+                                outl,
+                                MemorySegment.ofArray(in).asSlice(inOff, len),
+                                len),
+                        "EVP_EncryptUpdate");
             check((int) ENC_FINAL.invokeExact(enc, o.asSlice(outOff + len), outl), "EVP_EncryptFinal_ex");
-            check((int) CTRL.invokeExact(enc, EVP_CTRL_GCM_GET_TAG, Crypto.TAG, o.asSlice(outOff + len, Crypto.TAG)), "EVP_CIPHER_CTX_ctrl(GET_TAG)");
+            check(
+                    (int) CTRL.invokeExact(enc, EVP_CTRL_GCM_GET_TAG, Crypto.TAG, o.asSlice(outOff + len, Crypto.TAG)),
+                    "EVP_CIPHER_CTX_ctrl(GET_TAG)");
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -143,12 +181,27 @@ final class NativeAesGcm {
         java.util.Objects.checkFromIndexSize(outOff, n, out.length);
         try {
             MemorySegment i = MemorySegment.ofArray(in);
-            check((int) DEC_INIT.invokeExact(dec, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.ofArray(nonce)), "EVP_DecryptInit_ex");
+            check(
+                    (int) DEC_INIT.invokeExact(
+                            dec,
+                            MemorySegment.NULL,
+                            MemorySegment.NULL,
+                            MemorySegment.NULL,
+                            MemorySegment.ofArray(nonce)),
+                    "EVP_DecryptInit_ex");
             if (aad != null && aad.length > 0)
-                check((int) DEC_UPDATE.invokeExact(dec, MemorySegment.NULL, outl, MemorySegment.ofArray(aad), aad.length), "EVP_DecryptUpdate");
+                check(
+                        (int) DEC_UPDATE.invokeExact(
+                                dec, MemorySegment.NULL, outl, MemorySegment.ofArray(aad), aad.length),
+                        "EVP_DecryptUpdate");
             if (n > 0)
-                check((int) DEC_UPDATE.invokeExact(dec, MemorySegment.ofArray(out).asSlice(outOff, n), outl, i.asSlice(inOff, n), n), "EVP_DecryptUpdate");
-            check((int) CTRL.invokeExact(dec, EVP_CTRL_GCM_SET_TAG, Crypto.TAG, i.asSlice(inOff + n, Crypto.TAG)), "EVP_CIPHER_CTX_ctrl(SET_TAG)");
+                check(
+                        (int) DEC_UPDATE.invokeExact(
+                                dec, MemorySegment.ofArray(out).asSlice(outOff, n), outl, i.asSlice(inOff, n), n),
+                        "EVP_DecryptUpdate");
+            check(
+                    (int) CTRL.invokeExact(dec, EVP_CTRL_GCM_SET_TAG, Crypto.TAG, i.asSlice(inOff + n, Crypto.TAG)),
+                    "EVP_CIPHER_CTX_ctrl(SET_TAG)");
             int ok = (int) DEC_FINAL.invokeExact(dec, MemorySegment.ofArray(out).asSlice(outOff + n), outl);
             return ok > 0;
         } catch (Throwable t) {
@@ -156,7 +209,11 @@ final class NativeAesGcm {
         }
     }
 
-    private static void check(int rc, String fn) { LibCrypto.check(rc, fn); }
+    private static void check(int rc, String fn) {
+        LibCrypto.check(rc, fn);
+    }
 
-    private static RuntimeException rethrow(Throwable t) { return LibCrypto.rethrow(t, "AES-GCM"); }
+    private static RuntimeException rethrow(Throwable t) {
+        return LibCrypto.rethrow(t, "AES-GCM");
+    }
 }

@@ -36,12 +36,23 @@ final class NativeArgon2 {
         try {
             Linker linker = Linker.nativeLinker();
             SymbolLookup lib = SymbolLookup.libraryLookup("libargon2.so.1", Arena.global());
-            // int argon2id_hash_raw(uint32_t t_cost, uint32_t m_cost, uint32_t parallelism, const void *pwd, size_t pwdlen,
+            // int argon2id_hash_raw(uint32_t t_cost, uint32_t m_cost, uint32_t parallelism, const void *pwd, size_t
+            // pwdlen,
             //                       const void *salt, size_t saltlen, void *hash, size_t hashlen)
-            hash = linker.downcallHandle(lib.find("argon2id_hash_raw").orElseThrow(() -> new IllegalArgumentException("libargon2.so.1: symbol argon2id_hash_raw not found")),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+            hash = linker.downcallHandle(
+                    lib.find("argon2id_hash_raw")
+                            .orElseThrow(() ->
+                                    new IllegalArgumentException("libargon2.so.1: symbol argon2id_hash_raw not found")),
+                    FunctionDescriptor.of(
+                            JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS,
+                            JAVA_LONG));
             message = lib.find("argon2_error_message")
-                    .map(s -> linker.downcallHandle(s, FunctionDescriptor.of(ADDRESS.withTargetLayout(java.lang.foreign.MemoryLayout.sequenceLayout(256, JAVA_BYTE)), JAVA_INT)))
+                    .map(s -> linker.downcallHandle(
+                            s,
+                            FunctionDescriptor.of(
+                                    ADDRESS.withTargetLayout(
+                                            java.lang.foreign.MemoryLayout.sequenceLayout(256, JAVA_BYTE)),
+                                    JAVA_INT)))
                     .orElse(null);
         } catch (Throwable t) {
             hash = message = null;
@@ -54,9 +65,13 @@ final class NativeArgon2 {
 
     private NativeArgon2() {}
 
-    static boolean available() { return HASH_RAW != null; }
+    static boolean available() {
+        return HASH_RAW != null;
+    }
 
-    static Throwable loadFailure() { return LOAD_FAILURE; }
+    static Throwable loadFailure() {
+        return LOAD_FAILURE;
+    }
 
     static boolean enabled() {
         return available() && !"false".equalsIgnoreCase(System.getProperty(NativeSha256.PROPERTY));
@@ -77,8 +92,16 @@ final class NativeArgon2 {
             MemorySegment.copy(salt, 0, s, JAVA_BYTE, 0, salt.length);
             MemorySegment h = arena.allocate(out.length);
             try {
-                rc = (int) HASH_RAW.invokeExact(iterations, memoryKiB, parallelism, pwd, (long) password.length,
-                        s, (long) salt.length, h, (long) out.length);
+                rc = (int) HASH_RAW.invokeExact(
+                        iterations,
+                        memoryKiB,
+                        parallelism,
+                        pwd,
+                        (long) password.length,
+                        s,
+                        (long) salt.length,
+                        h,
+                        (long) out.length);
             } catch (Throwable t) {
                 throw new IllegalStateException("argon2id_hash_raw call failed", t);
             } finally {
@@ -88,8 +111,8 @@ final class NativeArgon2 {
             h.fill((byte) 0);
         }
         if (rc != ARGON2_OK)
-            throw new IllegalStateException("argon2id_hash_raw(t=" + iterations + ", m=" + memoryKiB + " KiB, p=" + parallelism
-                    + ") failed with " + rc + " (" + message(rc) + ")");
+            throw new IllegalStateException("argon2id_hash_raw(t=" + iterations + ", m=" + memoryKiB + " KiB, p="
+                    + parallelism + ") failed with " + rc + " (" + message(rc) + ")");
     }
 
     private static String message(int rc) {

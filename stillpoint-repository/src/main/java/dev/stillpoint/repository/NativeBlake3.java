@@ -42,12 +42,17 @@ final class NativeBlake3 {
         Throwable failure = null;
         try {
             SymbolLookup lib = load();
-            hash = Linker.nativeLinker().downcallHandle(
-                    lib.find("stillpoint_blake3").orElseThrow(() -> new IllegalArgumentException(LIBRARY + ": symbol stillpoint_blake3 not found")),
-                    FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), LibCrypto.HEAP);
+            hash = Linker.nativeLinker()
+                    .downcallHandle(
+                            lib.find("stillpoint_blake3")
+                                    .orElseThrow(() -> new IllegalArgumentException(
+                                            LIBRARY + ": symbol stillpoint_blake3 not found")),
+                            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS),
+                            LibCrypto.HEAP);
             byte[] out = new byte[32];
             hash.invokeExact(MemorySegment.NULL, MemorySegment.ofArray(new byte[0]), 0L, MemorySegment.ofArray(out));
-            if (!Hex.of(out).equals(EMPTY)) throw new IllegalStateException(LIBRARY + " fails its self-test: BLAKE3('') = " + Hex.of(out));
+            if (!Hex.of(out).equals(EMPTY))
+                throw new IllegalStateException(LIBRARY + " fails its self-test: BLAKE3('') = " + Hex.of(out));
         } catch (Throwable t) { // no library in the jar, cannot load, native access denied, wrong output
             hash = null;
             failure = t;
@@ -67,9 +72,11 @@ final class NativeBlake3 {
         };
         String resource = "/native/linux-" + arch + "/" + LIBRARY;
         if (NativeBlake3.class.getResource(resource) == null)
-            throw new IllegalArgumentException("no " + resource + " in the jar (built without cc or librust-blake3-dev)");
+            throw new IllegalArgumentException(
+                    "no " + resource + " in the jar (built without cc or librust-blake3-dev)");
         // java.io.tmpdir first; /tmp is often mounted noexec (dlopen fails there): then the runtime dir and home
-        java.util.List<Path> dirs = new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.io.tmpdir"))));
+        java.util.List<Path> dirs =
+                new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.io.tmpdir"))));
         String runtime = System.getenv("XDG_RUNTIME_DIR");
         if (runtime != null && !runtime.isEmpty()) dirs.add(Path.of(runtime));
         dirs.add(Path.of(System.getProperty("user.home")));
@@ -93,10 +100,14 @@ final class NativeBlake3 {
     }
 
     /** True when the library loaded and passed its self-test. */
-    static boolean available() { return HASH != null; }
+    static boolean available() {
+        return HASH != null;
+    }
 
     /** Why {@link #available()} is false (null when it is true). */
-    static Throwable loadFailure() { return LOAD_FAILURE; }
+    static Throwable loadFailure() {
+        return LOAD_FAILURE;
+    }
 
     /** {@link #available()} and not switched off with {@code -Dstillpoint.nativeCrypto=false}. */
     static boolean enabled() {
@@ -109,13 +120,19 @@ final class NativeBlake3 {
      */
     static void hash(byte[] key, byte[] in, int off, int len, byte[] out, int outOff) {
         if (HASH == null) throw new IllegalStateException(LIBRARY + " unavailable: " + LOAD_FAILURE);
-        if (key != null && key.length != 32) throw new IllegalArgumentException("BLAKE3 key of " + key.length + " bytes (must be 32)");
+        if (key != null && key.length != 32)
+            throw new IllegalArgumentException("BLAKE3 key of " + key.length + " bytes (must be 32)");
         java.util.Objects.checkFromIndexSize(off, len, in.length);
         java.util.Objects.checkFromIndexSize(outOff, 32, out.length);
-        MemorySegment k = key == null ? MemorySegment.NULL : MemorySegment.ofArray(key); // a local: invokeExact needs its static type
+        MemorySegment k = key == null
+                ? MemorySegment.NULL
+                : MemorySegment.ofArray(key); // a local: invokeExact needs its static type
         try {
-            HASH.invokeExact(k,
-                    MemorySegment.ofArray(in).asSlice(off, len), (long) len, MemorySegment.ofArray(out).asSlice(outOff, 32));
+            HASH.invokeExact(
+                    k,
+                    MemorySegment.ofArray(in).asSlice(off, len),
+                    (long) len,
+                    MemorySegment.ofArray(out).asSlice(outOff, 32));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

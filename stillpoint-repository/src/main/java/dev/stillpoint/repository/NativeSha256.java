@@ -37,9 +37,12 @@ final class NativeSha256 {
         try {
             SymbolLookup lib = LibCrypto.lookup();
             init = LibCrypto.downcall(lib, "SHA256_Init", FunctionDescriptor.of(JAVA_INT, ADDRESS), LibCrypto.HEAP);
-            update = LibCrypto.downcall(lib, "SHA256_Update", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), LibCrypto.HEAP);
-            fin = LibCrypto.downcall(lib, "SHA256_Final", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), LibCrypto.HEAP);
-        } catch (Throwable t) { // IllegalArgumentException (no library), IllegalCallerException (native access denied), ...
+            update = LibCrypto.downcall(
+                    lib, "SHA256_Update", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), LibCrypto.HEAP);
+            fin = LibCrypto.downcall(
+                    lib, "SHA256_Final", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), LibCrypto.HEAP);
+        } catch (Throwable t) { // IllegalArgumentException (no library), IllegalCallerException (native access denied),
+            // ...
             init = update = fin = null;
             failure = t;
         }
@@ -50,10 +53,14 @@ final class NativeSha256 {
     }
 
     /** True when libcrypto.so.3 and its SHA-256 functions were found. */
-    static boolean available() { return INIT != null; }
+    static boolean available() {
+        return INIT != null;
+    }
 
     /** Why {@link #available()} is false (null when it is true). */
-    static Throwable loadFailure() { return LOAD_FAILURE; }
+    static Throwable loadFailure() {
+        return LOAD_FAILURE;
+    }
 
     /** {@link #available()} and not switched off with {@code -Dstillpoint.nativeCrypto=false}. */
     static boolean enabled() {
@@ -81,7 +88,9 @@ final class NativeSha256 {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
         if (len == 0) return;
         try {
-            check((int) UPDATE.invokeExact(ctx, MemorySegment.ofArray(b).asSlice(off, len), (long) len), "SHA256_Update");
+            check(
+                    (int) UPDATE.invokeExact(ctx, MemorySegment.ofArray(b).asSlice(off, len), (long) len),
+                    "SHA256_Update");
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -103,14 +112,24 @@ final class NativeSha256 {
     }
 
     /** Copies the current state into {@code saved} (from {@link #newState()}). */
-    void save(MemorySegment saved) { MemorySegment.copy(ctx, 0, saved, 0, CTX_SIZE); }
+    void save(MemorySegment saved) {
+        MemorySegment.copy(ctx, 0, saved, 0, CTX_SIZE);
+    }
 
     /** Makes the state the one {@link #save saved} earlier. */
-    void restore(MemorySegment saved) { MemorySegment.copy(saved, 0, ctx, 0, CTX_SIZE); }
+    void restore(MemorySegment saved) {
+        MemorySegment.copy(saved, 0, ctx, 0, CTX_SIZE);
+    }
 
-    static MemorySegment newState() { return Arena.ofAuto().allocate(CTX_SIZE, 16); }
+    static MemorySegment newState() {
+        return Arena.ofAuto().allocate(CTX_SIZE, 16);
+    }
 
-    private static void check(int rc, String fn) { LibCrypto.check(rc, fn); }
+    private static void check(int rc, String fn) {
+        LibCrypto.check(rc, fn);
+    }
 
-    private static RuntimeException rethrow(Throwable t) { return LibCrypto.rethrow(t, "SHA-256"); }
+    private static RuntimeException rethrow(Throwable t) {
+        return LibCrypto.rethrow(t, "SHA-256");
+    }
 }

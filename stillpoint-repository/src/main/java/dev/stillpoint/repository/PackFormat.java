@@ -2,10 +2,7 @@ package dev.stillpoint.repository;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,7 +32,12 @@ final class PackFormat {
     static byte[] entries(List<PackEntry> list) {
         ByteBuffer b = ByteBuffer.allocate(4 + ENTRY * list.size());
         b.putInt(list.size());
-        for (PackEntry e : list) { b.put(e.id().bytes()); b.putLong(e.offset()); b.putInt(e.length()); b.putInt(e.rawLength()); }
+        for (PackEntry e : list) {
+            b.put(e.id().bytes());
+            b.putLong(e.offset());
+            b.putInt(e.length());
+            b.putInt(e.rawLength());
+        }
         return b.array();
     }
 
@@ -50,7 +52,8 @@ final class PackFormat {
     static List<PackEntry> readEntries(ByteBuffer b, long packLength, String what) throws RepositoryException {
         if (b.remaining() < 4) throw FileCodec.corrupt(what, "truncated entry list");
         int n = b.getInt();
-        if (n < 0 || (long) n * ENTRY > b.remaining()) throw FileCodec.corrupt(what, "entry count " + n + " does not match " + b.remaining() + " bytes");
+        if (n < 0 || (long) n * ENTRY > b.remaining())
+            throw FileCodec.corrupt(what, "entry count " + n + " does not match " + b.remaining() + " bytes");
         List<PackEntry> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             byte[] id = new byte[32];
@@ -72,7 +75,10 @@ final class PackFormat {
         for (ChunkIndex.PackInfo p : packs) {
             b.put(Hex.parse(p.packId())).putLong(p.length()).putInt(p.size());
             for (int i = 0; i < p.size(); i++) {
-                b.put(p.ids, i * ChunkId.LENGTH, ChunkId.LENGTH).putLong(p.offsets[i]).putInt(p.lengths[i]).putInt(p.rawLengths[i]);
+                b.put(p.ids, i * ChunkId.LENGTH, ChunkId.LENGTH)
+                        .putLong(p.offsets[i])
+                        .putInt(p.lengths[i])
+                        .putInt(p.rawLengths[i]);
             }
         }
         return FileCodec.encode(crypto, INDEX_SET, b.array());
@@ -83,7 +89,8 @@ final class PackFormat {
         ByteBuffer b = ByteBuffer.wrap(plain);
         if (b.remaining() < 4) throw FileCodec.corrupt(what, "truncated");
         int n = b.getInt();
-        if (n < 0 || (long) n * (32 + 8 + 4) > b.remaining()) throw FileCodec.corrupt(what, "pack count " + n + " does not match " + b.remaining() + " bytes");
+        if (n < 0 || (long) n * (32 + 8 + 4) > b.remaining())
+            throw FileCodec.corrupt(what, "pack count " + n + " does not match " + b.remaining() + " bytes");
         List<IndexedPack> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             if (b.remaining() < 40) throw FileCodec.corrupt(what, "truncated at pack " + i);
@@ -116,7 +123,8 @@ final class PackFormat {
     }
 
     /** Reads the header at the end of a pack file (used to check and to rebuild the index). */
-    static List<PackEntry> readHeader(Crypto crypto, dev.stillpoint.repository.store.Store store, String pack) throws IOException {
+    static List<PackEntry> readHeader(Crypto crypto, dev.stillpoint.repository.store.Store store, String pack)
+            throws IOException {
         String what = "pack " + pack.substring(pack.lastIndexOf('/') + 1);
         try (dev.stillpoint.repository.store.Store.Reader ch = store.reader(pack, false)) {
             long size = ch.size();
@@ -125,7 +133,8 @@ final class PackFormat {
             int hlen = tail.getInt();
             byte[] magic = new byte[4];
             tail.get(magic);
-            if (!java.util.Arrays.equals(magic, MAGIC)) throw FileCodec.corrupt(what, "bad trailer magic (truncated or damaged)");
+            if (!java.util.Arrays.equals(magic, MAGIC))
+                throw FileCodec.corrupt(what, "bad trailer magic (truncated or damaged)");
             if (hlen <= 0 || hlen > size - 8) throw FileCodec.corrupt(what, "header length " + hlen + " out of range");
             ByteBuffer h = ByteBuffer.wrap(ch.readFully(size - 8 - hlen, hlen));
             byte[] plain = FileCodec.decode(crypto, "pack-header", h.array(), 0, hlen, what + " header");

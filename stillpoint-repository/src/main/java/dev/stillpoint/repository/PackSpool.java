@@ -28,7 +28,9 @@ final class PackSpool implements AutoCloseable {
     private final Map<String, CompletableFuture<Path>> packs = new LinkedHashMap<>(16, 0.75f, true);
     private boolean closed;
 
-    PackSpool(Store store) { this.store = store; }
+    PackSpool(Store store) {
+        this.store = store;
+    }
 
     /** Reads {@code len} bytes of pack object {@code name} at {@code offset} into {@code dst}; fewer at its end. */
     int read(String name, long offset, byte[] dst, int len) throws IOException {
@@ -68,7 +70,8 @@ final class PackSpool implements AutoCloseable {
         Path tmp = null;
         try {
             tmp = Files.createTempFile("stillpoint-pack-", ".tmp");
-            try (Store.Reader r = store.reader(name, true); FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            try (Store.Reader r = store.reader(name, true);
+                    FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 long size = r.size();
                 for (long pos = 0; pos < size; ) {
                     int n = (int) Math.min(4 << 20, size - pos);
@@ -81,7 +84,9 @@ final class PackSpool implements AutoCloseable {
             }
             f.complete(tmp);
         } catch (IOException | RuntimeException e) {
-            synchronized (this) { packs.remove(name, f); }
+            synchronized (this) {
+                packs.remove(name, f);
+            }
             if (tmp != null) Files.deleteIfExists(tmp);
             f.completeExceptionally(e);
             throw e;
@@ -101,11 +106,16 @@ final class PackSpool implements AutoCloseable {
 
     private static void delete(CompletableFuture<Path> f) {
         if (f.isDone() && !f.isCompletedExceptionally()) {
-            try { Files.deleteIfExists(f.join()); } catch (IOException ignored) { /* a temp file */ }
+            try {
+                Files.deleteIfExists(f.join());
+            } catch (IOException ignored) {
+                /* a temp file */
+            }
         }
     }
 
-    @Override public synchronized void close() {
+    @Override
+    public synchronized void close() {
         closed = true;
         for (CompletableFuture<Path> f : packs.values()) delete(f);
         packs.clear();

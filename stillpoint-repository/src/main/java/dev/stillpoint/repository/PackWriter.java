@@ -1,8 +1,8 @@
 package dev.stillpoint.repository;
 
+import dev.stillpoint.repository.store.Store;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import dev.stillpoint.repository.store.Store;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +47,7 @@ final class PackWriter implements AutoCloseable {
     private final Sink sink;
     /** The pack each thread appends to: one file per writing thread, so buffered writes never contend for one inode lock. */
     private final java.util.Map<Thread, OpenPack> open = new java.util.HashMap<>();
+
     private long storedBytes;
     private int packsWritten;
     private int sealing;
@@ -64,10 +65,14 @@ final class PackWriter implements AutoCloseable {
         int writing;
         IOException failed;
 
-        OpenPack(Store.Upload upload) { this.upload = upload; }
+        OpenPack(Store.Upload upload) {
+            this.upload = upload;
+        }
 
         /** Writes {@code b[0, len)} at {@code at}; ranges arrive in order (one thread fills a pack). */
-        void write(byte[] b, int len, long at) throws IOException { upload.write(b, 0, len, at); }
+        void write(byte[] b, int len, long at) throws IOException {
+            upload.write(b, 0, len, at);
+        }
 
         synchronized void written(IOException e) {
             if (e != null && failed == null) failed = e;
@@ -78,13 +83,19 @@ final class PackWriter implements AutoCloseable {
         synchronized void awaitWrites() throws IOException {
             boolean interrupted = false;
             while (writing > 0) {
-                try { wait(); } catch (InterruptedException e) { interrupted = true; }
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
             if (interrupted) Thread.currentThread().interrupt();
             if (failed != null) throw new IOException("writing a pack failed: " + failed.getMessage(), failed);
         }
 
-        void discard() { upload.close(); }
+        void discard() {
+            upload.close();
+        }
     }
 
     PackWriter(Crypto crypto, long packSize, Sink sink) {
@@ -112,13 +123,22 @@ final class PackWriter implements AutoCloseable {
         synchronized (this) {
             checkPublished();
             p = open.get(Thread.currentThread());
-            if (p == null) { p = open(); open.put(Thread.currentThread(), p); }
+            if (p == null) {
+                p = open();
+                open.put(Thread.currentThread(), p);
+            }
             at = p.pos;
             p.pos += length;
             p.entries.add(new PackEntry(id, at, length, rawLength));
             storedBytes += length;
-            synchronized (p) { p.writing++; }
-            if (p.pos >= packSize) { full = p; open.remove(Thread.currentThread()); sealing++; }
+            synchronized (p) {
+                p.writing++;
+            }
+            if (p.pos >= packSize) {
+                full = p;
+                open.remove(Thread.currentThread());
+                sealing++;
+            }
         }
         IOException failure = null;
         try {
@@ -132,7 +152,9 @@ final class PackWriter implements AutoCloseable {
         }
     }
 
-    private OpenPack open() throws IOException { return new OpenPack(sink.begin()); }
+    private OpenPack open() throws IOException {
+        return new OpenPack(sink.begin());
+    }
 
     /**
      * Finishes a full pack (detached from {@link #open}, counted in {@link #sealing}) once all its
@@ -143,7 +165,10 @@ final class PackWriter implements AutoCloseable {
         try {
             p.awaitWrites();
             byte[] header = FileCodec.encode(crypto, "pack-header", PackFormat.entries(p.entries));
-            byte[] trailer = ByteBuffer.allocate(8).putInt(header.length).put(PackFormat.MAGIC).array();
+            byte[] trailer = ByteBuffer.allocate(8)
+                    .putInt(header.length)
+                    .put(PackFormat.MAGIC)
+                    .array();
             p.write(header, header.length, p.pos);
             p.write(trailer, trailer.length, p.pos + header.length);
             long length = p.pos + header.length + trailer.length;
@@ -158,11 +183,12 @@ final class PackWriter implements AutoCloseable {
             synchronized (this) {
                 storedBytes += header.length + trailer.length;
                 packsWritten++;
-                if (publisher == null) publisher = Executors.newSingleThreadExecutor(r -> {
-                    Thread th = new Thread(r, "stillpoint-pack-publisher");
-                    th.setDaemon(true);
-                    return th;
-                });
+                if (publisher == null)
+                    publisher = Executors.newSingleThreadExecutor(r -> {
+                        Thread th = new Thread(r, "stillpoint-pack-publisher");
+                        th.setDaemon(true);
+                        return th;
+                    });
                 pending.add(publisher.submit(() -> {
                     try {
                         publish(p, packId, length, e);
@@ -192,7 +218,9 @@ final class PackWriter implements AutoCloseable {
     }
 
     /** The ids of the packs published so far (complete after {@link #flush()}). */
-    java.util.Set<String> published() { return java.util.Set.copyOf(published); }
+    java.util.Set<String> published() {
+        return java.util.Set.copyOf(published);
+    }
 
     /** Throws the first failure of a finished publication. */
     private void checkPublished() throws IOException {
@@ -262,25 +290,42 @@ final class PackWriter implements AutoCloseable {
         }
     }
 
-    synchronized long storedBytes() { return storedBytes; }
+    synchronized long storedBytes() {
+        return storedBytes;
+    }
 
-    synchronized int packsWritten() { return packsWritten; }
+    synchronized int packsWritten() {
+        return packsWritten;
+    }
 
     /** Abandons an unsealed pack; packs already sealed are still published (they may be reused by dedup). */
-    @Override public void close() throws IOException {
+    @Override
+    public void close() throws IOException {
         List<OpenPack> unsealed;
         synchronized (this) {
             unsealed = new ArrayList<>(open.values());
             open.clear();
         }
         for (OpenPack p : unsealed) {
-            try { p.awaitWrites(); } catch (IOException ignored) { /* discarded anyway */ }
+            try {
+                p.awaitWrites();
+            } catch (IOException ignored) {
+                /* discarded anyway */
+            }
             p.discard();
         }
         synchronized (this) {
-            try { awaitSealing(); } catch (InterruptedIOException ignored) { /* best effort */ }
+            try {
+                awaitSealing();
+            } catch (InterruptedIOException ignored) {
+                /* best effort */
+            }
             for (Future<?> f : pending) {
-                try { await(f); } catch (IOException ignored) { /* an abandoned writer's packs are garbage anyway */ }
+                try {
+                    await(f);
+                } catch (IOException ignored) {
+                    /* an abandoned writer's packs are garbage anyway */
+                }
             }
             pending.clear();
             if (publisher != null) publisher.shutdown();

@@ -10,4 +10,10 @@ package dev.stillpoint.repository;
  * @param bytesFreed     net bytes of pack files removed
  * @param tmpFilesRemoved leftovers of interrupted writes removed from {@code tmp/}
  */
-public record PruneResult(int packsDeleted, int packsRepacked, int packsWritten, long chunksRemoved, long bytesFreed, int tmpFilesRemoved) {}
+public record PruneResult(
+        int packsDeleted,
+        int packsRepacked,
+        int packsWritten,
+        long chunksRemoved,
+        long bytesFreed,
+        int tmpFilesRemoved) {}

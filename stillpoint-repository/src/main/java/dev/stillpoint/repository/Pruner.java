@@ -1,14 +1,7 @@
 package dev.stillpoint.repository;
 
 import dev.stillpoint.repository.store.Store;
-
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,13 +23,17 @@ import java.util.Set;
 final class Pruner {
     private final FileRepository repo;
 
-    Pruner(FileRepository repo) { this.repo = repo; }
+    Pruner(FileRepository repo) {
+        this.repo = repo;
+    }
 
     PruneResult run(ProgressListener progress) throws IOException {
         ChunkIndex index = ChunkIndex.load(repo.store(), repo.crypto());
         if (!index.loadErrors().isEmpty())
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, "prune refuses to run: damaged index files: " + index.loadErrors()
-                    + "; run check and repair the index first");
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    "prune refuses to run: damaged index files: " + index.loadErrors()
+                            + "; run check and repair the index first");
         // a pack whose file is missing holds nothing to keep: the copies that exist elsewhere must count
         List<Store.Entry> dataFiles = repo.dataFiles(); // one walk of data/ for the missing packs and the orphans
         Set<String> onDisk = new HashSet<>();
@@ -50,7 +47,8 @@ final class Pruner {
             try {
                 m = repo.loadManifest(id);
             } catch (RepositoryException e) {
-                throw new RepositoryException(e.code(), "prune refuses to run: " + e.getMessage() + " (its chunks would look unused)", e);
+                throw new RepositoryException(
+                        e.code(), "prune refuses to run: " + e.getMessage() + " (its chunks would look unused)", e);
             }
             for (int c = 0; c < m.count(); c++) {
                 ChunkId cid = m.chunk(c);
@@ -59,7 +57,10 @@ final class Pruner {
         }
         repo.upgradeFormat(); // index sets below
         int tmpRemoved = 0;
-        for (Store.Entry p : repo.store().list("tmp/")) { repo.store().delete(p.name()); tmpRemoved++; }
+        for (Store.Entry p : repo.store().list("tmp/")) {
+            repo.store().delete(p.name());
+            tmpRemoved++;
+        }
         long freed = 0;
         int deleted = 0;
         long chunksRemoved = 0;
@@ -89,11 +90,16 @@ final class Pruner {
                 for (ChunkIndex.PackInfo p : partial) {
                     try (Store.Reader ch = repo.store().reader(FileRepository.packName(p.packId()), false)) {
                         for (int i = 0; i < p.size(); i++) {
-                            if (!used.marked(p, i)) { chunksRemoved++; continue; }
+                            if (!used.marked(p, i)) {
+                                chunksRemoved++;
+                                continue;
+                            }
                             PackEntry e = p.entry(i);
                             byte[] b = ch.readFully(e.offset(), e.length());
                             if (b == null)
-                                throw new RepositoryException(RepositoryException.Code.CORRUPT, "pack " + p.packId() + " is truncated; run check");
+                                throw new RepositoryException(
+                                        RepositoryException.Code.CORRUPT,
+                                        "pack " + p.packId() + " is truncated; run check");
                             pw.add(e.id(), b, e.rawLength());
                         }
                     }
@@ -126,11 +132,17 @@ final class Pruner {
         }
         for (ChunkIndex.PackInfo p : remove) {
             Store.Entry f = repo.store().stat(FileRepository.packName(p.packId()));
-            if (f != null) { freed += f.size(); repo.store().delete(f.name()); deleted++; }
+            if (f != null) {
+                freed += f.size();
+                repo.store().delete(f.name());
+                deleted++;
+            }
         }
         repo.refreshIndex();
         return new PruneResult(deleted, partial.size(), written, chunksRemoved, freed - newBytes, tmpRemoved);
     }
 
-    private static String baseName(String name) { return name.substring(name.lastIndexOf('/') + 1); }
+    private static String baseName(String name) {
+        return name.substring(name.lastIndexOf('/') + 1);
+    }
 }

@@ -62,7 +62,9 @@ public final class Repositories {
         try (var store = FileRepository.openStore(location)) {
             RepoConfig config = RepoConfig.read(store);
             if (!config.encrypted())
-                throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, store.location() + " is not encrypted: it has no passphrase to change");
+                throw new RepositoryException(
+                        RepositoryException.Code.INVALID_ARGUMENT,
+                        store.location() + " is not encrypted: it has no passphrase to change");
             KeyFile.change(store, config.id(), oldPassword, newPassword);
         }
     }

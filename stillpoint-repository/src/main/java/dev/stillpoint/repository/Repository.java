@@ -32,8 +32,8 @@ public interface Repository extends AutoCloseable {
      *                for none: unwritten ranges are then zero (holes)
      * @param tags    free-form metadata stored in the snapshot manifest
      */
-    ImageWriter newImage(String name, long size, String parent, Map<String, String> tags,
-                         ProgressListener progress) throws IOException;
+    ImageWriter newImage(String name, long size, String parent, Map<String, String> tags, ProgressListener progress)
+            throws IOException;
 
     /** All snapshots, oldest first. */
     List<SnapshotInfo> snapshots() throws IOException;
@@ -51,7 +51,8 @@ public interface Repository extends AutoCloseable {
      * shared lock. Damage is reported in the result, not thrown.
      */
     default CheckReport check(int readDataPercent, ProgressListener progress) throws IOException {
-        throw new UnsupportedOperationException("check is not supported by " + getClass().getName());
+        throw new UnsupportedOperationException(
+                "check is not supported by " + getClass().getName());
     }
 
     /**
@@ -59,12 +60,14 @@ public interface Repository extends AutoCloseable {
      * not keep (nothing when {@code dryRun}). Data is freed by {@link #prune}. Exclusive lock.
      */
     default ForgetResult forget(RetentionPolicy policy, boolean dryRun) throws IOException {
-        throw new UnsupportedOperationException("forget is not supported by " + getClass().getName());
+        throw new UnsupportedOperationException(
+                "forget is not supported by " + getClass().getName());
     }
 
     /** Removes a snapshot manifest by id or unique prefix (exclusive lock). */
     default void forget(String idOrPrefix) throws IOException {
-        throw new UnsupportedOperationException("forget is not supported by " + getClass().getName());
+        throw new UnsupportedOperationException(
+                "forget is not supported by " + getClass().getName());
     }
 
     /**
@@ -72,7 +75,8 @@ public interface Repository extends AutoCloseable {
      * snapshots); crash-safe at every step. Exclusive lock.
      */
     default PruneResult prune(ProgressListener progress) throws IOException {
-        throw new UnsupportedOperationException("prune is not supported by " + getClass().getName());
+        throw new UnsupportedOperationException(
+                "prune is not supported by " + getClass().getName());
     }
 
     /**
@@ -80,12 +84,14 @@ public interface Repository extends AutoCloseable {
      * how many were written. Recovers from lost or damaged {@code index/} files.
      */
     default int repairIndex() throws IOException {
-        throw new UnsupportedOperationException("repairIndex is not supported by " + getClass().getName());
+        throw new UnsupportedOperationException(
+                "repairIndex is not supported by " + getClass().getName());
     }
 
     /** Logical versus stored sizes. */
     default RepositoryStats stats() throws IOException {
-        throw new UnsupportedOperationException("stats is not supported by " + getClass().getName());
+        throw new UnsupportedOperationException(
+                "stats is not supported by " + getClass().getName());
     }
 
     @Override

@@ -1,9 +1,7 @@
 package dev.stillpoint.repository;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -22,11 +20,15 @@ final class RepositoryChecker {
     private final List<String> warnings = new ArrayList<>();
     private final Map<ChunkId, String[]> damaged = new LinkedHashMap<>(); // id -> {packId, reason}
 
-    RepositoryChecker(FileRepository repo) { this.repo = repo; }
+    RepositoryChecker(FileRepository repo) {
+        this.repo = repo;
+    }
 
     CheckReport run(int readDataPercent, ProgressListener progress) throws IOException {
         if (readDataPercent < 0 || readDataPercent > 100)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "read-data percent: " + readDataPercent + " is out of range 0..100");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "read-data percent: " + readDataPercent + " is out of range 0..100");
         ChunkIndex index = ChunkIndex.load(repo.store(), repo.crypto());
         for (String e : index.loadErrors()) errors.add(e + " (index can be rebuilt from pack headers)");
 
@@ -34,17 +36,19 @@ final class RepositoryChecker {
         for (ChunkIndex.PackInfo p : index.packs().values()) {
             if (!onDisk.containsKey(p.packId())) {
                 errors.add("pack " + p.packId() + " is missing (" + p.entries().size() + " chunks)");
-                for (PackEntry e : p.entries()) damaged.putIfAbsent(e.id(), new String[]{p.packId(), "pack missing"});
+                for (PackEntry e : p.entries()) damaged.putIfAbsent(e.id(), new String[] {p.packId(), "pack missing"});
                 continue;
             }
             long size = onDisk.get(p.packId());
             if (size != p.length()) {
-                errors.add("pack " + p.packId() + " has " + size + " bytes, index says " + p.length() + " (truncated or damaged)");
+                errors.add("pack " + p.packId() + " has " + size + " bytes, index says " + p.length()
+                        + " (truncated or damaged)");
             }
         }
         for (String id : onDisk.keySet()) {
             if (!index.packs().containsKey(id))
-                warnings.add("pack " + id + " is not indexed (left by an interrupted backup or prune; prune removes it)");
+                warnings.add(
+                        "pack " + id + " is not indexed (left by an interrupted backup or prune; prune removes it)");
         }
 
         // snapshots and the chunks they need, one manifest in memory at a time (a manifest is 32
@@ -61,7 +65,8 @@ final class RepositoryChecker {
             snapshots.add(id);
             for (int c = 0; c < m.count(); c++) {
                 ChunkId cid = m.chunk(c);
-                if (cid != null && index.get(cid) == null) damaged.putIfAbsent(cid, new String[]{"-", "missing (in no indexed pack)"});
+                if (cid != null && index.get(cid) == null)
+                    damaged.putIfAbsent(cid, new String[] {"-", "missing (in no indexed pack)"});
             }
         }
 
@@ -101,7 +106,8 @@ final class RepositoryChecker {
                 Set<ChunkId> seen = new HashSet<>();
                 for (int c = 0; c < m.count(); c++) {
                     ChunkId id = m.chunk(c);
-                    if (id != null && damaged.containsKey(id) && seen.add(id)) users.computeIfAbsent(id, k -> new ArrayList<>()).add(sid);
+                    if (id != null && damaged.containsKey(id) && seen.add(id))
+                        users.computeIfAbsent(id, k -> new ArrayList<>()).add(sid);
                 }
             }
             for (var e : damaged.entrySet()) {
@@ -109,7 +115,14 @@ final class RepositoryChecker {
                 dc.add(new CheckReport.DamagedChunk(e.getKey().hex(), e.getValue()[0], e.getValue()[1], u));
             }
         }
-        return new CheckReport(snapshots.size(), index.packs().size(), toRead.size(), bytesRead, List.copyOf(errors), List.copyOf(warnings), List.copyOf(dc));
+        return new CheckReport(
+                snapshots.size(),
+                index.packs().size(),
+                toRead.size(),
+                bytesRead,
+                List.copyOf(errors),
+                List.copyOf(warnings),
+                List.copyOf(dc));
     }
 
     /** Pack id -> size of every pack in {@code data/}. */
@@ -124,7 +137,8 @@ final class RepositoryChecker {
     }
 
     /** A pack read by this thread whose blobs the workers may still be verifying. */
-    private record PackRead(ChunkIndex.PackInfo p, List<PackEntry> sorted, List<Future<String>> results, long size, boolean sumOk) {}
+    private record PackRead(
+            ChunkIndex.PackInfo p, List<PackEntry> sorted, List<Future<String>> results, long size, boolean sumOk) {}
 
     /** Blobs handed to the workers and not yet verified, across packs: at most {@code 2 x threads} in memory. */
     private java.util.concurrent.Semaphore slots;
@@ -152,13 +166,19 @@ final class RepositoryChecker {
             PackReader reader = ch::readFully; // forward only (O_DIRECT locally, one streamed GET on S3)
             for (PackEntry e : sorted) {
                 if (truncated != null || e.offset() < pos || e.offset() + e.length() > size) {
-                    String why = truncated != null ? truncated : e.offset() < pos ? "overlaps the previous chunk in the index" : "truncated pack";
+                    String why = truncated != null
+                            ? truncated
+                            : e.offset() < pos ? "overlaps the previous chunk in the index" : "truncated pack";
                     results.add(java.util.concurrent.CompletableFuture.completedFuture(why));
                     continue;
                 }
                 if (e.offset() > pos) gaps = true;
                 byte[] blob = reader.read(e.offset(), e.length());
-                if (blob == null) { truncated = "truncated pack"; results.add(java.util.concurrent.CompletableFuture.completedFuture(truncated)); continue; }
+                if (blob == null) {
+                    truncated = "truncated pack";
+                    results.add(java.util.concurrent.CompletableFuture.completedFuture(truncated));
+                    continue;
+                }
                 pos = e.offset() + e.length();
                 try {
                     slots.acquire();
@@ -185,7 +205,8 @@ final class RepositoryChecker {
             sumOk = !gaps && truncated == null && tailMatches(reader, size, pos, p.packId());
             if (!sumOk) { // a pack from before the tail rule is named by the SHA-256 of the whole file
                 java.security.MessageDigest md = Crypto.newDigest();
-                try (dev.stillpoint.repository.store.Store.Reader whole = repo.store().reader(file, false)) {
+                try (dev.stillpoint.repository.store.Store.Reader whole =
+                        repo.store().reader(file, false)) {
                     hashRange(whole, md, 0, size);
                 }
                 sumOk = Hex.of(md.digest()).equals(p.packId());
@@ -217,17 +238,20 @@ final class RepositoryChecker {
             }
             if (r != null) {
                 bad++;
-                damaged.put(sorted.get(i).id(), new String[]{p.packId(), r});
+                damaged.put(sorted.get(i).id(), new String[] {p.packId(), r});
             }
         }
-        if (bad > 0) errors.add("pack " + p.packId() + ": " + bad + " of " + p.entries().size() + " chunks are damaged");
+        if (bad > 0)
+            errors.add("pack " + p.packId() + ": " + bad + " of " + p.entries().size() + " chunks are damaged");
         long size = read.size();
         if (!sumOk && bad == 0) {
             try {
                 PackFormat.readHeader(repo.crypto(), repo.store(), FileRepository.packName(p.packId()));
-                errors.add("pack " + p.packId() + ": content does not match its name (SHA-256) although every chunk verifies");
+                errors.add("pack " + p.packId()
+                        + ": content does not match its name (SHA-256) although every chunk verifies");
             } catch (RepositoryException ex) {
-                errors.add("pack " + p.packId() + ": header damaged (" + ex.getMessage() + "); chunks are intact, the index still serves them");
+                errors.add("pack " + p.packId() + ": header damaged (" + ex.getMessage()
+                        + "); chunks are intact, the index still serves them");
             }
         }
         return size;
@@ -243,7 +267,9 @@ final class RepositoryChecker {
         return PackFormat.packId(tail).equals(packId);
     }
 
-    private static void hashRange(dev.stillpoint.repository.store.Store.Reader ch, java.security.MessageDigest md, long from, long to) throws IOException {
+    private static void hashRange(
+            dev.stillpoint.repository.store.Store.Reader ch, java.security.MessageDigest md, long from, long to)
+            throws IOException {
         long pos = from;
         while (pos < to) {
             int n = (int) Math.min(1 << 20, to - pos);
@@ -259,5 +285,4 @@ final class RepositoryChecker {
     private interface PackReader {
         byte[] read(long pos, int len) throws IOException;
     }
-
 }

@@ -7,7 +7,13 @@ import java.io.InterruptedIOException;
 public class RepositoryException extends IOException {
     /** Stable error codes. */
     public enum Code {
-        NOT_FOUND, WRONG_PASSWORD, CORRUPT, LOCKED, UNSUPPORTED_VERSION, INVALID_ARGUMENT, ALREADY_EXISTS,
+        NOT_FOUND,
+        WRONG_PASSWORD,
+        CORRUPT,
+        LOCKED,
+        UNSUPPORTED_VERSION,
+        INVALID_ARGUMENT,
+        ALREADY_EXISTS,
         /** The repository's filesystem is full ({@code ENOSPC}, or a quota: {@code EDQUOT}); nothing was published. */
         FULL,
         /** Reading or writing the repository's files failed for another reason (an I/O error of its filesystem). */
@@ -16,11 +22,19 @@ public class RepositoryException extends IOException {
 
     private final Code code;
 
-    public RepositoryException(Code code, String message) { super(message); this.code = code; }
+    public RepositoryException(Code code, String message) {
+        super(message);
+        this.code = code;
+    }
 
-    public RepositoryException(Code code, String message, Throwable cause) { super(message, cause); this.code = code; }
+    public RepositoryException(Code code, String message, Throwable cause) {
+        super(message, cause);
+        this.code = code;
+    }
 
-    public Code code() { return code; }
+    public Code code() {
+        return code;
+    }
 
     /**
      * {@code e}, met while {@code doing} something with the repository's files, as a repository

@@ -24,7 +24,10 @@ final class RepositoryImageReader implements ImageReader {
         this.lock = lock;
     }
 
-    @Override public long size() { return m.size; }
+    @Override
+    public long size() {
+        return m.size;
+    }
 
     @Override
     public List<Extent> allocated() {
@@ -33,7 +36,10 @@ final class RepositoryImageReader implements ImageReader {
         for (int c = 0; c < m.count(); c++) {
             if (m.chunk(c) == null) continue;
             long s = (long) c * m.chunkSize, e = s + m.chunkLength(c);
-            if (s == end) { end = e; continue; }
+            if (s == end) {
+                end = e;
+                continue;
+            }
             if (start >= 0) out.add(new Extent(start, end - start));
             start = s;
             end = e;
@@ -42,18 +48,25 @@ final class RepositoryImageReader implements ImageReader {
         return out;
     }
 
-    @Override public int chunkSize() { return m.chunkSize; }
+    @Override
+    public int chunkSize() {
+        return m.chunkSize;
+    }
 
     /** Decodes straight into {@code dst} on the calling thread (the pack channels and buffers are per thread or shared safely). */
     @Override
     public void readChunk(long index, byte[] dst) throws IOException {
         if (closed) throw new IllegalStateException("image reader is closed");
         if (index < 0 || index >= m.count())
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "chunk " + index + " is outside the image (" + m.count() + " chunks)");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "chunk " + index + " is outside the image (" + m.count() + " chunks)");
         int c = (int) index;
         int len = m.chunkLength(c);
         if (dst.length < m.chunkSize)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "dst: " + dst.length + " bytes, a chunk needs " + m.chunkSize);
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "dst: " + dst.length + " bytes, a chunk needs " + m.chunkSize);
         ChunkId id = m.chunk(c);
         int n = id == null ? 0 : Math.min(len, repo.readChunkInto(id, dst));
         java.util.Arrays.fill(dst, n, len, (byte) 0); // a hole, or a short chunk's rest
@@ -63,7 +76,9 @@ final class RepositoryImageReader implements ImageReader {
     public synchronized void read(long offset, ByteBuffer dst) throws IOException {
         if (closed) throw new IllegalStateException("image reader is closed");
         if (offset < 0 || offset + dst.remaining() > m.size)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "read [" + offset + ", +" + dst.remaining() + ") is outside the image (size " + m.size + ")");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "read [" + offset + ", +" + dst.remaining() + ") is outside the image (size " + m.size + ")");
         while (dst.hasRemaining()) {
             int c = (int) (offset / m.chunkSize);
             int within = (int) (offset - (long) c * m.chunkSize);
@@ -71,7 +86,10 @@ final class RepositoryImageReader implements ImageReader {
             ChunkId id = m.chunk(c);
             byte[] data = null;
             if (id != null) {
-                if (cachedIndex != c) { cached = repo.readChunk(id); cachedIndex = c; }
+                if (cachedIndex != c) {
+                    cached = repo.readChunk(id);
+                    cachedIndex = c;
+                }
                 data = cached;
             }
             int avail = data == null ? 0 : Math.max(0, Math.min(n, data.length - within));
@@ -100,10 +118,14 @@ final class RepositoryImageReader implements ImageReader {
         if (closed) throw new IllegalStateException("image reader is closed");
         if (target.size() > 0) target.truncate(0);
         try (DirectWriter direct = file == null ? null : DirectWriter.open(file, m.chunkSize)) {
-            restoreTo(direct != null ? (b, len, pos) -> direct.write(b, 0, len, pos) : (b, len, pos) -> {
-                ByteBuffer buf = ByteBuffer.wrap(b, 0, len);
-                while (buf.hasRemaining()) pos += target.write(buf, pos);
-            }, progress);
+            restoreTo(
+                    direct != null
+                            ? (b, len, pos) -> direct.write(b, 0, len, pos)
+                            : (b, len, pos) -> {
+                                ByteBuffer buf = ByteBuffer.wrap(b, 0, len);
+                                while (buf.hasRemaining()) pos += target.write(buf, pos);
+                            },
+                    progress);
             if (direct != null) direct.finish(m.size);
         }
         if (target.size() < m.size) target.write(ByteBuffer.wrap(new byte[1]), m.size - 1);
@@ -115,12 +137,14 @@ final class RepositoryImageReader implements ImageReader {
         if (closed) throw new IllegalStateException("image reader is closed");
         ByteBuffer zeros = ByteBuffer.allocateDirect(m.chunkSize);
         long[] written = {0};
-        restoreTo((b, len, pos) -> {
-            written[0] = zeroFill(out, zeros, written[0], pos);
-            ByteBuffer buf = ByteBuffer.wrap(b, 0, len);
-            while (buf.hasRemaining()) out.write(buf);
-            written[0] = pos + len;
-        }, progress);
+        restoreTo(
+                (b, len, pos) -> {
+                    written[0] = zeroFill(out, zeros, written[0], pos);
+                    ByteBuffer buf = ByteBuffer.wrap(b, 0, len);
+                    while (buf.hasRemaining()) out.write(buf);
+                    written[0] = pos + len;
+                },
+                progress);
         zeroFill(out, zeros, written[0], m.size);
     }
 
@@ -175,8 +199,14 @@ final class RepositoryImageReader implements ImageReader {
     /** A chunk being decoded into {@code buf} by a worker; the future yields its raw length. */
     private record Decoded(int chunk, byte[] buf, Future<Integer> result) {}
 
-    private long writeOldest(java.util.ArrayDeque<Decoded> queue, java.util.ArrayDeque<byte[]> pool, Sink sink,
-                             long done, long total, ProgressListener p) throws IOException {
+    private long writeOldest(
+            java.util.ArrayDeque<Decoded> queue,
+            java.util.ArrayDeque<byte[]> pool,
+            Sink sink,
+            long done,
+            long total,
+            ProgressListener p)
+            throws IOException {
         Decoded d = queue.peek();
         int n;
         try {

@@ -54,8 +54,15 @@ final class RepositoryImageWriter implements ImageWriter {
     private final List<int[]> segments = new ArrayList<>();
     private boolean finished;
 
-    RepositoryImageWriter(FileRepository repo, LockManager.Held lock, String name, long size, String parentId, Manifest parent,
-                          Map<String, String> tags, ProgressListener progress) {
+    RepositoryImageWriter(
+            FileRepository repo,
+            LockManager.Held lock,
+            String name,
+            long size,
+            String parentId,
+            Manifest parent,
+            Map<String, String> tags,
+            ProgressListener progress) {
         this.repo = repo;
         this.lock = lock;
         this.name = name;
@@ -75,13 +82,16 @@ final class RepositoryImageWriter implements ImageWriter {
         this.pool = new ArrayBlockingQueue<>(permits + 1);
     }
 
-    private int chunkLen(int c) { return streaming ? cs : (int) Math.min(cs, size - (long) c * cs); }
+    private int chunkLen(int c) {
+        return streaming ? cs : (int) Math.min(cs, size - (long) c * cs);
+    }
 
     /** Streaming: grows the chunk list so that chunk {@code c} exists. */
     private void ensureChunk(int c) throws RepositoryException {
         if (c < count) return;
         if (c >= (Integer.MAX_VALUE - 64) / 32)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "stream exceeds the maximum image size");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT, "stream exceeds the maximum image size");
         int n = Math.max(c + 1, Math.min((Integer.MAX_VALUE - 64) / 32, count * 2 + 16));
         synchronized (idsLock) {
             ids = Arrays.copyOf(ids, n * 32);
@@ -97,7 +107,10 @@ final class RepositoryImageWriter implements ImageWriter {
             int c = (int) (offset / cs);
             int within = (int) (offset - (long) c * cs);
             int clen = chunkLen(c);
-            if (c != cur) { finishCurrent(); start(c); }
+            if (c != cur) {
+                finishCurrent();
+                start(c);
+            }
             int n = Math.min(clen - within, data.remaining());
             data.get(buf, within, n);
             segment(within, within + n);
@@ -119,7 +132,10 @@ final class RepositoryImageWriter implements ImageWriter {
                 setId(c, null);
                 progress(clen);
             } else {
-                if (c != cur) { finishCurrent(); start(c); }
+                if (c != cur) {
+                    finishCurrent();
+                    start(c);
+                }
                 Arrays.fill(buf, within, within + n, (byte) 0);
                 segment(within, within + n);
                 if (covered == clen) finishCurrent();
@@ -133,13 +149,19 @@ final class RepositoryImageWriter implements ImageWriter {
         if (finished) throw new IllegalStateException("image writer for " + name + " is already committed or closed");
         rethrow();
         if (offset < lastEnd)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "write offset " + offset + " is before the end of the previous write (" + lastEnd
-                    + "); writes must come in non-decreasing, non-overlapping order");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "write offset " + offset + " is before the end of the previous write (" + lastEnd
+                            + "); writes must come in non-decreasing, non-overlapping order");
         if (streaming) {
-            if (len < 0) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "length " + len + " is negative");
+            if (len < 0)
+                throw new RepositoryException(
+                        RepositoryException.Code.INVALID_ARGUMENT, "length " + len + " is negative");
             if (len > 0) ensureChunk((int) ((offset + len - 1) / cs));
         } else if (len < 0 || offset + len > size)
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "write [" + offset + ", +" + len + ") exceeds the image size " + size);
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "write [" + offset + ", +" + len + ") exceeds the image size " + size);
         lastEnd = offset + len;
     }
 
@@ -152,7 +174,7 @@ final class RepositoryImageWriter implements ImageWriter {
     }
 
     private void segment(int from, int to) {
-        segments.add(new int[]{from, to});
+        segments.add(new int[] {from, to});
         covered += to - from;
     }
 
@@ -167,7 +189,10 @@ final class RepositoryImageWriter implements ImageWriter {
             ChunkId pid = parent != null && c < parent.count() ? parent.chunk(c) : null;
             byte[] pdata = pid == null ? null : repo.readChunk(pid);
             int pos = 0;
-            for (int[] s : segments) { fillGap(b, pdata, pos, s[0]); pos = s[1]; }
+            for (int[] s : segments) {
+                fillGap(b, pdata, pos, s[0]);
+                pos = s[1];
+            }
             fillGap(b, pdata, pos, clen);
         }
         submit(c, b, clen);
@@ -210,7 +235,8 @@ final class RepositoryImageWriter implements ImageWriter {
         } else {
             ChunkId id = repo.crypto().id(b, 0, len);
             if (!repo.index().contains(id) && pending.add(id)) {
-                BlobCodec.Encoded blob = BlobCodec.encodeScratch(repo.crypto(), id, b, len, repo.config().compressionLevel());
+                BlobCodec.Encoded blob = BlobCodec.encodeScratch(
+                        repo.crypto(), id, b, len, repo.config().compressionLevel());
                 packs.add(id, blob.bytes(), blob.length(), len);
             }
             setId(c, id);
@@ -267,9 +293,14 @@ final class RepositoryImageWriter implements ImageWriter {
             packs.flush();
             long allocated = 0;
             for (int c = 0; c < count; c++) {
-                for (int k = 0; k < 32; k++) if (ids[c * 32 + k] != 0) { allocated += chunkLen(c); break; }
+                for (int k = 0; k < 32; k++)
+                    if (ids[c * 32 + k] != 0) {
+                        allocated += chunkLen(c);
+                        break;
+                    }
             }
-            Manifest m = new Manifest(name, Instant.now(), size, cs, parentId, tags, allocated, packs.storedBytes(), ids);
+            Manifest m =
+                    new Manifest(name, Instant.now(), size, cs, parentId, tags, allocated, packs.storedBytes(), ids);
             lock.verify(); // a writer whose lease lapsed may have lost its packs to a prune: no snapshot then
             String id = repo.writeManifest(m);
             compactIndex();
@@ -288,7 +319,8 @@ final class RepositoryImageWriter implements ImageWriter {
         try {
             IndexCompactor.compactSmall(repo);
         } catch (IOException | RuntimeException e) {
-            // the snapshot is durable and every pack indexed: its commit must not fail now; the next writer merges again
+            // the snapshot is durable and every pack indexed: its commit must not fail now; the next writer merges
+            // again
         }
     }
 

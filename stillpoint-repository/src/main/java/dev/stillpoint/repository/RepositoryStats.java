@@ -11,15 +11,27 @@ package dev.stillpoint.repository;
  * @param storedBytes    bytes of all pack files (after compression and encryption)
  * @param packs          number of pack files
  */
-public record RepositoryStats(int snapshots, long logicalBytes, long allocatedBytes, long uniqueChunks, long uniqueBytes,
-                              long storedBytes, int packs) {
+public record RepositoryStats(
+        int snapshots,
+        long logicalBytes,
+        long allocatedBytes,
+        long uniqueChunks,
+        long uniqueBytes,
+        long storedBytes,
+        int packs) {
 
     /** allocated / unique: how much deduplication saved (1.0 = nothing). */
-    public double dedupRatio() { return uniqueBytes == 0 ? 1.0 : (double) allocatedBytes / uniqueBytes; }
+    public double dedupRatio() {
+        return uniqueBytes == 0 ? 1.0 : (double) allocatedBytes / uniqueBytes;
+    }
 
     /** unique / stored: how much compression saved. */
-    public double compressionRatio() { return storedBytes == 0 ? 1.0 : (double) uniqueBytes / storedBytes; }
+    public double compressionRatio() {
+        return storedBytes == 0 ? 1.0 : (double) uniqueBytes / storedBytes;
+    }
 
     /** allocated / stored: overall saving. */
-    public double totalRatio() { return storedBytes == 0 ? 1.0 : (double) allocatedBytes / storedBytes; }
+    public double totalRatio() {
+        return storedBytes == 0 ? 1.0 : (double) allocatedBytes / storedBytes;
+    }
 }

@@ -15,10 +15,13 @@ final class Retention {
 
     static List<ForgetResult.Decision> decide(List<SnapshotInfo> snapshots, RetentionPolicy p) {
         Map<String, List<SnapshotInfo>> byName = new LinkedHashMap<>();
-        for (SnapshotInfo s : snapshots) byName.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(s);
+        for (SnapshotInfo s : snapshots)
+            byName.computeIfAbsent(s.name(), k -> new ArrayList<>()).add(s);
         List<ForgetResult.Decision> out = new ArrayList<>();
         for (List<SnapshotInfo> group : byName.values()) {
-            group.sort(Comparator.comparing(SnapshotInfo::time).thenComparing(SnapshotInfo::id).reversed());
+            group.sort(Comparator.comparing(SnapshotInfo::time)
+                    .thenComparing(SnapshotInfo::id)
+                    .reversed());
             String[] names = {"last", "hourly", "daily", "weekly", "monthly", "yearly"};
             int[] left = {p.keepLast(), p.keepHourly(), p.keepDaily(), p.keepWeekly(), p.keepMonthly(), p.keepYearly()};
             List<Function<ZonedDateTime, String>> keys = List.of(

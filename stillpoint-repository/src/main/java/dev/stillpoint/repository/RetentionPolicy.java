@@ -9,15 +9,20 @@ import java.util.Objects;
  * {@code keepHourly} hours (days, ISO weeks, months, years) that have snapshots, in {@code zone}.
  * A count of 0 disables a rule; at least one rule must be set.
  */
-public record RetentionPolicy(int keepLast, int keepHourly, int keepDaily, int keepWeekly, int keepMonthly, int keepYearly, ZoneId zone) {
+public record RetentionPolicy(
+        int keepLast, int keepHourly, int keepDaily, int keepWeekly, int keepMonthly, int keepYearly, ZoneId zone) {
 
     public RetentionPolicy {
         Objects.requireNonNull(zone, "zone");
-        for (int v : new int[]{keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly})
+        for (int v : new int[] {keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly})
             if (v < 0) throw new IllegalArgumentException("retention counts must be >= 0, got " + v);
     }
 
-    public static RetentionPolicy keepLast(int n) { return new RetentionPolicy(n, 0, 0, 0, 0, 0, ZoneId.systemDefault()); }
+    public static RetentionPolicy keepLast(int n) {
+        return new RetentionPolicy(n, 0, 0, 0, 0, 0, ZoneId.systemDefault());
+    }
 
-    public boolean isEmpty() { return keepLast + keepHourly + keepDaily + keepWeekly + keepMonthly + keepYearly == 0; }
+    public boolean isEmpty() {
+        return keepLast + keepHourly + keepDaily + keepWeekly + keepMonthly + keepYearly == 0;
+    }
 }

@@ -8,5 +8,12 @@ import java.util.Map;
  *
  * @param storedBytes bytes newly added to the repository by this snapshot (after dedup/compression)
  */
-public record SnapshotInfo(String id, String name, Instant time, long size, String parent,
-                           Map<String, String> tags, long allocatedBytes, long storedBytes) {}
+public record SnapshotInfo(
+        String id,
+        String name,
+        Instant time,
+        long size,
+        String parent,
+        Map<String, String> tags,
+        long allocatedBytes,
+        long storedBytes) {}

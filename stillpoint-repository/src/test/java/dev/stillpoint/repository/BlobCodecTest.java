@@ -49,16 +49,19 @@ class BlobCodecTest {
         ChunkId id = crypto.id(raw, 0, raw.length);
         AtomicReference<ZstdCompressCtx> used = new AtomicReference<>();
         AtomicReference<Throwable> failed = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                byte[] enc = BlobCodec.encode(crypto, id, raw, raw.length, 2);
-                assertThat(enc[0]).isEqualTo(BlobCodec.ZSTD);
-                assertThat(BlobCodec.decode(crypto, id, enc, 0, enc.length, raw.length)).isEqualTo(raw);
-                used.set(currentContext());
-            } catch (Throwable e) {
-                failed.set(e);
-            }
-        }, "blobcodec-test-worker");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        byte[] enc = BlobCodec.encode(crypto, id, raw, raw.length, 2);
+                        assertThat(enc[0]).isEqualTo(BlobCodec.ZSTD);
+                        assertThat(BlobCodec.decode(crypto, id, enc, 0, enc.length, raw.length))
+                                .isEqualTo(raw);
+                        used.set(currentContext());
+                    } catch (Throwable e) {
+                        failed.set(e);
+                    }
+                },
+                "blobcodec-test-worker");
         t.start();
         t.join();
         assertThat(failed.get()).isNull();
@@ -71,7 +74,9 @@ class BlobCodecTest {
             System.gc();
             Thread.sleep(20);
         }
-        assertThat(nativePtr(ctx)).as("native zstd context of a finished thread is freed").isZero();
+        assertThat(nativePtr(ctx))
+                .as("native zstd context of a finished thread is freed")
+                .isZero();
     }
 
     /** A thread that switches level gets the new level's context and frees the old one. */

@@ -18,7 +18,8 @@ class BoundedMemoryTest {
     private static final long DISK = 16L << 30;
     private static final int SNAPSHOTS = 12;
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void checkStatsAndPruneRunInAHeapSmallerThanAllManifestsTogether() throws Exception {
@@ -26,9 +27,12 @@ class BoundedMemoryTest {
         try (Repository repo = Repositories.init(dir, TestImages.options(false))) {
             for (int k = 0; k < SNAPSHOTS; k++) {
                 try (ImageWriter w = repo.newImage("vm" + k + "/vda", DISK, null, Map.of(), ProgressListener.NONE)) {
-                    byte[] data = TestImages.image(500 + k, TestImages.CHUNK); // one chunk of data, at a different place each time
+                    byte[] data = TestImages.image(
+                            500 + k, TestImages.CHUNK); // one chunk of data, at a different place each time
                     w.write((long) k * 4096 * TestImages.CHUNK, ByteBuffer.wrap(data));
-                    w.writeZeroes((long) k * 4096 * TestImages.CHUNK + TestImages.CHUNK, DISK - ((long) k * 4096 + 1) * TestImages.CHUNK);
+                    w.writeZeroes(
+                            (long) k * 4096 * TestImages.CHUNK + TestImages.CHUNK,
+                            DISK - ((long) k * 4096 + 1) * TestImages.CHUNK);
                     w.commit();
                 }
             }
@@ -40,7 +44,10 @@ class BoundedMemoryTest {
     }
 
     private static String child(Path repo) throws Exception {
-        return ChildJvm.run(120, List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED"),
-                ManyLargeSnapshotsChild.class, repo.toString());
+        return ChildJvm.run(
+                120,
+                List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED"),
+                ManyLargeSnapshotsChild.class,
+                repo.toString());
     }
 }

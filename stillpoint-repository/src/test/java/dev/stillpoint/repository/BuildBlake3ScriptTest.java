@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * fail it: the jar then carries no library and ids use the Java BLAKE3.
  */
 class BuildBlake3ScriptTest {
-    private static final Path SCRIPT = Path.of("src/main/native/build-blake3.sh").toAbsolutePath();
+    private static final Path SCRIPT =
+            Path.of("src/main/native/build-blake3.sh").toAbsolutePath();
 
     /**
      * A compiler that cannot build the sources (e.g. Debian's gcc installed with
@@ -39,7 +40,8 @@ class BuildBlake3ScriptTest {
         assertThat(p.exitValue()).as(log).isZero();
         assertThat(log).contains("[WARNING]").contains("pure-Java BLAKE3");
         try (var files = Files.walk(out.getParent())) {
-            assertThat(files.filter(f -> f.getFileName().toString().startsWith(NativeBlake3.LIBRARY))).isEmpty();
+            assertThat(files.filter(f -> f.getFileName().toString().startsWith(NativeBlake3.LIBRARY)))
+                    .isEmpty();
         }
     }
 }

@@ -2,13 +2,13 @@ package dev.stillpoint.repository;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,20 +59,24 @@ class ChunkIndexTest {
     void addingTheSamePackTwiceChangesNothing() {
         Random r = new Random(3);
         ChunkIndex idx = new ChunkIndex();
-        List<PackEntry> entries = List.of(new PackEntry(randomId(r), 0, 10, 20), new PackEntry(randomId(r), 10, 10, 20));
+        List<PackEntry> entries =
+                List.of(new PackEntry(randomId(r), 0, 10, 20), new PackEntry(randomId(r), 10, 10, 20));
         idx.add("a".repeat(64), 100, entries);
         idx.add("a".repeat(64), 100, entries);
         assertThat(idx.chunkCount()).isEqualTo(2);
         assertThat(idx.packs()).hasSize(1);
     }
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void refreshForgetsPacksWhoseIndexFileIsGoneAndKeepsTheRest() throws Exception {
         Path dir = tmp.resolve("repo");
-        try (Repository repo = Repositories.init(dir, TestImages.options(false))) { // every commit flushes its own packs
-            for (int k = 0; k < 3; k++) TestImages.backup(repo, "img" + k, TestImages.image(21 + k, 12 * TestImages.CHUNK));
+        try (Repository repo =
+                Repositories.init(dir, TestImages.options(false))) { // every commit flushes its own packs
+            for (int k = 0; k < 3; k++)
+                TestImages.backup(repo, "img" + k, TestImages.image(21 + k, 12 * TestImages.CHUNK));
         }
         try (FileRepository fr = FileRepository.open(dir, null)) {
             ChunkIndex idx = fr.index();
@@ -84,7 +88,9 @@ class ChunkIndexTest {
             idx.refresh(fr.store(), fr.crypto());
             assertThat(idx.packs()).doesNotContainKey(gone.packId());
             for (PackEntry e : gone.entries()) {
-                boolean elsewhere = packs.stream().skip(1).anyMatch(p -> p.entries().stream().anyMatch(x -> x.id().equals(e.id())));
+                boolean elsewhere = packs.stream()
+                        .skip(1)
+                        .anyMatch(p -> p.entries().stream().anyMatch(x -> x.id().equals(e.id())));
                 assertThat(idx.contains(e.id())).isEqualTo(elsewhere);
             }
             for (ChunkIndex.PackInfo p : packs.subList(1, packs.size())) {

@@ -20,7 +20,12 @@ class CompressibilityTest {
     static byte[] text(int n, long seed) {
         Random r = new Random(seed);
         StringBuilder sb = new StringBuilder(n + 64);
-        while (sb.length() < n) sb.append("line ").append(r.nextInt(100_000)).append(" of a log with words ").append(r.nextInt(50)).append('\n');
+        while (sb.length() < n)
+            sb.append("line ")
+                    .append(r.nextInt(100_000))
+                    .append(" of a log with words ")
+                    .append(r.nextInt(50))
+                    .append('\n');
         return sb.substring(0, n).getBytes(StandardCharsets.US_ASCII);
     }
 
@@ -73,7 +78,7 @@ class CompressibilityTest {
         byte[] txt = text(MIB, 8), rnd = random(MIB, 9);
         byte[] mixed = random(MIB, 10);
         System.arraycopy(txt, 0, mixed, 0, MIB / 2);
-        for (byte[] raw : new byte[][]{txt, rnd, mixed}) {
+        for (byte[] raw : new byte[][] {txt, rnd, mixed}) {
             ChunkId id = crypto.id(raw, 0, raw.length);
             byte[] enc = BlobCodec.encode(crypto, id, raw, raw.length, 2);
             byte[] plain = encrypted ? open(crypto, id, enc) : enc;
@@ -84,12 +89,17 @@ class CompressibilityTest {
                 assertThat(plain[0]).isEqualTo(BlobCodec.ZSTD);
                 assertThat(plain.length).isLessThan(raw.length * 3 / 4);
             }
-            assertThat(BlobCodec.decode(crypto, id, enc, 0, enc.length, raw.length)).isEqualTo(raw);
+            assertThat(BlobCodec.decode(crypto, id, enc, 0, enc.length, raw.length))
+                    .isEqualTo(raw);
         }
     }
 
     private static byte[] open(Crypto crypto, ChunkId id, byte[] sealed) throws RepositoryException {
-        int plen = sealed.length - Crypto.NONCE - Crypto.TAG * ((sealed.length - Crypto.NONCE + Crypto.SEGMENT + Crypto.TAG - 1) / (Crypto.SEGMENT + Crypto.TAG));
+        int plen = sealed.length
+                - Crypto.NONCE
+                - Crypto.TAG
+                        * ((sealed.length - Crypto.NONCE + Crypto.SEGMENT + Crypto.TAG - 1)
+                                / (Crypto.SEGMENT + Crypto.TAG));
         byte[] plain = new byte[plen];
         crypto.openSegmented(sealed, 0, sealed.length, id.bytes(), plain, plen, "test");
         return plain;

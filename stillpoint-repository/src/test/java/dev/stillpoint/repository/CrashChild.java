@@ -1,6 +1,5 @@
 package dev.stillpoint.repository;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -17,7 +16,12 @@ public final class CrashChild {
             System.out.println("opened");
             for (int iter = 0; ; iter++) {
                 byte[] img = TestImages.image(seed * 1000 + iter, 24 * TestImages.CHUNK + iter);
-                try (ImageWriter w = repo.newImage("child", img.length, null, Map.of("seed", "" + seed, "iter", "" + iter), ProgressListener.NONE)) {
+                try (ImageWriter w = repo.newImage(
+                        "child",
+                        img.length,
+                        null,
+                        Map.of("seed", "" + seed, "iter", "" + iter),
+                        ProgressListener.NONE)) {
                     for (int pos = 0; pos < img.length; pos += 4096) {
                         w.write(pos, java.nio.ByteBuffer.wrap(img, pos, Math.min(4096, img.length - pos)));
                     }

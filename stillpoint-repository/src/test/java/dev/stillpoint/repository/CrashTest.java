@@ -16,7 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** SIGKILL a child JVM at random points of backup / forget / prune, then verify everything. */
 class CrashTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     static final char[] PW = "repo-secret".toCharArray();
 
     @Test
@@ -40,18 +42,31 @@ class CrashTest {
             awaitOpened(child, dir.resolveSibling("child.out"));
             long delay = rnd.nextInt(1500);
             boolean exited = child.waitFor(delay, TimeUnit.MILLISECONDS);
-            assertThat(exited).as("child must still run when killed (seedBase %d): %s", seedBase,
-                    exited ? Files.readString(dir.resolveSibling("child.err")) : "").isFalse();
+            assertThat(exited)
+                    .as(
+                            "child must still run when killed (seedBase %d): %s",
+                            seedBase, exited ? Files.readString(dir.resolveSibling("child.err")) : "")
+                    .isFalse();
             child.destroyForcibly(); // SIGKILL
             child.waitFor();
             kills++;
             String out = Files.readString(dir.resolveSibling("child.out"));
             if (out.contains("committed")) committedRounds++;
-            System.out.println("CrashTest round " + round + " killed " + delay + " ms after open; child output: " + out.replace('\n', ' '));
-            verify(dir, id0, base0, id1, base1, "round " + round + " after " + delay + " ms, child said: " + out.lines().reduce((a, b) -> b).orElse("nothing"));
+            System.out.println("CrashTest round " + round + " killed " + delay + " ms after open; child output: "
+                    + out.replace('\n', ' '));
+            verify(
+                    dir,
+                    id0,
+                    base0,
+                    id1,
+                    base1,
+                    "round " + round + " after " + delay + " ms, child said: "
+                            + out.lines().reduce((a, b) -> b).orElse("nothing"));
         }
         assertThat(kills).isGreaterThanOrEqualTo(5);
-        assertThat(committedRounds).as("some children must get past a commit before being killed").isGreaterThanOrEqualTo(2);
+        assertThat(committedRounds)
+                .as("some children must get past a commit before being killed")
+                .isGreaterThanOrEqualTo(2);
         // a new backup works, and prune removes every orphan
         try (Repository repo = Repositories.open(dir, PW)) {
             byte[] img = TestImages.image(77, 5 * CHUNK);
@@ -62,11 +77,14 @@ class CrashTest {
             assertThat(r.warnings()).as("no orphans after prune").isEmpty();
             assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
             assertThat(allIndexedChunksUsed(dir)).isTrue();
-            try (Stream<Path> t = Files.list(dir.resolve("tmp"))) { assertThat(t.count()).isZero(); }
+            try (Stream<Path> t = Files.list(dir.resolve("tmp"))) {
+                assertThat(t.count()).isZero();
+            }
         }
     }
 
-    private static void verify(Path dir, String id0, byte[] base0, String id1, byte[] base1, String ctx) throws Exception {
+    private static void verify(Path dir, String id0, byte[] base0, String id1, byte[] base1, String ctx)
+            throws Exception {
         try (Repository repo = Repositories.open(dir, PW)) {
             CheckReport r = repo.check(100, ProgressListener.NONE);
             assertThat(r.errors()).as(ctx).isEmpty();
@@ -77,7 +95,8 @@ class CrashTest {
                 if (!s.name().equals("child")) continue;
                 long seed = Long.parseLong(s.tags().get("seed"));
                 int iter = Integer.parseInt(s.tags().get("iter"));
-                assertThat(TestImages.restore(repo, s.id(), dir.resolveSibling("restored"))).as(ctx + " " + s)
+                assertThat(TestImages.restore(repo, s.id(), dir.resolveSibling("restored")))
+                        .as(ctx + " " + s)
                         .isEqualTo(TestImages.image(seed * 1000 + iter, 24 * CHUNK + iter));
             }
         }
@@ -103,7 +122,9 @@ class CrashTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (Files.exists(out) && Files.readString(out).contains("opened")) return;
-            if (!child.isAlive()) throw new AssertionError("child exited before opening the repository: " + Files.readString(out.resolveSibling("child.err")));
+            if (!child.isAlive())
+                throw new AssertionError("child exited before opening the repository: "
+                        + Files.readString(out.resolveSibling("child.err")));
             Thread.sleep(20);
         }
         child.destroyForcibly();
@@ -111,7 +132,8 @@ class CrashTest {
     }
 
     static Process spawn(Path dir, long seed) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(ChildJvm.command(List.of("-Xmx128m"), CrashChild.class, dir.toString(), String.valueOf(seed)));
+        ProcessBuilder pb = new ProcessBuilder(
+                ChildJvm.command(List.of("-Xmx128m"), CrashChild.class, dir.toString(), String.valueOf(seed)));
         pb.redirectError(dir.resolveSibling("child.err").toFile());
         pb.redirectOutput(dir.resolveSibling("child.out").toFile());
         return pb.start();

@@ -20,7 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class DamageTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     static final char[] PW = "repo-secret".toCharArray();
 
     @ParameterizedTest
@@ -65,7 +67,8 @@ class DamageTest {
             assertThat(d.snapshotIds()).containsExactlyInAnyOrder(a.id(), b.id());
             assertThatThrownBy(() -> TestImages.restore(repo, a.id(), tmp.resolve("ra")))
                     .isInstanceOf(RepositoryException.class)
-                    .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT))
+                    .satisfies(e ->
+                            assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT))
                     .hasMessageContaining(victim.hex());
             assertThatThrownBy(() -> TestImages.readAll(repo, b.id())).isInstanceOf(RepositoryException.class);
             assertThat(TestImages.restore(repo, c.id(), tmp.resolve("rc"))).isEqualTo(other);
@@ -92,9 +95,11 @@ class DamageTest {
         assertThatThrownBy(() -> Repositories.open(dir, "wrong".toCharArray()))
                 .isInstanceOf(RepositoryException.class)
                 .hasMessageContaining("wrong passphrase")
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
+                .satisfies(e -> assertThat(((RepositoryException) e).code())
+                        .isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
         assertThatThrownBy(() -> Repositories.open(dir, null))
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
+                .satisfies(e -> assertThat(((RepositoryException) e).code())
+                        .isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
         assertThat(tree(dir)).isEqualTo(before);
     }
 
@@ -107,8 +112,10 @@ class DamageTest {
         assertThat(Files.readString(config)).contains("7");
         Map<String, String> before = tree(dir);
         assertThatThrownBy(() -> Repositories.open(dir, null))
-                .hasMessageContaining("version 7").hasMessageContaining("supports versions 1 to 3")
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.UNSUPPORTED_VERSION));
+                .hasMessageContaining("version 7")
+                .hasMessageContaining("supports versions 1 to 3")
+                .satisfies(e -> assertThat(((RepositoryException) e).code())
+                        .isEqualTo(RepositoryException.Code.UNSUPPORTED_VERSION));
         assertThat(tree(dir)).isEqualTo(before);
     }
 
@@ -122,14 +129,18 @@ class DamageTest {
         Files.writeString(config, good.replace("\"blake3\"", "\"md5\""));
         Map<String, String> before = tree(dir);
         assertThatThrownBy(() -> Repositories.open(dir, null))
-                .hasMessageContaining(config.toString()).hasMessageContaining("'idHash'").hasMessageContaining("md5")
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.UNSUPPORTED_VERSION));
+                .hasMessageContaining(config.toString())
+                .hasMessageContaining("'idHash'")
+                .hasMessageContaining("md5")
+                .satisfies(e -> assertThat(((RepositoryException) e).code())
+                        .isEqualTo(RepositoryException.Code.UNSUPPORTED_VERSION));
         assertThat(tree(dir)).isEqualTo(before);
         Files.writeString(config, good.replace(",\n  \"idHash\" : \"blake3\"", ""));
         assertThat(Files.readString(config)).doesNotContain("idHash");
         assertThatThrownBy(() -> Repositories.open(dir, null))
                 .hasMessageContaining("'idHash'")
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
+                .satisfies(
+                        e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
     }
 
     @Test
@@ -145,8 +156,10 @@ class DamageTest {
         byte[] m = Files.readAllBytes(manifest);
         Files.write(manifest, java.util.Arrays.copyOf(m, m.length / 2));
         try (Repository repo = Repositories.open(dir, PW)) {
-            assertThatThrownBy(repo::snapshots).hasMessageContaining(s.id())
-                    .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
+            assertThatThrownBy(repo::snapshots)
+                    .hasMessageContaining(s.id())
+                    .satisfies(e ->
+                            assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
             assertThat(repo.check(0, ProgressListener.NONE).errors()).anyMatch(e -> e.contains(s.id()));
             assertThatThrownBy(() -> repo.prune(ProgressListener.NONE)).hasMessageContaining("prune refuses");
         }
@@ -155,13 +168,17 @@ class DamageTest {
         byte[] k = Files.readAllBytes(key);
         Files.write(key, java.util.Arrays.copyOf(k, k.length - 20));
         Map<String, String> before = tree(dir);
-        assertThatThrownBy(() -> Repositories.open(dir, PW)).hasMessageContaining("master.json")
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
+        assertThatThrownBy(() -> Repositories.open(dir, PW))
+                .hasMessageContaining("master.json")
+                .satisfies(
+                        e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
         // truncated config
         Path config = dir.resolve("config");
         Files.write(config, java.util.Arrays.copyOf(Files.readAllBytes(config), 10));
-        assertThatThrownBy(() -> Repositories.open(dir, PW)).hasMessageContaining("config")
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
+        assertThatThrownBy(() -> Repositories.open(dir, PW))
+                .hasMessageContaining("config")
+                .satisfies(
+                        e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.CORRUPT));
         before.remove("config");
         Map<String, String> after = tree(dir);
         after.remove("config");
@@ -178,7 +195,9 @@ class DamageTest {
             s = TestImages.backup(repo, "a", img);
         }
         Path pack;
-        try (Stream<Path> st = Files.walk(dir.resolve("data"))) { pack = st.filter(Files::isRegularFile).findFirst().orElseThrow(); }
+        try (Stream<Path> st = Files.walk(dir.resolve("data"))) {
+            pack = st.filter(Files::isRegularFile).findFirst().orElseThrow();
+        }
         flip(pack, Files.size(pack) - 8 - 5); // inside the header, before the trailer
         try (Repository repo = Repositories.open(dir, encrypted ? PW : null)) {
             CheckReport r = repo.check(100, ProgressListener.NONE);
@@ -198,7 +217,9 @@ class DamageTest {
             s = TestImages.backup(repo, "a", img);
         }
         List<Path> packs;
-        try (Stream<Path> st = Files.walk(dir.resolve("data"))) { packs = st.filter(Files::isRegularFile).toList(); }
+        try (Stream<Path> st = Files.walk(dir.resolve("data"))) {
+            packs = st.filter(Files::isRegularFile).toList();
+        }
         assertThat(packs).isNotEmpty();
         for (Path p : packs) { // rename as an 0.1 development build named them
             byte[] all = Files.readAllBytes(p);
@@ -227,14 +248,20 @@ class DamageTest {
         }
         // cut the pack that holds the first chunk in the middle of that chunk
         ChunkIndex.Location loc;
-        try (FileRepository fr = FileRepository.open(dir, null)) { loc = fr.index().get(fr.loadManifest(s.id()).chunk(0)); }
+        try (FileRepository fr = FileRepository.open(dir, null)) {
+            loc = fr.index().get(fr.loadManifest(s.id()).chunk(0));
+        }
         Path pack = dir.resolve("data").resolve(loc.packId().substring(0, 2)).resolve(loc.packId());
-        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.WRITE)) { ch.truncate(loc.offset() + loc.length() / 2); }
+        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.WRITE)) {
+            ch.truncate(loc.offset() + loc.length() / 2);
+        }
         try (Repository repo = Repositories.open(dir, null)) {
             CheckReport r = repo.check(100, ProgressListener.NONE);
             assertThat(r.ok()).isFalse();
             assertThat(r.errors()).anyMatch(e -> e.contains(pack.getFileName().toString()) && e.contains("truncated"));
-            assertThat(r.damagedChunks()).isNotEmpty().allSatisfy(d -> assertThat(d.snapshotIds()).containsExactly(s.id()));
+            assertThat(r.damagedChunks())
+                    .isNotEmpty()
+                    .allSatisfy(d -> assertThat(d.snapshotIds()).containsExactly(s.id()));
         }
     }
 
@@ -243,9 +270,11 @@ class DamageTest {
         Path dir = tmp.resolve("repo");
         Repositories.init(dir, TestImages.options(false)).close();
         assertThatThrownBy(() -> Repositories.init(dir, TestImages.options(false)))
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.ALREADY_EXISTS));
+                .satisfies(e -> assertThat(((RepositoryException) e).code())
+                        .isEqualTo(RepositoryException.Code.ALREADY_EXISTS));
         assertThatThrownBy(() -> Repositories.open(tmp.resolve("nope"), null))
-                .satisfies(e -> assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.NOT_FOUND));
+                .satisfies(e ->
+                        assertThat(((RepositoryException) e).code()).isEqualTo(RepositoryException.Code.NOT_FOUND));
     }
 
     /** Relative path -> SHA-256 of every regular file (locks/ and tmp/ excluded: empty when idle). */
@@ -270,7 +299,9 @@ class DamageTest {
             s = TestImages.backup(repo, "a", img);
         }
         List<Path> index;
-        try (Stream<Path> st = Files.list(dir.resolve("index"))) { index = st.sorted().toList(); }
+        try (Stream<Path> st = Files.list(dir.resolve("index"))) {
+            index = st.sorted().toList();
+        }
         assertThat(index).hasSizeGreaterThan(1);
         Files.delete(index.get(0));
         byte[] d = Files.readAllBytes(index.get(1));
@@ -278,7 +309,8 @@ class DamageTest {
         try (Repository repo = Repositories.open(dir, PW)) {
             CheckReport broken = repo.check(0, ProgressListener.NONE);
             assertThat(broken.ok()).isFalse();
-            assertThat(broken.damagedChunks()).allSatisfy(c -> assertThat(c.snapshotIds()).containsExactly(s.id()));
+            assertThat(broken.damagedChunks())
+                    .allSatisfy(c -> assertThat(c.snapshotIds()).containsExactly(s.id()));
             assertThatThrownBy(() -> TestImages.readAll(repo, s.id())).isInstanceOf(RepositoryException.class);
             assertThat(repo.repairIndex()).isEqualTo(2);
             CheckReport fixed = repo.check(100, ProgressListener.NONE);

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@link DirectReader}: forward reads of any size and alignment return the file's bytes; past the end, null. */
 class DirectReaderTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void forwardReadsAcrossWindowsAndTheUnalignedEndComeBackExactly() throws Exception {
@@ -34,7 +35,9 @@ class DirectReaderTest {
                 int len = (int) Math.min(file.length - pos, r.nextInt(DirectReader.BUFFER / 2));
                 if (pos >= file.length) break;
                 byte[] got = d.readFully(pos, len);
-                assertThat(got).as("read %d at %d", len, pos).isEqualTo(Arrays.copyOfRange(file, (int) pos, (int) pos + len));
+                assertThat(got)
+                        .as("read %d at %d", len, pos)
+                        .isEqualTo(Arrays.copyOfRange(file, (int) pos, (int) pos + len));
                 pos += len;
                 reads++;
             }

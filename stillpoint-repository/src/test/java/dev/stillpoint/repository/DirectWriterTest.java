@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link DirectWriter}: the file holds exactly what was written, gaps read as zeros and stay holes. */
 class DirectWriterTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     /** Direct I/O works on the filesystems the tests run on (ext4, xfs, btrfs); tmpfs refuses it. */
     private DirectWriter open(Path f, int alignment) throws Exception {
@@ -56,7 +57,8 @@ class DirectWriterTest {
         long size = 200L * chunk + 777;
         byte[] want = new byte[(int) size];
         try (w) {
-            for (int c : new int[]{0, 1, 3, 150, 200}) { // chunk 1 is short (its rest is a hole), 200 is the partial last one
+            for (int c : new int[] {0, 1, 3, 150, 200
+            }) { // chunk 1 is short (its rest is a hole), 200 is the partial last one
                 int len = c == 1 ? 1000 : (int) Math.min(chunk, size - (long) c * chunk);
                 byte[] b = new byte[len];
                 r.nextBytes(b);
@@ -78,8 +80,12 @@ class DirectWriterTest {
         if (w == null) return;
         try (w) {
             w.write(new byte[100], 0, 100, 0);
-            assertThatThrownBy(() -> w.write(new byte[1], 0, 1, 50)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("forward");
-            assertThatThrownBy(() -> w.write(new byte[1], 0, 1, 5000)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("block");
+            assertThatThrownBy(() -> w.write(new byte[1], 0, 1, 50))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("forward");
+            assertThatThrownBy(() -> w.write(new byte[1], 0, 1, 5000))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("block");
         }
     }
 

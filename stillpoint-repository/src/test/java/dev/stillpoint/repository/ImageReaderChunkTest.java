@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link ImageReader#readChunk} and {@link ImageReader#chunkSize}: the random access the NBD export reads through. */
 class ImageReaderChunkTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
@@ -36,7 +37,8 @@ class ImageReaderChunkTest {
                     for (int i = from; i < to && zero; i++) zero = img[i] == 0;
                     if (zero) continue;
                     ImageReader.Extent last = expected.isEmpty() ? null : expected.getLast();
-                    if (last != null && last.offset() + last.length() == from) expected.set(expected.size() - 1, new ImageReader.Extent(last.offset(), to - last.offset()));
+                    if (last != null && last.offset() + last.length() == from)
+                        expected.set(expected.size() - 1, new ImageReader.Extent(last.offset(), to - last.offset()));
                     else expected.add(new ImageReader.Extent(from, to - from));
                 }
                 assertThat(r.allocated()).isEqualTo(expected).doesNotContain(new ImageReader.Extent(2 * CHUNK, CHUNK));
@@ -57,15 +59,18 @@ class ImageReaderChunkTest {
                     for (int i = 0; i < chunks.size(); i++) {
                         int c = i % 10;
                         int len = Math.min(CHUNK, size - c * CHUNK);
-                        assertThat(Arrays.copyOf(chunks.get(i).get(), len)).as("chunk %d", c)
+                        assertThat(Arrays.copyOf(chunks.get(i).get(), len))
+                                .as("chunk %d", c)
                                 .isEqualTo(Arrays.copyOfRange(img, c * CHUNK, c * CHUNK + len));
                     }
                 } finally {
                     pool.shutdown();
                 }
-                assertThatThrownBy(() -> r.readChunk(10, new byte[CHUNK])).isInstanceOf(RepositoryException.class)
+                assertThatThrownBy(() -> r.readChunk(10, new byte[CHUNK]))
+                        .isInstanceOf(RepositoryException.class)
                         .hasMessageContaining("chunk 10 is outside the image");
-                assertThatThrownBy(() -> r.readChunk(0, new byte[CHUNK - 1])).hasMessageContaining("a chunk needs " + CHUNK);
+                assertThatThrownBy(() -> r.readChunk(0, new byte[CHUNK - 1]))
+                        .hasMessageContaining("a chunk needs " + CHUNK);
             }
         }
     }

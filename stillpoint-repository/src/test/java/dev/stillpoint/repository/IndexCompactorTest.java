@@ -17,7 +17,8 @@ class IndexCompactorTest {
     /** 96 chunks of random data at 4 chunks per pack: 24 packs, more than {@link IndexCompactor#MAX_SMALL_FILES}. */
     private static final int CHUNKS = 96;
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private static byte[] randomImage(long seed) {
         byte[] b = new byte[CHUNKS * TestImages.CHUNK];
@@ -33,7 +34,9 @@ class IndexCompactorTest {
 
     private static Set<String> packFiles(Path dir) throws Exception {
         try (Stream<Path> st = Files.walk(dir.resolve("data"))) {
-            return st.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+            return st.filter(Files::isRegularFile)
+                    .map(p -> p.getFileName().toString())
+                    .collect(Collectors.toSet());
         }
     }
 
@@ -79,7 +82,8 @@ class IndexCompactorTest {
         List<String> before = indexFiles(dir);
         assertThat(before).allSatisfy(n -> assertThat(n).doesNotStartWith(ChunkIndex.SET_PREFIX));
         assertThat(before.size()).isGreaterThan(IndexCompactor.MAX_SMALL_FILES);
-        try (FileRepository reader = FileRepository.open(dir, null); FileRepository other = FileRepository.open(dir, null)) {
+        try (FileRepository reader = FileRepository.open(dir, null);
+                FileRepository other = FileRepository.open(dir, null)) {
             int chunks = reader.index().chunkCount();
             Set<String> packs = Set.copyOf(reader.index().packs().keySet());
             assertThat(IndexCompactor.compactSmall(other)).isEqualTo(before.size());
@@ -125,7 +129,8 @@ class IndexCompactorTest {
         try (Repository repo = Repositories.open(dir, PW)) {
             CheckReport broken = repo.check(0, ProgressListener.NONE);
             assertThat(broken.ok()).isFalse();
-            assertThat(String.join("\n", broken.errors())).contains(set.getFileName().toString());
+            assertThat(String.join("\n", broken.errors()))
+                    .contains(set.getFileName().toString());
             assertThat(repo.repairIndex()).isEqualTo(packs);
             assertCleanAndRestores(repo, s.id(), img);
         }
@@ -135,17 +140,23 @@ class IndexCompactorTest {
     @Test
     void aVersionOneRepositoryGetsNoSetsUntilPruneUpgradesIt() throws Exception {
         Path dir = tmp.resolve("repo");
-        try (Repository repo = Repositories.init(dir, TestImages.options(false).withIdHash(RepositoryOptions.IdHash.SHA256))) { }
+        try (Repository repo =
+                Repositories.init(dir, TestImages.options(false).withIdHash(RepositoryOptions.IdHash.SHA256))) {}
         Path config = dir.resolve("config");
         String v3 = Files.readString(config);
-        Files.writeString(config, v3.replace("\"version\" : 3", "\"version\" : 1").replace(",\n  \"idHash\" : \"sha256\"", "")); // as 0.1 builds wrote it
+        Files.writeString(
+                config,
+                v3.replace("\"version\" : 3", "\"version\" : 1")
+                        .replace(",\n  \"idHash\" : \"sha256\"", "")); // as 0.1 builds wrote it
         assertThat(Files.readString(config)).isNotEqualTo(v3).doesNotContain("idHash");
         byte[] img = randomImage(6);
         SnapshotInfo s;
         try (Repository repo = Repositories.open(dir, null)) {
             s = TestImages.backup(repo, "a", img);
             // a version-1 build would take the packs of a set for orphans: only per-pack files here
-            assertThat(indexFiles(dir)).hasSize(packFiles(dir).size()).allSatisfy(n -> assertThat(n).doesNotStartWith(ChunkIndex.SET_PREFIX));
+            assertThat(indexFiles(dir))
+                    .hasSize(packFiles(dir).size())
+                    .allSatisfy(n -> assertThat(n).doesNotStartWith(ChunkIndex.SET_PREFIX));
             repo.prune(ProgressListener.NONE);
         }
         assertThat(Files.readString(config)).contains("\"version\" : 2");
@@ -162,8 +173,9 @@ class IndexCompactorTest {
         byte[] base = randomImage(10);
         SnapshotInfo s0 = newEncryptedRepoWith(dir, "base", base);
         java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(3);
-        try (FileRepository r1 = FileRepository.open(dir, PW); FileRepository r2 = FileRepository.open(dir, PW);
-             FileRepository reader = FileRepository.open(dir, PW)) {
+        try (FileRepository r1 = FileRepository.open(dir, PW);
+                FileRepository r2 = FileRepository.open(dir, PW);
+                FileRepository reader = FileRepository.open(dir, PW)) {
             List<ChunkId> baseChunks = new java.util.ArrayList<>();
             Manifest m0 = reader.loadManifest(s0.id());
             for (int c = 0; c < m0.count(); c++) baseChunks.add(m0.chunk(c));
@@ -172,15 +184,19 @@ class IndexCompactorTest {
                 var done = new java.util.concurrent.atomic.AtomicBoolean();
                 var fa = ex.submit(() -> TestImages.backup(r1, "a", a));
                 var fb = ex.submit(() -> TestImages.backup(r2, "b", b));
-                var fr = ex.submit(() -> { // never sees a chunk of the base snapshot vanish while the others merge
-                    int refreshes = 0;
-                    while (!done.get()) {
-                        reader.index().refresh(reader.store(), reader.crypto());
-                        for (ChunkId c : baseChunks) assertThat(reader.index().get(c)).as("refresh %d", refreshes).isNotNull();
-                        refreshes++;
-                    }
-                    return refreshes;
-                });
+                var fr = ex.submit(
+                        () -> { // never sees a chunk of the base snapshot vanish while the others merge
+                            int refreshes = 0;
+                            while (!done.get()) {
+                                reader.index().refresh(reader.store(), reader.crypto());
+                                for (ChunkId c : baseChunks)
+                                    assertThat(reader.index().get(c))
+                                            .as("refresh %d", refreshes)
+                                            .isNotNull();
+                                refreshes++;
+                            }
+                            return refreshes;
+                        });
                 SnapshotInfo sa = fa.get(), sb = fb.get();
                 done.set(true);
                 assertThat(fr.get()).isPositive();
@@ -242,7 +258,8 @@ class IndexCompactorTest {
                     assertThat(IndexCompactor.compactSmall(other)).isGreaterThan(0);
                 }
                 List<String> seen = new java.util.ArrayList<>();
-                for (String p : ChunkIndex.listIndex(d)) if (!p.startsWith("index/" + ChunkIndex.SET_PREFIX)) seen.add(p);
+                for (String p : ChunkIndex.listIndex(d))
+                    if (!p.startsWith("index/" + ChunkIndex.SET_PREFIX)) seen.add(p);
                 return seen;
             }
             return ChunkIndex.listIndex(d);

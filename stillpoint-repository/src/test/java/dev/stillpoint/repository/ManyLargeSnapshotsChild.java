@@ -14,7 +14,8 @@ public final class ManyLargeSnapshotsChild {
             CheckReport r = repo.check(100, ProgressListener.NONE);
             System.out.println("check ok=" + r.ok() + " snapshots=" + r.snapshots() + " errors=" + r.errors());
             RepositoryStats s = repo.stats();
-            System.out.println("stats snapshots=" + s.snapshots() + " uniqueChunks=" + s.uniqueChunks() + " uniqueBytes=" + s.uniqueBytes());
+            System.out.println("stats snapshots=" + s.snapshots() + " uniqueChunks=" + s.uniqueChunks()
+                    + " uniqueBytes=" + s.uniqueBytes());
             PruneResult p = repo.prune(ProgressListener.NONE);
             System.out.println("prune deleted=" + p.packsDeleted());
         }

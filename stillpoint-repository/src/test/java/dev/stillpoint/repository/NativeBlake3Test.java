@@ -12,16 +12,38 @@ import org.junit.jupiter.api.Test;
  */
 class NativeBlake3Test {
     static final int MIB = 1 << 20;
-    static final int[] LENGTHS = {0, 1, 63, 64, 65, 1023, 1024, 1025, 2047, 2048, 2049, 3 * 1024 + 1, 8 * 1024, 16 * 1024 + 5,
-            65536 + 3, 100_003, MIB - 1, MIB, MIB + 17};
+    static final int[] LENGTHS = {
+        0,
+        1,
+        63,
+        64,
+        65,
+        1023,
+        1024,
+        1025,
+        2047,
+        2048,
+        2049,
+        3 * 1024 + 1,
+        8 * 1024,
+        16 * 1024 + 5,
+        65536 + 3,
+        100_003,
+        MIB - 1,
+        MIB,
+        MIB + 17
+    };
 
     @Test
     void builtAndLoadedWhereRequired() {
         boolean built = NativeBlake3.class.getResource("/native/linux-x86_64/" + NativeBlake3.LIBRARY) != null
                 || NativeBlake3.class.getResource("/native/linux-aarch64/" + NativeBlake3.LIBRARY) != null;
-        if (Boolean.getBoolean("stillpoint.it.required")) assertThat(built).as("the build made no " + NativeBlake3.LIBRARY).isTrue();
+        if (Boolean.getBoolean("stillpoint.it.required"))
+            assertThat(built).as("the build made no " + NativeBlake3.LIBRARY).isTrue();
         if (!built) return;
-        assertThat(NativeBlake3.available()).as("in the jar but not loaded: %s", NativeBlake3.loadFailure()).isTrue();
+        assertThat(NativeBlake3.available())
+                .as("in the jar but not loaded: %s", NativeBlake3.loadFailure())
+                .isTrue();
         String old = System.clearProperty(NativeSha256.PROPERTY);
         try {
             assertThat(Crypto.none(IdHash.BLAKE3).nativeIds()).isTrue();
@@ -44,7 +66,7 @@ class NativeBlake3Test {
         rnd.nextBytes(key);
         int[] words = Blake3.keyWords(key);
         for (int len : LENGTHS) {
-            for (int off : new int[]{0, 3, 64}) {
+            for (int off : new int[] {0, 3, 64}) {
                 byte[] n = new byte[32], j = new byte[32];
                 NativeBlake3.hash(null, big, off, len, n, 0);
                 Blake3.hash(null, big, off, len, j, 0);
@@ -67,7 +89,8 @@ class NativeBlake3Test {
         Blake3.hash(Blake3.keyWords(java.util.Arrays.copyOfRange(master, 32, 64)), data, 5, MIB, expect, 0);
         assertThat(aesJ.id(data, 5, MIB).hex()).isEqualTo(Hex.of(expect));
         assertThat(aesJ.id(data, 5, MIB)).isNotEqualTo(plainJ.id(data, 5, MIB));
-        assertThat(aesJ.id(data, 5, MIB)).isNotEqualTo(Crypto.aes(master, false).id(data, 5, MIB)); // not the SHA-256 id
+        assertThat(aesJ.id(data, 5, MIB))
+                .isNotEqualTo(Crypto.aes(master, false).id(data, 5, MIB)); // not the SHA-256 id
         byte[] other = master.clone();
         other[40] ^= 1;
         assertThat(Crypto.of(IdHash.BLAKE3, other, false).id(data, 5, MIB)).isNotEqualTo(aesJ.id(data, 5, MIB));

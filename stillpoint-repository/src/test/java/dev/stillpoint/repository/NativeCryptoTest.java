@@ -17,8 +17,12 @@ import org.junit.jupiter.api.Test;
 
 /** Native (libcrypto) chunk ids are byte-for-byte the JDK's, and are really used where libcrypto exists. */
 class NativeCryptoTest {
-    static final List<Path> LIB_DIRS = List.of(Path.of("/usr/lib/x86_64-linux-gnu"), Path.of("/lib/x86_64-linux-gnu"),
-            Path.of("/usr/lib/aarch64-linux-gnu"), Path.of("/usr/lib64"), Path.of("/usr/lib"));
+    static final List<Path> LIB_DIRS = List.of(
+            Path.of("/usr/lib/x86_64-linux-gnu"),
+            Path.of("/lib/x86_64-linux-gnu"),
+            Path.of("/usr/lib/aarch64-linux-gnu"),
+            Path.of("/usr/lib64"),
+            Path.of("/usr/lib"));
 
     static boolean libraryPresent(String name) {
         return LIB_DIRS.stream().anyMatch(d -> Files.exists(d.resolve(name)));
@@ -30,7 +34,9 @@ class NativeCryptoTest {
     @Test
     void nativePathIsTakenWhereLibcryptoIsInstalled() {
         if (!libraryPresent("libcrypto.so.3")) return; // nothing to prove on a host without OpenSSL 3
-        assertThat(NativeSha256.available()).as("libcrypto.so.3 is installed but not loaded: %s", NativeSha256.loadFailure()).isTrue();
+        assertThat(NativeSha256.available())
+                .as("libcrypto.so.3 is installed but not loaded: %s", NativeSha256.loadFailure())
+                .isTrue();
         String old = System.clearProperty(NativeSha256.PROPERTY);
         try {
             assertThat(Crypto.none().nativeIds()).isTrue();
@@ -47,7 +53,9 @@ class NativeCryptoTest {
 
     @Test
     void idsMatchTheJdkForManyLengthsAndOffsets() throws Exception {
-        assertThat(NativeSha256.available() || !libraryPresent("libcrypto.so.3")).as("libcrypto.so.3 present but not loaded").isTrue();
+        assertThat(NativeSha256.available() || !libraryPresent("libcrypto.so.3"))
+                .as("libcrypto.so.3 present but not loaded")
+                .isTrue();
         if (!NativeSha256.available()) return;
         SplittableRandom rnd = new SplittableRandom(42);
         byte[] master = new byte[64];
@@ -61,7 +69,7 @@ class NativeCryptoTest {
         rnd.nextBytes(big);
         int checked = 0;
         for (int len : LENGTHS) {
-            for (int off : new int[]{0, 1, 7, 64, big.length - len}) {
+            for (int off : new int[] {0, 1, 7, 64, big.length - len}) {
                 if (off + len > big.length) continue;
                 String what = "len " + len + " off " + off;
                 sha.update(big, off, len);
@@ -85,7 +93,9 @@ class NativeCryptoTest {
 
     @Test
     void nativeGcmSealsTheJdksBytesAndEachOpensTheOthers() throws Exception {
-        assertThat(NativeAesGcm.available() || !libraryPresent("libcrypto.so.3")).as("libcrypto.so.3 present but AES-GCM not loaded").isTrue();
+        assertThat(NativeAesGcm.available() || !libraryPresent("libcrypto.so.3"))
+                .as("libcrypto.so.3 present but AES-GCM not loaded")
+                .isTrue();
         if (!NativeAesGcm.available()) return;
         SplittableRandom rnd = new SplittableRandom(17);
         byte[] master = new byte[64];
@@ -97,9 +107,21 @@ class NativeCryptoTest {
         rnd.nextBytes(big);
         byte[] aad = new byte[32];
         rnd.nextBytes(aad);
-        int[] lengths = {0, 1, 15, 16, 17, Crypto.SEGMENT - 1, Crypto.SEGMENT, Crypto.SEGMENT + 1, 3 * Crypto.SEGMENT + 5, MIB, MIB + 1};
+        int[] lengths = {
+            0,
+            1,
+            15,
+            16,
+            17,
+            Crypto.SEGMENT - 1,
+            Crypto.SEGMENT,
+            Crypto.SEGMENT + 1,
+            3 * Crypto.SEGMENT + 5,
+            MIB,
+            MIB + 1
+        };
         for (int len : lengths) {
-            for (int off : new int[]{0, 3}) {
+            for (int off : new int[] {0, 3}) {
                 String what = "len " + len + " off " + off;
                 byte[] base = Crypto.random(Crypto.NONCE);
                 byte[] outN = new byte[Crypto.segmentedLength(len)], outJ = new byte[Crypto.segmentedLength(len)];
@@ -107,24 +129,29 @@ class NativeCryptoTest {
                 j.sealSegmented(big, off, len, aad, outJ, base);
                 assertThat(outN).as(what).isEqualTo(outJ);
                 byte[] want = java.util.Arrays.copyOfRange(big, off, off + len);
-                for (Crypto opener : new Crypto[]{n, j}) {
+                for (Crypto opener : new Crypto[] {n, j}) {
                     byte[] got = new byte[len];
                     opener.openSegmented(outN, 0, outN.length, aad, got, len, what);
                     assertThat(got).as(what).isEqualTo(want);
                 }
                 // a flipped bit anywhere (nonce, ciphertext, tag) and a wrong aad are refused by both
-                for (int at : new int[]{0, Crypto.NONCE, outN.length / 2, outN.length - 1}) {
+                for (int at : new int[] {0, Crypto.NONCE, outN.length / 2, outN.length - 1}) {
                     byte[] bad = outN.clone();
                     bad[at] ^= 0x10;
-                    for (Crypto opener : new Crypto[]{n, j}) {
-                        org.assertj.core.api.Assertions.assertThatThrownBy(() -> opener.openSegmented(bad, 0, bad.length, aad, new byte[len], len, "blob"))
-                                .as(what + " flip at " + at).isInstanceOf(RepositoryException.class).hasMessageContaining("authentication failed");
+                    for (Crypto opener : new Crypto[] {n, j}) {
+                        org.assertj.core.api.Assertions.assertThatThrownBy(
+                                        () -> opener.openSegmented(bad, 0, bad.length, aad, new byte[len], len, "blob"))
+                                .as(what + " flip at " + at)
+                                .isInstanceOf(RepositoryException.class)
+                                .hasMessageContaining("authentication failed");
                     }
                 }
                 byte[] otherAad = aad.clone();
                 otherAad[0] ^= 1;
-                org.assertj.core.api.Assertions.assertThatThrownBy(() -> n.openSegmented(outN, 0, outN.length, otherAad, new byte[len], len, "blob"))
-                        .as(what).hasMessageContaining("authentication failed");
+                org.assertj.core.api.Assertions.assertThatThrownBy(
+                                () -> n.openSegmented(outN, 0, outN.length, otherAad, new byte[len], len, "blob"))
+                        .as(what)
+                        .hasMessageContaining("authentication failed");
             }
         }
     }
@@ -165,14 +192,17 @@ class NativeCryptoTest {
         new SplittableRandom(9).nextBytes(buf);
         byte[] master = new byte[64];
         for (int pass = 0; pass < 2; pass++) { // the first pass warms the JIT
-            for (boolean nat : new boolean[]{false, true}) {
-                for (Crypto c : new Crypto[]{Crypto.none(nat), Crypto.aes(master, nat)}) {
+            for (boolean nat : new boolean[] {false, true}) {
+                for (Crypto c : new Crypto[] {Crypto.none(nat), Crypto.aes(master, nat)}) {
                     long t0 = System.nanoTime();
                     for (int i = 0; i < rounds; i++) c.id(buf, 0, buf.length);
                     double s = (System.nanoTime() - t0) / 1e9;
                     if (pass == 1)
-                        System.out.printf("Crypto.id 1 MiB %-6s %-11s %7.0f MB/s%n", nat ? "native" : "java",
-                                c.encrypted() ? "hmac-sha256" : "sha256", rounds * (double) MIB / 1e6 / s);
+                        System.out.printf(
+                                "Crypto.id 1 MiB %-6s %-11s %7.0f MB/s%n",
+                                nat ? "native" : "java",
+                                c.encrypted() ? "hmac-sha256" : "sha256",
+                                rounds * (double) MIB / 1e6 / s);
                 }
             }
         }

@@ -28,20 +28,26 @@ class NativeFallbackTest {
     @Test
     void deniedNativeAccessFallsBackToJava() throws Exception {
         String out = child("--illegal-native-access=deny");
-        assertThat(out).contains("sha=false argon2=false nativeIds=false b3native=false").contains(expected()).contains(expectedBlake3());
+        assertThat(out)
+                .contains("sha=false argon2=false nativeIds=false b3native=false")
+                .contains(expected())
+                .contains(expectedBlake3());
     }
 
     @Test
     void propertyForcesJava() throws Exception {
         String out = child("--enable-native-access=ALL-UNNAMED", "-Dstillpoint.nativeCrypto=false");
-        assertThat(out).contains("nativeIds=false b3native=false").contains(expected()).contains(expectedBlake3());
+        assertThat(out)
+                .contains("nativeIds=false b3native=false")
+                .contains(expected())
+                .contains(expectedBlake3());
         if (NativeCryptoTest.libraryPresent("libcrypto.so.3")) assertThat(out).contains("sha=true");
     }
 
     private static String expected() {
         byte[] d = data();
-        return " id=" + Crypto.aes(master(), false).id(d, 3, d.length - 3).hex()
-                + " kek=" + Hex.of(KeyFile.derive("pw".toCharArray(), new byte[16], 64, 2, 2, false));
+        return " id=" + Crypto.aes(master(), false).id(d, 3, d.length - 3).hex() + " kek="
+                + Hex.of(KeyFile.derive("pw".toCharArray(), new byte[16], 64, 2, 2, false));
     }
 
     @Test
@@ -58,14 +64,18 @@ class NativeFallbackTest {
      */
     @Test
     void unusableTmpdirStillLoadsNativeBlake3(@TempDir Path tmp) throws Exception {
-        if (!NativeBlake3.available()) return; // builtAndLoadedWhereRequired (NativeBlake3Test) says whether that is allowed
+        if (!NativeBlake3.available())
+            return; // builtAndLoadedWhereRequired (NativeBlake3Test) says whether that is allowed
         String out = child("--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + tmp.resolve("missing"));
         assertThat(out).contains("b3native=true").contains(expectedBlake3());
     }
 
     private static String expectedBlake3() {
         byte[] d = data();
-        return " b3id=" + Crypto.of(RepositoryOptions.IdHash.BLAKE3, master(), false).id(d, 3, d.length - 3).hex();
+        return " b3id="
+                + Crypto.of(RepositoryOptions.IdHash.BLAKE3, master(), false)
+                        .id(d, 3, d.length - 3)
+                        .hex();
     }
 
     private static String child(String... jvmArgs) throws Exception {

@@ -12,9 +12,12 @@ class PassphraseChangeTest {
     private static final char[] OLD = "repo-secret".toCharArray();
     private static final char[] NEW = "another secret".toCharArray();
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
-    private static RepositoryException.Code code(Throwable t) { return ((RepositoryException) t).code(); }
+    private static RepositoryException.Code code(Throwable t) {
+        return ((RepositoryException) t).code();
+    }
 
     @Test
     void theNewPassphraseOpensTheSameDataAndTheOldOneNoLonger() throws Exception {
@@ -32,7 +35,8 @@ class PassphraseChangeTest {
         }
         String after = Files.readString(key);
         assertThat(after).isNotEqualTo(before).contains("\"memoryKiB\" : 64").contains("\"iterations\" : 1");
-        assertThatThrownBy(() -> Repositories.open(dir, OLD)).isInstanceOf(RepositoryException.class)
+        assertThatThrownBy(() -> Repositories.open(dir, OLD))
+                .isInstanceOf(RepositoryException.class)
                 .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
         try (Repository repo = Repositories.open(dir, NEW)) {
             assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
@@ -47,10 +51,12 @@ class PassphraseChangeTest {
         Path key = dir.resolve("keys").resolve(KeyFile.NAME);
         byte[] before = Files.readAllBytes(key);
         assertThatThrownBy(() -> Repositories.changePassword(dir, "wrong".toCharArray(), NEW))
-                .isInstanceOf(RepositoryException.class).hasMessageContaining("wrong passphrase")
+                .isInstanceOf(RepositoryException.class)
+                .hasMessageContaining("wrong passphrase")
                 .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.WRONG_PASSWORD));
         assertThatThrownBy(() -> Repositories.changePassword(dir, OLD, new char[0]))
-                .isInstanceOf(RepositoryException.class).hasMessageContaining("new passphrase")
+                .isInstanceOf(RepositoryException.class)
+                .hasMessageContaining("new passphrase")
                 .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT));
         assertThat(Files.readAllBytes(key)).isEqualTo(before);
         Repositories.open(dir, OLD).close();
@@ -71,7 +77,8 @@ class PassphraseChangeTest {
         Repositories.changePassword(dir, OLD, NEW);
         assertThat(tmpDir).doesNotExist();
         try (var keys = Files.list(dir.resolve("keys"))) {
-            assertThat(keys.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("master.json", KeyFile.CHANGE_LOCK);
+            assertThat(keys.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder("master.json", KeyFile.CHANGE_LOCK);
         }
         Repositories.open(dir, NEW).close();
     }
@@ -80,7 +87,8 @@ class PassphraseChangeTest {
     void anUnencryptedRepositoryHasNoPassphraseToChange() throws Exception {
         Path dir = tmp.resolve("repo");
         Repositories.init(dir, TestImages.options(false)).close();
-        assertThatThrownBy(() -> Repositories.changePassword(dir, OLD, NEW)).isInstanceOf(RepositoryException.class)
+        assertThatThrownBy(() -> Repositories.changePassword(dir, OLD, NEW))
+                .isInstanceOf(RepositoryException.class)
                 .hasMessageContaining("not encrypted")
                 .satisfies(e -> assertThat(code(e)).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT));
         assertThat(dir.resolve("keys").resolve(KeyFile.NAME)).doesNotExist();
@@ -97,12 +105,22 @@ class PassphraseChangeTest {
             var start = new java.util.concurrent.CyclicBarrier(2);
             var ex = java.util.concurrent.Executors.newFixedThreadPool(2);
             try {
-                var fa = ex.submit(() -> { start.await(); Repositories.changePassword(dir, from, a); return true; });
-                var fb = ex.submit(() -> { start.await(); Repositories.changePassword(dir, from, b); return true; });
+                var fa = ex.submit(() -> {
+                    start.await();
+                    Repositories.changePassword(dir, from, a);
+                    return true;
+                });
+                var fb = ex.submit(() -> {
+                    start.await();
+                    Repositories.changePassword(dir, from, b);
+                    return true;
+                });
                 boolean okA = succeeded(fa), okB = succeeded(fb);
                 // the second change no longer knows the current passphrase: it must fail, not silently
                 // replace the first one (whose user would then hold a passphrase that opens nothing)
-                assertThat(okA ^ okB).as("round " + round + ": exactly one change succeeds (a=" + okA + ", b=" + okB + ")").isTrue();
+                assertThat(okA ^ okB)
+                        .as("round " + round + ": exactly one change succeeds (a=" + okA + ", b=" + okB + ")")
+                        .isTrue();
                 current = okA ? a : b;
                 Repositories.open(dir, current).close();
             } finally {

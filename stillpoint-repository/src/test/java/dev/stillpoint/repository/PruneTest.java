@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PruneTest {
     private static final char[] PW = "repo-secret".toCharArray();
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private static ChunkId id(int n) {
         byte[] b = new byte[32];
@@ -47,12 +48,15 @@ class PruneTest {
         byte[] img = new byte[6 * TestImages.CHUNK];
         new Random(7).nextBytes(img);
         SnapshotInfo s;
-        try (Repository repo = Repositories.init(dir, TestImages.options(true))) { // random nonces: the second copies are other packs
+        try (Repository repo =
+                Repositories.init(dir, TestImages.options(true))) { // random nonces: the second copies are other packs
             s = TestImages.backup(repo, "a", img);
         }
         // a second copy of every chunk: hide the first packs' index, back up again, index them again
         List<Path> first;
-        try (var st = Files.list(dir.resolve("index"))) { first = st.toList(); }
+        try (var st = Files.list(dir.resolve("index"))) {
+            first = st.toList();
+        }
         for (Path p : first) Files.move(p, tmp.resolve(p.getFileName()));
         try (Repository repo = Repositories.open(dir, PW)) {
             TestImages.backup(repo, "b", img);
@@ -64,11 +68,16 @@ class PruneTest {
             c = fr.loadManifest(s.id()).chunk(0);
             served = fr.index().get(c).packId();
             ChunkId chunk = c;
-            assertThat(fr.index().packs().values().stream().filter(p -> p.entries().stream().anyMatch(e -> e.id().equals(chunk))))
-                    .as("two packs hold chunk 0").hasSize(2);
+            assertThat(fr.index().packs().values().stream()
+                            .filter(p -> p.entries().stream().anyMatch(e -> e.id().equals(chunk))))
+                    .as("two packs hold chunk 0")
+                    .hasSize(2);
         }
-        Files.delete(dir.resolve("data").resolve(served.substring(0, 2)).resolve(served)); // the copy the index serves is lost
-        try (Repository repo = Repositories.open(dir, PW)) { // a restore reads the other copy; check still names the lost pack
+        Files.delete(dir.resolve("data")
+                .resolve(served.substring(0, 2))
+                .resolve(served)); // the copy the index serves is lost
+        try (Repository repo =
+                Repositories.open(dir, PW)) { // a restore reads the other copy; check still names the lost pack
             assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
             CheckReport r = repo.check(0, ProgressListener.NONE);
             assertThat(r.ok()).isFalse();
@@ -80,7 +89,8 @@ class PruneTest {
         try (FileRepository fr = FileRepository.open(dir, PW)) {
             boolean held = false;
             for (ChunkIndex.PackInfo p : fr.index().packs().values()) {
-                if (p.entries().stream().anyMatch(e -> e.id().equals(c)) && fr.store().stat(FileRepository.packName(p.packId())) != null) held = true;
+                if (p.entries().stream().anyMatch(e -> e.id().equals(c))
+                        && fr.store().stat(FileRepository.packName(p.packId())) != null) held = true;
             }
             assertThat(held).as("a pack on disk still holds chunk 0").isTrue();
         }
@@ -114,24 +124,47 @@ class PruneTest {
                 byte[] ids = new byte[2 * 32];
                 for (int i = 0; i < 3; i++) {
                     ChunkId id = fr.crypto().id(raw[i], 0, cs);
-                    blobs.add(new Object[]{id, BlobCodec.encode(fr.crypto(), id, raw[i], cs, fr.config().compressionLevel()), cs});
-                    if (i < 2) { id.copyTo(ids, i * 32); System.arraycopy(raw[i], 0, kept, i * cs, cs); }
+                    blobs.add(new Object[] {
+                        id,
+                        BlobCodec.encode(
+                                fr.crypto(), id, raw[i], cs, fr.config().compressionLevel()),
+                        cs
+                    });
+                    if (i < 2) {
+                        id.copyTo(ids, i * 32);
+                        System.arraycopy(raw[i], 0, kept, i * cs, cs);
+                    }
                 }
                 a = pack(fr, blobs); // chunks 0 1 2
-                fr.writeManifest(new Manifest("kept", java.time.Instant.now(), 2L * cs, cs, null, java.util.Map.of(), 2L * cs, 0, ids)); // uses 0 1
+                fr.writeManifest(new Manifest(
+                        "kept",
+                        java.time.Instant.now(),
+                        2L * cs,
+                        cs,
+                        null,
+                        java.util.Map.of(),
+                        2L * cs,
+                        0,
+                        ids)); // uses 0 1
                 // an interrupted prune copied the live chunks of pack a (0 1) into a new pack, then was killed
                 n = pack(fr, blobs.subList(0, 2));
                 // its index as one set, a listed (and so served) first
                 if (a.compareTo(n) > 0) continue;
-                IndexCompactor.rewrite(fr, List.of(fr.index().packs().get(a), fr.index().packs().get(n)));
+                IndexCompactor.rewrite(
+                        fr,
+                        List.of(fr.index().packs().get(a), fr.index().packs().get(n)));
             }
             try (FileRepository fr = FileRepository.open(dir, null)) {
-                fr.prune(ProgressListener.NONE); // n is unused (its chunks are served from a), a is repacked: into n again
+                fr.prune(
+                        ProgressListener
+                                .NONE); // n is unused (its chunks are served from a), a is repacked: into n again
             }
             try (FileRepository fr = FileRepository.open(dir, null)) {
                 SnapshotInfo s = fr.snapshots().get(0);
                 CheckReport report = fr.check(100, ProgressListener.NONE);
-                assertThat(report.ok()).as("check: errors %s, damaged %s", report.errors(), report.damagedChunks()).isTrue();
+                assertThat(report.ok())
+                        .as("check: errors %s, damaged %s", report.errors(), report.damagedChunks())
+                        .isTrue();
                 assertThat(TestImages.readAll(fr, s.id())).isEqualTo(kept);
             }
             return;

@@ -13,7 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class RoundTripTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
@@ -25,7 +26,9 @@ class RoundTripTest {
                 byte[] img = TestImages.image(i, sizes[i]);
                 SnapshotInfo s = TestImages.backup(repo, "vm/disk" + i, img);
                 assertThat(s.size()).isEqualTo(sizes[i]);
-                assertThat(TestImages.restore(repo, s.id(), tmp.resolve("r" + i))).as("size %d", sizes[i]).isEqualTo(img);
+                assertThat(TestImages.restore(repo, s.id(), tmp.resolve("r" + i)))
+                        .as("size %d", sizes[i])
+                        .isEqualTo(img);
                 assertThat(TestImages.readAll(repo, s.id())).isEqualTo(img);
             }
         }
@@ -45,7 +48,8 @@ class RoundTripTest {
     @ValueSource(booleans = {false, true})
     void sha256IdsRoundTripToo(boolean encrypted) throws Exception {
         Path dir = tmp.resolve("repo");
-        try (Repository repo = Repositories.init(dir, TestImages.options(encrypted).withIdHash(RepositoryOptions.IdHash.SHA256))) {
+        try (Repository repo =
+                Repositories.init(dir, TestImages.options(encrypted).withIdHash(RepositoryOptions.IdHash.SHA256))) {
             byte[] img = TestImages.image(3, 7 * CHUNK + 12345);
             SnapshotInfo a = TestImages.backup(repo, "vm/a", img);
             long stored = repo.stats().storedBytes();
@@ -57,7 +61,8 @@ class RoundTripTest {
         }
         assertThat(Files.readString(dir.resolve("config"))).contains("\"idHash\" : \"sha256\"");
         try (Repository repo = Repositories.open(dir, encrypted ? "repo-secret".toCharArray() : null)) {
-            assertThat(TestImages.readAll(repo, repo.snapshots().get(0).id())).isEqualTo(TestImages.image(3, 7 * CHUNK + 12345));
+            assertThat(TestImages.readAll(repo, repo.snapshots().get(0).id()))
+                    .isEqualTo(TestImages.image(3, 7 * CHUNK + 12345));
         }
     }
 
@@ -108,7 +113,13 @@ class RoundTripTest {
             byte[] expected = base.clone();
             try (ImageWriter w = repo.newImage("vm/vda", base.length, s1.id(), Map.of(), ProgressListener.NONE)) {
                 // unaligned extents inside chunks, spanning chunk borders, a hole, and the tail
-                long[][] extents = {{100, 50}, {CHUNK - 10, 30}, {3L * CHUNK + 7, 2L * CHUNK}, {10L * CHUNK + 1, 5}, {base.length - 7, 7}};
+                long[][] extents = {
+                    {100, 50},
+                    {CHUNK - 10, 30},
+                    {3L * CHUNK + 7, 2L * CHUNK},
+                    {10L * CHUNK + 1, 5},
+                    {base.length - 7, 7}
+                };
                 for (long[] e : extents) {
                     if (e[0] == 10L * CHUNK + 1) {
                         w.writeZeroes(e[0], 2L * CHUNK);
@@ -135,13 +146,17 @@ class RoundTripTest {
         try (Repository repo = Repositories.init(tmp.resolve("repo"), TestImages.options(true))) {
             byte[] img = TestImages.image(size, size);
             SnapshotInfo s;
-            try (ImageWriter w = repo.newImage("stdin", Repository.UNKNOWN_SIZE, null, Map.of(), ProgressListener.NONE)) {
+            try (ImageWriter w =
+                    repo.newImage("stdin", Repository.UNKNOWN_SIZE, null, Map.of(), ProgressListener.NONE)) {
                 int pos = 0;
                 while (pos < size) {
                     int n = Math.min(size - pos, 10_000);
                     boolean zero = true;
                     for (int i = pos; i < pos + n && zero; i++) zero = img[i] == 0;
-                    if (zero && pos + n < size) { pos += n; continue; } // skipped range = hole
+                    if (zero && pos + n < size) {
+                        pos += n;
+                        continue;
+                    } // skipped range = hole
                     w.write(pos, ByteBuffer.wrap(img, pos, n));
                     pos += n;
                 }

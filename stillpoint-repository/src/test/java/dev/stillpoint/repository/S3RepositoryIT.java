@@ -20,17 +20,21 @@ import org.junit.jupiter.api.io.TempDir;
  * backs up, forgets and prunes into the bucket: the repository checks clean and a rerun completes.
  */
 class S3RepositoryIT {
-    @TempDir static Path work;
+    @TempDir
+    static Path work;
+
     static S3Proxy s3;
     static final char[] PW = "repo-secret".toCharArray();
 
-    @BeforeAll static void start() throws Exception {
+    @BeforeAll
+    static void start() throws Exception {
         s3 = S3Proxy.start(work);
         s3.useInThisJvm();
         s3.createBucket("repos");
     }
 
-    @AfterAll static void stop() throws Exception {
+    @AfterAll
+    static void stop() throws Exception {
         if (s3 != null) s3.close();
     }
 
@@ -48,7 +52,11 @@ class S3RepositoryIT {
         Path prefix = s3.dataDir().resolve("repos/life/cycle");
         assertThat(prefix.resolve("config")).exists();
         assertThat(prefix.resolve("keys/master.json")).exists();
-        try (var s = Files.list(prefix.resolve("snapshots"))) { assertThat(s.filter(p -> !p.getFileName().toString().startsWith(".")).count()).isEqualTo(2); }
+        try (var s = Files.list(prefix.resolve("snapshots"))) {
+            assertThat(s.filter(p -> !p.getFileName().toString().startsWith("."))
+                            .count())
+                    .isEqualTo(2);
+        }
 
         assertThat(Repositories.isEncrypted(loc)).isTrue();
         try (Repository repo = Repositories.open(loc, PW)) {
@@ -84,22 +92,29 @@ class S3RepositoryIT {
         int kills = 0;
         for (int round = 0; round < 4; round++) {
             Path out = work.resolve("child" + round + ".out"), err = work.resolve("child" + round + ".err");
-            ProcessBuilder pb = new ProcessBuilder(ChildJvm.command(List.of("-Xmx128m"), CrashChild.class, loc, String.valueOf(round + 1)));
+            ProcessBuilder pb = new ProcessBuilder(
+                    ChildJvm.command(List.of("-Xmx128m"), CrashChild.class, loc, String.valueOf(round + 1)));
             pb.environment().putAll(s3.env());
-            Process child = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process child =
+                    pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!(Files.exists(out) && Files.readString(out).contains("opened"))) {
-                assertThat(child.isAlive()).as("child: %s", Files.exists(err) ? Files.readString(err) : "").isTrue();
+                assertThat(child.isAlive())
+                        .as("child: %s", Files.exists(err) ? Files.readString(err) : "")
+                        .isTrue();
                 assertThat(System.nanoTime()).as("child opened within 60 s").isLessThan(deadline);
                 Thread.sleep(20);
             }
             long delay = 300 + rnd.nextInt(3000);
-            assertThat(child.waitFor(delay, TimeUnit.MILLISECONDS)).as("still running when killed: %s", Files.readString(err)).isFalse();
+            assertThat(child.waitFor(delay, TimeUnit.MILLISECONDS))
+                    .as("still running when killed: %s", Files.readString(err))
+                    .isFalse();
             child.destroyForcibly(); // SIGKILL
             child.waitFor();
             kills++;
             String said = Files.readString(out).replace('\n', ' ');
-            System.out.println("S3RepositoryIT round " + round + " killed " + delay + " ms after open; child said: " + said);
+            System.out.println(
+                    "S3RepositoryIT round " + round + " killed " + delay + " ms after open; child said: " + said);
             try (Repository repo = Repositories.open(loc, PW)) {
                 CheckReport r = repo.check(100, ProgressListener.NONE);
                 assertThat(r.errors()).as("round %d: %s", round, said).isEmpty();
@@ -108,7 +123,8 @@ class S3RepositoryIT {
                     if (!s.name().equals("child")) continue;
                     long seed = Long.parseLong(s.tags().get("seed"));
                     int iter = Integer.parseInt(s.tags().get("iter"));
-                    assertThat(TestImages.readAll(repo, s.id())).isEqualTo(TestImages.image(seed * 1000 + iter, 24 * CHUNK + iter));
+                    assertThat(TestImages.readAll(repo, s.id()))
+                            .isEqualTo(TestImages.image(seed * 1000 + iter, 24 * CHUNK + iter));
                 }
             }
         }
@@ -133,14 +149,20 @@ class S3RepositoryIT {
         }
         Path locks = s3.dataDir().resolve("repos/leases/locks");
         Files.createDirectories(locks);
-        String live = "{\"exclusive\":true,\"host\":\"other-host\",\"pid\":1,\"created\":\"2026-01-01T00:00:00Z\",\"expires\":\"" + java.time.Instant.now().plusSeconds(600) + "\"}";
+        String live =
+                "{\"exclusive\":true,\"host\":\"other-host\",\"pid\":1,\"created\":\"2026-01-01T00:00:00Z\",\"expires\":\""
+                        + java.time.Instant.now().plusSeconds(600) + "\"}";
         Files.writeString(locks.resolve("aaaa"), live);
         try (Repository repo = Repositories.open(loc, null)) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> repo.check(0, ProgressListener.NONE))
-                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.LOCKED))
+                    .isInstanceOfSatisfying(
+                            RepositoryException.class,
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.LOCKED))
                     .hasMessageContaining("other-host");
         }
-        String expired = live.replaceAll("\"expires\":\"[^\"]+\"", "\"expires\":\"" + java.time.Instant.now().minusSeconds(1) + "\"");
+        String expired = live.replaceAll(
+                "\"expires\":\"[^\"]+\"",
+                "\"expires\":\"" + java.time.Instant.now().minusSeconds(1) + "\"");
         Files.writeString(locks.resolve("aaaa"), expired);
         try (Repository repo = Repositories.open(loc, null)) {
             assertThat(repo.check(0, ProgressListener.NONE).ok()).isTrue(); // the stale lease is deleted
@@ -160,7 +182,9 @@ class S3RepositoryIT {
                 for (Path p : l.toList()) Files.delete(p);
             }
             org.assertj.core.api.Assertions.assertThatThrownBy(w::commit)
-                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.LOCKED))
+                    .isInstanceOfSatisfying(
+                            RepositoryException.class,
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.LOCKED))
                     .hasMessageContaining("was lost");
             w.close();
             assertThat(repo.snapshots()).isEmpty();

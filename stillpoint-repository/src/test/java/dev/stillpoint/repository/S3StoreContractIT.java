@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.stillpoint.repository.store.S3Store;
 import dev.stillpoint.repository.store.Store;
 import dev.stillpoint.testkit.S3Proxy;
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -20,21 +19,26 @@ import org.junit.jupiter.api.io.TempDir;
  * not answer (retries, then an error naming the object).
  */
 class S3StoreContractIT extends StoreContract {
-    @TempDir static Path work;
+    @TempDir
+    static Path work;
+
     static S3Proxy s3;
     private static int n;
 
-    @BeforeAll static void start() throws Exception {
+    @BeforeAll
+    static void start() throws Exception {
         s3 = S3Proxy.start(work);
         s3.useInThisJvm();
         s3.createBucket("contract");
     }
 
-    @AfterAll static void stop() throws Exception {
+    @AfterAll
+    static void stop() throws Exception {
         if (s3 != null) s3.close();
     }
 
-    @Override Store store() throws Exception {
+    @Override
+    Store store() throws Exception {
         return S3Store.open(s3.location("contract", "t" + n++ + "/repo"));
     }
 
@@ -44,8 +48,11 @@ class S3StoreContractIT extends StoreContract {
         System.setProperty("aws.secretAccessKey", "not-the-secret");
         try (Store s = S3Store.open(s3.location("contract", "creds"))) {
             assertThatThrownBy(() -> s.get("config"))
-                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.WRONG_PASSWORD))
-                    .hasMessageContaining("credentials").hasMessageContaining("config");
+                    .isInstanceOfSatisfying(
+                            RepositoryException.class,
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.WRONG_PASSWORD))
+                    .hasMessageContaining("credentials")
+                    .hasMessageContaining("config");
         } finally {
             System.setProperty("aws.secretAccessKey", saved);
         }
@@ -55,18 +62,33 @@ class S3StoreContractIT extends StoreContract {
     void aMissingBucketIsNotFound() throws Exception {
         try (Store s = S3Store.open(s3.location("no-such-bucket", "x"))) {
             assertThatThrownBy(() -> s.get("config"))
-                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.NOT_FOUND))
+                    .isInstanceOfSatisfying(
+                            RepositoryException.class,
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.NOT_FOUND))
                     .hasMessageContaining("bucket no-such-bucket does not exist");
             assertThatThrownBy(() -> s.list("snapshots/"))
-                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            RepositoryException.class,
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.NOT_FOUND));
         }
     }
 
     @Test
     void malformedLocationsAreInvalidArguments() {
-        for (String bad : new String[]{"s3:", "s3:http://", "s3:http://127.0.0.1:9000", "s3:http://127.0.0.1:9000/", "s3:http://h/Bad_Bucket!", "s3:http://h/b?x=1", "s3:ftp//h/b"}) {
-            assertThatThrownBy(() -> S3Store.open(bad)).as(bad)
-                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT))
+        for (String bad : new String[] {
+            "s3:",
+            "s3:http://",
+            "s3:http://127.0.0.1:9000",
+            "s3:http://127.0.0.1:9000/",
+            "s3:http://h/Bad_Bucket!",
+            "s3:http://h/b?x=1",
+            "s3:ftp//h/b"
+        }) {
+            assertThatThrownBy(() -> S3Store.open(bad))
+                    .as(bad)
+                    .isInstanceOfSatisfying(
+                            RepositoryException.class,
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.INVALID_ARGUMENT))
                     .hasMessageContaining("not a valid S3 location");
         }
     }
@@ -74,14 +96,19 @@ class S3StoreContractIT extends StoreContract {
     @Test
     void anEndpointThatDoesNotAnswerIsRetriedThenNamed() throws Exception {
         int port;
-        try (ServerSocket sock = new ServerSocket(0)) { port = sock.getLocalPort(); } // closed: connection refused
+        try (ServerSocket sock = new ServerSocket(0)) {
+            port = sock.getLocalPort();
+        } // closed: connection refused
         System.setProperty("stillpoint.s3.attempts", "3");
         System.setProperty("stillpoint.s3.backoffMillis", "50");
         try (Store s = S3Store.open("s3:http://127.0.0.1:" + port + "/bucket/p")) {
             long t0 = System.nanoTime();
             assertThatThrownBy(() -> s.get("snapshots/abc"))
-                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.IO_ERROR))
-                    .hasMessageContaining("s3:http://127.0.0.1:" + port + "/bucket/p: GET snapshots/abc failed after 3 attempts");
+                    .isInstanceOfSatisfying(
+                            RepositoryException.class,
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.IO_ERROR))
+                    .hasMessageContaining(
+                            "s3:http://127.0.0.1:" + port + "/bucket/p: GET snapshots/abc failed after 3 attempts");
             assertThat(System.nanoTime() - t0).as("backed off twice").isGreaterThan(100_000_000L);
         } finally {
             System.clearProperty("stillpoint.s3.attempts");

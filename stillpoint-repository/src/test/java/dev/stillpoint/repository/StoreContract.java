@@ -38,7 +38,9 @@ abstract class StoreContract {
             assertThat(s.get("snapshots/x")).isEqualTo(a);
             assertThat(s.stat("snapshots/x").size()).isEqualTo(1000);
             assertThatThrownBy(() -> s.put("snapshots/x", bytes(10, 2)))
-                    .isInstanceOfSatisfying(RepositoryException.class, e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.ALREADY_EXISTS))
+                    .isInstanceOfSatisfying(
+                            RepositoryException.class,
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.ALREADY_EXISTS))
                     .hasMessageContaining("snapshots/x");
             assertThat(s.get("snapshots/x")).isEqualTo(a);
             s.put("empty", new byte[0]);
@@ -59,9 +61,15 @@ abstract class StoreContract {
     @Test
     void missingObjectsAreNamed() throws Exception {
         try (Store s = store()) {
-            assertThatThrownBy(() -> s.get("index/nope")).isInstanceOf(NoSuchFileException.class).hasMessageContaining("index/nope");
-            assertThatThrownBy(() -> s.read("data/00/nope", 0, new byte[10], 0, 10)).isInstanceOf(NoSuchFileException.class).hasMessageContaining("data/00/nope");
-            assertThatThrownBy(() -> s.reader("data/00/nope", true)).isInstanceOf(NoSuchFileException.class).hasMessageContaining("data/00/nope");
+            assertThatThrownBy(() -> s.get("index/nope"))
+                    .isInstanceOf(NoSuchFileException.class)
+                    .hasMessageContaining("index/nope");
+            assertThatThrownBy(() -> s.read("data/00/nope", 0, new byte[10], 0, 10))
+                    .isInstanceOf(NoSuchFileException.class)
+                    .hasMessageContaining("data/00/nope");
+            assertThatThrownBy(() -> s.reader("data/00/nope", true))
+                    .isInstanceOf(NoSuchFileException.class)
+                    .hasMessageContaining("data/00/nope");
             assertThat(s.stat("index/nope")).isNull();
             s.delete("index/nope"); // not an error
             assertThat(s.list("index/")).isEmpty();
@@ -100,8 +108,11 @@ abstract class StoreContract {
             s.put("index/c", bytes(7, 3));
             s.put("snapshots/d", bytes(9, 4));
             s.put("datax", bytes(1, 5));
-            assertThat(s.list("data/")).extracting(Store.Entry::name, Store.Entry::size)
-                    .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("data/00/a", 3L), org.assertj.core.groups.Tuple.tuple("data/ff/b", 5L));
+            assertThat(s.list("data/"))
+                    .extracting(Store.Entry::name, Store.Entry::size)
+                    .containsExactlyInAnyOrder(
+                            org.assertj.core.groups.Tuple.tuple("data/00/a", 3L),
+                            org.assertj.core.groups.Tuple.tuple("data/ff/b", 5L));
             assertThat(s.list("index/")).extracting(Store.Entry::name).containsExactly("index/c");
             assertThat(s.list("locks/")).isEmpty();
             assertThat(s.list("data/00/a").get(0).modified()).isNotNull();
@@ -146,7 +157,9 @@ abstract class StoreContract {
                     int n = 0;
                     while (!stop.get()) {
                         byte[] got = s.get("keys/master.json");
-                        assertThat(Arrays.equals(got, a) || Arrays.equals(got, b)).as("read %d is one of the two versions", n).isTrue();
+                        assertThat(Arrays.equals(got, a) || Arrays.equals(got, b))
+                                .as("read %d is one of the two versions", n)
+                                .isTrue();
                         n++;
                     }
                     return n;
@@ -167,15 +180,16 @@ abstract class StoreContract {
             ExecutorService ex = Executors.newFixedThreadPool(4);
             try {
                 List<Future<Boolean>> f = new ArrayList<>();
-                for (int i = 0; i < 4; i++) f.add(ex.submit(() -> {
-                    try {
-                        s.put("index/same", a);
-                        return true;
-                    } catch (RepositoryException e) {
-                        assertThat(e.code()).isEqualTo(RepositoryException.Code.ALREADY_EXISTS);
-                        return false;
-                    }
-                }));
+                for (int i = 0; i < 4; i++)
+                    f.add(ex.submit(() -> {
+                        try {
+                            s.put("index/same", a);
+                            return true;
+                        } catch (RepositoryException e) {
+                            assertThat(e.code()).isEqualTo(RepositoryException.Code.ALREADY_EXISTS);
+                            return false;
+                        }
+                    }));
                 int won = 0;
                 for (Future<Boolean> x : f) if (x.get()) won++;
                 assertThat(won).isGreaterThanOrEqualTo(1);

@@ -16,7 +16,8 @@ final class TestImages {
     private TestImages() {}
 
     static RepositoryOptions options(boolean encrypted) {
-        RepositoryOptions o = encrypted ? RepositoryOptions.encrypted("repo-secret".toCharArray()) : RepositoryOptions.unencrypted();
+        RepositoryOptions o =
+                encrypted ? RepositoryOptions.encrypted("repo-secret".toCharArray()) : RepositoryOptions.unencrypted();
         return o.withChunkSize(CHUNK).withPackSize(CHUNK * 4).withKdf(64, 1);
     }
 
@@ -28,9 +29,15 @@ final class TestImages {
         while (pos < size) {
             int n = Math.min(size - pos, 1 + r.nextInt(3 * CHUNK));
             switch (r.nextInt(3)) {
-                case 0 -> { } // zeros
-                case 1 -> { for (int i = 0; i < n; i++) b[pos + i] = (byte) ("stillpoint text ".charAt(i % 16)); }
-                default -> { byte[] x = new byte[n]; r.nextBytes(x); System.arraycopy(x, 0, b, pos, n); }
+                case 0 -> {} // zeros
+                case 1 -> {
+                    for (int i = 0; i < n; i++) b[pos + i] = (byte) ("stillpoint text ".charAt(i % 16));
+                }
+                default -> {
+                    byte[] x = new byte[n];
+                    r.nextBytes(x);
+                    System.arraycopy(x, 0, b, pos, n);
+                }
             }
             pos += n;
         }
@@ -58,7 +65,8 @@ final class TestImages {
     static byte[] restore(Repository repo, String id, Path file) throws IOException {
         Files.deleteIfExists(file);
         try (ImageReader r = repo.openImage(id);
-             FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+                FileChannel ch = FileChannel.open(
+                        file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
             r.restoreTo(file, ch, ProgressListener.NONE);
         }
         return Files.readAllBytes(file);

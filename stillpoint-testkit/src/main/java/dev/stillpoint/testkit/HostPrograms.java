@@ -1,7 +1,5 @@
 package dev.stillpoint.testkit;
 
-import org.junit.jupiter.api.Assumptions;
-
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The integration-test policy for host programs, in one place: an IT skips when a program it
@@ -36,7 +35,8 @@ public final class HostPrograms {
 
     /** True when {@code program} is executable in a PATH directory, /usr/sbin or /sbin. */
     public static boolean onPath(String program) {
-        String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin" + File.pathSeparator + "/sbin";
+        String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin" + File.pathSeparator
+                + "/sbin";
         for (String dir : path.split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
         }
@@ -49,7 +49,8 @@ public final class HostPrograms {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(RUN_LIMIT_MINUTES, TimeUnit.MINUTES)) {
             p.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not finish within " + RUN_LIMIT_MINUTES + " min");
+            throw new AssertionError(
+                    String.join(" ", command) + " did not finish within " + RUN_LIMIT_MINUTES + " min");
         }
         if (p.exitValue() != 0) {
             throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": " + out);

@@ -44,22 +44,36 @@ public final class S3Proxy implements AutoCloseable {
         Path lib = libDir();
         Path data = Files.createDirectories(work.resolve("data"));
         int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) { port = s.getLocalPort(); }
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
         Path props = work.resolve("s3proxy.properties");
-        Files.writeString(props, String.join("\n",
-                "s3proxy.endpoint=http://127.0.0.1:" + port,
-                "s3proxy.authorization=aws-v2-or-v4",
-                "s3proxy.identity=" + ACCESS_KEY,
-                "s3proxy.credential=" + SECRET_KEY,
-                "jclouds.provider=filesystem",
-                "jclouds.identity=" + ACCESS_KEY,
-                "jclouds.credential=" + SECRET_KEY,
-                "jclouds.filesystem.basedir=" + data.toAbsolutePath(),
-                ""));
+        Files.writeString(
+                props,
+                String.join(
+                        "\n",
+                        "s3proxy.endpoint=http://127.0.0.1:" + port,
+                        "s3proxy.authorization=aws-v2-or-v4",
+                        "s3proxy.identity=" + ACCESS_KEY,
+                        "s3proxy.credential=" + SECRET_KEY,
+                        "jclouds.provider=filesystem",
+                        "jclouds.identity=" + ACCESS_KEY,
+                        "jclouds.credential=" + SECRET_KEY,
+                        "jclouds.filesystem.basedir=" + data.toAbsolutePath(),
+                        ""));
         Path log = work.resolve("s3proxy.log");
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(java, "-Xmx256m", "-cp", lib.toAbsolutePath() + "/*", "org.gaul.s3proxy.Main", "--properties", props.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(
+                        java,
+                        "-Xmx256m",
+                        "-cp",
+                        lib.toAbsolutePath() + "/*",
+                        "org.gaul.s3proxy.Main",
+                        "--properties",
+                        props.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         S3Proxy s3 = new S3Proxy(p, port, data, log);
         Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
         while (true) {
@@ -68,7 +82,11 @@ public final class S3Proxy implements AutoCloseable {
                 sock.connect(new InetSocketAddress("127.0.0.1", port), 200);
                 return s3;
             } catch (IOException e) {
-                if (Instant.now().isAfter(deadline)) { s3.close(); throw new IllegalStateException("s3proxy did not listen on " + port + " within 60 s: " + s3.logTail()); }
+                if (Instant.now().isAfter(deadline)) {
+                    s3.close();
+                    throw new IllegalStateException(
+                            "s3proxy did not listen on " + port + " within 60 s: " + s3.logTail());
+                }
                 Thread.sleep(100);
             }
         }
@@ -77,24 +95,44 @@ public final class S3Proxy implements AutoCloseable {
     /** The directory holding the jars, fetched by Maven when missing. */
     public static synchronized Path libDir() throws Exception {
         String env = System.getenv("STILLPOINT_S3PROXY_LIB");
-        Path lib = env != null && !env.isEmpty() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "stillpoint", "s3proxy-" + VERSION, "lib");
+        Path lib = env != null && !env.isEmpty()
+                ? Path.of(env)
+                : Path.of(System.getProperty("user.home"), ".cache", "stillpoint", "s3proxy-" + VERSION, "lib");
         if (Files.exists(lib.resolve("s3proxy-" + VERSION + ".jar"))) return lib;
         Path root = projectRoot();
         Path pom = root.resolve("stillpoint-testkit/s3proxy/pom.xml");
-        List<String> cmd = new ArrayList<>(List.of(root.resolve("mvnw").toString(), "-B", "-ntp", "-q", "-o", "-f", pom.toString(),
-                "dependency:copy-dependencies", "-DoutputDirectory=" + lib.toAbsolutePath()));
+        List<String> cmd = new ArrayList<>(List.of(
+                root.resolve("mvnw").toString(),
+                "-B",
+                "-ntp",
+                "-q",
+                "-o",
+                "-f",
+                pom.toString(),
+                "dependency:copy-dependencies",
+                "-DoutputDirectory=" + lib.toAbsolutePath()));
         if (run(cmd, root) != 0) { // not in the local Maven repository yet: fetch from Maven Central
             cmd.remove("-o");
             int rc = run(cmd, root);
-            if (rc != 0) throw new IllegalStateException("fetching org.gaul:s3proxy:" + VERSION + " failed (" + String.join(" ", cmd) + " exited " + rc + ")");
+            if (rc != 0)
+                throw new IllegalStateException("fetching org.gaul:s3proxy:" + VERSION + " failed ("
+                        + String.join(" ", cmd) + " exited " + rc + ")");
         }
-        if (!Files.exists(lib.resolve("s3proxy-" + VERSION + ".jar"))) throw new IllegalStateException("no s3proxy jar in " + lib + " after fetching it");
+        if (!Files.exists(lib.resolve("s3proxy-" + VERSION + ".jar")))
+            throw new IllegalStateException("no s3proxy jar in " + lib + " after fetching it");
         return lib;
     }
 
     private static int run(List<String> cmd, Path dir) throws Exception {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!p.waitFor(15, TimeUnit.MINUTES)) { p.destroyForcibly(); return -1; }
+        Process p = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!p.waitFor(15, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            return -1;
+        }
         return p.exitValue();
     }
 
@@ -103,23 +141,34 @@ public final class S3Proxy implements AutoCloseable {
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
             if (Files.isExecutable(d.resolve("mvnw")) && Files.exists(d.resolve("stillpoint-testkit"))) return d;
         }
-        throw new IllegalStateException("cannot find the Stillpoint checkout (mvnw) above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException("cannot find the Stillpoint checkout (mvnw) above "
+                + Path.of("").toAbsolutePath());
     }
 
     /** {@code http://127.0.0.1:PORT}. */
-    public String endpoint() { return "http://127.0.0.1:" + port; }
+    public String endpoint() {
+        return "http://127.0.0.1:" + port;
+    }
 
     /** The repository location {@code s3:http://127.0.0.1:PORT/BUCKET/PREFIX}. */
-    public String location(String bucket, String prefix) { return "s3:" + endpoint() + "/" + bucket + (prefix == null || prefix.isEmpty() ? "" : "/" + prefix); }
+    public String location(String bucket, String prefix) {
+        return "s3:" + endpoint() + "/" + bucket + (prefix == null || prefix.isEmpty() ? "" : "/" + prefix);
+    }
 
     /** Where the buckets live (one directory each). */
-    public Path dataDir() { return dataDir; }
+    public Path dataDir() {
+        return dataDir;
+    }
 
     /** Creates {@code bucket} (a directory of the filesystem store). */
-    public void createBucket(String bucket) throws IOException { Files.createDirectories(dataDir.resolve(bucket)); }
+    public void createBucket(String bucket) throws IOException {
+        Files.createDirectories(dataDir.resolve(bucket));
+    }
 
     /** The environment a client needs: the credentials and a region. */
-    public Map<String, String> env() { return Map.of("AWS_ACCESS_KEY_ID", ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", SECRET_KEY, "AWS_REGION", "us-east-1"); }
+    public Map<String, String> env() {
+        return Map.of("AWS_ACCESS_KEY_ID", ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", SECRET_KEY, "AWS_REGION", "us-east-1");
+    }
 
     /** The same for this JVM (the AWS SDK reads these system properties first). */
     public void useInThisJvm() {
@@ -128,7 +177,9 @@ public final class S3Proxy implements AutoCloseable {
         System.setProperty("aws.region", "us-east-1");
     }
 
-    public boolean isAlive() { return process.isAlive(); }
+    public boolean isAlive() {
+        return process.isAlive();
+    }
 
     public String logTail() {
         try {
@@ -139,7 +190,8 @@ public final class S3Proxy implements AutoCloseable {
         }
     }
 
-    @Override public void close() throws InterruptedException {
+    @Override
+    public void close() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
     }

@@ -4,11 +4,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code stillpoint analyze}: offline diagnostics of logs and reports. */
-@Command(name = "analyze", mixinStandardHelpOptions = true,
+@Command(
+        name = "analyze",
+        mixinStandardHelpOptions = true,
         description = "Analyse logs: hypervisor stun times, freeze/thaw windows.",
         subcommands = {StunCommand.class, FreezeLogCommand.class})
 public final class AnalyzeCommand implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {

@@ -11,13 +11,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code stillpoint analyze freeze-log FILE...}: freeze-to-thaw windows. */
-@Command(name = "freeze-log", mixinStandardHelpOptions = true,
-        description = {"Freeze-to-thaw windows from hook logs (the sample scripts' date + freeze/thaw lines), "
-                + "InterSystems Cache/IRIS snapshot and backup logs, and Stillpoint's own JSON reports "
-                + "(last-report.json).",
-                "Give the freeze and the thaw log of a script together; they are paired by time."})
+@Command(
+        name = "freeze-log",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Freeze-to-thaw windows from hook logs (the sample scripts' date + freeze/thaw lines), "
+                    + "InterSystems Cache/IRIS snapshot and backup logs, and Stillpoint's own JSON reports "
+                    + "(last-report.json).",
+            "Give the freeze and the thaw log of a script together; they are paired by time."
+        })
 public final class FreezeLogCommand implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "log files or JSON reports (plain or gzip)")
     List<Path> files;

@@ -18,14 +18,20 @@ final class FreezeLogJsonPrinter {
 
     void print(FreezeLogAnalysis a) {
         Map<String, Object> root = new LinkedHashMap<>();
-        root.put("files", a.files().stream().map(f -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("file", f.file());
-            m.put("formats", f.formats());
-            m.put("entries", f.entries());
-            return m;
-        }).toList());
-        root.put("windows", a.windows().stream().map(FreezeLogJsonPrinter::window).toList());
+        root.put(
+                "files",
+                a.files().stream()
+                        .map(f -> {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("file", f.file());
+                            m.put("formats", f.formats());
+                            m.put("entries", f.entries());
+                            return m;
+                        })
+                        .toList());
+        root.put(
+                "windows",
+                a.windows().stream().map(FreezeLogJsonPrinter::window).toList());
         root.put("statsMs", JsonShapes.stats(a.stats()));
         root.put("anomalies", JsonShapes.warnings(a.anomalies()));
         root.put("warnings", JsonShapes.warnings(a.warnings()));
@@ -47,15 +53,19 @@ final class FreezeLogJsonPrinter {
         m.put("file", w.file());
         m.put("line", w.line());
         m.put("extraFreezes", w.extraFreezes());
-        m.put("hooks", w.hooks().stream().map(h -> {
-            Map<String, Object> hm = new LinkedHashMap<>();
-            hm.put("name", h.name());
-            hm.put("phase", h.phase());
-            hm.put("result", h.result());
-            hm.put("exitCode", h.exitCode());
-            hm.put("durationMs", h.durationMs());
-            return hm;
-        }).toList());
+        m.put(
+                "hooks",
+                w.hooks().stream()
+                        .map(h -> {
+                            Map<String, Object> hm = new LinkedHashMap<>();
+                            hm.put("name", h.name());
+                            hm.put("phase", h.phase());
+                            hm.put("result", h.result());
+                            hm.put("exitCode", h.exitCode());
+                            hm.put("durationMs", h.durationMs());
+                            return hm;
+                        })
+                        .toList());
         return m;
     }
 }

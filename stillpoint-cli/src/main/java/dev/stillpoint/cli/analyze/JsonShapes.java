@@ -30,13 +30,15 @@ final class JsonShapes {
     }
 
     static List<Map<String, Object>> warnings(List<ParseWarning> warnings) {
-        return warnings.stream().map(w -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("file", w.file());
-            m.put("line", w.line());
-            m.put("message", w.message());
-            return m;
-        }).toList();
+        return warnings.stream()
+                .map(w -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("file", w.file());
+                    m.put("line", w.line());
+                    m.put("message", w.message());
+                    return m;
+                })
+                .toList();
     }
 
     static String time(LogTimestamp t) {

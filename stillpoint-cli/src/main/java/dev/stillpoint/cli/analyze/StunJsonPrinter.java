@@ -18,18 +18,24 @@ final class StunJsonPrinter {
 
     void print(StunAnalysis a) {
         Map<String, Object> root = new LinkedHashMap<>();
-        root.put("files", a.files().stream().map(f -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("file", f.file());
-            m.put("stuns", f.stuns());
-            m.put("markers", f.markers());
-            return m;
-        }).toList());
+        root.put(
+                "files",
+                a.files().stream()
+                        .map(f -> {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("file", f.file());
+                            m.put("stuns", f.stuns());
+                            m.put("markers", f.markers());
+                            return m;
+                        })
+                        .toList());
         root.put("stuns", a.entries().size());
         root.put("duplicatesDropped", a.duplicatesDropped());
         root.put("statsUs", JsonShapes.stats(a.stats()));
         root.put("groupGapSeconds", a.groupGapSeconds());
-        root.put("operations", a.operations().stream().map(StunJsonPrinter::operation).toList());
+        root.put(
+                "operations",
+                a.operations().stream().map(StunJsonPrinter::operation).toList());
         root.put("events", a.entries().stream().map(StunJsonPrinter::entry).toList());
         root.put("longest", a.longest().stream().map(StunJsonPrinter::entry).toList());
         root.put("qos", qos(a.qos()));

@@ -1,32 +1,25 @@
 package dev.stillpoint.cli.backup;
 
 import dev.stillpoint.cli.CatalogOption;
+import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.Runs;
 import dev.stillpoint.cli.output.VmPrinter;
-import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.engine.backup.BackupJob;
 import dev.stillpoint.engine.backup.BackupListener;
 import dev.stillpoint.engine.backup.BackupOptions;
 import dev.stillpoint.engine.backup.BackupResult;
 import dev.stillpoint.engine.backup.BlockSourceOpener;
 import dev.stillpoint.engine.backup.ConsistencyPolicy;
-import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.catalog.BackupRecord;
-import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.DiskRecord;
+import dev.stillpoint.engine.catalog.Phase;
+import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
 import dev.stillpoint.repository.Repository;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,40 +28,69 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code stillpoint backup DOMAIN --repo DIR [--full] [--consistency required|preferred]}. */
-@Command(name = "backup", mixinStandardHelpOptions = true, description = {"Back up a libvirt domain (application-consistent, full or incremental).", "Back up a libvirt domain into a repository: freeze the guest (its hooks run), begin a pull-mode backup with a new checkpoint, thaw at once, copy allocated (full) or changed (incremental) extents over NBD, record the backup in the catalog. A shut-off domain is read at rest (clean-shutdown)."})
+@Command(
+        name = "backup",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Back up a libvirt domain (application-consistent, full or incremental).",
+            "Back up a libvirt domain into a repository: freeze the guest (its hooks run), begin a pull-mode backup with a new checkpoint, thaw at once, copy allocated (full) or changed (incremental) extents over NBD, record the backup in the catalog. A shut-off domain is read at rest (clean-shutdown)."
+        })
 public final class BackupCommand implements Callable<Integer> {
 
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "DOMAIN", description = "Domain name or UUID.")
     String domainName;
 
-    @Mixin RepoOptions repo;
-    @Mixin CatalogOption catalogOption;
+    @Mixin
+    RepoOptions repo;
+
+    @Mixin
+    CatalogOption catalogOption;
 
     @Option(names = "--full", description = "Read every allocated extent even when an incremental is possible.")
     boolean full;
 
-    @Option(names = "--consistency", paramLabel = "required|preferred", defaultValue = "preferred",
+    @Option(
+            names = "--consistency",
+            paramLabel = "required|preferred",
+            defaultValue = "preferred",
             description = "When the guest cannot be quiesced: fail (required) or continue crash-consistent "
                     + "(preferred, default).")
     String consistency;
 
-    @Option(names = "--freeze-timeout", paramLabel = "SECONDS", defaultValue = "60",
+    @Option(
+            names = "--freeze-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "60",
             description = "Host-side limit for the guest freeze, hooks included (default 60).")
     int freezeTimeout;
 
-    @Option(names = "--connect", paramLabel = "URI", defaultValue = Connectors.DEFAULT_URI,
+    @Option(
+            names = "--connect",
+            paramLabel = "URI",
+            defaultValue = Connectors.DEFAULT_URI,
             description = "libvirt connection URI (default qemu:///system).")
     String uri;
 
-    @Option(names = "--work-dir", paramLabel = "DIR",
+    @Option(
+            names = "--work-dir",
+            paramLabel = "DIR",
             description = "Where NBD sockets and scratch files go (must be usable by libvirt-qemu; default /tmp).")
     Path workDir;
 
-    @Option(names = "--json", description = "Print JSON lines (phase, progress, warning) and a final summary line (docs/scripting.md).")
+    @Option(
+            names = "--json",
+            description = "Print JSON lines (phase, progress, warning) and a final summary line (docs/scripting.md).")
     boolean json;
 
     @Override
@@ -76,32 +98,45 @@ public final class BackupCommand implements Callable<Integer> {
         ConsistencyPolicy policy = switch (consistency.toLowerCase(Locale.ROOT)) {
             case "required" -> ConsistencyPolicy.REQUIRED;
             case "preferred" -> ConsistencyPolicy.PREFERRED;
-            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--consistency '" + consistency + "' must be 'required' or 'preferred'");
+            default ->
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--consistency '" + consistency + "' must be 'required' or 'preferred'");
         };
         if (freezeTimeout < 1 || freezeTimeout > 3600) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--freeze-timeout " + freezeTimeout + " must be 1..3600 seconds");
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--freeze-timeout " + freezeTimeout + " must be 1..3600 seconds");
         }
         VmPrinter printer = VmPrinter.of(spec, json);
-        BackupOptions options = BackupOptions.defaults().withForceFull(full).withPolicy(policy)
-                .withFreezeTimeout(Duration.ofSeconds(freezeTimeout)).withWorkDir(workDir);
+        BackupOptions options = BackupOptions.defaults()
+                .withForceFull(full)
+                .withPolicy(policy)
+                .withFreezeTimeout(Duration.ofSeconds(freezeTimeout))
+                .withWorkDir(workDir);
         try (VmConnector connector = Connectors.open(uri);
-             Repository repository = repo.open();
-             Catalog catalog = catalogOption.open(repo)) {
-            VmDomain domain = connector.find(domainName).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
-                    "no domain '" + domainName + "' on " + uri));
+                Repository repository = repo.open();
+                Catalog catalog = catalogOption.open(repo)) {
+            VmDomain domain = connector
+                    .find(domainName)
+                    .orElseThrow(() ->
+                            new VmException(VmException.Code.NOT_FOUND, "no domain '" + domainName + "' on " + uri));
             RunDirectory runs = Runs.directory();
-            BackupJob job = BackupJob.builder().domain(domain).repository(repository).catalog(catalog)
-                    .blockSources(BlockSourceOpener.nbd()).options(options).listener(listener(printer, domain.name()))
-                    .runs(runs, Runs.recovery(runs, connector, printer)).build();
+            BackupJob job = BackupJob.builder()
+                    .domain(domain)
+                    .repository(repository)
+                    .catalog(catalog)
+                    .blockSources(BlockSourceOpener.nbd())
+                    .options(options)
+                    .listener(listener(printer, domain.name()))
+                    .runs(runs, Runs.recovery(runs, connector, printer))
+                    .build();
             BackupResult result;
-            try (SignalCancellation signal = SignalCancellation.install(job::cancel, job::awaitFinished,
-                    Duration.ofMinutes(2), "stillpoint-backup-cancel")) {
+            try (SignalCancellation signal = SignalCancellation.install(
+                    job::cancel, job::awaitFinished, Duration.ofMinutes(2), "stillpoint-backup-cancel")) {
                 try {
                     result = job.run();
                 } catch (Exception e) {
-                    if (signal.signalled()) return signal.reportCancelled(spec.commandLine().getErr(), e);
+                    if (signal.signalled())
+                        return signal.reportCancelled(spec.commandLine().getErr(), e);
                     throw e;
                 } finally {
                     printer.finishProgress();
@@ -115,25 +150,40 @@ public final class BackupCommand implements Callable<Integer> {
     /** Renders the job's events: text, or {@code phase}, {@code progress}, {@code warning} JSON lines. */
     static BackupListener listener(VmPrinter printer, String domain) {
         return new BackupListener() {
-            @Override public void phaseStarted(Phase phase) { printer.phaseStarted(phase.key()); }
+            @Override
+            public void phaseStarted(Phase phase) {
+                printer.phaseStarted(phase.key());
+            }
 
-            @Override public void phaseFinished(Phase phase, Duration took) { printer.phaseFinished(phase.key(), took.toMillis()); }
+            @Override
+            public void phaseFinished(Phase phase, Duration took) {
+                printer.phaseFinished(phase.key(), took.toMillis());
+            }
 
-            @Override public void modeChosen(BackupRecord.Mode mode, String from) {
+            @Override
+            public void modeChosen(BackupRecord.Mode mode, String from) {
                 printer.line("mode      " + mode.label() + (from == null ? "" : " (from checkpoint " + from + ")"));
             }
 
-            @Override public void diskStarted(String disk, long toRead, long size) {
+            @Override
+            public void diskStarted(String disk, long toRead, long size) {
                 printer.line("disk " + disk + ": reading " + VmPrinter.bytes(toRead) + " of " + VmPrinter.bytes(size));
             }
 
-            @Override public void progress(String disk, long done, long total) {
+            @Override
+            public void progress(String disk, long done, long total) {
                 printer.progress("backup " + domain + "/" + disk, disk, done, total);
             }
 
-            @Override public void diskFinished(String disk, long bytesRead, long storedBytes) { printer.diskFinished(disk); }
+            @Override
+            public void diskFinished(String disk, long bytesRead, long storedBytes) {
+                printer.diskFinished(disk);
+            }
 
-            @Override public void warning(String code, String message) { printer.warning(code, message); }
+            @Override
+            public void warning(String code, String message) {
+                printer.warning(code, message);
+            }
         };
     }
 
@@ -194,14 +244,23 @@ public final class BackupCommand implements Callable<Integer> {
             printer.summary(o);
             return;
         }
-        printer.line("backup " + r.id() + " of " + r.vmName() + ": " + r.mode().label() + ", consistency " + r.consistency().label()
-                + (r.freezeWindowMs() == null ? "" : ", freeze window " + r.freezeWindowMs() + " ms (freeze sent to thaw returned)")
-                + (guestFreezeWindow(r.guestReport()) == null ? "" : ", in-guest " + guestFreezeWindow(r.guestReport()) + " ms"));
+        printer.line("backup " + r.id() + " of " + r.vmName() + ": " + r.mode().label() + ", consistency "
+                + r.consistency().label()
+                + (r.freezeWindowMs() == null
+                        ? ""
+                        : ", freeze window " + r.freezeWindowMs() + " ms (freeze sent to thaw returned)")
+                + (guestFreezeWindow(r.guestReport()) == null
+                        ? ""
+                        : ", in-guest " + guestFreezeWindow(r.guestReport()) + " ms"));
         for (DiskRecord d : r.disks()) {
-            printer.line("  " + d.target() + ": read " + VmPrinter.bytes(d.bytesRead()) + " of " + VmPrinter.bytes(d.size())
-                    + ", stored " + VmPrinter.bytes(d.storedBytes()) + " (snapshot " + d.snapshotId() + ")");
+            printer.line(
+                    "  " + d.target() + ": read " + VmPrinter.bytes(d.bytesRead()) + " of " + VmPrinter.bytes(d.size())
+                            + ", stored " + VmPrinter.bytes(d.storedBytes()) + " (snapshot " + d.snapshotId() + ")");
         }
-        printer.line(String.format(Locale.ROOT, "  %.1f s, %s/s", result.duration().toMillis() / 1000.0,
+        printer.line(String.format(
+                Locale.ROOT,
+                "  %.1f s, %s/s",
+                result.duration().toMillis() / 1000.0,
                 VmPrinter.bytes(Math.round(result.throughput()))));
         if (!r.warnings().isEmpty()) printer.line("  " + r.warnings().size() + " warning(s)");
     }

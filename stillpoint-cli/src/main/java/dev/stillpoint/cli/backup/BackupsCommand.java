@@ -4,29 +4,35 @@ import dev.stillpoint.cli.CatalogOption;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.engine.catalog.BackupRecord;
-import dev.stillpoint.engine.catalog.Verification;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.DiskRecord;
+import dev.stillpoint.engine.catalog.Verification;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.Callable;
-
 /** {@code stillpoint backups --repo DIR [--domain NAME] [--json]}: the catalog, oldest first. */
-@Command(name = "backups", mixinStandardHelpOptions = true, description = "List VM backups recorded in the catalog (ids for 'stillpoint restore').")
+@Command(
+        name = "backups",
+        mixinStandardHelpOptions = true,
+        description = "List VM backups recorded in the catalog (ids for 'stillpoint restore').")
 public final class BackupsCommand implements Callable<Integer> {
 
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Mixin RepoOptions repo;
-    @Mixin CatalogOption catalogOption;
+    @Mixin
+    RepoOptions repo;
+
+    @Mixin
+    CatalogOption catalogOption;
 
     @Option(names = "--domain", paramLabel = "NAME", description = "Only backups of this domain.")
     String domain;
@@ -34,18 +40,32 @@ public final class BackupsCommand implements Callable<Integer> {
     @Option(names = "--all", description = "Include failed attempts.")
     boolean all;
 
-    @Option(names = "--json", description = "Print one {\"type\":\"backup\"} JSON line per backup, then a summary line.")
+    @Option(
+            names = "--json",
+            description = "Print one {\"type\":\"backup\"} JSON line per backup, then a summary line.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         VmPrinter printer = VmPrinter.of(spec, json);
         try (Catalog catalog = catalogOption.open(repo)) {
-            List<BackupRecord> list = catalog.list(domain).stream().filter(r -> all || r.complete()).toList();
+            List<BackupRecord> list = catalog.list(domain).stream()
+                    .filter(r -> all || r.complete())
+                    .toList();
             Map<String, Verification> verified = catalog.latestVerifications();
             if (!json) {
-                printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s  %s",
-                        "ID", "TIME", "DOMAIN", "MODE", "CONSISTENCY", "FREEZE", "READ", "STORED", "BOOT-VERIFIED"));
+                printer.line(String.format(
+                        Locale.ROOT,
+                        "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s  %s",
+                        "ID",
+                        "TIME",
+                        "DOMAIN",
+                        "MODE",
+                        "CONSISTENCY",
+                        "FREEZE",
+                        "READ",
+                        "STORED",
+                        "BOOT-VERIFIED"));
             }
             for (BackupRecord r : list) {
                 Verification v = verified.get(r.id());
@@ -54,12 +74,24 @@ public final class BackupsCommand implements Callable<Integer> {
                     o.put("verification", v == null ? null : VerifyCommand.toJson(v));
                     printer.message("backup", o);
                 } else {
-                    printer.line(String.format(Locale.ROOT, "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s  %s",
-                            r.id(), r.startedAt().toString().substring(0, 19) + "Z", r.vmName(),
-                            modeOrStatus(r), r.consistency() == null ? "-" : r.consistency().label(),
-                            r.freezeWindowMs() == null ? "-" : r.freezeWindowMs() + " ms", VmPrinter.bytes(r.bytesRead()),
-                            VmPrinter.bytes(r.bytesStored()), v == null ? "-" : v.passed()
-                                    ? "passed " + v.startedAt().toString().substring(0, 10) : "FAILED " + v.startedAt().toString().substring(0, 10)));
+                    printer.line(String.format(
+                            Locale.ROOT,
+                            "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s  %s",
+                            r.id(),
+                            r.startedAt().toString().substring(0, 19) + "Z",
+                            r.vmName(),
+                            modeOrStatus(r),
+                            r.consistency() == null ? "-" : r.consistency().label(),
+                            r.freezeWindowMs() == null ? "-" : r.freezeWindowMs() + " ms",
+                            VmPrinter.bytes(r.bytesRead()),
+                            VmPrinter.bytes(r.bytesStored()),
+                            v == null
+                                    ? "-"
+                                    : v.passed()
+                                            ? "passed "
+                                                    + v.startedAt().toString().substring(0, 10)
+                                            : "FAILED "
+                                                    + v.startedAt().toString().substring(0, 10)));
                 }
             }
             printer.summary(Map.of("backups", list.size()));
@@ -70,7 +102,9 @@ public final class BackupsCommand implements Callable<Integer> {
     /** The MODE column: the mode of a complete backup, else "failed" or "interrupted" (its process died). */
     static String modeOrStatus(BackupRecord r) {
         if (r.complete()) return r.mode().label();
-        return r.error() != null && r.error().startsWith(BackupRecord.INTERRUPTED) ? BackupRecord.INTERRUPTED : r.status().label();
+        return r.error() != null && r.error().startsWith(BackupRecord.INTERRUPTED)
+                ? BackupRecord.INTERRUPTED
+                : r.status().label();
     }
 
     static Map<String, Object> toJson(BackupRecord r) {

@@ -9,14 +9,6 @@ import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.export.BackupExport;
 import dev.stillpoint.repository.Repository;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -35,54 +27,88 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code stillpoint export BACKUP --repo DIR [--disk vda] [--socket PATH | --listen HOST:PORT]
  * [--cache-mib N] [--json]}: serves the disks of one backup read-only over NBD until Ctrl-C or
  * SIGTERM, then removes its socket.
  */
-@Command(name = "export", mixinStandardHelpOptions = true, description = {
-        "Serve the disks of one backup read-only over NBD (one export per disk, named by its target).",
-        "Clients: qemu-img convert nbd+unix:///vda?socket=PATH, qemu-io, nbdinfo, a VM disk's backing file. "
-                + "Runs in the foreground until Ctrl-C or SIGTERM and removes its socket on exit. "
-                + "The default socket lies in a private directory, readable by root and the group libvirt-qemu."})
+@Command(
+        name = "export",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve the disks of one backup read-only over NBD (one export per disk, named by its target).",
+            "Clients: qemu-img convert nbd+unix:///vda?socket=PATH, qemu-io, nbdinfo, a VM disk's backing file. "
+                    + "Runs in the foreground until Ctrl-C or SIGTERM and removes its socket on exit. "
+                    + "The default socket lies in a private directory, readable by root and the group libvirt-qemu."
+        })
 public final class ExportCommand implements Callable<Integer> {
     /** Group of the hypervisor's user: may connect to the default socket. */
     static final String HYPERVISOR_GROUP = "libvirt-qemu";
 
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "BACKUP", description = "Backup id from 'stillpoint backups' (unique prefix ok).")
+    @Parameters(
+            index = "0",
+            paramLabel = "BACKUP",
+            description = "Backup id from 'stillpoint backups' (unique prefix ok).")
     String backupId;
 
-    @Mixin RepoOptions repo;
-    @Mixin CatalogOption catalogOption;
+    @Mixin
+    RepoOptions repo;
 
-    @Option(names = "--disk", paramLabel = "TARGET", description = "Serve only this disk (e.g. vda); default: every disk.")
+    @Mixin
+    CatalogOption catalogOption;
+
+    @Option(
+            names = "--disk",
+            paramLabel = "TARGET",
+            description = "Serve only this disk (e.g. vda); default: every disk.")
     String disk;
 
     @ArgGroup(exclusive = true)
     Where where;
 
     static final class Where {
-        @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to create (default: a private directory under /run/stillpoint).")
+        @Option(
+                names = "--socket",
+                paramLabel = "PATH",
+                description = "Unix socket to create (default: a private directory under /run/stillpoint).")
         Path socket;
 
-        @Option(names = "--listen", paramLabel = "HOST:PORT",
-                description = "Listen on TCP instead (port 0 picks one). NBD is plaintext: anything but loopback gets a warning.")
+        @Option(
+                names = "--listen",
+                paramLabel = "HOST:PORT",
+                description =
+                        "Listen on TCP instead (port 0 picks one). NBD is plaintext: anything but loopback gets a warning.")
         String listen;
     }
 
-    @Option(names = "--cache-mib", paramLabel = "N", defaultValue = "64", description = "Decoded chunk cache in MiB (default 64).")
+    @Option(
+            names = "--cache-mib",
+            paramLabel = "N",
+            defaultValue = "64",
+            description = "Decoded chunk cache in MiB (default 64).")
     int cacheMib;
 
-    @Option(names = "--json", description = "Print a {\"type\":\"ready\",...} JSON line once serving (docs/scripting.md).")
+    @Option(
+            names = "--json",
+            description = "Print a {\"type\":\"ready\",...} JSON line once serving (docs/scripting.md).")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         if (cacheMib < 0 || cacheMib > 65536) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--cache-mib must be 0..65536, got " + cacheMib);
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--cache-mib must be 0..65536, got " + cacheMib);
         }
         InetSocketAddress tcp = where != null && where.listen != null ? parseListen(where.listen) : null;
         Output out = Output.of(spec, json);
@@ -92,13 +118,15 @@ public final class ExportCommand implements Callable<Integer> {
         }
         Path privateDir = null;
         try (Repository repository = repo.open();
-             BackupExport export = BackupExport.open(repository, backup, disk, (long) cacheMib << 20)) {
+                BackupExport export = BackupExport.open(repository, backup, disk, (long) cacheMib << 20)) {
             Path socket = null;
             SocketAddress bound;
             if (tcp != null) {
                 if (!tcp.getAddress().isLoopbackAddress()) {
-                    out.warn("listening on " + tcp.getAddress().getHostAddress() + ", not a loopback address: NBD carries the disk data "
-                            + "in plaintext and without authentication; anyone who can reach the port can read the disks");
+                    out.warn(
+                            "listening on " + tcp.getAddress().getHostAddress()
+                                    + ", not a loopback address: NBD carries the disk data "
+                                    + "in plaintext and without authentication; anyone who can reach the port can read the disks");
                 }
                 bound = export.listen(tcp);
             } else {
@@ -114,15 +142,17 @@ public final class ExportCommand implements Callable<Integer> {
             }
             CountDownLatch stopped = new CountDownLatch(1);
             Path dirToRemove = privateDir;
-            Thread hook = new Thread(() -> {
-                try {
-                    export.close();
-                    if (dirToRemove != null) Files.deleteIfExists(dirToRemove);
-                    stopped.await(2, TimeUnit.SECONDS); // let the command print why it stopped
-                } catch (IOException | InterruptedException ignored) {
-                    // exiting anyway
-                }
-            }, "stillpoint-export-stop");
+            Thread hook = new Thread(
+                    () -> {
+                        try {
+                            export.close();
+                            if (dirToRemove != null) Files.deleteIfExists(dirToRemove);
+                            stopped.await(2, TimeUnit.SECONDS); // let the command print why it stopped
+                        } catch (IOException | InterruptedException ignored) {
+                            // exiting anyway
+                        }
+                    },
+                    "stillpoint-export-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             long t0 = System.nanoTime();
             ready(out, backup, export, socket, bound);
@@ -144,14 +174,16 @@ public final class ExportCommand implements Callable<Integer> {
     }
 
     private void ready(Output out, BackupRecord backup, BackupExport export, Path socket, SocketAddress bound) {
-        List<Map<String, Object>> exports = export.disks().stream().map(d -> {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("name", d.name());
-            e.put("size", d.size());
-            e.put("snapshotId", d.snapshotId());
-            e.put("uri", uri(d.name(), socket, bound));
-            return e;
-        }).toList();
+        List<Map<String, Object>> exports = export.disks().stream()
+                .map(d -> {
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("name", d.name());
+                    e.put("size", d.size());
+                    e.put("snapshotId", d.snapshotId());
+                    e.put("uri", uri(d.name(), socket, bound));
+                    return e;
+                })
+                .toList();
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("backupId", backup.id());
         o.put("domain", backup.vmName());
@@ -160,7 +192,8 @@ public final class ExportCommand implements Callable<Integer> {
         o.put("exports", exports);
         o.put("pid", ProcessHandle.current().pid());
         out.message("ready", o);
-        out.text("exporting backup " + backup.id() + " (" + backup.vmName() + ") read-only; Ctrl-C or SIGTERM stops it");
+        out.text(
+                "exporting backup " + backup.id() + " (" + backup.vmName() + ") read-only; Ctrl-C or SIGTERM stops it");
         for (Map<String, Object> e : exports) {
             out.text("  " + e.get("name") + ": " + e.get("uri") + " (" + VmPrinter.bytes((Long) e.get("size")) + ")");
         }
@@ -190,7 +223,8 @@ public final class ExportCommand implements Callable<Integer> {
             // reported below
         }
         if (host.isEmpty() || port < 0 || port > 65535) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(),
                     "--listen '" + value + "' must be HOST:PORT with a port 0..65535 (e.g. 127.0.0.1:10809)");
         }
         return new InetSocketAddress(InetAddress.getByName(host), port);
@@ -205,14 +239,18 @@ public final class ExportCommand implements Callable<Integer> {
         Path base;
         Path run = Path.of("/run");
         if (Files.isWritable(run)) base = run.resolve("stillpoint");
-        else if (System.getenv("XDG_RUNTIME_DIR") != null) base = Path.of(System.getenv("XDG_RUNTIME_DIR"), "stillpoint");
+        else if (System.getenv("XDG_RUNTIME_DIR") != null)
+            base = Path.of(System.getenv("XDG_RUNTIME_DIR"), "stillpoint");
         else base = Path.of(System.getProperty("java.io.tmpdir"), "stillpoint-" + System.getProperty("user.name"));
         Files.createDirectories(base);
-        Path dir = base.resolve("export-" + backupId + "-" + ProcessHandle.current().pid());
+        Path dir = base.resolve(
+                "export-" + backupId + "-" + ProcessHandle.current().pid());
         try {
-            return Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            return Files.createDirectory(
+                    dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
-            throw new EngineException(EngineException.Code.EXPORT_FAILED, "cannot create the socket directory " + dir + ": " + e, e);
+            throw new EngineException(
+                    EngineException.Code.EXPORT_FAILED, "cannot create the socket directory " + dir + ": " + e, e);
         }
     }
 
@@ -220,7 +258,8 @@ public final class ExportCommand implements Callable<Integer> {
     static void restrict(Path p, String mode) throws IOException {
         PosixFileAttributeView view = Files.getFileAttributeView(p, PosixFileAttributeView.class);
         try {
-            GroupPrincipal g = p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(HYPERVISOR_GROUP);
+            GroupPrincipal g =
+                    p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(HYPERVISOR_GROUP);
             view.setGroup(g);
         } catch (java.nio.file.attribute.UserPrincipalNotFoundException noGroup) {
             // no libvirt on this host: root (the owner) only

@@ -24,16 +24,18 @@ final class SignalCancellation implements AutoCloseable {
     private volatile boolean signalled;
 
     private SignalCancellation(Runnable cancel, Awaiter job, Duration cleanupLimit, String name) {
-        this.hook = new Thread(() -> {
-            signalled = true;
-            cancel.run();
-            try {
-                job.awaitFinished(cleanupLimit);
-                reported.await(REPORT_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, name);
+        this.hook = new Thread(
+                () -> {
+                    signalled = true;
+                    cancel.run();
+                    try {
+                        job.awaitFinished(cleanupLimit);
+                        reported.await(REPORT_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                name);
     }
 
     /** Installs the hook; close() removes it when the job ends normally. */

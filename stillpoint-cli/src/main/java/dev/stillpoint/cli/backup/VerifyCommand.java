@@ -5,8 +5,8 @@ import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.Runs;
-import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.cli.instant.DetachedExport;
+import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.Verification;
@@ -14,14 +14,6 @@ import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.engine.verify.BootVerification;
 import dev.stillpoint.engine.vm.VmConnector;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,17 +22,29 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code stillpoint verify (BACKUP | --latest DOMAIN | --all-unverified) --boot [--probe CMD]...}. */
-@Command(name = "verify", mixinStandardHelpOptions = true, description = {
-        "Prove restore points boot: each is booted in isolation from its export and checked.",
-        "Boots the point on throwaway overlays backed by an export of the repository, with a new name, UUID and no "
-                + "network interface; passes when the guest agent answers within --boot-timeout, no ext filesystem "
-                + "reports errors and every --probe (a shell command run in the guest) exits 0. Everything is "
-                + "destroyed afterwards; the result is recorded in the catalog and shown by 'stillpoint backups'. "
-                + "Exit 0 when every point passed, 29 when one failed."})
+@Command(
+        name = "verify",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Prove restore points boot: each is booted in isolation from its export and checked.",
+            "Boots the point on throwaway overlays backed by an export of the repository, with a new name, UUID and no "
+                    + "network interface; passes when the guest agent answers within --boot-timeout, no ext filesystem "
+                    + "reports errors and every --probe (a shell command run in the guest) exits 0. Everything is "
+                    + "destroyed afterwards; the result is recorded in the catalog and shown by 'stillpoint backups'. "
+                    + "Exit 0 when every point passed, 29 when one failed."
+        })
 public final class VerifyCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @ArgGroup(multiplicity = "1")
     Which which;
@@ -52,30 +56,46 @@ public final class VerifyCommand implements Callable<Integer> {
         @Option(names = "--latest", paramLabel = "DOMAIN", description = "The newest complete backup of DOMAIN.")
         String latest;
 
-        @Option(names = "--all-unverified", description = "Every complete backup without a verification yet (for a timer).")
+        @Option(
+                names = "--all-unverified",
+                description = "Every complete backup without a verification yet (for a timer).")
         boolean allUnverified;
     }
 
-    @Mixin RepoOptions repo;
-    @Mixin CatalogOption catalogOption;
+    @Mixin
+    RepoOptions repo;
+
+    @Mixin
+    CatalogOption catalogOption;
 
     @Option(names = "--boot", required = true, description = "Boot the point (the only verification there is so far).")
     boolean boot;
 
-    @Option(names = "--probe", paramLabel = "CMD",
+    @Option(
+            names = "--probe",
+            paramLabel = "CMD",
             description = "A shell command run in the booted guest through its agent; must exit 0 (repeatable), "
                     + "e.g. \"pg_isready\", \"systemctl is-system-running --wait\".")
     List<String> probes = new ArrayList<>();
 
-    @Option(names = "--boot-timeout", paramLabel = "SECONDS", defaultValue = "300",
+    @Option(
+            names = "--boot-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "300",
             description = "How long the guest agent may take to answer after the start (default 300).")
     int bootTimeout;
 
-    @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "/var/lib/libvirt/images",
+    @Option(
+            names = "--work-dir",
+            paramLabel = "DIR",
+            defaultValue = "/var/lib/libvirt/images",
             description = "Where the throwaway overlays go (usable by libvirt-qemu; default /var/lib/libvirt/images).")
     Path workDir;
 
-    @Option(names = "--connect", paramLabel = "URI", defaultValue = Connectors.DEFAULT_URI,
+    @Option(
+            names = "--connect",
+            paramLabel = "URI",
+            defaultValue = Connectors.DEFAULT_URI,
             description = "libvirt connection URI (default qemu:///system).")
     String uri;
 
@@ -93,13 +113,19 @@ public final class VerifyCommand implements Callable<Integer> {
         RunDirectory runs = Runs.directory();
         try (VmConnector connector = Connectors.open(uri)) {
             Runs.recovery(runs, connector, printer).recoverAll(null);
-            BootVerification verification = new BootVerification(connector, new DetachedExport(
-                    repo.location(), catalogOption.catalog, repo.passwordFile()),
+            BootVerification verification = new BootVerification(
+                    connector,
+                    new DetachedExport(repo.location(), catalogOption.catalog, repo.passwordFile()),
                     Clock.systemUTC());
             for (BackupRecord b : points) {
                 Verification v;
                 try (RunJournal journal = runs.start(RunDirectory.newRunId(), "verify")) {
-                    v = verification.run(b, workDir.toAbsolutePath(), probes, Duration.ofSeconds(bootTimeout), journal,
+                    v = verification.run(
+                            b,
+                            workDir.toAbsolutePath(),
+                            probes,
+                            Duration.ofSeconds(bootTimeout),
+                            journal,
                             step -> printer.line(b.id() + ": " + step));
                 }
                 try (Catalog catalog = catalogOption.open(repo)) {
@@ -120,10 +146,13 @@ public final class VerifyCommand implements Callable<Integer> {
 
     private List<BackupRecord> select(Catalog catalog) throws Exception {
         if (which.backupId != null) return List.of(catalog.find(which.backupId));
-        List<BackupRecord> complete = catalog.list(which.latest).stream().filter(BackupRecord::complete).toList();
+        List<BackupRecord> complete = catalog.list(which.latest).stream()
+                .filter(BackupRecord::complete)
+                .toList();
         if (which.latest != null) {
             if (complete.isEmpty()) {
-                throw new dev.stillpoint.engine.EngineException(dev.stillpoint.engine.EngineException.Code.BACKUP_NOT_FOUND,
+                throw new dev.stillpoint.engine.EngineException(
+                        dev.stillpoint.engine.EngineException.Code.BACKUP_NOT_FOUND,
                         "no complete backup of domain " + which.latest + " in catalog " + catalogOption.path(repo));
             }
             return List.of(complete.getLast());
@@ -150,12 +179,16 @@ public final class VerifyCommand implements Callable<Integer> {
             printer.message("verification", toJson(v));
             return;
         }
-        printer.line(b.id() + " (" + b.vmName() + ", " + b.startedAt() + "): " + (v.passed() ? "PASSED" : "FAILED: " + v.error())
-                + (v.bootToAgentMs() == null ? "" : ", agent after " + v.bootToAgentMs() + " ms") + ", " + v.totalMs() + " ms in all");
+        printer.line(b.id() + " (" + b.vmName() + ", " + b.startedAt() + "): "
+                + (v.passed() ? "PASSED" : "FAILED: " + v.error())
+                + (v.bootToAgentMs() == null ? "" : ", agent after " + v.bootToAgentMs() + " ms") + ", " + v.totalMs()
+                + " ms in all");
         for (String fs : v.filesystems()) printer.line("  filesystem " + fs);
         for (Verification.Probe p : v.probes()) {
-            printer.line("  probe " + p.command() + ": exit " + p.exitCode() + (p.output().isEmpty() ? "" : ": "
-                    + p.output().lines().findFirst().orElse("")));
+            printer.line("  probe " + p.command() + ": exit " + p.exitCode()
+                    + (p.output().isEmpty()
+                            ? ""
+                            : ": " + p.output().lines().findFirst().orElse("")));
         }
     }
 }

@@ -6,5 +6,3 @@
  * print through {@link dev.stillpoint.cli.output.VmPrinter}.
  */
 package dev.stillpoint.cli.backup;
-
-import dev.stillpoint.cli.CatalogOption;

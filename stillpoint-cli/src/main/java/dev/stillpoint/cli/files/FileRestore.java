@@ -1,16 +1,15 @@
 package dev.stillpoint.cli.files;
 
-import dev.stillpoint.cli.ExitCodes;
-import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.CatalogOption;
+import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.engine.files.GuestFiles;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code stillpoint restore BACKUP --files PATH... --to DIR [--force]}: copies files or trees of
@@ -20,23 +19,40 @@ import java.util.Map;
 public final class FileRestore {
     private FileRestore() {}
 
-    public static int run(CommandSpec spec, RepoOptions repo, CatalogOption catalog, String backupId, List<String> paths, Path to, boolean force, boolean json)
+    public static int run(
+            CommandSpec spec,
+            RepoOptions repo,
+            CatalogOption catalog,
+            String backupId,
+            List<String> paths,
+            Path to,
+            boolean force,
+            boolean json)
             throws Exception {
         Output out = Output.of(spec, json);
         GuestFiles.refuseExisting(paths, to, force);
-        return FilesSession.run(repo, catalog, backupId, out, "restore-files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
-            GuestFiles.RestoreSummary s = files.restore(paths, to, force);
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("backupId", backup.id());
-            summary.put("paths", paths);
-            summary.put("to", to.toAbsolutePath().toString());
-            summary.put("files", s.files());
-            summary.put("bytes", s.bytes());
-            summary.put("skipped", s.skipped());
-            summary.put("seconds", s.millis() / 1000.0);
-            out.summary(summary, String.format("restored %d files (%s) from backup %s into %s in %.1f s%s", s.files(), Output.bytes(s.bytes()),
-                    backup.id(), to.toAbsolutePath(), s.millis() / 1000.0, s.skipped() > 0 ? ", " + s.skipped() + " skipped" : ""));
-            return ExitCodes.OK;
-        });
+        return FilesSession.run(
+                repo, catalog, backupId, out, "restore-files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
+                    GuestFiles.RestoreSummary s = files.restore(paths, to, force);
+                    Map<String, Object> summary = new LinkedHashMap<>();
+                    summary.put("backupId", backup.id());
+                    summary.put("paths", paths);
+                    summary.put("to", to.toAbsolutePath().toString());
+                    summary.put("files", s.files());
+                    summary.put("bytes", s.bytes());
+                    summary.put("skipped", s.skipped());
+                    summary.put("seconds", s.millis() / 1000.0);
+                    out.summary(
+                            summary,
+                            String.format(
+                                    "restored %d files (%s) from backup %s into %s in %.1f s%s",
+                                    s.files(),
+                                    Output.bytes(s.bytes()),
+                                    backup.id(),
+                                    to.toAbsolutePath(),
+                                    s.millis() / 1000.0,
+                                    s.skipped() > 0 ? ", " + s.skipped() + " skipped" : ""));
+                    return ExitCodes.OK;
+                });
     }
 }

@@ -1,11 +1,17 @@
 package dev.stillpoint.cli.files;
 
-import dev.stillpoint.cli.ExitCodes;
-import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.CatalogOption;
+import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.engine.files.GuestEntry;
 import dev.stillpoint.engine.files.GuestFiles;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,59 +19,79 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Callable;
-
 /**
  * {@code stillpoint files BACKUP [PATH] [--find GLOB] --repo DIR [--json]}: lists a directory of
  * the guest as the backup holds it, or searches every filesystem, without restoring the disks.
  */
-@Command(name = "files", mixinStandardHelpOptions = true, description = {
-        "List a directory of the guest as one backup holds it (like ls -l), or search it with --find.",
-        "Reads the backup in place: its disks are served over NBD in-process and read by a libguestfs appliance "
-                + "(its own kernel parses the guest's filesystems, never the host's); the guest's /etc/fstab places each "
-                + "filesystem, and what it cannot place is shown under /.stillpoint/unplaced/<device>. "
-                + "The appliance takes ~15 s to start (TCG)."})
+@Command(
+        name = "files",
+        mixinStandardHelpOptions = true,
+        description = {
+            "List a directory of the guest as one backup holds it (like ls -l), or search it with --find.",
+            "Reads the backup in place: its disks are served over NBD in-process and read by a libguestfs appliance "
+                    + "(its own kernel parses the guest's filesystems, never the host's); the guest's /etc/fstab places each "
+                    + "filesystem, and what it cannot place is shown under /.stillpoint/unplaced/<device>. "
+                    + "The appliance takes ~15 s to start (TCG)."
+        })
 public final class FilesCommand implements Callable<Integer> {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
 
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "BACKUP", description = "Backup id from 'stillpoint backups' (unique prefix ok).")
+    @Parameters(
+            index = "0",
+            paramLabel = "BACKUP",
+            description = "Backup id from 'stillpoint backups' (unique prefix ok).")
     String backupId;
 
-    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", defaultValue = "/", description = "Guest directory or file (default /).")
+    @Parameters(
+            index = "1",
+            arity = "0..1",
+            paramLabel = "PATH",
+            defaultValue = "/",
+            description = "Guest directory or file (default /).")
     String path;
 
-    @Mixin RepoOptions repo;
-    @Mixin CatalogOption catalogOption;
+    @Mixin
+    RepoOptions repo;
 
-    @Option(names = "--find", paramLabel = "GLOB",
-            description = "Search every filesystem: GLOB matches names ('*.conf'), or whole guest paths when it holds a '/' ('/etc/**/*.conf').")
+    @Mixin
+    CatalogOption catalogOption;
+
+    @Option(
+            names = "--find",
+            paramLabel = "GLOB",
+            description =
+                    "Search every filesystem: GLOB matches names ('*.conf'), or whole guest paths when it holds a '/' ('/etc/**/*.conf').")
     String find;
 
-    @Option(names = "--json", description = "One {\"type\":\"entry\",...} line per file, then a summary line (docs/scripting.md).")
+    @Option(
+            names = "--json",
+            description = "One {\"type\":\"entry\",...} line per file, then a summary line (docs/scripting.md).")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         Output out = Output.of(spec, json);
-        return FilesSession.run(repo, catalogOption, backupId, out, "files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
-            List<GuestEntry> entries = find != null ? files.find(find) : files.list(path);
-            for (GuestEntry e : entries) print(out, e);
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("backupId", backup.id());
-            summary.put("path", find != null ? null : path);
-            summary.put("find", find);
-            summary.put("entries", entries.size());
-            summary.put("filesystems", files.filesystems().stream().map(FilesCommand::filesystem).toList());
-            out.summary(summary, null);
-            return ExitCodes.OK;
-        });
+        return FilesSession.run(
+                repo, catalogOption, backupId, out, "files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
+                    List<GuestEntry> entries = find != null ? files.find(find) : files.list(path);
+                    for (GuestEntry e : entries) print(out, e);
+                    Map<String, Object> summary = new LinkedHashMap<>();
+                    summary.put("backupId", backup.id());
+                    summary.put("path", find != null ? null : path);
+                    summary.put("find", find);
+                    summary.put("entries", entries.size());
+                    summary.put(
+                            "filesystems",
+                            files.filesystems().stream()
+                                    .map(FilesCommand::filesystem)
+                                    .toList());
+                    out.summary(summary, null);
+                    return ExitCodes.OK;
+                });
     }
 
     private static Map<String, Object> filesystem(GuestFiles.MountedFilesystem fs) {
@@ -90,8 +116,16 @@ public final class FilesCommand implements Callable<Integer> {
         m.put("links", e.links());
         m.put("target", e.target());
         out.message("entry", m);
-        out.text(String.format("%s %3d %5d %5d %12d %s %s%s", e.modeString(), e.links(), e.uid(), e.gid(), e.size(), TIME.format(e.mtime()),
-                printable(e.path()), e.target() != null ? " -> " + printable(e.target()) : ""));
+        out.text(String.format(
+                "%s %3d %5d %5d %12d %s %s%s",
+                e.modeString(),
+                e.links(),
+                e.uid(),
+                e.gid(),
+                e.size(),
+                TIME.format(e.mtime()),
+                printable(e.path()),
+                e.target() != null ? " -> " + printable(e.target()) : ""));
     }
 
     /** Names may hold newlines and control characters: shown escaped in text (JSON carries them as they are). */

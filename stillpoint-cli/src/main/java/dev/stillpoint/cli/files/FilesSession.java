@@ -1,8 +1,8 @@
 package dev.stillpoint.cli.files;
 
-import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.CatalogOption;
 import dev.stillpoint.cli.RepoOptions;
+import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.files.FilesListener;
@@ -11,7 +11,6 @@ import dev.stillpoint.engine.runs.OrphanRecovery;
 import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.repository.Repository;
-
 import java.nio.file.Path;
 
 /**
@@ -29,8 +28,16 @@ final class FilesSession {
 
     private FilesSession() {}
 
-    static <T> T run(RepoOptions repo, CatalogOption catalog, String backupId, Output out, String command, GuestFiles.Layout layout, Runnable firstUndo,
-                     Work<T> work) throws Exception {
+    static <T> T run(
+            RepoOptions repo,
+            CatalogOption catalog,
+            String backupId,
+            Output out,
+            String command,
+            GuestFiles.Layout layout,
+            Runnable firstUndo,
+            Work<T> work)
+            throws Exception {
         RunDirectory runs = RunDirectory.open(RunDirectory.defaultStateDir());
         new OrphanRecovery(runs, null, (code, message) -> out.warn(message)).recoverAll(null);
         BackupRecord backup;
@@ -39,11 +46,16 @@ final class FilesSession {
         }
         FilesListener listener = new FilesListener() {
             @Override
-            public void warning(String message) { out.warn(message); }
+            public void warning(String message) {
+                out.warn(message);
+            }
         };
         String runId = RunDirectory.newRunId();
-        Path workDir = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().resolve("stillpoint-" + command + "-" + runId);
-        try (RunJournal journal = runs.start(runId, command); Repository repository = repo.open()) {
+        Path workDir = Path.of(System.getProperty("java.io.tmpdir"))
+                .toAbsolutePath()
+                .resolve("stillpoint-" + command + "-" + runId);
+        try (RunJournal journal = runs.start(runId, command);
+                Repository repository = repo.open()) {
             journal.update(r -> r.withWorkDir(workDir));
             GuestFiles files = GuestFiles.open(repository, backup, workDir, layout, listener);
             Object once = new Object();

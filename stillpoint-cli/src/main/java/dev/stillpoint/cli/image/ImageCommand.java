@@ -5,10 +5,17 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code stillpoint image ...}: raw disk images in and out of a repository. */
-@Command(name = "image", description = "Back up and restore raw disk images.", mixinStandardHelpOptions = true,
+@Command(
+        name = "image",
+        description = "Back up and restore raw disk images.",
+        mixinStandardHelpOptions = true,
         subcommands = {ImageBackupCommand.class, ImageRestoreCommand.class})
 public final class ImageCommand implements Runnable {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Override public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
 }

@@ -1,10 +1,10 @@
 package dev.stillpoint.cli.image;
 
-import dev.stillpoint.cli.snapshots.Snapshots;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.JsonOption;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.output.ProgressPrinter;
+import dev.stillpoint.cli.snapshots.Snapshots;
 import dev.stillpoint.repository.ImageReader;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryException;
@@ -33,18 +33,31 @@ import picocli.CommandLine.Spec;
  * sparse (holes stay holes); {@code -} (stdout) and any other target that is not a regular file (a
  * pipe, {@code /dev/stdout}, a device) receive the image as a stream, zeros included.
  */
-@Command(name = "restore", description = {"Write a snapshot to a sparse raw image file (holes stay holes), or stream it (zeros included) to - (stdout), a pipe or a device. Every chunk is verified."},
+@Command(
+        name = "restore",
+        description = {
+            "Write a snapshot to a sparse raw image file (holes stay holes), or stream it (zeros included) to - (stdout), a pipe or a device. Every chunk is verified."
+        },
         mixinStandardHelpOptions = true)
 public final class ImageRestoreCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin RepoOptions repo;
-    @Mixin JsonOption json;
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RepoOptions repo;
+
+    @Mixin
+    JsonOption json;
 
     @Parameters(index = "0", paramLabel = "SNAPSHOT", description = "Snapshot id or unique prefix.")
     String snapshot;
 
-    @Option(names = "--target", required = true, paramLabel = "FILE|-",
-            description = "File to create (must not exist unless --force), or - for stdout; a pipe or device is streamed to.")
+    @Option(
+            names = "--target",
+            required = true,
+            paramLabel = "FILE|-",
+            description =
+                    "File to create (must not exist unless --force), or - for stdout; a pipe or device is streamed to.")
     String target;
 
     @Option(names = "--force", description = "Overwrite an existing target file or block device.")
@@ -54,9 +67,13 @@ public final class ImageRestoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         boolean toStdout = "-".equals(target) || isStdout(Path.of(target));
         if (toStdout && json.enabled())
-            throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--json: stdout carries the image with --target " + target + "; drop --json");
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "--json: stdout carries the image with --target " + target + "; drop --json");
         // with the image on stdout, the text summary and progress go to stderr
-        Output out = toStdout ? Output.of(spec.commandLine().getErr(), spec.commandLine().getErr(), false, false) : Output.of(spec, json.enabled());
+        Output out = toStdout
+                ? Output.of(spec.commandLine().getErr(), spec.commandLine().getErr(), false, false)
+                : Output.of(spec, json.enabled());
         long t0 = System.nanoTime();
         SnapshotInfo s;
         try (Repository r = repo.open()) {
@@ -69,31 +86,49 @@ public final class ImageRestoreCommand implements Callable<Integer> {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         Map<String, Object> m = Snapshots.json(s);
-        m.put("target", "-".equals(target) ? "-" : Path.of(target).toAbsolutePath().toString());
+        m.put(
+                "target",
+                "-".equals(target) ? "-" : Path.of(target).toAbsolutePath().toString());
         m.put("seconds", Math.round(secs * 100) / 100.0);
-        out.summary(m, String.format("restored snapshot %s (%s, %s) to %s in %.1f s", s.id().substring(0, 8), s.name(), Output.bytes(s.size()), target, secs));
+        out.summary(
+                m,
+                String.format(
+                        "restored snapshot %s (%s, %s) to %s in %.1f s",
+                        s.id().substring(0, 8), s.name(), Output.bytes(s.size()), target, secs));
         return 0;
     }
 
     private void restore(Repository r, SnapshotInfo s, Output out, Path file) throws IOException {
-        if (Files.isDirectory(file)) throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--target: " + file + " is a directory");
+        if (Files.isDirectory(file))
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT, "--target: " + file + " is a directory");
         if (Files.exists(file) && !Files.isRegularFile(file)) {
             // a pipe, a character device such as /dev/stdout, a block device: no holes, no seeking
-            if (Files.readAttributes(file, "unix:mode").get("mode") instanceof Integer mode && (mode & 0170000) == 0060000 && !force)
-                throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "--target: " + file + " is a block device; use --force to overwrite it");
+            if (Files.readAttributes(file, "unix:mode").get("mode") instanceof Integer mode
+                    && (mode & 0170000) == 0060000
+                    && !force)
+                throw new RepositoryException(
+                        RepositoryException.Code.ALREADY_EXISTS,
+                        "--target: " + file + " is a block device; use --force to overwrite it");
             try (WritableByteChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 stream(r, s, out, ch);
             }
             return;
         }
-        var opts = force ? new StandardOpenOption[]{StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ}
-                : new StandardOpenOption[]{StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ};
+        var opts = force
+                ? new StandardOpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ
+                }
+                : new StandardOpenOption[] {
+                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ
+                };
         boolean created = !Files.exists(file);
-        try (ImageReader reader = r.openImage(s.id()); FileChannel ch = FileChannel.open(file, opts);
-             ProgressPrinter p = out.progress("restore " + s.name())) {
+        try (ImageReader reader = r.openImage(s.id());
+                FileChannel ch = FileChannel.open(file, opts);
+                ProgressPrinter p = out.progress("restore " + s.name())) {
             reader.restoreTo(file, ch, p);
         } catch (FileAlreadyExistsException e) {
-            throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, "--target: " + file + " exists; use --force to overwrite");
+            throw new RepositoryException(
+                    RepositoryException.Code.ALREADY_EXISTS, "--target: " + file + " exists; use --force to overwrite");
         } catch (RepositoryException e) {
             if (created) Files.deleteIfExists(file); // never leave a half-restored image that looks complete
             throw e;
@@ -101,7 +136,8 @@ public final class ImageRestoreCommand implements Callable<Integer> {
     }
 
     private static void stream(Repository r, SnapshotInfo s, Output out, WritableByteChannel ch) throws IOException {
-        try (ImageReader reader = r.openImage(s.id()); ProgressPrinter p = out.progress("restore " + s.name())) {
+        try (ImageReader reader = r.openImage(s.id());
+                ProgressPrinter p = out.progress("restore " + s.name())) {
             reader.streamTo(ch, p);
         }
     }

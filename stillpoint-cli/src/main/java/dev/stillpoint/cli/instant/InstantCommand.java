@@ -1,34 +1,43 @@
 package dev.stillpoint.cli.instant;
 
-import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.cli.Connectors;
+import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.instant.InstantRecovery;
 import dev.stillpoint.engine.instant.InstantSession;
 import dev.stillpoint.engine.instant.InstantSessions;
 import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.vm.VmConnector;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code stillpoint instant list|finish|abort}: domains started by {@code restore --instant}. */
-@Command(name = "instant", mixinStandardHelpOptions = true,
+@Command(
+        name = "instant",
+        mixinStandardHelpOptions = true,
         description = "Domains running from a backup (restore --instant): list, finish, abort.",
-        subcommands = {InstantCommand.ListCommand.class, InstantCommand.FinishCommand.class, InstantCommand.AbortCommand.class})
+        subcommands = {
+            InstantCommand.ListCommand.class,
+            InstantCommand.FinishCommand.class,
+            InstantCommand.AbortCommand.class
+        })
 public final class InstantCommand implements Runnable {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Override public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
 
     static InstantSessions sessions() throws EngineException {
         return InstantSessions.open(RunDirectory.defaultStateDir());
@@ -43,38 +52,64 @@ public final class InstantCommand implements Runnable {
         o.put("exportPid", st.session().exportPid());
         o.put("exportAlive", st.exportAlive());
         o.put("socket", st.session().socket().toString());
-        o.put("disks", st.disks().stream().map(d -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("target", d.target());
-            m.put("dependsOnExport", d.dependsOnExport());
-            m.put("pulling", d.pulling());
-            m.put("bytesDone", d.done());
-            m.put("bytesTotal", d.total());
-            m.put("percent", Math.round(d.percent() * 10) / 10.0);
-            return m;
-        }).toList());
+        o.put(
+                "disks",
+                st.disks().stream()
+                        .map(d -> {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("target", d.target());
+                            m.put("dependsOnExport", d.dependsOnExport());
+                            m.put("pulling", d.pulling());
+                            m.put("bytesDone", d.done());
+                            m.put("bytesTotal", d.total());
+                            m.put("percent", Math.round(d.percent() * 10) / 10.0);
+                            return m;
+                        })
+                        .toList());
         return o;
     }
 
     static String text(InstantRecovery.Status st) {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-20s  %-16s  %-12s  export %s",
-                st.session().domain(), st.session().backupId(), st.state(),
+        StringBuilder b = new StringBuilder(String.format(
+                Locale.ROOT,
+                "%-20s  %-16s  %-12s  export %s",
+                st.session().domain(),
+                st.session().backupId(),
+                st.state(),
                 st.exportAlive() ? "pid " + st.session().exportPid() : "not running"));
         for (InstantRecovery.DiskStatus d : st.disks()) {
-            b.append(String.format(Locale.ROOT, "%n  %-6s %s", d.target(), !d.dependsOnExport() ? "on its own file"
-                    : String.format(Locale.ROOT, "%5.1f%% pulled (%s of %s)%s", d.percent(), Output.bytes(d.done()),
-                    Output.bytes(d.total()), d.pulling() ? "" : ", no pull running")));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%n  %-6s %s",
+                    d.target(),
+                    !d.dependsOnExport()
+                            ? "on its own file"
+                            : String.format(
+                                    Locale.ROOT,
+                                    "%5.1f%% pulled (%s of %s)%s",
+                                    d.percent(),
+                                    Output.bytes(d.done()),
+                                    Output.bytes(d.total()),
+                                    d.pulling() ? "" : ", no pull running")));
         }
         return b.toString();
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true,
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
             description = "Domains that still depend on (or were started from) a repository export, with progress.")
     static final class ListCommand implements Callable<Integer> {
-        @Spec CommandSpec spec;
-        @Option(names = "--connect", paramLabel = "URI", defaultValue = Connectors.DEFAULT_URI,
+        @Spec
+        CommandSpec spec;
+
+        @Option(
+                names = "--connect",
+                paramLabel = "URI",
+                defaultValue = Connectors.DEFAULT_URI,
                 description = "libvirt connection URI (default qemu:///system).")
         String uri;
+
         @Option(names = "--json", description = "One {\"type\":\"instant\"} line per domain, then a summary.")
         boolean json;
 
@@ -96,18 +131,31 @@ public final class InstantCommand implements Runnable {
         }
     }
 
-    @Command(name = "finish", mixinStandardHelpOptions = true,
+    @Command(
+            name = "finish",
+            mixinStandardHelpOptions = true,
             description = "Wait until every disk of NAME runs on its own file, then stop its export.")
     static final class FinishCommand implements Callable<Integer> {
-        @Spec CommandSpec spec;
+        @Spec
+        CommandSpec spec;
+
         @Parameters(index = "0", paramLabel = "NAME", description = "The domain started by restore --instant.")
         String name;
-        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "86400",
+
+        @Option(
+                names = "--timeout",
+                paramLabel = "SECONDS",
+                defaultValue = "86400",
                 description = "Give up after this long (default one day).")
         long timeout;
-        @Option(names = "--connect", paramLabel = "URI", defaultValue = Connectors.DEFAULT_URI,
+
+        @Option(
+                names = "--connect",
+                paramLabel = "URI",
+                defaultValue = Connectors.DEFAULT_URI,
                 description = "libvirt connection URI (default qemu:///system).")
         String uri;
+
         @Option(names = "--json", description = "Progress lines, then a summary line.")
         boolean json;
 
@@ -116,13 +164,26 @@ public final class InstantCommand implements Runnable {
             Output out = Output.of(spec, json);
             long t0 = System.nanoTime();
             try (VmConnector connector = Connectors.open(uri)) {
-                InstantRecovery.Status st = new InstantRecovery(connector, sessions()).finish(name, Duration.ofSeconds(timeout),
-                        s -> {
-                            long done = s.disks().stream().mapToLong(InstantRecovery.DiskStatus::done).sum();
-                            long total = s.disks().stream().mapToLong(InstantRecovery.DiskStatus::total).sum();
+                InstantRecovery.Status st = new InstantRecovery(connector, sessions())
+                        .finish(name, Duration.ofSeconds(timeout), s -> {
+                            long done = s.disks().stream()
+                                    .mapToLong(InstantRecovery.DiskStatus::done)
+                                    .sum();
+                            long total = s.disks().stream()
+                                    .mapToLong(InstantRecovery.DiskStatus::total)
+                                    .sum();
                             if (json) {
-                                out.message("progress", Map.of("action", "instant " + name, "bytesDone", done,
-                                        "bytesTotal", total, "state", s.state()));
+                                out.message(
+                                        "progress",
+                                        Map.of(
+                                                "action",
+                                                "instant " + name,
+                                                "bytesDone",
+                                                done,
+                                                "bytesTotal",
+                                                total,
+                                                "state",
+                                                s.state()));
                             }
                         });
                 Map<String, Object> o = json(st);
@@ -133,15 +194,24 @@ public final class InstantCommand implements Runnable {
         }
     }
 
-    @Command(name = "abort", mixinStandardHelpOptions = true,
+    @Command(
+            name = "abort",
+            mixinStandardHelpOptions = true,
             description = "Destroy and undefine NAME, delete its overlays, stop its export.")
     static final class AbortCommand implements Callable<Integer> {
-        @Spec CommandSpec spec;
+        @Spec
+        CommandSpec spec;
+
         @Parameters(index = "0", paramLabel = "NAME", description = "The domain started by restore --instant.")
         String name;
-        @Option(names = "--connect", paramLabel = "URI", defaultValue = Connectors.DEFAULT_URI,
+
+        @Option(
+                names = "--connect",
+                paramLabel = "URI",
+                defaultValue = Connectors.DEFAULT_URI,
                 description = "libvirt connection URI (default qemu:///system).")
         String uri;
+
         @Option(names = "--json", description = "A summary line.")
         boolean json;
 
@@ -151,7 +221,9 @@ public final class InstantCommand implements Runnable {
             try (VmConnector connector = Connectors.open(uri)) {
                 new InstantRecovery(connector, sessions()).abort(name);
             }
-            out.summary(Map.of("domain", name, "aborted", true), name + ": destroyed, undefined, overlays deleted, export stopped");
+            out.summary(
+                    Map.of("domain", name, "aborted", true),
+                    name + ": destroyed, undefined, overlays deleted, export stopped");
             return 0;
         }
     }

@@ -11,5 +11,7 @@ public final class JsonOption {
     boolean json;
 
     /** Whether {@code --json} was given. */
-    public boolean enabled() { return json; }
+    public boolean enabled() {
+        return json;
+    }
 }

@@ -41,11 +41,16 @@ public final class Output {
         return new Output(out, err, json, terminal);
     }
 
-    public boolean json() { return json; }
+    public boolean json() {
+        return json;
+    }
 
     /** A human line on stdout (text mode only). */
     public synchronized void text(String line) {
-        if (!json) { out.println(line); out.flush(); }
+        if (!json) {
+            out.println(line);
+            out.flush();
+        }
     }
 
     /**
@@ -59,7 +64,10 @@ public final class Output {
     /** The command's final result: {@code {"type":"summary",...}} in JSON mode, {@code text} otherwise. */
     public synchronized void summary(Map<String, ?> fields, String text) {
         if (json) printJson("summary", fields);
-        else if (text != null && !text.isEmpty()) { out.println(text); out.flush(); }
+        else if (text != null && !text.isEmpty()) {
+            out.println(text);
+            out.flush();
+        }
     }
 
     /** A warning on stderr (both modes; JSON consumers read stdout only). */
@@ -73,7 +81,9 @@ public final class Output {
         return new ProgressPrinter(this, action, System::nanoTime);
     }
 
-    boolean terminal() { return terminal; }
+    boolean terminal() {
+        return terminal;
+    }
 
     synchronized void drawProgress(String line, boolean done) {
         err.print("\r" + line + "\u001b[K" + (done ? "\n" : ""));
@@ -98,7 +108,10 @@ public final class Output {
         String[] u = {"KiB", "MiB", "GiB", "TiB", "PiB"};
         double v = n;
         int i = -1;
-        do { v /= 1024; i++; } while (v >= 1024 && i < u.length - 1);
+        do {
+            v /= 1024;
+            i++;
+        } while (v >= 1024 && i < u.length - 1);
         return String.format(Locale.ROOT, "%.1f %s", v, u[i]);
     }
 
@@ -106,6 +119,8 @@ public final class Output {
     public static String duration(long seconds) {
         if (seconds < 0) return "?";
         long h = seconds / 3600, m = seconds / 60 % 60, s = seconds % 60;
-        return h > 0 ? String.format(Locale.ROOT, "%d:%02d:%02d", h, m, s) : String.format(Locale.ROOT, "%d:%02d", m, s);
+        return h > 0
+                ? String.format(Locale.ROOT, "%d:%02d:%02d", h, m, s)
+                : String.format(Locale.ROOT, "%d:%02d", m, s);
     }
 }

@@ -65,7 +65,10 @@ public final class ProgressPrinter implements ProgressListener, AutoCloseable {
             out.message("progress", m);
         } else if (out.terminal()) {
             StringBuilder b = new StringBuilder(action).append(": ").append(Output.bytes(done));
-            if (total > 0) b.append(" / ").append(Output.bytes(total)).append(String.format(Locale.ROOT, "  %3d%%", total == 0 ? 100 : done * 100 / total));
+            if (total > 0)
+                b.append(" / ")
+                        .append(Output.bytes(total))
+                        .append(String.format(Locale.ROOT, "  %3d%%", total == 0 ? 100 : done * 100 / total));
             b.append("  ").append(Output.bytes((long) rate)).append("/s");
             b.append(last ? "  in " + Output.duration((long) secs) : (eta >= 0 ? "  ETA " + Output.duration(eta) : ""));
             out.drawProgress(b.toString(), last);

@@ -1,11 +1,10 @@
 package dev.stillpoint.cli.output;
 
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * Output of the VM commands. JSON lines ({@code --json}) are written by {@link Output} alone, so
@@ -41,7 +40,9 @@ public final class VmPrinter {
         return new VmPrinter(Output.of(out, err, json, false), out, err, System.console() != null);
     }
 
-    public boolean json() { return output.json(); }
+    public boolean json() {
+        return output.json();
+    }
 
     /** A human line on stdout (text mode only). */
     public synchronized void line(String text) {
@@ -53,10 +54,14 @@ public final class VmPrinter {
     }
 
     /** A JSON line {@code {"type": type, ...fields}} (JSON mode only). */
-    public void message(String type, Map<String, ?> fields) { output.message(type, fields); }
+    public void message(String type, Map<String, ?> fields) {
+        output.message(type, fields);
+    }
 
     /** The final {@code {"type":"summary",...}} line (JSON mode only; text commands print their own lines). */
-    public void summary(Map<String, ?> fields) { output.summary(fields, null); }
+    public void summary(Map<String, ?> fields) {
+        output.summary(fields, null);
+    }
 
     /** {@code {"type":"phase","phase":..,"state":"started"}} (JSON mode only). */
     public void phaseStarted(String phase) {
@@ -113,8 +118,14 @@ public final class VmPrinter {
         double secs = Math.max(1e-3, (now - progressStart) / 1e9);
         double rate = done / secs;
         long etaSec = rate > 0 && total > done ? Math.round((total - done) / rate) : 0;
-        String text = String.format(Locale.ROOT, "%s: %s / %s  %s/s  ETA %s", disk, bytes(done),
-                total < 0 ? "?" : bytes(total), bytes((long) rate), duration(etaSec));
+        String text = String.format(
+                Locale.ROOT,
+                "%s: %s / %s  %s/s  ETA %s",
+                disk,
+                bytes(done),
+                total < 0 ? "?" : bytes(total),
+                bytes((long) rate),
+                duration(etaSec));
         if (terminal) {
             err.print("\r\033[K" + text + (last ? "\n" : ""));
         } else if (last) {

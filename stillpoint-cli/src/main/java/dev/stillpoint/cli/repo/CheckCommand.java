@@ -18,19 +18,34 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code stillpoint check [--read-data | --read-data-subset N%]}; exit code 12 when damage is found. */
-@Command(name = "check", description = "Verify the repository structure and optionally the data; names damaged chunks and the snapshots that use them.",
+@Command(
+        name = "check",
+        description =
+                "Verify the repository structure and optionally the data; names damaged chunks and the snapshots that use them.",
         mixinStandardHelpOptions = true)
 public final class CheckCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin RepoOptions repo;
-    @Mixin JsonOption json;
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RepoOptions repo;
+
+    @Mixin
+    JsonOption json;
 
     static final class DataOption {
-        @Option(names = "--read-data", description = "Read and verify every chunk.") boolean all;
-        @Option(names = "--read-data-subset", paramLabel = "N%", description = "Read and verify a random N percent of the packs.") String subset;
+        @Option(names = "--read-data", description = "Read and verify every chunk.")
+        boolean all;
+
+        @Option(
+                names = "--read-data-subset",
+                paramLabel = "N%",
+                description = "Read and verify a random N percent of the packs.")
+        String subset;
     }
 
-    @ArgGroup(exclusive = true) DataOption data;
+    @ArgGroup(exclusive = true)
+    DataOption data;
 
     int percent() throws RepositoryException {
         if (data == null) return 0;
@@ -42,7 +57,9 @@ public final class CheckCommand implements Callable<Integer> {
         } catch (NumberFormatException ignored) {
             // fall through
         }
-        throw new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT, "--read-data-subset: '" + data.subset + "' is invalid (expected 1%..100%)");
+        throw new RepositoryException(
+                RepositoryException.Code.INVALID_ARGUMENT,
+                "--read-data-subset: '" + data.subset + "' is invalid (expected 1%..100%)");
     }
 
     @Override
@@ -50,7 +67,8 @@ public final class CheckCommand implements Callable<Integer> {
         Output out = Output.of(spec, json.enabled());
         int pct = percent();
         CheckReport r;
-        try (Repository repository = repo.open(); ProgressPrinter p = out.progress("check")) {
+        try (Repository repository = repo.open();
+                ProgressPrinter p = out.progress("check")) {
             r = repository.check(pct, p);
         }
         for (String w : r.warnings()) {
@@ -68,7 +86,8 @@ public final class CheckCommand implements Callable<Integer> {
             m.put("reason", d.reason());
             m.put("snapshots", d.snapshotIds());
             out.message("damagedChunk", m);
-            out.text("damaged chunk " + d.chunkId() + " in pack " + d.packId() + ": " + d.reason() + "\n  used by snapshots: "
+            out.text("damaged chunk " + d.chunkId() + " in pack " + d.packId() + ": " + d.reason()
+                    + "\n  used by snapshots: "
                     + (d.snapshotIds().isEmpty() ? "(none)" : String.join(", ", d.snapshotIds())));
         }
         Map<String, Object> m = new LinkedHashMap<>();
@@ -80,12 +99,22 @@ public final class CheckCommand implements Callable<Integer> {
         m.put("errors", r.errors().size());
         m.put("warnings", r.warnings().size());
         m.put("damagedChunks", r.damagedChunks().size());
-        m.put("damagedSnapshots", r.damagedChunks().stream().flatMap(d -> d.snapshotIds().stream()).distinct().sorted().toList());
-        out.summary(m, (r.ok() ? "no errors found" : "repository has errors") + ": " + r.snapshots() + " snapshots, " + r.packs() + " packs, "
-                + r.packsRead() + " packs read (" + Output.bytes(r.bytesRead()) + ")");
+        m.put(
+                "damagedSnapshots",
+                r.damagedChunks().stream()
+                        .flatMap(d -> d.snapshotIds().stream())
+                        .distinct()
+                        .sorted()
+                        .toList());
+        out.summary(
+                m,
+                (r.ok() ? "no errors found" : "repository has errors") + ": " + r.snapshots() + " snapshots, "
+                        + r.packs() + " packs, " + r.packsRead() + " packs read (" + Output.bytes(r.bytesRead()) + ")");
         if (!r.ok())
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, "check found " + r.errors().size() + " errors and "
-                    + r.damagedChunks().size() + " damaged chunks");
+            throw new RepositoryException(
+                    RepositoryException.Code.CORRUPT,
+                    "check found " + r.errors().size() + " errors and "
+                            + r.damagedChunks().size() + " damaged chunks");
         return 0;
     }
 }

@@ -5,10 +5,17 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code stillpoint repo ...}: repository administration. */
-@Command(name = "repo", description = "Repository administration.", mixinStandardHelpOptions = true,
+@Command(
+        name = "repo",
+        description = "Repository administration.",
+        mixinStandardHelpOptions = true,
         subcommands = {RepoInitCommand.class, RepoPasswdCommand.class, RepoRepairIndexCommand.class})
 public final class RepoCommand implements Runnable {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Override public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
 }

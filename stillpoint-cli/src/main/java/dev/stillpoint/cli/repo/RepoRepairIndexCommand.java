@@ -12,12 +12,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code stillpoint repo repair-index}: rebuild lost or damaged index files from pack headers. */
-@Command(name = "repair-index", description = "Rebuild missing or damaged index files from the pack headers (exclusive lock).",
+@Command(
+        name = "repair-index",
+        description = "Rebuild missing or damaged index files from the pack headers (exclusive lock).",
         mixinStandardHelpOptions = true)
 public final class RepoRepairIndexCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin RepoOptions repo;
-    @Mixin JsonOption json;
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RepoOptions repo;
+
+    @Mixin
+    JsonOption json;
 
     @Override
     public Integer call() throws Exception {

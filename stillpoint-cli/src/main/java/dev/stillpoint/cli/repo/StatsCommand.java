@@ -15,11 +15,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code stillpoint stats}: logical versus stored bytes, dedup and compression ratios. */
-@Command(name = "stats", description = "Show logical versus stored size and the dedup ratio.", mixinStandardHelpOptions = true)
+@Command(
+        name = "stats",
+        description = "Show logical versus stored size and the dedup ratio.",
+        mixinStandardHelpOptions = true)
 public final class StatsCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin RepoOptions repo;
-    @Mixin JsonOption json;
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RepoOptions repo;
+
+    @Mixin
+    JsonOption json;
 
     @Override
     public Integer call() throws Exception {
@@ -39,17 +47,31 @@ public final class StatsCommand implements Callable<Integer> {
         m.put("dedupRatio", round(s.dedupRatio()));
         m.put("compressionRatio", round(s.compressionRatio()));
         m.put("totalRatio", round(s.totalRatio()));
-        out.summary(m, String.format(Locale.ROOT, """
+        out.summary(
+                m,
+                String.format(
+                        Locale.ROOT,
+                        """
                 snapshots:         %d
                 logical size:      %s (sum of image sizes)
                 allocated:         %s (non-hole data of all snapshots)
                 unique data:       %s in %d chunks (dedup ratio %.2f)
                 stored:            %s in %d packs (compression ratio %.2f)
                 overall saving:    %.2fx""",
-                s.snapshots(), Output.bytes(s.logicalBytes()), Output.bytes(s.allocatedBytes()), Output.bytes(s.uniqueBytes()), s.uniqueChunks(),
-                s.dedupRatio(), Output.bytes(s.storedBytes()), s.packs(), s.compressionRatio(), s.totalRatio()));
+                        s.snapshots(),
+                        Output.bytes(s.logicalBytes()),
+                        Output.bytes(s.allocatedBytes()),
+                        Output.bytes(s.uniqueBytes()),
+                        s.uniqueChunks(),
+                        s.dedupRatio(),
+                        Output.bytes(s.storedBytes()),
+                        s.packs(),
+                        s.compressionRatio(),
+                        s.totalRatio()));
         return 0;
     }
 
-    private static double round(double v) { return Math.round(v * 1000) / 1000.0; }
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
 }

@@ -7,12 +7,6 @@ import dev.stillpoint.engine.audit.AuditEntry;
 import dev.stillpoint.engine.audit.SnapshotAudit;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.vm.VmConnector;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -20,24 +14,42 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code stillpoint snapshots audit [DOMAIN]}: what backup tools left on the domains. */
-@Command(name = "audit", mixinStandardHelpOptions = true, description = {"List snapshots, overlays and checkpoints left on domains.", "List libvirt snapshots, external overlays and checkpoints per domain with age and size; flag checkpoints the catalog does not know and every snapshot/overlay (they grow and slow the VM). Exit code 0 even when something is flagged; see the 'flagged' field."})
+@Command(
+        name = "audit",
+        mixinStandardHelpOptions = true,
+        description = {
+            "List snapshots, overlays and checkpoints left on domains.",
+            "List libvirt snapshots, external overlays and checkpoints per domain with age and size; flag checkpoints the catalog does not know and every snapshot/overlay (they grow and slow the VM). Exit code 0 even when something is flagged; see the 'flagged' field."
+        })
 public final class SnapshotsAuditCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "DOMAIN", description = "One domain (default: all).")
     String domain;
 
     // Not RepoOptions: this --repo only locates the catalog (the repository is never opened, so no
     // passphrase), and an audit without one is valid, so $STILLPOINT_REPOSITORY does not fill it in.
-    @Option(names = "--repo", paramLabel = "DIR", description = "Repository whose catalog knows Stillpoint's checkpoints.")
+    @Option(
+            names = "--repo",
+            paramLabel = "DIR",
+            description = "Repository whose catalog knows Stillpoint's checkpoints.")
     Path repo;
 
     @Option(names = "--catalog", paramLabel = "FILE", description = "Catalog file (default: DIR/catalog.db).")
     Path catalog;
 
-    @Option(names = "--connect", paramLabel = "URI", defaultValue = Connectors.DEFAULT_URI,
+    @Option(
+            names = "--connect",
+            paramLabel = "URI",
+            defaultValue = Connectors.DEFAULT_URI,
             description = "libvirt connection URI (default qemu:///system).")
     String uri;
 
@@ -49,13 +61,23 @@ public final class SnapshotsAuditCommand implements Callable<Integer> {
         VmPrinter printer = VmPrinter.of(spec, json);
         Path catalogPath = catalog != null ? catalog : repo != null ? Catalog.defaultPath(repo) : null;
         try (VmConnector connector = Connectors.open(uri);
-             Catalog c = catalogPath == null ? null : Catalog.open(catalogPath)) {
-            if (c == null) printer.warning("no-catalog", "no --repo/--catalog: every checkpoint is reported as unknown");
+                Catalog c = catalogPath == null ? null : Catalog.open(catalogPath)) {
+            if (c == null)
+                printer.warning("no-catalog", "no --repo/--catalog: every checkpoint is reported as unknown");
             List<AuditEntry> entries = new SnapshotAudit(connector, c, Clock.systemUTC())
-                    .withRuns(Runs.directory()).run(domain);
+                    .withRuns(Runs.directory())
+                    .run(domain);
             if (!json) {
-                printer.line(String.format(Locale.ROOT, "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s",
-                        "DOMAIN", "KIND", "NAME", "SIZE", "AGE", "OWNER", "NOTE"));
+                printer.line(String.format(
+                        Locale.ROOT,
+                        "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s",
+                        "DOMAIN",
+                        "KIND",
+                        "NAME",
+                        "SIZE",
+                        "AGE",
+                        "OWNER",
+                        "NOTE"));
             }
             for (AuditEntry e : entries) {
                 if (json) {
@@ -71,14 +93,25 @@ public final class SnapshotsAuditCommand implements Callable<Integer> {
                     o.put("note", e.note());
                     printer.message("auditEntry", o);
                 } else {
-                    printer.line(String.format(Locale.ROOT, "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s%s",
-                            e.domain(), e.kind(), e.name(), e.sizeBytes() < 0 ? "?" : VmPrinter.bytes(e.sizeBytes()),
-                            e.age() == null ? "?" : VmPrinter.duration(e.age().toSeconds()), e.owner(),
-                            e.flagged() ? "! " : "", e.note()));
+                    printer.line(String.format(
+                            Locale.ROOT,
+                            "%-20s  %-17s  %-36s  %10s  %8s  %-22s  %s%s",
+                            e.domain(),
+                            e.kind(),
+                            e.name(),
+                            e.sizeBytes() < 0 ? "?" : VmPrinter.bytes(e.sizeBytes()),
+                            e.age() == null ? "?" : VmPrinter.duration(e.age().toSeconds()),
+                            e.owner(),
+                            e.flagged() ? "! " : "",
+                            e.note()));
                 }
             }
             if (!json && entries.isEmpty()) printer.line("nothing left behind");
-            printer.summary(Map.of("entries", entries.size(), "flagged", entries.stream().filter(AuditEntry::flagged).count()));
+            printer.summary(Map.of(
+                    "entries",
+                    entries.size(),
+                    "flagged",
+                    entries.stream().filter(AuditEntry::flagged).count()));
         }
         return 0;
     }

@@ -14,21 +14,32 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code stillpoint vm fs-state DOMAIN}: clean/not-clean of each ext2/3/4 filesystem and the freeze status. */
-@Command(name = "fs-state", mixinStandardHelpOptions = true,
-        description = {"Through the guest agent: whether each ext2/ext3/ext4 filesystem of a running guest is "
-                + "clean (dumpe2fs -h, 'Filesystem state') and whether the guest is frozen now.",
-                "A frozen guest refuses guest-exec, so then only the freeze status and the devices are shown."})
+@Command(
+        name = "fs-state",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Through the guest agent: whether each ext2/ext3/ext4 filesystem of a running guest is "
+                    + "clean (dumpe2fs -h, 'Filesystem state') and whether the guest is frozen now.",
+            "A frozen guest refuses guest-exec, so then only the freeze status and the devices are shown."
+        })
 public final class FsStateCommand implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "DOMAIN", description = "domain name or UUID")
     String domainName;
 
-    @Option(names = {"-c", "--connect"}, paramLabel = "URI", defaultValue = "qemu:///system",
+    @Option(
+            names = {"-c", "--connect"},
+            paramLabel = "URI",
+            defaultValue = "qemu:///system",
             description = "hypervisor connection (default: ${DEFAULT-VALUE})")
     String uri;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "10",
             description = "limit for each agent command and each dumpe2fs run (default: ${DEFAULT-VALUE})")
     long timeoutSeconds;
 
@@ -50,12 +61,15 @@ public final class FsStateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (timeoutSeconds <= 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout: " + timeoutSeconds + " must be positive");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--timeout: " + timeoutSeconds + " must be positive");
         }
         FilesystemStateReport report;
         try (VmConnector connector = provider().open(uri)) {
-            VmDomain domain = connector.find(domainName).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
-                    "domain '" + domainName + "' not found on " + uri));
+            VmDomain domain = connector
+                    .find(domainName)
+                    .orElseThrow(() -> new VmException(
+                            VmException.Code.NOT_FOUND, "domain '" + domainName + "' not found on " + uri));
             report = new GuestFilesystemInspector().inspect(domain, Duration.ofSeconds(timeoutSeconds));
         }
         if (json) {

@@ -20,16 +20,20 @@ final class FsStateJsonPrinter {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("domain", r.domain());
         root.put("freezeStatus", r.freezeStatus());
-        root.put("filesystems", r.filesystems().stream().map(fs -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("device", fs.device());
-            m.put("type", fs.type());
-            m.put("mountpoints", fs.mountpoints());
-            m.put("state", fs.state());
-            m.put("clean", fs.clean());
-            m.put("error", fs.error());
-            return m;
-        }).toList());
+        root.put(
+                "filesystems",
+                r.filesystems().stream()
+                        .map(fs -> {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("device", fs.device());
+                            m.put("type", fs.type());
+                            m.put("mountpoints", fs.mountpoints());
+                            m.put("state", fs.state());
+                            m.put("clean", fs.clean());
+                            m.put("error", fs.error());
+                            return m;
+                        })
+                        .toList());
         root.put("otherFilesystems", r.otherFilesystems());
         root.put("note", r.note());
         try {

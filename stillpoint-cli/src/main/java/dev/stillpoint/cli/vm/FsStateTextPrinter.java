@@ -22,13 +22,22 @@ final class FsStateTextPrinter {
         }
         for (FilesystemState fs : r.filesystems()) {
             String state = fs.state() != null ? fs.state() : "unknown";
-            out.printf(Locale.ROOT, "  %-16s %-5s %-12s %s%n", fs.device(), fs.type(), state, String.join(", ", fs.mountpoints()));
+            out.printf(
+                    Locale.ROOT,
+                    "  %-16s %-5s %-12s %s%n",
+                    fs.device(),
+                    fs.type(),
+                    state,
+                    String.join(", ", fs.mountpoints()));
             if (fs.error() != null) {
                 out.printf(Locale.ROOT, "      %s%n", fs.error());
             }
         }
         if (r.otherFilesystems() > 0) {
-            out.printf(Locale.ROOT, "(%d other filesystem(s) not inspected: only ext2/3/4 have this state)%n", r.otherFilesystems());
+            out.printf(
+                    Locale.ROOT,
+                    "(%d other filesystem(s) not inspected: only ext2/3/4 have this state)%n",
+                    r.otherFilesystems());
         }
     }
 }

@@ -4,10 +4,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code stillpoint vm}: inspection of running VMs ({@code vm fs-state}). */
-@Command(name = "vm", mixinStandardHelpOptions = true, description = "Inspect virtual machines.",
+@Command(
+        name = "vm",
+        mixinStandardHelpOptions = true,
+        description = "Inspect virtual machines.",
         subcommands = {FsStateCommand.class})
 public final class VmCommand implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {

@@ -1,15 +1,13 @@
 package dev.stillpoint.cli.backup;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.cli.Main;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryOptions;
 import dev.stillpoint.testkit.lab.GuestLab;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -19,9 +17,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * The main job end to end on a real libvirt guest (the JVM's shared lab guest, {@link E2eGuest}):
@@ -33,7 +32,8 @@ class BackupE2EIT {
     static final Path LAB_DIR = Path.of(System.getenv().getOrDefault("STILLPOINT_LAB_DIR", "/var/lib/stillpoint/lab"));
     static final String R1 = E2eGuest.extraDomain("r1");
     static final String R2 = E2eGuest.extraDomain("r2");
-    static final Path WORK = LAB_DIR.resolve("sp-e2e-work-" + ProcessHandle.current().pid());
+    static final Path WORK =
+            LAB_DIR.resolve("sp-e2e-work-" + ProcessHandle.current().pid());
     static GuestLab guest;
 
     @BeforeAll
@@ -75,7 +75,9 @@ class BackupE2EIT {
         CommandLine cl = Main.commandLine();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        assertThat(cl.execute(args)).as("stillpoint " + String.join(" ", args) + "\n" + err + out).isZero();
+        assertThat(cl.execute(args))
+                .as("stillpoint " + String.join(" ", args) + "\n" + err + out)
+                .isZero();
         return out.toString();
     }
 
@@ -90,7 +92,9 @@ class BackupE2EIT {
     @Test
     void fullWhileDatabaseWritesThenIncrementalThenRestoreBothPoints() throws Exception {
         Path runnerJar = guest.root().resolve("stillpoint-guest/target/stillpoint-guest.jar");
-        assertThat(runnerJar).as("stillpoint-guest jar (./mvnw -pl stillpoint-guest package)").isRegularFile();
+        assertThat(runnerJar)
+                .as("stillpoint-guest jar (./mvnw -pl stillpoint-guest package)")
+                .isRegularFile();
         guest.installRunner(runnerJar); // the product path: scripts/lab install-runner
         Path res = Path.of("src/test/resources/e2e").toAbsolutePath();
         sh(guest, "mkdir -p /etc/qemu/fsfreeze-hook.d");
@@ -98,7 +102,9 @@ class BackupE2EIT {
         guest.push(res.resolve("workload.sh"), "/root/workload.sh");
         sh(guest, "chmod 755 /etc/qemu/fsfreeze-hook.d/10-postgres-checkpoint; rm -f /var/log/sp-e2e-hook.log");
         waitForPostgres(guest);
-        sh(guest, "systemctl stop sp-workload 2>/dev/null; systemd-run --quiet --collect --unit=sp-workload sh /root/workload.sh; sleep 5");
+        sh(
+                guest,
+                "systemctl stop sp-workload 2>/dev/null; systemd-run --quiet --collect --unit=sp-workload sh /root/workload.sh; sleep 5");
 
         Path repo = WORK.resolve("repo");
         Repositories.init(repo, RepositoryOptions.unencrypted()).close();
@@ -111,10 +117,14 @@ class BackupE2EIT {
         assertThat(((Number) full.get("freezeWindowMs")).longValue()).isPositive();
         assertThat(rowsAfterFull).as("workload kept running during the backup").isGreaterThan(committedBeforeBackup);
 
-        sh(guest, "systemctl stop sp-workload; sleep 1; dd if=/dev/urandom of=/root/inc.bin bs=1M count=32 status=none; sync");
+        sh(
+                guest,
+                "systemctl stop sp-workload; sleep 1; dd if=/dev/urandom of=/root/inc.bin bs=1M count=32 status=none; sync");
         String sum = sh(guest, "sha256sum /root/inc.bin | cut -d' ' -f1").strip();
         String cp = (String) full.get("checkpoint");
-        String cpXml = GuestLab.virsh("checkpoint-dumpxml", guest.name(), cp, "--size").orThrow().stdout();
+        String cpXml = GuestLab.virsh("checkpoint-dumpxml", guest.name(), cp, "--size")
+                .orThrow()
+                .stdout();
         Matcher m = Pattern.compile("<disk name='vda'[^>]*size='(\\d+)'").matcher(cpXml);
         assertThat(m.find()).as(cpXml).isTrue();
         long dirtyEstimate = Long.parseLong(m.group(1));
@@ -123,21 +133,49 @@ class BackupE2EIT {
         assertThat(inc).containsEntry("mode", "incremental").containsEntry("parentBackup", full.get("backupId"));
         long incRead = ((Number) inc.get("bytesRead")).longValue();
         long fullRead = ((Number) full.get("bytesRead")).longValue();
-        System.out.printf("e2e: full read %d B of %s B in %s ms (freeze window %s ms); incremental read %d B, "
-                        + "libvirt dirty estimate %d B, in %s ms (freeze window %s ms)%n", fullRead, full.get("diskSize"),
-                full.get("durationMs"), full.get("freezeWindowMs"), incRead, dirtyEstimate, inc.get("durationMs"),
+        System.out.printf(
+                "e2e: full read %d B of %s B in %s ms (freeze window %s ms); incremental read %d B, "
+                        + "libvirt dirty estimate %d B, in %s ms (freeze window %s ms)%n",
+                fullRead,
+                full.get("diskSize"),
+                full.get("durationMs"),
+                full.get("freezeWindowMs"),
+                incRead,
+                dirtyEstimate,
+                inc.get("durationMs"),
                 inc.get("freezeWindowMs"));
-        assertThat(incRead).as("incremental reads about the dirty bytes").isGreaterThanOrEqualTo(32L << 20)
+        assertThat(incRead)
+                .as("incremental reads about the dirty bytes")
+                .isGreaterThanOrEqualTo(32L << 20)
                 .isBetween((long) (dirtyEstimate * 0.8), (long) (dirtyEstimate * 1.25) + (4L << 20))
                 .isLessThan(fullRead / 4);
         String hookLog = sh(guest, "cat /var/log/sp-e2e-hook.log");
         assertThat(hookLog.lines().map(l -> l.replaceAll("^\\S+ ", "")).toList())
-                .as(hookLog).containsExactly("freeze", "thaw", "freeze", "thaw");
+                .as(hookLog)
+                .containsExactly("freeze", "thaw", "freeze", "thaw");
 
-        cli("restore", (String) full.get("backupId"), "--repo", repo.toString(), "--to", WORK.toString(),
-                "--define", R1, "--start", "--json");
-        cli("restore", ((String) inc.get("backupId")).substring(0, 8), "--repo", repo.toString(), "--to", WORK.toString(),
-                "--define", R2, "--start", "--json");
+        cli(
+                "restore",
+                (String) full.get("backupId"),
+                "--repo",
+                repo.toString(),
+                "--to",
+                WORK.toString(),
+                "--define",
+                R1,
+                "--start",
+                "--json");
+        cli(
+                "restore",
+                ((String) inc.get("backupId")).substring(0, 8),
+                "--repo",
+                repo.toString(),
+                "--to",
+                WORK.toString(),
+                "--define",
+                R2,
+                "--start",
+                "--json");
         // handles only: @AfterAll removes both domains (a shutdown hook would too)
         GuestLab r1 = GuestLab.attach(R1);
         GuestLab r2 = GuestLab.attach(R2);
@@ -146,11 +184,16 @@ class BackupE2EIT {
 
         waitForPostgres(r1);
         long restoredMax = psqlLong(r1, "SELECT max(id) FROM t");
-        assertThat(restoredMax).as("rows committed before the freeze are there")
-                .isGreaterThanOrEqualTo(committedBeforeBackup).isLessThanOrEqualTo(rowsAfterFull);
-        assertThat(psqlLong(r1, "SELECT count(*) FROM t")).as("a consistent prefix, no holes").isEqualTo(restoredMax);
+        assertThat(restoredMax)
+                .as("rows committed before the freeze are there")
+                .isGreaterThanOrEqualTo(committedBeforeBackup)
+                .isLessThanOrEqualTo(rowsAfterFull);
+        assertThat(psqlLong(r1, "SELECT count(*) FROM t"))
+                .as("a consistent prefix, no holes")
+                .isEqualTo(restoredMax);
         assertThat(r1.exec("test", "-e", "/root/inc.bin").exitCode())
-                .as("the full point does not have the later file").isNotZero();
+                .as("the full point does not have the later file")
+                .isNotZero();
 
         waitForPostgres(r2);
         assertThat(sh(r2, "sha256sum /root/inc.bin | cut -d' ' -f1").strip()).isEqualTo(sum);
@@ -159,7 +202,8 @@ class BackupE2EIT {
 
     static void waitForPostgres(GuestLab g) throws InterruptedException {
         for (int i = 0; i < 60; i++) {
-            if (g.exec("runuser", "-u", "postgres", "--", "psql", "-tAq", "-c", "SELECT 1").ok()) return;
+            if (g.exec("runuser", "-u", "postgres", "--", "psql", "-tAq", "-c", "SELECT 1")
+                    .ok()) return;
             Thread.sleep(2000);
         }
         fail("PostgreSQL did not come up in " + g.name());

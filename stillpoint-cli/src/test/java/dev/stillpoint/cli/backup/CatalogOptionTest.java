@@ -1,6 +1,5 @@
 package dev.stillpoint.cli.backup;
 
-import dev.stillpoint.cli.CatalogOption;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,7 +20,8 @@ class CatalogOptionTest {
 
         BackupsCommand none = CommandLine.populateCommand(new BackupsCommand());
         if (System.getenv("STILLPOINT_REPOSITORY") == null)
-            assertThatThrownBy(() -> none.catalogOption.path(none.repo)).isInstanceOf(RepositoryException.class)
+            assertThatThrownBy(() -> none.catalogOption.path(none.repo))
+                    .isInstanceOf(RepositoryException.class)
                     .hasMessageContaining("--repo: missing");
     }
 }

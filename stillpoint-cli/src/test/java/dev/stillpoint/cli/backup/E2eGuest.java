@@ -25,8 +25,8 @@ import java.util.stream.Stream;
  * It skips when a host program is missing, or fails with {@code -Dstillpoint.it.required=true}.
  */
 public final class E2eGuest {
-    private static final List<String> PROGRAMS = List.of("virsh", "libvirtd", "virtlogd", "qemu-system-x86_64",
-            "qemu-img", "qemu-nbd");
+    private static final List<String> PROGRAMS =
+            List.of("virsh", "libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img", "qemu-nbd");
 
     private static final Pattern EXTRA = Pattern.compile("sp-e2e-[a-z0-9]+-(\\d+)");
     private static final Pattern WORK = Pattern.compile("sp-e2e-work-(\\d+)");
@@ -49,11 +49,14 @@ public final class E2eGuest {
             if (!onPath(p)) missing.add(p);
         }
         Optional<String> libvirt = ServiceLoader.load(VmConnectorProvider.class).stream()
-                .map(p -> p.type().getName()).filter(n -> n.startsWith("dev.stillpoint.libvirt.")).findFirst();
+                .map(p -> p.type().getName())
+                .filter(n -> n.startsWith("dev.stillpoint.libvirt."))
+                .findFirst();
         if (libvirt.isEmpty()) missing.add("a libvirt VmConnectorProvider on the test classpath");
         if (!missing.isEmpty()) {
             String why = "e2e needs " + missing + " (missing on this host)";
-            if (Boolean.getBoolean("stillpoint.it.required")) fail(why + "; stillpoint.it.required=true forbids skipping");
+            if (Boolean.getBoolean("stillpoint.it.required"))
+                fail(why + "; stillpoint.it.required=true forbids skipping");
             assumeTrue(false, why);
         }
         System.setProperty("stillpoint.connector", libvirt.get());
@@ -69,7 +72,12 @@ public final class E2eGuest {
      * under the lab directory) left by test JVMs that died before their cleanup ran.
      */
     public static void removeLeftoversOfDeadJvms(Path labDir) {
-        for (String name : GuestLab.virsh("list", "--all", "--name").orThrow().stdout().lines().map(String::strip).toList()) {
+        for (String name : GuestLab.virsh("list", "--all", "--name")
+                .orThrow()
+                .stdout()
+                .lines()
+                .map(String::strip)
+                .toList()) {
             Matcher m = EXTRA.matcher(name);
             if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
                 System.err.println("e2e: removing " + name + " (its test JVM " + m.group(1) + " is gone)");
@@ -90,7 +98,8 @@ public final class E2eGuest {
      * with this JVM's Stillpoint state directory (run journals, instant recoveries) inside it.
      */
     public static Path workDir(Path labDir, String role) throws IOException {
-        Path work = labDir.resolve("sp-e2e-work-" + role + "-" + ProcessHandle.current().pid());
+        Path work = labDir.resolve(
+                "sp-e2e-work-" + role + "-" + ProcessHandle.current().pid());
         deleteTree(work);
         Files.createDirectories(work);
         Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));

@@ -11,11 +11,6 @@ import dev.stillpoint.qemu.nbd.NbdClient;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryOptions;
 import dev.stillpoint.testkit.HostPrograms;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
@@ -27,6 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code stillpoint export} in its own JVM, read by real clients: {@code qemu-img convert} from the
@@ -37,7 +36,9 @@ import java.util.concurrent.TimeUnit;
 class ExportCommandIT {
     static final long MIB = 1 << 20;
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path raw;
     static Path repo;
     static Path passwordFile;
@@ -48,17 +49,37 @@ class ExportCommandIT {
         HostPrograms.require("qemu-img", "qemu-nbd", "qemu-io", "nbdinfo");
         System.setProperty("stillpoint.connector", StaticConnectorProvider.class.getName());
         Path image = tmp.resolve("sp-export-vda.qcow2");
-        HostPrograms.qcow2(image, "64M", "write -P 0x41 1M 2M", "write -P 0x5a 8M 4M", "write -z 20M 1M",
-                "write -P 0 24M 1M", "write -P 0x33 60M 4k");
+        HostPrograms.qcow2(
+                image,
+                "64M",
+                "write -P 0x41 1M 2M",
+                "write -P 0x5a 8M 4M",
+                "write -z 20M 1M",
+                "write -P 0 24M 1M",
+                "write -P 0x33 60M 4k");
         raw = tmp.resolve("original.raw");
         HostPrograms.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", image.toString(), raw.toString());
-        StaticConnectorProvider.DOMAINS.put("sp-export", new StaticConnectorProvider.ShutOffDomain("sp-export",
-                List.of(new VmDisk("vda", image.toString(), "qcow2", null))));
+        StaticConnectorProvider.DOMAINS.put(
+                "sp-export",
+                new StaticConnectorProvider.ShutOffDomain(
+                        "sp-export", List.of(new VmDisk("vda", image.toString(), "qcow2", null))));
         repo = tmp.resolve("repo");
         passwordFile = Files.writeString(tmp.resolve("pw"), "export-secret\n");
-        Repositories.init(repo, RepositoryOptions.encrypted("export-secret".toCharArray()).withKdf(8 * 1024, 1)).close();
-        VmCommandsIT.Run backup = cli("backup", "sp-export", "--repo", repo.toString(), "--password-file", passwordFile.toString(),
-                "--json", "--work-dir", tmp.resolve("w").toString());
+        Repositories.init(
+                        repo,
+                        RepositoryOptions.encrypted("export-secret".toCharArray())
+                                .withKdf(8 * 1024, 1))
+                .close();
+        VmCommandsIT.Run backup = cli(
+                "backup",
+                "sp-export",
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--json",
+                "--work-dir",
+                tmp.resolve("w").toString());
         assertThat(backup.code()).as(backup.err()).isZero();
         backupId = (String) backup.last().get("backupId");
     }
@@ -72,20 +93,32 @@ class ExportCommandIT {
     /** A running {@code stillpoint export} and its ready line. */
     record Export(Process process, Map<String, Object> ready, Path err) implements AutoCloseable {
         @SuppressWarnings("unchecked")
-        Map<String, Object> disk(int i) { return ((List<Map<String, Object>>) ready.get("exports")).get(i); }
+        Map<String, Object> disk(int i) {
+            return ((List<Map<String, Object>>) ready.get("exports")).get(i);
+        }
 
         @Override
         public void close() throws Exception {
             process.destroy();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+            if (!process.waitFor(30, TimeUnit.SECONDS))
+                process.destroyForcibly().waitFor();
         }
     }
 
     @SuppressWarnings("unchecked")
     static Export start(String... extra) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.stillpoint.cli.Main", "export", backupId.substring(0, 8), "--repo", repo.toString(), "--json"));
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.stillpoint.cli.Main",
+                "export",
+                backupId.substring(0, 8),
+                "--repo",
+                repo.toString(),
+                "--json"));
         cmd.addAll(List.of(extra));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("STILLPOINT_PASSWORD", "export-secret"); // never on the command line
@@ -93,7 +126,10 @@ class ExportCommandIT {
         Process p = pb.redirectError(err.toFile()).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = r.readLine();
-        assertThat(line).as("ready line; stderr: " + Files.readString(err)).isNotNull().contains("\"type\":\"ready\"");
+        assertThat(line)
+                .as("ready line; stderr: " + Files.readString(err))
+                .isNotNull()
+                .contains("\"type\":\"ready\"");
         return new Export(p, (Map<String, Object>) JSON.std.anyFrom(line), err);
     }
 
@@ -102,17 +138,26 @@ class ExportCommandIT {
         try (Export e = start()) {
             Path socket = Path.of((String) e.ready().get("socket"));
             String uri = (String) e.disk(0).get("uri");
-            assertThat(e.ready()).containsEntry("backupId", backupId).containsEntry("domain", "sp-export").containsEntry("address", null);
+            assertThat(e.ready())
+                    .containsEntry("backupId", backupId)
+                    .containsEntry("domain", "sp-export")
+                    .containsEntry("address", null);
             assertThat(e.disk(0)).containsEntry("name", "vda").containsEntry("size", 64 << 20);
             assertThat(uri).isEqualTo("nbd+unix:///vda?socket=" + socket);
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-rw----");
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent()))).isEqualTo("rwx--x---");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)))
+                    .isEqualTo("rw-rw----");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())))
+                    .isEqualTo("rwx--x---");
             if (hasHypervisorGroup()) {
-                assertThat(Files.getAttribute(socket, "posix:group").toString()).isEqualTo(ExportCommand.HYPERVISOR_GROUP);
+                assertThat(Files.getAttribute(socket, "posix:group").toString())
+                        .isEqualTo(ExportCommand.HYPERVISOR_GROUP);
                 if ("root".equals(System.getProperty("user.name"))) {
                     // the hypervisor's user may connect, any other user may not
-                    assertThat(HostPrograms.run("runuser", "-u", "libvirt-qemu", "--", "nbdinfo", "--size", uri).strip()).isEqualTo("67108864");
-                    assertThat(runAllowingFailure("runuser", "-u", "nobody", "--", "nbdinfo", "--size", uri)).contains("Permission denied");
+                    assertThat(HostPrograms.run("runuser", "-u", "libvirt-qemu", "--", "nbdinfo", "--size", uri)
+                                    .strip())
+                            .isEqualTo("67108864");
+                    assertThat(runAllowingFailure("runuser", "-u", "nobody", "--", "nbdinfo", "--size", uri))
+                            .contains("Permission denied");
                 }
             }
 
@@ -120,10 +165,20 @@ class ExportCommandIT {
             Path converted = tmp.resolve("converted.raw");
             HostPrograms.run("qemu-img", "convert", "-f", "raw", "-O", "raw", uri, converted.toString());
             assertThat(Files.mismatch(converted, raw)).isEqualTo(-1);
-            VmCommandsIT.Run restore = cli("restore", backupId, "--repo", repo.toString(), "--password-file", passwordFile.toString(),
-                    "--to", tmp.resolve("restored").toString(), "--format", "raw");
+            VmCommandsIT.Run restore = cli(
+                    "restore",
+                    backupId,
+                    "--repo",
+                    repo.toString(),
+                    "--password-file",
+                    passwordFile.toString(),
+                    "--to",
+                    tmp.resolve("restored").toString(),
+                    "--format",
+                    "raw");
             assertThat(restore.code()).as(restore.err()).isZero();
-            assertThat(Files.mismatch(converted, tmp.resolve("restored/sp-export-vda.raw"))).isEqualTo(-1);
+            assertThat(Files.mismatch(converted, tmp.resolve("restored/sp-export-vda.raw")))
+                    .isEqualTo(-1);
 
             // nbdinfo --map: data only in the chunks (1 MiB) written with non-zero data; written zeroes are holes too
             List<String> map = new ArrayList<>();
@@ -131,29 +186,39 @@ class ExportCommandIT {
                 String[] f = l.strip().split("\\s+");
                 map.add(f[0] + " " + f[1] + " " + f[2]);
             }
-            assertThat(map).containsExactly(
-                    "0 " + MIB + " 3", MIB + " " + 2 * MIB + " 0", 3 * MIB + " " + 5 * MIB + " 3", 8 * MIB + " " + 4 * MIB + " 0",
-                    12 * MIB + " " + 48 * MIB + " 3", 60 * MIB + " " + MIB + " 0", 61 * MIB + " " + 3 * MIB + " 3");
+            assertThat(map)
+                    .containsExactly(
+                            "0 " + MIB + " 3",
+                            MIB + " " + 2 * MIB + " 0",
+                            3 * MIB + " " + 5 * MIB + " 3",
+                            8 * MIB + " " + 4 * MIB + " 0",
+                            12 * MIB + " " + 48 * MIB + " 3",
+                            60 * MIB + " " + MIB + " 0",
+                            61 * MIB + " " + 3 * MIB + " 3");
 
             // qemu-io read-only pattern checks: right pattern passes, wrong one is reported
-            String ok = HostPrograms.run("qemu-io", "-r", "-f", "raw", "-c", "read -P 0x5a 8M 4M", "-c", "read -P 0 24M 1M", uri);
+            String ok = HostPrograms.run(
+                    "qemu-io", "-r", "-f", "raw", "-c", "read -P 0x5a 8M 4M", "-c", "read -P 0 24M 1M", uri);
             assertThat(ok).doesNotContain("Pattern verification failed");
             String bad = runAllowingFailure("qemu-io", "-r", "-f", "raw", "-c", "read -P 0x41 8M 4k", uri);
             assertThat(bad).contains("Pattern verification failed");
 
             // Stillpoint's own client, two connections at once
             try (NbdClient a = NbdClient.connect(socket, "vda", List.of(NbdClient.BASE_ALLOCATION));
-                 NbdClient b = NbdClient.connect(socket, "", List.of())) {
+                    NbdClient b = NbdClient.connect(socket, "", List.of())) {
                 ByteBuffer x = ByteBuffer.allocate((int) (3 * MIB));
                 ByteBuffer y = ByteBuffer.allocate((int) (3 * MIB));
                 a.read(MIB - 100, x);
                 b.read(MIB - 100, y);
                 assertThat(x.array()).isEqualTo(y.array());
                 byte[] want = new byte[(int) (3 * MIB)];
-                try (var ch = java.nio.channels.FileChannel.open(raw)) { ch.read(ByteBuffer.wrap(want), MIB - 100); }
+                try (var ch = java.nio.channels.FileChannel.open(raw)) {
+                    ch.read(ByteBuffer.wrap(want), MIB - 100);
+                }
                 assertThat(x.array()).isEqualTo(want);
-                assertThat(a.blockStatus(NbdClient.BASE_ALLOCATION, 20 * MIB, MIB)).containsExactly(
-                        new BlockExtent(20 * MIB, MIB, BlockExtent.STATE_HOLE | BlockExtent.STATE_ZERO));
+                assertThat(a.blockStatus(NbdClient.BASE_ALLOCATION, 20 * MIB, MIB))
+                        .containsExactly(
+                                new BlockExtent(20 * MIB, MIB, BlockExtent.STATE_HOLE | BlockExtent.STATE_ZERO));
             }
 
             // a write is refused; the export stays up
@@ -177,7 +242,15 @@ class ExportCommandIT {
             assertThat(address).startsWith("127.0.0.1:");
             assertThat(e.disk(0)).containsEntry("uri", "nbd://" + address + "/vda");
             Path converted = tmp.resolve("tcp.raw");
-            HostPrograms.run("qemu-img", "convert", "-f", "raw", "-O", "raw", (String) e.disk(0).get("uri"), converted.toString());
+            HostPrograms.run(
+                    "qemu-img",
+                    "convert",
+                    "-f",
+                    "raw",
+                    "-O",
+                    "raw",
+                    (String) e.disk(0).get("uri"),
+                    converted.toString());
             assertThat(Files.mismatch(converted, raw)).isEqualTo(-1);
             assertThat(Files.readString(e.err())).doesNotContain("plaintext");
         }
@@ -186,23 +259,45 @@ class ExportCommandIT {
     @Test
     void failuresHaveTheirExitCodes() throws Exception {
         Path taken = Files.writeString(tmp.resolve("taken.sock"), "not a socket");
-        VmCommandsIT.Run busy = cli("export", backupId, "--repo", repo.toString(), "--password-file", passwordFile.toString(),
-                "--socket", taken.toString());
-        assertThat(busy.code()).as(busy.err()).isEqualTo(ExitCodes.EXPORT_FAILED).isEqualTo(28);
+        VmCommandsIT.Run busy = cli(
+                "export",
+                backupId,
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--socket",
+                taken.toString());
+        assertThat(busy.code())
+                .as(busy.err())
+                .isEqualTo(ExitCodes.EXPORT_FAILED)
+                .isEqualTo(28);
         assertThat(busy.err()).contains("cannot listen on");
         assertThat(taken).exists();
-        VmCommandsIT.Run noDisk = cli("export", backupId, "--repo", repo.toString(), "--password-file", passwordFile.toString(), "--disk", "vdz");
+        VmCommandsIT.Run noDisk = cli(
+                "export",
+                backupId,
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--disk",
+                "vdz");
         assertThat(noDisk.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(noDisk.err()).contains("no disk 'vdz'");
-        VmCommandsIT.Run unknown = cli("export", "ffffffff", "--repo", repo.toString(), "--password-file", passwordFile.toString());
+        VmCommandsIT.Run unknown =
+                cli("export", "ffffffff", "--repo", repo.toString(), "--password-file", passwordFile.toString());
         assertThat(unknown.code()).isEqualTo(ExitCodes.BACKUP_NOT_FOUND);
-        VmCommandsIT.Run both = cli("export", backupId, "--repo", repo.toString(), "--socket", "/tmp/x", "--listen", "127.0.0.1:1");
+        VmCommandsIT.Run both =
+                cli("export", backupId, "--repo", repo.toString(), "--socket", "/tmp/x", "--listen", "127.0.0.1:1");
         assertThat(both.code()).isEqualTo(ExitCodes.USAGE);
     }
 
     static boolean hasHypervisorGroup() {
         try {
-            java.nio.file.FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(ExportCommand.HYPERVISOR_GROUP);
+            java.nio.file.FileSystems.getDefault()
+                    .getUserPrincipalLookupService()
+                    .lookupPrincipalByGroupName(ExportCommand.HYPERVISOR_GROUP);
             return true;
         } catch (java.io.IOException e) {
             return false;

@@ -1,20 +1,18 @@
 package dev.stillpoint.cli.backup;
 
+import static dev.stillpoint.cli.backup.BackupE2EIT.cli;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryOptions;
 import dev.stillpoint.testkit.lab.GuestLab;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
-import static dev.stillpoint.cli.backup.BackupE2EIT.cli;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Instant recovery on the shared lab guest: back up, start the point as a new domain on overlays
@@ -60,17 +58,30 @@ class InstantRecoveryE2EIT {
         String id = (String) backup.get("backupId");
 
         long t0 = System.nanoTime();
-        Map<String, Object> started = cli("restore", id, "--repo", repo.toString(), "--to", WORK.toString(),
-                "--define", NAME, "--instant", "--json");
+        Map<String, Object> started = cli(
+                "restore",
+                id,
+                "--repo",
+                repo.toString(),
+                "--to",
+                WORK.toString(),
+                "--define",
+                NAME,
+                "--instant",
+                "--json");
         long defineMs = (System.nanoTime() - t0) / 1_000_000;
         GuestLab instant = GuestLab.attach(NAME);
         Duration toAgent = instant.waitForAgent(Duration.ofSeconds(300));
         long agentMs = (System.nanoTime() - t0) / 1_000_000;
-        System.out.printf("instant e2e: domain defined and started in %d ms, guest agent answered %d ms after the command"
-                + " (waitForAgent %d ms)%n", defineMs, agentMs, toAgent.toMillis());
+        System.out.printf(
+                "instant e2e: domain defined and started in %d ms, guest agent answered %d ms after the command"
+                        + " (waitForAgent %d ms)%n",
+                defineMs, agentMs, toAgent.toMillis());
         assertThat(started).containsEntry("instant", true);
         long exportPid = ((Number) started.get("exportPid")).longValue();
-        assertThat(ProcessHandle.of(exportPid)).as("the export outlives the restore command").isPresent();
+        assertThat(ProcessHandle.of(exportPid))
+                .as("the export outlives the restore command")
+                .isPresent();
 
         assertThat(BackupE2EIT.sh(instant, "cat /root/instant-marker").strip()).isEqualTo(marker);
         BackupE2EIT.sh(instant, "dd if=/dev/urandom of=/root/written-after bs=1M count=4 status=none; sync");
@@ -81,31 +92,48 @@ class InstantRecoveryE2EIT {
         assertThat(((Number) listed.get("instant")).intValue()).isEqualTo(1);
 
         Map<String, Object> finished = cli("instant", "finish", NAME, "--timeout", "600", "--json");
-        System.out.printf("instant e2e: block pulls finished %d ms after the command%n", (System.nanoTime() - t0) / 1_000_000);
+        System.out.printf(
+                "instant e2e: block pulls finished %d ms after the command%n", (System.nanoTime() - t0) / 1_000_000);
         assertThat(finished).containsEntry("state", "done");
-        assertThat(ProcessHandle.of(exportPid).filter(ProcessHandle::isAlive)).as("export stopped").isEmpty();
+        assertThat(ProcessHandle.of(exportPid).filter(ProcessHandle::isAlive))
+                .as("export stopped")
+                .isEmpty();
         String xml = GuestLab.virsh("dumpxml", NAME).orThrow().stdout();
         assertThat(xml).as("no NBD backing left").doesNotContain("protocol='nbd'");
         assertThat(GuestLab.virsh("domblklist", NAME).orThrow().stdout()).contains(overlay);
-        assertThat(BackupE2EIT.sh(instant, "cat /root/instant-marker; test -s /root/written-after && echo ok")).contains(marker, "ok");
-        assertThat(BackupE2EIT.sh(guest, "test -e /root/written-after || echo absent")).as("the original is untouched")
+        assertThat(BackupE2EIT.sh(instant, "cat /root/instant-marker; test -s /root/written-after && echo ok"))
+                .contains(marker, "ok");
+        assertThat(BackupE2EIT.sh(guest, "test -e /root/written-after || echo absent"))
+                .as("the original is untouched")
                 .contains("absent");
         GuestLab.virsh("destroy", NAME).orThrow();
 
         // the export dies under a second instant recovery: `instant list` says so, `abort` removes everything
         String second = NAME + "b";
-        Map<String, Object> again = cli("restore", id, "--repo", repo.toString(), "--to", WORK.toString(),
-                "--define", second, "--instant", "--json");
+        Map<String, Object> again = cli(
+                "restore",
+                id,
+                "--repo",
+                repo.toString(),
+                "--to",
+                WORK.toString(),
+                "--define",
+                second,
+                "--instant",
+                "--json");
         long pid = ((Number) again.get("exportPid")).longValue();
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         ProcessHandle.of(pid).ifPresent(h -> h.onExit().join());
         Map<String, Object> dead = cli("instant", "list", "--json");
         assertThat(dead).containsEntry("instant", 1);
         String listing = BackupE2EIT.cliLines("instant", "list", "--json");
-        assertThat(listing).contains("\"domain\":\"" + second + "\"").contains("\"state\":\"export-dead\"")
+        assertThat(listing)
+                .contains("\"domain\":\"" + second + "\"")
+                .contains("\"state\":\"export-dead\"")
                 .contains("\"exportAlive\":false");
         cli("instant", "abort", second, "--json");
         assertThat(GuestLab.virsh("list", "--all", "--name").orThrow().stdout()).doesNotContain(second);
-        for (Object o : (List<Object>) again.get("overlays")) assertThat(Path.of((String) o)).doesNotExist();
+        for (Object o : (List<Object>) again.get("overlays"))
+            assertThat(Path.of((String) o)).doesNotExist();
     }
 }

@@ -1,11 +1,10 @@
 package dev.stillpoint.cli.backup;
 
-import dev.stillpoint.testkit.HostPrograms;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryOptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.stillpoint.testkit.HostPrograms;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -14,15 +13,17 @@ import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** SIGTERM during a backup (separate JVM): cleanup runs before exit, nothing is left behind. */
 class SignalCleanupIT {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static void sh(String script) throws Exception {
-        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();
+        Process p =
+                new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as(script + ": " + out).isZero();
     }
@@ -38,31 +39,45 @@ class SignalCleanupIT {
         Repositories.init(repo, RepositoryOptions.unencrypted()).close();
         Path work = tmp.resolve("work");
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"),
-                "-Dstillpoint.connector=" + StaticConnectorProvider.class.getName(),
-                "-Dstillpoint.test.domain=sp-engine-sig=" + image,
-                "dev.stillpoint.cli.Main", "backup", "sp-engine-sig", "--repo", repo.toString(),
-                "--work-dir", work.toString(), "--json"))
-                .redirectError(tmp.resolve("err.txt").toFile()).start();
+        Process p = new ProcessBuilder(List.of(
+                        java,
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "-Dstillpoint.connector=" + StaticConnectorProvider.class.getName(),
+                        "-Dstillpoint.test.domain=sp-engine-sig=" + image,
+                        "dev.stillpoint.cli.Main",
+                        "backup",
+                        "sp-engine-sig",
+                        "--repo",
+                        repo.toString(),
+                        "--work-dir",
+                        work.toString(),
+                        "--json"))
+                .redirectError(tmp.resolve("err.txt").toFile())
+                .start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null && !line.contains("\"type\":\"progress\"")) {
                 // wait until the copy is under way
             }
-            assertThat(line).as("a progress line before the end; stderr: " + Files.readString(tmp.resolve("err.txt"))).isNotNull();
-            p.toHandle().destroy();   // SIGTERM
+            assertThat(line)
+                    .as("a progress line before the end; stderr: " + Files.readString(tmp.resolve("err.txt")))
+                    .isNotNull();
+            p.toHandle().destroy(); // SIGTERM
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(p.exitValue()).isEqualTo(143);
         assertThat(Files.readString(tmp.resolve("err.txt"))).contains("cancelled");
-        assertThat(ProcessHandle.allProcesses().filter(h -> h.info().commandLine().orElse("").contains(image.toString())))
-                .as("no qemu-nbd left").isEmpty();
+        assertThat(ProcessHandle.allProcesses()
+                        .filter(h -> h.info().commandLine().orElse("").contains(image.toString())))
+                .as("no qemu-nbd left")
+                .isEmpty();
         try (var s = Files.list(work)) {
             assertThat(s.toList()).as("work directory removed").isEmpty();
         }
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + repo.resolve("catalog.db"));
-             var rs = c.createStatement().executeQuery("SELECT status, error FROM backups")) {
+                var rs = c.createStatement().executeQuery("SELECT status, error FROM backups")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("failed");
             assertThat(rs.getString(2)).contains("cancelled");

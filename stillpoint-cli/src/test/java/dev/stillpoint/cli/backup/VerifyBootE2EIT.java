@@ -1,23 +1,22 @@
 package dev.stillpoint.cli.backup;
 
+import static dev.stillpoint.cli.backup.BackupE2EIT.cli;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.stillpoint.cli.Main;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryOptions;
 import dev.stillpoint.testkit.lab.GuestLab;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import static dev.stillpoint.cli.backup.BackupE2EIT.cli;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * Boot verification on the shared lab guest: a point boots in isolation, its filesystems are clean
@@ -45,10 +44,20 @@ class VerifyBootE2EIT {
         Path repo = WORK.resolve("repo");
         Repositories.init(repo, RepositoryOptions.unencrypted()).close();
         BackupE2EIT.sh(guest, "echo verified > /root/verify-marker; sync");
-        String id = (String) cli("backup", guest.name(), "--repo", repo.toString(), "--json").get("backupId");
+        String id = (String)
+                cli("backup", guest.name(), "--repo", repo.toString(), "--json").get("backupId");
 
-        Map<String, Object> ok = cli("verify", id, "--boot", "--repo", repo.toString(), "--work-dir", WORK.toString(),
-                "--probe", "grep -q verified /root/verify-marker", "--json");
+        Map<String, Object> ok = cli(
+                "verify",
+                id,
+                "--boot",
+                "--repo",
+                repo.toString(),
+                "--work-dir",
+                WORK.toString(),
+                "--probe",
+                "grep -q verified /root/verify-marker",
+                "--json");
         assertThat(ok).containsEntry("passed", 1).containsEntry("failed", 0);
 
         StringWriter out = new StringWriter();
@@ -56,30 +65,52 @@ class VerifyBootE2EIT {
         CommandLine cl = Main.commandLine();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute("verify", id, "--boot", "--repo", repo.toString(), "--work-dir", WORK.toString(),
-                "--probe", "test -e /root/no-such-file", "--json");
+        int code = cl.execute(
+                "verify",
+                id,
+                "--boot",
+                "--repo",
+                repo.toString(),
+                "--work-dir",
+                WORK.toString(),
+                "--probe",
+                "test -e /root/no-such-file",
+                "--json");
         assertThat(code).as(err.toString() + out).isEqualTo(29);
         assertThat(out.toString()).contains("\"passed\":false").contains("probe 'test -e /root/no-such-file' exited 1");
 
         String backups = GuestLab.virsh("list", "--all", "--name").orThrow().stdout();
         assertThat(backups).as("no throwaway domain left").doesNotContain("sp-verify-");
-        assertThat(ProcessHandle.allProcesses().map(h -> h.info().commandLine().orElse(""))
-                .filter(c -> c.contains("dev.stillpoint.cli.Main") && c.contains(" export ")))
-                .as("no export left").isEmpty();
+        assertThat(ProcessHandle.allProcesses()
+                        .map(h -> h.info().commandLine().orElse(""))
+                        .filter(c -> c.contains("dev.stillpoint.cli.Main") && c.contains(" export ")))
+                .as("no export left")
+                .isEmpty();
         try (var s = Files.list(WORK)) {
-            assertThat(s.map(p -> p.getFileName().toString())).as("no overlay left").noneMatch(n -> n.startsWith("sp-verify-"));
+            assertThat(s.map(p -> p.getFileName().toString()))
+                    .as("no overlay left")
+                    .noneMatch(n -> n.startsWith("sp-verify-"));
         }
 
         StringWriter listed = new StringWriter();
         CommandLine l = Main.commandLine();
         l.setOut(new PrintWriter(listed, true));
         assertThat(l.execute("backups", "--repo", repo.toString(), "--json")).isZero();
-        String line = listed.toString().lines().filter(x -> x.contains(id)).findFirst().orElseThrow();
+        String line = listed.toString()
+                .lines()
+                .filter(x -> x.contains(id))
+                .findFirst()
+                .orElseThrow();
         Map<String, Object> b = (Map<String, Object>) com.fasterxml.jackson.jr.ob.JSON.std.anyFrom(line);
         Map<String, Object> v = (Map<String, Object>) b.get("verification");
         assertThat(v).containsEntry("passed", false);
         assertThat(((Number) ok.get("verified")).intValue()).isEqualTo(1);
         assertThat((List<Object>) v.get("filesystems")).isNotEmpty();
-        System.out.println("verify e2e: " + listed.toString().lines().filter(x -> x.contains(id)).findFirst().orElse(""));
+        System.out.println("verify e2e: "
+                + listed.toString()
+                        .lines()
+                        .filter(x -> x.contains(id))
+                        .findFirst()
+                        .orElse(""));
     }
 }

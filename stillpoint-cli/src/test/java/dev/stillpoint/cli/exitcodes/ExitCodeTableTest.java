@@ -1,8 +1,8 @@
 package dev.stillpoint.cli.exitcodes;
 
-import dev.stillpoint.cli.ExitCodes;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stillpoint.cli.ExitCodes;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -16,8 +16,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /**
  * The exit-code table of docs/scripting.md ("Exit codes per command") against the tests: every
@@ -34,7 +33,9 @@ class ExitCodeTableTest {
     static Map<String, Set<Integer>> documented() throws Exception {
         List<String> lines = Files.readAllLines(DOC);
         int start = lines.indexOf("### Exit codes per command");
-        assertThat(start).as("docs/scripting.md has a section '### Exit codes per command'").isNotNegative();
+        assertThat(start)
+                .as("docs/scripting.md has a section '### Exit codes per command'")
+                .isNotNegative();
         Map<String, Set<Integer>> table = new TreeMap<>();
         for (String line : lines.subList(start + 1, lines.size())) {
             if (line.startsWith("#")) break;
@@ -53,7 +54,8 @@ class ExitCodeTableTest {
         for (Class<?> c : classes) {
             for (Method m : c.getDeclaredMethods()) {
                 for (Reaches r : m.getAnnotationsByType(Reaches.class)) {
-                    for (String command : r.command()) out.computeIfAbsent(command, k -> new TreeSet<>()).add(r.code());
+                    for (String command : r.command())
+                        out.computeIfAbsent(command, k -> new TreeSet<>()).add(r.code());
                 }
             }
         }
@@ -79,6 +81,7 @@ class ExitCodeTableTest {
         }
         assertThat(undefined).as("codes of the table missing from ExitCodes").isEmpty();
         String doc = Files.readString(DOC);
-        for (int c : defined) assertThat(doc).as("exit code %d is documented", c).containsPattern("\\| " + c + "\\b");
+        for (int c : defined)
+            assertThat(doc).as("exit code %d is documented", c).containsPattern("\\| " + c + "\\b");
     }
 }

@@ -11,11 +11,6 @@ import dev.stillpoint.engine.vm.VmDisk;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryOptions;
 import dev.stillpoint.testkit.HostPrograms;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -26,6 +21,10 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code stillpoint files}, {@code restore --files} and {@code mount}/{@code umount} on a backup of
@@ -35,7 +34,9 @@ import java.util.stream.Stream;
  * appliance (~15-60 s under TCG), so each test runs few commands and asserts much.
  */
 class FilesCommandIT {
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path repo;
     static Path passwordFile;
     static String backupId;
@@ -46,18 +47,34 @@ class FilesCommandIT {
         System.setProperty("stillpoint.stateDir", tmp.resolve("state").toString()); // run journals of these tests
         GuestImages.build(tmp);
         System.setProperty("stillpoint.connector", StaticConnectorProvider.class.getName());
-        StaticConnectorProvider.DOMAINS.put("sp-files", new StaticConnectorProvider.ShutOffDomain("sp-files", List.of(
-                new VmDisk("vda", tmp.resolve("d1.img").toString(), "raw", null),
-                new VmDisk("vdb", tmp.resolve("d2.img").toString(), "raw", null),
-                new VmDisk("vdc", tmp.resolve("d3.img").toString(), "raw", null),
-                new VmDisk("vdd", tmp.resolve("d4.img").toString(), "raw", null),
-                new VmDisk("vde", tmp.resolve("d5.img").toString(), "raw", null),
-                new VmDisk("vdf", tmp.resolve("d6.img").toString(), "raw", null))));
+        StaticConnectorProvider.DOMAINS.put(
+                "sp-files",
+                new StaticConnectorProvider.ShutOffDomain(
+                        "sp-files",
+                        List.of(
+                                new VmDisk("vda", tmp.resolve("d1.img").toString(), "raw", null),
+                                new VmDisk("vdb", tmp.resolve("d2.img").toString(), "raw", null),
+                                new VmDisk("vdc", tmp.resolve("d3.img").toString(), "raw", null),
+                                new VmDisk("vdd", tmp.resolve("d4.img").toString(), "raw", null),
+                                new VmDisk("vde", tmp.resolve("d5.img").toString(), "raw", null),
+                                new VmDisk("vdf", tmp.resolve("d6.img").toString(), "raw", null))));
         repo = tmp.resolve("repo");
         passwordFile = Files.writeString(tmp.resolve("pw"), "files-secret\n");
-        Repositories.init(repo, RepositoryOptions.encrypted("files-secret".toCharArray()).withKdf(8 * 1024, 1)).close();
-        VmCommandsIT.Run backup = cli("backup", "sp-files", "--repo", repo.toString(), "--password-file", passwordFile.toString(),
-                "--json", "--work-dir", tmp.resolve("w").toString());
+        Repositories.init(
+                        repo,
+                        RepositoryOptions.encrypted("files-secret".toCharArray())
+                                .withKdf(8 * 1024, 1))
+                .close();
+        VmCommandsIT.Run backup = cli(
+                "backup",
+                "sp-files",
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--json",
+                "--work-dir",
+                tmp.resolve("w").toString());
         assertThat(backup.code()).as(backup.err()).isZero();
         backupId = (String) backup.last().get("backupId");
     }
@@ -70,15 +87,21 @@ class FilesCommandIT {
     }
 
     private static VmCommandsIT.Run files(String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of("files", backupId.substring(0, 8), "--repo", repo.toString(),
-                "--password-file", passwordFile.toString()));
+        List<String> all = new java.util.ArrayList<>(List.of(
+                "files",
+                backupId.substring(0, 8),
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString()));
         all.addAll(List.of(args));
         return cli(all.toArray(String[]::new));
     }
 
     private static Set<Path> ourTempDirs() throws Exception {
         try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            return s.filter(p -> p.getFileName().toString().startsWith("stillpoint-files-")).collect(Collectors.toSet());
+            return s.filter(p -> p.getFileName().toString().startsWith("stillpoint-files-"))
+                    .collect(Collectors.toSet());
         }
     }
 
@@ -91,31 +114,57 @@ class FilesCommandIT {
         List<Map<String, Object>> lines = root.lines();
         Map<String, Object> summary = lines.getLast();
         assertThat(summary).containsEntry("type", "summary").containsEntry("entries", 7);
-        assertThat(lines.subList(0, lines.size() - 1)).extracting(m -> m.get("path"))
+        assertThat(lines.subList(0, lines.size() - 1))
+                .extracting(m -> m.get("path"))
                 .containsExactly("/.stillpoint", "/etc", "/home", "/lost+found", "/opt", "/srv", "/var")
                 .doesNotContain("/probe", "/guest");
         List<Map<String, Object>> fss = (List<Map<String, Object>>) summary.get("filesystems");
-        assertThat(fss).extracting(m -> m.get("device") + " " + m.get("type") + " " + m.get("mountPoint")).containsExactlyInAnyOrder(
-                "vda1 ext4 /", "vda2 xfs /var", "vdb1 ext4 /home", "vdc vfat /.stillpoint/unplaced/vdc",
-                "data-srv ext4 /srv/lvm", "vdf btrfs /opt");
-        assertThat(fss).filteredOn(m -> "vda1".equals(m.get("device"))).extracting(m -> m.get("label")).containsExactly("root");
-        assertThat(fss).filteredOn(m -> "vda2".equals(m.get("device"))).extracting(m -> m.get("uuid")).containsExactly(GuestImages.XFS_UUID);
+        assertThat(fss)
+                .extracting(m -> m.get("device") + " " + m.get("type") + " " + m.get("mountPoint"))
+                .containsExactlyInAnyOrder(
+                        "vda1 ext4 /",
+                        "vda2 xfs /var",
+                        "vdb1 ext4 /home",
+                        "vdc vfat /.stillpoint/unplaced/vdc",
+                        "data-srv ext4 /srv/lvm",
+                        "vdf btrfs /opt");
+        assertThat(fss)
+                .filteredOn(m -> "vda1".equals(m.get("device")))
+                .extracting(m -> m.get("label"))
+                .containsExactly("root");
+        assertThat(fss)
+                .filteredOn(m -> "vda2".equals(m.get("device")))
+                .extracting(m -> m.get("uuid"))
+                .containsExactly(GuestImages.XFS_UUID);
         Map<String, Object> etc = lines.get(1);
-        assertThat(etc).containsEntry("kind", "dir").containsEntry("mode", "0755").containsEntry("uid", 0);
+        assertThat(etc)
+                .containsEntry("kind", "dir")
+                .containsEntry("mode", "0755")
+                .containsEntry("uid", 0);
 
         VmCommandsIT.Run found = files("--find", "*", "--json");
         assertThat(found.code()).as(found.err()).isZero();
-        Map<String, Map<String, Object>> byPath = found.lines().stream().filter(m -> "entry".equals(m.get("type")))
+        Map<String, Map<String, Object>> byPath = found.lines().stream()
+                .filter(m -> "entry".equals(m.get("type")))
                 .collect(Collectors.toMap(m -> (String) m.get("path"), Function.identity()));
         assertThat(byPath.get("/var/log/app.log")).containsEntry("size", 7).containsEntry("kind", "file");
         assertThat(byPath.get("/home/user/notes.txt")).containsEntry("size", 16);
-        assertThat(byPath).containsKey("/.stillpoint/unplaced/vdc/EFI/BOOT/BOOTX64.EFI").doesNotContainKey("/missing");
+        assertThat(byPath)
+                .containsKey("/.stillpoint/unplaced/vdc/EFI/BOOT/BOOTX64.EFI")
+                .doesNotContainKey("/missing");
         assertThat(byPath.get("/srv/lvm/on-lvm.txt")).containsEntry("size", 16); // LVM across vdd and vde
-        assertThat(byPath.get("/opt/in-subvol.txt")).containsEntry("size", 6);  // btrfs subvolume @opt, not the top level
+        assertThat(byPath.get("/opt/in-subvol.txt"))
+                .containsEntry("size", 6); // btrfs subvolume @opt, not the top level
         assertThat(byPath).doesNotContainKey("/opt/top-level.txt");
-        assertThat(byPath.get("/srv/tree/hello.txt")).containsEntry("mode", "0640").containsEntry("uid", 1234).containsEntry("gid", 5678)
-                .containsEntry("links", 2).containsEntry("mtime", "2020-09-13T12:26:40Z");
-        assertThat(byPath.get("/srv/tree/rel-link")).containsEntry("kind", "symlink").containsEntry("target", "hello.txt");
+        assertThat(byPath.get("/srv/tree/hello.txt"))
+                .containsEntry("mode", "0640")
+                .containsEntry("uid", 1234)
+                .containsEntry("gid", 5678)
+                .containsEntry("links", 2)
+                .containsEntry("mtime", "2020-09-13T12:26:40Z");
+        assertThat(byPath.get("/srv/tree/rel-link"))
+                .containsEntry("kind", "symlink")
+                .containsEntry("target", "hello.txt");
         assertThat(byPath.get("/srv/tree/sparse.bin")).containsEntry("size", 64 << 20);
         assertThat(byPath.get("/srv/tree/suid")).containsEntry("mode", "4755");
         assertThat(byPath.get("/srv/tree/fifo")).containsEntry("kind", "fifo");
@@ -130,11 +179,24 @@ class FilesCommandIT {
     @Test
     void restoresTreesAndFilesKeepingOwnersModesTimesLinksAndHoles() throws Exception {
         Path out = tmp.resolve("out");
-        VmCommandsIT.Run r = cli("restore", backupId, "--repo", repo.toString(), "--password-file", passwordFile.toString(),
-                "--files", "/srv/tree", "/etc/hostname", "/var/log/app.log", "--to", out.toString(), "--json");
+        VmCommandsIT.Run r = cli(
+                "restore",
+                backupId,
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--files",
+                "/srv/tree",
+                "/etc/hostname",
+                "/var/log/app.log",
+                "--to",
+                out.toString(),
+                "--json");
         assertThat(r.code()).as(r.err()).isZero();
         Map<String, Object> summary = r.last();
-        // tree: dir, sub, deep.txt, hello.txt, hello-link, 3 symlinks, sparse.bin, suid, odd name = 11 (the FIFO skipped); +2 files
+        // tree: dir, sub, deep.txt, hello.txt, hello-link, 3 symlinks, sparse.bin, suid, odd name = 11 (the FIFO
+        // skipped); +2 files
         assertThat(summary).containsEntry("type", "summary").containsEntry("skipped", 1);
         assertThat(((Number) summary.get("files")).intValue()).isEqualTo(11);
         assertThat(r.err()).contains("skipped FIFO");
@@ -147,19 +209,25 @@ class FilesCommandIT {
         if ("root".equals(System.getProperty("user.name"))) {
             assertThat(Files.getAttribute(hello, "unix:uid")).isEqualTo(1234);
             assertThat(Files.getAttribute(hello, "unix:gid")).isEqualTo(5678);
-            assertThat((int) Files.getAttribute(tree.resolve("suid"), "unix:mode") & 07777).isEqualTo(04755);
+            assertThat((int) Files.getAttribute(tree.resolve("suid"), "unix:mode") & 07777)
+                    .isEqualTo(04755);
         }
         assertThat(Files.getLastModifiedTime(hello)).isEqualTo(FileTime.fromMillis(GuestImages.HELLO_MTIME * 1000));
-        assertThat(Files.getAttribute(tree.resolve("hello-link"), "unix:ino")).isEqualTo(Files.getAttribute(hello, "unix:ino"));
+        assertThat(Files.getAttribute(tree.resolve("hello-link"), "unix:ino"))
+                .isEqualTo(Files.getAttribute(hello, "unix:ino"));
         assertThat(Files.readSymbolicLink(tree.resolve("rel-link"))).isEqualTo(Path.of("hello.txt"));
         assertThat(Files.readSymbolicLink(tree.resolve("abs-link"))).isEqualTo(Path.of("/etc/hostname"));
         assertThat(Files.readSymbolicLink(tree.resolve("dir-link"))).isEqualTo(Path.of("../../etc"));
         Path sparse = tree.resolve("sparse.bin");
         assertThat(Files.size(sparse)).isEqualTo(64L << 20);
-        long allocated = Long.parseLong(HostPrograms.run("stat", "-c", "%b", sparse.toString()).strip()) * 512;
+        long allocated = Long.parseLong(
+                        HostPrograms.run("stat", "-c", "%b", sparse.toString()).strip())
+                * 512;
         assertThat(allocated).as("allocated bytes of the sparse file").isLessThan(1 << 20);
         byte[] data = new byte[4];
-        try (var ch = java.nio.channels.FileChannel.open(sparse)) { ch.read(java.nio.ByteBuffer.wrap(data), 1 << 20); }
+        try (var ch = java.nio.channels.FileChannel.open(sparse)) {
+            ch.read(java.nio.ByteBuffer.wrap(data), 1 << 20);
+        }
         assertThat(new String(data)).isEqualTo("data");
         assertThat(tree.resolve(GuestImages.ODD_NAME)).hasContent("odd");
         assertThat(tree.resolve("sub/deep.txt")).hasContent("deep");
@@ -168,26 +236,53 @@ class FilesCommandIT {
 
         // refused before anything starts: the target exists
         long t0 = System.nanoTime();
-        VmCommandsIT.Run again = cli("restore", backupId, "--repo", repo.toString(), "--password-file", passwordFile.toString(),
-                "--files", "/etc/hostname", "--to", out.toString());
+        VmCommandsIT.Run again = cli(
+                "restore",
+                backupId,
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--files",
+                "/etc/hostname",
+                "--to",
+                out.toString());
         assertThat(again.code()).isEqualTo(ExitCodes.TARGET_EXISTS);
         assertThat(again.err()).contains("--force");
-        assertThat(System.nanoTime() - t0).as("refused without launching the appliance").isLessThan(10_000_000_000L);
-        assertThat(Files.exists(out.resolve("etc/hostname"), LinkOption.NOFOLLOW_LINKS)).isTrue();
+        assertThat(System.nanoTime() - t0)
+                .as("refused without launching the appliance")
+                .isLessThan(10_000_000_000L);
+        assertThat(Files.exists(out.resolve("etc/hostname"), LinkOption.NOFOLLOW_LINKS))
+                .isTrue();
     }
 
     /** A {@code stillpoint mount} in its own JVM, after its ready line. */
     @SuppressWarnings("unchecked")
     private static Process startMount(Path dir) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-Dstillpoint.stateDir=" + tmp.resolve("state"),
-                "-cp", System.getProperty("java.class.path"), "dev.stillpoint.cli.Main", "mount", backupId, dir.toString(),
-                "--repo", repo.toString(), "--json");
+        ProcessBuilder pb = new ProcessBuilder(
+                javaBin,
+                "--enable-native-access=ALL-UNNAMED",
+                "-Dstillpoint.stateDir=" + tmp.resolve("state"),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.stillpoint.cli.Main",
+                "mount",
+                backupId,
+                dir.toString(),
+                "--repo",
+                repo.toString(),
+                "--json");
         pb.environment().put("STILLPOINT_PASSWORD", "files-secret");
         Path err = Files.createTempFile(tmp, "mount", ".err");
         Process p = pb.redirectError(err.toFile()).start();
-        String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8)).readLine();
-        assertThat(line).as("ready line; stderr: " + Files.readString(err)).isNotNull().contains("\"type\":\"ready\"");
+        String line = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))
+                .readLine();
+        assertThat(line)
+                .as("ready line; stderr: " + Files.readString(err))
+                .isNotNull()
+                .contains("\"type\":\"ready\"");
         assertThat(Files.readString(err)).contains("vdc (vfat) has no place in the guest's fstab");
         return p;
     }
@@ -195,7 +290,8 @@ class FilesCommandIT {
     private static List<String> applianceProcessesUnder(Path dir) throws Exception {
         List<String> out = new java.util.ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("[0-9]+"))
+                    .toList()) {
                 try {
                     String cmd = new String(Files.readAllBytes(proc.resolve("cmdline"))).replace('\0', ' ');
                     if (cmd.startsWith("qemu-system") || cmd.contains("/qemu-system")) {
@@ -221,17 +317,21 @@ class FilesCommandIT {
             assertThat(dir.resolve("srv/lvm/on-lvm.txt")).hasContent("spans two disks");
             assertThat(dir.resolve("opt/in-subvol.txt")).hasContent("btrfs");
             assertThat(Files.readSymbolicLink(dir.resolve("srv/tree/rel-link"))).isEqualTo(Path.of("hello.txt"));
-            assertThatThrownBy(() -> Files.writeString(dir.resolve("etc/new"), "x")).isInstanceOf(java.io.IOException.class);
-            assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isTrue();
+            assertThatThrownBy(() -> Files.writeString(dir.resolve("etc/new"), "x"))
+                    .isInstanceOf(java.io.IOException.class);
+            assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
+                    .isTrue();
             try (Stream<Path> s = Files.list(state)) {
-                assertThat(s.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("run-") && n.endsWith(".json"));
+                assertThat(s.map(p -> p.getFileName().toString()))
+                        .anyMatch(n -> n.startsWith("run-") && n.endsWith(".json"));
             }
             VmCommandsIT.Run umount = cli("umount", dir.toString(), "--json");
             assertThat(umount.code()).as(umount.err()).isZero();
             assertThat(umount.last()).containsEntry("processExited", true).containsEntry("pid", (int) mount.pid());
             assertThat(mount.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             assertThat(mount.exitValue()).isZero();
-            assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isFalse();
+            assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
+                    .isFalse();
             assertThat(dir).isEmptyDirectory();
         } finally {
             mount.destroyForcibly();
@@ -241,16 +341,20 @@ class FilesCommandIT {
         Process killed = startMount(dir);
         killed.destroyForcibly();
         killed.waitFor();
-        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isTrue();
+        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
+                .isTrue();
         Path workDir;
         try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            workDir = s.filter(p -> p.getFileName().toString().startsWith("stillpoint-mount-")).findFirst().orElseThrow();
+            workDir = s.filter(p -> p.getFileName().toString().startsWith("stillpoint-mount-"))
+                    .findFirst()
+                    .orElseThrow();
         }
         // ... until the next run's recovery: unmounted, appliance killed, work directory removed
         VmCommandsIT.Run next = cli("umount", dir.toString());
         assertThat(next.code()).as(next.err()).isZero();
         assertThat(next.err()).contains("unmounted " + dir).contains("removed work directory " + workDir);
-        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString())).isFalse();
+        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
+                .isFalse();
         assertThat(workDir).doesNotExist();
         assertThat(applianceProcessesUnder(workDir)).isEmpty();
         try (Stream<Path> s = Files.list(state)) {

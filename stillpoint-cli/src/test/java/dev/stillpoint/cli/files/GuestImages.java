@@ -13,6 +13,7 @@ final class GuestImages {
     static final String XFS_UUID = "5b1a6e0e-3c1f-4f8e-9d2a-6f4f0c2b7a11";
     /** mtime given to /srv/tree/hello.txt. */
     static final long HELLO_MTIME = 1_600_000_000L;
+
     static final String ODD_NAME = "a name\nwith newline";
 
     private GuestImages() {}
@@ -28,52 +29,106 @@ final class GuestImages {
      * space and a newline, an owner 1234:5678.
      */
     static void build(Path dir) throws Exception {
-        Files.writeString(dir.resolve("fstab"), String.join("\n",
-                "# /etc/fstab of the test guest",
-                "LABEL=root / ext4 defaults 0 1",
-                "UUID=" + XFS_UUID + " /var xfs defaults 0 2",
-                "/dev/vdb1 /home ext4 defaults 0 2",
-                "/dev/mapper/data-srv /srv/lvm ext4 defaults 0 2",
-                "LABEL=btr /opt btrfs subvol=@opt,compress=zstd 0 0",
-                "UUID=00000000-dead-beef-0000-000000000000 /missing ext4 defaults,nofail 0 2",
-                "proc /proc proc defaults 0 0",
-                "/swapfile none swap sw 0 0", ""));
-        String script = String.join("\n",
-                "disk-create d1.img raw 512M", "disk-create d2.img raw 64M", "disk-create d3.img raw 64M",
-                "disk-create d4.img raw 64M", "disk-create d5.img raw 64M", "disk-create d6.img raw 256M",
-                "add d1.img format:raw", "add d2.img format:raw", "add d3.img format:raw",
-                "add d4.img format:raw", "add d5.img format:raw", "add d6.img format:raw", "run",
-                "part-init /dev/sda gpt", "part-add /dev/sda p 2048 329727", "part-add /dev/sda p 329728 -34",
-                "mkfs ext4 /dev/sda1 label:root", "mkfs xfs /dev/sda2", "set-uuid /dev/sda2 " + XFS_UUID,
-                "part-disk /dev/sdb mbr", "mkfs ext4 /dev/sdb1", "mkfs vfat /dev/sdc",
-                "pvcreate /dev/sdd", "pvcreate /dev/sde", "vgcreate data \"/dev/sdd /dev/sde\"", "lvcreate srv data 100",
-                "mkfs ext4 /dev/data/srv", "mkfs btrfs /dev/sdf label:btr",
-                "mount /dev/sda1 /", "mkdir /etc", "mkdir /var", "mkdir /home", "mkdir /opt", "mkdir-p /srv/tree/sub", "mkdir /srv/lvm",
-                "upload fstab /etc/fstab", "write /etc/hostname \"files-it\\n\"",
-                "mount /dev/sda2 /var", "mkdir /var/log", "write /var/log/app.log \"on xfs\\n\"",
-                "mount /dev/sdb1 /home", "mkdir /home/user", "write /home/user/notes.txt \"on the MBR disk\\n\"",
-                "mkdir /tmpvfat", "mount /dev/sdc /tmpvfat", "mkdir-p /tmpvfat/EFI/BOOT", "write /tmpvfat/EFI/BOOT/BOOTX64.EFI \"efi\"",
+        Files.writeString(
+                dir.resolve("fstab"),
+                String.join(
+                        "\n",
+                        "# /etc/fstab of the test guest",
+                        "LABEL=root / ext4 defaults 0 1",
+                        "UUID=" + XFS_UUID + " /var xfs defaults 0 2",
+                        "/dev/vdb1 /home ext4 defaults 0 2",
+                        "/dev/mapper/data-srv /srv/lvm ext4 defaults 0 2",
+                        "LABEL=btr /opt btrfs subvol=@opt,compress=zstd 0 0",
+                        "UUID=00000000-dead-beef-0000-000000000000 /missing ext4 defaults,nofail 0 2",
+                        "proc /proc proc defaults 0 0",
+                        "/swapfile none swap sw 0 0",
+                        ""));
+        String script = String.join(
+                "\n",
+                "disk-create d1.img raw 512M",
+                "disk-create d2.img raw 64M",
+                "disk-create d3.img raw 64M",
+                "disk-create d4.img raw 64M",
+                "disk-create d5.img raw 64M",
+                "disk-create d6.img raw 256M",
+                "add d1.img format:raw",
+                "add d2.img format:raw",
+                "add d3.img format:raw",
+                "add d4.img format:raw",
+                "add d5.img format:raw",
+                "add d6.img format:raw",
+                "run",
+                "part-init /dev/sda gpt",
+                "part-add /dev/sda p 2048 329727",
+                "part-add /dev/sda p 329728 -34",
+                "mkfs ext4 /dev/sda1 label:root",
+                "mkfs xfs /dev/sda2",
+                "set-uuid /dev/sda2 " + XFS_UUID,
+                "part-disk /dev/sdb mbr",
+                "mkfs ext4 /dev/sdb1",
+                "mkfs vfat /dev/sdc",
+                "pvcreate /dev/sdd",
+                "pvcreate /dev/sde",
+                "vgcreate data \"/dev/sdd /dev/sde\"",
+                "lvcreate srv data 100",
+                "mkfs ext4 /dev/data/srv",
+                "mkfs btrfs /dev/sdf label:btr",
+                "mount /dev/sda1 /",
+                "mkdir /etc",
+                "mkdir /var",
+                "mkdir /home",
+                "mkdir /opt",
+                "mkdir-p /srv/tree/sub",
+                "mkdir /srv/lvm",
+                "upload fstab /etc/fstab",
+                "write /etc/hostname \"files-it\\n\"",
+                "mount /dev/sda2 /var",
+                "mkdir /var/log",
+                "write /var/log/app.log \"on xfs\\n\"",
+                "mount /dev/sdb1 /home",
+                "mkdir /home/user",
+                "write /home/user/notes.txt \"on the MBR disk\\n\"",
+                "mkdir /tmpvfat",
+                "mount /dev/sdc /tmpvfat",
+                "mkdir-p /tmpvfat/EFI/BOOT",
+                "write /tmpvfat/EFI/BOOT/BOOTX64.EFI \"efi\"",
                 "umount /tmpvfat",
-                "mount /dev/data/srv /tmpvfat", "write /tmpvfat/on-lvm.txt \"spans two disks\\n\"", "umount /tmpvfat",
-                "mount /dev/sdf /tmpvfat", "btrfs-subvolume-create /tmpvfat/@opt", "write /tmpvfat/@opt/in-subvol.txt \"btrfs\\n\"",
-                "write /tmpvfat/top-level.txt \"not in @opt\\n\"", "umount /tmpvfat", "rmdir /tmpvfat",
-                "write /srv/tree/hello.txt \"hello\\n\"", "chown 1234 5678 /srv/tree/hello.txt", "chmod 0640 /srv/tree/hello.txt",
+                "mount /dev/data/srv /tmpvfat",
+                "write /tmpvfat/on-lvm.txt \"spans two disks\\n\"",
+                "umount /tmpvfat",
+                "mount /dev/sdf /tmpvfat",
+                "btrfs-subvolume-create /tmpvfat/@opt",
+                "write /tmpvfat/@opt/in-subvol.txt \"btrfs\\n\"",
+                "write /tmpvfat/top-level.txt \"not in @opt\\n\"",
+                "umount /tmpvfat",
+                "rmdir /tmpvfat",
+                "write /srv/tree/hello.txt \"hello\\n\"",
+                "chown 1234 5678 /srv/tree/hello.txt",
+                "chmod 0640 /srv/tree/hello.txt",
                 "utimens /srv/tree/hello.txt " + HELLO_MTIME + " 0 " + HELLO_MTIME + " 0",
                 "ln /srv/tree/hello.txt /srv/tree/hello-link",
-                "ln-s hello.txt /srv/tree/rel-link", "ln-s /etc/hostname /srv/tree/abs-link", "ln-s ../../etc /srv/tree/dir-link",
-                "touch /srv/tree/sparse.bin", "truncate-size /srv/tree/sparse.bin 67108864", "pwrite /srv/tree/sparse.bin \"data\" 1048576",
-                "write /srv/tree/suid \"#!/bin/sh\\n\"", "chmod 04755 /srv/tree/suid",
+                "ln-s hello.txt /srv/tree/rel-link",
+                "ln-s /etc/hostname /srv/tree/abs-link",
+                "ln-s ../../etc /srv/tree/dir-link",
+                "touch /srv/tree/sparse.bin",
+                "truncate-size /srv/tree/sparse.bin 67108864",
+                "pwrite /srv/tree/sparse.bin \"data\" 1048576",
+                "write /srv/tree/suid \"#!/bin/sh\\n\"",
+                "chmod 04755 /srv/tree/suid",
                 "mkfifo 0644 /srv/tree/fifo",
                 "write \"/srv/tree/a name\\nwith newline\" \"odd\\n\"",
                 "write /srv/tree/sub/deep.txt \"deep\\n\"",
-                "umount-all", "");
-        ProcessBuilder pb = new ProcessBuilder("guestfish").directory(dir.toFile()).redirectErrorStream(true);
+                "umount-all",
+                "");
+        ProcessBuilder pb =
+                new ProcessBuilder("guestfish").directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().put("LIBGUESTFS_BACKEND", "direct"); // the appliance aborts under KVM here (docs/design.md)
         pb.environment().put("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg");
         Process p = pb.start();
         p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) throw new AssertionError("guestfish failed: " + out);
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0)
+            throw new AssertionError("guestfish failed: " + out);
     }
 }

@@ -16,14 +16,21 @@ class ProgressPrinterTest {
         ProgressPrinter p = new ProgressPrinter(o, "backup", now::get);
         now.set(2_000_000_000L);
         p.progress(200L << 20, 1000L << 20);
-        assertThat(err.toString()).contains("backup: 200.0 MiB / 1000.0 MiB").contains("20%").contains("100.0 MiB/s").contains("ETA 0:08");
+        assertThat(err.toString())
+                .contains("backup: 200.0 MiB / 1000.0 MiB")
+                .contains("20%")
+                .contains("100.0 MiB/s")
+                .contains("ETA 0:08");
         now.set(2_100_000_000L);
         p.progress(210L << 20, 1000L << 20); // throttled
         assertThat(err.toString()).doesNotContain("210.0 MiB");
         now.set(10_000_000_000L);
         p.progress(1000L << 20, 1000L << 20);
         p.close();
-        assertThat(err.toString()).contains("1000.0 MiB / 1000.0 MiB").contains("in 0:10").endsWith("\n");
+        assertThat(err.toString())
+                .contains("1000.0 MiB / 1000.0 MiB")
+                .contains("in 0:10")
+                .endsWith("\n");
         assertThat(out.toString()).isEmpty();
     }
 
@@ -36,11 +43,14 @@ class ProgressPrinterTest {
         now.set(1_000_000_000L);
         p.progress(50, 100);
         p.close();
-        assertThat(out.toString()).contains("{\"type\":\"progress\",\"action\":\"restore\",\"bytesDone\":50,\"bytesTotal\":100,\"percent\":50.0");
+        assertThat(out.toString())
+                .contains(
+                        "{\"type\":\"progress\",\"action\":\"restore\",\"bytesDone\":50,\"bytesTotal\":100,\"percent\":50.0");
         assertThat(out.toString().lines().count()).isEqualTo(2);
 
         StringWriter out2 = new StringWriter(), err2 = new StringWriter();
-        ProgressPrinter quiet = new ProgressPrinter(Output.of(new PrintWriter(out2), new PrintWriter(err2), false, false), "x", now::get);
+        ProgressPrinter quiet = new ProgressPrinter(
+                Output.of(new PrintWriter(out2), new PrintWriter(err2), false, false), "x", now::get);
         quiet.progress(1, 2);
         quiet.close();
         assertThat(out2.toString() + err2).isEmpty();

@@ -22,7 +22,8 @@ import picocli.CommandLine;
 
 /** Drives the repository commands through the real command line, capturing output and exit codes. */
 class RepoCommandsTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     record Run(int code, String out, String err) {
         List<Map<String, Object>> json() throws Exception {
@@ -32,7 +33,10 @@ class RepoCommandsTest {
         }
 
         Map<String, Object> summary() throws Exception {
-            return json().stream().filter(m -> "summary".equals(m.get("type"))).findFirst().orElseThrow();
+            return json().stream()
+                    .filter(m -> "summary".equals(m.get("type")))
+                    .findFirst()
+                    .orElseThrow();
         }
     }
 
@@ -53,46 +57,102 @@ class RepoCommandsTest {
         Run init = run("repo", "init", "--repo", repo, "--password-file", pw.toString(), "--json");
         assertThat(init.code()).as(init.err()).isZero();
         assertThat(init.summary()).containsEntry("encryption", "aes-256-gcm");
-        assertThat(run("repo", "init", "--repo", repo, "--password-file", pw.toString()).code()).isEqualTo(ExitCodes.REPO_ALREADY_EXISTS);
+        assertThat(run("repo", "init", "--repo", repo, "--password-file", pw.toString())
+                        .code())
+                .isEqualTo(ExitCodes.REPO_ALREADY_EXISTS);
 
         byte[] img = new byte[3 * (1 << 20) + 4321];
         new Random(1).nextBytes(img);
         java.util.Arrays.fill(img, 1 << 20, 2 << 20, (byte) 0);
         Path file = tmp.resolve("disk.raw");
         Files.write(file, img);
-        Run b = run("image", "backup", "--repo", repo, "--password-file", pw.toString(), "--name", "vm/vda", "--tag", "k=v", file.toString(), "--json");
+        Run b = run(
+                "image",
+                "backup",
+                "--repo",
+                repo,
+                "--password-file",
+                pw.toString(),
+                "--name",
+                "vm/vda",
+                "--tag",
+                "k=v",
+                file.toString(),
+                "--json");
         assertThat(b.code()).as(b.err()).isZero();
         Map<String, Object> s = b.summary();
-        assertThat(s).containsEntry("name", "vm/vda").containsEntry("size", img.length).containsEntry("allocatedBytes", img.length - (1 << 20));
+        assertThat(s)
+                .containsEntry("name", "vm/vda")
+                .containsEntry("size", img.length)
+                .containsEntry("allocatedBytes", img.length - (1 << 20));
         assertThat(b.json()).anyMatch(m -> "progress".equals(m.get("type")));
         String id = (String) s.get("id");
 
         Run list = run("snapshots", "--repo", repo, "--password-file", pw.toString(), "--json");
-        assertThat(list.json().stream().filter(m -> "snapshot".equals(m.get("type"))).map(m -> m.get("id"))).containsExactly(id);
+        assertThat(list.json().stream()
+                        .filter(m -> "snapshot".equals(m.get("type")))
+                        .map(m -> m.get("id")))
+                .containsExactly(id);
         Run text = run("snapshots", "--repo", repo, "--password-file", pw.toString());
         assertThat(text.out()).contains(id.substring(0, 8)).contains("vm/vda");
 
         Path target = tmp.resolve("restored.raw");
-        Run r = run("image", "restore", id.substring(0, 6), "--repo", repo, "--password-file", pw.toString(), "--target", target.toString());
+        Run r = run(
+                "image",
+                "restore",
+                id.substring(0, 6),
+                "--repo",
+                repo,
+                "--password-file",
+                pw.toString(),
+                "--target",
+                target.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Files.readAllBytes(target)).isEqualTo(img);
-        assertThat(run("image", "restore", id, "--repo", repo, "--password-file", pw.toString(), "--target", target.toString()).code())
+        assertThat(run(
+                                "image",
+                                "restore",
+                                id,
+                                "--repo",
+                                repo,
+                                "--password-file",
+                                pw.toString(),
+                                "--target",
+                                target.toString())
+                        .code())
                 .isEqualTo(ExitCodes.REPO_ALREADY_EXISTS);
 
         Run c = run("check", "--repo", repo, "--password-file", pw.toString(), "--read-data", "--json");
         assertThat(c.code()).as(c.err()).isZero();
         long packFiles;
-        try (Stream<Path> st = Files.walk(tmp.resolve("repo").resolve("data"))) { packFiles = st.filter(Files::isRegularFile).count(); }
+        try (Stream<Path> st = Files.walk(tmp.resolve("repo").resolve("data"))) {
+            packFiles = st.filter(Files::isRegularFile).count();
+        }
         assertThat(packFiles).isPositive(); // one pack per worker thread that wrote
         assertThat(c.summary()).containsEntry("ok", true).containsEntry("packsRead", (int) packFiles);
-        assertThat(run("check", "--repo", repo, "--password-file", pw.toString(), "--read-data-subset", "50%").code()).isZero();
+        assertThat(run("check", "--repo", repo, "--password-file", pw.toString(), "--read-data-subset", "50%")
+                        .code())
+                .isZero();
 
         // second, identical backup from stdin-like path dedups; forget keeps the newest per name
-        assertThat(run("image", "backup", "--repo", repo, "--password-file", pw.toString(), "--name", "vm/vda", file.toString()).code()).isZero();
+        assertThat(run(
+                                "image",
+                                "backup",
+                                "--repo",
+                                repo,
+                                "--password-file",
+                                pw.toString(),
+                                "--name",
+                                "vm/vda",
+                                file.toString())
+                        .code())
+                .isZero();
         Run f = run("forget", "--repo", repo, "--password-file", pw.toString(), "--keep-last", "1", "--json");
         assertThat(f.code()).as(f.err()).isZero();
         assertThat(f.summary()).containsEntry("removed", 1).containsEntry("kept", 1);
-        assertThat(run("forget", "--repo", repo, "--password-file", pw.toString()).code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run("forget", "--repo", repo, "--password-file", pw.toString())
+                        .code())
+                .isEqualTo(ExitCodes.USAGE);
         Run p = run("prune", "--repo", repo, "--password-file", pw.toString(), "--json");
         assertThat(p.code()).as(p.err()).isZero();
         Run st = run("stats", "--repo", repo, "--password-file", pw.toString(), "--json");
@@ -109,14 +169,17 @@ class RepoCommandsTest {
         Run ok = run("repo", "init", "--repo", repo, "--encryption", "none", "--compression-level", "9", "--json");
         assertThat(ok.code()).as(ok.err()).isZero();
         assertThat(ok.summary()).containsEntry("compressionLevel", 9).containsEntry("idHash", "blake3");
-        assertThat(JSON.std.mapFrom(Files.readString(tmp.resolve("repo").resolve("config")))).containsEntry("compressionLevel", 9)
-                .containsEntry("idHash", "blake3").containsEntry("version", 3);
+        assertThat(JSON.std.mapFrom(Files.readString(tmp.resolve("repo").resolve("config"))))
+                .containsEntry("compressionLevel", 9)
+                .containsEntry("idHash", "blake3")
+                .containsEntry("version", 3);
     }
 
     @Test
     void sparseFileIsReadOnlyWhereItHasDataAndRestoresExactly() throws Exception {
         String repo = tmp.resolve("repo").toString();
-        assertThat(run("repo", "init", "--repo", repo, "--encryption", "none").code()).isZero();
+        assertThat(run("repo", "init", "--repo", repo, "--encryption", "none").code())
+                .isZero();
         int mib = 1 << 20;
         long size = 9L * mib + 777; // the tail chunk is short and ends in a hole
         Path file = tmp.resolve("sparse.raw");
@@ -125,7 +188,9 @@ class RepoCommandsTest {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ch.truncate(0);
             // data regions that start and end inside chunks, a whole data chunk, holes between
-            long[][] regions = {{100, 5000}, {mib + 4096, 8192}, {3L * mib, mib}, {5L * mib - 300, 600}, {8L * mib + 12345, 4096}};
+            long[][] regions = {
+                {100, 5000}, {mib + 4096, 8192}, {3L * mib, mib}, {5L * mib - 300, 600}, {8L * mib + 12345, 4096}
+            };
             for (long[] r : regions) {
                 byte[] d = new byte[(int) r[1]];
                 rnd.nextBytes(d);
@@ -149,7 +214,8 @@ class RepoCommandsTest {
     @Test
     void damageGivesExitCodeAndNamesChunkAndSnapshot() throws Exception {
         String repo = tmp.resolve("repo").toString();
-        assertThat(run("repo", "init", "--repo", repo, "--encryption", "none").code()).isZero();
+        assertThat(run("repo", "init", "--repo", repo, "--encryption", "none").code())
+                .isZero();
         byte[] img = new byte[2 << 20];
         new Random(2).nextBytes(img);
         Path file = tmp.resolve("disk.raw");
@@ -157,13 +223,16 @@ class RepoCommandsTest {
         Run b = run("image", "backup", "--repo", repo, "--name", "x", file.toString(), "--json");
         String id = (String) b.summary().get("id");
         Path pack;
-        try (Stream<Path> st = Files.walk(tmp.resolve("repo").resolve("data"))) { pack = st.filter(Files::isRegularFile).findFirst().orElseThrow(); }
+        try (Stream<Path> st = Files.walk(tmp.resolve("repo").resolve("data"))) {
+            pack = st.filter(Files::isRegularFile).findFirst().orElseThrow();
+        }
         try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[]{1, 2, 3, 4}), 1000);
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 1000);
         }
         Run c = run("check", "--repo", repo, "--read-data", "--json");
         assertThat(c.code()).isEqualTo(ExitCodes.REPO_CORRUPT);
-        assertThat(c.json()).anyMatch(m -> "damagedChunk".equals(m.get("type")) && ((List<?>) m.get("snapshots")).contains(id));
+        assertThat(c.json())
+                .anyMatch(m -> "damagedChunk".equals(m.get("type")) && ((List<?>) m.get("snapshots")).contains(id));
         assertThat(c.summary()).containsEntry("ok", false);
         assertThat(c.err()).contains("check found");
         Path target = tmp.resolve("out.raw");
@@ -175,8 +244,11 @@ class RepoCommandsTest {
 
     @Test
     void missingRepoAndBadArguments() {
-        assertThat(run("snapshots", "--repo", tmp.resolve("none").toString()).code()).isEqualTo(ExitCodes.REPO_NOT_FOUND);
-        assertThat(run("repo", "init", "--repo", tmp.resolve("x").toString(), "--encryption", "rot13").code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run("snapshots", "--repo", tmp.resolve("none").toString()).code())
+                .isEqualTo(ExitCodes.REPO_NOT_FOUND);
+        assertThat(run("repo", "init", "--repo", tmp.resolve("x").toString(), "--encryption", "rot13")
+                        .code())
+                .isEqualTo(ExitCodes.USAGE);
         assertThat(run("image", "backup", "--repo", tmp.toString()).code()).isEqualTo(ExitCodes.USAGE);
     }
 
@@ -187,30 +259,78 @@ class RepoCommandsTest {
         Files.writeString(next, "battery staple\n");
         Files.writeString(wrong, "not it\n");
         String repo = tmp.resolve("repo").toString();
-        assertThat(run("repo", "init", "--repo", repo, "--password-file", pw.toString()).code()).isZero();
+        assertThat(run("repo", "init", "--repo", repo, "--password-file", pw.toString())
+                        .code())
+                .isZero();
         Path img = tmp.resolve("img.raw");
         byte[] data = new byte[(1 << 20) + 17];
         new Random(5).nextBytes(data);
         Files.write(img, data);
-        assertThat(run("image", "backup", "--repo", repo, "--password-file", pw.toString(), "--name", "a", img.toString()).code()).isZero();
+        assertThat(run(
+                                "image",
+                                "backup",
+                                "--repo",
+                                repo,
+                                "--password-file",
+                                pw.toString(),
+                                "--name",
+                                "a",
+                                img.toString())
+                        .code())
+                .isZero();
 
-        Run bad = run("repo", "passwd", "--repo", repo, "--password-file", wrong.toString(), "--new-password-file", next.toString());
+        Run bad = run(
+                "repo",
+                "passwd",
+                "--repo",
+                repo,
+                "--password-file",
+                wrong.toString(),
+                "--new-password-file",
+                next.toString());
         assertThat(bad.code()).isEqualTo(ExitCodes.REPO_WRONG_PASSWORD);
         assertThat(bad.err()).contains("wrong passphrase");
 
-        Run ok = run("repo", "passwd", "--repo", repo, "--password-file", pw.toString(), "--new-password-file", next.toString(), "--json");
+        Run ok = run(
+                "repo",
+                "passwd",
+                "--repo",
+                repo,
+                "--password-file",
+                pw.toString(),
+                "--new-password-file",
+                next.toString(),
+                "--json");
         assertThat(ok.code()).as(ok.err()).isZero();
         assertThat(ok.summary()).containsEntry("changed", true);
-        assertThat(run("snapshots", "--repo", repo, "--password-file", pw.toString()).code()).isEqualTo(ExitCodes.REPO_WRONG_PASSWORD);
+        assertThat(run("snapshots", "--repo", repo, "--password-file", pw.toString())
+                        .code())
+                .isEqualTo(ExitCodes.REPO_WRONG_PASSWORD);
         Path out = tmp.resolve("out.raw");
         Run snaps = run("snapshots", "--repo", repo, "--password-file", next.toString(), "--json");
         assertThat(snaps.code()).as(snaps.err()).isZero();
-        String id = (String) snaps.json().stream().filter(m -> "snapshot".equals(m.get("type"))).findFirst().orElseThrow().get("id");
-        assertThat(run("image", "restore", id, "--repo", repo, "--password-file", next.toString(), "--target", out.toString()).code()).isZero();
+        String id = (String) snaps.json().stream()
+                .filter(m -> "snapshot".equals(m.get("type")))
+                .findFirst()
+                .orElseThrow()
+                .get("id");
+        assertThat(run(
+                                "image",
+                                "restore",
+                                id,
+                                "--repo",
+                                repo,
+                                "--password-file",
+                                next.toString(),
+                                "--target",
+                                out.toString())
+                        .code())
+                .isZero();
         assertThat(Files.readAllBytes(out)).isEqualTo(data);
 
         String plain = tmp.resolve("plain").toString();
-        assertThat(run("repo", "init", "--repo", plain, "--encryption", "none").code()).isZero();
+        assertThat(run("repo", "init", "--repo", plain, "--encryption", "none").code())
+                .isZero();
         Run none = run("repo", "passwd", "--repo", plain, "--new-password-file", next.toString());
         assertThat(none.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(none.err()).contains("not encrypted");

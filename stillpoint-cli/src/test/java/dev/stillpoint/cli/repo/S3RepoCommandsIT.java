@@ -28,15 +28,19 @@ import org.junit.jupiter.api.io.TempDir;
  * image backup; and the exit codes of refused credentials, a missing bucket and a bad URL.
  */
 class S3RepoCommandsIT {
-    @TempDir static Path work;
+    @TempDir
+    static Path work;
+
     static S3Proxy s3;
 
-    @BeforeAll static void start() throws Exception {
+    @BeforeAll
+    static void start() throws Exception {
         s3 = S3Proxy.start(work.resolve("s3"));
         s3.createBucket("backups");
     }
 
-    @AfterAll static void stop() throws Exception {
+    @AfterAll
+    static void stop() throws Exception {
         if (s3 != null) s3.close();
     }
 
@@ -44,7 +48,12 @@ class S3RepoCommandsIT {
 
     static ProcessBuilder cli(Map<String, String> env, String... args) {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.stillpoint.cli.Main"));
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.stillpoint.cli.Main"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().remove("STILLPOINT_REPOSITORY");
@@ -57,8 +66,13 @@ class S3RepoCommandsIT {
 
     static Run run(Map<String, String> env, String... args) throws Exception {
         Path out = Files.createTempFile(work, "out", ".txt"), err = Files.createTempFile(work, "err", ".txt");
-        Process p = cli(env, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("stillpoint %s finished", String.join(" ", args)).isTrue();
+        Process p = cli(env, args)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        assertThat(p.waitFor(5, TimeUnit.MINUTES))
+                .as("stillpoint %s finished", String.join(" ", args))
+                .isTrue();
         return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
     }
 
@@ -108,7 +122,9 @@ class S3RepoCommandsIT {
         assertThat(prune.code()).as(prune.err()).isZero();
         assertThat(run(env, "check", "--read-data").code()).isZero();
         Files.delete(target);
-        assertThat(run(env, "image", "restore", id2, "--target", target.toString()).code()).isZero();
+        assertThat(run(env, "image", "restore", id2, "--target", target.toString())
+                        .code())
+                .isZero();
         assertThat(Files.readAllBytes(target)).isEqualTo(img);
     }
 
@@ -118,14 +134,19 @@ class S3RepoCommandsIT {
         assertThat(run(env, "repo", "init").code()).isZero();
         byte[] img = image(2, 192);
         Path file = Files.write(work.resolve("big.raw"), img);
-        Process p = cli(env, "image", "backup", "--name", "big", file.toString(), "--json").redirectError(work.resolve("killed.err").toFile()).start();
-        try (BufferedReader rd = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        Process p = cli(env, "image", "backup", "--name", "big", file.toString(), "--json")
+                .redirectError(work.resolve("killed.err").toFile())
+                .start();
+        try (BufferedReader rd =
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             int progress = 0;
             while ((line = rd.readLine()) != null && !(line.contains("\"progress\"") && ++progress >= 3)) {
                 // past the first packs
             }
-            assertThat(line).as("progress before the end; stderr: %s", Files.readString(work.resolve("killed.err"))).isNotNull();
+            assertThat(line)
+                    .as("progress before the end; stderr: %s", Files.readString(work.resolve("killed.err")))
+                    .isNotNull();
             p.toHandle().destroyForcibly(); // SIGKILL
             p.waitFor();
         }
@@ -134,7 +155,9 @@ class S3RepoCommandsIT {
         Run again = run(env, "image", "backup", "--name", "big", file.toString(), "--json");
         assertThat(again.code()).as(again.err()).isZero();
         Path target = work.resolve("big.restored");
-        assertThat(run(env, "image", "restore", summaryId(again), "--target", target.toString()).code()).isZero();
+        assertThat(run(env, "image", "restore", summaryId(again), "--target", target.toString())
+                        .code())
+                .isZero();
         assertThat(Files.mismatch(file, target)).isEqualTo(-1);
         assertThat(run(env, "prune").code()).isZero();
         assertThat(run(env, "check", "--read-data").code()).isZero();

@@ -25,9 +25,12 @@ class FsStateCommandTest {
 
     /** A guest agent answering like qemu-ga for one ext4 root (not clean) and one xfs mount. */
     private VmDomain.GuestAgent agent() {
-        String stdout = Base64.getEncoder().encodeToString(
-                "Filesystem volume name:   <none>\nFilesystem state:         not clean\n".getBytes(StandardCharsets.UTF_8));
-        return (VmDomain.GuestAgent) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {VmDomain.GuestAgent.class},
+        String stdout = Base64.getEncoder()
+                .encodeToString("Filesystem volume name:   <none>\nFilesystem state:         not clean\n"
+                        .getBytes(StandardCharsets.UTF_8));
+        return (VmDomain.GuestAgent) Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {VmDomain.GuestAgent.class},
                 (p, m, a) -> switch (m.getName()) {
                     case "freezeStatus" -> frozen ? "frozen" : "thawed";
                     case "command" -> {
@@ -51,14 +54,14 @@ class FsStateCommandTest {
 
     private VmConnector connector(String existing) {
         VmDomain.GuestAgent agent = agent();
-        VmDomain domain = (VmDomain) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {VmDomain.class},
-                (p, m, a) -> switch (m.getName()) {
+        VmDomain domain = (VmDomain) Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {VmDomain.class}, (p, m, a) -> switch (m.getName()) {
                     case "name" -> existing;
                     case "agent" -> agent;
                     default -> throw new UnsupportedOperationException(m.getName());
                 });
-        return (VmConnector) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {VmConnector.class},
-                (p, m, a) -> switch (m.getName()) {
+        return (VmConnector) Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {VmConnector.class}, (p, m, a) -> switch (m.getName()) {
                     case "find" -> a[0].equals(existing) ? Optional.of(domain) : Optional.empty();
                     case "close" -> null;
                     default -> throw new UnsupportedOperationException(m.getName());
@@ -75,10 +78,13 @@ class FsStateCommandTest {
     @Test
     void textShowsStateAndFreezeStatus() {
         assertThat(run("sp-diag-vm")).isZero();
-        assertThat(out.toString()).contains("sp-diag-vm: guest filesystems are thawed")
-                .contains("/dev/vda1").contains("not clean").contains("1 other filesystem(s) not inspected");
-        assertThat(agentCalls).anyMatch(c -> c.contains("guest-exec\"") && c.contains("/sbin/dumpe2fs")
-                && c.contains("/dev/vda1"));
+        assertThat(out.toString())
+                .contains("sp-diag-vm: guest filesystems are thawed")
+                .contains("/dev/vda1")
+                .contains("not clean")
+                .contains("1 other filesystem(s) not inspected");
+        assertThat(agentCalls)
+                .anyMatch(c -> c.contains("guest-exec\"") && c.contains("/sbin/dumpe2fs") && c.contains("/dev/vda1"));
     }
 
     @Test
@@ -86,12 +92,20 @@ class FsStateCommandTest {
     void jsonShape() throws Exception {
         assertThat(run("--json", "sp-diag-vm")).isZero();
         Map<String, Object> j = (Map<String, Object>) JSON.std.anyFrom(out.toString());
-        assertThat(j).containsEntry("domain", "sp-diag-vm").containsEntry("freezeStatus", "thawed")
-                .containsEntry("otherFilesystems", 1).containsEntry("note", null);
+        assertThat(j)
+                .containsEntry("domain", "sp-diag-vm")
+                .containsEntry("freezeStatus", "thawed")
+                .containsEntry("otherFilesystems", 1)
+                .containsEntry("note", null);
         List<Map<String, Object>> fs = (List<Map<String, Object>>) j.get("filesystems");
-        assertThat(fs).singleElement().satisfies(f -> assertThat(f).containsEntry("device", "/dev/vda1")
-                .containsEntry("state", "not clean").containsEntry("clean", false).containsEntry("error", null)
-                .containsEntry("mountpoints", List.of("/")));
+        assertThat(fs)
+                .singleElement()
+                .satisfies(f -> assertThat(f)
+                        .containsEntry("device", "/dev/vda1")
+                        .containsEntry("state", "not clean")
+                        .containsEntry("clean", false)
+                        .containsEntry("error", null)
+                        .containsEntry("mountpoints", List.of("/")));
     }
 
     @Test

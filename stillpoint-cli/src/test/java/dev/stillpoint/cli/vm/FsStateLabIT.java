@@ -52,15 +52,24 @@ class FsStateLabIT {
     @SuppressWarnings("unchecked")
     void thawedGuestReportsTheStateDumpe2fsShowsInside() throws Exception {
         Map<String, Object> j = fsState();
-        assertThat(j).containsEntry("domain", domain).containsEntry("freezeStatus", "thawed").containsEntry("note", null);
+        assertThat(j)
+                .containsEntry("domain", domain)
+                .containsEntry("freezeStatus", "thawed")
+                .containsEntry("note", null);
         List<Map<String, Object>> fs = (List<Map<String, Object>>) j.get("filesystems");
-        Map<String, Object> root = fs.stream().filter(f -> ((List<String>) f.get("mountpoints")).contains("/"))
-                .findFirst().orElseThrow(() -> new AssertionError("no ext filesystem mounted on / in " + j));
+        Map<String, Object> root = fs.stream()
+                .filter(f -> ((List<String>) f.get("mountpoints")).contains("/"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no ext filesystem mounted on / in " + j));
         String device = (String) root.get("device");
         ExecResult inside = guest.exec("/sbin/dumpe2fs", "-h", device);
         Matcher m = Pattern.compile("(?m)^Filesystem state:\\s*(.+?)\\s*$").matcher(inside.stdout());
-        assertThat(m.find()).as("dumpe2fs in the guest: %s %s", inside.stdout(), inside.stderr()).isTrue();
-        assertThat(root).containsEntry("state", m.group(1)).containsEntry("error", null)
+        assertThat(m.find())
+                .as("dumpe2fs in the guest: %s %s", inside.stdout(), inside.stderr())
+                .isTrue();
+        assertThat(root)
+                .containsEntry("state", m.group(1))
+                .containsEntry("error", null)
                 .containsEntry("clean", m.group(1).equals("clean"));
     }
 

@@ -15,5 +15,13 @@ import java.time.Duration;
  * @param age      time since creation (null when unknown)
  * @param flagged  true when it needs attention: unknown checkpoints, every snapshot and overlay
  */
-public record AuditEntry(String domain, String kind, String name, String path, long sizeBytes, Duration age,
-                         String owner, boolean flagged, String note) {}
+public record AuditEntry(
+        String domain,
+        String kind,
+        String name,
+        String path,
+        long sizeBytes,
+        Duration age,
+        String owner,
+        boolean flagged,
+        String note) {}

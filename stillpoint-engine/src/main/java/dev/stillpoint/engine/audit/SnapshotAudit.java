@@ -1,14 +1,13 @@
 package dev.stillpoint.engine.audit;
 
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.runs.DeadRun;
 import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.runs.RunRecord;
-import dev.stillpoint.engine.EngineException;
-import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,8 +46,10 @@ public final class SnapshotAudit {
         List<String> names = domainName != null ? List.of(domainName) : connector.domainNames();
         List<AuditEntry> out = new ArrayList<>();
         for (String name : names) {
-            VmDomain d = connector.find(name).orElseThrow(() -> new VmException(VmException.Code.NOT_FOUND,
-                    "no domain named '" + name + "' on this connection"));
+            VmDomain d = connector
+                    .find(name)
+                    .orElseThrow(() -> new VmException(
+                            VmException.Code.NOT_FOUND, "no domain named '" + name + "' on this connection"));
             for (VmDomain.Leftover l : d.leftovers()) out.add(entry(d.name(), l));
             if (runs != null) out.addAll(runEntries(d));
         }
@@ -59,19 +60,35 @@ public final class SnapshotAudit {
         List<AuditEntry> out = new ArrayList<>();
         for (RunRecord r : runs.liveRuns()) {
             if (!d.uuid().equals(r.uuid())) continue;
-            out.add(new AuditEntry(d.name(), "run", r.runId(), r.workDir(), -1, Duration.between(r.startedAt(), clock.instant()),
-                    "stillpoint", false, r.command() + " in progress (pid " + r.pid() + " on " + r.host()
-                    + (r.phase() == null ? "" : ", phase " + r.phase()) + ")"));
+            out.add(new AuditEntry(
+                    d.name(),
+                    "run",
+                    r.runId(),
+                    r.workDir(),
+                    -1,
+                    Duration.between(r.startedAt(), clock.instant()),
+                    "stillpoint",
+                    false,
+                    r.command() + " in progress (pid " + r.pid() + " on " + r.host()
+                            + (r.phase() == null ? "" : ", phase " + r.phase()) + ")"));
         }
         for (DeadRun dead : runs.deadRuns()) {
             try (dead) {
                 RunRecord r = dead.record();
                 if (r == null || !d.uuid().equals(r.uuid())) continue;
-                out.add(new AuditEntry(d.name(), "dead-run", r.runId(), r.workDir(), -1,
-                        Duration.between(r.startedAt(), clock.instant()), "stillpoint-unrecorded", true,
-                        r.command() + " whose process (pid " + r.pid() + ") died" + (r.phase() == null ? "" : " in phase "
-                        + r.phase()) + (r.checkpoint() == null ? "" : ", checkpoint " + r.checkpoint())
-                        + "; the next backup or restore undoes what it left (journal " + dead.file() + ")"));
+                out.add(new AuditEntry(
+                        d.name(),
+                        "dead-run",
+                        r.runId(),
+                        r.workDir(),
+                        -1,
+                        Duration.between(r.startedAt(), clock.instant()),
+                        "stillpoint-unrecorded",
+                        true,
+                        r.command() + " whose process (pid " + r.pid() + ") died"
+                                + (r.phase() == null ? "" : " in phase " + r.phase())
+                                + (r.checkpoint() == null ? "" : ", checkpoint " + r.checkpoint())
+                                + "; the next backup or restore undoes what it left (journal " + dead.file() + ")"));
             }
         }
         return out;
@@ -81,18 +98,44 @@ public final class SnapshotAudit {
         Duration age = l.created() == null ? null : Duration.between(l.created(), clock.instant());
         if ("checkpoint".equals(l.kind())) {
             boolean known = catalog != null && catalog.knowsCheckpoint(l.name());
-            if (known) return new AuditEntry(domain, l.kind(), l.name(), l.path(), l.sizeBytes(), age, "stillpoint", false,
-                    "base of the next incremental");
+            if (known)
+                return new AuditEntry(
+                        domain,
+                        l.kind(),
+                        l.name(),
+                        l.path(),
+                        l.sizeBytes(),
+                        age,
+                        "stillpoint",
+                        false,
+                        "base of the next incremental");
             if (l.name().startsWith("stillpoint-")) {
-                return new AuditEntry(domain, l.kind(), l.name(), l.path(), l.sizeBytes(), age, "stillpoint-unrecorded",
-                        true, "named like Stillpoint's but not in this catalog (other repository, or interrupted run)");
+                return new AuditEntry(
+                        domain,
+                        l.kind(),
+                        l.name(),
+                        l.path(),
+                        l.sizeBytes(),
+                        age,
+                        "stillpoint-unrecorded",
+                        true,
+                        "named like Stillpoint's but not in this catalog (other repository, or interrupted run)");
             }
-            return new AuditEntry(domain, l.kind(), l.name(), l.path(), l.sizeBytes(), age, "other", true,
+            return new AuditEntry(
+                    domain,
+                    l.kind(),
+                    l.name(),
+                    l.path(),
+                    l.sizeBytes(),
+                    age,
+                    "other",
+                    true,
                     "not Stillpoint's; left alone (another backup tool?)");
         }
         String note = switch (l.kind()) {
             case "internal-snapshot" -> "internal snapshot: holds the VM's memory state and keeps old clusters alive";
-            case "external-snapshot", "overlay" -> "external overlay: grows with every write until committed (blockcommit)";
+            case "external-snapshot", "overlay" ->
+                "external overlay: grows with every write until committed (blockcommit)";
             case "snapshot" -> "snapshots grow and slow the VM; internal ones also hold the VM's memory";
             default -> "left on the domain";
         };

@@ -4,16 +4,16 @@ import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.BackupRecord.Mode;
+import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.Consistency;
+import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.catalog.Phase;
+import dev.stillpoint.engine.ingest.ExtentSource;
+import dev.stillpoint.engine.ingest.Ingest;
 import dev.stillpoint.engine.runs.OrphanRecovery;
 import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.engine.runs.RunRecord;
-import dev.stillpoint.engine.catalog.Catalog;
-import dev.stillpoint.engine.catalog.DiskRecord;
-import dev.stillpoint.engine.ingest.ExtentSource;
-import dev.stillpoint.engine.ingest.Ingest;
 import dev.stillpoint.engine.vm.VmDisk;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmDomain.BackupSession;
@@ -25,7 +25,6 @@ import dev.stillpoint.repository.ProgressListener;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryException;
 import dev.stillpoint.repository.SnapshotInfo;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -52,7 +51,6 @@ import java.util.concurrent.TimeUnit;
  * sockets and scratch removed, a failed row recorded. One job runs once.
  */
 public final class BackupJob {
-
 
     private final VmDomain domain;
     private final Repository repository;
@@ -81,10 +79,14 @@ public final class BackupJob {
         this.recovery = b.recovery;
     }
 
-    public static Builder builder() { return new Builder(); }
+    public static Builder builder() {
+        return new Builder();
+    }
 
     /** Asks the job to stop at the next safe point; it then cleans up and throws CANCELLED. */
-    public void cancel() { cancelled = true; }
+    public void cancel() {
+        cancelled = true;
+    }
 
     /** Waits until {@link #run()} has returned or thrown (for a shutdown hook). */
     public boolean awaitFinished(Duration timeout) throws InterruptedException {
@@ -115,6 +117,7 @@ public final class BackupJob {
         boolean recorded;
         /** What this run creates outside itself, written before it is created (null without a run directory). */
         RunJournal journal;
+
         RunDirectory.DomainLock domainLock;
         /** Past the domain lock: this run may have created something (false: refused, owns nothing). */
         boolean owned;
@@ -122,6 +125,7 @@ public final class BackupJob {
         boolean cleanupIncomplete;
         /** The freeze window of an online backup (null offline or before the freeze). */
         GuestFreeze guestFreeze;
+
         Phase current;
         long phaseStart;
 
@@ -153,7 +157,8 @@ public final class BackupJob {
             owned = true;
             if (recovery != null) recovery.recoverAll(domainLock);
             journal = runs.start(id, "backup");
-            journal.update(r -> r.withDomain(domain.name(), domain.uuid()).withCatalog(catalog.file())
+            journal.update(r -> r.withDomain(domain.name(), domain.uuid())
+                    .withCatalog(catalog.file())
                     .withPhase(Phase.PREFLIGHT.key()));
         }
 
@@ -161,9 +166,11 @@ public final class BackupJob {
             if (journal != null) {
                 if (cleanupIncomplete) {
                     journal.abandon();
-                    listener.warning(OrphanRecovery.ORPHAN_INCOMPLETE, "cleanup of backup " + id
-                            + " is incomplete; the next run of a command on domain " + domain.name()
-                            + " finishes it (journal " + journal.file() + ")");
+                    listener.warning(
+                            OrphanRecovery.ORPHAN_INCOMPLETE,
+                            "cleanup of backup " + id
+                                    + " is incomplete; the next run of a command on domain " + domain.name()
+                                    + " finishes it (journal " + journal.file() + ")");
                 } else {
                     journal.close();
                 }
@@ -180,8 +187,9 @@ public final class BackupJob {
             start(Phase.PREFLIGHT);
             VmDomain.State state = domain.state();
             if (state == VmDomain.State.OTHER) {
-                throw new EngineException(Code.DOMAIN_STATE, "domain " + domain.name()
-                        + " is neither running, paused nor shut off; cannot back it up");
+                throw new EngineException(
+                        Code.DOMAIN_STATE,
+                        "domain " + domain.name() + " is neither running, paused nor shut off; cannot back it up");
             }
             List<VmDisk> disks = includedDisks();
             domainXml = domain.xml(true);
@@ -199,8 +207,8 @@ public final class BackupJob {
                 else warn("disk-skipped", "disk " + d.target() + " skipped: " + d.skipReason());
             }
             if (included.isEmpty()) {
-                throw new EngineException(Code.NO_DISKS, "domain " + domain.name()
-                        + " has no file-backed qcow2/raw disk to back up");
+                throw new EngineException(
+                        Code.NO_DISKS, "domain " + domain.name() + " has no file-backed qcow2/raw disk to back up");
             }
             return included;
         }
@@ -216,17 +224,32 @@ public final class BackupJob {
                 }
                 warn("agent-unavailable", msg + "; continuing crash-consistent");
             }
-            IncrementalPlanner.Plan plan = IncrementalPlanner.decide(options.forceFull(),
-                    catalog.lastComplete(domain.uuid()), domain.checkpoints(), disks, this::snapshotExists);
+            IncrementalPlanner.Plan plan = IncrementalPlanner.decide(
+                    options.forceFull(),
+                    catalog.lastComplete(domain.uuid()),
+                    domain.checkpoints(),
+                    disks,
+                    this::snapshotExists);
             if (plan.warning() != null) warn("bitmap-drift", plan.warning());
             String reportBefore = agentOk ? GuestReports.read(agent, options.pingTimeout()) : null;
             String newCheckpoint = Checkpoints.newName(startedAt);
             finish();
 
             guestFreeze = new GuestFreeze(agent, options, domain.name(), new GuestFreeze.Events() {
-                @Override public void phaseStarted(Phase phase) { start(phase); }
-                @Override public void phaseFinished() { finish(); }
-                @Override public void warn(String code, String message) { Run.this.warn(code, message); }
+                @Override
+                public void phaseStarted(Phase phase) {
+                    start(phase);
+                }
+
+                @Override
+                public void phaseFinished() {
+                    finish();
+                }
+
+                @Override
+                public void warn(String code, String message) {
+                    Run.this.warn(code, message);
+                }
             });
             boolean frozen = agentOk && guestFreeze.freeze();
             try {
@@ -239,14 +262,21 @@ public final class BackupJob {
             check();
             String reportAfter = frozen ? GuestReports.read(agent, options.pingTimeout()) : null;
             Consistency consistency = GuestReports.consistency(frozen, reportBefore, reportAfter);
-            if (frozen && consistency == Consistency.CRASH) warn("guest-watchdog-thawed", "the guest's watchdog thawed before this backup's thaw (its freeze deadline passed); recorded crash-consistent");
+            if (frozen && consistency == Consistency.CRASH)
+                warn(
+                        "guest-watchdog-thawed",
+                        "the guest's watchdog thawed before this backup's thaw (its freeze deadline passed); recorded crash-consistent");
             String report = reportAfter != null && !reportAfter.equals(reportBefore) ? reportAfter : null;
 
             start(Phase.COPY);
             for (VmDisk d : disks) {
                 String ctx = plan.incremental() ? session.dirtyBitmapContext(d.target()) : null;
-                try (BlockSource src = NbdExtentSource.connect(opener, session.socket(), session.exportName(d.target()),
-                        NbdExtentSource.contexts(ctx), describe(d))) {
+                try (BlockSource src = NbdExtentSource.connect(
+                        opener,
+                        session.socket(),
+                        session.exportName(d.target()),
+                        NbdExtentSource.contexts(ctx),
+                        describe(d))) {
                     copyDisk(d, src, ctx, plan.parentSnapshots().get(d.target()), checkpoint);
                 }
             }
@@ -267,17 +297,25 @@ public final class BackupJob {
         }
 
         private BackupResult offline(List<VmDisk> disks) throws EngineException, VmException, IOException {
-            IncrementalPlanner.Plan plan = IncrementalPlanner.decideOffline(options.forceFull(),
-                    catalog.lastComplete(domain.uuid()), domain.checkpoints(), disks, this::snapshotExists);
+            IncrementalPlanner.Plan plan = IncrementalPlanner.decideOffline(
+                    options.forceFull(),
+                    catalog.lastComplete(domain.uuid()),
+                    domain.checkpoints(),
+                    disks,
+                    this::snapshotExists);
             if (plan.warning() != null) warn("bitmap-drift", plan.warning());
             listener.modeChosen(plan.mode(), plan.incrementalFrom());
             finish();
             start(Phase.COPY);
-            String cp = new OfflineBackup(offlineExporter, opener, work, this::warn).copy(disks, plan,
-                    (d, src, ctx, parent) -> copyDisk(d, src, ctx, parent, plan.incrementalFrom()));
+            String cp = new OfflineBackup(offlineExporter, opener, work, this::warn)
+                    .copy(disks, plan, (d, src, ctx, parent) -> copyDisk(d, src, ctx, parent, plan.incrementalFrom()));
             finish();
-            return record(cp != null ? Mode.INCREMENTAL : Mode.FULL,
-                    Consistency.CLEAN_SHUTDOWN, cp, cp != null ? plan.previous().id() : null, null);
+            return record(
+                    cp != null ? Mode.INCREMENTAL : Mode.FULL,
+                    Consistency.CLEAN_SHUTDOWN,
+                    cp,
+                    cp != null ? plan.previous().id() : null,
+                    null);
         }
 
         private IncrementalPlanner.Plan begin(List<VmDisk> disks, String newCheckpoint, IncrementalPlanner.Plan plan)
@@ -292,8 +330,10 @@ public final class BackupJob {
                 return plan;
             } catch (VmException e) {
                 if (!plan.incremental()) throw e;
-                warn("bitmap-drift", "incremental from checkpoint " + plan.incrementalFrom() + " refused ("
-                        + e.getMessage() + "); reading everything and starting a new chain");
+                warn(
+                        "bitmap-drift",
+                        "incremental from checkpoint " + plan.incrementalFrom() + " refused (" + e.getMessage()
+                                + "); reading everything and starting a new chain");
                 IncrementalPlanner.Plan full = IncrementalPlanner.Plan.full(null);
                 listener.modeChosen(full.mode(), null);
                 session = domain.beginBackup(targets, socket, work, newCheckpoint, null);
@@ -306,37 +346,65 @@ public final class BackupJob {
                 throws IOException, EngineException {
             boolean incremental = dirtyContext != null && parentSnapshot != null && export.hasContext(dirtyContext);
             if (dirtyContext != null && !incremental) {
-                warn("bitmap-drift", "export of disk " + d.target() + " offers no dirty bitmap " + dirtyContext
-                        + "; reading all of disk " + d.target());
+                warn(
+                        "bitmap-drift",
+                        "export of disk " + d.target() + " offers no dirty bitmap " + dirtyContext
+                                + "; reading all of disk " + d.target());
             }
             String parent = incremental ? parentSnapshot : null;
-            ExtentSource src = new NbdExtentSource(export, incremental ? dirtyContext : NbdClient.BASE_ALLOCATION, describe(d));
+            ExtentSource src =
+                    new NbdExtentSource(export, incremental ? dirtyContext : NbdClient.BASE_ALLOCATION, describe(d));
             Ingest.Plan plan = Ingest.scan(src);
             listener.diskStarted(d.target(), plan.dataBytes(), src.size());
-            Map<String, String> tags = Map.of("backup", id, "domain", domain.name(), "uuid", domain.uuid(),
-                    "disk", d.target(), "checkpoint", cp == null ? "" : cp);
-            try (ImageWriter w = repository.newImage(domain.name() + "/" + d.target(), src.size(), parent, tags,
-                    ProgressListener.NONE)) {
-                long read = Ingest.copy(src, plan, w, parent != null, options.readBuffer(),
-                        (done, total) -> listener.progress(d.target(), done, total), () -> cancelled);
+            Map<String, String> tags = Map.of(
+                    "backup",
+                    id,
+                    "domain",
+                    domain.name(),
+                    "uuid",
+                    domain.uuid(),
+                    "disk",
+                    d.target(),
+                    "checkpoint",
+                    cp == null ? "" : cp);
+            try (ImageWriter w = repository.newImage(
+                    domain.name() + "/" + d.target(), src.size(), parent, tags, ProgressListener.NONE)) {
+                long read = Ingest.copy(
+                        src,
+                        plan,
+                        w,
+                        parent != null,
+                        options.readBuffer(),
+                        (done, total) -> listener.progress(d.target(), done, total),
+                        () -> cancelled);
                 check();
                 SnapshotInfo info = w.commit();
-                diskRecords.add(new DiskRecord(d.target(), d.source(), d.format(), src.size(), info.id(), parent,
-                        read, info.storedBytes()));
+                diskRecords.add(new DiskRecord(
+                        d.target(), d.source(), d.format(), src.size(), info.id(), parent, read, info.storedBytes()));
                 listener.diskFinished(d.target(), read, info.storedBytes());
             }
         }
 
-        private String describe(VmDisk d) { return "domain " + domain.name() + " disk " + d.target(); }
+        private String describe(VmDisk d) {
+            return "domain " + domain.name() + " disk " + d.target();
+        }
 
         private BackupResult record(Mode mode, Consistency consistency, String cp, String parent, String report)
                 throws EngineException {
             long read = diskRecords.stream().mapToLong(DiskRecord::bytesRead).sum();
-            long stored = diskRecords.stream().mapToLong(DiskRecord::storedBytes).sum();
+            long stored =
+                    diskRecords.stream().mapToLong(DiskRecord::storedBytes).sum();
             long size = diskRecords.stream().mapToLong(DiskRecord::size).sum();
-            BackupRecord r = base().finishedAt(clock.instant()).status(BackupRecord.Status.COMPLETE).mode(mode)
-                    .consistency(consistency).checkpoint(cp).parentBackup(parent).guestReport(report)
-                    .bytes(read, stored, size).disks(diskRecords).build();
+            BackupRecord r = base().finishedAt(clock.instant())
+                    .status(BackupRecord.Status.COMPLETE)
+                    .mode(mode)
+                    .consistency(consistency)
+                    .checkpoint(cp)
+                    .parentBackup(parent)
+                    .guestReport(report)
+                    .bytes(read, stored, size)
+                    .disks(diskRecords)
+                    .build();
             check();
             catalog.insert(r);
             recorded = true;
@@ -346,8 +414,12 @@ public final class BackupJob {
 
         /** The fields every row of this run has. */
         private BackupRecord.Builder base() {
-            return BackupRecord.builder(id, domain.name(), startedAt).vmUuid(domain.uuid()).domainXml(domainXml)
-                    .freezeWindowMs(freezeWindowMs()).phaseMs(phaseMs).warnings(warnings);
+            return BackupRecord.builder(id, domain.name(), startedAt)
+                    .vmUuid(domain.uuid())
+                    .domainXml(domainXml)
+                    .freezeWindowMs(freezeWindowMs())
+                    .phaseMs(phaseMs)
+                    .warnings(warnings);
         }
 
         private void cleanup(Throwable cause) {
@@ -371,15 +443,19 @@ public final class BackupJob {
             }
             if (!recorded) {
                 try {
-                    catalog.insert(base().finishedAt(clock.instant()).status(BackupRecord.Status.FAILED)
-                            .error(String.valueOf(cause.getMessage())).build());
+                    catalog.insert(base().finishedAt(clock.instant())
+                            .status(BackupRecord.Status.FAILED)
+                            .error(String.valueOf(cause.getMessage()))
+                            .build());
                 } catch (EngineException | RuntimeException e) {
                     cause.addSuppressed(e);
                 }
             }
         }
 
-        private Long freezeWindowMs() { return guestFreeze == null ? null : guestFreeze.windowMs(); }
+        private Long freezeWindowMs() {
+            return guestFreeze == null ? null : guestFreeze.windowMs();
+        }
 
         /**
          * Whether the parent snapshot is still in the repository. Any other repository error (locked,
@@ -391,14 +467,16 @@ public final class BackupJob {
                 repository.snapshot(snapshotId);
                 return true;
             } catch (IOException e) {
-                if (e instanceof RepositoryException re && re.code() == RepositoryException.Code.NOT_FOUND) return false;
+                if (e instanceof RepositoryException re && re.code() == RepositoryException.Code.NOT_FOUND)
+                    return false;
                 BackupJob.<RuntimeException>rethrow(e);
                 throw new AssertionError("not reached", e);
             }
         }
 
         private void check() throws EngineException {
-            if (cancelled) throw new EngineException(Code.CANCELLED, "backup of domain " + domain.name() + " cancelled");
+            if (cancelled)
+                throw new EngineException(Code.CANCELLED, "backup of domain " + domain.name() + " cancelled");
         }
 
         private void warn(String code, String message) {
@@ -447,21 +525,45 @@ public final class BackupJob {
 
         private Builder() {}
 
-        public Builder domain(VmDomain v) { domain = v; return this; }
+        public Builder domain(VmDomain v) {
+            domain = v;
+            return this;
+        }
 
-        public Builder repository(Repository v) { repository = v; return this; }
+        public Builder repository(Repository v) {
+            repository = v;
+            return this;
+        }
 
-        public Builder catalog(Catalog v) { catalog = v; return this; }
+        public Builder catalog(Catalog v) {
+            catalog = v;
+            return this;
+        }
 
-        public Builder blockSources(BlockSourceOpener v) { opener = v; return this; }
+        public Builder blockSources(BlockSourceOpener v) {
+            opener = v;
+            return this;
+        }
 
-        public Builder offlineExporter(OfflineExporter v) { offlineExporter = v; return this; }
+        public Builder offlineExporter(OfflineExporter v) {
+            offlineExporter = v;
+            return this;
+        }
 
-        public Builder options(BackupOptions v) { options = v; return this; }
+        public Builder options(BackupOptions v) {
+            options = v;
+            return this;
+        }
 
-        public Builder listener(BackupListener v) { listener = v; return this; }
+        public Builder listener(BackupListener v) {
+            listener = v;
+            return this;
+        }
 
-        public Builder clock(Clock v) { clock = v; return this; }
+        public Builder clock(Clock v) {
+            clock = v;
+            return this;
+        }
 
         /**
          * Journals the run in {@code v} (crash safety: a later run undoes what this one leaves if it
@@ -474,6 +576,8 @@ public final class BackupJob {
             return this;
         }
 
-        public BackupJob build() { return new BackupJob(this); }
+        public BackupJob build() {
+            return new BackupJob(this);
+        }
     }
 }

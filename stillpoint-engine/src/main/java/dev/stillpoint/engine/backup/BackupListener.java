@@ -2,7 +2,6 @@ package dev.stillpoint.engine.backup;
 
 import dev.stillpoint.engine.catalog.BackupRecord.Mode;
 import dev.stillpoint.engine.catalog.Phase;
-
 import java.time.Duration;
 
 /** Events of a running backup; the CLI renders them as text or JSON lines. Called on the job's thread. */

@@ -15,8 +15,14 @@ import java.util.Objects;
  * @param workDir        where sockets and scratch files go (must be usable by libvirt-qemu); null = /tmp
  * @param readBuffer     bytes per NBD read
  */
-public record BackupOptions(boolean forceFull, ConsistencyPolicy policy, Duration pingTimeout, Duration freezeTimeout,
-                            Duration thawTimeout, Path workDir, int readBuffer) {
+public record BackupOptions(
+        boolean forceFull,
+        ConsistencyPolicy policy,
+        Duration pingTimeout,
+        Duration freezeTimeout,
+        Duration thawTimeout,
+        Path workDir,
+        int readBuffer) {
 
     public static final int DEFAULT_READ_BUFFER = 4 << 20;
 
@@ -32,8 +38,14 @@ public record BackupOptions(boolean forceFull, ConsistencyPolicy policy, Duratio
 
     /** Defaults: incremental when possible, consistency preferred, freeze timeout 60 s (hooks run under TCG take ~20 s). */
     public static BackupOptions defaults() {
-        return new BackupOptions(false, ConsistencyPolicy.PREFERRED, Duration.ofSeconds(10), Duration.ofSeconds(60),
-                Duration.ofSeconds(30), null, DEFAULT_READ_BUFFER);
+        return new BackupOptions(
+                false,
+                ConsistencyPolicy.PREFERRED,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(30),
+                null,
+                DEFAULT_READ_BUFFER);
     }
 
     public BackupOptions withForceFull(boolean v) {

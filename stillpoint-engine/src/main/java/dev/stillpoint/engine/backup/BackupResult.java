@@ -1,7 +1,6 @@
 package dev.stillpoint.engine.backup;
 
 import dev.stillpoint.engine.catalog.BackupRecord;
-
 import java.time.Duration;
 import java.util.List;
 

@@ -1,7 +1,6 @@
 package dev.stillpoint.engine.backup;
 
 import dev.stillpoint.qemu.nbd.BlockExtent;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;

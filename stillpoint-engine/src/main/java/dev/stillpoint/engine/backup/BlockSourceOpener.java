@@ -10,5 +10,7 @@ public interface BlockSourceOpener {
     BlockSource open(Path unixSocket, String export, List<String> metaContexts) throws IOException;
 
     /** The production opener: Stillpoint's NBD client. */
-    static BlockSourceOpener nbd() { return NbdBlockSource::open; }
+    static BlockSourceOpener nbd() {
+        return NbdBlockSource::open;
+    }
 }

@@ -4,7 +4,6 @@ import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -56,7 +55,8 @@ final class Checkpoints {
      * Deletes {@code checkpoint} when the domain has it and no backup recorded it (the cleanup of
      * a failed backup).
      */
-    static void deleteUnrecorded(VmDomain domain, Catalog catalog, String checkpoint) throws VmException, EngineException {
+    static void deleteUnrecorded(VmDomain domain, Catalog catalog, String checkpoint)
+            throws VmException, EngineException {
         if (domain.checkpoints().contains(checkpoint) && !catalog.knowsCheckpoint(checkpoint)) {
             domain.deleteCheckpoint(checkpoint);
         }

@@ -3,7 +3,6 @@ package dev.stillpoint.engine.backup;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
@@ -19,16 +18,20 @@ final class GuestFiles {
     static byte[] read(GuestAgent agent, String path, int max, Duration timeout) {
         Object handle = null;
         try {
-            handle = JSON.std.mapFrom(agent.command(command("guest-file-open", "path", path, "mode", "r"), timeout)).get("return");
+            handle = JSON.std
+                    .mapFrom(agent.command(command("guest-file-open", "path", path, "mode", "r"), timeout))
+                    .get("return");
             if (!(handle instanceof Number)) return null;
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             while (out.size() < max) {
-                Map<String, Object> reply = JSON.std.mapFrom(agent.command(
-                        command("guest-file-read", "handle", handle, "count", 65536), timeout));
+                Map<String, Object> reply = JSON.std.mapFrom(
+                        agent.command(command("guest-file-read", "handle", handle, "count", 65536), timeout));
                 if (!(reply.get("return") instanceof Map<?, ?> r)) return null;
                 Object b64 = r.get("buf-b64");
-                if (b64 instanceof String s && !s.isEmpty()) out.writeBytes(Base64.getDecoder().decode(s));
-                if (Boolean.TRUE.equals(r.get("eof")) || !(r.get("count") instanceof Number n) || n.intValue() == 0) break;
+                if (b64 instanceof String s && !s.isEmpty())
+                    out.writeBytes(Base64.getDecoder().decode(s));
+                if (Boolean.TRUE.equals(r.get("eof")) || !(r.get("count") instanceof Number n) || n.intValue() == 0)
+                    break;
             }
             return out.toByteArray();
         } catch (VmException | IOException | RuntimeException e) {
@@ -42,13 +45,24 @@ final class GuestFiles {
     static void write(GuestAgent agent, String path, byte[] content, Duration timeout) throws VmException {
         Object handle = null;
         try {
-            handle = JSON.std.mapFrom(agent.command(command("guest-file-open", "path", path, "mode", "w"), timeout)).get("return");
+            handle = JSON.std
+                    .mapFrom(agent.command(command("guest-file-open", "path", path, "mode", "w"), timeout))
+                    .get("return");
             if (!(handle instanceof Number)) {
                 throw new VmException(VmException.Code.OPERATION_FAILED, "guest-file-open " + path + ": no handle");
             }
-            agent.command(command("guest-file-write", "handle", handle, "buf-b64", Base64.getEncoder().encodeToString(content)), timeout);
+            agent.command(
+                    command(
+                            "guest-file-write",
+                            "handle",
+                            handle,
+                            "buf-b64",
+                            Base64.getEncoder().encodeToString(content)),
+                    timeout);
         } catch (IOException e) {
-            throw new VmException(VmException.Code.OPERATION_FAILED, "guest-file-open " + path + ": unreadable reply: " + e.getMessage());
+            throw new VmException(
+                    VmException.Code.OPERATION_FAILED,
+                    "guest-file-open " + path + ": unreadable reply: " + e.getMessage());
         } finally {
             close(agent, handle, timeout);
         }

@@ -1,12 +1,11 @@
 package dev.stillpoint.engine.backup;
 
-import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
+import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.engine.vm.VmException;
 import dev.stillpoint.guest.contract.FreezeDeadline;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -102,8 +101,9 @@ final class GuestFreeze {
         }
         thawIfFrozen();
         if (options.policy() == ConsistencyPolicy.REQUIRED) {
-            throw new EngineException(Code.QUIESCE_FAILED, failure + " (domain " + domainName
-                    + "); guest thawed; consistency 'required' cannot be met");
+            throw new EngineException(
+                    Code.QUIESCE_FAILED,
+                    failure + " (domain " + domainName + "); guest thawed; consistency 'required' cannot be met");
         }
         events.warn("quiesce-failed", failure + "; guest thawed; continuing crash-consistent");
         return false;
@@ -118,8 +118,10 @@ final class GuestFreeze {
         try {
             if (!"frozen".equals(agent.freezeStatus(options.thawTimeout()))) return;
             agent.thaw(options.thawTimeout());
-            events.warn("guest-left-frozen", "the guest agent of domain " + domainName + " still reported a freeze before this"
-                    + " backup's (an earlier run died while the guest was frozen?); sent guest-fsfreeze-thaw first");
+            events.warn(
+                    "guest-left-frozen",
+                    "the guest agent of domain " + domainName + " still reported a freeze before this"
+                            + " backup's (an earlier run died while the guest was frozen?); sent guest-fsfreeze-thaw first");
         } catch (VmException e) {
             // the freeze below fails the same way and says why
         }
@@ -132,7 +134,8 @@ final class GuestFreeze {
     private void sendDeadline(Duration freezeTimeout) {
         FreezeDeadline d = new FreezeDeadline(seconds(freezeTimeout), seconds(DEADLINE_MARGIN));
         try {
-            GuestFiles.write(agent, FreezeDeadline.PATH, d.toJson().getBytes(StandardCharsets.UTF_8), options.pingTimeout());
+            GuestFiles.write(
+                    agent, FreezeDeadline.PATH, d.toJson().getBytes(StandardCharsets.UTF_8), options.pingTimeout());
         } catch (VmException | RuntimeException e) {
             // the guest's watchdog keeps its own maxFreezeSeconds
         }
@@ -150,7 +153,9 @@ final class GuestFreeze {
     }
 
     /** Milliseconds from sending the freeze to the thaw's return; null when no freeze was sent. */
-    Long windowMs() { return windowMs; }
+    Long windowMs() {
+        return windowMs;
+    }
 
     private void thaw() {
         if (thawed) return;
@@ -180,7 +185,8 @@ final class GuestFreeze {
                 }
             }
         } catch (VmException e) {
-            events.warn("thaw-unknown", "cannot confirm guest of domain " + domainName + " is thawed: " + e.getMessage());
+            events.warn(
+                    "thaw-unknown", "cannot confirm guest of domain " + domainName + " is thawed: " + e.getMessage());
         }
     }
 }

@@ -1,11 +1,10 @@
 package dev.stillpoint.engine.backup;
 
-import dev.stillpoint.engine.catalog.Consistency;
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.stillpoint.engine.catalog.Consistency;
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.guest.contract.ContractException;
 import dev.stillpoint.guest.contract.GuestReport;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -54,7 +53,8 @@ final class GuestReports {
             Object root = JSON.std.anyFrom(json);
             if (!(root instanceof Map<?, ?> m)) return false;
             // stillpoint-guest's report (docs/hooks.md): "consistency" is its own verdict over the hooks it ran
-            if (m.get("consistency") instanceof String) return GuestReport.fromMap(m).applicationConsistent();
+            if (m.get("consistency") instanceof String)
+                return GuestReport.fromMap(m).applicationConsistent();
             Object overall = m.get("ok");
             if (Boolean.FALSE.equals(overall) || Boolean.FALSE.equals(m.get("success"))) return false;
             Object hooks = m.get("hooks");
@@ -70,7 +70,8 @@ final class GuestReports {
     /** Whether {@code json} is a stillpoint-guest report whose watchdog thawed the guest. */
     static boolean thawedByWatchdog(String json) {
         try {
-            return JSON.std.anyFrom(json) instanceof Map<?, ?> m && m.get("consistency") instanceof String
+            return JSON.std.anyFrom(json) instanceof Map<?, ?> m
+                    && m.get("consistency") instanceof String
                     && GuestReport.fromMap(m).thawedByWatchdog();
         } catch (java.io.IOException | ContractException | RuntimeException e) {
             return false;
@@ -91,7 +92,8 @@ final class GuestReports {
         }
         for (String k : List.of("status", "result", "outcome")) {
             if (hook.get(k) instanceof String s) {
-                return List.of("ok", "success", "succeeded", "skipped", "done").contains(s.toLowerCase(java.util.Locale.ROOT));
+                return List.of("ok", "success", "succeeded", "skipped", "done")
+                        .contains(s.toLowerCase(java.util.Locale.ROOT));
             }
         }
         return false;

@@ -4,7 +4,6 @@ import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.BackupRecord.Mode;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.vm.VmDisk;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,17 +24,29 @@ final class IncrementalPlanner {
      * @param parentSnapshots  disk target to repository snapshot the writer fills unread ranges from
      * @param warning          why an incremental was not possible (null when none was expected or it is one)
      */
-    record Plan(Mode mode, String incrementalFrom, BackupRecord previous, Map<String, String> parentSnapshots,
-                String warning) {
-        static Plan full(String warning) { return new Plan(Mode.FULL, null, null, Map.of(), warning); }
+    record Plan(
+            Mode mode,
+            String incrementalFrom,
+            BackupRecord previous,
+            Map<String, String> parentSnapshots,
+            String warning) {
+        static Plan full(String warning) {
+            return new Plan(Mode.FULL, null, null, Map.of(), warning);
+        }
 
-        boolean incremental() { return mode == Mode.INCREMENTAL; }
+        boolean incremental() {
+            return mode == Mode.INCREMENTAL;
+        }
     }
 
     private IncrementalPlanner() {}
 
-    static Plan decide(boolean forceFull, Optional<BackupRecord> previous, List<String> checkpoints,
-                       List<VmDisk> disks, Predicate<String> snapshotExists) {
+    static Plan decide(
+            boolean forceFull,
+            Optional<BackupRecord> previous,
+            List<String> checkpoints,
+            List<VmDisk> disks,
+            Predicate<String> snapshotExists) {
         if (forceFull) return Plan.full(null);
         if (previous.isEmpty()) return Plan.full(null);
         BackupRecord prev = previous.get();
@@ -55,8 +66,9 @@ final class IncrementalPlanner {
                         + "; reading everything and starting a new chain");
             }
             if (!snapshotExists.test(pd.snapshotId())) {
-                return Plan.full("repository snapshot " + pd.snapshotId() + " of disk " + d.target()
-                        + " (previous backup " + prev.id() + ") is missing; reading everything and starting a new chain");
+                return Plan.full(
+                        "repository snapshot " + pd.snapshotId() + " of disk " + d.target() + " (previous backup "
+                                + prev.id() + ") is missing; reading everything and starting a new chain");
             }
             parents.put(d.target(), pd.snapshotId());
         }
@@ -69,8 +81,12 @@ final class IncrementalPlanner {
      * and that checkpoint to be the domain's newest (only then is its bitmap surely still active:
      * recording every write since it was made).
      */
-    static Plan decideOffline(boolean forceFull, Optional<BackupRecord> previous, List<String> checkpoints,
-                              List<VmDisk> disks, Predicate<String> snapshotExists) {
+    static Plan decideOffline(
+            boolean forceFull,
+            Optional<BackupRecord> previous,
+            List<String> checkpoints,
+            List<VmDisk> disks,
+            Predicate<String> snapshotExists) {
         Plan plan = decide(forceFull, previous, checkpoints, disks, snapshotExists);
         if (!plan.incremental()) return plan;
         for (VmDisk d : disks) {
@@ -80,7 +96,8 @@ final class IncrementalPlanner {
             }
         }
         if (!checkpoints.getLast().equals(plan.incrementalFrom())) {
-            return Plan.full("checkpoint " + plan.incrementalFrom() + " of previous backup " + plan.previous().id()
+            return Plan.full("checkpoint " + plan.incrementalFrom() + " of previous backup "
+                    + plan.previous().id()
                     + " is not the domain's newest (" + checkpoints.getLast() + "); its bitmap may no longer"
                     + " record writes; reading everything");
         }

@@ -5,7 +5,6 @@ import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.ingest.ExtentSource;
 import dev.stillpoint.qemu.nbd.BlockExtent;
 import dev.stillpoint.qemu.nbd.NbdClient;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -37,7 +36,9 @@ final class NbdExtentSource implements ExtentSource {
 
     /** Meta contexts to negotiate: allocation, plus {@code dirtyContext} when not null. */
     static List<String> contexts(String dirtyContext) {
-        return dirtyContext == null ? List.of(NbdClient.BASE_ALLOCATION) : List.of(NbdClient.BASE_ALLOCATION, dirtyContext);
+        return dirtyContext == null
+                ? List.of(NbdClient.BASE_ALLOCATION)
+                : List.of(NbdClient.BASE_ALLOCATION, dirtyContext);
     }
 
     /** Connects to an export; a failure is the copy's ({@code COPY_FAILED}, naming {@code name}). */
@@ -46,14 +47,22 @@ final class NbdExtentSource implements ExtentSource {
         try {
             return opener.open(socket, export, contexts);
         } catch (IOException e) {
-            throw new EngineException(Code.COPY_FAILED, "cannot open NBD export " + export + " of " + name + " on " + socket
-                    + ": " + e.getMessage(), e);
+            throw new EngineException(
+                    Code.COPY_FAILED,
+                    "cannot open NBD export " + export + " of " + name + " on " + socket + ": " + e.getMessage(),
+                    e);
         }
     }
 
-    @Override public String describe() { return name; }
+    @Override
+    public String describe() {
+        return name;
+    }
 
-    @Override public long size() { return export.size(); }
+    @Override
+    public long size() {
+        return export.size();
+    }
 
     @Override
     public List<Extent> extents(long offset, long length) throws IOException {

@@ -2,7 +2,6 @@ package dev.stillpoint.engine.backup;
 
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.vm.VmDisk;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,7 +51,8 @@ final class OfflineBackup {
         boolean allIncremental = plan.incremental();
         for (VmDisk d : disks) {
             boolean incremental = plan.incremental()
-                    && copyIncremental(d, plan.incrementalFrom(), plan.parentSnapshots().get(d.target()), steps);
+                    && copyIncremental(
+                            d, plan.incrementalFrom(), plan.parentSnapshots().get(d.target()), steps);
             if (!incremental) copyFull(d, steps);
             allIncremental &= incremental;
         }
@@ -60,13 +60,18 @@ final class OfflineBackup {
     }
 
     /** Returns false (after a warning, having read nothing) when the bitmap cannot be served. */
-    private boolean copyIncremental(VmDisk d, String checkpoint, String parent, DiskCopy steps) throws IOException, EngineException {
+    private boolean copyIncremental(VmDisk d, String checkpoint, String parent, DiskCopy steps)
+            throws IOException, EngineException {
         String context = OfflineExporter.dirtyBitmapContext(checkpoint);
         OfflineExporter.Export export = null;
         BlockSource src = null;
         try {
             export = exporter.export(d, work.resolve(d.target() + "-bitmap.sock"), checkpoint);
-            src = NbdExtentSource.connect(opener, export.socket(), export.exportName(), NbdExtentSource.contexts(context),
+            src = NbdExtentSource.connect(
+                    opener,
+                    export.socket(),
+                    export.exportName(),
+                    NbdExtentSource.contexts(context),
                     "disk " + d.target() + " (" + d.source() + ")");
             if (!src.hasContext(context)) {
                 throw new IOException("export " + export.exportName() + " offers no meta context " + context);
@@ -79,11 +84,14 @@ final class OfflineBackup {
                 if (!diagnostics.isEmpty()) why = diagnostics + " (" + why + ")";
                 export.close();
             }
-            warn.accept("bitmap-unusable", "bitmap " + checkpoint + " of disk " + d.target() + " (" + d.source()
-                    + ") cannot be read: " + why + "; reading all of the disk and starting a new chain");
+            warn.accept(
+                    "bitmap-unusable",
+                    "bitmap " + checkpoint + " of disk " + d.target() + " (" + d.source() + ") cannot be read: " + why
+                            + "; reading all of the disk and starting a new chain");
             return false;
         }
-        try (OfflineExporter.Export e = export; BlockSource s = src) {
+        try (OfflineExporter.Export e = export;
+                BlockSource s = src) {
             steps.copy(d, s, context, parent);
         }
         return true;
@@ -91,8 +99,12 @@ final class OfflineBackup {
 
     private void copyFull(VmDisk d, DiskCopy steps) throws IOException, EngineException {
         try (OfflineExporter.Export export = exporter.export(d, work.resolve(d.target() + ".sock"), null);
-             BlockSource src = NbdExtentSource.connect(opener, export.socket(), export.exportName(),
-                     NbdExtentSource.contexts(null), "disk " + d.target() + " (" + d.source() + ")")) {
+                BlockSource src = NbdExtentSource.connect(
+                        opener,
+                        export.socket(),
+                        export.exportName(),
+                        NbdExtentSource.contexts(null),
+                        "disk " + d.target() + " (" + d.source() + ")")) {
             steps.copy(d, src, null, null);
         }
     }

@@ -3,7 +3,6 @@ package dev.stillpoint.engine.backup;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.vm.VmDisk;
 import dev.stillpoint.qemu.nbd.NbdClient;
-
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -19,7 +18,9 @@ public interface OfflineExporter {
     Export export(VmDisk disk, Path socket, String bitmap) throws IOException, EngineException;
 
     /** The NBD meta context under which {@code qemu-nbd -B NAME} serves bitmap NAME. */
-    static String dirtyBitmapContext(String bitmap) { return NbdClient.DIRTY_BITMAP_PREFIX + bitmap; }
+    static String dirtyBitmapContext(String bitmap) {
+        return NbdClient.DIRTY_BITMAP_PREFIX + bitmap;
+    }
 
     /** A running export. */
     interface Export extends AutoCloseable {
@@ -31,12 +32,16 @@ public interface OfflineExporter {
          * Why the server may have failed after it started listening (qemu-nbd binds its socket
          * before it opens the image and the bitmap): its exit status and output, or "" while it runs.
          */
-        default String diagnostics() { return ""; }
+        default String diagnostics() {
+            return "";
+        }
 
         @Override
         void close();
     }
 
     /** The production exporter: {@code qemu-nbd --read-only --socket=... -f FORMAT [-B BITMAP] FILE}. */
-    static OfflineExporter qemuNbd() { return new QemuNbdExporter("qemu-nbd"); }
+    static OfflineExporter qemuNbd() {
+        return new QemuNbdExporter("qemu-nbd");
+    }
 }

@@ -3,7 +3,6 @@ package dev.stillpoint.engine.backup;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.vm.VmDisk;
-
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -27,29 +26,44 @@ final class QemuNbdExporter implements OfflineExporter {
 
     private final String program;
 
-    QemuNbdExporter(String program) { this.program = program; }
+    QemuNbdExporter(String program) {
+        this.program = program;
+    }
 
     @Override
     public Export export(VmDisk disk, Path socket, String bitmap) throws IOException, EngineException {
         String format = disk.format() == null ? "raw" : disk.format();
-        List<String> cmd = new ArrayList<>(List.of(program, "--read-only", "--persistent", "--shared=4",
-                "--socket=" + socket, "--export-name=" + disk.target(), "--format=" + format));
+        List<String> cmd = new ArrayList<>(List.of(
+                program,
+                "--read-only",
+                "--persistent",
+                "--shared=4",
+                "--socket=" + socket,
+                "--export-name=" + disk.target(),
+                "--format=" + format));
         if (bitmap != null) cmd.add("--bitmap=" + bitmap);
         cmd.add(disk.source());
         Path log = Files.createTempFile(socket.getParent(), "qemu-nbd-", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
         while (!accepting(socket)) {
             if (!p.isAlive()) {
                 String out = Files.readString(log, StandardCharsets.UTF_8).strip();
-                throw new EngineException(Code.TOOL_FAILED, "qemu-nbd could not export " + disk.source()
-                        + (bitmap == null ? "" : " with bitmap " + bitmap)
-                        + " (exit " + p.exitValue() + "): " + out);
+                throw new EngineException(
+                        Code.TOOL_FAILED,
+                        "qemu-nbd could not export " + disk.source()
+                                + (bitmap == null ? "" : " with bitmap " + bitmap)
+                                + " (exit " + p.exitValue() + "): " + out);
             }
             if (System.currentTimeMillis() > deadline) {
                 stop(p);
-                throw new EngineException(Code.TOOL_FAILED, "qemu-nbd did not create socket " + socket + " for "
-                        + disk.source() + " within " + START_TIMEOUT_MS + " ms");
+                throw new EngineException(
+                        Code.TOOL_FAILED,
+                        "qemu-nbd did not create socket " + socket + " for " + disk.source() + " within "
+                                + START_TIMEOUT_MS + " ms");
             }
             try {
                 Thread.sleep(20);
@@ -60,11 +74,18 @@ final class QemuNbdExporter implements OfflineExporter {
             }
         }
         return new Export() {
-            @Override public Path socket() { return socket; }
+            @Override
+            public Path socket() {
+                return socket;
+            }
 
-            @Override public String exportName() { return disk.target(); }
+            @Override
+            public String exportName() {
+                return disk.target();
+            }
 
-            @Override public String diagnostics() {
+            @Override
+            public String diagnostics() {
                 try {
                     if (!p.waitFor(2, TimeUnit.SECONDS)) return "";
                     return "qemu-nbd exited with " + p.exitValue() + ": "
@@ -77,7 +98,8 @@ final class QemuNbdExporter implements OfflineExporter {
                 }
             }
 
-            @Override public void close() {
+            @Override
+            public void close() {
                 stop(p);
                 try {
                     Files.deleteIfExists(socket);

@@ -38,7 +38,8 @@ final class WorkDir {
             UserPrincipal user = lookup.lookupPrincipalByName(QEMU_USER);
             Files.setOwner(dir, user);
             GroupPrincipal group = lookup.lookupPrincipalByGroupName(QEMU_USER);
-            Files.getFileAttributeView(dir, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(group);
+            Files.getFileAttributeView(dir, java.nio.file.attribute.PosixFileAttributeView.class)
+                    .setGroup(group);
         } catch (java.nio.file.attribute.UserPrincipalNotFoundException | UnsupportedOperationException e) {
             // no libvirt-qemu user here (unit tests, other hypervisors): keep root-owned
         }
@@ -50,7 +51,11 @@ final class WorkDir {
         if (dir == null || !Files.exists(dir)) return true;
         try (Stream<Path> walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try { Files.deleteIfExists(p); } catch (IOException ignored) { /* reported by the final check */ }
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    /* reported by the final check */
+                }
             });
         } catch (IOException ignored) {
             // reported by the final check

@@ -23,31 +23,57 @@ import java.util.Objects;
  * @param error          why a failed backup failed ({@value #INTERRUPTED}: its process died; recovered later)
  * @param warnings       what went less than perfectly (e.g. bitmap drift fallback)
  */
-public record BackupRecord(String id, String vmName, String vmUuid, Instant startedAt, Instant finishedAt,
-                           Status status, Mode mode, Consistency consistency, String checkpoint,
-                           String parentBackup, String domainXml, String guestReport, Long freezeWindowMs,
-                           Map<Phase, Long> phaseMs, long bytesRead, long bytesStored, long diskSize,
-                           String error, List<String> warnings, List<DiskRecord> disks) {
+public record BackupRecord(
+        String id,
+        String vmName,
+        String vmUuid,
+        Instant startedAt,
+        Instant finishedAt,
+        Status status,
+        Mode mode,
+        Consistency consistency,
+        String checkpoint,
+        String parentBackup,
+        String domainXml,
+        String guestReport,
+        Long freezeWindowMs,
+        Map<Phase, Long> phaseMs,
+        long bytesRead,
+        long bytesStored,
+        long diskSize,
+        String error,
+        List<String> warnings,
+        List<DiskRecord> disks) {
 
     /** The start of {@link #error} of a backup whose process died and a later run cleaned up. */
     public static final String INTERRUPTED = "interrupted";
 
     /** Whether the backup finished. */
     public enum Status {
-        COMPLETE, FAILED;
+        COMPLETE,
+        FAILED;
 
-        public String label() { return name().toLowerCase(Locale.ROOT); }
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
 
-        public static Status ofLabel(String label) { return valueOf(label.toUpperCase(Locale.ROOT)); }
+        public static Status ofLabel(String label) {
+            return valueOf(label.toUpperCase(Locale.ROOT));
+        }
     }
 
     /** What was read: every allocated extent, or the extents changed since the parent. */
     public enum Mode {
-        FULL, INCREMENTAL;
+        FULL,
+        INCREMENTAL;
 
-        public String label() { return name().toLowerCase(Locale.ROOT); }
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
 
-        public static Mode ofLabel(String label) { return label == null ? null : valueOf(label.toUpperCase(Locale.ROOT)); }
+        public static Mode ofLabel(String label) {
+            return label == null ? null : valueOf(label.toUpperCase(Locale.ROOT));
+        }
     }
 
     public BackupRecord {
@@ -66,13 +92,27 @@ public record BackupRecord(String id, String vmName, String vmUuid, Instant star
 
     /** A builder holding this record's values (to change a few). */
     public Builder toBuilder() {
-        return new Builder(id, vmName, startedAt).vmUuid(vmUuid).finishedAt(finishedAt).status(status).mode(mode)
-                .consistency(consistency).checkpoint(checkpoint).parentBackup(parentBackup).domainXml(domainXml)
-                .guestReport(guestReport).freezeWindowMs(freezeWindowMs).phaseMs(phaseMs)
-                .bytes(bytesRead, bytesStored, diskSize).error(error).warnings(warnings).disks(disks);
+        return new Builder(id, vmName, startedAt)
+                .vmUuid(vmUuid)
+                .finishedAt(finishedAt)
+                .status(status)
+                .mode(mode)
+                .consistency(consistency)
+                .checkpoint(checkpoint)
+                .parentBackup(parentBackup)
+                .domainXml(domainXml)
+                .guestReport(guestReport)
+                .freezeWindowMs(freezeWindowMs)
+                .phaseMs(phaseMs)
+                .bytes(bytesRead, bytesStored, diskSize)
+                .error(error)
+                .warnings(warnings)
+                .disks(disks);
     }
 
-    public boolean complete() { return status == Status.COMPLETE; }
+    public boolean complete() {
+        return status == Status.COMPLETE;
+    }
 
     /** The disk record for a target, or null. */
     public DiskRecord disk(String target) {
@@ -108,27 +148,60 @@ public record BackupRecord(String id, String vmName, String vmUuid, Instant star
             this.startedAt = startedAt;
         }
 
-        public Builder vmUuid(String v) { vmUuid = v; return this; }
+        public Builder vmUuid(String v) {
+            vmUuid = v;
+            return this;
+        }
 
-        public Builder finishedAt(Instant v) { finishedAt = v; return this; }
+        public Builder finishedAt(Instant v) {
+            finishedAt = v;
+            return this;
+        }
 
-        public Builder status(Status v) { status = v; return this; }
+        public Builder status(Status v) {
+            status = v;
+            return this;
+        }
 
-        public Builder mode(Mode v) { mode = v; return this; }
+        public Builder mode(Mode v) {
+            mode = v;
+            return this;
+        }
 
-        public Builder consistency(Consistency v) { consistency = v; return this; }
+        public Builder consistency(Consistency v) {
+            consistency = v;
+            return this;
+        }
 
-        public Builder checkpoint(String v) { checkpoint = v; return this; }
+        public Builder checkpoint(String v) {
+            checkpoint = v;
+            return this;
+        }
 
-        public Builder parentBackup(String v) { parentBackup = v; return this; }
+        public Builder parentBackup(String v) {
+            parentBackup = v;
+            return this;
+        }
 
-        public Builder domainXml(String v) { domainXml = v; return this; }
+        public Builder domainXml(String v) {
+            domainXml = v;
+            return this;
+        }
 
-        public Builder guestReport(String v) { guestReport = v; return this; }
+        public Builder guestReport(String v) {
+            guestReport = v;
+            return this;
+        }
 
-        public Builder freezeWindowMs(Long v) { freezeWindowMs = v; return this; }
+        public Builder freezeWindowMs(Long v) {
+            freezeWindowMs = v;
+            return this;
+        }
 
-        public Builder phaseMs(Map<Phase, Long> v) { phaseMs = v; return this; }
+        public Builder phaseMs(Map<Phase, Long> v) {
+            phaseMs = v;
+            return this;
+        }
 
         public Builder bytes(long read, long stored, long size) {
             bytesRead = read;
@@ -137,16 +210,43 @@ public record BackupRecord(String id, String vmName, String vmUuid, Instant star
             return this;
         }
 
-        public Builder error(String v) { error = v; return this; }
+        public Builder error(String v) {
+            error = v;
+            return this;
+        }
 
-        public Builder warnings(List<String> v) { warnings = v; return this; }
+        public Builder warnings(List<String> v) {
+            warnings = v;
+            return this;
+        }
 
-        public Builder disks(List<DiskRecord> v) { disks = v; return this; }
+        public Builder disks(List<DiskRecord> v) {
+            disks = v;
+            return this;
+        }
 
         public BackupRecord build() {
-            return new BackupRecord(id, vmName, vmUuid, startedAt, finishedAt, status, mode, consistency, checkpoint,
-                    parentBackup, domainXml, guestReport, freezeWindowMs, phaseMs, bytesRead, bytesStored, diskSize,
-                    error, warnings, disks);
+            return new BackupRecord(
+                    id,
+                    vmName,
+                    vmUuid,
+                    startedAt,
+                    finishedAt,
+                    status,
+                    mode,
+                    consistency,
+                    checkpoint,
+                    parentBackup,
+                    domainXml,
+                    guestReport,
+                    freezeWindowMs,
+                    phaseMs,
+                    bytesRead,
+                    bytesStored,
+                    diskSize,
+                    error,
+                    warnings,
+                    disks);
         }
     }
 }

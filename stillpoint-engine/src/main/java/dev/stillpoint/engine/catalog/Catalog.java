@@ -2,7 +2,6 @@ package dev.stillpoint.engine.catalog;
 
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -55,17 +54,23 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
-    public Path file() { return file; }
+    public Path file() {
+        return file;
+    }
 
     private void migrate() throws SQLException, EngineException {
         try (Statement st = db.createStatement()) {
             st.execute("PRAGMA busy_timeout = 10000");
             st.execute("PRAGMA foreign_keys = ON");
             int version;
-            try (ResultSet rs = st.executeQuery("PRAGMA user_version")) { version = rs.getInt(1); }
+            try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+                version = rs.getInt(1);
+            }
             if (version > SCHEMA_VERSION) {
-                throw new EngineException(Code.CATALOG, "catalog " + file + " has schema version " + version
-                        + "; this Stillpoint knows versions up to " + SCHEMA_VERSION + " (upgrade Stillpoint)");
+                throw new EngineException(
+                        Code.CATALOG,
+                        "catalog " + file + " has schema version " + version + "; this Stillpoint knows versions up to "
+                                + SCHEMA_VERSION + " (upgrade Stillpoint)");
             }
             if (version == 0) {
                 st.execute("""
@@ -124,7 +129,8 @@ public final class Catalog implements AutoCloseable {
                 ps.setString(i++, r.finishedAt() == null ? null : r.finishedAt().toString());
                 ps.setString(i++, r.status().label());
                 ps.setString(i++, r.mode() == null ? null : r.mode().label());
-                ps.setString(i++, r.consistency() == null ? null : r.consistency().label());
+                ps.setString(
+                        i++, r.consistency() == null ? null : r.consistency().label());
                 ps.setString(i++, r.checkpoint());
                 ps.setString(i++, r.parentBackup());
                 ps.setString(i++, r.domainXml());
@@ -138,8 +144,9 @@ public final class Catalog implements AutoCloseable {
                 ps.setString(i, r.warnings().isEmpty() ? null : String.join("\n", r.warnings()));
                 ps.executeUpdate();
             }
-            try (PreparedStatement ps = db.prepareStatement("INSERT INTO backup_disks (backup_id, target, source,"
-                    + " format, size, snapshot_id, parent_snapshot, bytes_read, stored_bytes) VALUES (?,?,?,?,?,?,?,?,?)")) {
+            try (PreparedStatement ps = db.prepareStatement(
+                    "INSERT INTO backup_disks (backup_id, target, source,"
+                            + " format, size, snapshot_id, parent_snapshot, bytes_read, stored_bytes) VALUES (?,?,?,?,?,?,?,?,?)")) {
                 for (DiskRecord d : r.disks()) {
                     ps.setString(1, r.id());
                     ps.setString(2, d.target());
@@ -156,8 +163,8 @@ public final class Catalog implements AutoCloseable {
             db.commit();
         } catch (SQLException e) {
             rollbackQuietly();
-            throw new EngineException(Code.CATALOG, "cannot record backup " + r.id() + " in catalog " + file
-                    + ": " + e.getMessage(), e);
+            throw new EngineException(
+                    Code.CATALOG, "cannot record backup " + r.id() + " in catalog " + file + ": " + e.getMessage(), e);
         } finally {
             autoCommitQuietly();
         }
@@ -174,13 +181,17 @@ public final class Catalog implements AutoCloseable {
             ps.setLong(5, v.totalMs());
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("filesystems", v.filesystems());
-            report.put("probes", v.probes().stream().map(Verification.Probe::toMap).toList());
+            report.put(
+                    "probes", v.probes().stream().map(Verification.Probe::toMap).toList());
             ps.setString(6, com.fasterxml.jackson.jr.ob.JSON.std.asString(report));
             ps.setString(7, v.error());
             ps.executeUpdate();
         } catch (SQLException | java.io.IOException e) {
-            throw new EngineException(Code.CATALOG, "cannot record the verification of backup " + v.backupId()
-                    + " in catalog " + file + ": " + e.getMessage(), e);
+            throw new EngineException(
+                    Code.CATALOG,
+                    "cannot record the verification of backup " + v.backupId() + " in catalog " + file + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -189,41 +200,57 @@ public final class Catalog implements AutoCloseable {
     public Map<String, Verification> latestVerifications() throws EngineException {
         Map<String, Verification> out = new LinkedHashMap<>();
         try (PreparedStatement ps = db.prepareStatement("SELECT * FROM verifications ORDER BY started_at, rowid");
-             ResultSet rs = ps.executeQuery()) {
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                Map<String, Object> report = rs.getString("report") == null ? Map.of()
+                Map<String, Object> report = rs.getString("report") == null
+                        ? Map.of()
                         : com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(rs.getString("report"));
                 List<Verification.Probe> probes = new ArrayList<>();
                 for (Object o : (List<Object>) report.getOrDefault("probes", List.of())) {
                     Map<String, Object> m = (Map<String, Object>) o;
-                    probes.add(new Verification.Probe((String) m.get("command"),
-                            m.get("exitCode") instanceof Number n ? n.intValue() : null, (String) m.get("output")));
+                    probes.add(new Verification.Probe(
+                            (String) m.get("command"),
+                            m.get("exitCode") instanceof Number n ? n.intValue() : null,
+                            (String) m.get("output")));
                 }
                 long boot = rs.getLong("boot_to_agent_ms");
                 Long bootMs = rs.wasNull() ? null : boot;
-                out.put(rs.getString("backup_id"), new Verification(rs.getString("backup_id"),
-                        Instant.parse(rs.getString("started_at")), rs.getInt("passed") == 1, bootMs, rs.getLong("total_ms"),
-                        (List<String>) report.getOrDefault("filesystems", List.of()), probes, rs.getString("error")));
+                out.put(
+                        rs.getString("backup_id"),
+                        new Verification(
+                                rs.getString("backup_id"),
+                                Instant.parse(rs.getString("started_at")),
+                                rs.getInt("passed") == 1,
+                                bootMs,
+                                rs.getLong("total_ms"),
+                                (List<String>) report.getOrDefault("filesystems", List.of()),
+                                probes,
+                                rs.getString("error")));
             }
             return out;
         } catch (SQLException | java.io.IOException | RuntimeException e) {
-            throw new EngineException(Code.CATALOG, "cannot read verifications from catalog " + file + ": " + e.getMessage(), e);
+            throw new EngineException(
+                    Code.CATALOG, "cannot read verifications from catalog " + file + ": " + e.getMessage(), e);
         }
     }
 
     /** Finds a backup by full id or unique id prefix. */
     public BackupRecord find(String idOrPrefix) throws EngineException {
         if (idOrPrefix == null || idOrPrefix.isBlank() || !idOrPrefix.matches("[0-9a-fA-F]+")) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "backup id '" + idOrPrefix
-                    + "' is not a hex id or prefix (see 'stillpoint backups')");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT,
+                    "backup id '" + idOrPrefix + "' is not a hex id or prefix (see 'stillpoint backups')");
         }
         List<BackupRecord> hits = query("WHERE id LIKE ?", idOrPrefix.toLowerCase() + "%");
         if (hits.isEmpty()) {
-            throw new EngineException(Code.BACKUP_NOT_FOUND, "no backup with id '" + idOrPrefix + "' in catalog " + file);
+            throw new EngineException(
+                    Code.BACKUP_NOT_FOUND, "no backup with id '" + idOrPrefix + "' in catalog " + file);
         }
         if (hits.size() > 1) {
-            throw new EngineException(Code.AMBIGUOUS_ID, "backup id prefix '" + idOrPrefix + "' matches "
-                    + hits.size() + " backups (" + hits.get(0).id() + ", " + hits.get(1).id() + ", ...); give more digits");
+            throw new EngineException(
+                    Code.AMBIGUOUS_ID,
+                    "backup id prefix '" + idOrPrefix + "' matches " + hits.size() + " backups ("
+                            + hits.get(0).id() + ", " + hits.get(1).id() + ", ...); give more digits");
         }
         return hits.getFirst();
     }
@@ -275,7 +302,8 @@ public final class Catalog implements AutoCloseable {
         Long freezeWindow = rs.wasNull() ? null : fw;
         String warnings = rs.getString("warnings");
         String finished = rs.getString("finished_at");
-        return BackupRecord.builder(rs.getString("id"), rs.getString("vm_name"), Instant.parse(rs.getString("started_at")))
+        return BackupRecord.builder(
+                        rs.getString("id"), rs.getString("vm_name"), Instant.parse(rs.getString("started_at")))
                 .vmUuid(rs.getString("vm_uuid"))
                 .finishedAt(finished == null ? null : Instant.parse(finished))
                 .status(BackupRecord.Status.ofLabel(rs.getString("status")))
@@ -295,13 +323,20 @@ public final class Catalog implements AutoCloseable {
 
     private BackupRecord withDisks(BackupRecord r) throws SQLException {
         List<DiskRecord> disks = new ArrayList<>();
-        try (PreparedStatement ps = db.prepareStatement("SELECT * FROM backup_disks WHERE backup_id = ? ORDER BY target")) {
+        try (PreparedStatement ps =
+                db.prepareStatement("SELECT * FROM backup_disks WHERE backup_id = ? ORDER BY target")) {
             ps.setString(1, r.id());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    disks.add(new DiskRecord(rs.getString("target"), rs.getString("source"), rs.getString("format"),
-                            rs.getLong("size"), rs.getString("snapshot_id"), rs.getString("parent_snapshot"),
-                            rs.getLong("bytes_read"), rs.getLong("stored_bytes")));
+                    disks.add(new DiskRecord(
+                            rs.getString("target"),
+                            rs.getString("source"),
+                            rs.getString("format"),
+                            rs.getLong("size"),
+                            rs.getString("snapshot_id"),
+                            rs.getString("parent_snapshot"),
+                            rs.getLong("bytes_read"),
+                            rs.getLong("stored_bytes")));
                 }
             }
         }
@@ -309,15 +344,24 @@ public final class Catalog implements AutoCloseable {
     }
 
     private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
-        if (v == null) ps.setNull(i, Types.INTEGER); else ps.setLong(i, v);
+        if (v == null) ps.setNull(i, Types.INTEGER);
+        else ps.setLong(i, v);
     }
 
     private void rollbackQuietly() {
-        try { db.rollback(); } catch (SQLException ignored) { /* already failing */ }
+        try {
+            db.rollback();
+        } catch (SQLException ignored) {
+            /* already failing */
+        }
     }
 
     private void autoCommitQuietly() {
-        try { db.setAutoCommit(true); } catch (SQLException ignored) { /* connection broken */ }
+        try {
+            db.setAutoCommit(true);
+        } catch (SQLException ignored) {
+            /* connection broken */
+        }
     }
 
     @Override

@@ -13,9 +13,13 @@ public enum Consistency {
 
     private final String label;
 
-    Consistency(String label) { this.label = label; }
+    Consistency(String label) {
+        this.label = label;
+    }
 
-    public String label() { return label; }
+    public String label() {
+        return label;
+    }
 
     /** The level with this label, or null for null (a failed backup has none). */
     public static Consistency ofLabel(String label) {

@@ -12,5 +12,12 @@ package dev.stillpoint.engine.catalog;
  * @param bytesRead      bytes read from the disk over NBD
  * @param storedBytes    bytes this snapshot added to the repository
  */
-public record DiskRecord(String target, String source, String format, long size, String snapshotId,
-                         String parentSnapshot, long bytesRead, long storedBytes) {}
+public record DiskRecord(
+        String target,
+        String source,
+        String format,
+        long size,
+        String snapshotId,
+        String parentSnapshot,
+        long bytesRead,
+        long storedBytes) {}

@@ -11,8 +11,15 @@ import java.util.List;
  * @param filesystems   one line per ext filesystem, e.g. {@code /dev/vda / clean}
  * @param error         why it failed (null when it passed)
  */
-public record Verification(String backupId, Instant startedAt, boolean passed, Long bootToAgentMs, long totalMs,
-                           List<String> filesystems, List<Probe> probes, String error) {
+public record Verification(
+        String backupId,
+        Instant startedAt,
+        boolean passed,
+        Long bootToAgentMs,
+        long totalMs,
+        List<String> filesystems,
+        List<Probe> probes,
+        String error) {
     public Verification {
         filesystems = filesystems == null ? List.of() : List.copyOf(filesystems);
         probes = probes == null ? List.of() : List.copyOf(probes);
@@ -20,7 +27,9 @@ public record Verification(String backupId, Instant startedAt, boolean passed, L
 
     /** A command run in the booted guest; passed when it exited 0. */
     public record Probe(String command, Integer exitCode, String output) {
-        public boolean passed() { return exitCode != null && exitCode == 0; }
+        public boolean passed() {
+            return exitCode != null && exitCode == 0;
+        }
 
         /** {@code command}, {@code exitCode}, {@code output}: the shape of the catalog's report and of {@code --json}. */
         public java.util.Map<String, Object> toMap() {

@@ -11,8 +11,8 @@ import java.util.List;
  * @param otherFilesystems how many non-ext filesystems guest-get-fsinfo listed (not inspected)
  * @param note         why the filesystems could not be listed (a frozen guest), else null
  */
-public record FilesystemStateReport(String domain, String freezeStatus, List<FilesystemState> filesystems,
-                                    int otherFilesystems, String note) {
+public record FilesystemStateReport(
+        String domain, String freezeStatus, List<FilesystemState> filesystems, int otherFilesystems, String note) {
     public boolean frozen() {
         return "frozen".equals(freezeStatus);
     }

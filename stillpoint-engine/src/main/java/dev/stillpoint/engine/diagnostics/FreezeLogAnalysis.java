@@ -11,8 +11,12 @@ import java.util.List;
  * @param anomalies thaws without a freeze, freezes without a thaw, negative durations
  * @param warnings  lines skipped while reading
  */
-public record FreezeLogAnalysis(List<FileSummary> files, List<FreezeWindow> windows, DurationStats stats,
-                                List<ParseWarning> anomalies, List<ParseWarning> warnings) {
+public record FreezeLogAnalysis(
+        List<FileSummary> files,
+        List<FreezeWindow> windows,
+        DurationStats stats,
+        List<ParseWarning> anomalies,
+        List<ParseWarning> warnings) {
 
     public record FileSummary(String file, List<String> formats, int entries) {}
 }

@@ -44,7 +44,9 @@ public final class FreezeLogAnalyzer {
             LinkedHashSet<String> formats = new LinkedHashSet<>();
             log.markers().forEach(m -> formats.add(m.format().id()));
             log.windows().forEach(w -> formats.add(w.format().id()));
-            files.add(new FreezeLogAnalysis.FileSummary(log.file(), List.copyOf(formats),
+            files.add(new FreezeLogAnalysis.FileSummary(
+                    log.file(),
+                    List.copyOf(formats),
                     log.markers().size() + log.windows().size()));
             markers.addAll(log.markers());
             windows.addAll(log.windows());
@@ -56,15 +58,21 @@ public final class FreezeLogAnalyzer {
         windows.sort(Comparator.comparing(FreezeWindow::frozenAt, Comparator.nullsLast(Comparator.naturalOrder())));
         for (FreezeWindow w : windows) {
             if (w.durationMs() != null && w.durationMs() < 0) {
-                anomalies.add(new ParseWarning(w.file(), w.line(), w.key() + ": thaw logged " + (-w.durationMs())
-                        + " ms before the freeze (clock change, or times without a zone across a DST switch?)"));
+                anomalies.add(
+                        new ParseWarning(
+                                w.file(),
+                                w.line(),
+                                w.key() + ": thaw logged " + (-w.durationMs())
+                                        + " ms before the freeze (clock change, or times without a zone across a DST switch?)"));
             }
         }
-        List<Long> thawed = windows.stream().filter(w -> w.outcome().thawed() && w.durationMs() != null)
-                .map(FreezeWindow::durationMs).toList();
+        List<Long> thawed = windows.stream()
+                .filter(w -> w.outcome().thawed() && w.durationMs() != null)
+                .map(FreezeWindow::durationMs)
+                .toList();
         DurationStats stats = thawed.isEmpty() ? null : DurationStats.of(thawed);
-        return new FreezeLogAnalysis(List.copyOf(files), List.copyOf(windows), stats, List.copyOf(anomalies),
-                List.copyOf(warnings));
+        return new FreezeLogAnalysis(
+                List.copyOf(files), List.copyOf(windows), stats, List.copyOf(anomalies), List.copyOf(warnings));
     }
 
     private static List<FreezeWindow> pair(List<FreezeMarker> markers, List<ParseWarning> anomalies) {
@@ -91,13 +99,18 @@ public final class FreezeLogAnalyzer {
                     }
                 }
                 case THAW, FREEZE_FAIL, THAW_ERROR -> {
-                    FreezeWindow.Outcome outcome = m.kind() == FreezeMarker.Kind.THAW ? FreezeWindow.Outcome.THAWED
-                            : m.kind() == FreezeMarker.Kind.FREEZE_FAIL ? FreezeWindow.Outcome.FREEZE_FAILED
-                            : FreezeWindow.Outcome.THAW_FAILED;
+                    FreezeWindow.Outcome outcome = m.kind() == FreezeMarker.Kind.THAW
+                            ? FreezeWindow.Outcome.THAWED
+                            : m.kind() == FreezeMarker.Kind.FREEZE_FAIL
+                                    ? FreezeWindow.Outcome.FREEZE_FAILED
+                                    : FreezeWindow.Outcome.THAW_FAILED;
                     if (o == null) {
-                        anomalies.add(new ParseWarning(m.file(), m.line(), m.key() + ": "
-                                + m.kind().name().toLowerCase(java.util.Locale.ROOT) + " at " + m.time()
-                                + " without a freeze before it"));
+                        anomalies.add(new ParseWarning(
+                                m.file(),
+                                m.line(),
+                                m.key() + ": "
+                                        + m.kind().name().toLowerCase(java.util.Locale.ROOT) + " at " + m.time()
+                                        + " without a freeze before it"));
                     } else {
                         open.remove(s);
                         out.add(closed(o.start, m, outcome, o.extra));
@@ -108,25 +121,52 @@ public final class FreezeLogAnalyzer {
                         open.remove(s);
                         out.add(closed(o.start, m, FreezeWindow.Outcome.FREEZE_FAILED, o.extra));
                     } else {
-                        out.add(new FreezeWindow(m.key(), m.format(), FreezeWindow.Outcome.FREEZE_FAILED, m.time(), m.time(),
-                                0L, m.file(), m.line(), 0, List.of()));
+                        out.add(new FreezeWindow(
+                                m.key(),
+                                m.format(),
+                                FreezeWindow.Outcome.FREEZE_FAILED,
+                                m.time(),
+                                m.time(),
+                                0L,
+                                m.file(),
+                                m.line(),
+                                0,
+                                List.of()));
                     }
                 }
             }
         }
         for (Open o : open.values()) {
             FreezeMarker m = o.start;
-            out.add(new FreezeWindow(m.key(), m.format(), FreezeWindow.Outcome.NO_THAW, m.time(), null, null,
-                    m.file(), m.line(), o.extra, List.of()));
-            anomalies.add(new ParseWarning(m.file(), m.line(), m.key() + ": frozen at " + m.time()
-                    + " and no thaw logged after it"));
+            out.add(new FreezeWindow(
+                    m.key(),
+                    m.format(),
+                    FreezeWindow.Outcome.NO_THAW,
+                    m.time(),
+                    null,
+                    null,
+                    m.file(),
+                    m.line(),
+                    o.extra,
+                    List.of()));
+            anomalies.add(new ParseWarning(
+                    m.file(), m.line(), m.key() + ": frozen at " + m.time() + " and no thaw logged after it"));
         }
         return out;
     }
 
     private static FreezeWindow closed(FreezeMarker start, FreezeMarker end, FreezeWindow.Outcome outcome, int extra) {
         long ms = LogTimestamp.between(start.time(), end.time()).toMillis();
-        return new FreezeWindow(start.key(), start.format(), outcome, start.time(), end.time(), ms, start.file(),
-                start.line(), extra, List.of());
+        return new FreezeWindow(
+                start.key(),
+                start.format(),
+                outcome,
+                start.time(),
+                end.time(),
+                ms,
+                start.file(),
+                start.line(),
+                extra,
+                List.of());
     }
 }

@@ -19,8 +19,10 @@ public final class FreezeLogParser {
             "(?<time>.+?):\\s+(?<inst>\\S+)\\s+(?<state>IS FROZEN|IS THAWED|FREEZE FAILED|THAW FAILED)\\s*");
     private static final Pattern CACHE_BACKUP = Pattern.compile(
             "(?<time>\\d{1,2}/\\d{1,2}/\\d{4} \\d{1,2}:\\d{2}:\\d{2}):\\s*Backup\\.General\\.External(?<op>Freeze|Thaw):\\s*(?<msg>.*)");
-    private static final Pattern HOOK_WORD = Pattern.compile("(?i)(?:(?<time>.*\\S)\\s+)?\"?(?<word>freeze|thaw|freezefail)\"?");
-    private static final Pattern NUTANIX = Pattern.compile("(?i)(?<time>.*\\S)\\s+Running (?<script>pre_freeze|post_thaw) script");
+    private static final Pattern HOOK_WORD =
+            Pattern.compile("(?i)(?:(?<time>.*\\S)\\s+)?\"?(?<word>freeze|thaw|freezefail)\"?");
+    private static final Pattern NUTANIX =
+            Pattern.compile("(?i)(?<time>.*\\S)\\s+Running (?<script>pre_freeze|post_thaw) script");
     private static final Pattern KEY_WORDS = Pattern.compile("(pre_|post_)?(fre+ze(fail)?|thaw)(_log)?");
 
     private final StillpointReportReader reports = new StillpointReportReader();
@@ -37,7 +39,11 @@ public final class FreezeLogParser {
     }
 
     FreezeLog parse(String name, List<String> lines) throws DiagnosticsException {
-        String first = lines.stream().map(String::strip).filter(s -> !s.isEmpty()).findFirst().orElse("");
+        String first = lines.stream()
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .findFirst()
+                .orElse("");
         if (first.startsWith("{") || first.startsWith("[")) {
             return new FreezeLog(name, List.of(), reports.read(name, String.join("\n", lines)), List.of());
         }
@@ -60,8 +66,13 @@ public final class FreezeLogParser {
             if (m.matches()) {
                 Optional<LogTimestamp> t = LogTimes.parse(m.group("time"));
                 if (t.isPresent()) {
-                    markers.add(new FreezeMarker(t.get(), cacheKind(m.group("state")), FreezeLogFormat.CACHE_SNAPSHOT_LOG,
-                            m.group("inst"), name, no));
+                    markers.add(new FreezeMarker(
+                            t.get(),
+                            cacheKind(m.group("state")),
+                            FreezeLogFormat.CACHE_SNAPSHOT_LOG,
+                            m.group("inst"),
+                            name,
+                            no));
                 } else {
                     warnings.add(new ParseWarning(name, no, "cannot read the time '" + m.group("time") + "'; skipped"));
                 }
@@ -72,8 +83,13 @@ public final class FreezeLogParser {
                 Optional<LogTimestamp> t = LogTimes.parse(m.group("time"));
                 if (t.isPresent()) {
                     boolean freeze = m.group("script").equalsIgnoreCase("pre_freeze");
-                    markers.add(new FreezeMarker(t.get(), freeze ? FreezeMarker.Kind.FREEZE : FreezeMarker.Kind.THAW,
-                            FreezeLogFormat.NUTANIX_SCRIPT_LOG, hookKey, name, no));
+                    markers.add(new FreezeMarker(
+                            t.get(),
+                            freeze ? FreezeMarker.Kind.FREEZE : FreezeMarker.Kind.THAW,
+                            FreezeLogFormat.NUTANIX_SCRIPT_LOG,
+                            hookKey,
+                            name,
+                            no));
                     continue;
                 }
             }
@@ -83,11 +99,13 @@ public final class FreezeLogParser {
                 LogTimestamp t = ownTime ? LogTimes.parse(m.group("time")).orElse(null) : lastTime;
                 lastTime = null;
                 if (t != null) {
-                    markers.add(new FreezeMarker(t, hookKind(m.group("word")), FreezeLogFormat.HOOK_LOG, hookKey, name, no));
+                    markers.add(new FreezeMarker(
+                            t, hookKind(m.group("word")), FreezeLogFormat.HOOK_LOG, hookKey, name, no));
                     continue;
                 }
                 if (!ownTime) {
-                    warnings.add(new ParseWarning(name, no, "'" + m.group("word") + "' without a time on the line before; skipped"));
+                    warnings.add(new ParseWarning(
+                            name, no, "'" + m.group("word") + "' without a time on the line before; skipped"));
                     continue;
                 }
             }

@@ -14,9 +14,17 @@ import java.util.List;
  * @param extraFreezes freeze markers seen again before the thaw (a script run twice, seed 000's pitfall)
  * @param hooks        hook runs listed by a Stillpoint report; empty for text logs
  */
-public record FreezeWindow(String key, FreezeLogFormat format, Outcome outcome, LogTimestamp frozenAt,
-                           LogTimestamp endedAt, Long durationMs, String file, int line, int extraFreezes,
-                           List<HookRun> hooks) {
+public record FreezeWindow(
+        String key,
+        FreezeLogFormat format,
+        Outcome outcome,
+        LogTimestamp frozenAt,
+        LogTimestamp endedAt,
+        Long durationMs,
+        String file,
+        int line,
+        int extraFreezes,
+        List<HookRun> hooks) {
 
     public enum Outcome {
         /** Thawed normally. */

@@ -70,7 +70,9 @@ public final class GuestFilesystemInspector {
                 }
                 String name = String.valueOf(fs.get("name"));
                 String device = name.startsWith("/") ? name : "/dev/" + name;
-                String mp = fs.get("mountpoint") == null ? null : fs.get("mountpoint").toString();
+                String mp = fs.get("mountpoint") == null
+                        ? null
+                        : fs.get("mountpoint").toString();
                 FilesystemState prev = byDevice.get(device);
                 List<String> mps = new ArrayList<>(prev == null ? List.of() : prev.mountpoints());
                 if (mp != null) {
@@ -90,23 +92,34 @@ public final class GuestFilesystemInspector {
         try {
             GuestExec.Result r = GuestExec.run(agent, DUMPE2FS, List.of("-h", fs.device()), timeout, pollInterval);
             if (r == null) {
-                return withError(fs, DUMPE2FS + " -h " + fs.device() + " did not finish within " + timeout.toSeconds() + " s");
+                return withError(
+                        fs, DUMPE2FS + " -h " + fs.device() + " did not finish within " + timeout.toSeconds() + " s");
             }
             Matcher m = STATE.matcher(r.stdout());
             if (m.find()) {
                 return new FilesystemState(fs.device(), fs.mountpoints(), fs.type(), m.group(1), null);
             }
             // stderr starts with the version banner "dumpe2fs 1.47.0 (5-Feb-2023)"; the reason follows it
-            String stderr = String.join(" ", r.stderr().lines().map(String::strip)
-                    .filter(l -> !l.isEmpty() && !VERSION_BANNER.matcher(l).matches()).limit(3).toList());
-            return withError(fs, DUMPE2FS + " -h " + fs.device() + " exited " + r.exitCode()
-                    + " without a 'Filesystem state' line" + (stderr.isEmpty() ? "" : ": " + stderr));
+            String stderr = String.join(
+                    " ",
+                    r.stderr()
+                            .lines()
+                            .map(String::strip)
+                            .filter(l ->
+                                    !l.isEmpty() && !VERSION_BANNER.matcher(l).matches())
+                            .limit(3)
+                            .toList());
+            return withError(
+                    fs,
+                    DUMPE2FS + " -h " + fs.device() + " exited " + r.exitCode() + " without a 'Filesystem state' line"
+                            + (stderr.isEmpty() ? "" : ": " + stderr));
         } catch (VmException e) {
             return withError(fs, e.code() + ": " + e.getMessage());
         }
     }
 
-    private static Object call(VmDomain.GuestAgent agent, Map<String, Object> command, Duration timeout) throws VmException {
+    private static Object call(VmDomain.GuestAgent agent, Map<String, Object> command, Duration timeout)
+            throws VmException {
         return GuestExec.call(agent, command, timeout);
     }
 

@@ -48,7 +48,8 @@ record LogFile(String name, List<String> lines, LocalDate modified, List<ParseWa
         LocalDate modified;
         try {
             modified = LocalDate.ofInstant(Files.getLastModifiedTime(file).toInstant(), ZoneOffset.UTC);
-            try (InputStream in = open(file); BufferedReader r = new BufferedReader(new InputStreamReader(in, decoder()))) {
+            try (InputStream in = open(file);
+                    BufferedReader r = new BufferedReader(new InputStreamReader(in, decoder()))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     if (lines.isEmpty() && line.startsWith("\uFEFF")) {
@@ -57,14 +58,17 @@ record LogFile(String name, List<String> lines, LocalDate modified, List<ParseWa
                     lines.add(line);
                 }
             } catch (EOFException | ZipException e) {
-                warnings.add(new ParseWarning(name, lines.size(),
-                        "compressed stream ends early or is damaged (" + e.getMessage() + "); kept the "
-                                + lines.size() + " lines read before"));
+                warnings.add(new ParseWarning(
+                        name,
+                        lines.size(),
+                        "compressed stream ends early or is damaged (" + e.getMessage() + "); kept the " + lines.size()
+                                + " lines read before"));
             }
         } catch (AccessDeniedException e) {
             throw new DiagnosticsException(DiagnosticsException.Code.UNREADABLE, file + ": permission denied", e);
         } catch (IOException e) {
-            throw new DiagnosticsException(DiagnosticsException.Code.UNREADABLE, file + ": cannot read: " + e.getMessage(), e);
+            throw new DiagnosticsException(
+                    DiagnosticsException.Code.UNREADABLE, file + ": cannot read: " + e.getMessage(), e);
         }
         return new LogFile(name, List.copyOf(lines), modified, List.copyOf(warnings));
     }
@@ -82,7 +86,8 @@ record LogFile(String name, List<String> lines, LocalDate modified, List<ParseWa
     }
 
     private static CharsetDecoder decoder() {
-        return StandardCharsets.UTF_8.newDecoder()
+        return StandardCharsets.UTF_8
+                .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPLACE)
                 .onUnmappableCharacter(CodingErrorAction.REPLACE);
     }

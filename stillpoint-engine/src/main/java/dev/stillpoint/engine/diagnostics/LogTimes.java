@@ -30,9 +30,9 @@ final class LogTimes {
 
     static final Pattern ISO = Pattern.compile(
             "(\\d{4})-(\\d{2})-(\\d{2})[T ](\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?\\s?(Z|[+-]\\d{2}:?\\d{2})?");
-    private static final Pattern UNIX_DATE = Pattern.compile(
-            "(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\\w*,?\\s+)?(" + MONTHS + ")\\w*\\s+(\\d{1,2}),?\\s+(\\d{1,2}):(\\d{2}):(\\d{2})"
-                    + "(?:\\s*([AaPp][Mm]))?(?:\\s+([A-Za-z]{1,5}|[+-]\\d{4}))?\\s+(\\d{4})");
+    private static final Pattern UNIX_DATE = Pattern.compile("(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\\w*,?\\s+)?(" + MONTHS
+            + ")\\w*\\s+(\\d{1,2}),?\\s+(\\d{1,2}):(\\d{2}):(\\d{2})"
+            + "(?:\\s*([AaPp][Mm]))?(?:\\s+([A-Za-z]{1,5}|[+-]\\d{4}))?\\s+(\\d{4})");
     private static final Pattern JA_DATE = Pattern.compile(
             "(\\d{4})年\\s*(\\d{1,2})月\\s*(\\d{1,2})日(?:\\s*\\S*曜日)?\\s+(\\d{1,2}):(\\d{2}):(\\d{2})(?:\\s+([A-Za-z]{1,5}))?");
     private static final Pattern SLASH_YEAR_FIRST = Pattern.compile(
@@ -41,12 +41,28 @@ final class LogTimes {
             "(?:[A-Za-z]{2,3}\\s+)?(\\d{1,2})/(\\d{1,2})/(\\d{4})\\s+(\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?");
 
     private static final Map<String, Integer> ZONES = Map.ofEntries(
-            Map.entry("UTC", 0), Map.entry("GMT", 0), Map.entry("Z", 0),
-            Map.entry("EST", -5), Map.entry("EDT", -4), Map.entry("CST", -6), Map.entry("CDT", -5),
-            Map.entry("MST", -7), Map.entry("MDT", -6), Map.entry("PST", -8), Map.entry("PDT", -7),
-            Map.entry("JST", 9), Map.entry("KST", 9), Map.entry("CET", 1), Map.entry("CEST", 2),
-            Map.entry("EET", 2), Map.entry("EEST", 3), Map.entry("WET", 0), Map.entry("WEST", 1),
-            Map.entry("BST", 1), Map.entry("AEST", 10), Map.entry("AEDT", 11));
+            Map.entry("UTC", 0),
+            Map.entry("GMT", 0),
+            Map.entry("Z", 0),
+            Map.entry("EST", -5),
+            Map.entry("EDT", -4),
+            Map.entry("CST", -6),
+            Map.entry("CDT", -5),
+            Map.entry("MST", -7),
+            Map.entry("MDT", -6),
+            Map.entry("PST", -8),
+            Map.entry("PDT", -7),
+            Map.entry("JST", 9),
+            Map.entry("KST", 9),
+            Map.entry("CET", 1),
+            Map.entry("CEST", 2),
+            Map.entry("EET", 2),
+            Map.entry("EEST", 3),
+            Map.entry("WET", 0),
+            Map.entry("WEST", 1),
+            Map.entry("BST", 1),
+            Map.entry("AEST", 10),
+            Map.entry("AEDT", 11));
 
     private LogTimes() {}
 
@@ -64,27 +80,53 @@ final class LogTimes {
             m = UNIX_DATE.matcher(s);
             if (m.matches()) {
                 int hour = twelveHour(Integer.parseInt(m.group(3)), m.group(6));
-                return Optional.of(new LogTimestamp(LocalDateTime.of(Integer.parseInt(m.group(8)), month(m.group(1)),
-                        Integer.parseInt(m.group(2)), hour, Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5))),
+                return Optional.of(new LogTimestamp(
+                        LocalDateTime.of(
+                                Integer.parseInt(m.group(8)),
+                                month(m.group(1)),
+                                Integer.parseInt(m.group(2)),
+                                hour,
+                                Integer.parseInt(m.group(4)),
+                                Integer.parseInt(m.group(5))),
                         zone(m.group(7))));
             }
             m = JA_DATE.matcher(s);
             if (m.matches()) {
-                return Optional.of(new LogTimestamp(LocalDateTime.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
-                        Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)),
-                        Integer.parseInt(m.group(6))), zone(m.group(7))));
+                return Optional.of(new LogTimestamp(
+                        LocalDateTime.of(
+                                Integer.parseInt(m.group(1)),
+                                Integer.parseInt(m.group(2)),
+                                Integer.parseInt(m.group(3)),
+                                Integer.parseInt(m.group(4)),
+                                Integer.parseInt(m.group(5)),
+                                Integer.parseInt(m.group(6))),
+                        zone(m.group(7))));
             }
             m = SLASH_YEAR_FIRST.matcher(s);
             if (m.matches()) {
-                return Optional.of(new LogTimestamp(LocalDateTime.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
-                        Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)),
-                        Integer.parseInt(m.group(6)), nanos(m.group(7))), null));
+                return Optional.of(new LogTimestamp(
+                        LocalDateTime.of(
+                                Integer.parseInt(m.group(1)),
+                                Integer.parseInt(m.group(2)),
+                                Integer.parseInt(m.group(3)),
+                                Integer.parseInt(m.group(4)),
+                                Integer.parseInt(m.group(5)),
+                                Integer.parseInt(m.group(6)),
+                                nanos(m.group(7))),
+                        null));
             }
             m = SLASH_MONTH_FIRST.matcher(s);
             if (m.matches()) {
-                return Optional.of(new LogTimestamp(LocalDateTime.of(Integer.parseInt(m.group(3)), Integer.parseInt(m.group(1)),
-                        Integer.parseInt(m.group(2)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)),
-                        Integer.parseInt(m.group(6)), nanos(m.group(7))), null));
+                return Optional.of(new LogTimestamp(
+                        LocalDateTime.of(
+                                Integer.parseInt(m.group(3)),
+                                Integer.parseInt(m.group(1)),
+                                Integer.parseInt(m.group(2)),
+                                Integer.parseInt(m.group(4)),
+                                Integer.parseInt(m.group(5)),
+                                Integer.parseInt(m.group(6)),
+                                nanos(m.group(7))),
+                        null));
             }
         } catch (DateTimeException | NumberFormatException e) {
             return Optional.empty();
@@ -94,13 +136,20 @@ final class LogTimes {
 
     /** Builds a timestamp from a match of {@link #ISO}; throws DateTimeException for impossible dates. */
     static LogTimestamp iso(Matcher m) {
-        LocalDateTime local = LocalDateTime.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
-                Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)),
-                Integer.parseInt(m.group(6)), nanos(m.group(7)));
+        LocalDateTime local = LocalDateTime.of(
+                Integer.parseInt(m.group(1)),
+                Integer.parseInt(m.group(2)),
+                Integer.parseInt(m.group(3)),
+                Integer.parseInt(m.group(4)),
+                Integer.parseInt(m.group(5)),
+                Integer.parseInt(m.group(6)),
+                nanos(m.group(7)));
         String z = m.group(8);
         ZoneOffset offset = null;
         if (z != null) {
-            offset = z.equals("Z") ? ZoneOffset.UTC : ZoneOffset.of(z.length() == 5 ? z.substring(0, 3) + ":" + z.substring(3) : z);
+            offset = z.equals("Z")
+                    ? ZoneOffset.UTC
+                    : ZoneOffset.of(z.length() == 5 ? z.substring(0, 3) + ":" + z.substring(3) : z);
         }
         return new LogTimestamp(local, offset);
     }

@@ -12,6 +12,13 @@ import java.util.List;
  * @param lastStunEnd  time of the last stun's log line
  * @param evidence    the marker lines that named the kind (empty when inferred)
  */
-public record SnapshotOperation(int number, OperationKind kind, boolean inferred, LogTimestamp firstStunEnd,
-                                LogTimestamp lastStunEnd, int stuns, long maxMicros, long totalMicros,
-                                List<String> evidence) {}
+public record SnapshotOperation(
+        int number,
+        OperationKind kind,
+        boolean inferred,
+        LogTimestamp firstStunEnd,
+        LogTimestamp lastStunEnd,
+        int stuns,
+        long maxMicros,
+        long totalMicros,
+        List<String> evidence) {}

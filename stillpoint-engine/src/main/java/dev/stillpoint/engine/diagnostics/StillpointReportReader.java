@@ -49,7 +49,9 @@ final class StillpointReportReader {
             }
         } catch (IOException e) {
             if (!looksLikeJsonLines(text)) {
-                throw bad(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+                throw bad(
+                        file,
+                        "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
             }
             objects.clear();
             jsonLines(file, text, objects);
@@ -65,7 +67,11 @@ final class StillpointReportReader {
     }
 
     private static boolean looksLikeJsonLines(String text) {
-        return text.strip().lines().map(String::strip).filter(s -> !s.isEmpty()).allMatch(s -> s.startsWith("{") && s.endsWith("}"));
+        return text.strip()
+                .lines()
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .allMatch(s -> s.startsWith("{") && s.endsWith("}"));
     }
 
     private static void jsonLines(String file, String text, List<Object> out) throws DiagnosticsException {
@@ -77,7 +83,10 @@ final class StillpointReportReader {
             try {
                 out.add(JSON.std.anyFrom(lines.get(i)));
             } catch (IOException e) {
-                throw bad(file, "line " + (i + 1) + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+                throw bad(
+                        file,
+                        "line " + (i + 1) + ": not valid JSON: "
+                                + e.getMessage().lines().findFirst().orElse(""));
             }
         }
     }
@@ -93,8 +102,10 @@ final class StillpointReportReader {
                 throw bad(file, where + "field freezeWindowMs is " + n + "; it must not be negative");
             }
         } else if (ms != null || outcome.thawed() || outcome == FreezeWindow.Outcome.THAW_FAILED) {
-            throw bad(file, where + "field freezeWindowMs is " + (ms == null ? "missing" : "'" + ms + "'")
-                    + "; a Stillpoint report of a thawed freeze needs the freeze window as a number of milliseconds");
+            throw bad(
+                    file,
+                    where + "field freezeWindowMs is " + (ms == null ? "missing" : "'" + ms + "'")
+                            + "; a Stillpoint report of a thawed freeze needs the freeze window as a number of milliseconds");
         }
         LogTimestamp end = time(file, where, map, "thawedAt", "thawCompletedAt");
         LogTimestamp start = time(file, where, map, "frozenAt", "freezeStartedAt");
@@ -114,7 +125,16 @@ final class StillpointReportReader {
                 break;
             }
         }
-        return new FreezeWindow(key, FreezeLogFormat.STILLPOINT_REPORT, outcome, start, end, duration, file, 0, 0,
+        return new FreezeWindow(
+                key,
+                FreezeLogFormat.STILLPOINT_REPORT,
+                outcome,
+                start,
+                end,
+                duration,
+                file,
+                0,
+                0,
                 hooks(map.get("hooks")));
     }
 
@@ -132,7 +152,8 @@ final class StillpointReportReader {
         };
     }
 
-    private static LogTimestamp time(String file, String where, Map<?, ?> map, String... names) throws DiagnosticsException {
+    private static LogTimestamp time(String file, String where, Map<?, ?> map, String... names)
+            throws DiagnosticsException {
         for (String name : names) {
             Object v = map.get(name);
             if (v == null) {
@@ -152,7 +173,8 @@ final class StillpointReportReader {
                     // fall through to the error below
                 }
             }
-            throw bad(file, where + "field " + name + " is '" + v + "'; expected an ISO-8601 time or epoch milliseconds");
+            throw bad(
+                    file, where + "field " + name + " is '" + v + "'; expected an ISO-8601 time or epoch milliseconds");
         }
         return null;
     }
@@ -165,7 +187,8 @@ final class StillpointReportReader {
         for (Object o : list) {
             if (o instanceof Map<?, ?> h) {
                 Object name = h.get("name") != null ? h.get("name") : h.get("path");
-                out.add(new FreezeWindow.HookRun(name == null ? null : name.toString(),
+                out.add(new FreezeWindow.HookRun(
+                        name == null ? null : name.toString(),
                         h.get("phase") == null ? null : h.get("phase").toString(),
                         h.get("result") == null ? null : h.get("result").toString(),
                         h.get("exitCode") instanceof Number c ? c.intValue() : null,

@@ -16,9 +16,17 @@ import java.util.List;
  * @param groupGapSeconds         stuns closer than this belong to one operation
  * @param warnings                skipped lines and assumptions
  */
-public record StunAnalysis(List<FileSummary> files, List<Entry> entries, int duplicatesDropped, DurationStats stats,
-                           List<SnapshotOperation> operations, List<Entry> longest, QosSummary qos,
-                           long suggestedQosTimeoutSeconds, long groupGapSeconds, List<ParseWarning> warnings) {
+public record StunAnalysis(
+        List<FileSummary> files,
+        List<Entry> entries,
+        int duplicatesDropped,
+        DurationStats stats,
+        List<SnapshotOperation> operations,
+        List<Entry> longest,
+        QosSummary qos,
+        long suggestedQosTimeoutSeconds,
+        long groupGapSeconds,
+        List<ParseWarning> warnings) {
 
     /** One stun with the number of its operation and, when a timeout was given, its verdict (else null). */
     public record Entry(StunEvent event, int operation, QosVerdict verdict) {}

@@ -75,7 +75,8 @@ public final class StunAnalyzer {
         List<ParseWarning> warnings = new ArrayList<>();
         for (int i = 0; i < logs.size(); i++) {
             StunLog log = logs.get(i);
-            files.add(new StunAnalysis.FileSummary(names.get(i), log.events().size(), log.markers().size()));
+            files.add(new StunAnalysis.FileSummary(
+                    names.get(i), log.events().size(), log.markers().size()));
             all.addAll(log.events());
             markers.addAll(log.markers());
             warnings.addAll(log.warnings());
@@ -93,7 +94,11 @@ public final class StunAnalyzer {
         int atRisk = 0;
         int failover = 0;
         for (List<StunEvent> g : groups) {
-            SnapshotOperation op = operation(operations.size() + 1, g, markers, options.groupGap(),
+            SnapshotOperation op = operation(
+                    operations.size() + 1,
+                    g,
+                    markers,
+                    options.groupGap(),
                     operations.isEmpty() ? null : operations.getLast());
             operations.add(op);
             for (StunEvent e : g) {
@@ -108,14 +113,29 @@ public final class StunAnalyzer {
                 entries.add(new StunAnalysis.Entry(e, op.number(), v));
             }
         }
-        DurationStats stats = events.isEmpty() ? null : DurationStats.of(events.stream().map(StunEvent::micros).toList());
+        DurationStats stats = events.isEmpty()
+                ? null
+                : DurationStats.of(events.stream().map(StunEvent::micros).toList());
         List<StunAnalysis.Entry> longest = entries.stream()
-                .sorted(Comparator.comparingLong((StunAnalysis.Entry e) -> e.event().micros()).reversed())
-                .limit(options.top()).toList();
-        StunAnalysis.QosSummary qos = timeout == null ? null : new StunAnalysis.QosSummary(timeout, safe, atRisk, failover);
+                .sorted(Comparator.comparingLong(
+                                (StunAnalysis.Entry e) -> e.event().micros())
+                        .reversed())
+                .limit(options.top())
+                .toList();
+        StunAnalysis.QosSummary qos =
+                timeout == null ? null : new StunAnalysis.QosSummary(timeout, safe, atRisk, failover);
         long suggested = stats == null ? 0 : QosVerdict.smallestSafeTimeoutSeconds(stats.max());
-        return new StunAnalysis(List.copyOf(files), List.copyOf(entries), dropped, stats, List.copyOf(operations),
-                longest, qos, suggested, options.groupGap().toSeconds(), List.copyOf(warnings));
+        return new StunAnalysis(
+                List.copyOf(files),
+                List.copyOf(entries),
+                dropped,
+                stats,
+                List.copyOf(operations),
+                longest,
+                qos,
+                suggested,
+                options.groupGap().toSeconds(),
+                List.copyOf(warnings));
     }
 
     private static List<StunEvent> dedupe(List<StunEvent> sorted) {
@@ -134,7 +154,8 @@ public final class StunAnalyzer {
         List<List<StunEvent>> groups = new ArrayList<>();
         List<StunEvent> current = null;
         for (StunEvent e : events) {
-            if (current == null || LogTimestamp.between(current.getLast().time(), e.time()).compareTo(gap) > 0) {
+            if (current == null
+                    || LogTimestamp.between(current.getLast().time(), e.time()).compareTo(gap) > 0) {
                 current = new ArrayList<>();
                 groups.add(current);
             }
@@ -143,8 +164,8 @@ public final class StunAnalyzer {
         return groups;
     }
 
-    private static SnapshotOperation operation(int number, List<StunEvent> g, List<OperationMarker> markers,
-                                               Duration gap, SnapshotOperation previous) {
+    private static SnapshotOperation operation(
+            int number, List<StunEvent> g, List<OperationMarker> markers, Duration gap, SnapshotOperation previous) {
         LogTimestamp first = g.getFirst().time();
         LogTimestamp last = g.getLast().time();
         List<OperationMarker> inWindow = markers.stream()
@@ -154,7 +175,9 @@ public final class StunAnalyzer {
         OperationKind kind;
         boolean inferred = false;
         List<String> evidence;
-        List<OperationMarker> consolidate = inWindow.stream().filter(m -> m.kind() == OperationKind.CONSOLIDATE).toList();
+        List<OperationMarker> consolidate = inWindow.stream()
+                .filter(m -> m.kind() == OperationKind.CONSOLIDATE)
+                .toList();
         if (!consolidate.isEmpty()) {
             kind = OperationKind.CONSOLIDATE;
             evidence = consolidate.stream().map(StunAnalyzer::cite).toList();
@@ -168,8 +191,17 @@ public final class StunAnalyzer {
             kind = g.size() > 1 || afterCreate ? OperationKind.CONSOLIDATE : OperationKind.CREATE;
         }
         long max = g.stream().mapToLong(StunEvent::micros).max().orElse(0);
-        long total = DurationStats.of(g.stream().map(StunEvent::micros).toList()).total();
-        return new SnapshotOperation(number, kind, inferred, first, last, g.size(), max, total,
+        long total =
+                DurationStats.of(g.stream().map(StunEvent::micros).toList()).total();
+        return new SnapshotOperation(
+                number,
+                kind,
+                inferred,
+                first,
+                last,
+                g.size(),
+                max,
+                total,
                 evidence.stream().limit(3).toList());
     }
 

@@ -2,9 +2,9 @@ package dev.stillpoint.engine.diagnostics;
 
 import java.nio.file.Path;
 import java.time.DateTimeException;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,8 +32,8 @@ public final class StunLogParser {
     private static final Pattern YEARLESS = Pattern.compile(
             "\\b(" + LogTimes.MONTHS + ") {1,2}(\\d{1,2}) (\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,9}))?");
     private static final Pattern THREAD = Pattern.compile("\\b(vcpu-\\d+|vmx|mks|svga|worker-\\d+)\\b");
-    private static final Pattern CONSOLIDATE_MARK = Pattern.compile(
-            "consolidat|removesnapshot|snapshot_delete|deletesnapshot|snapshotvmxremove");
+    private static final Pattern CONSOLIDATE_MARK =
+            Pattern.compile("consolidat|removesnapshot|snapshot_delete|deletesnapshot|snapshotvmxremove");
     private static final Pattern CREATE_MARK = Pattern.compile("takesnapshot|create snapshot|createsnapshot");
 
     /** Reads one file. */
@@ -57,8 +57,11 @@ public final class StunLogParser {
         }
         int lastYear = resolveYears(pending, modified);
         if (lastYear != 0) {
-            warnings.add(new ParseWarning(name, 0, "timestamps carry no year; the last one was placed in "
-                    + lastYear + " from the file's modification date " + modified));
+            warnings.add(new ParseWarning(
+                    name,
+                    0,
+                    "timestamps carry no year; the last one was placed in " + lastYear
+                            + " from the file's modification date " + modified));
         }
         List<StunEvent> events = new ArrayList<>();
         List<OperationMarker> markers = new ArrayList<>();
@@ -72,28 +75,36 @@ public final class StunLogParser {
         return new StunLog(List.copyOf(events), List.copyOf(markers), List.copyOf(warnings));
     }
 
-    private static void parseLine(String name, int lineNo, String line, List<Pending> out, List<ParseWarning> warnings) {
+    private static void parseLine(
+            String name, int lineNo, String line, List<Pending> out, List<ParseWarning> warnings) {
         Matcher word = UNSTUN_WORD.matcher(line);
         if (word.find()) {
             Matcher m = UNSTUN.matcher(line);
             if (!m.find()) {
-                warnings.add(new ParseWarning(name, lineNo, "Checkpoint_Unstun line without 'vm stopped for N us' "
-                        + "(truncated?); skipped: " + abbreviate(line)));
+                warnings.add(new ParseWarning(
+                        name,
+                        lineNo,
+                        "Checkpoint_Unstun line without 'vm stopped for N us' " + "(truncated?); skipped: "
+                                + abbreviate(line)));
                 return;
             }
             long micros;
             try {
                 micros = Long.parseLong(m.group(1));
             } catch (NumberFormatException e) {
-                warnings.add(new ParseWarning(name, lineNo, "stun value " + abbreviate(m.group(1))
-                        + " us exceeds 9223372036854775807; skipped"));
+                warnings.add(new ParseWarning(
+                        name,
+                        lineNo,
+                        "stun value " + abbreviate(m.group(1)) + " us exceeds 9223372036854775807; skipped"));
                 return;
             }
             String prefix = line.substring(0, word.start());
             Pending p = stamp(prefix);
             if (p == null) {
-                warnings.add(new ParseWarning(name, lineNo, "Checkpoint_Unstun line without a timestamp "
-                        + "(truncated?); skipped: " + abbreviate(line)));
+                warnings.add(new ParseWarning(
+                        name,
+                        lineNo,
+                        "Checkpoint_Unstun line without a timestamp " + "(truncated?); skipped: " + abbreviate(line)));
                 return;
             }
             Matcher t = THREAD.matcher(prefix);
@@ -104,7 +115,8 @@ public final class StunLogParser {
             return;
         }
         String lower = line.toLowerCase(Locale.ROOT);
-        OperationKind kind = CONSOLIDATE_MARK.matcher(lower).find() ? OperationKind.CONSOLIDATE
+        OperationKind kind = CONSOLIDATE_MARK.matcher(lower).find()
+                ? OperationKind.CONSOLIDATE
                 : CREATE_MARK.matcher(lower).find() ? OperationKind.CREATE : null;
         if (kind == null) {
             return;
@@ -136,8 +148,11 @@ public final class StunLogParser {
             p.month = LogTimes.month(y.group(1));
             p.day = Integer.parseInt(y.group(2));
             try {
-                p.timeOfDay = LocalTime.of(Integer.parseInt(y.group(3)), Integer.parseInt(y.group(4)),
-                        Integer.parseInt(y.group(5)), LogTimes.nanos(y.group(6)));
+                p.timeOfDay = LocalTime.of(
+                        Integer.parseInt(y.group(3)),
+                        Integer.parseInt(y.group(4)),
+                        Integer.parseInt(y.group(5)),
+                        LogTimes.nanos(y.group(6)));
             } catch (DateTimeException e) {
                 return null;
             }

@@ -7,7 +7,6 @@ import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.qemu.nbd.NbdServer;
 import dev.stillpoint.repository.ImageReader;
 import dev.stillpoint.repository.Repository;
-
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -51,10 +50,13 @@ public final class BackupExport implements AutoCloseable {
             throws EngineException, IOException {
         Objects.requireNonNull(repository, "repository");
         Objects.requireNonNull(backup, "backup");
-        if (cacheBytes < 0) throw new EngineException(Code.INVALID_ARGUMENT, "cache size must be >= 0 bytes, got " + cacheBytes);
+        if (cacheBytes < 0)
+            throw new EngineException(Code.INVALID_ARGUMENT, "cache size must be >= 0 bytes, got " + cacheBytes);
         if (!backup.complete()) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '" + backup.status().label()
-                    + "'; only complete backups can be exported");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT,
+                    "backup " + backup.id() + " has status '" + backup.status().label()
+                            + "'; only complete backups can be exported");
         }
         List<DiskRecord> chosen = choose(backup, disk);
         List<ImageReader> readers = new ArrayList<>();
@@ -77,22 +79,31 @@ public final class BackupExport implements AutoCloseable {
     }
 
     private static List<DiskRecord> choose(BackupRecord backup, String disk) throws EngineException {
-        if (backup.disks().isEmpty()) throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " records no disks");
-        List<DiskRecord> chosen = disk == null ? backup.disks() : backup.disks().stream().filter(d -> d.target().equals(disk)).toList();
+        if (backup.disks().isEmpty())
+            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " records no disks");
+        List<DiskRecord> chosen = disk == null
+                ? backup.disks()
+                : backup.disks().stream().filter(d -> d.target().equals(disk)).toList();
         if (chosen.isEmpty()) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has no disk '" + disk + "' (disks: "
-                    + backup.disks().stream().map(DiskRecord::target).toList() + ")");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT,
+                    "backup " + backup.id() + " has no disk '" + disk + "' (disks: "
+                            + backup.disks().stream().map(DiskRecord::target).toList() + ")");
         }
         for (DiskRecord d : chosen) {
             if (d.snapshotId() == null) {
-                throw new EngineException(Code.INVALID_ARGUMENT, "disk " + d.target() + " of backup " + backup.id() + " has no repository snapshot");
+                throw new EngineException(
+                        Code.INVALID_ARGUMENT,
+                        "disk " + d.target() + " of backup " + backup.id() + " has no repository snapshot");
             }
         }
         return chosen;
     }
 
     /** The served disks, in the backup's order (the first is also the default export, name ""). */
-    public List<Disk> disks() { return disks; }
+    public List<Disk> disks() {
+        return disks;
+    }
 
     /** Listens on a unix socket or TCP address; returns the bound address. */
     public SocketAddress listen(SocketAddress address) throws EngineException {
@@ -104,10 +115,14 @@ public final class BackupExport implements AutoCloseable {
     }
 
     /** Connections open now (clients attached). */
-    public int openConnections() { return server.openConnections(); }
+    public int openConnections() {
+        return server.openConnections();
+    }
 
     /** Blocks until {@link #close()}. */
-    public void awaitClose() throws InterruptedException { server.awaitClose(); }
+    public void awaitClose() throws InterruptedException {
+        server.awaitClose();
+    }
 
     /** Stops the server (removing its unix socket files) and closes the images. Idempotent. */
     @Override

@@ -77,9 +77,15 @@ final class ChunkCache {
         return f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
     }
 
-    synchronized int size() { return entries.size(); }
+    synchronized int size() {
+        return entries.size();
+    }
 
-    synchronized long hits() { return hits; }
+    synchronized long hits() {
+        return hits;
+    }
 
-    synchronized long misses() { return misses; }
+    synchronized long misses() {
+        return misses;
+    }
 }

@@ -3,7 +3,6 @@ package dev.stillpoint.engine.export;
 import dev.stillpoint.qemu.nbd.BlockExtent;
 import dev.stillpoint.qemu.nbd.NbdExportSource;
 import dev.stillpoint.repository.ImageReader;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -34,17 +33,25 @@ final class ImageExportSource implements NbdExportSource {
         this.chunkSize = reader.chunkSize();
         this.size = reader.size();
         this.chunks = (size + chunkSize - 1) / chunkSize;
-        if (chunks > Integer.MAX_VALUE) throw new IllegalArgumentException("image of " + size + " bytes has too many chunks");
+        if (chunks > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("image of " + size + " bytes has too many chunks");
         this.allocated = new BitSet((int) chunks);
         for (ImageReader.Extent e : reader.allocated()) {
-            allocated.set((int) (e.offset() / chunkSize), (int) ((e.offset() + e.length() + chunkSize - 1) / chunkSize));
+            allocated.set(
+                    (int) (e.offset() / chunkSize), (int) ((e.offset() + e.length() + chunkSize - 1) / chunkSize));
         }
         this.cache = new ChunkCache((int) Math.min(Integer.MAX_VALUE, cacheBytes / chunkSize));
     }
 
-    @Override public long size() { return size; }
+    @Override
+    public long size() {
+        return size;
+    }
 
-    @Override public int preferredBlockSize() { return Math.min(chunkSize, 32 << 20); }
+    @Override
+    public int preferredBlockSize() {
+        return Math.min(chunkSize, 32 << 20);
+    }
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
@@ -80,7 +87,9 @@ final class ImageExportSource implements NbdExportSource {
         return out;
     }
 
-    ChunkCache cache() { return cache; }
+    ChunkCache cache() {
+        return cache;
+    }
 
     /**
      * A read of a whole chunk (a sequential copy such as {@code qemu-img convert}) is served from

@@ -11,9 +11,33 @@ import java.util.Set;
  * not absolute are left out. The file is untrusted guest data: a malformed line is skipped.
  */
 record Fstab(List<Entry> entries) {
-    private static final Set<String> PSEUDO = Set.of("swap", "none", "proc", "sysfs", "devpts", "tmpfs", "devtmpfs", "cgroup",
-            "cgroup2", "securityfs", "debugfs", "mqueue", "hugetlbfs", "binfmt_misc", "efivarfs", "nfs", "nfs4", "cifs", "smb3",
-            "fuse", "fuse.sshfs", "autofs", "overlay", "bpf", "tracefs", "ramfs");
+    private static final Set<String> PSEUDO = Set.of(
+            "swap",
+            "none",
+            "proc",
+            "sysfs",
+            "devpts",
+            "tmpfs",
+            "devtmpfs",
+            "cgroup",
+            "cgroup2",
+            "securityfs",
+            "debugfs",
+            "mqueue",
+            "hugetlbfs",
+            "binfmt_misc",
+            "efivarfs",
+            "nfs",
+            "nfs4",
+            "cifs",
+            "smb3",
+            "fuse",
+            "fuse.sshfs",
+            "autofs",
+            "overlay",
+            "bpf",
+            "tracefs",
+            "ramfs");
 
     /** {@code spec} as written (UUID=..., LABEL=..., /dev/vda1), {@code mountPoint} normalized, {@code options} raw. */
     record Entry(String spec, String mountPoint, String type, String options) {
@@ -35,7 +59,9 @@ record Fstab(List<Entry> entries) {
             String mp = unescape(f[1]);
             String type = f.length > 2 ? f[2] : "auto";
             String options = f.length > 3 ? f[3] : "defaults";
-            if (PSEUDO.contains(type) || !mp.startsWith("/") || spec.contains(":") && !spec.startsWith("UUID=") && !spec.startsWith("LABEL=")) continue;
+            if (PSEUDO.contains(type)
+                    || !mp.startsWith("/")
+                    || spec.contains(":") && !spec.startsWith("UUID=") && !spec.startsWith("LABEL=")) continue;
             if ((',' + options + ',').contains(",bind,") || (',' + options + ',').contains(",rbind,")) continue;
             out.add(new Entry(spec, GuestPath.normalize(mp), type, options));
         }

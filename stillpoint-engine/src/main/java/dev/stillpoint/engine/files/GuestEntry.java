@@ -9,22 +9,35 @@ import java.time.Instant;
  * @param mode   permission bits with setuid/setgid/sticky ({@code 07777} mask)
  * @param target a symlink's target as stored, else null
  */
-public record GuestEntry(String path, Kind kind, int mode, long uid, long gid, long size, Instant mtime, long links, String target) {
+public record GuestEntry(
+        String path, Kind kind, int mode, long uid, long gid, long size, Instant mtime, long links, String target) {
     /** File types, named as {@code find -printf %y} would print them, spelled out. */
     public enum Kind {
-        FILE("file", '-'), DIRECTORY("dir", 'd'), SYMLINK("symlink", 'l'), CHAR_DEVICE("char", 'c'), BLOCK_DEVICE("block", 'b'),
-        FIFO("fifo", 'p'), SOCKET("socket", 's');
+        FILE("file", '-'),
+        DIRECTORY("dir", 'd'),
+        SYMLINK("symlink", 'l'),
+        CHAR_DEVICE("char", 'c'),
+        BLOCK_DEVICE("block", 'b'),
+        FIFO("fifo", 'p'),
+        SOCKET("socket", 's');
 
         private final String label;
         private final char letter;
 
-        Kind(String label, char letter) { this.label = label; this.letter = letter; }
+        Kind(String label, char letter) {
+            this.label = label;
+            this.letter = letter;
+        }
 
         /** JSON name: file, dir, symlink, char, block, fifo, socket. */
-        public String label() { return label; }
+        public String label() {
+            return label;
+        }
 
         /** {@code ls -l}'s first letter. */
-        public char letter() { return letter; }
+        public char letter() {
+            return letter;
+        }
 
         static Kind ofMode(long mode) {
             return switch ((int) (mode & 0170000)) {
@@ -40,7 +53,9 @@ public record GuestEntry(String path, Kind kind, int mode, long uid, long gid, l
     }
 
     /** The last path component. */
-    public String name() { return GuestPath.name(path); }
+    public String name() {
+        return GuestPath.name(path);
+    }
 
     /** {@code drwxr-xr-x}, as {@code ls -l} prints it. */
     public String modeString() {

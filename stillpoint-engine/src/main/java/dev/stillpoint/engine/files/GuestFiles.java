@@ -6,7 +6,6 @@ import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.export.BackupExport;
 import dev.stillpoint.engine.runs.OrphanRecovery;
 import dev.stillpoint.repository.Repository;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.UnixDomainSocketAddress;
@@ -70,7 +69,8 @@ public final class GuestFiles implements AutoCloseable {
     private volatile long appliancePid = -1;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private GuestFiles(BackupRecord backup, FilesListener listener, Path tempDir, BackupExport export, Guestfs g, Layout layout) {
+    private GuestFiles(
+            BackupRecord backup, FilesListener listener, Path tempDir, BackupExport export, Guestfs g, Layout layout) {
         this.layout = layout;
         this.backup = backup;
         this.listener = listener;
@@ -92,7 +92,8 @@ public final class GuestFiles implements AutoCloseable {
      * appliance and mounts the guest's filesystems; everything made so far is undone if a step fails.
      * A private temporary directory holds the socket and the appliance's overlays.
      */
-    public static GuestFiles open(Repository repository, BackupRecord backup, FilesListener listener) throws EngineException, IOException {
+    public static GuestFiles open(Repository repository, BackupRecord backup, FilesListener listener)
+            throws EngineException, IOException {
         return open(repository, backup, null, Layout.BROWSE, listener);
     }
 
@@ -101,10 +102,13 @@ public final class GuestFiles implements AutoCloseable {
      * {@code rwx------}, removed by {@link #close()}; a run journal names it first) or a fresh
      * temporary directory when null.
      */
-    public static GuestFiles open(Repository repository, BackupRecord backup, Path workDir, Layout layout, FilesListener listener)
+    public static GuestFiles open(
+            Repository repository, BackupRecord backup, Path workDir, Layout layout, FilesListener listener)
             throws EngineException, IOException {
         var mode = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-        Path temp = workDir != null ? Files.createDirectory(workDir, mode) : Files.createTempDirectory("stillpoint-files-", mode);
+        Path temp = workDir != null
+                ? Files.createDirectory(workDir, mode)
+                : Files.createTempDirectory("stillpoint-files-", mode);
         BackupExport export = null;
         Guestfs g = null;
         GuestFiles files = null;
@@ -153,8 +157,13 @@ public final class GuestFiles implements AutoCloseable {
         for (Map.Entry<String, String> e : new java.util.TreeMap<>(g.map("list_filesystems")).entrySet()) {
             String dev = e.getKey();
             String type = e.getValue();
-            if (type == null || type.isEmpty() || type.equals("swap") || type.equals("unknown") || dev.startsWith("btrfsvol:")) continue;
-            all.add(new Placement.Filesystem(dev, guestName(dev), type, quiet("vfs_uuid", dev), quiet("vfs_label", dev)));
+            if (type == null
+                    || type.isEmpty()
+                    || type.equals("swap")
+                    || type.equals("unknown")
+                    || dev.startsWith("btrfsvol:")) continue;
+            all.add(new Placement.Filesystem(
+                    dev, guestName(dev), type, quiet("vfs_uuid", dev), quiet("vfs_label", dev)));
         }
         g.call("mkmountpoint", PROBE);
         if (layout == Layout.BROWSE) {
@@ -189,15 +198,16 @@ public final class GuestFiles implements AutoCloseable {
                 g.call("mount_options", options, m.fs().device(), at);
                 filesystems.add(describe(m.fs(), m.mountPoint()));
             } catch (EngineException e) {
-                listener.warning("cannot mount " + m.fs().guestName() + " at " + m.mountPoint() + " (" + e.getMessage() + "); it is shown under "
-                        + Placement.UNPLACED + "/" + m.fs().guestName());
+                listener.warning("cannot mount " + m.fs().guestName() + " at " + m.mountPoint() + " (" + e.getMessage()
+                        + "); it is shown under " + Placement.UNPLACED + "/" + m.fs().guestName());
                 unplaced.add(m.fs());
             }
         }
         if (layout == Layout.MOUNT) {
             for (Placement.Filesystem fs : unplaced) {
-                listener.warning(fs.guestName() + " (" + fs.type() + ") has no place in the guest's fstab and is not mounted; "
-                        + "'stillpoint files' shows it under " + Placement.UNPLACED + "/" + fs.guestName());
+                listener.warning(
+                        fs.guestName() + " (" + fs.type() + ") has no place in the guest's fstab and is not mounted; "
+                                + "'stillpoint files' shows it under " + Placement.UNPLACED + "/" + fs.guestName());
             }
             unplaced.clear();
         }
@@ -212,7 +222,9 @@ public final class GuestFiles implements AutoCloseable {
                 listener.warning("cannot mount " + fs.guestName() + " (" + fs.type() + "): " + e.getMessage());
             }
         }
-        if (root == null) listener.warning("no filesystem of backup " + backup.id() + " holds /etc/fstab; every filesystem is under " + Placement.UNPLACED);
+        if (root == null)
+            listener.warning("no filesystem of backup " + backup.id() + " holds /etc/fstab; every filesystem is under "
+                    + Placement.UNPLACED);
     }
 
     private static MountedFilesystem describe(Placement.Filesystem fs, String mountPoint) {
@@ -244,11 +256,13 @@ public final class GuestFiles implements AutoCloseable {
     String applianceDevice(String guestDevice) {
         Matcher m = GUEST_DISK.matcher(guestDevice);
         if (m.matches()) {
-            String target = guestDevice.substring(5, guestDevice.length() - m.group(3).length());
+            String target =
+                    guestDevice.substring(5, guestDevice.length() - m.group(3).length());
             List<BackupExport.Disk> disks = export.disks();
             int index = -1;
             for (int i = 0; i < disks.size(); i++) if (disks.get(i).name().equals(target)) index = i;
-            if (index < 0) index = letterIndex(m.group(2)); // a guest naming its disks differently from libvirt's targets
+            if (index < 0)
+                index = letterIndex(m.group(2)); // a guest naming its disks differently from libvirt's targets
             return index < disks.size() ? "/dev/sd" + letters(index) + m.group(3) : null;
         }
         if (guestDevice.startsWith("/dev/mapper/")) {
@@ -271,7 +285,9 @@ public final class GuestFiles implements AutoCloseable {
     }
 
     /** The filesystems found, with where each went. */
-    public List<MountedFilesystem> filesystems() { return List.copyOf(filesystems); }
+    public List<MountedFilesystem> filesystems() {
+        return List.copyOf(filesystems);
+    }
 
     // ---- paths --------------------------------------------------------------------------------
 
@@ -302,7 +318,10 @@ public final class GuestFiles implements AutoCloseable {
         while (!todo.isEmpty()) {
             String c = todo.removeFirst();
             if (c.equals(".")) continue;
-            if (c.equals("..")) { cur = GuestPath.parent(cur); continue; }
+            if (c.equals("..")) {
+                cur = GuestPath.parent(cur);
+                continue;
+            }
             String next = GuestPath.join(cur, c);
             String app = fsRoot + (next.equals("/") ? "" : next);
             Guestfs.Stat st;
@@ -310,11 +329,15 @@ public final class GuestFiles implements AutoCloseable {
                 st = g.lstat(app);
             } catch (EngineException e) {
                 String missing = GuestPath.join(guestRoot, next.substring(1));
-                throw new EngineException(Code.GUEST_PATH_NOT_FOUND,
-                        "no " + path + " in backup " + backup.id() + (missing.equals(path) ? "" : " (" + missing + " does not exist)"));
+                throw new EngineException(
+                        Code.GUEST_PATH_NOT_FOUND,
+                        "no " + path + " in backup " + backup.id()
+                                + (missing.equals(path) ? "" : " (" + missing + " does not exist)"));
             }
             if (GuestEntry.Kind.ofMode(st.mode()) == GuestEntry.Kind.SYMLINK && (followLast || !todo.isEmpty())) {
-                if (++links > 40) throw new EngineException(Code.INVALID_ARGUMENT, "too many symlinks resolving " + path + " in backup " + backup.id());
+                if (++links > 40)
+                    throw new EngineException(
+                            Code.INVALID_ARGUMENT, "too many symlinks resolving " + path + " in backup " + backup.id());
                 String target = g.string("readlink", app);
                 List<String> parts = new ArrayList<>(Arrays.asList(target.split("/")));
                 parts.removeIf(String::isEmpty);
@@ -339,11 +362,15 @@ public final class GuestFiles implements AutoCloseable {
         Resolved r = resolve(path, true);
         if (r.virtual()) {
             if (r.guestPath().equals("/.stillpoint")) return List.of(virtualDir(Placement.UNPLACED));
-            return unplacedRoots.keySet().stream().map(n -> virtualDir(Placement.UNPLACED + "/" + n)).toList();
+            return unplacedRoots.keySet().stream()
+                    .map(n -> virtualDir(Placement.UNPLACED + "/" + n))
+                    .toList();
         }
         Guestfs.Stat st = g.lstat(r.appliancePath());
         if (GuestEntry.Kind.ofMode(st.mode()) != GuestEntry.Kind.DIRECTORY) {
-            String link = GuestEntry.Kind.ofMode(st.mode()) == GuestEntry.Kind.SYMLINK ? g.string("readlink", r.appliancePath()) : null;
+            String link = GuestEntry.Kind.ofMode(st.mode()) == GuestEntry.Kind.SYMLINK
+                    ? g.string("readlink", r.appliancePath())
+                    : null;
             return List.of(entry(r.guestPath(), st, link));
         }
         String[] names = g.strings("ls", r.appliancePath());
@@ -356,23 +383,34 @@ public final class GuestFiles implements AutoCloseable {
     private List<GuestEntry> stat(String guestDir, String applianceDir, List<String> names) throws EngineException {
         List<GuestEntry> out = new ArrayList<>(names.size());
         for (int from = 0; from < names.size(); from += BATCH) {
-            String[] batch = names.subList(from, Math.min(names.size(), from + BATCH)).toArray(String[]::new);
+            String[] batch =
+                    names.subList(from, Math.min(names.size(), from + BATCH)).toArray(String[]::new);
             Guestfs.Stat[] stats = g.lstatList(applianceDir, batch);
             List<String> linkNames = new ArrayList<>();
-            for (int i = 0; i < batch.length; i++) if (GuestEntry.Kind.ofMode(stats[i].mode()) == GuestEntry.Kind.SYMLINK) linkNames.add(batch[i]);
+            for (int i = 0; i < batch.length; i++)
+                if (GuestEntry.Kind.ofMode(stats[i].mode()) == GuestEntry.Kind.SYMLINK) linkNames.add(batch[i]);
             Map<String, String> targets = new HashMap<>();
             if (!linkNames.isEmpty()) {
                 String[] t = g.strings("readlinklist", applianceDir, linkNames.toArray(String[]::new));
                 for (int i = 0; i < t.length; i++) targets.put(linkNames.get(i), t[i]);
             }
-            for (int i = 0; i < batch.length; i++) out.add(entry(GuestPath.join(guestDir, batch[i]), stats[i], targets.get(batch[i])));
+            for (int i = 0; i < batch.length; i++)
+                out.add(entry(GuestPath.join(guestDir, batch[i]), stats[i], targets.get(batch[i])));
         }
         return out;
     }
 
     private static GuestEntry entry(String path, Guestfs.Stat st, String link) {
-        return new GuestEntry(path, GuestEntry.Kind.ofMode(st.mode()), (int) (st.mode() & 07777), st.uid(), st.gid(), st.size(),
-                Instant.ofEpochSecond(st.mtimeSec(), st.mtimeNsec()), st.nlink(), link);
+        return new GuestEntry(
+                path,
+                GuestEntry.Kind.ofMode(st.mode()),
+                (int) (st.mode() & 07777),
+                st.uid(),
+                st.gid(),
+                st.size(),
+                Instant.ofEpochSecond(st.mtimeSec(), st.mtimeNsec()),
+                st.nlink(),
+                link);
     }
 
     private GuestEntry virtualDir(String path) {
@@ -390,7 +428,8 @@ public final class GuestFiles implements AutoCloseable {
         try {
             matcher = FileSystems.getDefault().getPathMatcher("glob:" + glob);
         } catch (IllegalArgumentException e) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "--find '" + glob + "' is not a valid glob: " + e.getMessage());
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT, "--find '" + glob + "' is not a valid glob: " + e.getMessage());
         }
         Map<String, String> roots = new LinkedHashMap<>();
         roots.put("/", GUEST);
@@ -399,14 +438,21 @@ public final class GuestFiles implements AutoCloseable {
         for (Map.Entry<String, String> root : roots.entrySet()) {
             Map<String, List<String>> byDir = new LinkedHashMap<>();
             for (String rel : g.strings("find", root.getValue())) {
-                String guest = GuestPath.normalize(root.getKey() + "/" + rel); // libguestfs returns "etc" or "/etc" by version
+                String guest =
+                        GuestPath.normalize(root.getKey() + "/" + rel); // libguestfs returns "etc" or "/etc" by version
                 String tested = wholePath ? guest : GuestPath.name(guest);
-                if (matcher.matches(Path.of(tested))) byDir.computeIfAbsent(GuestPath.parent(guest), k -> new ArrayList<>()).add(GuestPath.name(guest));
+                if (matcher.matches(Path.of(tested)))
+                    byDir.computeIfAbsent(GuestPath.parent(guest), k -> new ArrayList<>())
+                            .add(GuestPath.name(guest));
             }
             for (Map.Entry<String, List<String>> d : byDir.entrySet()) {
                 String dir = d.getKey();
-                String app = dir.equals(root.getKey()) ? root.getValue()
-                        : root.getValue() + (root.getKey().equals("/") ? dir : dir.substring(root.getKey().length()));
+                String app = dir.equals(root.getKey())
+                        ? root.getValue()
+                        : root.getValue()
+                                + (root.getKey().equals("/")
+                                        ? dir
+                                        : dir.substring(root.getKey().length()));
                 out.addAll(stat(dir, app, d.getValue()));
             }
         }
@@ -429,7 +475,9 @@ public final class GuestFiles implements AutoCloseable {
         List<Resolved> resolved = new ArrayList<>();
         for (String p : paths) {
             Resolved full = resolve(p, false);
-            if (full.virtual()) throw new EngineException(Code.INVALID_ARGUMENT, "restore a path under " + Placement.UNPLACED + "/<device>, not " + p);
+            if (full.virtual())
+                throw new EngineException(
+                        Code.INVALID_ARGUMENT, "restore a path under " + Placement.UNPLACED + "/<device>, not " + p);
             resolved.add(full);
         }
         refuseExisting(paths, to, force);
@@ -442,15 +490,20 @@ public final class GuestFiles implements AutoCloseable {
                 throw notFound(r.guestPath());
             }
             List<String> parts = SafeExtractor.components(r.guestPath().substring(1));
-            SafeExtractor.Meta meta = new SafeExtractor.Meta((int) (st.mode() & 07777), st.uid(), st.gid(),
+            SafeExtractor.Meta meta = new SafeExtractor.Meta(
+                    (int) (st.mode() & 07777),
+                    st.uid(),
+                    st.gid(),
                     Instant.ofEpochSecond(st.mtimeSec(), st.mtimeNsec()));
             switch (GuestEntry.Kind.ofMode(st.mode())) {
                 case DIRECTORY -> stream(r.appliancePath(), true, in -> out.extractTar(in, parts));
-                case FILE -> stream(r.appliancePath(), false, in -> out.file(parts, r.guestPath(), meta, in, st.size()));
+                case FILE ->
+                    stream(r.appliancePath(), false, in -> out.file(parts, r.guestPath(), meta, in, st.size()));
                 case SYMLINK -> out.symlink(parts, r.guestPath(), meta, g.string("readlink", r.appliancePath()));
                 default -> {
                     out.skipped++;
-                    listener.warning("skipped " + r.guestPath() + ": a device, FIFO or socket is not restorable as a file");
+                    listener.warning(
+                            "skipped " + r.guestPath() + ": a device, FIFO or socket is not restorable as a file");
                 }
             }
         }
@@ -468,7 +521,8 @@ public final class GuestFiles implements AutoCloseable {
             String guest = GuestPath.normalize(p);
             if (guest.equals("/")) continue;
             Path target = to.toAbsolutePath().resolve(guest.substring(1));
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw new EngineException(Code.ALREADY_EXISTS, target + " exists; --force overwrites");
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS))
+                throw new EngineException(Code.ALREADY_EXISTS, target + " exists; --force overwrites");
         }
     }
 
@@ -525,7 +579,9 @@ public final class GuestFiles implements AutoCloseable {
     }
 
     private static void mkfifo(Path p) throws EngineException, IOException {
-        Process proc = new ProcessBuilder("mkfifo", "-m", "600", p.toString()).redirectErrorStream(true).start();
+        Process proc = new ProcessBuilder("mkfifo", "-m", "600", p.toString())
+                .redirectErrorStream(true)
+                .start();
         try {
             String msg = new String(proc.getInputStream().readAllBytes()).strip();
             if (proc.waitFor() != 0) throw new EngineException(Code.TOOL_FAILED, "mkfifo " + p + ": " + msg);
@@ -545,7 +601,9 @@ public final class GuestFiles implements AutoCloseable {
      */
     public void mount(Path dir) throws EngineException, IOException {
         if (layout != Layout.MOUNT) throw new IllegalStateException("opened with layout " + layout);
-        Files.writeString(tempDir.resolve(OrphanRecovery.MOUNT_POINT_FILE), dir.toAbsolutePath().toString());
+        Files.writeString(
+                tempDir.resolve(OrphanRecovery.MOUNT_POINT_FILE),
+                dir.toAbsolutePath().toString());
         Map<String, Object> opts = new HashMap<>();
         opts.put("readonly", Boolean.TRUE);
         opts.put("options", "allow_other,default_permissions"); // root mounts; the guest's modes decide who reads

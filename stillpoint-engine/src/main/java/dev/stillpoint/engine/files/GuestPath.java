@@ -21,17 +21,23 @@ final class GuestPath {
         return parts.isEmpty() ? "/" : "/" + String.join("/", parts);
     }
 
-    static String join(String dir, String name) { return dir.equals("/") ? "/" + name : dir + "/" + name; }
+    static String join(String dir, String name) {
+        return dir.equals("/") ? "/" + name : dir + "/" + name;
+    }
 
     static String parent(String path) {
         int i = path.lastIndexOf('/');
         return i <= 0 ? "/" : path.substring(0, i);
     }
 
-    static String name(String path) { return path.equals("/") ? "/" : path.substring(path.lastIndexOf('/') + 1); }
+    static String name(String path) {
+        return path.equals("/") ? "/" : path.substring(path.lastIndexOf('/') + 1);
+    }
 
     /** Depth of a normalized path: {@code /} 0, {@code /var} 1, {@code /var/lib} 2. */
-    static int depth(String path) { return path.equals("/") ? 0 : (int) path.chars().filter(c -> c == '/').count(); }
+    static int depth(String path) {
+        return path.equals("/") ? 0 : (int) path.chars().filter(c -> c == '/').count();
+    }
 
     /** True when {@code path} is {@code dir} or lies under it. */
     static boolean within(String path, String dir) {

@@ -2,7 +2,6 @@ package dev.stillpoint.engine.files;
 
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
-
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
@@ -35,7 +34,9 @@ final class Guestfs implements AutoCloseable {
     private final Object handle;
     private final Map<String, Method> methods = new HashMap<>();
 
-    private Guestfs(Object handle) { this.handle = handle; }
+    private Guestfs(Object handle) {
+        this.handle = handle;
+    }
 
     /** A new handle (appliance not launched yet) with the direct backend under TCG. */
     static Guestfs create() throws EngineException {
@@ -44,14 +45,18 @@ final class Guestfs implements AutoCloseable {
         try {
             h = c.getConstructor().newInstance();
         } catch (InvocationTargetException e) {
-            throw new EngineException(Code.TOOL_FAILED, "libguestfs: cannot create a handle: " + e.getCause().getMessage(), e.getCause());
+            throw new EngineException(
+                    Code.TOOL_FAILED,
+                    "libguestfs: cannot create a handle: " + e.getCause().getMessage(),
+                    e.getCause());
         } catch (ReflectiveOperationException e) {
             throw new EngineException(Code.TOOL_FAILED, "libguestfs: " + e, e);
         }
         Guestfs g = new Guestfs(h);
         // libguestfs's own variables win (e.g. LIBGUESTFS_BACKEND_SETTINGS= on a host where KVM works)
         if (System.getenv("LIBGUESTFS_BACKEND") == null) g.call("set_backend", "direct");
-        if (System.getenv("LIBGUESTFS_BACKEND_SETTINGS") == null) g.call("set_backend_settings", (Object) new String[] {"force_tcg"});
+        if (System.getenv("LIBGUESTFS_BACKEND_SETTINGS") == null)
+            g.call("set_backend_settings", (Object) new String[] {"force_tcg"});
         return g;
     }
 
@@ -73,20 +78,25 @@ final class Guestfs implements AutoCloseable {
             Path jar = findJar();
             Path jni = JNI_DIR.resolve("libguestfs_jni.so");
             if (jar == null || !Files.exists(jni)) {
-                throw new EngineException(Code.TOOL_FAILED, "libguestfs's Java bindings are not installed (no " + JAR_DIR
-                        + "/libguestfs*.jar or " + jni + "); install the Debian packages: apt-get install " + PACKAGES);
+                throw new EngineException(
+                        Code.TOOL_FAILED,
+                        "libguestfs's Java bindings are not installed (no " + JAR_DIR + "/libguestfs*.jar or " + jni
+                                + "); install the Debian packages: apt-get install " + PACKAGES);
             }
             try {
-                URLClassLoader loader = new URLClassLoader("libguestfs", new URL[] {jar.toUri().toURL()}, Guestfs.class.getClassLoader()) {
-                    @Override
-                    protected String findLibrary(String name) {
-                        Path p = JNI_DIR.resolve(System.mapLibraryName(name));
-                        return Files.exists(p) ? p.toString() : null;
-                    }
-                };
+                URLClassLoader loader =
+                        new URLClassLoader(
+                                "libguestfs", new URL[] {jar.toUri().toURL()}, Guestfs.class.getClassLoader()) {
+                            @Override
+                            protected String findLibrary(String name) {
+                                Path p = JNI_DIR.resolve(System.mapLibraryName(name));
+                                return Files.exists(p) ? p.toString() : null;
+                            }
+                        };
                 guestfsClass = Class.forName("com.redhat.et.libguestfs.GuestFS", true, loader);
             } catch (ReflectiveOperationException | IOException | LinkageError e) {
-                throw new EngineException(Code.TOOL_FAILED, "cannot load libguestfs's Java bindings from " + jar + ": " + e, e);
+                throw new EngineException(
+                        Code.TOOL_FAILED, "cannot load libguestfs's Java bindings from " + jar + ": " + e, e);
             }
             return guestfsClass;
         }
@@ -96,7 +106,10 @@ final class Guestfs implements AutoCloseable {
         Path plain = JAR_DIR.resolve("libguestfs.jar");
         if (Files.exists(plain)) return plain;
         try (Stream<Path> s = Files.list(JAR_DIR)) {
-            return s.filter(p -> p.getFileName().toString().matches("libguestfs-[0-9.]+\\.jar")).sorted().reduce((a, b) -> b).orElse(null);
+            return s.filter(p -> p.getFileName().toString().matches("libguestfs-[0-9.]+\\.jar"))
+                    .sorted()
+                    .reduce((a, b) -> b)
+                    .orElse(null);
         } catch (IOException e) {
             return null;
         }
@@ -108,9 +121,13 @@ final class Guestfs implements AutoCloseable {
         try {
             if (m == null) {
                 for (Method c : handle.getClass().getMethods()) {
-                    if (c.getName().equals(name) && c.getParameterCount() == args.length) { m = c; break; }
+                    if (c.getName().equals(name) && c.getParameterCount() == args.length) {
+                        m = c;
+                        break;
+                    }
                 }
-                if (m == null) throw new EngineException(Code.TOOL_FAILED, "libguestfs has no call " + name + "/" + args.length);
+                if (m == null)
+                    throw new EngineException(Code.TOOL_FAILED, "libguestfs has no call " + name + "/" + args.length);
                 methods.put(name + "/" + args.length, m);
             }
             return m.invoke(handle, args);
@@ -123,14 +140,22 @@ final class Guestfs implements AutoCloseable {
         }
     }
 
-    String string(String name, Object... args) throws EngineException { return (String) call(name, args); }
+    String string(String name, Object... args) throws EngineException {
+        return (String) call(name, args);
+    }
 
-    String[] strings(String name, Object... args) throws EngineException { return (String[]) call(name, args); }
+    String[] strings(String name, Object... args) throws EngineException {
+        return (String[]) call(name, args);
+    }
 
-    boolean bool(String name, Object... args) throws EngineException { return (Boolean) call(name, args); }
+    boolean bool(String name, Object... args) throws EngineException {
+        return (Boolean) call(name, args);
+    }
 
     @SuppressWarnings("unchecked")
-    Map<String, String> map(String name, Object... args) throws EngineException { return (Map<String, String>) call(name, args); }
+    Map<String, String> map(String name, Object... args) throws EngineException {
+        return (Map<String, String>) call(name, args);
+    }
 
     /** {@code lstatnslist(dir, names)} as {@link Stat}s, in the order of {@code names}. */
     Stat[] lstatList(String dir, String[] names) throws EngineException {
@@ -140,14 +165,33 @@ final class Guestfs implements AutoCloseable {
         return out;
     }
 
-    Stat lstat(String path) throws EngineException { return Stat.of(call("lstatns", path)); }
+    Stat lstat(String path) throws EngineException {
+        return Stat.of(call("lstatns", path));
+    }
 
     /** The fields of a {@code guestfs_statns} that a listing needs. */
-    record Stat(long mode, long uid, long gid, long size, long blocks, long mtimeSec, long mtimeNsec, long nlink, long ino) {
+    record Stat(
+            long mode,
+            long uid,
+            long gid,
+            long size,
+            long blocks,
+            long mtimeSec,
+            long mtimeNsec,
+            long nlink,
+            long ino) {
         static Stat of(Object s) throws EngineException {
             try {
-                return new Stat(field(s, "st_mode"), field(s, "st_uid"), field(s, "st_gid"), field(s, "st_size"), field(s, "st_blocks"),
-                        field(s, "st_mtime_sec"), field(s, "st_mtime_nsec"), field(s, "st_nlink"), field(s, "st_ino"));
+                return new Stat(
+                        field(s, "st_mode"),
+                        field(s, "st_uid"),
+                        field(s, "st_gid"),
+                        field(s, "st_size"),
+                        field(s, "st_blocks"),
+                        field(s, "st_mtime_sec"),
+                        field(s, "st_mtime_nsec"),
+                        field(s, "st_nlink"),
+                        field(s, "st_ino"));
             } catch (ReflectiveOperationException e) {
                 throw new EngineException(Code.TOOL_FAILED, "libguestfs StatNS: " + e, e);
             }

@@ -49,7 +49,8 @@ record Placement(List<Mount> mounts, List<Filesystem> unplaced) {
             for (Fstab.Entry e : fstab.entries()) {
                 if (e.mountPoint().equals("/")) {
                     // the root's own entry: only its btrfs subvolume matters
-                    if (e.subvolume() != null && root.type().equals("btrfs")) byMountPoint.put("/", new Mount(root, "/", e.subvolume()));
+                    if (e.subvolume() != null && root.type().equals("btrfs"))
+                        byMountPoint.put("/", new Mount(root, "/", e.subvolume()));
                     continue;
                 }
                 if (byMountPoint.containsKey(e.mountPoint())) continue;
@@ -62,8 +63,10 @@ record Placement(List<Mount> mounts, List<Filesystem> unplaced) {
             }
         }
         List<Mount> mounts = new ArrayList<>(byMountPoint.values());
-        mounts.sort(Comparator.comparingInt((Mount m) -> GuestPath.depth(m.mountPoint())).thenComparing(Mount::mountPoint));
-        List<Filesystem> unplaced = all.stream().filter(f -> !used.contains(f.device())).toList();
+        mounts.sort(Comparator.comparingInt((Mount m) -> GuestPath.depth(m.mountPoint()))
+                .thenComparing(Mount::mountPoint));
+        List<Filesystem> unplaced =
+                all.stream().filter(f -> !used.contains(f.device())).toList();
         return new Placement(List.copyOf(mounts), unplaced);
     }
 
@@ -72,10 +75,15 @@ record Placement(List<Mount> mounts, List<Filesystem> unplaced) {
         String uuid = prefixed(spec, "UUID=", "/dev/disk/by-uuid/");
         if (uuid != null) {
             String u = uuid.toLowerCase(Locale.ROOT);
-            return all.stream().filter(f -> f.uuid() != null && f.uuid().toLowerCase(Locale.ROOT).equals(u)).findFirst().orElse(null);
+            return all.stream()
+                    .filter(f -> f.uuid() != null
+                            && f.uuid().toLowerCase(Locale.ROOT).equals(u))
+                    .findFirst()
+                    .orElse(null);
         }
         String label = prefixed(spec, "LABEL=", "/dev/disk/by-label/");
-        if (label != null) return all.stream().filter(f -> label.equals(f.label())).findFirst().orElse(null);
+        if (label != null)
+            return all.stream().filter(f -> label.equals(f.label())).findFirst().orElse(null);
         if (!spec.startsWith("/dev/")) return null;
         String device = guestDevice.apply(spec);
         if (device == null) return null;
@@ -89,6 +97,8 @@ record Placement(List<Mount> mounts, List<Filesystem> unplaced) {
     }
 
     private static String unquote(String s) {
-        return s.length() >= 2 && (s.startsWith("\"") && s.endsWith("\"") || s.startsWith("'") && s.endsWith("'")) ? s.substring(1, s.length() - 1) : s;
+        return s.length() >= 2 && (s.startsWith("\"") && s.endsWith("\"") || s.startsWith("'") && s.endsWith("'"))
+                ? s.substring(1, s.length() - 1)
+                : s;
     }
 }

@@ -2,7 +2,6 @@ package dev.stillpoint.engine.files;
 
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
-
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -83,7 +82,9 @@ final class SafeExtractor {
         return new EngineException(Code.COPY_FAILED, "refusing archive entry '" + printable(name) + "': " + why);
     }
 
-    static String printable(String s) { return s.replace("\n", "\\n").replace("\r", "\\r"); }
+    static String printable(String s) {
+        return s.replace("\n", "\\n").replace("\r", "\\r");
+    }
 
     /**
      * The host path of {@code parts} beneath the root, creating missing parent directories; every
@@ -112,7 +113,8 @@ final class SafeExtractor {
     private void clear(Path p, String name) throws EngineException, IOException {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            throw new EngineException(Code.ALREADY_EXISTS, p + " exists and is a directory (archive entry '" + printable(name) + "')");
+            throw new EngineException(
+                    Code.ALREADY_EXISTS, p + " exists and is a directory (archive entry '" + printable(name) + "')");
         }
         if (!force) throw new EngineException(Code.ALREADY_EXISTS, p + " exists; --force overwrites");
         Files.delete(p);
@@ -130,11 +132,13 @@ final class SafeExtractor {
         dirs.push(new PendingDir(p, meta));
     }
 
-    void file(List<String> parts, String name, Meta meta, InputStream data, long size) throws EngineException, IOException {
+    void file(List<String> parts, String name, Meta meta, InputStream data, long size)
+            throws EngineException, IOException {
         if (parts.isEmpty()) throw unsafe(name, "a file cannot replace the target directory");
         Path p = place(parts, name);
         clear(p, name);
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+        try (FileChannel ch = FileChannel.open(
+                p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             writeSparse(ch, data, size);
         }
         apply(p, meta, false);
@@ -151,11 +155,13 @@ final class SafeExtractor {
         files++;
     }
 
-    void hardLink(List<String> parts, String name, List<String> targetParts, String linkName) throws EngineException, IOException {
+    void hardLink(List<String> parts, String name, List<String> targetParts, String linkName)
+            throws EngineException, IOException {
         if (parts.isEmpty() || targetParts.isEmpty()) throw unsafe(name, "hard link to or at the target directory");
         Path target = place(targetParts, linkName);
         if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw unsafe(name, "hard link to '" + printable(linkName) + "', which is not a regular file written before it");
+            throw unsafe(
+                    name, "hard link to '" + printable(linkName) + "', which is not a regular file written before it");
         }
         Path p = place(parts, name);
         clear(p, name);
@@ -176,12 +182,14 @@ final class SafeExtractor {
             Files.setAttribute(p, "unix:gid", (int) m.gid(), LinkOption.NOFOLLOW_LINKS);
             Files.setAttribute(p, "unix:uid", (int) m.uid(), LinkOption.NOFOLLOW_LINKS);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            if (!ownerWarned) listener.warning("cannot set owners (" + e.getMessage() + "); files keep the restoring user's owner");
+            if (!ownerWarned)
+                listener.warning("cannot set owners (" + e.getMessage() + "); files keep the restoring user's owner");
             ownerWarned = true;
         }
         if (!link) setMode(p, m.mode());
         if (m.mtime() != null) {
-            Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(FileTime.from(m.mtime()), null, null);
+            Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .setTimes(FileTime.from(m.mtime()), null, null);
         }
     }
 
@@ -195,9 +203,17 @@ final class SafeExtractor {
 
     static Set<PosixFilePermission> permissions(int mode) {
         Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] order = {PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE,
-                PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
-                PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE};
+        PosixFilePermission[] order = {
+            PosixFilePermission.OWNER_READ,
+            PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.OWNER_EXECUTE,
+            PosixFilePermission.GROUP_READ,
+            PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.OTHERS_WRITE,
+            PosixFilePermission.OTHERS_EXECUTE
+        };
         for (int i = 0; i < 9; i++) if ((mode & (0400 >> i)) != 0) s.add(order[i]);
         return s;
     }
@@ -255,11 +271,23 @@ final class SafeExtractor {
             long size = number(h, 124, 12);
             if (size < 0) throw unsafe(cstr(h, 0, 100), "negative size");
             switch (type) {
-                case 'L' -> { longName = text(in, size); continue; }
-                case 'K' -> { longLink = text(in, size); continue; }
-                case 'x' -> { pax = PaxHeader.parse(text(in, size)); continue; }
-                case 'g' -> { skip(in, padded(size)); continue; }
-                default -> { }
+                case 'L' -> {
+                    longName = text(in, size);
+                    continue;
+                }
+                case 'K' -> {
+                    longLink = text(in, size);
+                    continue;
+                }
+                case 'x' -> {
+                    pax = PaxHeader.parse(text(in, size));
+                    continue;
+                }
+                case 'g' -> {
+                    skip(in, padded(size));
+                    continue;
+                }
+                default -> {}
             }
             String name = longName != null ? longName : fullName(h);
             String link = longLink != null ? longLink : cstr(h, 157, 100);
@@ -285,8 +313,14 @@ final class SafeExtractor {
                     file(parts, name, meta, new Bounded(in, size), size);
                     skip(in, padded(size) - size);
                 }
-                case '5' -> { directory(parts, name, meta); skip(in, padded(size)); }
-                case '2' -> { symlink(parts, name, meta, link); skip(in, padded(size)); }
+                case '5' -> {
+                    directory(parts, name, meta);
+                    skip(in, padded(size));
+                }
+                case '2' -> {
+                    symlink(parts, name, meta, link);
+                    skip(in, padded(size));
+                }
                 case '1' -> {
                     List<String> target = new ArrayList<>(prefix);
                     target.addAll(components(link));
@@ -324,7 +358,9 @@ final class SafeExtractor {
         return true;
     }
 
-    private static long padded(long size) { return (size + BLOCK - 1) / BLOCK * BLOCK; }
+    private static long padded(long size) {
+        return (size + BLOCK - 1) / BLOCK * BLOCK;
+    }
 
     private static void skip(InputStream in, long n) throws IOException {
         byte[] b = new byte[8192];
@@ -336,7 +372,9 @@ final class SafeExtractor {
     }
 
     private static String text(InputStream in, long size) throws IOException, EngineException {
-        if (size > MAX_NAME) throw new EngineException(Code.COPY_FAILED, "refusing archive header of " + size + " bytes (limit " + MAX_NAME + ")");
+        if (size > MAX_NAME)
+            throw new EngineException(
+                    Code.COPY_FAILED, "refusing archive header of " + size + " bytes (limit " + MAX_NAME + ")");
         byte[] b = new byte[(int) size];
         readFully(in, b, b.length);
         skip(in, padded(size) - size);
@@ -347,7 +385,8 @@ final class SafeExtractor {
 
     private static String fullName(byte[] h) {
         String name = cstr(h, 0, 100);
-        boolean posix = h[257] == 'u' && h[262] == 0; // "ustar\0": POSIX, whose bytes 345.. are a name prefix (GNU uses them for times)
+        boolean posix = h[257] == 'u'
+                && h[262] == 0; // "ustar\0": POSIX, whose bytes 345.. are a name prefix (GNU uses them for times)
         String prefix = posix ? cstr(h, 345, 155) : "";
         return prefix.isEmpty() ? name : prefix + "/" + name;
     }
@@ -362,9 +401,11 @@ final class SafeExtractor {
     static long number(byte[] h, int off, int len) throws EngineException {
         if ((h[off] & 0x80) != 0) {
             long v = h[off] & 0x3f;
-            if ((h[off] & 0x40) != 0) throw new EngineException(Code.COPY_FAILED, "refusing archive header: negative number");
+            if ((h[off] & 0x40) != 0)
+                throw new EngineException(Code.COPY_FAILED, "refusing archive header: negative number");
             for (int i = 1; i < len; i++) {
-                if ((v >>> 55) != 0) throw new EngineException(Code.COPY_FAILED, "refusing archive header: number too large");
+                if ((v >>> 55) != 0)
+                    throw new EngineException(Code.COPY_FAILED, "refusing archive header: number too large");
                 v = (v << 8) | (h[off + i] & 0xff);
             }
             return v;
@@ -373,7 +414,8 @@ final class SafeExtractor {
         int i = off;
         while (i < off + len && (h[i] == ' ' || h[i] == 0)) i++;
         for (; i < off + len && h[i] >= '0' && h[i] <= '7'; i++) {
-            if ((v >>> 60) != 0) throw new EngineException(Code.COPY_FAILED, "refusing archive header: number too large");
+            if ((v >>> 60) != 0)
+                throw new EngineException(Code.COPY_FAILED, "refusing archive header: number too large");
             v = v * 8 + (h[i] - '0');
         }
         return v;
@@ -383,7 +425,8 @@ final class SafeExtractor {
         long want = number(h, 148, 8);
         long sum = 0;
         for (int i = 0; i < BLOCK; i++) sum += (i >= 148 && i < 156) ? ' ' : (h[i] & 0xff);
-        if (sum != want) throw new EngineException(Code.COPY_FAILED, "archive header checksum mismatch (corrupt stream)");
+        if (sum != want)
+            throw new EngineException(Code.COPY_FAILED, "archive header checksum mismatch (corrupt stream)");
     }
 
     /** The fields of a PAX extended header that matter here ({@code len key=value\n} records). */
@@ -408,7 +451,8 @@ final class SafeExtractor {
                 } catch (NumberFormatException e) {
                     throw new EngineException(Code.COPY_FAILED, "refusing archive: malformed PAX record");
                 }
-                if (len <= sp - i + 2 || i + len > b.length) throw new EngineException(Code.COPY_FAILED, "refusing archive: malformed PAX record");
+                if (len <= sp - i + 2 || i + len > b.length)
+                    throw new EngineException(Code.COPY_FAILED, "refusing archive: malformed PAX record");
                 String rec = new String(b, sp + 1, i + len - sp - 2, StandardCharsets.UTF_8);
                 int eq = rec.indexOf('=');
                 if (eq > 0) p.set(rec.substring(0, eq), rec.substring(eq + 1));
@@ -427,9 +471,13 @@ final class SafeExtractor {
                     case "gid" -> gid = Long.parseLong(value);
                     case "mtime" -> {
                         java.math.BigDecimal d = new java.math.BigDecimal(value);
-                        mtime = Instant.ofEpochSecond(d.longValue(), d.remainder(java.math.BigDecimal.ONE).movePointRight(9).intValue());
+                        mtime = Instant.ofEpochSecond(
+                                d.longValue(),
+                                d.remainder(java.math.BigDecimal.ONE)
+                                        .movePointRight(9)
+                                        .intValue());
                     }
-                    default -> { }
+                    default -> {}
                 }
             } catch (NumberFormatException | ArithmeticException e) {
                 throw new EngineException(Code.COPY_FAILED, "refusing archive: PAX " + key + "='" + value + "'");
@@ -442,7 +490,10 @@ final class SafeExtractor {
         private final InputStream in;
         private long left;
 
-        Bounded(InputStream in, long n) { this.in = in; this.left = n; }
+        Bounded(InputStream in, long n) {
+            this.in = in;
+            this.left = n;
+        }
 
         @Override
         public int read() throws IOException {
@@ -458,5 +509,4 @@ final class SafeExtractor {
             return r;
         }
     }
-
 }

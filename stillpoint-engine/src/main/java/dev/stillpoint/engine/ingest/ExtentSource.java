@@ -29,7 +29,9 @@ public interface ExtentSource extends AutoCloseable {
 
     /** {@code length} bytes at {@code offset}. */
     record Extent(long offset, long length, Kind kind) {
-        public long end() { return offset + length; }
+        public long end() {
+            return offset + length;
+        }
     }
 
     /** Names the source in messages: {@code domain web1 disk vda}, {@code file /img/x.raw}, {@code stdin}. */

@@ -6,7 +6,6 @@ import dev.stillpoint.repository.ImageWriter;
 import dev.stillpoint.repository.ProgressListener;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.SnapshotInfo;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -49,7 +48,8 @@ public final class ImageBackupJob {
 
     private static ExtentSource open(Path file) throws EngineException, IOException {
         if (Files.isDirectory(file)) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "FILE: " + file + " is a directory, expected a raw image or device");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT, "FILE: " + file + " is a directory, expected a raw image or device");
         }
         try {
             if (Files.isRegularFile(file) && Files.size(file) > 0) return SparseFileSource.open(file);

@@ -5,7 +5,6 @@ import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.ingest.ExtentSource.Extent;
 import dev.stillpoint.engine.ingest.ExtentSource.Kind;
 import dev.stillpoint.repository.ImageWriter;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -64,8 +63,11 @@ public final class Ingest {
             long advanced = 0;
             for (Extent e : extents) {
                 if (e.offset() != pos + advanced || e.length() <= 0) {
-                    throw failed(src, pos + advanced, new IOException("extent " + e
-                            + " breaks the order of the source (extents must be contiguous and non-empty)"));
+                    throw failed(
+                            src,
+                            pos + advanced,
+                            new IOException("extent " + e
+                                    + " breaks the order of the source (extents must be contiguous and non-empty)"));
                 }
                 long len = Math.min(e.length(), size - e.offset());
                 if (len > 0 && e.kind() != Kind.UNCHANGED) {
@@ -96,8 +98,15 @@ public final class Ingest {
      * {@code overParent} (without a parent, unwritten ranges are holes already). Stops with
      * {@link Code#CANCELLED} when {@code cancelled} turns true.
      */
-    public static long copy(ExtentSource src, Plan plan, ImageWriter writer, boolean overParent, int bufferSize,
-                            Progress progress, BooleanSupplier cancelled) throws EngineException, IOException {
+    public static long copy(
+            ExtentSource src,
+            Plan plan,
+            ImageWriter writer,
+            boolean overParent,
+            int bufferSize,
+            Progress progress,
+            BooleanSupplier cancelled)
+            throws EngineException, IOException {
         ByteBuffer scratch = ByteBuffer.allocateDirect(bufferSize);
         ByteBuffer zeros = ByteBuffer.allocateDirect(bufferSize);
         boolean stream = src.size() == ExtentSource.UNKNOWN_SIZE;
@@ -114,7 +123,8 @@ public final class Ingest {
             }
             while (pos < e.end()) {
                 if (cancelled.getAsBoolean()) {
-                    throw new EngineException(Code.CANCELLED, "cancelled while copying " + src.describe() + " at offset " + pos);
+                    throw new EngineException(
+                            Code.CANCELLED, "cancelled while copying " + src.describe() + " at offset " + pos);
                 }
                 int want = (int) Math.min(bufferSize, e.end() - pos);
                 ByteBuffer data;
@@ -126,8 +136,11 @@ public final class Ingest {
                 int n = data.remaining();
                 if (n == 0) {
                     if (stream) break copying;
-                    throw failed(src, pos, new IOException("the source ended before " + e.end()
-                            + " (did it change while it was read?)"));
+                    throw failed(
+                            src,
+                            pos,
+                            new IOException(
+                                    "the source ended before " + e.end() + " (did it change while it was read?)"));
                 }
                 try {
                     if (data.mismatch(zeros.duplicate().clear().limit(n)) == -1) {
@@ -136,7 +149,8 @@ public final class Ingest {
                         writer.write(pos, data);
                     }
                 } catch (InternalError fault) { // a fault in a file mapping: the file shrank under us
-                    throw failed(src, pos, new IOException("changed while it was read (" + fault.getMessage() + ")", fault));
+                    throw failed(
+                            src, pos, new IOException("changed while it was read (" + fault.getMessage() + ")", fault));
                 }
                 pos += n;
                 done += n;
@@ -153,7 +167,9 @@ public final class Ingest {
 
     /** A failure of the source, as the one {@link Code#COPY_FAILED} error that names it and the offset. */
     private static EngineException failed(ExtentSource src, long offset, IOException cause) {
-        return new EngineException(Code.COPY_FAILED, "reading " + src.describe() + " failed at offset " + offset + ": "
-                + cause.getMessage(), cause);
+        return new EngineException(
+                Code.COPY_FAILED,
+                "reading " + src.describe() + " failed at offset " + offset + ": " + cause.getMessage(),
+                cause);
     }
 }

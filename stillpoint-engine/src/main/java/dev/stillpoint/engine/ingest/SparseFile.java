@@ -45,10 +45,14 @@ final class SparseFile implements AutoCloseable {
     }
 
     /** The first offset at or after {@code from} that holds data, or the file size when only holes follow. */
-    long nextData(long from) { return seek(from, SEEK_DATA); }
+    long nextData(long from) {
+        return seek(from, SEEK_DATA);
+    }
 
     /** The first hole at or after {@code from} (the file size counts as one). */
-    long nextHole(long from) { return seek(from, SEEK_HOLE); }
+    long nextHole(long from) {
+        return seek(from, SEEK_HOLE);
+    }
 
     private long seek(long from, int whence) {
         if (from >= size) return size;
@@ -76,19 +80,27 @@ final class SparseFile implements AutoCloseable {
     }
 
     /** libc entry points; null when they cannot be bound (no native access, another platform). */
-    private record Native(MethodHandle open, MethodHandle lseek, MethodHandle close, StructLayout callState, VarHandle errno) {
+    private record Native(
+            MethodHandle open, MethodHandle lseek, MethodHandle close, StructLayout callState, VarHandle errno) {
         static Native load() {
             try {
                 Linker linker = Linker.nativeLinker();
                 var libc = linker.defaultLookup();
                 StructLayout cs = Linker.Option.captureStateLayout();
                 Linker.Option capture = Linker.Option.captureCallState("errno");
-                MethodHandle open = linker.downcallHandle(libc.findOrThrow("open"),
+                MethodHandle open = linker.downcallHandle(
+                        libc.findOrThrow("open"),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-                MethodHandle lseek = linker.downcallHandle(libc.findOrThrow("lseek"),
-                        FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), capture);
-                MethodHandle close = linker.downcallHandle(libc.findOrThrow("close"),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                MethodHandle lseek = linker.downcallHandle(
+                        libc.findOrThrow("lseek"),
+                        FunctionDescriptor.of(
+                                ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT),
+                        capture);
+                MethodHandle close = linker.downcallHandle(
+                        libc.findOrThrow("close"), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
                 VarHandle errno = cs.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
                 return new Native(open, lseek, close, cs, errno);
             } catch (Throwable t) {

@@ -48,9 +48,15 @@ public final class SparseFileSource implements ExtentSource {
         }
     }
 
-    @Override public String describe() { return "file " + file; }
+    @Override
+    public String describe() {
+        return "file " + file;
+    }
 
-    @Override public long size() { return size; }
+    @Override
+    public long size() {
+        return size;
+    }
 
     @Override
     public List<Extent> extents(long offset, long length) {

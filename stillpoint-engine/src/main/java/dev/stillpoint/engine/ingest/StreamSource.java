@@ -22,9 +22,15 @@ public final class StreamSource implements ExtentSource {
         this.name = name;
     }
 
-    @Override public String describe() { return name; }
+    @Override
+    public String describe() {
+        return name;
+    }
 
-    @Override public long size() { return UNKNOWN_SIZE; }
+    @Override
+    public long size() {
+        return UNKNOWN_SIZE;
+    }
 
     @Override
     public List<Extent> extents(long offset, long length) {
@@ -34,7 +40,8 @@ public final class StreamSource implements ExtentSource {
     /** Fills {@code scratch} with up to {@code length} bytes; reads must come in order, without gaps. */
     @Override
     public ByteBuffer read(long offset, int length, ByteBuffer scratch) throws IOException {
-        if (offset != position) throw new IllegalArgumentException("stream read at " + offset + ", expected " + position);
+        if (offset != position)
+            throw new IllegalArgumentException("stream read at " + offset + ", expected " + position);
         scratch.clear().limit(length);
         while (!ended && scratch.hasRemaining()) {
             if (in.read(scratch) < 0) ended = true;
@@ -45,5 +52,7 @@ public final class StreamSource implements ExtentSource {
     }
 
     @Override
-    public void close() throws IOException { in.close(); }
+    public void close() throws IOException {
+        in.close();
+    }
 }

@@ -12,11 +12,6 @@ import dev.stillpoint.engine.restore.RestoredDomain;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
-
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +26,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
 
 /** Starts, reports, finishes and aborts instant recoveries (see the package documentation). */
 public final class InstantRecovery {
@@ -46,7 +45,9 @@ public final class InstantRecovery {
 
     /** One disk: whether it still reads from the export, and the block pull's progress. */
     public record DiskStatus(String target, boolean dependsOnExport, long done, long total, boolean pulling) {
-        public double percent() { return total <= 0 ? (dependsOnExport ? 0 : 100) : 100.0 * done / total; }
+        public double percent() {
+            return total <= 0 ? (dependsOnExport ? 0 : 100) : 100.0 * done / total;
+        }
     }
 
     /**
@@ -77,14 +78,17 @@ public final class InstantRecovery {
     public InstantSession start(BackupRecord backup, String newName, Path dir, ExportLauncher launcher)
             throws EngineException, VmException, IOException {
         if (!backup.complete()) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '"
-                    + backup.status().label() + "'; only complete backups can be restored");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT,
+                    "backup " + backup.id() + " has status '" + backup.status().label()
+                            + "'; only complete backups can be restored");
         }
         if (backup.domainXml() == null) {
             throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has no saved domain XML");
         }
         if (connector.find(newName).isPresent() || sessions.find(newName).isPresent()) {
-            throw new EngineException(Code.ALREADY_EXISTS, "a domain or instant recovery named " + newName + " already exists");
+            throw new EngineException(
+                    Code.ALREADY_EXISTS, "a domain or instant recovery named " + newName + " already exists");
         }
         Files.createDirectories(dir);
         Path socket = dir.resolve(newName + ".export.sock");
@@ -94,7 +98,8 @@ public final class InstantRecovery {
         for (DiskRecord d : backup.disks()) {
             Path overlay = dir.resolve(newName + "-" + d.target() + ".qcow2");
             if (Files.exists(overlay)) {
-                throw new EngineException(Code.ALREADY_EXISTS, "overlay " + overlay + " exists; choose another name or --to");
+                throw new EngineException(
+                        Code.ALREADY_EXISTS, "overlay " + overlay + " exists; choose another name or --to");
             }
             files.add(overlay);
             overlays.add(new RestoredDisk(d.target(), overlay, RestoreFormat.QCOW2, d.size(), d.snapshotId()));
@@ -103,8 +108,17 @@ public final class InstantRecovery {
         for (Path boot : DomainXmlRewriter.bootFiles(backup.domainXml()).values()) {
             files.add(dir.resolve(newName + "-" + boot.getFileName()));
         }
-        InstantSession session = new InstantSession(newName, backup.id(), "starting", Instant.now(), 0, null, socket, dir,
-                overlays.stream().map(RestoredDisk::target).toList(), files);
+        InstantSession session = new InstantSession(
+                newName,
+                backup.id(),
+                "starting",
+                Instant.now(),
+                0,
+                null,
+                socket,
+                dir,
+                overlays.stream().map(RestoredDisk::target).toList(),
+                files);
         sessions.save(session); // first: from here on `instant abort NAME` finds whatever exists
         try {
             RunningExport export = launcher.start(backup.id(), socket);
@@ -138,10 +152,15 @@ public final class InstantRecovery {
             boolean dep = dependsOnNbd(xml, disk);
             depends |= dep;
             Optional<VmDomain.BlockJob> job = dep ? domain.get().blockJob(disk) : Optional.empty();
-            disks.add(new DiskStatus(disk, dep, job.map(VmDomain.BlockJob::done).orElse(0L),
-                    job.map(VmDomain.BlockJob::total).orElse(0L), job.isPresent()));
+            disks.add(new DiskStatus(
+                    disk,
+                    dep,
+                    job.map(VmDomain.BlockJob::done).orElse(0L),
+                    job.map(VmDomain.BlockJob::total).orElse(0L),
+                    job.isPresent()));
         }
-        String state = "starting".equals(s.state()) ? "starting" : !depends ? "done" : alive ? "pulling" : "export-dead";
+        String state =
+                "starting".equals(s.state()) ? "starting" : !depends ? "done" : alive ? "pulling" : "export-dead";
         return new Status(s, state, alive, disks);
     }
 
@@ -151,8 +170,10 @@ public final class InstantRecovery {
      */
     public Status finish(String name, Duration timeout, Consumer<Status> progress)
             throws EngineException, VmException, InterruptedException {
-        InstantSession s = sessions.find(name).orElseThrow(() -> new EngineException(Code.BACKUP_NOT_FOUND,
-                "no instant recovery named " + name + " (see 'stillpoint instant list')"));
+        InstantSession s = sessions.find(name)
+                .orElseThrow(() -> new EngineException(
+                        Code.BACKUP_NOT_FOUND,
+                        "no instant recovery named " + name + " (see 'stillpoint instant list')"));
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Status st = status(s);
@@ -163,17 +184,22 @@ public final class InstantRecovery {
                     sessions.remove(name);
                     return st;
                 }
-                case "export-dead", "domain-gone", "starting" -> throw new EngineException(Code.TOOL_FAILED,
-                        "instant recovery " + name + " cannot finish: " + st.state() + " (use 'stillpoint instant abort "
-                                + name + "')");
+                case "export-dead", "domain-gone", "starting" ->
+                    throw new EngineException(
+                            Code.TOOL_FAILED,
+                            "instant recovery " + name + " cannot finish: " + st.state()
+                                    + " (use 'stillpoint instant abort " + name + "')");
                 default -> {
                     VmDomain d = connector.find(name).orElseThrow();
-                    for (DiskStatus ds : st.disks()) if (ds.dependsOnExport() && !ds.pulling()) d.blockPull(ds.target());
+                    for (DiskStatus ds : st.disks())
+                        if (ds.dependsOnExport() && !ds.pulling()) d.blockPull(ds.target());
                 }
             }
             if (System.nanoTime() > deadline) {
-                throw new EngineException(Code.TOOL_FAILED, "instant recovery " + name + " still reads from its export after "
-                        + timeout.toSeconds() + " s");
+                throw new EngineException(
+                        Code.TOOL_FAILED,
+                        "instant recovery " + name + " still reads from its export after " + timeout.toSeconds()
+                                + " s");
             }
             Thread.sleep(500);
         }
@@ -181,8 +207,10 @@ public final class InstantRecovery {
 
     /** Destroys and undefines the domain, deletes the files this recovery made, stops the export. */
     public void abort(String name) throws EngineException, VmException {
-        InstantSession s = sessions.find(name).orElseThrow(() -> new EngineException(Code.BACKUP_NOT_FOUND,
-                "no instant recovery named " + name + " (see 'stillpoint instant list')"));
+        InstantSession s = sessions.find(name)
+                .orElseThrow(() -> new EngineException(
+                        Code.BACKUP_NOT_FOUND,
+                        "no instant recovery named " + name + " (see 'stillpoint instant list')"));
         Optional<VmDomain> domain = connector.find(name);
         if (domain.isPresent()) {
             if (domain.get().state() != VmDomain.State.SHUTOFF) domain.get().destroy();
@@ -223,7 +251,8 @@ public final class InstantRecovery {
             DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
             f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
             f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            NodeList disks = f.newDocumentBuilder().parse(new ByteArrayInputStream(domainXml.getBytes(StandardCharsets.UTF_8)))
+            NodeList disks = f.newDocumentBuilder()
+                    .parse(new ByteArrayInputStream(domainXml.getBytes(StandardCharsets.UTF_8)))
                     .getElementsByTagName("disk");
             for (int i = 0; i < disks.getLength(); i++) {
                 Element d = (Element) disks.item(i);

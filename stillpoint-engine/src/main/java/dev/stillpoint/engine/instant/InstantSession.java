@@ -11,15 +11,25 @@ import java.util.List;
  * @param exportPid the export process (0 before it started)
  * @param files     overlays and copied boot files this recovery made (deleted by abort)
  */
-public record InstantSession(String domain, String backupId, String state, Instant startedAt, long exportPid,
-                             String exportStartedAt, Path socket, Path dir, List<String> disks, List<Path> files) {
+public record InstantSession(
+        String domain,
+        String backupId,
+        String state,
+        Instant startedAt,
+        long exportPid,
+        String exportStartedAt,
+        Path socket,
+        Path dir,
+        List<String> disks,
+        List<Path> files) {
     public InstantSession {
         disks = disks == null ? List.of() : List.copyOf(disks);
         files = files == null ? List.of() : List.copyOf(files);
     }
 
     InstantSession withState(String s) {
-        return new InstantSession(domain, backupId, s, startedAt, exportPid, exportStartedAt, socket, dir, disks, files);
+        return new InstantSession(
+                domain, backupId, s, startedAt, exportPid, exportStartedAt, socket, dir, disks, files);
     }
 
     InstantSession withExport(long pid, String started) {
@@ -27,15 +37,21 @@ public record InstantSession(String domain, String backupId, String state, Insta
     }
 
     InstantSession withFiles(List<Path> f) {
-        return new InstantSession(domain, backupId, state, startedAt, exportPid, exportStartedAt, socket, dir, disks, f);
+        return new InstantSession(
+                domain, backupId, state, startedAt, exportPid, exportStartedAt, socket, dir, disks, f);
     }
 
     /** Whether the export process recorded here is still the same process and alive. */
     public boolean exportAlive() {
         if (exportPid <= 0) return false;
-        return ProcessHandle.of(exportPid).filter(ProcessHandle::isAlive)
-                .filter(h -> exportStartedAt == null || h.info().startInstant().map(Instant::toString)
-                        .map(exportStartedAt::equals).orElse(true))
+        return ProcessHandle.of(exportPid)
+                .filter(ProcessHandle::isAlive)
+                .filter(h -> exportStartedAt == null
+                        || h.info()
+                                .startInstant()
+                                .map(Instant::toString)
+                                .map(exportStartedAt::equals)
+                                .orElse(true))
                 .isPresent();
     }
 }

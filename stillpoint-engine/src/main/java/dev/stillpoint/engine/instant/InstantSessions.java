@@ -3,7 +3,6 @@ package dev.stillpoint.engine.instant;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
-
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -20,7 +19,9 @@ import java.util.Optional;
 public final class InstantSessions {
     private final Path dir;
 
-    private InstantSessions(Path dir) { this.dir = dir; }
+    private InstantSessions(Path dir) {
+        this.dir = dir;
+    }
 
     public static InstantSessions open(Path stateDir) throws EngineException {
         Path d = stateDir.resolve("instant");
@@ -32,7 +33,9 @@ public final class InstantSessions {
         return new InstantSessions(d);
     }
 
-    public Path dir() { return dir; }
+    public Path dir() {
+        return dir;
+    }
 
     void save(InstantSession s) throws EngineException {
         Path file = dir.resolve(s.domain() + ".json");
@@ -77,7 +80,8 @@ public final class InstantSessions {
         try {
             Files.deleteIfExists(dir.resolve(domain + ".json"));
         } catch (IOException e) {
-            throw new EngineException(Code.STATE_DIR, "cannot remove the state of " + domain + ": " + e.getMessage(), e);
+            throw new EngineException(
+                    Code.STATE_DIR, "cannot remove the state of " + domain + ": " + e.getMessage(), e);
         }
     }
 
@@ -85,13 +89,21 @@ public final class InstantSessions {
     private static InstantSession read(Path file) throws EngineException {
         try {
             Map<String, Object> m = JSON.std.mapFrom(Files.readString(file));
-            return new InstantSession(str(m, "domain", file), str(m, "backupId", file), str(m, "state", file),
-                    Instant.parse(str(m, "startedAt", file)), ((Number) m.getOrDefault("exportPid", 0)).longValue(),
-                    (String) m.get("exportStartedAt"), Path.of(str(m, "socket", file)), Path.of(str(m, "dir", file)),
+            return new InstantSession(
+                    str(m, "domain", file),
+                    str(m, "backupId", file),
+                    str(m, "state", file),
+                    Instant.parse(str(m, "startedAt", file)),
+                    ((Number) m.getOrDefault("exportPid", 0)).longValue(),
+                    (String) m.get("exportStartedAt"),
+                    Path.of(str(m, "socket", file)),
+                    Path.of(str(m, "dir", file)),
                     (List<String>) m.getOrDefault("disks", List.of()),
-                    ((List<String>) m.getOrDefault("files", List.of())).stream().map(Path::of).toList());
+                    ((List<String>) m.getOrDefault("files", List.of()))
+                            .stream().map(Path::of).toList());
         } catch (IOException | RuntimeException e) {
-            throw new EngineException(Code.STATE_DIR, "instant-recovery state " + file + " is damaged: " + e.getMessage(), e);
+            throw new EngineException(
+                    Code.STATE_DIR, "instant-recovery state " + file + " is damaged: " + e.getMessage(), e);
         }
     }
 

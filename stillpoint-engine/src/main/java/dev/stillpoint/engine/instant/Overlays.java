@@ -3,7 +3,6 @@ package dev.stillpoint.engine.instant;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.restore.DomainXmlRewriter.NbdBacking;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -20,7 +19,8 @@ public final class Overlays {
     }
 
     static void create(String qemuImg, Path overlay, NbdBacking backing) throws EngineException, IOException {
-        List<String> cmd = List.of(qemuImg, "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing.uri(), overlay.toString());
+        List<String> cmd =
+                List.of(qemuImg, "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing.uri(), overlay.toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         try {

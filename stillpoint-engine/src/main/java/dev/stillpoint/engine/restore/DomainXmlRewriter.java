@@ -2,19 +2,6 @@ package dev.stillpoint.engine.restore;
 
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
-import org.w3c.dom.Document;
-import org.w3c.dom.Element;
-import org.w3c.dom.Node;
-import org.w3c.dom.NodeList;
-import org.xml.sax.InputSource;
-
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.transform.OutputKeys;
-import javax.xml.transform.Transformer;
-import javax.xml.transform.TransformerFactory;
-import javax.xml.transform.dom.DOMSource;
-import javax.xml.transform.stream.StreamResult;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -24,6 +11,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.transform.OutputKeys;
+import javax.xml.transform.Transformer;
+import javax.xml.transform.TransformerFactory;
+import javax.xml.transform.dom.DOMSource;
+import javax.xml.transform.stream.StreamResult;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
+import org.xml.sax.InputSource;
 
 /**
  * Turns a saved domain XML into one that can be defined beside the original: new name, new
@@ -45,7 +44,8 @@ public final class DomainXmlRewriter {
         for (String tag : List.of("kernel", "initrd")) {
             Element os = first(doc.getDocumentElement(), "os");
             Element e = os == null ? null : first(os, tag);
-            if (e != null && !e.getTextContent().isBlank()) out.put(tag, Path.of(e.getTextContent().strip()));
+            if (e != null && !e.getTextContent().isBlank())
+                out.put(tag, Path.of(e.getTextContent().strip()));
         }
         return out;
     }
@@ -55,8 +55,9 @@ public final class DomainXmlRewriter {
      *                  (cdroms and other non-backed-up devices are kept without media)
      * @param bootFiles "kernel"/"initrd" to their new paths (may be empty)
      */
-    public static String rewrite(String xml, String newName, Map<String, RestoredDisk> disks,
-                                 Map<String, Path> bootFiles) throws EngineException {
+    public static String rewrite(
+            String xml, String newName, Map<String, RestoredDisk> disks, Map<String, Path> bootFiles)
+            throws EngineException {
         return rewrite(xml, newName, disks, bootFiles, null);
     }
 
@@ -65,8 +66,9 @@ public final class DomainXmlRewriter {
      * console {@code type='file'}) get their own file {@code <fileDir>/<newName>-<dev><n>.log}
      * (QEMU cannot open the original's, it is busy) or become {@code pty} when {@code fileDir} is null.
      */
-    public static String rewrite(String xml, String newName, Map<String, RestoredDisk> disks,
-                                 Map<String, Path> bootFiles, Path fileDir) throws EngineException {
+    public static String rewrite(
+            String xml, String newName, Map<String, RestoredDisk> disks, Map<String, Path> bootFiles, Path fileDir)
+            throws EngineException {
         return rewrite(xml, newName, disks, bootFiles, fileDir, Map.of());
     }
 
@@ -81,18 +83,24 @@ public final class DomainXmlRewriter {
      * </backingStore>
      * }</pre>
      */
-    public static String rewrite(String xml, String newName, Map<String, RestoredDisk> disks,
-                                 Map<String, Path> bootFiles, Path fileDir, Map<String, NbdBacking> backings)
+    public static String rewrite(
+            String xml,
+            String newName,
+            Map<String, RestoredDisk> disks,
+            Map<String, Path> bootFiles,
+            Path fileDir,
+            Map<String, NbdBacking> backings)
             throws EngineException {
         if (newName == null || !newName.matches("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "domain name '" + newName
-                    + "' must be 1-64 characters of letters, digits, '.', '_', '+', '-'");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT,
+                    "domain name '" + newName + "' must be 1-64 characters of letters, digits, '.', '_', '+', '-'");
         }
         Document doc = parse(xml);
         Element root = doc.getDocumentElement();
         if (!"domain".equals(root.getTagName())) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "saved XML has root <" + root.getTagName()
-                    + ">, expected <domain>");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT, "saved XML has root <" + root.getTagName() + ">, expected <domain>");
         }
         setChild(doc, root, "name", newName);
         setChild(doc, root, "uuid", UUID.randomUUID().toString());
@@ -108,7 +116,8 @@ public final class DomainXmlRewriter {
         if (devices != null) {
             rewriteDisks(doc, devices, disks, backings);
             for (Element mac : descendants(devices, "mac")) {
-                if ("interface".equals(((Element) mac.getParentNode()).getTagName())) mac.setAttribute("address", newMac());
+                if ("interface".equals(((Element) mac.getParentNode()).getTagName()))
+                    mac.setAttribute("address", newMac());
             }
             for (Element log : descendants(devices, "log")) log.getParentNode().removeChild(log);
             rewriteFileCharDevices(devices, newName, fileDir);
@@ -120,19 +129,21 @@ public final class DomainXmlRewriter {
         return serialize(doc);
     }
 
-    private static void rewriteDisks(Document doc, Element devices, Map<String, RestoredDisk> disks,
-                                     Map<String, NbdBacking> backings) throws EngineException {
+    private static void rewriteDisks(
+            Document doc, Element devices, Map<String, RestoredDisk> disks, Map<String, NbdBacking> backings)
+            throws EngineException {
         List<String> seen = new ArrayList<>();
         for (Element disk : children(devices, "disk")) {
             Element target = first(disk, "target");
             String dev = target == null ? null : target.getAttribute("dev");
             RestoredDisk r = dev == null ? null : disks.get(dev);
             if (r == null) {
-                if ("disk".equals(disk.getAttribute("device")) || disk.getAttribute("device").isEmpty()) {
-                    devices.removeChild(disk);   // not backed up: the restored domain must not share it
+                if ("disk".equals(disk.getAttribute("device"))
+                        || disk.getAttribute("device").isEmpty()) {
+                    devices.removeChild(disk); // not backed up: the restored domain must not share it
                 } else {
                     Element src = first(disk, "source");
-                    if (src != null) disk.removeChild(src);   // cdrom/floppy: keep the drive, drop the media
+                    if (src != null) disk.removeChild(src); // cdrom/floppy: keep the drive, drop the media
                 }
                 continue;
             }
@@ -155,8 +166,9 @@ public final class DomainXmlRewriter {
         }
         for (String dev : disks.keySet()) {
             if (!seen.contains(dev)) {
-                throw new EngineException(Code.INVALID_ARGUMENT, "restored disk " + dev
-                        + " has no <disk><target dev='" + dev + "'/> in the saved domain XML");
+                throw new EngineException(
+                        Code.INVALID_ARGUMENT,
+                        "restored disk " + dev + " has no <disk><target dev='" + dev + "'/> in the saved domain XML");
             }
         }
     }
@@ -192,7 +204,9 @@ public final class DomainXmlRewriter {
     /** An NBD export over a unix socket that a disk's overlay is backed by. */
     public record NbdBacking(Path socket, String exportName) {
         /** The URI qemu-img writes into the overlay's header ({@code nbd+unix:///vda?socket=/dir/s.sock}). */
-        public String uri() { return "nbd+unix:///" + exportName + "?socket=" + socket.toAbsolutePath(); }
+        public String uri() {
+            return "nbd+unix:///" + exportName + "?socket=" + socket.toAbsolutePath();
+        }
     }
 
     private static void rewriteFileCharDevices(Element devices, String newName, Path fileDir) {
@@ -210,7 +224,9 @@ public final class DomainXmlRewriter {
                 }
                 String now = moved.get(old);
                 if (now == null) {
-                    now = fileDir.resolve(newName + "-" + tag + (n++) + ".log").toAbsolutePath().toString();
+                    now = fileDir.resolve(newName + "-" + tag + (n++) + ".log")
+                            .toAbsolutePath()
+                            .toString();
                     moved.put(old, now);
                 }
                 if (src != null) src.setAttribute("path", now);

@@ -9,10 +9,16 @@ public enum RestoreFormat {
 
     private final String extension;
 
-    RestoreFormat(String extension) { this.extension = extension; }
+    RestoreFormat(String extension) {
+        this.extension = extension;
+    }
 
-    public String extension() { return extension; }
+    public String extension() {
+        return extension;
+    }
 
     /** libvirt driver type. */
-    public String driverType() { return extension; }
+    public String driverType() {
+        return extension;
+    }
 }

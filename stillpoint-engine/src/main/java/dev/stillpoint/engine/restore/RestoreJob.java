@@ -7,7 +7,6 @@ import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.runs.RunJournal;
 import dev.stillpoint.repository.ImageReader;
 import dev.stillpoint.repository.Repository;
-
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -39,8 +38,14 @@ public final class RestoreJob {
     private RunJournal journal;
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
-    private RestoreJob(Repository repository, BackupRecord backup, Path targetDir, String baseName,
-                       RestoreFormat format, RestoreListener listener, String qemuImg) {
+    private RestoreJob(
+            Repository repository,
+            BackupRecord backup,
+            Path targetDir,
+            String baseName,
+            RestoreFormat format,
+            RestoreListener listener,
+            String qemuImg) {
         this.repository = Objects.requireNonNull(repository, "repository");
         this.backup = Objects.requireNonNull(backup, "backup");
         this.targetDir = Objects.requireNonNull(targetDir, "targetDir");
@@ -53,13 +58,19 @@ public final class RestoreJob {
     /**
      * @param baseName file name prefix (the new domain's name, or null for the backed-up VM's name)
      */
-    public static RestoreJob create(Repository repository, BackupRecord backup, Path targetDir, String baseName,
-                                    RestoreFormat format, RestoreListener listener) {
+    public static RestoreJob create(
+            Repository repository,
+            BackupRecord backup,
+            Path targetDir,
+            String baseName,
+            RestoreFormat format,
+            RestoreListener listener) {
         return new RestoreJob(repository, backup, targetDir, baseName, format, listener, "qemu-img");
     }
 
     /** As {@link #create}, running {@code qemuImg} instead of qemu-img from the PATH (tests). */
-    static RestoreJob create(Repository repository, BackupRecord backup, Path targetDir, RestoreFormat format, String qemuImg) {
+    static RestoreJob create(
+            Repository repository, BackupRecord backup, Path targetDir, RestoreFormat format, String qemuImg) {
         return new RestoreJob(repository, backup, targetDir, null, format, null, qemuImg);
     }
 
@@ -83,7 +94,9 @@ public final class RestoreJob {
     }
 
     /** Stops at the next progress report; partial files are removed and run() throws CANCELLED. */
-    public void cancel() { cancelled = true; }
+    public void cancel() {
+        cancelled = true;
+    }
 
     /** Waits until {@link #run()} has returned or thrown (for a shutdown hook). */
     public boolean awaitFinished(java.time.Duration timeout) throws InterruptedException {
@@ -94,7 +107,8 @@ public final class RestoreJob {
         try {
             return runOnce();
         } catch (Cancelled c) {
-            throw new EngineException(Code.CANCELLED, "restore of backup " + backup.id() + " cancelled; partial files removed");
+            throw new EngineException(
+                    Code.CANCELLED, "restore of backup " + backup.id() + " cancelled; partial files removed");
         } finally {
             finished.countDown();
         }
@@ -102,13 +116,17 @@ public final class RestoreJob {
 
     /** Thrown from the progress callback to abort restoreTo. */
     private static final class Cancelled extends RuntimeException {
-        Cancelled() { super("cancelled", null, false, false); }
+        Cancelled() {
+            super("cancelled", null, false, false);
+        }
     }
 
     private List<RestoredDisk> runOnce() throws EngineException, IOException {
         if (!backup.complete()) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '"
-                    + backup.status().label() + "'; only complete backups can be restored");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT,
+                    "backup " + backup.id() + " has status '" + backup.status().label()
+                            + "'; only complete backups can be restored");
         }
         if (backup.disks().isEmpty()) {
             throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " records no disks");
@@ -116,8 +134,10 @@ public final class RestoreJob {
         Files.createDirectories(targetDir);
         for (DiskRecord d : backup.disks()) {
             if (Files.exists(fileFor(d.target()))) {
-                throw new EngineException(Code.ALREADY_EXISTS, "restore target " + fileFor(d.target())
-                        + " exists; choose another --to directory or name (files are never overwritten)");
+                throw new EngineException(
+                        Code.ALREADY_EXISTS,
+                        "restore target " + fileFor(d.target())
+                                + " exists; choose another --to directory or name (files are never overwritten)");
             }
         }
         if (journal != null) {
@@ -146,13 +166,16 @@ public final class RestoreJob {
 
     private RestoredDisk restoreDisk(DiskRecord d, Path file) throws EngineException, IOException {
         if (d.snapshotId() == null) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "disk " + d.target() + " of backup " + backup.id()
-                    + " has no repository snapshot");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT,
+                    "disk " + d.target() + " of backup " + backup.id() + " has no repository snapshot");
         }
         Path raw = format == RestoreFormat.RAW ? file : rawTemp(file);
         try (ImageReader reader = repository.openImage(d.snapshotId())) {
             listener.diskStarted(d.target(), file, reader.size());
-            long total = reader.allocated().stream().mapToLong(ImageReader.Extent::length).sum();
+            long total = reader.allocated().stream()
+                    .mapToLong(ImageReader.Extent::length)
+                    .sum();
             try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 // written with O_DIRECT where the filesystem allows it (also the temp file of a qcow2
                 // restore, which qemu-img then reads with -T none: through the page cache, 1 GB cost
@@ -166,13 +189,16 @@ public final class RestoreJob {
                 if (ch.size() < reader.size()) {
                     ch.write(java.nio.ByteBuffer.allocate(1), reader.size() - 1);
                 }
-                if (format == RestoreFormat.RAW) ch.force(true); // the temp file of a qcow2 restore is deleted: no fsync
+                if (format == RestoreFormat.RAW)
+                    ch.force(true); // the temp file of a qcow2 restore is deleted: no fsync
             }
             if (format == RestoreFormat.QCOW2) {
                 listener.converting(d.target(), file);
                 convert(raw, file);
                 try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                    out.force(true); // qemu-img convert does not fsync; the restored disk must be durable when we report it
+                    out.force(
+                            true); // qemu-img convert does not fsync; the restored disk must be durable when we report
+                    // it
                 }
             }
             listener.diskFinished(d.target(), file);
@@ -199,7 +225,10 @@ public final class RestoreJob {
             List<String> cmd = new ArrayList<>(List.of(qemuImg, "convert", "-q"));
             if (directRead) cmd.addAll(List.of("-T", "none"));
             cmd.addAll(List.of("-f", "raw", "-O", "qcow2", raw.toString(), qcow2.toString()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             boolean done = p.waitFor(6, TimeUnit.HOURS);
             if (!done || p.exitValue() != 0) {
                 if (!done) p.destroyForcibly();
@@ -211,7 +240,8 @@ public final class RestoreJob {
             Thread.currentThread().interrupt();
             throw new EngineException(Code.CANCELLED, "interrupted while converting " + raw + " to qcow2");
         } catch (IOException e) {
-            throw new EngineException(Code.TOOL_FAILED, "cannot run qemu-img to write " + qcow2 + ": " + e.getMessage(), e);
+            throw new EngineException(
+                    Code.TOOL_FAILED, "cannot run qemu-img to write " + qcow2 + ": " + e.getMessage(), e);
         } finally {
             Files.deleteIfExists(log);
         }

@@ -6,7 +6,6 @@ import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,15 +22,27 @@ public final class RestoredDomain {
      * Defines {@code newName} from the backup's saved XML with the restored disks; boot files
      * (kernel/initrd) are copied next to the disks, because libvirt relabels them per domain.
      */
-    public static VmDomain define(VmConnector connector, BackupRecord backup, List<RestoredDisk> disks,
-                                  String newName, Path dir, boolean start) throws EngineException, VmException, IOException {
+    public static VmDomain define(
+            VmConnector connector,
+            BackupRecord backup,
+            List<RestoredDisk> disks,
+            String newName,
+            Path dir,
+            boolean start)
+            throws EngineException, VmException, IOException {
         return define(connector, backup, disks, Map.of(), newName, dir, start);
     }
 
     /** As {@link #define(VmConnector, BackupRecord, List, String, Path, boolean)}, disks backed by NBD exports. */
-    public static VmDomain define(VmConnector connector, BackupRecord backup, List<RestoredDisk> disks,
-                                  Map<String, DomainXmlRewriter.NbdBacking> backings, String newName, Path dir,
-                                  boolean start) throws EngineException, VmException, IOException {
+    public static VmDomain define(
+            VmConnector connector,
+            BackupRecord backup,
+            List<RestoredDisk> disks,
+            Map<String, DomainXmlRewriter.NbdBacking> backings,
+            String newName,
+            Path dir,
+            boolean start)
+            throws EngineException, VmException, IOException {
         if (backup.domainXml() == null) {
             throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has no saved domain XML");
         }
@@ -39,7 +50,8 @@ public final class RestoredDomain {
             throw new EngineException(Code.ALREADY_EXISTS, "a domain named " + newName + " already exists");
         }
         Map<String, Path> boot = new LinkedHashMap<>();
-        for (Map.Entry<String, Path> e : DomainXmlRewriter.bootFiles(backup.domainXml()).entrySet()) {
+        for (Map.Entry<String, Path> e :
+                DomainXmlRewriter.bootFiles(backup.domainXml()).entrySet()) {
             Path copy = dir.resolve(newName + "-" + e.getValue().getFileName());
             if (Files.isRegularFile(e.getValue()) && !Files.exists(copy)) Files.copy(e.getValue(), copy);
             boot.put(e.getKey(), Files.exists(copy) ? copy : e.getValue());

@@ -23,9 +23,13 @@ public final class DeadRun implements AutoCloseable {
         this.record = record;
     }
 
-    public RunRecord record() { return record; }
+    public RunRecord record() {
+        return record;
+    }
 
-    public Path file() { return file; }
+    public Path file() {
+        return file;
+    }
 
     /** Deletes the journal and its lock file (recovery done). */
     public void forget() throws IOException {
@@ -34,5 +38,7 @@ public final class DeadRun implements AutoCloseable {
     }
 
     @Override
-    public void close() { RunDirectory.release(lock); }
+    public void close() {
+        RunDirectory.release(lock);
+    }
 }

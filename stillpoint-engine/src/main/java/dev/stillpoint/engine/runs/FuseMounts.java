@@ -43,7 +43,10 @@ public final class FuseMounts {
      */
     public static String unmount(String path, boolean lazy) {
         try {
-            Process p = new ProcessBuilder(lazy ? List.of("fusermount", "-u", "-z", path) : List.of("fusermount", "-u", path)).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(
+                            lazy ? List.of("fusermount", "-u", "-z", path) : List.of("fusermount", "-u", path))
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

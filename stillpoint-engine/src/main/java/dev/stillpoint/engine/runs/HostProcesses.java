@@ -20,13 +20,16 @@ import java.util.concurrent.TimeUnit;
  * output files), so a pid recycled by an unrelated process is never killed.
  */
 final class HostProcesses {
-    static final Set<String> PROGRAMS = Set.of("qemu-nbd", "qemu-img", "qemu-system-x86_64"); // the last: a libguestfs appliance
+    static final Set<String> PROGRAMS =
+            Set.of("qemu-nbd", "qemu-img", "qemu-system-x86_64"); // the last: a libguestfs appliance
 
     private HostProcesses() {}
 
     /** A process found: its pid and command line. */
     record Found(long pid, List<String> args) {
-        String describe() { return args.getFirst() + " (pid " + pid + ")"; }
+        String describe() {
+            return args.getFirst() + " (pid " + pid + ")";
+        }
     }
 
     /** Helper processes whose command line names one of {@code paths} (prefix match on each argument's path part). */
@@ -38,7 +41,10 @@ final class HostProcesses {
                 long pid = Long.parseLong(proc.getFileName().toString());
                 if (pid == ProcessHandle.current().pid()) continue;
                 List<String> args = cmdline(proc);
-                if (args.isEmpty() || !(PROGRAMS.contains(Path.of(args.getFirst()).getFileName().toString()) || isExport(args))) {
+                if (args.isEmpty()
+                        || !(PROGRAMS.contains(
+                                        Path.of(args.getFirst()).getFileName().toString())
+                                || isExport(args))) {
                     continue;
                 }
                 if (args.stream().anyMatch(a -> names(a, paths))) out.add(new Found(pid, args));

@@ -6,7 +6,6 @@ import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +26,7 @@ import java.util.stream.Stream;
 public final class OrphanRecovery {
     /** Warning codes, stable for scripts. */
     public static final String ORPHAN_RECOVERED = "orphan-recovered";
+
     public static final String ORPHAN_INCOMPLETE = "orphan-recovery-incomplete";
     /**
      * A file in a run's work directory naming a FUSE mount the run made ({@code stillpoint mount}):
@@ -36,6 +36,7 @@ public final class OrphanRecovery {
 
     /** The phases in which a run may have left the guest frozen. */
     private static final Set<String> FROZEN_PHASES = Set.of("freeze", "begin", "thaw");
+
     private static final Duration AGENT_TIMEOUT = Duration.ofSeconds(5);
 
     /** Receives one line per action. */
@@ -82,11 +83,14 @@ public final class OrphanRecovery {
             } catch (IOException ignored) {
                 // reported below either way
             }
-            listener.warning(ORPHAN_INCOMPLETE, "run journal " + dead.file() + " of a dead run is damaged; kept as "
-                    + kept + " (nothing undone: check 'stillpoint snapshots audit')");
+            listener.warning(
+                    ORPHAN_INCOMPLETE,
+                    "run journal " + dead.file() + " of a dead run is damaged; kept as " + kept
+                            + " (nothing undone: check 'stillpoint snapshots audit')");
             return false;
         }
-        if (connector == null && (needsDomain(r) || r.definedDomain() != null && "verify".equals(r.command()))) return false; // left for a command that reaches the hypervisor
+        if (connector == null && (needsDomain(r) || r.definedDomain() != null && "verify".equals(r.command())))
+            return false; // left for a command that reaches the hypervisor
         Optional<RunDirectory.DomainLock> own = Optional.empty();
         if (r.uuid() != null && (held == null || !held.uuid().equals(r.uuid()))) {
             own = runs.tryLockDomain(r.uuid());
@@ -110,8 +114,10 @@ public final class OrphanRecovery {
         undoFiles(r, who, failures);
         if ("backup".equals(r.command())) recordInterrupted(r, who, failures);
         if (!failures.isEmpty()) {
-            listener.warning(ORPHAN_INCOMPLETE, "could not undo everything of dead " + who + ": "
-                    + String.join("; ", failures) + " (journal kept: " + dead.file() + ")");
+            listener.warning(
+                    ORPHAN_INCOMPLETE,
+                    "could not undo everything of dead " + who + ": " + String.join("; ", failures) + " (journal kept: "
+                            + dead.file() + ")");
             return false;
         }
         try {
@@ -148,11 +154,14 @@ public final class OrphanRecovery {
                 Optional<Path> active = domain.activeBackupSocket();
                 if (active.isPresent() && active.get().equals(Path.of(r.socket()))) {
                     domain.abortJob();
-                    listener.warning(ORPHAN_RECOVERED, "aborted the pull-backup job of domain " + r.domain()
-                            + " left by dead " + who);
+                    listener.warning(
+                            ORPHAN_RECOVERED,
+                            "aborted the pull-backup job of domain " + r.domain() + " left by dead " + who);
                 } else if (active.isPresent()) {
-                    listener.warning(ORPHAN_RECOVERED, "domain " + r.domain() + " runs a backup job on " + active.get()
-                            + " that is not the dead run's (" + r.socket() + "); left alone");
+                    listener.warning(
+                            ORPHAN_RECOVERED,
+                            "domain " + r.domain() + " runs a backup job on " + active.get()
+                                    + " that is not the dead run's (" + r.socket() + "); left alone");
                 }
             } catch (VmException e) {
                 failures.add("cannot abort the backup job of domain " + r.domain() + ": " + e.getMessage());
@@ -166,7 +175,9 @@ public final class OrphanRecovery {
             VmDomain.GuestAgent agent = domain.agent();
             if ("frozen".equals(agent.freezeStatus(AGENT_TIMEOUT))) {
                 agent.thaw(AGENT_TIMEOUT.multipliedBy(2));
-                listener.warning(ORPHAN_RECOVERED, "thawed the guest of domain " + domain.name() + " left frozen by dead " + who);
+                listener.warning(
+                        ORPHAN_RECOVERED,
+                        "thawed the guest of domain " + domain.name() + " left frozen by dead " + who);
             }
         } catch (VmException e) {
             // no agent, or not frozen: the guest's own watchdog bounds a freeze we cannot see
@@ -182,8 +193,10 @@ public final class OrphanRecovery {
                 }
             }
             domain.deleteCheckpoint(r.checkpoint());
-            listener.warning(ORPHAN_RECOVERED, "deleted checkpoint " + r.checkpoint() + " of domain " + r.domain()
-                    + " that no finished backup recorded (dead " + who + ")");
+            listener.warning(
+                    ORPHAN_RECOVERED,
+                    "deleted checkpoint " + r.checkpoint() + " of domain " + r.domain()
+                            + " that no finished backup recorded (dead " + who + ")");
         } catch (VmException | EngineException e) {
             failures.add("cannot delete checkpoint " + r.checkpoint() + ": " + e.getMessage());
         }
@@ -210,7 +223,8 @@ public final class OrphanRecovery {
         if (r.workDir() != null) paths.add(r.workDir());
         for (HostProcesses.Found f : HostProcesses.referencing(paths)) {
             boolean gone = HostProcesses.kill(f);
-            listener.warning(ORPHAN_RECOVERED, (gone ? "killed " : "could not kill ") + f.describe() + " left by dead " + who);
+            listener.warning(
+                    ORPHAN_RECOVERED, (gone ? "killed " : "could not kill ") + f.describe() + " left by dead " + who);
         }
     }
 
@@ -222,7 +236,8 @@ public final class OrphanRecovery {
             String mountPoint = Files.readString(marker).strip();
             if (!FuseMounts.mounted(mountPoint)) return;
             String error = FuseMounts.unmount(mountPoint, true);
-            if (error == null) listener.warning(ORPHAN_RECOVERED, "unmounted " + mountPoint + " left mounted by dead " + who);
+            if (error == null)
+                listener.warning(ORPHAN_RECOVERED, "unmounted " + mountPoint + " left mounted by dead " + who);
             else failures.add("cannot unmount " + mountPoint + ": " + error);
         } catch (IOException e) {
             failures.add("cannot read " + marker + ": " + e.getMessage());
@@ -243,7 +258,8 @@ public final class OrphanRecovery {
             Path dir = Path.of(r.workDir());
             try (Stream<Path> walk = Files.walk(dir)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-                listener.warning(ORPHAN_RECOVERED, "removed work directory " + dir + " (sockets, scratch) of dead " + who);
+                listener.warning(
+                        ORPHAN_RECOVERED, "removed work directory " + dir + " (sockets, scratch) of dead " + who);
             } catch (IOException e) {
                 failures.add("cannot remove work directory " + dir + ": " + e.getMessage());
             }
@@ -261,8 +277,10 @@ public final class OrphanRecovery {
                     .error(BackupRecord.INTERRUPTED + ": the stillpoint process (pid " + r.pid() + ") died"
                             + (r.phase() == null ? "" : " in phase " + r.phase()) + "; cleaned up by a later run")
                     .build());
-            listener.warning(ORPHAN_RECOVERED, "recorded backup " + r.runId() + " of domain " + r.domain()
-                    + " as failed (interrupted) in catalog " + r.catalog());
+            listener.warning(
+                    ORPHAN_RECOVERED,
+                    "recorded backup " + r.runId() + " of domain " + r.domain() + " as failed (interrupted) in catalog "
+                            + r.catalog());
         } catch (EngineException e) {
             failures.add("cannot record the interrupted backup in catalog " + r.catalog() + ": " + e.getMessage());
         }

@@ -2,7 +2,6 @@ package dev.stillpoint.engine.runs;
 
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
-
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -24,11 +23,14 @@ import java.util.Optional;
 public final class RunDirectory {
     /** Environment variable naming the state directory (default {@code /var/lib/stillpoint}). */
     public static final String STATE_DIR_ENV = "STILLPOINT_STATE_DIR";
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path dir;
 
-    private RunDirectory(Path dir) { this.dir = dir; }
+    private RunDirectory(Path dir) {
+        this.dir = dir;
+    }
 
     /** Opens (creating when missing) the run directory below {@code stateDir}. */
     public static RunDirectory open(Path stateDir) throws EngineException {
@@ -36,8 +38,11 @@ public final class RunDirectory {
         try {
             Files.createDirectories(runs);
         } catch (IOException e) {
-            throw new EngineException(Code.STATE_DIR, "cannot create the run journal directory " + runs + ": " + e.getMessage()
-                    + " (set " + STATE_DIR_ENV + " to a writable directory)", e);
+            throw new EngineException(
+                    Code.STATE_DIR,
+                    "cannot create the run journal directory " + runs + ": " + e.getMessage() + " (set " + STATE_DIR_ENV
+                            + " to a writable directory)",
+                    e);
         }
         return new RunDirectory(runs);
     }
@@ -49,7 +54,9 @@ public final class RunDirectory {
         return Path.of(System.getProperty("stillpoint.stateDir", "/var/lib/stillpoint"));
     }
 
-    public Path path() { return dir; }
+    public Path path() {
+        return dir;
+    }
 
     /** A new run id: 16 lowercase hex digits (the catalog's backup id format). */
     public static String newRunId() {
@@ -65,12 +72,16 @@ public final class RunDirectory {
     public DomainLock lockDomain(String uuid, String name) throws EngineException {
         Optional<DomainLock> lock = tryLockDomain(uuid);
         if (lock.isPresent()) return lock.get();
-        String owner = liveRuns().stream().filter(r -> uuid.equals(r.uuid())).findFirst()
+        String owner = liveRuns().stream()
+                .filter(r -> uuid.equals(r.uuid()))
+                .findFirst()
                 .map(r -> r.command() + " run " + r.runId() + " (pid " + r.pid() + " on " + r.host() + ", started "
                         + r.startedAt() + ")")
                 .orElse("another Stillpoint process");
-        throw new EngineException(Code.DOMAIN_BUSY, "domain " + name + " is busy: " + owner
-                + " is working on it; wait for it to finish (one backup of a domain at a time)");
+        throw new EngineException(
+                Code.DOMAIN_BUSY,
+                "domain " + name + " is busy: " + owner
+                        + " is working on it; wait for it to finish (one backup of a domain at a time)");
     }
 
     /** The domain's lock, or empty when a live run holds it. */
@@ -83,10 +94,11 @@ public final class RunDirectory {
     /** Starts the journal of a new run (its lock held until {@link RunJournal#close()}). */
     public RunJournal start(String runId, String command) throws EngineException {
         Path lockFile = dir.resolve("run-" + safe(runId) + ".lock");
-        FileLock lock = tryLock(lockFile).orElseThrow(() -> new EngineException(Code.STATE_DIR,
-                "run id " + runId + " is already in use in " + dir));
-        RunJournal journal = new RunJournal(dir.resolve("run-" + runId + ".json"), lockFile, lock,
-                RunRecord.forThisProcess(runId, command));
+        FileLock lock = tryLock(lockFile)
+                .orElseThrow(
+                        () -> new EngineException(Code.STATE_DIR, "run id " + runId + " is already in use in " + dir));
+        RunJournal journal = new RunJournal(
+                dir.resolve("run-" + runId + ".json"), lockFile, lock, RunRecord.forThisProcess(runId, command));
         journal.save();
         return journal;
     }
@@ -219,9 +231,13 @@ public final class RunDirectory {
             this.lock = lock;
         }
 
-        public String uuid() { return uuid; }
+        public String uuid() {
+            return uuid;
+        }
 
         @Override
-        public void close() { release(lock); }
+        public void close() {
+            release(lock);
+        }
     }
 }

@@ -3,7 +3,6 @@ package dev.stillpoint.engine.runs;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
-
 import java.io.IOException;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -31,9 +30,13 @@ public final class RunJournal implements AutoCloseable {
         this.record = record;
     }
 
-    public RunRecord record() { return record; }
+    public RunRecord record() {
+        return record;
+    }
 
-    public Path file() { return file; }
+    public Path file() {
+        return file;
+    }
 
     /** Writes {@code change(record)} before the caller creates what it names. */
     public synchronized void update(UnaryOperator<RunRecord> change) throws EngineException {

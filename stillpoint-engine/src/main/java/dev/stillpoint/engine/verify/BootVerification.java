@@ -19,7 +19,6 @@ import dev.stillpoint.engine.vm.GuestExec;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,18 +61,27 @@ public final class BootVerification {
      * {@code probes}, and removes everything again. A failed check is a failed verification (the
      * result says why), not an exception; exceptions are for a verification that could not run.
      */
-    public Verification run(BackupRecord backup, Path dir, List<String> probes, Duration bootTimeout, RunJournal journal,
-                            Listener listener) throws EngineException, VmException, IOException {
+    public Verification run(
+            BackupRecord backup,
+            Path dir,
+            List<String> probes,
+            Duration bootTimeout,
+            RunJournal journal,
+            Listener listener)
+            throws EngineException, VmException, IOException {
         if (!backup.complete()) {
-            throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has status '"
-                    + backup.status().label() + "'; only complete backups can be verified");
+            throw new EngineException(
+                    Code.INVALID_ARGUMENT,
+                    "backup " + backup.id() + " has status '" + backup.status().label()
+                            + "'; only complete backups can be verified");
         }
         if (backup.domainXml() == null) {
             throw new EngineException(Code.INVALID_ARGUMENT, "backup " + backup.id() + " has no saved domain XML");
         }
         Instant started = clock.instant();
         long t0 = System.nanoTime();
-        String name = "sp-verify-" + backup.id().substring(0, 8) + "-" + HexFormat.of().formatHex(bytes(2));
+        String name = "sp-verify-" + backup.id().substring(0, 8) + "-"
+                + HexFormat.of().formatHex(bytes(2));
         Path work = dir.resolve(name);
         Path socket = work.resolve("export.sock");
         List<Path> files = new ArrayList<>();
@@ -86,7 +94,8 @@ public final class BootVerification {
             backings.put(d.target(), new NbdBacking(socket, d.target()));
         }
         Map<String, Path> boot = new LinkedHashMap<>();
-        for (Map.Entry<String, Path> e : DomainXmlRewriter.bootFiles(backup.domainXml()).entrySet()) {
+        for (Map.Entry<String, Path> e :
+                DomainXmlRewriter.bootFiles(backup.domainXml()).entrySet()) {
             Path copy = work.resolve(e.getValue().getFileName());
             files.add(copy);
             boot.put(e.getKey(), copy);
@@ -105,7 +114,8 @@ public final class BootVerification {
             listener.step("export of backup " + backup.id());
             export = launcher.start(backup.id(), socket);
             for (RestoredDisk o : overlays) Overlays.create(o.file(), backings.get(o.target()));
-            for (Map.Entry<String, Path> e : DomainXmlRewriter.bootFiles(backup.domainXml()).entrySet()) {
+            for (Map.Entry<String, Path> e :
+                    DomainXmlRewriter.bootFiles(backup.domainXml()).entrySet()) {
                 if (Files.isRegularFile(e.getValue())) Files.copy(e.getValue(), boot.get(e.getKey()));
                 else boot.put(e.getKey(), e.getValue());
             }
@@ -137,7 +147,8 @@ public final class BootVerification {
                     Verification.Probe p = probe(agent, probe);
                     probeResults.add(p);
                     if (!p.passed() && error == null) {
-                        error = "probe '" + probe + "' " + (p.exitCode() == null ? "did not finish" : "exited " + p.exitCode());
+                        error = "probe '" + probe + "' "
+                                + (p.exitCode() == null ? "did not finish" : "exited " + p.exitCode());
                     }
                 }
             }
@@ -145,8 +156,15 @@ public final class BootVerification {
             listener.step("removing " + name);
             teardown(domain, export, work, files);
         }
-        return new Verification(backup.id(), started, error == null, bootMs, (System.nanoTime() - t0) / 1_000_000,
-                fsLines, probeResults, error);
+        return new Verification(
+                backup.id(),
+                started,
+                error == null,
+                bootMs,
+                (System.nanoTime() - t0) / 1_000_000,
+                fsLines,
+                probeResults,
+                error);
     }
 
     private static String checkFilesystems(VmDomain domain, List<String> lines) throws VmException {
@@ -165,8 +183,8 @@ public final class BootVerification {
 
     private static Verification.Probe probe(VmDomain.GuestAgent agent, String command) {
         try {
-            GuestExec.Result r = GuestExec.run(agent, "/bin/sh", List.of("-c", command), Duration.ofSeconds(120),
-                    Duration.ofMillis(200));
+            GuestExec.Result r = GuestExec.run(
+                    agent, "/bin/sh", List.of("-c", command), Duration.ofSeconds(120), Duration.ofMillis(200));
             if (r == null) return new Verification.Probe(command, null, "did not finish within 120 s");
             String out = (r.stdout() + r.stderr()).strip();
             return new Verification.Probe(command, r.exitCode(), out.length() > 4000 ? out.substring(0, 4000) : out);

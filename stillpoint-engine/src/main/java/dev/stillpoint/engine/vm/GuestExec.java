@@ -1,7 +1,6 @@
 package dev.stillpoint.engine.vm;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,13 +29,19 @@ public final class GuestExec {
         a.put("capture-output", true);
         Object started = call(agent, Map.of("execute", "guest-exec", "arguments", a), timeout);
         if (!(started instanceof Map<?, ?> s) || !(s.get("pid") instanceof Number pid)) {
-            throw new VmException(VmException.Code.OPERATION_FAILED, "guest-exec of " + path + " returned no pid: " + started);
+            throw new VmException(
+                    VmException.Code.OPERATION_FAILED, "guest-exec of " + path + " returned no pid: " + started);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            Object r = call(agent, Map.of("execute", "guest-exec-status", "arguments", Map.of("pid", pid.longValue())), timeout);
+            Object r = call(
+                    agent,
+                    Map.of("execute", "guest-exec-status", "arguments", Map.of("pid", pid.longValue())),
+                    timeout);
             if (r instanceof Map<?, ?> st && Boolean.TRUE.equals(st.get("exited"))) {
-                return new Result(st.get("exitcode") instanceof Number n ? n.intValue() : null, decode(st.get("out-data")),
+                return new Result(
+                        st.get("exitcode") instanceof Number n ? n.intValue() : null,
+                        decode(st.get("out-data")),
                         decode(st.get("err-data")));
             }
             if (System.nanoTime() >= deadline) return null;
@@ -44,13 +49,17 @@ public final class GuestExec {
                 Thread.sleep(poll.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new VmException(VmException.Code.OPERATION_FAILED, "interrupted while waiting for " + path + " in the guest", e);
+                throw new VmException(
+                        VmException.Code.OPERATION_FAILED,
+                        "interrupted while waiting for " + path + " in the guest",
+                        e);
             }
         }
     }
 
     /** Sends one command and returns its {@code return} value; an {@code error} reply becomes a VmException. */
-    public static Object call(VmDomain.GuestAgent agent, Map<String, Object> command, Duration timeout) throws VmException {
+    public static Object call(VmDomain.GuestAgent agent, Map<String, Object> command, Duration timeout)
+            throws VmException {
         String reply;
         try {
             reply = agent.command(JSON.std.asString(command), timeout);
@@ -61,15 +70,18 @@ public final class GuestExec {
         try {
             parsed = JSON.std.anyFrom(reply);
         } catch (IOException e) {
-            throw new VmException(VmException.Code.OPERATION_FAILED, command.get("execute") + ": reply is not JSON: " + reply, e);
+            throw new VmException(
+                    VmException.Code.OPERATION_FAILED, command.get("execute") + ": reply is not JSON: " + reply, e);
         }
         if (parsed instanceof Map<?, ?> m) {
             if (m.containsKey("return")) return m.get("return");
             if (m.get("error") instanceof Map<?, ?> err) {
-                throw new VmException(VmException.Code.OPERATION_FAILED, command.get("execute") + " failed: " + err.get("desc"));
+                throw new VmException(
+                        VmException.Code.OPERATION_FAILED, command.get("execute") + " failed: " + err.get("desc"));
             }
         }
-        throw new VmException(VmException.Code.OPERATION_FAILED, command.get("execute") + ": unexpected reply " + reply);
+        throw new VmException(
+                VmException.Code.OPERATION_FAILED, command.get("execute") + ": unexpected reply " + reply);
     }
 
     /** Base64 {@code out-data}/{@code err-data} as text ("" when absent or not base64). */

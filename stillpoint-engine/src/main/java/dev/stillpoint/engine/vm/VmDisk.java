@@ -9,5 +9,7 @@ package dev.stillpoint.engine.vm;
  * @param skipReason null when the disk is backed up; otherwise why it is skipped (cdrom, read-only, not a file)
  */
 public record VmDisk(String target, String source, String format, String skipReason) {
-    public boolean included() { return skipReason == null; }
+    public boolean included() {
+        return skipReason == null;
+    }
 }

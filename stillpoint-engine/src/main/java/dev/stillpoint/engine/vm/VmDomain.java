@@ -34,8 +34,9 @@ public interface VmDomain {
      * socket at {@code socket}, creating checkpoint {@code newCheckpoint}; incremental from
      * {@code incrementalFrom} when not null. Returns immediately; the guest runs on.
      */
-    BackupSession beginBackup(List<String> disks, Path socket, Path scratchDir, String newCheckpoint,
-                              String incrementalFrom) throws VmException;
+    BackupSession beginBackup(
+            List<String> disks, Path socket, Path scratchDir, String newCheckpoint, String incrementalFrom)
+            throws VmException;
 
     /**
      * The NBD socket of the domain's active pull backup (whoever began it), or empty when no backup
@@ -69,7 +70,12 @@ public interface VmDomain {
     /** Removes the definition (and, for tests/demo, checkpoint metadata). */
     void undefine() throws VmException;
 
-    enum State { RUNNING, PAUSED, SHUTOFF, OTHER }
+    enum State {
+        RUNNING,
+        PAUSED,
+        SHUTOFF,
+        OTHER
+    }
 
     /** A running pull-mode backup; {@link #close()} ends it (abort job), keeping the checkpoint. */
     interface BackupSession extends AutoCloseable {

@@ -1,20 +1,18 @@
 package dev.stillpoint.engine.backup;
 
-import dev.stillpoint.engine.catalog.Phase;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
+import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.fakes.FakeDisk;
 import dev.stillpoint.engine.fakes.FakeDomain;
 import dev.stillpoint.engine.fakes.InMemoryRepository;
 import dev.stillpoint.engine.vm.VmDisk;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,13 +20,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BackupJobTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     FakeDomain domain;
     FakeDisk vda;
     InMemoryRepository repo;
@@ -39,13 +40,15 @@ class BackupJobTest {
     @BeforeEach
     void setUp() throws Exception {
         domain = new FakeDomain("sp-engine-web", "6f1c2d3e-0000-4000-8000-000000000001");
-        vda = domain.addDisk("vda", 64);                       // 4 MiB disk, 64 KiB blocks
-        vda.write(0, 3 * FakeDisk.BLOCK, (byte) 1);              // 3 blocks allocated
+        vda = domain.addDisk("vda", 64); // 4 MiB disk, 64 KiB blocks
+        vda.write(0, 3 * FakeDisk.BLOCK, (byte) 1); // 3 blocks allocated
         vda.write(40L * FakeDisk.BLOCK, FakeDisk.BLOCK, (byte) 2);
         repo = new InMemoryRepository();
         catalog = Catalog.open(tmp.resolve("catalog.db"));
         warnings = new ArrayList<>();
-        options = BackupOptions.defaults().withWorkDir(tmp.resolve("work")).withReadBuffer(100_000)
+        options = BackupOptions.defaults()
+                .withWorkDir(tmp.resolve("work"))
+                .withReadBuffer(100_000)
                 .withFreezeTimeout(Duration.ofMillis(300));
     }
 
@@ -55,13 +58,24 @@ class BackupJobTest {
     }
 
     BackupJob job(BackupOptions o) {
-        return BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(domain.opener())
-                .options(o).listener(new BackupListener() {
-                    @Override public void warning(String code, String message) { warnings.add(code); }
-                }).build();
+        return BackupJob.builder()
+                .domain(domain)
+                .repository(repo)
+                .catalog(catalog)
+                .blockSources(domain.opener())
+                .options(o)
+                .listener(new BackupListener() {
+                    @Override
+                    public void warning(String code, String message) {
+                        warnings.add(code);
+                    }
+                })
+                .build();
     }
 
-    BackupResult backup() throws Exception { return job(options).run(); }
+    BackupResult backup() throws Exception {
+        return job(options).run();
+    }
 
     @Test
     void firstBackupIsFullReadsOnlyAllocatedExtentsAndRecordsEverything() throws Exception {
@@ -74,11 +88,14 @@ class BackupJobTest {
         assertThat(rec.checkpoint()).startsWith("stillpoint-");
         assertThat(domain.checkpoints()).containsExactly(rec.checkpoint());
         assertThat(rec.disks()).hasSize(1);
-        assertThat(rec.disks().getFirst().bytesRead()).isEqualTo(vda.allocatedBytes()).isEqualTo(4L * FakeDisk.BLOCK);
+        assertThat(rec.disks().getFirst().bytesRead())
+                .isEqualTo(vda.allocatedBytes())
+                .isEqualTo(4L * FakeDisk.BLOCK);
         assertThat(domain.served("vda").bytesRead).isEqualTo(4L * FakeDisk.BLOCK);
         assertThat(rec.diskSize()).isEqualTo(64L * FakeDisk.BLOCK);
         assertThat(rec.freezeWindowMs()).isNotNull();
-        assertThat(rec.phaseMs()).containsKeys(Phase.PREFLIGHT, Phase.FREEZE, Phase.BEGIN, Phase.THAW, Phase.COPY, Phase.END);
+        assertThat(rec.phaseMs())
+                .containsKeys(Phase.PREFLIGHT, Phase.FREEZE, Phase.BEGIN, Phase.THAW, Phase.COPY, Phase.END);
         assertThat(rec.domainXml()).contains("<name>sp-engine-web</name>");
         assertThat(repo.get(rec.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
         // frozen while the backup began, thawed right after, job ended
@@ -103,7 +120,8 @@ class BackupJobTest {
         assertThat(domain.lastIncrementalFrom).isEqualTo(first.checkpoint());
         assertThat(dirty).isEqualTo(3L * FakeDisk.BLOCK);
         assertThat(second.bytesRead()).isEqualTo(dirty);
-        assertThat(second.disks().getFirst().parentSnapshot()).isEqualTo(first.disks().getFirst().snapshotId());
+        assertThat(second.disks().getFirst().parentSnapshot())
+                .isEqualTo(first.disks().getFirst().snapshotId());
         // the incremental snapshot is a whole image on its own
         assertThat(repo.get(second.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
         // only the chain tip remains
@@ -113,7 +131,7 @@ class BackupJobTest {
     @Test
     void missingCheckpointFallsBackToFullWithWarningAndNewChain() throws Exception {
         BackupRecord first = backup().record();
-        domain.deleteCheckpoint(first.checkpoint());             // checkpoint metadata lost
+        domain.deleteCheckpoint(first.checkpoint()); // checkpoint metadata lost
         vda.write(5L * FakeDisk.BLOCK, 10, (byte) 3);
 
         BackupRecord second = backup().record();
@@ -173,29 +191,37 @@ class BackupJobTest {
         assertThat(rec.consistency().label()).isEqualTo("crash");
         assertThat(warnings).contains("quiesce-failed");
         assertThat(domain.agent.freezeThawCalls()).startsWith("freeze", "thaw");
-        assertThat(domain.agent.frozen).as("guest left thawed even though freeze completed late").isFalse();
+        assertThat(domain.agent.frozen)
+                .as("guest left thawed even though freeze completed late")
+                .isFalse();
     }
 
     @Test
     void freezeErrorWithRequiredThawsFailsAndLeavesNothing() throws Exception {
         domain.agent.freezeError = new VmException(VmException.Code.FREEZE_FAILED, "hook 10-postgres exited 1");
 
-        assertThatThrownBy(() -> job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
+        assertThatThrownBy(() ->
+                        job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
                 .isInstanceOf(EngineException.class)
                 .hasMessageContaining("hook 10-postgres exited 1")
-                .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.QUIESCE_FAILED);
+                .extracting(e -> ((EngineException) e).code())
+                .isEqualTo(EngineException.Code.QUIESCE_FAILED);
 
         assertThat(domain.agent.freezeThawCalls()).containsExactly("freeze", "thaw");
         assertThat(domain.sessionsOpen).isZero();
         assertThat(domain.checkpoints()).isEmpty();
-        assertThat(catalog.list(null)).singleElement().extracting(r -> r.status().label()).isEqualTo("failed");
+        assertThat(catalog.list(null))
+                .singleElement()
+                .extracting(r -> r.status().label())
+                .isEqualTo("failed");
         assertThat(tmp.resolve("work")).isEmptyDirectory();
     }
 
     @Test
     void freezeTimeoutWithRequiredFails() {
         domain.agent.freezeDelay = Duration.ofMillis(2500);
-        assertThatThrownBy(() -> job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
+        assertThatThrownBy(() ->
+                        job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
                 .hasMessageContaining("did not return within 300 ms");
         assertThat(domain.agent.frozen).isFalse();
         assertThat(domain.checkpoints()).isEmpty();
@@ -204,8 +230,10 @@ class BackupJobTest {
     @Test
     void agentMissingIsCrashConsistentWhenPreferredAndFailsWhenRequired() throws Exception {
         domain.agent.answers = false;
-        assertThatThrownBy(() -> job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
-                .isInstanceOf(EngineException.class).hasMessageContaining("guest-ping");
+        assertThatThrownBy(() ->
+                        job(options.withPolicy(ConsistencyPolicy.REQUIRED)).run())
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining("guest-ping");
         assertThat(domain.sessionsOpen).isZero();
 
         BackupRecord rec = backup().record();
@@ -221,8 +249,10 @@ class BackupJobTest {
         repo.failLookups = new dev.stillpoint.repository.RepositoryException(
                 dev.stillpoint.repository.RepositoryException.Code.LOCKED, "repository is locked by pid 42");
 
-        assertThatThrownBy(this::backup).isInstanceOfSatisfying(dev.stillpoint.repository.RepositoryException.class,
-                e -> assertThat(e.code()).isEqualTo(dev.stillpoint.repository.RepositoryException.Code.LOCKED));
+        assertThatThrownBy(this::backup)
+                .isInstanceOfSatisfying(
+                        dev.stillpoint.repository.RepositoryException.class,
+                        e -> assertThat(e.code()).isEqualTo(dev.stillpoint.repository.RepositoryException.Code.LOCKED));
 
         assertThat(domain.agent.frozen).isFalse();
         assertThat(domain.checkpoints()).containsExactly(first.checkpoint());
@@ -238,21 +268,33 @@ class BackupJobTest {
             ((FakeDisk.Source) s).failRead = new IOException("NBD read failed: connection reset");
             return s;
         };
-        BackupJob job = BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(failing)
-                .options(options).build();
+        BackupJob job = BackupJob.builder()
+                .domain(domain)
+                .repository(repo)
+                .catalog(catalog)
+                .blockSources(failing)
+                .options(options)
+                .build();
         vda.write(0, 10, (byte) 5);
 
-        assertThatThrownBy(job::run).isInstanceOfSatisfying(EngineException.class,
-                        e -> assertThat(e.code()).isEqualTo(EngineException.Code.COPY_FAILED))
-                .hasMessageContaining("connection reset").hasMessageContaining("domain " + domain.name() + " disk vda")
+        assertThatThrownBy(job::run)
+                .isInstanceOfSatisfying(
+                        EngineException.class, e -> assertThat(e.code()).isEqualTo(EngineException.Code.COPY_FAILED))
+                .hasMessageContaining("connection reset")
+                .hasMessageContaining("domain " + domain.name() + " disk vda")
                 .hasMessageContaining("at offset 0");
 
         assertThat(domain.agent.frozen).isFalse();
         assertThat(domain.sessionsClosed).isEqualTo(domain.sessionsOpen).isEqualTo(2);
-        assertThat(domain.checkpoints()).as("new checkpoint removed, chain tip kept").containsExactly(first.checkpoint());
+        assertThat(domain.checkpoints())
+                .as("new checkpoint removed, chain tip kept")
+                .containsExactly(first.checkpoint());
         assertThat(repo.writersAbandoned).isEqualTo(1);
         assertThat(catalog.list(null)).extracting(r -> r.status().label()).containsExactly("complete", "failed");
-        assertThat(catalog.lastComplete(domain.uuid)).get().extracting(BackupRecord::id).isEqualTo(first.id());
+        assertThat(catalog.lastComplete(domain.uuid))
+                .get()
+                .extracting(BackupRecord::id)
+                .isEqualTo(first.id());
         assertThat(tmp.resolve("work")).isEmptyDirectory();
         // next run still incremental from the first
         assertThat(backup().record().parentBackup()).isEqualTo(first.id());
@@ -269,14 +311,23 @@ class BackupJobTest {
     @Test
     void cancelDuringCopyCleansUp() throws Exception {
         BackupJob[] holder = new BackupJob[1];
-        holder[0] = BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(domain.opener())
-                .options(options).listener(new BackupListener() {
-                    @Override public void progress(String disk, long done, long total) {
+        holder[0] = BackupJob.builder()
+                .domain(domain)
+                .repository(repo)
+                .catalog(catalog)
+                .blockSources(domain.opener())
+                .options(options)
+                .listener(new BackupListener() {
+                    @Override
+                    public void progress(String disk, long done, long total) {
                         if (done > 0) holder[0].cancel();
                     }
-                }).build();
-        assertThatThrownBy(() -> holder[0].run()).isInstanceOf(EngineException.class)
-                .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.CANCELLED);
+                })
+                .build();
+        assertThatThrownBy(() -> holder[0].run())
+                .isInstanceOf(EngineException.class)
+                .extracting(e -> ((EngineException) e).code())
+                .isEqualTo(EngineException.Code.CANCELLED);
         assertThat(holder[0].awaitFinished(Duration.ofSeconds(1))).isTrue();
         assertThat(domain.checkpoints()).isEmpty();
         assertThat(domain.sessionsClosed).isEqualTo(1);
@@ -323,9 +374,16 @@ class BackupJobTest {
 
         FakeDomain empty = new FakeDomain("sp-engine-empty", "6f1c2d3e-0000-4000-8000-000000000002");
         empty.skipped.add(new VmDisk("sda", "/iso/debian.iso", "raw", "cdrom"));
-        assertThatThrownBy(() -> BackupJob.builder().domain(empty).repository(repo).catalog(catalog)
-                .blockSources(empty.opener()).options(options).build().run())
-                .isInstanceOf(EngineException.class).hasMessageContaining("no file-backed");
+        assertThatThrownBy(() -> BackupJob.builder()
+                        .domain(empty)
+                        .repository(repo)
+                        .catalog(catalog)
+                        .blockSources(empty.opener())
+                        .options(options)
+                        .build()
+                        .run())
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining("no file-backed");
     }
 
     @Test
@@ -337,13 +395,32 @@ class BackupJobTest {
             exported.add(disk.target() + "@" + socket.getFileName());
             src[0] = domain.disks.get(disk.target()).open(null, null, 3);
             return new OfflineExporter.Export() {
-                @Override public Path socket() { return socket; }
-                @Override public String exportName() { return disk.target(); }
-                @Override public void close() { exported.add("stopped"); }
+                @Override
+                public Path socket() {
+                    return socket;
+                }
+
+                @Override
+                public String exportName() {
+                    return disk.target();
+                }
+
+                @Override
+                public void close() {
+                    exported.add("stopped");
+                }
             };
         };
-        BackupRecord rec = BackupJob.builder().domain(domain).repository(repo).catalog(catalog)
-                .blockSources((s, e, c) -> src[0]).offlineExporter(exporter).options(options).build().run().record();
+        BackupRecord rec = BackupJob.builder()
+                .domain(domain)
+                .repository(repo)
+                .catalog(catalog)
+                .blockSources((s, e, c) -> src[0])
+                .offlineExporter(exporter)
+                .options(options)
+                .build()
+                .run()
+                .record();
 
         assertThat(rec.consistency().label()).isEqualTo("clean-shutdown");
         assertThat(rec.mode().label()).isEqualTo("full");
@@ -358,38 +435,63 @@ class BackupJobTest {
         return (disk, socket, bitmap) -> {
             FakeDisk fd = domain.disks.get(disk.target());
             if (bitmap != null && (!fd.hasBitmap(bitmap) || inUse.contains(bitmap))) {
-                throw new EngineException(EngineException.Code.TOOL_FAILED, "qemu-nbd could not export " + disk.source()
-                        + " with bitmap " + bitmap + " (exit 1): Bitmap '" + bitmap + "' is inconsistent and cannot be used");
+                throw new EngineException(
+                        EngineException.Code.TOOL_FAILED,
+                        "qemu-nbd could not export " + disk.source() + " with bitmap " + bitmap + " (exit 1): Bitmap '"
+                                + bitmap + "' is inconsistent and cannot be used");
             }
             exported.add(disk.target() + "@" + socket.getFileName() + (bitmap == null ? "" : " -B " + bitmap));
-            src[0] = bitmap == null ? fd.open(null, null, 3)
+            src[0] = bitmap == null
+                    ? fd.open(null, null, 3)
                     : fd.open(OfflineExporter.dirtyBitmapContext(bitmap), fd.bitmap(bitmap), 3);
             return new OfflineExporter.Export() {
-                @Override public Path socket() { return socket; }
-                @Override public String exportName() { return disk.target(); }
-                @Override public void close() { exported.add("stopped"); }
+                @Override
+                public Path socket() {
+                    return socket;
+                }
+
+                @Override
+                public String exportName() {
+                    return disk.target();
+                }
+
+                @Override
+                public void close() {
+                    exported.add("stopped");
+                }
             };
         };
     }
 
     BackupResult offlineBackup(OfflineExporter exporter, FakeDisk.Source[] src) throws Exception {
-        return BackupJob.builder().domain(domain).repository(repo).catalog(catalog)
-                .blockSources((s, e, c) -> src[0]).offlineExporter(exporter).options(options)
+        return BackupJob.builder()
+                .domain(domain)
+                .repository(repo)
+                .catalog(catalog)
+                .blockSources((s, e, c) -> src[0])
+                .offlineExporter(exporter)
+                .options(options)
                 .listener(new BackupListener() {
-                    @Override public void warning(String code, String message) { warnings.add(code); }
-                }).build().run();
+                    @Override
+                    public void warning(String code, String message) {
+                        warnings.add(code);
+                    }
+                })
+                .build()
+                .run();
     }
 
     @Test
     void shutOffDomainIsIncrementalFromTheLastCheckpointAndTheNextOnlineBackupContinuesFromIt() throws Exception {
         BackupRecord online = backup().record();
         String cp = online.checkpoint();
-        vda.write(10L * FakeDisk.BLOCK, 2 * FakeDisk.BLOCK, (byte) 7);   // written before the shutdown
+        vda.write(10L * FakeDisk.BLOCK, 2 * FakeDisk.BLOCK, (byte) 7); // written before the shutdown
         domain.state = VmDomain.State.SHUTOFF;
         List<String> exported = new ArrayList<>();
         FakeDisk.Source[] src = new FakeDisk.Source[1];
 
-        BackupRecord off = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
+        BackupRecord off =
+                offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
 
         assertThat(off.mode().label()).isEqualTo("incremental");
         assertThat(off.consistency().label()).isEqualTo("clean-shutdown");
@@ -397,13 +499,15 @@ class BackupJobTest {
         assertThat(off.parentBackup()).isEqualTo(online.id());
         assertThat(exported).containsExactly("vda@vda-bitmap.sock -B " + cp, "stopped");
         assertThat(off.bytesRead()).isEqualTo(2L * FakeDisk.BLOCK).isLessThan(vda.allocatedBytes());
-        assertThat(off.disks().getFirst().parentSnapshot()).isEqualTo(online.disks().getFirst().snapshotId());
+        assertThat(off.disks().getFirst().parentSnapshot())
+                .isEqualTo(online.disks().getFirst().snapshotId());
         assertThat(repo.get(off.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
         assertThat(domain.checkpoints()).containsExactly(cp);
         assertThat(warnings).isEmpty();
 
         // another night: still off, nothing new can be a checkpoint; again incremental from cp over the last one
-        BackupRecord off2 = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
+        BackupRecord off2 =
+                offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
         assertThat(off2.mode().label()).isEqualTo("incremental");
         assertThat(off2.checkpoint()).isEqualTo(cp);
         assertThat(off2.parentBackup()).isEqualTo(off.id());
@@ -427,7 +531,8 @@ class BackupJobTest {
         domain.state = VmDomain.State.SHUTOFF;
         vda.write(10L * FakeDisk.BLOCK, 10, (byte) 7);
         FakeDisk.Source[] src = new FakeDisk.Source[1];
-        BackupRecord off = offlineBackup(fakeQemuNbd(new ArrayList<>(), src, List.of()), src).record();
+        BackupRecord off = offlineBackup(fakeQemuNbd(new ArrayList<>(), src, List.of()), src)
+                .record();
         assertThat(off.checkpoint()).isEqualTo(cp);
 
         // an online backup that fails removes only its own new checkpoint
@@ -438,16 +543,23 @@ class BackupJobTest {
             ((FakeDisk.Source) s).failRead = new IOException("NBD read failed: connection reset");
             return s;
         };
-        assertThatThrownBy(BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(failing)
-                .options(options).build()::run).isInstanceOfSatisfying(EngineException.class,
-                        e -> assertThat(e.code()).isEqualTo(EngineException.Code.COPY_FAILED));
+        assertThatThrownBy(BackupJob.builder()
+                        .domain(domain)
+                        .repository(repo)
+                        .catalog(catalog)
+                        .blockSources(failing)
+                        .options(options)
+                        .build()::run)
+                .isInstanceOfSatisfying(
+                        EngineException.class, e -> assertThat(e.code()).isEqualTo(EngineException.Code.COPY_FAILED));
         assertThat(domain.checkpoints()).containsExactly(cp);
 
         BackupRecord next = backup().record();
         assertThat(next.mode().label()).isEqualTo("incremental");
         assertThat(next.parentBackup()).isEqualTo(off.id());
         assertThat(domain.lastIncrementalFrom).isEqualTo(cp);
-        assertThat(domain.checkpoints()).as("pruned only once a newer checkpoint is recorded")
+        assertThat(domain.checkpoints())
+                .as("pruned only once a newer checkpoint is recorded")
                 .containsExactly(next.checkpoint());
     }
 
@@ -485,7 +597,8 @@ class BackupJobTest {
         List<String> exported = new ArrayList<>();
         FakeDisk.Source[] src = new FakeDisk.Source[1];
 
-        BackupRecord off = offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
+        BackupRecord off =
+                offlineBackup(fakeQemuNbd(exported, src, List.of()), src).record();
 
         assertThat(off.mode().label()).isEqualTo("full");
         assertThat(off.checkpoint()).isNull();
@@ -494,6 +607,8 @@ class BackupJobTest {
     }
 
     static long count(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) { return s.count(); }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.count();
+        }
     }
 }

@@ -1,15 +1,14 @@
 package dev.stillpoint.engine.backup;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.fakes.FakeAgent;
 import dev.stillpoint.guest.contract.FreezeDeadline;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** The freeze deadline the guest hears, and the agent's stale "frozen" cleared before a freeze. */
 class GuestFreezeTest {
@@ -18,9 +17,16 @@ class GuestFreezeTest {
 
     GuestFreeze freeze(BackupOptions o) {
         return new GuestFreeze(agent, o, "vm1", new GuestFreeze.Events() {
-            @Override public void phaseStarted(Phase phase) { }
-            @Override public void phaseFinished() { }
-            @Override public void warn(String code, String message) { warnings.add(code + ": " + message); }
+            @Override
+            public void phaseStarted(Phase phase) {}
+
+            @Override
+            public void phaseFinished() {}
+
+            @Override
+            public void warn(String code, String message) {
+                warnings.add(code + ": " + message);
+            }
         });
     }
 

@@ -1,6 +1,8 @@
 package dev.stillpoint.engine.backup;
 
-import dev.stillpoint.testkit.HostPrograms;
+import static dev.stillpoint.engine.fakes.QemuImageDomain.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.fakes.QemuImageDomain;
@@ -9,14 +11,11 @@ import dev.stillpoint.engine.restore.RestoreJob;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryOptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.stillpoint.testkit.HostPrograms;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static dev.stillpoint.engine.fakes.QemuImageDomain.run;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Full then incremental through real qemu-nbd dirty bitmaps, the Java NBD client and the
@@ -24,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * restore on their own to exactly the image as it was.
  */
 class IncrementalNbdIT {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void incrementalReadsTheDirtyBytesAndEveryPointRestoresAlone() throws Exception {
@@ -38,10 +38,15 @@ class IncrementalNbdIT {
         domain.guestWrite(100L << 20, 4L << 20, 0x22);
 
         Path repoDir = tmp.resolve("repo");
-        try (Repository repo = Repositories.init(repoDir, RepositoryOptions.encrypted("pw".toCharArray()).withKdf(8 * 1024, 1));
-             Catalog catalog = Catalog.open(Catalog.defaultPath(repoDir))) {
-            BackupJob.Builder b = BackupJob.builder().domain(domain).repository(repo).catalog(catalog)
-                    .blockSources(BlockSourceOpener.nbd()).options(BackupOptions.defaults().withWorkDir(tmp.resolve("w")));
+        try (Repository repo = Repositories.init(
+                        repoDir, RepositoryOptions.encrypted("pw".toCharArray()).withKdf(8 * 1024, 1));
+                Catalog catalog = Catalog.open(Catalog.defaultPath(repoDir))) {
+            BackupJob.Builder b = BackupJob.builder()
+                    .domain(domain)
+                    .repository(repo)
+                    .catalog(catalog)
+                    .blockSources(BlockSourceOpener.nbd())
+                    .options(BackupOptions.defaults().withWorkDir(tmp.resolve("w")));
 
             BackupRecord full = b.build().run().record();
             Path atFull = tmp.resolve("at-full.qcow2");
@@ -57,11 +62,19 @@ class IncrementalNbdIT {
 
             BackupRecord inc = b.build().run().record();
             assertThat(inc.mode().label()).isEqualTo("incremental");
-            assertThat(inc.bytesRead()).as("incremental reads the dirty bytes, not the disk").isEqualTo(dirty);
+            assertThat(inc.bytesRead())
+                    .as("incremental reads the dirty bytes, not the disk")
+                    .isEqualTo(dirty);
             assertThat(domain.checkpoints()).containsExactly(inc.checkpoint());
 
-            Path r1 = RestoreJob.create(repo, full, tmp.resolve("r"), "full", RestoreFormat.QCOW2, null).run().getFirst().file();
-            Path r2 = RestoreJob.create(repo, inc, tmp.resolve("r"), "inc", RestoreFormat.RAW, null).run().getFirst().file();
+            Path r1 = RestoreJob.create(repo, full, tmp.resolve("r"), "full", RestoreFormat.QCOW2, null)
+                    .run()
+                    .getFirst()
+                    .file();
+            Path r2 = RestoreJob.create(repo, inc, tmp.resolve("r"), "inc", RestoreFormat.RAW, null)
+                    .run()
+                    .getFirst()
+                    .file();
             run("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", atFull.toString(), r1.toString());
             run("qemu-img", "compare", "-f", "qcow2", "-F", "raw", image.toString(), r2.toString());
         }

@@ -1,17 +1,16 @@
 package dev.stillpoint.engine.backup;
 
-import dev.stillpoint.engine.catalog.Consistency;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.Consistency;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.vm.VmDisk;
-import org.junit.jupiter.api.Test;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** The planner's decisions for a shut-off domain (offline incremental and its fallbacks). */
 class IncrementalPlannerTest {
@@ -23,9 +22,16 @@ class IncrementalPlannerTest {
         List<DiskRecord> disks = java.util.Arrays.stream(targets)
                 .map(t -> new DiskRecord(t, "/images/web-" + t + ".qcow2", "qcow2", 1 << 20, "snap-" + t, null, 0, 0))
                 .toList();
-        return Optional.of(BackupRecord.builder("b1", "web", Instant.EPOCH).vmUuid("uuid").finishedAt(Instant.EPOCH)
-                .status(BackupRecord.Status.COMPLETE).mode(BackupRecord.Mode.FULL).consistency(Consistency.FILESYSTEM)
-                .checkpoint(checkpoint).domainXml("<domain/>").disks(disks).build());
+        return Optional.of(BackupRecord.builder("b1", "web", Instant.EPOCH)
+                .vmUuid("uuid")
+                .finishedAt(Instant.EPOCH)
+                .status(BackupRecord.Status.COMPLETE)
+                .mode(BackupRecord.Mode.FULL)
+                .consistency(Consistency.FILESYSTEM)
+                .checkpoint(checkpoint)
+                .domainXml("<domain/>")
+                .disks(disks)
+                .build());
     }
 
     static IncrementalPlanner.Plan offline(Optional<BackupRecord> prev, List<String> checkpoints, VmDisk... disks) {
@@ -44,9 +50,11 @@ class IncrementalPlannerTest {
 
     @Test
     void noPreviousBackupOrForcedFullIsFullWithoutWarning() {
-        assertThat(offline(Optional.empty(), List.of("stillpoint-1"), VDA)).isEqualTo(IncrementalPlanner.Plan.full(null));
-        assertThat(IncrementalPlanner.decideOffline(true, previous("stillpoint-1", "vda"), List.of("stillpoint-1"),
-                List.of(VDA), id -> true)).isEqualTo(IncrementalPlanner.Plan.full(null));
+        assertThat(offline(Optional.empty(), List.of("stillpoint-1"), VDA))
+                .isEqualTo(IncrementalPlanner.Plan.full(null));
+        assertThat(IncrementalPlanner.decideOffline(
+                        true, previous("stillpoint-1", "vda"), List.of("stillpoint-1"), List.of(VDA), id -> true))
+                .isEqualTo(IncrementalPlanner.Plan.full(null));
     }
 
     @Test
@@ -72,8 +80,8 @@ class IncrementalPlannerTest {
 
     @Test
     void missingParentSnapshotIsFullWithWarning() {
-        IncrementalPlanner.Plan p = IncrementalPlanner.decideOffline(false, previous("stillpoint-1", "vda"),
-                List.of("stillpoint-1"), List.of(VDA), id -> false);
+        IncrementalPlanner.Plan p = IncrementalPlanner.decideOffline(
+                false, previous("stillpoint-1", "vda"), List.of("stillpoint-1"), List.of(VDA), id -> false);
         assertThat(p.incremental()).isFalse();
         assertThat(p.warning()).contains("snap-vda", "missing");
     }
@@ -88,11 +96,18 @@ class IncrementalPlannerTest {
 
     @Test
     void aNewerCheckpointMeansTheBitmapMayBeInactiveSoTheBackupIsFull() {
-        IncrementalPlanner.Plan p = offline(previous("stillpoint-1", "vda"), List.of("stillpoint-1", "other-tool-cp"), VDA);
+        IncrementalPlanner.Plan p =
+                offline(previous("stillpoint-1", "vda"), List.of("stillpoint-1", "other-tool-cp"), VDA);
         assertThat(p.incremental()).isFalse();
         assertThat(p.warning()).contains("stillpoint-1", "other-tool-cp", "newest");
         // online, a newer foreign checkpoint does not prevent an incremental (libvirt merges bitmaps)
-        assertThat(IncrementalPlanner.decide(false, previous("stillpoint-1", "vda"),
-                List.of("stillpoint-1", "other-tool-cp"), List.of(VDA), id -> true).incremental()).isTrue();
+        assertThat(IncrementalPlanner.decide(
+                                false,
+                                previous("stillpoint-1", "vda"),
+                                List.of("stillpoint-1", "other-tool-cp"),
+                                List.of(VDA),
+                                id -> true)
+                        .incremental())
+                .isTrue();
     }
 }

@@ -1,37 +1,52 @@
 package dev.stillpoint.engine.catalog;
 
-import dev.stillpoint.engine.catalog.Phase;
-import dev.stillpoint.engine.catalog.Consistency;
-import dev.stillpoint.engine.EngineException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.stillpoint.engine.EngineException;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CatalogTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static BackupRecord record(String id, String uuid, String status, String checkpoint, Instant at) {
-        return BackupRecord.builder(id, "web1", at).vmUuid(uuid).finishedAt(at.plusSeconds(5))
-                .status(BackupRecord.Status.ofLabel(status)).mode(BackupRecord.Mode.FULL).consistency(Consistency.APPLICATION)
-                .checkpoint(checkpoint).domainXml("<domain/>").guestReport("{\"hooks\":[]}").freezeWindowMs(1234L)
-                .phaseMs(Map.of(Phase.FREEZE, 900L, Phase.COPY, 3000L)).bytes(100, 50, 1000)
+        return BackupRecord.builder(id, "web1", at)
+                .vmUuid(uuid)
+                .finishedAt(at.plusSeconds(5))
+                .status(BackupRecord.Status.ofLabel(status))
+                .mode(BackupRecord.Mode.FULL)
+                .consistency(Consistency.APPLICATION)
+                .checkpoint(checkpoint)
+                .domainXml("<domain/>")
+                .guestReport("{\"hooks\":[]}")
+                .freezeWindowMs(1234L)
+                .phaseMs(Map.of(Phase.FREEZE, 900L, Phase.COPY, 3000L))
+                .bytes(100, 50, 1000)
                 .warnings(List.of("disk-skipped: sda cdrom", "second"))
-                .disks(List.of(new DiskRecord("vda", "/img/web1.qcow2", "qcow2", 1000, "snap1", null, 100, 50))).build();
+                .disks(List.of(new DiskRecord("vda", "/img/web1.qcow2", "qcow2", 1000, "snap1", null, 100, 50)))
+                .build();
     }
 
     static BackupRecord cleanShutdownIncremental(String id, BackupRecord like, Instant at, String parent) {
-        return BackupRecord.builder(id, "web1", at).vmUuid("u1").finishedAt(at.plusSeconds(5))
-                .status(BackupRecord.Status.COMPLETE).mode(BackupRecord.Mode.INCREMENTAL)
-                .consistency(Consistency.CLEAN_SHUTDOWN).checkpoint("stillpoint-1").parentBackup(parent)
-                .domainXml("<domain/>").bytes(10, 5, 1000).disks(like.disks()).build();
+        return BackupRecord.builder(id, "web1", at)
+                .vmUuid("u1")
+                .finishedAt(at.plusSeconds(5))
+                .status(BackupRecord.Status.COMPLETE)
+                .mode(BackupRecord.Mode.INCREMENTAL)
+                .consistency(Consistency.CLEAN_SHUTDOWN)
+                .checkpoint("stillpoint-1")
+                .parentBackup(parent)
+                .domainXml("<domain/>")
+                .bytes(10, 5, 1000)
+                .disks(like.disks())
+                .build();
     }
 
     @Test
@@ -49,13 +64,18 @@ class CatalogTest {
             assertThat(c.lastComplete("u2")).isEmpty();
             assertThat(c.knowsCheckpoint("stillpoint-2")).isTrue();
             assertThat(c.knowsCheckpoint("virtnbdbackup.0")).isFalse();
-            assertThat(c.list(null)).extracting(BackupRecord::id)
+            assertThat(c.list(null))
+                    .extracting(BackupRecord::id)
                     .containsExactly("aaaa000000000001", "aaab000000000002", "bbbb000000000003");
-            assertThatThrownBy(() -> c.find("aaa")).isInstanceOf(EngineException.class)
-                    .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.AMBIGUOUS_ID);
-            assertThatThrownBy(() -> c.find("cc")).extracting(e -> ((EngineException) e).code())
+            assertThatThrownBy(() -> c.find("aaa"))
+                    .isInstanceOf(EngineException.class)
+                    .extracting(e -> ((EngineException) e).code())
+                    .isEqualTo(EngineException.Code.AMBIGUOUS_ID);
+            assertThatThrownBy(() -> c.find("cc"))
+                    .extracting(e -> ((EngineException) e).code())
                     .isEqualTo(EngineException.Code.BACKUP_NOT_FOUND);
-            assertThatThrownBy(() -> c.find("x;drop")).extracting(e -> ((EngineException) e).code())
+            assertThatThrownBy(() -> c.find("x;drop"))
+                    .extracting(e -> ((EngineException) e).code())
                     .isEqualTo(EngineException.Code.INVALID_ARGUMENT);
         }
     }
@@ -64,7 +84,8 @@ class CatalogTest {
     void refusesANewerSchema() throws Exception {
         Path db = tmp.resolve("catalog.db");
         Catalog.open(db).close();
-        try (var c = DriverManager.getConnection("jdbc:sqlite:" + db); var st = c.createStatement()) {
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                var st = c.createStatement()) {
             st.execute("PRAGMA user_version = 99");
         }
         assertThatThrownBy(() -> Catalog.open(db)).hasMessageContaining("schema version 99");
@@ -89,7 +110,8 @@ class CatalogTest {
         try (Catalog c = Catalog.open(tmp.resolve("catalog.db"))) {
             c.insert(record("aaaa000000000001", "u1", "complete", "stillpoint-1", t));
             BackupRecord online = record("aaaa000000000002", "u1", "complete", "stillpoint-1", t.plusSeconds(60));
-            BackupRecord offline = cleanShutdownIncremental("aaaa000000000002", online, online.startedAt(), "aaaa000000000001");
+            BackupRecord offline =
+                    cleanShutdownIncremental("aaaa000000000002", online, online.startedAt(), "aaaa000000000001");
             c.insert(offline);
             c.insert(cleanShutdownIncremental("aaaa000000000003", online, t.plusSeconds(120), "aaaa000000000002"));
             assertThat(c.knowsCheckpoint("stillpoint-1")).isTrue();

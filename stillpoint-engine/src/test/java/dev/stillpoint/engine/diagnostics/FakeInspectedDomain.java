@@ -22,28 +22,91 @@ import java.util.Map;
 final class FakeInspectedDomain implements VmDomain {
     final Agent agent = new Agent();
 
-    @Override public String name() { return "sp-diag-fake"; }
-    @Override public String uuid() { return "00000000-0000-0000-0000-00000000d1a9"; }
-    @Override public State state() { return State.RUNNING; }
-    @Override public String xml(boolean inactive) { throw new UnsupportedOperationException(); }
-    @Override public List<VmDisk> disks() { throw new UnsupportedOperationException(); }
-    @Override public GuestAgent agent() { return agent; }
-    @Override public List<String> checkpoints() { throw new UnsupportedOperationException(); }
-    @Override public void deleteCheckpoint(String name) { throw new UnsupportedOperationException(); }
-    @Override public BackupSession beginBackup(List<String> disks, Path socket, Path scratchDir, String newCheckpoint,
-                                               String incrementalFrom) { throw new UnsupportedOperationException(); }
-    @Override public java.util.Optional<java.nio.file.Path> activeBackupSocket() { throw new UnsupportedOperationException(); }
+    @Override
+    public String name() {
+        return "sp-diag-fake";
+    }
 
-    @Override public void abortJob() { throw new UnsupportedOperationException(); }
+    @Override
+    public String uuid() {
+        return "00000000-0000-0000-0000-00000000d1a9";
+    }
 
-    @Override public void blockPull(String disk) { throw new UnsupportedOperationException("no block jobs here"); }
+    @Override
+    public State state() {
+        return State.RUNNING;
+    }
 
-    @Override public java.util.Optional<BlockJob> blockJob(String disk) { return java.util.Optional.empty(); }
+    @Override
+    public String xml(boolean inactive) {
+        throw new UnsupportedOperationException();
+    }
 
-    @Override public List<Leftover> leftovers() { throw new UnsupportedOperationException(); }
-    @Override public void start() { throw new UnsupportedOperationException(); }
-    @Override public void destroy() { throw new UnsupportedOperationException(); }
-    @Override public void undefine() { throw new UnsupportedOperationException(); }
+    @Override
+    public List<VmDisk> disks() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public GuestAgent agent() {
+        return agent;
+    }
+
+    @Override
+    public List<String> checkpoints() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void deleteCheckpoint(String name) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public BackupSession beginBackup(
+            List<String> disks, Path socket, Path scratchDir, String newCheckpoint, String incrementalFrom) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.Optional<java.nio.file.Path> activeBackupSocket() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void abortJob() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void blockPull(String disk) {
+        throw new UnsupportedOperationException("no block jobs here");
+    }
+
+    @Override
+    public java.util.Optional<BlockJob> blockJob(String disk) {
+        return java.util.Optional.empty();
+    }
+
+    @Override
+    public List<Leftover> leftovers() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void start() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void destroy() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void undefine() {
+        throw new UnsupportedOperationException();
+    }
 
     /** dumpe2fs output per device; a device missing here makes dumpe2fs fail like on a real guest. */
     static final class Agent implements GuestAgent {
@@ -55,6 +118,7 @@ final class FakeInspectedDomain implements VmDomain {
         boolean execDisabled;
         /** guest-exec-status answers exited:false this many times per process first. */
         int runningPolls = 1;
+
         private final Map<Long, String> processes = new LinkedHashMap<>();
         private final Map<Long, Integer> polls = new LinkedHashMap<>();
         private long nextPid = 1000;
@@ -68,11 +132,23 @@ final class FakeInspectedDomain implements VmDomain {
             fsinfo.add(fs);
         }
 
-        @Override public boolean ping(Duration timeout) { return available; }
-        @Override public int freeze(Duration timeout) { throw new UnsupportedOperationException(); }
-        @Override public int thaw(Duration timeout) { throw new UnsupportedOperationException(); }
+        @Override
+        public boolean ping(Duration timeout) {
+            return available;
+        }
 
-        @Override public String freezeStatus(Duration timeout) throws VmException {
+        @Override
+        public int freeze(Duration timeout) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int thaw(Duration timeout) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public String freezeStatus(Duration timeout) throws VmException {
             if (!available) {
                 throw new VmException(VmException.Code.AGENT_UNAVAILABLE, "guest agent is not connected");
             }
@@ -80,7 +156,8 @@ final class FakeInspectedDomain implements VmDomain {
             return frozen ? "frozen" : "thawed";
         }
 
-        @Override @SuppressWarnings("unchecked")
+        @Override
+        @SuppressWarnings("unchecked")
         public String command(String json, Duration timeout) throws VmException {
             Map<String, Object> cmd;
             try {
@@ -126,12 +203,17 @@ final class FakeInspectedDomain implements VmDomain {
             r.put("exited", true);
             if (state == null) {
                 r.put("exitcode", 1);
-                r.put("err-data", b64("dumpe2fs 1.47.0 (5-Feb-2023)\ndumpe2fs: No such file or directory while trying to open "
-                        + device + "\nCouldn't find valid filesystem superblock.\n"));
+                r.put(
+                        "err-data",
+                        b64("dumpe2fs 1.47.0 (5-Feb-2023)\ndumpe2fs: No such file or directory while trying to open "
+                                + device + "\nCouldn't find valid filesystem superblock.\n"));
             } else {
                 r.put("exitcode", 0);
-                r.put("out-data", b64("Filesystem volume name:   <none>\nLast mounted on:          /\n"
-                        + "Filesystem magic number:  0xEF53\nFilesystem state:         " + state + "\nErrors behavior:          Continue\n"));
+                r.put(
+                        "out-data",
+                        b64("Filesystem volume name:   <none>\nLast mounted on:          /\n"
+                                + "Filesystem magic number:  0xEF53\nFilesystem state:         " + state
+                                + "\nErrors behavior:          Continue\n"));
                 r.put("err-data", b64("dumpe2fs 1.47.0 (5-Feb-2023)\n"));
             }
             return reply(r);

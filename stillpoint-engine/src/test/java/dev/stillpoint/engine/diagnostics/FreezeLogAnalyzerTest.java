@@ -41,7 +41,9 @@ class FreezeLogAnalyzerTest {
             01/04/2017 16:30:42: Backup.General.ExternalThaw: System resumed
             """;
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
+
     private final FreezeLogAnalyzer analyzer = new FreezeLogAnalyzer();
 
     private Path write(String name, String text) throws Exception {
@@ -73,14 +75,18 @@ class FreezeLogAnalyzerTest {
             assertThat(w.format()).isEqualTo(FreezeLogFormat.CACHE_BACKUP_LOG);
             assertThat(w.durationMs()).isEqualTo(6000);
         });
-        assertThat(a.files()).singleElement().satisfies(f -> assertThat(f.formats()).containsExactly("cache-backup-log"));
+        assertThat(a.files())
+                .singleElement()
+                .satisfies(f -> assertThat(f.formats()).containsExactly("cache-backup-log"));
     }
 
     @Test
     void bothCacheLogsTogetherAreNotCrossPaired() throws Exception {
-        FreezeLogAnalysis a = analyzer.analyze(List.of(write("snapshot.log", SNAPSHOT_LOG),
-                write("H20152-pre_post.log", BACKUP_LOG)));
-        assertThat(a.windows()).hasSize(2).allSatisfy(w -> assertThat(w.durationMs()).isEqualTo(6000));
+        FreezeLogAnalysis a = analyzer.analyze(
+                List.of(write("snapshot.log", SNAPSHOT_LOG), write("H20152-pre_post.log", BACKUP_LOG)));
+        assertThat(a.windows())
+                .hasSize(2)
+                .allSatisfy(w -> assertThat(w.durationMs()).isEqualTo(6000));
         assertThat(a.anomalies()).isEmpty();
         assertThat(a.stats()).isEqualTo(new DurationStats(2, 6000, 6000, 6000, 6000, 12000));
     }
@@ -98,9 +104,11 @@ class FreezeLogAnalyzerTest {
                 Sat Mar  2 03:00:04 JST 2024
                 thaw
                 """);
-        Path fail = write("vmware-tools-backup-db1-root-freezeFail.log", "Sun Mar  3 03:00:30 JST 2024\r\nfreezefail\r\n");
+        Path fail =
+                write("vmware-tools-backup-db1-root-freezeFail.log", "Sun Mar  3 03:00:30 JST 2024\r\nfreezefail\r\n");
         FreezeLogAnalysis a = analyzer.analyze(List.of(thaw, fail, freeze));
-        assertThat(a.windows()).extracting(FreezeWindow::outcome)
+        assertThat(a.windows())
+                .extracting(FreezeWindow::outcome)
                 .containsExactly(FreezeWindow.Outcome.THAWED, FreezeWindow.Outcome.FREEZE_FAILED);
         assertThat(a.windows()).extracting(FreezeWindow::durationMs).containsExactly(3000L, 29000L);
         assertThat(a.windows()).extracting(FreezeWindow::key).containsOnly("vmware-tools-backup-db1-root");
@@ -121,10 +129,12 @@ class FreezeLogAnalyzerTest {
         assertThat(a.anomalies()).isEmpty();
         assertThat(a.warnings()).isEmpty();
         // JST 03:00 is 18:00 UTC the day before; times without a zone sort as if UTC
-        assertThat(a.windows()).extracting(FreezeWindow::key, FreezeWindow::durationMs).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("qemu-ga-db1-root", 1000L),
-                org.assertj.core.groups.Tuple.tuple("hook", 500L),
-                org.assertj.core.groups.Tuple.tuple("hook", 2500L));
+        assertThat(a.windows())
+                .extracting(FreezeWindow::key, FreezeWindow::durationMs)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("qemu-ga-db1-root", 1000L),
+                        org.assertj.core.groups.Tuple.tuple("hook", 500L),
+                        org.assertj.core.groups.Tuple.tuple("hook", 2500L));
     }
 
     @Test
@@ -141,7 +151,9 @@ class FreezeLogAnalyzerTest {
         assertThat(a.anomalies().get(0).message()).contains("without a freeze");
         assertThat(a.anomalies().get(1).message()).contains("no thaw");
         // the second "freeze" line has no date line before it
-        assertThat(a.warnings()).singleElement().satisfies(w -> assertThat(w.line()).isEqualTo(3));
+        assertThat(a.warnings())
+                .singleElement()
+                .satisfies(w -> assertThat(w.line()).isEqualTo(3));
         assertThat(a.stats()).isNull();
     }
 
@@ -171,9 +183,11 @@ class FreezeLogAnalyzerTest {
                 Wed Jan 4 16:30:50 EST 2017: H2 THAW FAILED
                 """);
         FreezeLogAnalysis a = analyzer.analyze(List.of(p));
-        assertThat(a.windows()).extracting(FreezeWindow::key, FreezeWindow::outcome).containsExactlyInAnyOrder(
-                org.assertj.core.groups.Tuple.tuple("H1", FreezeWindow.Outcome.FREEZE_FAILED),
-                org.assertj.core.groups.Tuple.tuple("H2", FreezeWindow.Outcome.THAW_FAILED));
+        assertThat(a.windows())
+                .extracting(FreezeWindow::key, FreezeWindow::outcome)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("H1", FreezeWindow.Outcome.FREEZE_FAILED),
+                        org.assertj.core.groups.Tuple.tuple("H2", FreezeWindow.Outcome.THAW_FAILED));
     }
 
     @Test
@@ -199,8 +213,10 @@ class FreezeLogAnalyzerTest {
         assertThat(w.key()).isEqualTo("stillpoint:db1");
         assertThat(w.frozenAt().toString()).isEqualTo("2026-11-22T19:00:00.250Z");
         assertThat(w.endedAt().toString()).isEqualTo("2026-11-22T19:00:01.500Z");
-        assertThat(w.hooks()).containsExactly(new FreezeWindow.HookRun("10-postgres", "freeze", null, 0, 120L),
-                new FreezeWindow.HookRun("/etc/stillpoint/hooks/20-x", "thaw", null, 3, null));
+        assertThat(w.hooks())
+                .containsExactly(
+                        new FreezeWindow.HookRun("10-postgres", "freeze", null, 0, 120L),
+                        new FreezeWindow.HookRun("/etc/stillpoint/hooks/20-x", "thaw", null, 3, null));
         assertThat(a.windows().get(2).frozenAt()).isNull();
         assertThat(a.stats().median()).isEqualTo(901);
     }
@@ -217,12 +233,17 @@ class FreezeLogAnalyzerTest {
                  "freezeWindowMs": 2500, "thawedAt": "2026-11-22T19:00:03.000Z", "errors": [], "result": "ok",
                  "finishedAt": "2026-11-22T19:00:03.100Z"}
                 """);
-        Path watchdog = write("r-watchdog.json",
+        Path watchdog = write(
+                "r-watchdog.json",
                 "{\"startedAt\": \"2026-11-22T20:00:00Z\", \"freezeWindowMs\": 600000, \"result\": \"thawed-by-watchdog\"}");
         Path frozen = write("r-frozen.json", "{\"startedAt\": \"2026-11-22T21:00:00Z\", \"result\": \"frozen\"}");
         FreezeLogAnalysis a = analyzer.analyze(List.of(ok, watchdog, frozen));
-        assertThat(a.windows()).extracting(FreezeWindow::outcome).containsExactly(FreezeWindow.Outcome.THAWED,
-                FreezeWindow.Outcome.THAWED_BY_WATCHDOG, FreezeWindow.Outcome.NO_THAW);
+        assertThat(a.windows())
+                .extracting(FreezeWindow::outcome)
+                .containsExactly(
+                        FreezeWindow.Outcome.THAWED,
+                        FreezeWindow.Outcome.THAWED_BY_WATCHDOG,
+                        FreezeWindow.Outcome.NO_THAW);
         FreezeWindow w = a.windows().getFirst();
         assertThat(w.frozenAt().toString()).isEqualTo("2026-11-22T19:00:00.500Z"); // thawedAt - freezeWindowMs
         assertThat(w.hooks()).containsExactly(new FreezeWindow.HookRun("10-sample.sh", "freeze", "ok", 0, 15L));
@@ -241,7 +262,9 @@ class FreezeLogAnalyzerTest {
     @Test
     void filesFromARealGuestRunnerCycle() throws Exception {
         List<Path> files = new ArrayList<>();
-        for (String name : List.of("vmware-tools-backup-vm-root-freeze.log", "vmware-tools-backup-vm-root-thaw.log",
+        for (String name : List.of(
+                "vmware-tools-backup-vm-root-freeze.log",
+                "vmware-tools-backup-vm-root-thaw.log",
                 "guest-last-report.json")) {
             try (var in = getClass().getResourceAsStream(name)) {
                 files.add(write(name, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)));
@@ -250,13 +273,18 @@ class FreezeLogAnalyzerTest {
         FreezeLogAnalysis a = analyzer.analyze(files);
         assertThat(a.anomalies()).isEmpty();
         assertThat(a.warnings()).isEmpty();
-        assertThat(a.windows()).extracting(FreezeWindow::format, FreezeWindow::durationMs).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(FreezeLogFormat.HOOK_LOG, 3000L),
-                org.assertj.core.groups.Tuple.tuple(FreezeLogFormat.STILLPOINT_REPORT, 3113L));
+        assertThat(a.windows())
+                .extracting(FreezeWindow::format, FreezeWindow::durationMs)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(FreezeLogFormat.HOOK_LOG, 3000L),
+                        org.assertj.core.groups.Tuple.tuple(FreezeLogFormat.STILLPOINT_REPORT, 3113L));
         FreezeWindow report = a.windows().get(1);
         assertThat(report.frozenAt().toString()).isEqualTo("2026-11-22T19:41:48.160Z");
-        assertThat(report.hooks()).extracting(FreezeWindow.HookRun::phase, FreezeWindow.HookRun::result)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("freeze", "ok"), org.assertj.core.groups.Tuple.tuple("thaw", "ok"));
+        assertThat(report.hooks())
+                .extracting(FreezeWindow.HookRun::phase, FreezeWindow.HookRun::result)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("freeze", "ok"),
+                        org.assertj.core.groups.Tuple.tuple("thaw", "ok"));
     }
 
     /** The golden report of stillpoint-guest-contract (the guest's tests read it too). */
@@ -269,24 +297,31 @@ class FreezeLogAnalyzerTest {
         assertThat(w.durationMs()).isEqualTo(812L);
         assertThat(w.endedAt().toString()).isEqualTo("2026-11-22T19:31:03.850Z");
         assertThat(w.frozenAt().toString()).isEqualTo("2026-11-22T19:31:03.038Z"); // thawedAt - freezeWindowMs
-        assertThat(w.hooks()).containsExactly(
-                new FreezeWindow.HookRun("/etc/vmware-tools/backupScripts.d/10-db", "freeze", "ok", 0, 12L),
-                new FreezeWindow.HookRun("app:postgresql", "freeze", "not-started", -1, 0L),
-                new FreezeWindow.HookRun("/etc/vmware-tools/backupScripts.d/10-db", "thaw", "ok", 0, 9L));
+        assertThat(w.hooks())
+                .containsExactly(
+                        new FreezeWindow.HookRun("/etc/vmware-tools/backupScripts.d/10-db", "freeze", "ok", 0, 12L),
+                        new FreezeWindow.HookRun("app:postgresql", "freeze", "not-started", -1, 0L),
+                        new FreezeWindow.HookRun("/etc/vmware-tools/backupScripts.d/10-db", "thaw", "ok", 0, 9L));
     }
 
     @Test
     void reportWithoutWindowOrWithBadTimeFailsNamingFileAndField() throws Exception {
         Path noWindow = write("r1.json", "{\"frozenAt\": \"2026-11-22T19:00:00Z\"}");
         assertThatThrownBy(() -> analyzer.analyze(List.of(noWindow)))
-                .isInstanceOfSatisfying(DiagnosticsException.class,
+                .isInstanceOfSatisfying(
+                        DiagnosticsException.class,
                         e -> assertThat(e.code()).isEqualTo(DiagnosticsException.Code.BAD_FORMAT))
-                .hasMessageContaining("r1.json").hasMessageContaining("freezeWindowMs").hasMessageContaining("missing");
+                .hasMessageContaining("r1.json")
+                .hasMessageContaining("freezeWindowMs")
+                .hasMessageContaining("missing");
         Path badTime = write("r2.json", "{\"freezeWindowMs\": 5, \"thawedAt\": \"yesterday\"}");
-        assertThatThrownBy(() -> analyzer.analyze(List.of(badTime))).hasMessageContaining("r2.json")
-                .hasMessageContaining("thawedAt").hasMessageContaining("yesterday");
+        assertThatThrownBy(() -> analyzer.analyze(List.of(badTime)))
+                .hasMessageContaining("r2.json")
+                .hasMessageContaining("thawedAt")
+                .hasMessageContaining("yesterday");
         Path broken = write("r3.json", "{\"freezeWindowMs\": ");
-        assertThatThrownBy(() -> analyzer.analyze(List.of(broken))).hasMessageContaining("r3.json")
+        assertThatThrownBy(() -> analyzer.analyze(List.of(broken)))
+                .hasMessageContaining("r3.json")
                 .hasMessageContaining("not valid JSON");
     }
 
@@ -295,7 +330,8 @@ class FreezeLogAnalyzerTest {
         Path ok = write("snapshot.log", SNAPSHOT_LOG);
         Path missing = dir.resolve("nope.log");
         assertThatThrownBy(() -> analyzer.analyze(List.of(ok, missing)))
-                .isInstanceOfSatisfying(DiagnosticsException.class,
+                .isInstanceOfSatisfying(
+                        DiagnosticsException.class,
                         e -> assertThat(e.code()).isEqualTo(DiagnosticsException.Code.FILE_NOT_FOUND))
                 .hasMessageContaining("nope.log");
     }
@@ -313,20 +349,41 @@ class FreezeLogAnalyzerTest {
     @Test
     void hookKeys() {
         List<String> keys = new ArrayList<>();
-        for (String f : List.of("/var/log/vmware-tools-backup-db1-root-freeze.log", "/var/log/ngt-thaw-db1-root.log",
-                "C:\\freeeze.log", "C:\\freeezefail.log", "thaw.log", "pre_freeze_log.txt", "qemu-ga-h-root-thaw.log.gz")) {
+        for (String f : List.of(
+                "/var/log/vmware-tools-backup-db1-root-freeze.log",
+                "/var/log/ngt-thaw-db1-root.log",
+                "C:\\freeeze.log",
+                "C:\\freeezefail.log",
+                "thaw.log",
+                "pre_freeze_log.txt",
+                "qemu-ga-h-root-thaw.log.gz")) {
             keys.add(FreezeLogParser.hookKey(f));
         }
-        assertThat(keys).containsExactly("vmware-tools-backup-db1-root", "ngt-db1-root", "hook", "hook", "hook", "hook",
-                "qemu-ga-h-root");
+        assertThat(keys)
+                .containsExactly(
+                        "vmware-tools-backup-db1-root",
+                        "ngt-db1-root",
+                        "hook",
+                        "hook",
+                        "hook",
+                        "hook",
+                        "qemu-ga-h-root");
     }
 
     @Test
     void timeFormats() {
-        assertThat(LogTimes.parse("Wed Jan  4 04:30:35 PM EST 2017").orElseThrow().toString()).isEqualTo("2017-01-04T16:30:35-05:00");
-        assertThat(LogTimes.parse("Wed Jan  4 12:05:00 AM UTC 2017").orElseThrow().toString()).isEqualTo("2017-01-04T00:05:00Z");
-        assertThat(LogTimes.parse("Wed Jan  4 16:30:35 XYZT 2017").orElseThrow().zoneKnown()).isFalse();
-        assertThat(LogTimes.parse("2017-01-04 16:30:35+0900").orElseThrow().toString()).isEqualTo("2017-01-04T16:30:35+09:00");
+        assertThat(LogTimes.parse("Wed Jan  4 04:30:35 PM EST 2017")
+                        .orElseThrow()
+                        .toString())
+                .isEqualTo("2017-01-04T16:30:35-05:00");
+        assertThat(LogTimes.parse("Wed Jan  4 12:05:00 AM UTC 2017")
+                        .orElseThrow()
+                        .toString())
+                .isEqualTo("2017-01-04T00:05:00Z");
+        assertThat(LogTimes.parse("Wed Jan  4 16:30:35 XYZT 2017").orElseThrow().zoneKnown())
+                .isFalse();
+        assertThat(LogTimes.parse("2017-01-04 16:30:35+0900").orElseThrow().toString())
+                .isEqualTo("2017-01-04T16:30:35+09:00");
         assertThat(LogTimes.parse("Wed 13/45/2017 10:00:00")).isEmpty();
         assertThat(LogTimes.parse("freeze")).isEmpty();
     }

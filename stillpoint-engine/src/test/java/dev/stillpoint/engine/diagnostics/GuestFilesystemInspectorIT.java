@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * output, including "not clean" and "clean with errors" states set with debugfs.
  */
 class GuestFilesystemInspectorIT {
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
 
     @BeforeAll
     static void tools() {
@@ -71,17 +72,21 @@ class GuestFilesystemInspectorIT {
         agent.fs(notClean, "/data", "ext2");
         agent.fs(errors, "/var", "ext3");
         agent.fs(garbage, "/broken", "ext4");
-        VmDomain domain = (VmDomain) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {VmDomain.class},
-                (p, m, a) -> switch (m.getName()) {
+        VmDomain domain = (VmDomain) Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {VmDomain.class}, (p, m, a) -> switch (m.getName()) {
                     case "name" -> "sp-diag-local";
                     case "agent" -> agent;
                     default -> throw new UnsupportedOperationException(m.getName());
                 });
-        FilesystemStateReport r = new GuestFilesystemInspector(Duration.ofMillis(20)).inspect(domain, Duration.ofSeconds(20));
-        assertThat(r.filesystems()).extracting(FilesystemState::state)
+        FilesystemStateReport r =
+                new GuestFilesystemInspector(Duration.ofMillis(20)).inspect(domain, Duration.ofSeconds(20));
+        assertThat(r.filesystems())
+                .extracting(FilesystemState::state)
                 .containsExactly("clean", "not clean", "clean with errors", null);
         assertThat(r.filesystems()).extracting(FilesystemState::clean).containsExactly(true, false, false, null);
-        assertThat(r.filesystems().get(3).error()).contains("exited 1").contains("garbage.img")
+        assertThat(r.filesystems().get(3).error())
+                .contains("exited 1")
+                .contains("garbage.img")
                 .doesNotContain("dumpe2fs 1.");
     }
 
@@ -94,13 +99,28 @@ class GuestFilesystemInspectorIT {
             fsinfo.add(Map.of("name", device.toString(), "mountpoint", mountpoint, "type", type, "disk", List.of()));
         }
 
-        @Override public boolean ping(Duration timeout) { return true; }
-        @Override public int freeze(Duration timeout) { throw new UnsupportedOperationException(); }
-        @Override public int thaw(Duration timeout) { throw new UnsupportedOperationException(); }
-        @Override public String freezeStatus(Duration timeout) { return "thawed"; }
+        @Override
+        public boolean ping(Duration timeout) {
+            return true;
+        }
 
+        @Override
+        public int freeze(Duration timeout) {
+            throw new UnsupportedOperationException();
+        }
 
-        @Override @SuppressWarnings("unchecked")
+        @Override
+        public int thaw(Duration timeout) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public String freezeStatus(Duration timeout) {
+            return "thawed";
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
         public String command(String json, Duration timeout) throws VmException {
             try {
                 Map<String, Object> cmd = (Map<String, Object>) JSON.std.anyFrom(json);
@@ -129,9 +149,15 @@ class GuestFilesystemInspectorIT {
                 return Map.of("exited", false);
             }
             Base64.Encoder b64 = Base64.getEncoder();
-            return Map.of("exited", true, "exitcode", p.exitValue(),
-                    "out-data", b64.encodeToString(p.getInputStream().readAllBytes()),
-                    "err-data", b64.encodeToString(p.getErrorStream().readAllBytes()));
+            return Map.of(
+                    "exited",
+                    true,
+                    "exitcode",
+                    p.exitValue(),
+                    "out-data",
+                    b64.encodeToString(p.getInputStream().readAllBytes()),
+                    "err-data",
+                    b64.encodeToString(p.getErrorStream().readAllBytes()));
         }
     }
 }

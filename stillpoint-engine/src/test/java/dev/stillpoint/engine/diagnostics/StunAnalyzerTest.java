@@ -37,7 +37,9 @@ class StunAnalyzerTest {
         assertThat(consolidate.maxMicros()).isEqualTo(341616);
         assertThat(consolidate.firstStunEnd().toString()).isEqualTo("2017-01-04T22:15:58.846Z");
         assertThat(consolidate.lastStunEnd().toString()).isEqualTo("2017-01-04T22:16:30.921Z");
-        assertThat(a.longest()).extracting(e -> e.event().micros()).containsExactly(1091706L, 341616L, 301099L, 298346L, 264392L);
+        assertThat(a.longest())
+                .extracting(e -> e.event().micros())
+                .containsExactly(1091706L, 341616L, 301099L, 298346L, 264392L);
         assertThat(a.qos()).isNull();
         assertThat(a.suggestedQosTimeoutSeconds()).isEqualTo(3); // 2 x 1.091706 s = 2.18 s -> 3 s
     }
@@ -50,7 +52,8 @@ class StunAnalyzerTest {
                 "2017-01-04T22:16:00.000Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 7999999 us",
                 "2017-01-04T22:16:01.000Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 8000000 us");
         StunAnalysis a = analyze(lines, qos(8));
-        assertThat(a.entries()).extracting(StunAnalysis.Entry::verdict)
+        assertThat(a.entries())
+                .extracting(StunAnalysis.Entry::verdict)
                 .containsExactly(QosVerdict.SAFE, QosVerdict.AT_RISK, QosVerdict.AT_RISK, QosVerdict.FAILOVER);
         assertThat(a.qos()).isEqualTo(new StunAnalysis.QosSummary(8_000_000, 1, 2, 1));
         assertThat(a.suggestedQosTimeoutSeconds()).isEqualTo(16);
@@ -88,7 +91,8 @@ class StunAnalyzerTest {
                 "2017-01-04T22:15:52.000Z| vmx| I125: Intermediate snapshot taken, took 1.8s",
                 "2017-01-04T22:15:58.000Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 300 us");
         StunAnalysis a = analyze(lines, StunAnalyzer.Options.defaults());
-        assertThat(a.operations()).extracting(SnapshotOperation::kind)
+        assertThat(a.operations())
+                .extracting(SnapshotOperation::kind)
                 .containsExactly(OperationKind.CREATE, OperationKind.CONSOLIDATE);
         assertThat(a.operations()).extracting(SnapshotOperation::inferred).containsExactly(false, false);
         assertThat(a.operations().get(0).evidence()).singleElement().asString().contains("vmware.log:1:");
@@ -102,8 +106,13 @@ class StunAnalyzerTest {
                 "2017-01-05T01:00:00.000Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 100 us",
                 "2017-01-05T01:30:00.000Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 100 us");
         StunAnalysis a = analyze(lines, StunAnalyzer.Options.defaults());
-        assertThat(a.operations()).extracting(SnapshotOperation::kind).containsExactly(
-                OperationKind.CREATE, OperationKind.CONSOLIDATE, OperationKind.CREATE, OperationKind.CONSOLIDATE);
+        assertThat(a.operations())
+                .extracting(SnapshotOperation::kind)
+                .containsExactly(
+                        OperationKind.CREATE,
+                        OperationKind.CONSOLIDATE,
+                        OperationKind.CREATE,
+                        OperationKind.CONSOLIDATE);
     }
 
     @Test
@@ -111,8 +120,8 @@ class StunAnalyzerTest {
         List<String> seed = StunLogParserTest.SEED_003;
         StunLog older = parser.parse("vmware-1.log", seed.subList(0, 3), LocalDate.of(2017, 2, 1));
         StunLog newer = parser.parse("vmware.log", seed.subList(2, seed.size()), LocalDate.of(2017, 2, 1));
-        StunAnalysis a = analyzer.analyze(List.of("vmware.log", "vmware-1.log"), List.of(newer, older),
-                StunAnalyzer.Options.defaults());
+        StunAnalysis a = analyzer.analyze(
+                List.of("vmware.log", "vmware-1.log"), List.of(newer, older), StunAnalyzer.Options.defaults());
         assertThat(a.entries()).hasSize(7);
         assertThat(a.duplicatesDropped()).isEqualTo(1);
         assertThat(a.entries().getFirst().event().file()).isEqualTo("vmware-1.log");
@@ -126,7 +135,9 @@ class StunAnalyzerTest {
                 "2017-01-01T00:00:05.000Z| vcpu-7| I125: Checkpoint_Unstun: vm stopped for 200 us",
                 "2017-01-01T00:00:10.000Z| vcpu-12| I125: Checkpoint_Unstun: vm stopped for 300 us");
         StunAnalysis a = analyze(lines, StunAnalyzer.Options.defaults());
-        assertThat(a.operations()).singleElement().satisfies(op -> assertThat(op.stuns()).isEqualTo(3));
+        assertThat(a.operations())
+                .singleElement()
+                .satisfies(op -> assertThat(op.stuns()).isEqualTo(3));
         assertThat(a.entries()).extracting(e -> e.event().thread()).containsExactly("vcpu-0", "vcpu-7", "vcpu-12");
     }
 
@@ -150,8 +161,10 @@ class StunAnalyzerTest {
     @Test
     void statisticsOfEvenCountAndHugeValues() {
         assertThat(DurationStats.of(List.of(1L, 2L))).isEqualTo(new DurationStats(2, 1, 2, 2, 2, 3));
-        assertThat(DurationStats.of(List.of(Long.MAX_VALUE, Long.MAX_VALUE - 1)).median()).isEqualTo(Long.MAX_VALUE);
-        assertThat(DurationStats.of(List.of(Long.MAX_VALUE, Long.MAX_VALUE)).total()).isEqualTo(Long.MAX_VALUE);
+        assertThat(DurationStats.of(List.of(Long.MAX_VALUE, Long.MAX_VALUE - 1)).median())
+                .isEqualTo(Long.MAX_VALUE);
+        assertThat(DurationStats.of(List.of(Long.MAX_VALUE, Long.MAX_VALUE)).total())
+                .isEqualTo(Long.MAX_VALUE);
         List<Long> hundred = new ArrayList<>();
         for (long i = 1; i <= 100; i++) {
             hundred.add(i);

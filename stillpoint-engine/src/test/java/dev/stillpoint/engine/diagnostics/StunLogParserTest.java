@@ -3,7 +3,6 @@ package dev.stillpoint.engine.diagnostics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,7 +30,8 @@ class StunLogParserTest {
 
     private final StunLogParser parser = new StunLogParser();
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void readsSeedLinesWithTimeValueAndThread() {
@@ -48,10 +48,12 @@ class StunLogParserTest {
 
     @Test
     void readsSeedSpellingWithoutUnderscoreEsxi7FormatAndGrepPrefix() {
-        StunLog log = parser.parse("x", List.of(
-                "2017-01-04T22:15:58.846Z| vcpu-0| I125: CheckpointUnstun: vm stopped for 38123 us",
-                "2022-06-14T07:48:02.373Z In(05) vcpu-3 - Checkpoint_Unstun: vm stopped for 305880 us",
-                "vmware-1.log:2017-01-04T22:15:59.573+09:00| vmx| I125: Checkpoint_Unstun: vm stopped for 7 us"),
+        StunLog log = parser.parse(
+                "x",
+                List.of(
+                        "2017-01-04T22:15:58.846Z| vcpu-0| I125: CheckpointUnstun: vm stopped for 38123 us",
+                        "2022-06-14T07:48:02.373Z In(05) vcpu-3 - Checkpoint_Unstun: vm stopped for 305880 us",
+                        "vmware-1.log:2017-01-04T22:15:59.573+09:00| vmx| I125: Checkpoint_Unstun: vm stopped for 7 us"),
                 LocalDate.of(2023, 1, 1));
         assertThat(log.events()).extracting(StunEvent::micros).containsExactly(38123L, 305880L, 7L);
         assertThat(log.events()).extracting(StunEvent::thread).containsExactly("vcpu-0", "vcpu-3", "vmx");
@@ -60,9 +62,11 @@ class StunLogParserTest {
 
     @Test
     void valuesBeyondIntAreKeptAndBeyondLongAreSkippedWithWarning() {
-        StunLog log = parser.parse("v.log", List.of(
-                "2017-01-04T22:15:58.846Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 4294967296123 us",
-                "2017-01-04T22:15:59.846Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 99999999999999999999 us"),
+        StunLog log = parser.parse(
+                "v.log",
+                List.of(
+                        "2017-01-04T22:15:58.846Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 4294967296123 us",
+                        "2017-01-04T22:15:59.846Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 99999999999999999999 us"),
                 LocalDate.of(2017, 2, 1));
         assertThat(log.events()).extracting(StunEvent::micros).containsExactly(4_294_967_296_123L);
         assertThat(log.warnings()).singleElement().satisfies(w -> {
@@ -73,11 +77,13 @@ class StunLogParserTest {
 
     @Test
     void truncatedLinesAreSkippedWithLineNumbers() {
-        StunLog log = parser.parse("v.log", List.of(
-                "2017-01-04T22:15:58.846Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 3812",
-                "2017-01-04T22:15:58.846Z| vcpu-0| I125: Checkpoint_Uns",
-                "pu-0| I125: Checkpoint_Unstun: vm stopped for 38123 us",
-                "2017-01-04T22:16:00.000Z| vcpu-1| I125: Checkpoint_Unstun: vm stopped for 5 us"),
+        StunLog log = parser.parse(
+                "v.log",
+                List.of(
+                        "2017-01-04T22:15:58.846Z| vcpu-0| I125: Checkpoint_Unstun: vm stopped for 3812",
+                        "2017-01-04T22:15:58.846Z| vcpu-0| I125: Checkpoint_Uns",
+                        "pu-0| I125: Checkpoint_Unstun: vm stopped for 38123 us",
+                        "2017-01-04T22:16:00.000Z| vcpu-1| I125: Checkpoint_Unstun: vm stopped for 5 us"),
                 LocalDate.of(2017, 2, 1));
         assertThat(log.events()).extracting(StunEvent::line).containsExactly(4);
         assertThat(log.warnings()).extracting(ParseWarning::line).containsExactly(1, 3);
@@ -86,31 +92,40 @@ class StunLogParserTest {
 
     @Test
     void yearlessTimestampsRollOverIntoTheModificationYear() {
-        StunLog log = parser.parse("old.log", List.of(
-                "Dec 31 23:59:58.100: vcpu-0| Checkpoint_Unstun: vm stopped for 100 us",
-                "Jan 01 00:00:03.200: vcpu-1| Checkpoint_Unstun: vm stopped for 200 us"),
+        StunLog log = parser.parse(
+                "old.log",
+                List.of(
+                        "Dec 31 23:59:58.100: vcpu-0| Checkpoint_Unstun: vm stopped for 100 us",
+                        "Jan 01 00:00:03.200: vcpu-1| Checkpoint_Unstun: vm stopped for 200 us"),
                 LocalDate.of(2021, 3, 1));
-        assertThat(log.events()).extracting(e -> e.time().toString())
+        assertThat(log.events())
+                .extracting(e -> e.time().toString())
                 .containsExactly("2020-12-31T23:59:58.100", "2021-01-01T00:00:03.200");
-        assertThat(log.warnings()).singleElement().satisfies(w -> assertThat(w.message()).contains("no year"));
+        assertThat(log.warnings())
+                .singleElement()
+                .satisfies(w -> assertThat(w.message()).contains("no year"));
     }
 
     @Test
     void yearlessLastDateAfterModificationDateBelongsToTheYearBefore() {
-        StunLog log = parser.parse("old.log", List.of(
-                "Nov 30 10:00:00.000: vcpu-0| Checkpoint_Unstun: vm stopped for 100 us"),
+        StunLog log = parser.parse(
+                "old.log",
+                List.of("Nov 30 10:00:00.000: vcpu-0| Checkpoint_Unstun: vm stopped for 100 us"),
                 LocalDate.of(2021, 1, 2));
         assertThat(log.events().getFirst().time().local()).isEqualTo(LocalDateTime.of(2020, 11, 30, 10, 0));
     }
 
     @Test
     void markersNameTheOperation() {
-        StunLog log = parser.parse("v.log", List.of(
-                "2017-01-04T21:30:18.000Z| vmx| I125: SnapshotVMX_TakeSnapshot start: 'VEEAM BACKUP TEMPORARY SNAPSHOT', quiesced=1",
-                "2017-01-04T22:15:50.000Z| vmx| I125: SnapshotVMXConsolidateOnlineCB: Starting online consolidation",
-                "2017-01-04T22:15:51.000Z| vmx| I125: hello"),
+        StunLog log = parser.parse(
+                "v.log",
+                List.of(
+                        "2017-01-04T21:30:18.000Z| vmx| I125: SnapshotVMX_TakeSnapshot start: 'VEEAM BACKUP TEMPORARY SNAPSHOT', quiesced=1",
+                        "2017-01-04T22:15:50.000Z| vmx| I125: SnapshotVMXConsolidateOnlineCB: Starting online consolidation",
+                        "2017-01-04T22:15:51.000Z| vmx| I125: hello"),
                 LocalDate.of(2017, 2, 1));
-        assertThat(log.markers()).extracting(OperationMarker::kind)
+        assertThat(log.markers())
+                .extracting(OperationMarker::kind)
                 .containsExactly(OperationKind.CREATE, OperationKind.CONSOLIDATE);
     }
 
@@ -158,11 +173,13 @@ class StunLogParserTest {
     void missingFileFailsWithCodeAndName() {
         Path missing = dir.resolve("vmware-9.log");
         assertThatThrownBy(() -> parser.parse(missing))
-                .isInstanceOfSatisfying(DiagnosticsException.class,
+                .isInstanceOfSatisfying(
+                        DiagnosticsException.class,
                         e -> assertThat(e.code()).isEqualTo(DiagnosticsException.Code.FILE_NOT_FOUND))
                 .hasMessageContaining(missing.toString());
         assertThatThrownBy(() -> parser.parse(dir))
-                .isInstanceOfSatisfying(DiagnosticsException.class,
+                .isInstanceOfSatisfying(
+                        DiagnosticsException.class,
                         e -> assertThat(e.code()).isEqualTo(DiagnosticsException.Code.NOT_A_FILE));
     }
 }

@@ -14,7 +14,6 @@ import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryOptions;
 import dev.stillpoint.repository.SnapshotInfo;
-
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -35,7 +34,8 @@ class BackupExportTest {
     static final int CHUNK = 64 << 10;
     static final int HOLE = BlockExtent.STATE_HOLE | BlockExtent.STATE_ZERO;
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     /** 40 chunks and a short tail: random data, except chunks 5-9 (never written) and 20 (written as zeroes). */
     static byte[] image() {
@@ -55,14 +55,28 @@ class BackupExportTest {
     }
 
     static BackupRecord backup(BackupRecord.Status status, DiskRecord... disks) {
-        return BackupRecord.builder("0123456789abcdef", "web1", Instant.now()).vmUuid("uuid").finishedAt(Instant.now())
-                .status(status).mode(BackupRecord.Mode.FULL).disks(List.of(disks)).build();
+        return BackupRecord.builder("0123456789abcdef", "web1", Instant.now())
+                .vmUuid("uuid")
+                .finishedAt(Instant.now())
+                .status(status)
+                .mode(BackupRecord.Mode.FULL)
+                .disks(List.of(disks))
+                .build();
     }
 
     Repository repository() throws Exception {
         RepositoryOptions o = RepositoryOptions.encrypted("pw".toCharArray()).withKdf(8 * 1024, 1);
-        return Repositories.init(tmp.resolve("repo"), new RepositoryOptions(o.encryption(), o.password(), CHUNK, o.packSize(),
-                o.compressionLevel(), o.kdfMemoryKiB(), o.kdfIterations(), o.idHash()));
+        return Repositories.init(
+                tmp.resolve("repo"),
+                new RepositoryOptions(
+                        o.encryption(),
+                        o.password(),
+                        CHUNK,
+                        o.packSize(),
+                        o.compressionLevel(),
+                        o.kdfMemoryKiB(),
+                        o.kdfIterations(),
+                        o.idHash()));
     }
 
     @Test
@@ -77,12 +91,16 @@ class BackupExportTest {
                 w.write(0, ByteBuffer.wrap(vdb));
                 b = w.commit();
             }
-            BackupRecord backup = backup(BackupRecord.Status.COMPLETE, new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0),
+            BackupRecord backup = backup(
+                    BackupRecord.Status.COMPLETE,
+                    new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0),
                     new DiskRecord("vdb", "/d/b", "raw", vdb.length, b.id(), null, 0, 0));
             Path socket = tmp.resolve("s.sock");
             try (BackupExport export = BackupExport.open(repo, backup, null, 4L * CHUNK)) {
-                assertThat(export.disks()).containsExactly(new BackupExport.Disk("vda", vda.length, a.id()),
-                        new BackupExport.Disk("vdb", vdb.length, b.id()));
+                assertThat(export.disks())
+                        .containsExactly(
+                                new BackupExport.Disk("vda", vda.length, a.id()),
+                                new BackupExport.Disk("vdb", vdb.length, b.id()));
                 export.listen(UnixDomainSocketAddress.of(socket));
                 try (NbdClient c = NbdClient.connect(socket, "vda", List.of(NbdClient.BASE_ALLOCATION))) {
                     assertThat(c.size()).isEqualTo(vda.length);
@@ -90,16 +108,20 @@ class BackupExportTest {
                     ByteBuffer all = ByteBuffer.allocate(vda.length);
                     c.read(0, all);
                     assertThat(all.array()).isEqualTo(vda);
-                    assertThat(c.blockStatus(NbdClient.BASE_ALLOCATION, 0, vda.length)).containsExactly(
-                            new BlockExtent(0, 5 * CHUNK, 0), new BlockExtent(5 * CHUNK, 5 * CHUNK, HOLE),
-                            new BlockExtent(10 * CHUNK, 10 * CHUNK, 0), new BlockExtent(20 * CHUNK, CHUNK, HOLE),
-                            new BlockExtent(21 * CHUNK, vda.length - 21 * CHUNK, 0));
-                    assertThat(c.blockStatus(NbdClient.BASE_ALLOCATION, 6 * CHUNK + 5, 100)).containsExactly(
-                            new BlockExtent(6 * CHUNK + 5, 100, HOLE));
+                    assertThat(c.blockStatus(NbdClient.BASE_ALLOCATION, 0, vda.length))
+                            .containsExactly(
+                                    new BlockExtent(0, 5 * CHUNK, 0),
+                                    new BlockExtent(5 * CHUNK, 5 * CHUNK, HOLE),
+                                    new BlockExtent(10 * CHUNK, 10 * CHUNK, 0),
+                                    new BlockExtent(20 * CHUNK, CHUNK, HOLE),
+                                    new BlockExtent(21 * CHUNK, vda.length - 21 * CHUNK, 0));
+                    assertThat(c.blockStatus(NbdClient.BASE_ALLOCATION, 6 * CHUNK + 5, 100))
+                            .containsExactly(new BlockExtent(6 * CHUNK + 5, 100, HOLE));
                     // unaligned reads across chunk borders and the image end
                     ByteBuffer tail = ByteBuffer.allocate(CHUNK + 1000 + 3);
                     c.read(vda.length - tail.capacity(), tail);
-                    assertThat(tail.array()).isEqualTo(java.util.Arrays.copyOfRange(vda, vda.length - tail.capacity(), vda.length));
+                    assertThat(tail.array())
+                            .isEqualTo(java.util.Arrays.copyOfRange(vda, vda.length - tail.capacity(), vda.length));
                 }
                 try (NbdClient c = NbdClient.connect(socket, "vdb", List.of())) {
                     ByteBuffer all = ByteBuffer.allocate(vdb.length);
@@ -116,7 +138,9 @@ class BackupExportTest {
         byte[] vda = image();
         try (Repository repo = repository()) {
             SnapshotInfo a = store(repo, "web1/vda", vda);
-            BackupRecord backup = backup(BackupRecord.Status.COMPLETE, new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0));
+            BackupRecord backup = backup(
+                    BackupRecord.Status.COMPLETE,
+                    new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0));
             Path socket = tmp.resolve("s.sock");
             try (BackupExport export = BackupExport.open(repo, backup, "vda", 3L * CHUNK)) {
                 export.listen(UnixDomainSocketAddress.of(socket));
@@ -133,7 +157,8 @@ class BackupExportTest {
                                     long off = r.nextLong(vda.length - len + 1);
                                     ByteBuffer b = ByteBuffer.allocate(len);
                                     c.read(off, b);
-                                    assertThat(b.array()).isEqualTo(java.util.Arrays.copyOfRange(vda, (int) off, (int) off + len));
+                                    assertThat(b.array())
+                                            .isEqualTo(java.util.Arrays.copyOfRange(vda, (int) off, (int) off + len));
                                 }
                             }
                             return null;
@@ -151,17 +176,22 @@ class BackupExportTest {
     void chunkCacheKeepsAtMostItsCapacityAndLoadsAChunkOnce() throws Exception {
         ChunkCache cache = new ChunkCache(2);
         int[] loads = new int[4];
-        ChunkCache.Loader loader = i -> { loads[(int) i]++; return new byte[] {(byte) i}; };
+        ChunkCache.Loader loader = i -> {
+            loads[(int) i]++;
+            return new byte[] {(byte) i};
+        };
         cache.get(0, loader);
         cache.get(1, loader);
-        cache.get(0, loader);   // hit, 0 becomes the most recent
-        cache.get(2, loader);   // evicts 1
-        cache.get(0, loader);   // still cached
-        cache.get(1, loader);   // loaded again
+        cache.get(0, loader); // hit, 0 becomes the most recent
+        cache.get(2, loader); // evicts 1
+        cache.get(0, loader); // still cached
+        cache.get(1, loader); // loaded again
         assertThat(loads).containsExactly(1, 2, 1, 0);
         assertThat(cache.size()).isEqualTo(2);
         assertThat(cache.hits()).isEqualTo(2);
-        ChunkCache.Loader failing = i -> { throw new java.io.IOException("bad chunk " + i); };
+        ChunkCache.Loader failing = i -> {
+            throw new java.io.IOException("bad chunk " + i);
+        };
         assertThatThrownBy(() -> cache.get(3, failing)).hasMessageContaining("bad chunk 3");
         assertThat(cache.get(3, loader)).containsExactly(3); // a failure is not cached
     }
@@ -173,14 +203,17 @@ class BackupExportTest {
             SnapshotInfo a = store(repo, "web1/vda", vda);
             DiskRecord d = new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0);
             assertThatThrownBy(() -> BackupExport.open(repo, backup(BackupRecord.Status.FAILED, d), null, 0))
-                    .isInstanceOf(EngineException.class).hasMessageContaining("only complete backups");
+                    .isInstanceOf(EngineException.class)
+                    .hasMessageContaining("only complete backups");
             assertThatThrownBy(() -> BackupExport.open(repo, backup(BackupRecord.Status.COMPLETE, d), "vdz", 0))
-                    .isInstanceOf(EngineException.class).hasMessageContaining("no disk 'vdz' (disks: [vda])");
+                    .isInstanceOf(EngineException.class)
+                    .hasMessageContaining("no disk 'vdz' (disks: [vda])");
             Path taken = Files.writeString(tmp.resolve("taken"), "x");
             try (BackupExport export = BackupExport.open(repo, backup(BackupRecord.Status.COMPLETE, d), null, 0)) {
                 assertThatThrownBy(() -> export.listen(UnixDomainSocketAddress.of(taken)))
                         .isInstanceOf(EngineException.class)
-                        .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.EXPORT_FAILED);
+                        .extracting(e -> ((EngineException) e).code())
+                        .isEqualTo(EngineException.Code.EXPORT_FAILED);
             }
         }
     }

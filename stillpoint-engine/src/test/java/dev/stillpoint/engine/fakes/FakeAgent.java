@@ -2,7 +2,6 @@ package dev.stillpoint.engine.fakes;
 
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,24 +17,30 @@ public final class FakeAgent implements GuestAgent {
     public VmException freezeError;
     /** Freeze blocks this long before returning (to exercise the host-side timeout). */
     public Duration freezeDelay = Duration.ZERO;
+
     public int filesystems = 2;
     /** Report file content before the freeze and after it (null: no file). */
     public String reportBefore;
+
     public String reportAfterFreeze;
     public volatile boolean frozen;
     /** Files written through guest-file-open (mode w) / guest-file-write: path to content. */
-    public final java.util.Map<String, String> written = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+    public final java.util.Map<String, String> written =
+            java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
     /** guest-file-open for writing fails (an agent with the file commands blocked). */
     public boolean fileWriteRefused;
+
     private String writing;
     private boolean froze;
 
-    @Override public boolean ping(Duration timeout) {
+    @Override
+    public boolean ping(Duration timeout) {
         calls.add("ping");
         return answers;
     }
 
-    @Override public int freeze(Duration timeout) throws VmException {
+    @Override
+    public int freeze(Duration timeout) throws VmException {
         calls.add("freeze");
         if (freezeError != null) throw freezeError;
         try {
@@ -48,30 +53,38 @@ public final class FakeAgent implements GuestAgent {
         return filesystems;
     }
 
-    @Override public int thaw(Duration timeout) {
+    @Override
+    public int thaw(Duration timeout) {
         calls.add("thaw");
         frozen = false;
         return filesystems;
     }
 
-    @Override public String freezeStatus(Duration timeout) {
+    @Override
+    public String freezeStatus(Duration timeout) {
         calls.add("status");
         return frozen ? "frozen" : "thawed";
     }
 
-    @Override public String command(String json, Duration timeout) throws VmException {
+    @Override
+    public String command(String json, Duration timeout) throws VmException {
         String report = froze ? reportAfterFreeze : reportBefore;
         if (json.contains("guest-file-open") && json.contains("\"mode\":\"w\"")) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"path\":\"([^\"]+)\"").matcher(json);
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("\"path\":\"([^\"]+)\"").matcher(json);
             calls.add("file-open-w");
-            if (fileWriteRefused) throw new VmException(VmException.Code.OPERATION_FAILED, "Command guest-file-open has been disabled");
+            if (fileWriteRefused)
+                throw new VmException(VmException.Code.OPERATION_FAILED, "Command guest-file-open has been disabled");
             writing = m.find() ? m.group(1) : "?";
             return "{\"return\":2000}";
         }
         if (json.contains("guest-file-write")) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"buf-b64\":\"([^\"]*)\"").matcher(json);
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("\"buf-b64\":\"([^\"]*)\"").matcher(json);
             calls.add("file-write");
-            written.put(writing, m.find() ? new String(Base64.getDecoder().decode(m.group(1)), StandardCharsets.UTF_8) : "");
+            written.put(
+                    writing,
+                    m.find() ? new String(Base64.getDecoder().decode(m.group(1)), StandardCharsets.UTF_8) : "");
             return "{\"return\":{\"count\":1,\"eof\":false}}";
         }
         if (json.contains("guest-file-open")) {
@@ -93,7 +106,9 @@ public final class FakeAgent implements GuestAgent {
     /** Calls without the report file traffic and status polls. */
     public List<String> freezeThawCalls() {
         synchronized (calls) {
-            return calls.stream().filter(c -> c.equals("freeze") || c.equals("thaw")).toList();
+            return calls.stream()
+                    .filter(c -> c.equals("freeze") || c.equals("thaw"))
+                    .toList();
         }
     }
 }

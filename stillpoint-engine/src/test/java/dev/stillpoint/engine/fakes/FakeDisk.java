@@ -3,7 +3,6 @@ package dev.stillpoint.engine.fakes;
 import dev.stillpoint.engine.backup.BlockSource;
 import dev.stillpoint.qemu.nbd.BlockExtent;
 import dev.stillpoint.qemu.nbd.NbdClient;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -36,13 +35,21 @@ public final class FakeDisk {
         }
     }
 
-    public void addBitmap(String checkpoint) { bitmaps.put(checkpoint, new boolean[allocated.length]); }
+    public void addBitmap(String checkpoint) {
+        bitmaps.put(checkpoint, new boolean[allocated.length]);
+    }
 
-    public void removeBitmap(String checkpoint) { bitmaps.remove(checkpoint); }
+    public void removeBitmap(String checkpoint) {
+        bitmaps.remove(checkpoint);
+    }
 
-    public boolean hasBitmap(String checkpoint) { return bitmaps.containsKey(checkpoint); }
+    public boolean hasBitmap(String checkpoint) {
+        return bitmaps.containsKey(checkpoint);
+    }
 
-    public boolean[] bitmap(String checkpoint) { return bitmaps.get(checkpoint); }
+    public boolean[] bitmap(String checkpoint) {
+        return bitmaps.get(checkpoint);
+    }
 
     public long dirtyBytes(String checkpoint) {
         long n = 0;
@@ -58,7 +65,11 @@ public final class FakeDisk {
 
     /** A point-in-time view; {@code bitmap} is the dirty bitmap context name (null: none offered). */
     public Source open(String bitmap, boolean[] dirtyView, int maxExtentsPerReply) {
-        return new Source(data.clone(), allocated.clone(), dirtyView == null ? null : dirtyView.clone(), bitmap,
+        return new Source(
+                data.clone(),
+                allocated.clone(),
+                dirtyView == null ? null : dirtyView.clone(),
+                bitmap,
                 maxExtentsPerReply);
     }
 
@@ -81,13 +92,18 @@ public final class FakeDisk {
             this.maxExtents = maxExtents;
         }
 
-        @Override public long size() { return data.length; }
+        @Override
+        public long size() {
+            return data.length;
+        }
 
-        @Override public boolean hasContext(String context) {
+        @Override
+        public boolean hasContext(String context) {
             return NbdClient.BASE_ALLOCATION.equals(context) || (bitmap != null && bitmap.equals(context));
         }
 
-        @Override public List<BlockExtent> blockStatus(String context, long offset, long length) throws IOException {
+        @Override
+        public List<BlockExtent> blockStatus(String context, long offset, long length) throws IOException {
             if (!hasContext(context)) throw new IOException("context " + context + " not negotiated");
             boolean[] map = NbdClient.BASE_ALLOCATION.equals(context) ? allocated : dirty;
             boolean base = NbdClient.BASE_ALLOCATION.equals(context);
@@ -100,20 +116,26 @@ public final class FakeDisk {
                 long runEnd = (long) (b + 1) * BLOCK;
                 while (runEnd < end && map[(int) (runEnd / BLOCK)] == v) runEnd += BLOCK;
                 runEnd = Math.min(runEnd, end);
-                int flags = base ? (v ? 0 : BlockExtent.STATE_HOLE | BlockExtent.STATE_ZERO) : (v ? BlockExtent.STATE_DIRTY : 0);
+                int flags = base
+                        ? (v ? 0 : BlockExtent.STATE_HOLE | BlockExtent.STATE_ZERO)
+                        : (v ? BlockExtent.STATE_DIRTY : 0);
                 out.add(new BlockExtent(pos, runEnd - pos, flags));
                 pos = runEnd;
             }
             return out;
         }
 
-        @Override public void read(long offset, ByteBuffer dst) throws IOException {
+        @Override
+        public void read(long offset, ByteBuffer dst) throws IOException {
             if (failRead != null) throw failRead;
             int n = dst.remaining();
             dst.put(data, (int) offset, n);
             bytesRead += n;
         }
 
-        @Override public void close() { closed = true; }
+        @Override
+        public void close() {
+            closed = true;
+        }
     }
 }

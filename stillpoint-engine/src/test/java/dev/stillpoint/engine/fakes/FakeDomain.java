@@ -5,15 +5,14 @@ import dev.stillpoint.engine.backup.BlockSourceOpener;
 import dev.stillpoint.engine.vm.VmDisk;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A domain with libvirt's backup semantics in memory: checkpoints own dirty bitmaps on each
@@ -33,6 +32,7 @@ public class FakeDomain implements VmDomain {
     public VmException closeError;
     /** Incremental begins fail (bitmap broken inside the qcow2) when true. */
     public boolean bitmapsBroken;
+
     public int sessionsOpen;
     public int sessionsClosed;
     public String lastIncrementalFrom;
@@ -59,53 +59,83 @@ public class FakeDomain implements VmDomain {
         disks.values().forEach(d -> d.addBitmap(cp));
     }
 
-    public FakeDisk.Source served(String target) { return served.get(target); }
+    public FakeDisk.Source served(String target) {
+        return served.get(target);
+    }
 
-    @Override public String name() { return name; }
+    @Override
+    public String name() {
+        return name;
+    }
 
-    @Override public String uuid() { return uuid; }
+    @Override
+    public String uuid() {
+        return uuid;
+    }
 
-    @Override public State state() { return state; }
+    @Override
+    public State state() {
+        return state;
+    }
 
-    @Override public String xml(boolean inactive) {
-        StringBuilder sb = new StringBuilder("<domain type='qemu'><name>" + name + "</name><uuid>" + uuid
-                + "</uuid><devices>");
+    @Override
+    public String xml(boolean inactive) {
+        StringBuilder sb =
+                new StringBuilder("<domain type='qemu'><name>" + name + "</name><uuid>" + uuid + "</uuid><devices>");
         for (String t : disks.keySet()) {
             sb.append("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/images/")
-                    .append(name).append('-').append(t).append(".qcow2'/><target dev='").append(t).append("'/></disk>");
+                    .append(name)
+                    .append('-')
+                    .append(t)
+                    .append(".qcow2'/><target dev='")
+                    .append(t)
+                    .append("'/></disk>");
         }
         return sb.append("</devices></domain>").toString();
     }
 
-    @Override public List<VmDisk> disks() {
+    @Override
+    public List<VmDisk> disks() {
         List<VmDisk> out = new ArrayList<>();
         for (String t : disks.keySet()) out.add(new VmDisk(t, "/images/" + name + "-" + t + ".qcow2", "qcow2", null));
         out.addAll(skipped);
         return out;
     }
 
-    @Override public GuestAgent agent() { return agent; }
+    @Override
+    public GuestAgent agent() {
+        return agent;
+    }
 
-    @Override public List<String> checkpoints() { return List.copyOf(checkpoints); }
+    @Override
+    public List<String> checkpoints() {
+        return List.copyOf(checkpoints);
+    }
 
-    @Override public void deleteCheckpoint(String cp) throws VmException {
+    @Override
+    public void deleteCheckpoint(String cp) throws VmException {
         if (!checkpoints.remove(cp)) throw new VmException(VmException.Code.NOT_FOUND, "no checkpoint " + cp);
         disks.values().forEach(d -> d.removeBitmap(cp));
         events.add("delete " + cp);
     }
 
-    @Override public BackupSession beginBackup(List<String> targets, Path socket, Path scratchDir, String newCheckpoint,
-                                               String incrementalFrom) throws VmException {
+    @Override
+    public BackupSession beginBackup(
+            List<String> targets, Path socket, Path scratchDir, String newCheckpoint, String incrementalFrom)
+            throws VmException {
         events.add("begin " + newCheckpoint + (incrementalFrom == null ? "" : " from " + incrementalFrom)
                 + (agent.frozen ? " frozen" : " thawed"));
         if (beginError != null) throw beginError;
         if (activeJobSocket != null) {
-            throw new VmException(VmException.Code.BACKUP_FAILED, "Timed out during operation: cannot acquire state change"
-                    + " lock (held by monitor=remoteDispatchDomainBackupBegin)");
+            throw new VmException(
+                    VmException.Code.BACKUP_FAILED,
+                    "Timed out during operation: cannot acquire state change"
+                            + " lock (held by monitor=remoteDispatchDomainBackupBegin)");
         }
         if (incrementalFrom != null && (bitmapsBroken || !checkpoints.contains(incrementalFrom))) {
-            throw new VmException(VmException.Code.CHECKPOINT_INVALID, "bitmap for checkpoint " + incrementalFrom
-                    + " missing in image");
+            throw new VmException(
+                    VmException.Code.CHECKPOINT_INVALID,
+                    "bitmap for checkpoint " + incrementalFrom + " missing in image");
         }
         if (checkpoints.contains(newCheckpoint)) {
             throw new VmException(VmException.Code.CHECKPOINT_INVALID, "checkpoint " + newCheckpoint + " exists");
@@ -114,8 +144,12 @@ public class FakeDomain implements VmDomain {
         for (String t : targets) {
             FakeDisk d = disks.get(t);
             boolean[] dirty = incrementalFrom == null ? null : d.bitmap(incrementalFrom);
-            served.put(t, d.open(incrementalFrom == null ? null : "qemu:dirty-bitmap:backup-" + t, dirty,
-                    maxExtentsPerReply));
+            served.put(
+                    t,
+                    d.open(
+                            incrementalFrom == null ? null : "qemu:dirty-bitmap:backup-" + t,
+                            dirty,
+                            maxExtentsPerReply));
         }
         checkpoints.add(newCheckpoint);
         disks.values().forEach(d -> d.addBitmap(newCheckpoint));
@@ -126,15 +160,23 @@ public class FakeDomain implements VmDomain {
         return new BackupSession() {
             boolean closed;
 
-            @Override public Path socket() { return socket; }
+            @Override
+            public Path socket() {
+                return socket;
+            }
 
-            @Override public String exportName(String disk) { return disk; }
+            @Override
+            public String exportName(String disk) {
+                return disk;
+            }
 
-            @Override public String dirtyBitmapContext(String disk) {
+            @Override
+            public String dirtyBitmapContext(String disk) {
                 return incrementalFrom == null ? null : "qemu:dirty-bitmap:backup-" + disk;
             }
 
-            @Override public void close() throws VmException {
+            @Override
+            public void close() throws VmException {
                 if (closeError != null) throw closeError;
                 if (!closed) {
                     closed = true;
@@ -156,26 +198,45 @@ public class FakeDomain implements VmDomain {
         };
     }
 
-    @Override public Optional<Path> activeBackupSocket() { return Optional.ofNullable(activeJobSocket); }
+    @Override
+    public Optional<Path> activeBackupSocket() {
+        return Optional.ofNullable(activeJobSocket);
+    }
 
-    @Override public void abortJob() {
+    @Override
+    public void abortJob() {
         if (activeJobSocket != null) events.add("abort");
         activeJobSocket = null;
     }
 
-    @Override public void blockPull(String disk) { throw new UnsupportedOperationException("no block jobs here"); }
+    @Override
+    public void blockPull(String disk) {
+        throw new UnsupportedOperationException("no block jobs here");
+    }
 
-    @Override public java.util.Optional<BlockJob> blockJob(String disk) { return java.util.Optional.empty(); }
+    @Override
+    public java.util.Optional<BlockJob> blockJob(String disk) {
+        return java.util.Optional.empty();
+    }
 
-    @Override public List<Leftover> leftovers() {
+    @Override
+    public List<Leftover> leftovers() {
         List<Leftover> out = new ArrayList<>();
-        for (String cp : checkpoints) out.add(new Leftover("checkpoint", cp, null, 0, Instant.parse("2026-01-01T00:00:00Z")));
+        for (String cp : checkpoints)
+            out.add(new Leftover("checkpoint", cp, null, 0, Instant.parse("2026-01-01T00:00:00Z")));
         return out;
     }
 
-    @Override public void start() { state = State.RUNNING; }
+    @Override
+    public void start() {
+        state = State.RUNNING;
+    }
 
-    @Override public void destroy() { state = State.SHUTOFF; }
+    @Override
+    public void destroy() {
+        state = State.SHUTOFF;
+    }
 
-    @Override public void undefine() {}
+    @Override
+    public void undefine() {}
 }

@@ -6,7 +6,6 @@ import dev.stillpoint.repository.ProgressListener;
 import dev.stillpoint.repository.Repository;
 import dev.stillpoint.repository.RepositoryException;
 import dev.stillpoint.repository.SnapshotInfo;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -30,8 +29,9 @@ public final class InMemoryRepository implements Repository {
     public IOException failLookups;
 
     @Override
-    public synchronized ImageWriter newImage(String name, long size, String parent, Map<String, String> tags,
-                                             ProgressListener progress) throws IOException {
+    public synchronized ImageWriter newImage(
+            String name, long size, String parent, Map<String, String> tags, ProgressListener progress)
+            throws IOException {
         byte[] data = new byte[Math.toIntExact(size)];
         if (parent != null) {
             byte[] p = get(parent).data();
@@ -43,7 +43,8 @@ public final class InMemoryRepository implements Repository {
             long written;
             boolean committed;
 
-            @Override public void write(long offset, ByteBuffer src) throws IOException {
+            @Override
+            public void write(long offset, ByteBuffer src) throws IOException {
                 order(offset);
                 int n = src.remaining();
                 src.get(data, (int) offset, n);
@@ -51,28 +52,32 @@ public final class InMemoryRepository implements Repository {
                 written += n;
             }
 
-            @Override public void writeZeroes(long offset, long length) throws IOException {
+            @Override
+            public void writeZeroes(long offset, long length) throws IOException {
                 order(offset);
                 Arrays.fill(data, (int) offset, (int) (offset + length), (byte) 0);
                 lastEnd = offset + length;
             }
 
             private void order(long offset) throws IOException {
-                if (offset < lastEnd) throw new IOException("write at " + offset + " before end of previous " + lastEnd);
+                if (offset < lastEnd)
+                    throw new IOException("write at " + offset + " before end of previous " + lastEnd);
             }
 
-            @Override public SnapshotInfo commit() {
+            @Override
+            public SnapshotInfo commit() {
                 synchronized (InMemoryRepository.this) {
                     String id = String.format("%08x", next++) + "deadbeef";
-                    SnapshotInfo info = new SnapshotInfo(id, name, Instant.now(), size, parent, Map.copyOf(tags),
-                            allocated(data), written);
+                    SnapshotInfo info = new SnapshotInfo(
+                            id, name, Instant.now(), size, parent, Map.copyOf(tags), allocated(data), written);
                     snapshots.put(id, new Stored(info, data));
                     committed = true;
                     return info;
                 }
             }
 
-            @Override public void close() {
+            @Override
+            public void close() {
                 if (!committed) writersAbandoned++;
             }
         };
@@ -90,7 +95,9 @@ public final class InMemoryRepository implements Repository {
         return s;
     }
 
-    public synchronized void remove(String id) { snapshots.remove(id); }
+    public synchronized void remove(String id) {
+        snapshots.remove(id);
+    }
 
     @Override
     public synchronized List<SnapshotInfo> snapshots() {
@@ -100,9 +107,12 @@ public final class InMemoryRepository implements Repository {
     @Override
     public synchronized SnapshotInfo snapshot(String idOrPrefix) throws IOException {
         if (failLookups != null) throw failLookups;
-        List<SnapshotInfo> hits = snapshots.values().stream().map(Stored::info)
-                .filter(i -> i.id().startsWith(idOrPrefix)).toList();
-        if (hits.size() != 1) throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "no snapshot " + idOrPrefix);
+        List<SnapshotInfo> hits = snapshots.values().stream()
+                .map(Stored::info)
+                .filter(i -> i.id().startsWith(idOrPrefix))
+                .toList();
+        if (hits.size() != 1)
+            throw new RepositoryException(RepositoryException.Code.NOT_FOUND, "no snapshot " + idOrPrefix);
         return hits.getFirst();
     }
 
@@ -110,9 +120,13 @@ public final class InMemoryRepository implements Repository {
     public synchronized ImageReader openImage(String snapshotId) throws IOException {
         byte[] data = get(snapshotId).data();
         return new ImageReader() {
-            @Override public long size() { return data.length; }
+            @Override
+            public long size() {
+                return data.length;
+            }
 
-            @Override public List<Extent> allocated() {
+            @Override
+            public List<Extent> allocated() {
                 List<Extent> out = new ArrayList<>();
                 int bs = 4096;
                 for (int off = 0; off < data.length; off += bs) {
@@ -130,9 +144,13 @@ public final class InMemoryRepository implements Repository {
                 return out;
             }
 
-            @Override public void read(long offset, ByteBuffer dst) { dst.put(data, (int) offset, dst.remaining()); }
+            @Override
+            public void read(long offset, ByteBuffer dst) {
+                dst.put(data, (int) offset, dst.remaining());
+            }
 
-            @Override public void restoreTo(FileChannel target, ProgressListener progress) throws IOException {
+            @Override
+            public void restoreTo(FileChannel target, ProgressListener progress) throws IOException {
                 long done = 0;
                 for (Extent e : allocated()) {
                     ByteBuffer b = ByteBuffer.wrap(data, (int) e.offset(), (int) e.length());
@@ -146,7 +164,8 @@ public final class InMemoryRepository implements Repository {
                 }
             }
 
-            @Override public void close() {}
+            @Override
+            public void close() {}
         };
     }
 

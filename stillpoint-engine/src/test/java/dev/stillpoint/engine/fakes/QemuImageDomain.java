@@ -3,7 +3,6 @@ package dev.stillpoint.engine.fakes;
 import dev.stillpoint.engine.vm.VmDisk;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,24 +46,45 @@ public final class QemuImageDomain implements VmDomain {
         run("qemu-io", "-f", "qcow2", "-c", "write -P " + pattern + " " + offset + " " + len, image.toString());
     }
 
-    @Override public String name() { return name; }
-
-    @Override public String uuid() { return "6f1c2d3e-0000-4000-8000-00000000abcd"; }
-
-    @Override public State state() { return State.RUNNING; }
-
-    @Override public String xml(boolean inactive) {
-        return "<domain type='qemu'><name>" + name + "</name><devices><disk type='file' device='disk'>"
-                + "<driver name='qemu' type='qcow2'/><source file='" + image + "'/><target dev='vda'/></disk></devices></domain>";
+    @Override
+    public String name() {
+        return name;
     }
 
-    @Override public List<VmDisk> disks() { return List.of(new VmDisk("vda", image.toString(), "qcow2", null)); }
+    @Override
+    public String uuid() {
+        return "6f1c2d3e-0000-4000-8000-00000000abcd";
+    }
 
-    @Override public GuestAgent agent() { return agent; }
+    @Override
+    public State state() {
+        return State.RUNNING;
+    }
 
-    @Override public List<String> checkpoints() { return List.copyOf(checkpoints); }
+    @Override
+    public String xml(boolean inactive) {
+        return "<domain type='qemu'><name>" + name + "</name><devices><disk type='file' device='disk'>"
+                + "<driver name='qemu' type='qcow2'/><source file='" + image
+                + "'/><target dev='vda'/></disk></devices></domain>";
+    }
 
-    @Override public void deleteCheckpoint(String cp) throws VmException {
+    @Override
+    public List<VmDisk> disks() {
+        return List.of(new VmDisk("vda", image.toString(), "qcow2", null));
+    }
+
+    @Override
+    public GuestAgent agent() {
+        return agent;
+    }
+
+    @Override
+    public List<String> checkpoints() {
+        return List.copyOf(checkpoints);
+    }
+
+    @Override
+    public void deleteCheckpoint(String cp) throws VmException {
         try {
             run("qemu-img", "bitmap", "--remove", image.toString(), cp);
             checkpoints.remove(cp);
@@ -73,8 +93,10 @@ public final class QemuImageDomain implements VmDomain {
         }
     }
 
-    @Override public BackupSession beginBackup(List<String> disks, Path socket, Path scratchDir, String newCheckpoint,
-                                               String incrementalFrom) throws VmException {
+    @Override
+    public BackupSession beginBackup(
+            List<String> disks, Path socket, Path scratchDir, String newCheckpoint, String incrementalFrom)
+            throws VmException {
         try {
             if (incrementalFrom != null && !checkpoints.contains(incrementalFrom)) {
                 throw new VmException(VmException.Code.CHECKPOINT_INVALID, "no checkpoint " + incrementalFrom);
@@ -84,17 +106,26 @@ public final class QemuImageDomain implements VmDomain {
             Files.copy(image, pit);
             run("qemu-img", "bitmap", "--add", image.toString(), newCheckpoint);
             checkpoints.add(newCheckpoint);
-            List<String> cmd = new ArrayList<>(List.of("qemu-nbd", "--read-only", "--persistent", "--socket=" + socket,
-                    "--export-name=vda", "--format=qcow2"));
+            List<String> cmd = new ArrayList<>(List.of(
+                    "qemu-nbd",
+                    "--read-only",
+                    "--persistent",
+                    "--socket=" + socket,
+                    "--export-name=vda",
+                    "--format=qcow2"));
             if (incrementalFrom != null) cmd.add("--bitmap=" + incrementalFrom);
             cmd.add(pit.toString());
-            nbd = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(scratchDir.resolve("nbd.log").toFile()).start();
+            nbd = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(scratchDir.resolve("nbd.log").toFile())
+                    .start();
             long deadline = System.currentTimeMillis() + 10_000;
             while (!Files.exists(socket)) {
                 if (!nbd.isAlive() || System.currentTimeMillis() > deadline) {
                     nbd.destroyForcibly();
-                    throw new VmException(VmException.Code.BACKUP_FAILED, "qemu-nbd did not start: "
-                            + Files.readString(scratchDir.resolve("nbd.log")));
+                    throw new VmException(
+                            VmException.Code.BACKUP_FAILED,
+                            "qemu-nbd did not start: " + Files.readString(scratchDir.resolve("nbd.log")));
                 }
                 Thread.sleep(20);
             }
@@ -106,15 +137,23 @@ public final class QemuImageDomain implements VmDomain {
         }
         Process p = nbd;
         return new BackupSession() {
-            @Override public Path socket() { return socket; }
+            @Override
+            public Path socket() {
+                return socket;
+            }
 
-            @Override public String exportName(String disk) { return disk; }
+            @Override
+            public String exportName(String disk) {
+                return disk;
+            }
 
-            @Override public String dirtyBitmapContext(String disk) {
+            @Override
+            public String dirtyBitmapContext(String disk) {
                 return incrementalFrom == null ? null : "qemu:dirty-bitmap:" + incrementalFrom;
             }
 
-            @Override public void close() {
+            @Override
+            public void close() {
                 p.destroy();
                 try {
                     if (!p.waitFor(5, TimeUnit.SECONDS)) p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -125,19 +164,35 @@ public final class QemuImageDomain implements VmDomain {
         };
     }
 
-    @Override public java.util.Optional<Path> activeBackupSocket() { return java.util.Optional.empty(); }
+    @Override
+    public java.util.Optional<Path> activeBackupSocket() {
+        return java.util.Optional.empty();
+    }
 
-    @Override public void abortJob() {}
+    @Override
+    public void abortJob() {}
 
-    @Override public void blockPull(String disk) { throw new UnsupportedOperationException("no block jobs here"); }
+    @Override
+    public void blockPull(String disk) {
+        throw new UnsupportedOperationException("no block jobs here");
+    }
 
-    @Override public java.util.Optional<BlockJob> blockJob(String disk) { return java.util.Optional.empty(); }
+    @Override
+    public java.util.Optional<BlockJob> blockJob(String disk) {
+        return java.util.Optional.empty();
+    }
 
-    @Override public List<Leftover> leftovers() { return List.of(); }
+    @Override
+    public List<Leftover> leftovers() {
+        return List.of();
+    }
 
-    @Override public void start() {}
+    @Override
+    public void start() {}
 
-    @Override public void destroy() {}
+    @Override
+    public void destroy() {}
 
-    @Override public void undefine() {}
+    @Override
+    public void undefine() {}
 }

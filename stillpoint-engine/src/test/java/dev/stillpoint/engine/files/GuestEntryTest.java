@@ -2,13 +2,13 @@ package dev.stillpoint.engine.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Test;
-
 import java.time.Instant;
+import org.junit.jupiter.api.Test;
 
 class GuestEntryTest {
     private static GuestEntry entry(long fullMode) {
-        return new GuestEntry("/x", GuestEntry.Kind.ofMode(fullMode), (int) (fullMode & 07777), 0, 0, 0, Instant.EPOCH, 1, null);
+        return new GuestEntry(
+                "/x", GuestEntry.Kind.ofMode(fullMode), (int) (fullMode & 07777), 0, 0, 0, Instant.EPOCH, 1, null);
     }
 
     @Test

@@ -2,10 +2,9 @@ package dev.stillpoint.engine.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class PlacementTest {
     static final Placement.Filesystem ROOT = new Placement.Filesystem("/dev/sda2", "vda2", "ext4", "1111-aaaa", "root");
@@ -32,7 +31,8 @@ class PlacementTest {
                 /dev/disk/by-uuid/ABCD-1234 /boot/efi vfat umask=0077 0 1
                 /dev/data/srv /srv ext4 defaults 0 2
                 """);
-        assertThat(p.mounts()).extracting(m -> m.mountPoint() + "=" + m.fs().guestName())
+        assertThat(p.mounts())
+                .extracting(m -> m.mountPoint() + "=" + m.fs().guestName())
                 .containsExactly("/=vda2", "/srv=data-srv", "/var=vda3", "/boot/efi=vda1", "/var/lib/postgresql=vdb1");
         assertThat(p.unplaced()).containsExactly(STRAY);
     }
@@ -52,7 +52,9 @@ class PlacementTest {
                 garbage
                 """);
         assertThat(p.mounts()).extracting(Placement.Mount::mountPoint).containsExactly("/");
-        assertThat(p.unplaced()).extracting(Placement.Filesystem::guestName).containsExactly("vda1", "vda3", "vdb1", "data-srv", "vdc");
+        assertThat(p.unplaced())
+                .extracting(Placement.Filesystem::guestName)
+                .containsExactly("vda1", "vda3", "vdb1", "data-srv", "vdc");
     }
 
     @Test
@@ -62,8 +64,12 @@ class PlacementTest {
                 UUID=2222-BBBB /var2 xfs defaults 0 2
                 LABEL=pgdata /var ext4 defaults 0 2
                 """);
-        assertThat(p.mounts()).extracting(m -> m.mountPoint() + "=" + m.fs().guestName()).containsExactly("/=vda2", "/var=vda3");
-        assertThat(p.unplaced()).extracting(Placement.Filesystem::guestName).containsExactly("vda1", "vdb1", "data-srv", "vdc");
+        assertThat(p.mounts())
+                .extracting(m -> m.mountPoint() + "=" + m.fs().guestName())
+                .containsExactly("/=vda2", "/var=vda3");
+        assertThat(p.unplaced())
+                .extracting(Placement.Filesystem::guestName)
+                .containsExactly("vda1", "vdb1", "data-srv", "vdc");
     }
 
     @Test
@@ -82,7 +88,8 @@ class PlacementTest {
                 UUID=b7 /home btrfs subvol=@home 0 0
                 UUID=d1 /srv/my\\040data ext4 defaults 0 2
                 """), d -> null);
-        assertThat(p.mounts()).extracting(m -> m.mountPoint() + "=" + m.fs().guestName() + ":" + m.subvolume())
+        assertThat(p.mounts())
+                .extracting(m -> m.mountPoint() + "=" + m.fs().guestName() + ":" + m.subvolume())
                 .containsExactly("/=vda1:@", "/home=vda1:@home", "/srv/my data=vdb1:null");
         assertThat(p.unplaced()).isEmpty();
     }

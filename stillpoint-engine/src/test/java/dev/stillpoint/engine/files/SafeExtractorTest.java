@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stillpoint.engine.EngineException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -16,9 +13,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SafeExtractorTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     /** A tar stream written header by header (ustar, GNU long names, PAX), checksums right unless broken on purpose. */
     static final class Tar {
@@ -45,15 +45,25 @@ class SafeExtractorTest {
             return this;
         }
 
-        Tar file(String name, String content) { return entry('0', name, "", content.getBytes(StandardCharsets.UTF_8), 0644); }
+        Tar file(String name, String content) {
+            return entry('0', name, "", content.getBytes(StandardCharsets.UTF_8), 0644);
+        }
 
-        Tar dir(String name) { return entry('5', name, "", new byte[0], 0755); }
+        Tar dir(String name) {
+            return entry('5', name, "", new byte[0], 0755);
+        }
 
-        Tar symlink(String name, String target) { return entry('2', name, target, new byte[0], 0777); }
+        Tar symlink(String name, String target) {
+            return entry('2', name, target, new byte[0], 0777);
+        }
 
-        Tar hardLink(String name, String target) { return entry('1', name, target, new byte[0], 0644); }
+        Tar hardLink(String name, String target) {
+            return entry('1', name, target, new byte[0], 0644);
+        }
 
-        Tar longName(String name) { return entry('L', "././@LongLink", "", (name + "\0").getBytes(StandardCharsets.UTF_8), 0); }
+        Tar longName(String name) {
+            return entry('L', "././@LongLink", "", (name + "\0").getBytes(StandardCharsets.UTF_8), 0);
+        }
 
         Tar pax(String key, String value) {
             String rec = " " + key + "=" + value + "\n";
@@ -84,12 +94,24 @@ class SafeExtractorTest {
     void writesATreeWithLinksLongNamesAndPaxPaths() throws Exception {
         Path root = Files.createDirectory(tmp.resolve("root"));
         String longName = "d/" + "n".repeat(150);
-        SafeExtractor x = extract(root, false, new Tar().dir("./").dir("./d").file("./d/a", "alpha").hardLink("./d/b", "./d/a")
-                .symlink("./d/up", "../../../etc/passwd").longName(longName).file("ignored", "long")
-                .pax("path", "d/pax name\nwith newline").file("ignored2", "pax"), "restored");
+        SafeExtractor x = extract(
+                root,
+                false,
+                new Tar()
+                        .dir("./")
+                        .dir("./d")
+                        .file("./d/a", "alpha")
+                        .hardLink("./d/b", "./d/a")
+                        .symlink("./d/up", "../../../etc/passwd")
+                        .longName(longName)
+                        .file("ignored", "long")
+                        .pax("path", "d/pax name\nwith newline")
+                        .file("ignored2", "pax"),
+                "restored");
         Path d = root.resolve("restored/d");
         assertThat(d.resolve("a")).hasContent("alpha");
-        assertThat(Files.getAttribute(d.resolve("b"), "unix:ino")).isEqualTo(Files.getAttribute(d.resolve("a"), "unix:ino"));
+        assertThat(Files.getAttribute(d.resolve("b"), "unix:ino"))
+                .isEqualTo(Files.getAttribute(d.resolve("a"), "unix:ino"));
         assertThat(Files.readSymbolicLink(d.resolve("up"))).isEqualTo(Path.of("../../../etc/passwd"));
         assertThat(root.resolve("restored/" + longName)).hasContent("long");
         assertThat(d.resolve("pax name\nwith newline")).hasContent("pax");
@@ -103,11 +125,17 @@ class SafeExtractorTest {
     @Test
     void refusesNamesThatEscape() throws Exception {
         Path root = Files.createDirectory(tmp.resolve("root"));
-        for (Tar bad : List.of(new Tar().file("../escaped", "x"), new Tar().file("/abs", "x"), new Tar().file("a/../../escaped", "x"),
-                new Tar().pax("path", "../escaped").file("ok", "x"), new Tar().longName("../../escaped").file("ok", "x"))) {
-            assertThatThrownBy(() -> extract(root, true, bad)).isInstanceOf(EngineException.class)
+        for (Tar bad : List.of(
+                new Tar().file("../escaped", "x"),
+                new Tar().file("/abs", "x"),
+                new Tar().file("a/../../escaped", "x"),
+                new Tar().pax("path", "../escaped").file("ok", "x"),
+                new Tar().longName("../../escaped").file("ok", "x"))) {
+            assertThatThrownBy(() -> extract(root, true, bad))
+                    .isInstanceOf(EngineException.class)
                     .hasMessageContaining("refusing archive entry")
-                    .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.COPY_FAILED);
+                    .extracting(e -> ((EngineException) e).code())
+                    .isEqualTo(EngineException.Code.COPY_FAILED);
         }
         assertThat(tmp.resolve("escaped")).doesNotExist();
         assertThat(root.getParent().resolve("abs")).doesNotExist();
@@ -117,21 +145,28 @@ class SafeExtractorTest {
     void neverFollowsASymlinkTheArchiveMadeOrFoundThere() throws Exception {
         Path outside = Files.createDirectory(tmp.resolve("outside"));
         Path root = Files.createDirectory(tmp.resolve("root"));
-        assertThatThrownBy(() -> extract(root, true, new Tar().symlink("sneaky", outside.toString()).file("sneaky/planted", "x")))
+        assertThatThrownBy(() -> extract(
+                        root,
+                        true,
+                        new Tar().symlink("sneaky", outside.toString()).file("sneaky/planted", "x")))
                 .hasMessageContaining("is a symlink");
-        assertThatThrownBy(() -> extract(root, true, new Tar().symlink("sneaky2", "..").file("sneaky2/planted", "x")))
+        assertThatThrownBy(() ->
+                        extract(root, true, new Tar().symlink("sneaky2", "..").file("sneaky2/planted", "x")))
                 .hasMessageContaining("is a symlink");
         // a hard link may only name a regular file inside: not a symlink to one outside, not a path outside
         Path secret = Files.writeString(outside.resolve("secret"), "secret");
-        assertThatThrownBy(() -> extract(root, true, new Tar().symlink("s", secret.toString()).hardLink("h", "s")))
+        assertThatThrownBy(() -> extract(
+                        root, true, new Tar().symlink("s", secret.toString()).hardLink("h", "s")))
                 .hasMessageContaining("not a regular file");
-        assertThatThrownBy(() -> extract(root, true, new Tar().hardLink("h2", "../outside/secret"))).hasMessageContaining("'..'");
+        assertThatThrownBy(() -> extract(root, true, new Tar().hardLink("h2", "../outside/secret")))
+                .hasMessageContaining("'..'");
         // --force replaces an existing symlink rather than writing through it
         Files.createSymbolicLink(root.resolve("f"), secret);
         extract(root, true, new Tar().file("f", "mine"));
         assertThat(secret).hasContent("secret");
         assertThat(Files.isSymbolicLink(root.resolve("f"))).isFalse();
-        assertThat(outside).isDirectoryNotContaining(p -> !p.getFileName().toString().equals("secret"));
+        assertThat(outside)
+                .isDirectoryNotContaining(p -> !p.getFileName().toString().equals("secret"));
     }
 
     @Test
@@ -139,7 +174,8 @@ class SafeExtractorTest {
         Path root = Files.createDirectory(tmp.resolve("root"));
         Files.writeString(root.resolve("f"), "old");
         assertThatThrownBy(() -> extract(root, false, new Tar().file("f", "new")))
-                .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.ALREADY_EXISTS);
+                .extracting(e -> ((EngineException) e).code())
+                .isEqualTo(EngineException.Code.ALREADY_EXISTS);
         assertThat(root.resolve("f")).hasContent("old");
         extract(root, true, new Tar().file("f", "new"));
         assertThat(root.resolve("f")).hasContent("new");
@@ -151,9 +187,12 @@ class SafeExtractorTest {
         tar[10] ^= 1; // name byte: checksum no longer matches
         Path root = tmp;
         SafeExtractor x = new SafeExtractor(root, false, FilesListener.NONE);
-        assertThatThrownBy(() -> x.extractTar(new ByteArrayInputStream(tar), List.of())).hasMessageContaining("checksum");
-        byte[] truncated = java.util.Arrays.copyOf(new Tar().file("g", "y".repeat(2000)).stream().readAllBytes(), 1024);
-        assertThatThrownBy(() -> x.extractTar(new ByteArrayInputStream(truncated), List.of())).hasMessageContaining("ends inside");
+        assertThatThrownBy(() -> x.extractTar(new ByteArrayInputStream(tar), List.of()))
+                .hasMessageContaining("checksum");
+        byte[] truncated = java.util.Arrays.copyOf(
+                new Tar().file("g", "y".repeat(2000)).stream().readAllBytes(), 1024);
+        assertThatThrownBy(() -> x.extractTar(new ByteArrayInputStream(truncated), List.of()))
+                .hasMessageContaining("ends inside");
     }
 
     @Test
@@ -177,7 +216,8 @@ class SafeExtractorTest {
         Files.writeString(src.resolve("f " + "y".repeat(130)), "gnu");
         Files.createLink(src.resolve("hard"), src.resolve("f " + "y".repeat(130)));
         Files.createSymbolicLink(tmp.resolve("src/link"), Path.of("deep/" + "x".repeat(120) + "/hard"));
-        Process tar = new ProcessBuilder("tar", "-C", tmp.resolve("src").toString(), "--numeric-owner", "-cf", "-", ".").start();
+        Process tar = new ProcessBuilder("tar", "-C", tmp.resolve("src").toString(), "--numeric-owner", "-cf", "-", ".")
+                .start();
         Path root = Files.createDirectory(tmp.resolve("root"));
         SafeExtractor x = new SafeExtractor(root, false, FilesListener.NONE);
         x.extractTar(tar.getInputStream(), List.of("t"));
@@ -185,8 +225,11 @@ class SafeExtractorTest {
         assertThat(tar.waitFor()).isZero();
         Path out = root.resolve("t/deep/" + "x".repeat(120));
         assertThat(out.resolve("hard")).hasContent("gnu");
-        assertThat(Files.getAttribute(out.resolve("hard"), "unix:ino")).isEqualTo(Files.getAttribute(out.resolve("f " + "y".repeat(130)), "unix:ino"));
-        assertThat(Files.readSymbolicLink(root.resolve("t/link"))).isEqualTo(Path.of("deep/" + "x".repeat(120) + "/hard"));
-        assertThat(Files.isRegularFile(root.resolve("t/link"), LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat(Files.getAttribute(out.resolve("hard"), "unix:ino"))
+                .isEqualTo(Files.getAttribute(out.resolve("f " + "y".repeat(130)), "unix:ino"));
+        assertThat(Files.readSymbolicLink(root.resolve("t/link")))
+                .isEqualTo(Path.of("deep/" + "x".repeat(120) + "/hard"));
+        assertThat(Files.isRegularFile(root.resolve("t/link"), LinkOption.NOFOLLOW_LINKS))
+                .isFalse();
     }
 }

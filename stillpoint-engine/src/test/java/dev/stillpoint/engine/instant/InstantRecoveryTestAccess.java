@@ -4,5 +4,7 @@ package dev.stillpoint.engine.instant;
 public final class InstantRecoveryTestAccess {
     private InstantRecoveryTestAccess() {}
 
-    public static boolean dependsOnNbd(String xml, String disk) { return InstantRecovery.dependsOnNbd(xml, disk); }
+    public static boolean dependsOnNbd(String xml, String disk) {
+        return InstantRecovery.dependsOnNbd(xml, disk);
+    }
 }

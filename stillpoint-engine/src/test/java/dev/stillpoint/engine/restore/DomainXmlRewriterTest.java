@@ -1,13 +1,12 @@
 package dev.stillpoint.engine.restore;
 
-import dev.stillpoint.engine.EngineException;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.util.Map;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.stillpoint.engine.EngineException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class DomainXmlRewriterTest {
     static final String XML = """
@@ -39,26 +38,39 @@ class DomainXmlRewriterTest {
 
     @Test
     void rewritesIdentityDisksAndSharedHostPaths() throws Exception {
-        RestoredDisk vda = new RestoredDisk("vda", Path.of("/restore/web1-copy-vda.qcow2"), RestoreFormat.QCOW2, 1, "s");
-        String out = DomainXmlRewriter.rewrite(XML, "web1-copy", Map.of("vda", vda),
-                Map.of("kernel", Path.of("/restore/web1-copy-vmlinuz")), Path.of("/restore"));
+        RestoredDisk vda =
+                new RestoredDisk("vda", Path.of("/restore/web1-copy-vda.qcow2"), RestoreFormat.QCOW2, 1, "s");
+        String out = DomainXmlRewriter.rewrite(
+                XML,
+                "web1-copy",
+                Map.of("vda", vda),
+                Map.of("kernel", Path.of("/restore/web1-copy-vmlinuz")),
+                Path.of("/restore"));
 
-        assertThat(out).contains("<name>web1-copy</name>")
+        assertThat(out)
+                .contains("<name>web1-copy</name>")
                 .doesNotContain("11111111-2222-3333-4444-555555555555")
                 .contains("<uuid>")
                 .contains("file=\"/restore/web1-copy-vda.qcow2\"")
-                .doesNotContain("backingStore").doesNotContain("base.raw")
-                .doesNotContain("scratch.raw")               // not backed up: not shared with the original
-                .doesNotContain("x.iso").contains("device=\"cdrom\"")
-                .doesNotContain("52:54:00:aa:bb:cc").containsPattern("52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}")
-                .doesNotContain("/var/log/web1.log").doesNotContain("/run/web1.agent")
+                .doesNotContain("backingStore")
+                .doesNotContain("base.raw")
+                .doesNotContain("scratch.raw") // not backed up: not shared with the original
+                .doesNotContain("x.iso")
+                .contains("device=\"cdrom\"")
+                .doesNotContain("52:54:00:aa:bb:cc")
+                .containsPattern("52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}")
+                .doesNotContain("/var/log/web1.log")
+                .doesNotContain("/run/web1.agent")
                 .contains("<kernel>/restore/web1-copy-vmlinuz</kernel>")
                 .contains("<initrd>/var/lib/lab/web1-initrd</initrd>")
                 .doesNotContain("/var/lib/lab/web1/serial.log")
                 .contains("path=\"/restore/web1-copy-serial0.log\"");
-        assertThat(out.split("web1-copy-serial0.log", -1)).as("serial and console share the new file").hasSize(3);
+        assertThat(out.split("web1-copy-serial0.log", -1))
+                .as("serial and console share the new file")
+                .hasSize(3);
         assertThat(DomainXmlRewriter.rewrite(XML, "web1-copy", Map.of("vda", vda), Map.of()))
-                .doesNotContain("serial.log").contains("type=\"pty\"");
+                .doesNotContain("serial.log")
+                .contains("type=\"pty\"");
         assertThat(DomainXmlRewriter.bootFiles(XML)).containsEntry("kernel", Path.of("/var/lib/lab/web1-vmlinuz"));
     }
 
@@ -67,19 +79,24 @@ class DomainXmlRewriterTest {
         RestoredDisk vda = new RestoredDisk("vda", Path.of("/r/now-vda.qcow2"), RestoreFormat.QCOW2, 1 << 30, "s1");
         DomainXmlRewriter.NbdBacking nbd = new DomainXmlRewriter.NbdBacking(Path.of("/r/now.export.sock"), "vda");
         String out = DomainXmlRewriter.rewrite(XML, "now", Map.of("vda", vda), Map.of(), null, Map.of("vda", nbd));
-        assertThat(out).contains("<source file=\"/r/now-vda.qcow2\"/>")
+        assertThat(out)
+                .contains("<source file=\"/r/now-vda.qcow2\"/>")
                 .contains("<backingStore type=\"network\"><format type=\"raw\"/><source name=\"vda\" protocol=\"nbd\">"
                         + "<host socket=\"/r/now.export.sock\" transport=\"unix\"/></source></backingStore>")
                 .doesNotContain("base.raw");
-        assertThat(dev.stillpoint.engine.instant.InstantRecoveryTestAccess.dependsOnNbd(out, "vda")).isTrue();
-        assertThat(dev.stillpoint.engine.instant.InstantRecoveryTestAccess.dependsOnNbd(XML, "vda")).as("a file backing").isFalse();
+        assertThat(dev.stillpoint.engine.instant.InstantRecoveryTestAccess.dependsOnNbd(out, "vda"))
+                .isTrue();
+        assertThat(dev.stillpoint.engine.instant.InstantRecoveryTestAccess.dependsOnNbd(XML, "vda"))
+                .as("a file backing")
+                .isFalse();
         assertThat(nbd.uri()).isEqualTo("nbd+unix:///vda?socket=/r/now.export.sock");
     }
 
     @Test
     void rejectsBadNamesAndUnknownDisks() {
         assertThatThrownBy(() -> DomainXmlRewriter.rewrite(XML, "bad name", Map.of(), Map.of()))
-                .isInstanceOf(EngineException.class).hasMessageContaining("'bad name'");
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining("'bad name'");
         RestoredDisk vdz = new RestoredDisk("vdz", Path.of("/r/vdz.raw"), RestoreFormat.RAW, 1, "s");
         assertThatThrownBy(() -> DomainXmlRewriter.rewrite(XML, "ok", Map.of("vdz", vdz), Map.of()))
                 .hasMessageContaining("vdz");

@@ -1,15 +1,14 @@
 package dev.stillpoint.engine.restore;
 
-import dev.stillpoint.testkit.HostPrograms;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.fakes.InMemoryRepository;
 import dev.stillpoint.repository.ImageWriter;
 import dev.stillpoint.repository.ProgressListener;
 import dev.stillpoint.repository.SnapshotInfo;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.stillpoint.testkit.HostPrograms;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,16 +16,20 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Restores to qcow2 through the real qemu-img and checks content and thinness with qemu-img. */
 class RestoreJobIT {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static final long SIZE = 256L << 20;
     static final byte[] CHUNK = new byte[1 << 20];
-    static { Arrays.fill(CHUNK, (byte) 0x5a); }
+
+    static {
+        Arrays.fill(CHUNK, (byte) 0x5a);
+    }
 
     private static BackupRecord backupOf(InMemoryRepository repo) throws Exception {
         SnapshotInfo info;
@@ -35,17 +38,24 @@ class RestoreJobIT {
             w.write(200L << 20, ByteBuffer.wrap(CHUNK));
             info = w.commit();
         }
-        return BackupRecord.builder("abcd000000000001", "vm", Instant.EPOCH).vmUuid("u").finishedAt(Instant.EPOCH)
-                .status(BackupRecord.Status.COMPLETE).mode(BackupRecord.Mode.FULL)
-                .consistency(dev.stillpoint.engine.catalog.Consistency.CRASH).bytes(0, 0, SIZE)
-                .disks(List.of(new DiskRecord("vda", "/x.qcow2", "qcow2", SIZE, info.id(), null, 0, 0))).build();
+        return BackupRecord.builder("abcd000000000001", "vm", Instant.EPOCH)
+                .vmUuid("u")
+                .finishedAt(Instant.EPOCH)
+                .status(BackupRecord.Status.COMPLETE)
+                .mode(BackupRecord.Mode.FULL)
+                .consistency(dev.stillpoint.engine.catalog.Consistency.CRASH)
+                .bytes(0, 0, SIZE)
+                .disks(List.of(new DiskRecord("vda", "/x.qcow2", "qcow2", SIZE, info.id(), null, 0, 0)))
+                .build();
     }
 
     @Test
     void restoresThinQcow2WithTheSameContent() throws Exception {
         HostPrograms.require("qemu-img");
         InMemoryRepository repo = new InMemoryRepository();
-        List<RestoredDisk> out = RestoreJob.create(repo, backupOf(repo), tmp.resolve("to"), null, RestoreFormat.QCOW2, null).run();
+        List<RestoredDisk> out = RestoreJob.create(
+                        repo, backupOf(repo), tmp.resolve("to"), null, RestoreFormat.QCOW2, null)
+                .run();
         checkThinQcow2(out);
     }
 
@@ -55,12 +65,16 @@ class RestoreJobIT {
         HostPrograms.require("qemu-img");
         Path calls = tmp.resolve("calls.log");
         Path fake = tmp.resolve("qemu-img");
-        Files.writeString(fake, "#!/bin/sh\necho \"$*\" >> " + calls + "\n"
-                + "case \" $* \" in *' -T none '*) echo 'Could not open: Invalid argument' >&2; exit 1 ;; esac\n"
-                + "exec qemu-img \"$@\"\n");
+        Files.writeString(
+                fake,
+                "#!/bin/sh\necho \"$*\" >> " + calls + "\n"
+                        + "case \" $* \" in *' -T none '*) echo 'Could not open: Invalid argument' >&2; exit 1 ;; esac\n"
+                        + "exec qemu-img \"$@\"\n");
         fake.toFile().setExecutable(true);
         InMemoryRepository repo = new InMemoryRepository();
-        List<RestoredDisk> out = RestoreJob.create(repo, backupOf(repo), tmp.resolve("to"), RestoreFormat.QCOW2, fake.toString()).run();
+        List<RestoredDisk> out = RestoreJob.create(
+                        repo, backupOf(repo), tmp.resolve("to"), RestoreFormat.QCOW2, fake.toString())
+                .run();
         assertThat(Files.readAllLines(calls)).hasSize(2).first().asString().contains("-T none");
         checkThinQcow2(out);
     }
@@ -78,8 +92,8 @@ class RestoreJobIT {
         String infoJson = HostPrograms.run("qemu-img", "info", "--output=json", qcow2.toString());
         assertThat(infoJson).contains("\"format\": \"qcow2\"").contains("\"virtual-size\": " + size);
         Path expected = tmp.resolve("expected.raw");
-        try (var ch = java.nio.channels.FileChannel.open(expected, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE)) {
+        try (var ch = java.nio.channels.FileChannel.open(
+                expected, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(chunk), 3L << 20);
             ch.write(ByteBuffer.wrap(chunk), 200L << 20);
             ch.truncate(size);

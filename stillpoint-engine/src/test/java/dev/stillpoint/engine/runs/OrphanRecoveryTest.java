@@ -1,5 +1,8 @@
 package dev.stillpoint.engine.runs;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.audit.AuditEntry;
 import dev.stillpoint.engine.audit.SnapshotAudit;
@@ -16,11 +19,6 @@ import dev.stillpoint.engine.fakes.InMemoryRepository;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +27,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A run that died (its journal's lock dropped while the journal stays, as after kill -9) leaves a
@@ -39,7 +38,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * them first and succeeds. A live run is never touched; a second backup of its domain is refused.
  */
 class OrphanRecoveryTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     FakeDomain domain;
     InMemoryRepository repo;
     Catalog catalog;
@@ -56,25 +57,51 @@ class OrphanRecoveryTest {
         runs = RunDirectory.open(tmp.resolve("state"));
         warnings = new ArrayList<>();
         connector = new VmConnector() {
-            @Override public Optional<VmDomain> find(String nameOrUuid) {
-                return nameOrUuid.equals(domain.uuid) || nameOrUuid.equals(domain.name) ? Optional.of(domain) : Optional.empty();
+            @Override
+            public Optional<VmDomain> find(String nameOrUuid) {
+                return nameOrUuid.equals(domain.uuid) || nameOrUuid.equals(domain.name)
+                        ? Optional.of(domain)
+                        : Optional.empty();
             }
-            @Override public VmDomain define(String xml) { throw new UnsupportedOperationException(); }
-            @Override public List<String> domainNames() { return List.of(domain.name); }
-            @Override public void close() {}
+
+            @Override
+            public VmDomain define(String xml) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public List<String> domainNames() {
+                return List.of(domain.name);
+            }
+
+            @Override
+            public void close() {}
         };
     }
 
     @AfterEach
-    void tearDown() throws Exception { catalog.close(); }
+    void tearDown() throws Exception {
+        catalog.close();
+    }
 
-    BackupJob job(boolean recover) { return job(recover, domain.opener()); }
+    BackupJob job(boolean recover) {
+        return job(recover, domain.opener());
+    }
 
     BackupJob job(boolean recover, BlockSourceOpener opener) {
-        return BackupJob.builder().domain(domain).repository(repo).catalog(catalog).blockSources(opener)
-                .options(BackupOptions.defaults().withWorkDir(tmp.resolve("work")).withFreezeTimeout(Duration.ofMillis(300)))
+        return BackupJob.builder()
+                .domain(domain)
+                .repository(repo)
+                .catalog(catalog)
+                .blockSources(opener)
+                .options(BackupOptions.defaults()
+                        .withWorkDir(tmp.resolve("work"))
+                        .withFreezeTimeout(Duration.ofMillis(300)))
                 .listener(new BackupListener() {
-                    @Override public void warning(String code, String message) { warnings.add(code + ": " + message); }
+                    @Override
+                    public void warning(String code, String message) {
+                        warnings.add(code + ": " + message);
+                    }
                 })
                 .runs(runs, recover ? new OrphanRecovery(runs, connector, (c, m) -> warnings.add(c + ": " + m)) : null)
                 .build();
@@ -84,7 +111,10 @@ class OrphanRecoveryTest {
     RunJournal deadBackup(String runId, String checkpoint) throws Exception {
         RunJournal j = runs.start(runId, "backup");
         Path work = tmp.resolve("work").resolve("sp-" + runId);
-        j.update(r -> r.withDomain(domain.name, domain.uuid).withCatalog(catalog.file()).withWorkDir(work).withPhase("copy"));
+        j.update(r -> r.withDomain(domain.name, domain.uuid)
+                .withCatalog(catalog.file())
+                .withWorkDir(work)
+                .withPhase("copy"));
         Files.createDirectories(work);
         Path socket = work.resolve("nbd.sock");
         Files.writeString(work.resolve("vda.scratch"), "scratch");
@@ -107,13 +137,15 @@ class OrphanRecoveryTest {
         assertThat(deadWork).doesNotExist();
         assertThat(dead.file()).doesNotExist();
         try (var files = Files.list(runs.path())) {
-            assertThat(files.map(p -> p.getFileName().toString())).as("journals and their locks are gone")
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .as("journals and their locks are gone")
                     .noneMatch(n -> n.startsWith("run-"));
         }
         BackupRecord interrupted = catalog.find("00000000000000d1");
         assertThat(interrupted.status()).isEqualTo(BackupRecord.Status.FAILED);
         assertThat(interrupted.error()).startsWith("interrupted").contains("phase copy");
-        assertThat(warnings).anyMatch(w -> w.startsWith("orphan-recovered: aborted the pull-backup job"))
+        assertThat(warnings)
+                .anyMatch(w -> w.startsWith("orphan-recovered: aborted the pull-backup job"))
                 .anyMatch(w -> w.startsWith("orphan-recovered: deleted checkpoint stillpoint-dead"));
     }
 
@@ -126,14 +158,19 @@ class OrphanRecoveryTest {
     @Test
     void aLiveRunIsNeverTouchedAndASecondBackupOfItsDomainIsRefused() throws Exception {
         try (RunDirectory.DomainLock held = runs.lockDomain(domain.uuid, domain.name);
-             RunJournal live = runs.start("00000000000000a1", "backup")) {
-            live.update(r -> r.withDomain(domain.name, domain.uuid).withBackupJob(tmp.resolve("live.sock"), "stillpoint-live"));
+                RunJournal live = runs.start("00000000000000a1", "backup")) {
+            live.update(r ->
+                    r.withDomain(domain.name, domain.uuid).withBackupJob(tmp.resolve("live.sock"), "stillpoint-live"));
             domain.beginBackup(List.of("vda"), tmp.resolve("live.sock"), tmp, "stillpoint-live", null);
 
-            assertThatThrownBy(() -> job(true).run()).isInstanceOf(EngineException.class)
-                    .hasMessageContaining("is busy").hasMessageContaining("00000000000000a1")
-                    .extracting(e -> ((EngineException) e).code()).isEqualTo(EngineException.Code.DOMAIN_BUSY);
-            assertThat(new OrphanRecovery(runs, connector, (c, m) -> warnings.add(m)).recoverAll(null)).isZero();
+            assertThatThrownBy(() -> job(true).run())
+                    .isInstanceOf(EngineException.class)
+                    .hasMessageContaining("is busy")
+                    .hasMessageContaining("00000000000000a1")
+                    .extracting(e -> ((EngineException) e).code())
+                    .isEqualTo(EngineException.Code.DOMAIN_BUSY);
+            assertThat(new OrphanRecovery(runs, connector, (c, m) -> warnings.add(m)).recoverAll(null))
+                    .isZero();
             assertThat(domain.activeJobSocket).isEqualTo(tmp.resolve("live.sock"));
             assertThat(domain.checkpoints()).contains("stillpoint-live");
             assertThat(live.file()).exists();
@@ -161,8 +198,9 @@ class OrphanRecoveryTest {
         BackupRecord first = job(true).run().record();
         // died after recording, before its journal was removed
         RunJournal j = runs.start(first.id().replace('0', 'e'), "backup");
-        j.update(r -> r.withDomain(domain.name, domain.uuid).withCatalog(catalog.file()).withBackupJob(tmp.resolve("x.sock"),
-                first.checkpoint()));
+        j.update(r -> r.withDomain(domain.name, domain.uuid)
+                .withCatalog(catalog.file())
+                .withBackupJob(tmp.resolve("x.sock"), first.checkpoint()));
         j.abandon();
         new OrphanRecovery(runs, connector, (c, m) -> warnings.add(m)).recoverAll(null);
         assertThat(domain.checkpoints()).containsExactly(first.checkpoint());
@@ -191,13 +229,20 @@ class OrphanRecoveryTest {
     void snapshotsAuditNamesDeadAndLiveRunsUntilTheyAreUndone() throws Exception {
         deadBackup("00000000000000d4", "stillpoint-dead");
         SnapshotAudit audit = new SnapshotAudit(connector, catalog, Clock.systemUTC()).withRuns(runs);
-        assertThat(audit.run(null)).filteredOn(e -> e.kind().equals("dead-run")).singleElement()
-                .satisfies(e -> assertThat(e.note()).contains("died in phase copy").contains("stillpoint-dead"))
-                .extracting(AuditEntry::flagged).isEqualTo(true);
+        assertThat(audit.run(null))
+                .filteredOn(e -> e.kind().equals("dead-run"))
+                .singleElement()
+                .satisfies(
+                        e -> assertThat(e.note()).contains("died in phase copy").contains("stillpoint-dead"))
+                .extracting(AuditEntry::flagged)
+                .isEqualTo(true);
         try (RunJournal live = runs.start("00000000000000a2", "backup")) {
             live.update(r -> r.withDomain(domain.name, domain.uuid).withPhase("copy"));
             new OrphanRecovery(runs, connector, (c, m) -> warnings.add(m)).recoverAll(null);
-            assertThat(audit.run(null)).extracting(AuditEntry::kind).contains("run").doesNotContain("dead-run");
+            assertThat(audit.run(null))
+                    .extracting(AuditEntry::kind)
+                    .contains("run")
+                    .doesNotContain("dead-run");
         }
     }
 
@@ -206,6 +251,10 @@ class OrphanRecoveryTest {
         Files.writeString(runs.path().resolve("run-00000000000000bb.json"), "{\"version\":1,\"runId\":7}");
         new OrphanRecovery(runs, connector, (c, m) -> warnings.add(c + ": " + m)).recoverAll(null);
         assertThat(runs.path().resolve("run-00000000000000bb.json.damaged")).exists();
-        assertThat(warnings).singleElement().asString().startsWith(OrphanRecovery.ORPHAN_INCOMPLETE).contains("damaged");
+        assertThat(warnings)
+                .singleElement()
+                .asString()
+                .startsWith(OrphanRecovery.ORPHAN_INCOMPLETE)
+                .contains("damaged");
     }
 }

@@ -4,5 +4,7 @@ package dev.stillpoint.guest.contract;
 public final class ContractException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    public ContractException(String message) { super(message); }
+    public ContractException(String message) {
+        super(message);
+    }
 }

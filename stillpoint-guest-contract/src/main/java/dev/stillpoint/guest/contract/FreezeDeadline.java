@@ -21,15 +21,18 @@ public record FreezeDeadline(int freezeTimeoutSeconds, int marginSeconds) {
     public static final int VERSION = 1;
     /** Guest path: /run is a tmpfs (never frozen, gone after a reboot) that exists before any runner did. */
     public static final String PATH = "/run/stillpoint-freeze-deadline.json";
+
     public static final int MAX_BYTES = 4096;
     public static final int MAX_AGE_SECONDS = 300;
     /** The watchdog never fires sooner than this after the freeze hooks ended (the agent freezes after them). */
     public static final int MIN_AFTER_HOOKS_SECONDS = 10;
+
     private static final int MAX_SECONDS = 86400;
 
     public FreezeDeadline {
         if (freezeTimeoutSeconds < 1 || freezeTimeoutSeconds > MAX_SECONDS) {
-            throw new IllegalArgumentException("freezeTimeoutSeconds " + freezeTimeoutSeconds + " is out of range 1.." + MAX_SECONDS);
+            throw new IllegalArgumentException(
+                    "freezeTimeoutSeconds " + freezeTimeoutSeconds + " is out of range 1.." + MAX_SECONDS);
         }
         if (marginSeconds < 1 || marginSeconds > MAX_SECONDS) {
             throw new IllegalArgumentException("marginSeconds " + marginSeconds + " is out of range 1.." + MAX_SECONDS);
@@ -47,13 +50,16 @@ public record FreezeDeadline(int freezeTimeoutSeconds, int marginSeconds) {
 
     /** The one reader: version 1, both durations integers in 1..86400; anything else is an error. */
     public static FreezeDeadline parse(String json) throws ContractException {
-        if (json.length() > MAX_BYTES) throw new ContractException("freeze deadline: longer than " + MAX_BYTES + " bytes");
+        if (json.length() > MAX_BYTES)
+            throw new ContractException("freeze deadline: longer than " + MAX_BYTES + " bytes");
         Json j = new Json(Json.object(json, "freeze deadline"), "");
         Integer v = j.int32("version");
-        if (v == null || v != VERSION) throw new ContractException("freeze deadline: version " + v + " is not " + VERSION);
+        if (v == null || v != VERSION)
+            throw new ContractException("freeze deadline: version " + v + " is not " + VERSION);
         Integer ft = j.int32("freezeTimeoutSeconds");
         Integer margin = j.int32("marginSeconds");
-        if (ft == null || margin == null) throw new ContractException("freeze deadline: freezeTimeoutSeconds and marginSeconds are required");
+        if (ft == null || margin == null)
+            throw new ContractException("freeze deadline: freezeTimeoutSeconds and marginSeconds are required");
         try {
             return new FreezeDeadline(ft, margin);
         } catch (IllegalArgumentException e) {

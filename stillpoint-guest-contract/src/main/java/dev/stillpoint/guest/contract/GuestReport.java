@@ -18,12 +18,30 @@ import java.util.Map;
  * @param deadlineSource   {@code host} when the watchdog's deadline came from the host ({@link FreezeDeadline}); absent otherwise
  * @param result      see {@link Result}
  */
-public record GuestReport(int version, String operation, String root, String startedAt, List<HookRun> hooks,
-                          List<String> skipped, AzureError azure, Boolean hookConsistent, String consistency,
-                          String fsfreeze, List<String> frozenMounts, List<String> skippedMounts,
-                          List<String> watchdogThawedMounts, Integer maxFreezeSeconds, String deadlineSource,
-                          String failedHook, String error, String thawedAt, Long freezeWindowMs, WatchdogFired watchdog,
-                          List<String> errors, String result, String finishedAt) {
+public record GuestReport(
+        int version,
+        String operation,
+        String root,
+        String startedAt,
+        List<HookRun> hooks,
+        List<String> skipped,
+        AzureError azure,
+        Boolean hookConsistent,
+        String consistency,
+        String fsfreeze,
+        List<String> frozenMounts,
+        List<String> skippedMounts,
+        List<String> watchdogThawedMounts,
+        Integer maxFreezeSeconds,
+        String deadlineSource,
+        String failedHook,
+        String error,
+        String thawedAt,
+        Long freezeWindowMs,
+        WatchdogFired watchdog,
+        List<String> errors,
+        String result,
+        String finishedAt) {
 
     public static final int VERSION = 1;
     /** Guest path of the report. */
@@ -60,8 +78,18 @@ public record GuestReport(int version, String operation, String root, String sta
     }
 
     /** One run of a hook ({@code phase} is the argument word passed: freeze, thaw or freezeFail). */
-    public record HookRun(String group, String name, String phase, boolean rollback, String result, Integer exitCode,
-                          Long durationMs, Integer attempts, String startedAt, String error, String output) {
+    public record HookRun(
+            String group,
+            String name,
+            String phase,
+            boolean rollback,
+            String result,
+            Integer exitCode,
+            Long durationMs,
+            Integer attempts,
+            String startedAt,
+            String error,
+            String output) {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             put(m, "group", group);
@@ -80,9 +108,18 @@ public record GuestReport(int version, String operation, String root, String sta
 
         static HookRun from(Json j) throws ContractException {
             Boolean rb = j.bool("rollback");
-            return new HookRun(j.string("group"), j.string("name"), j.string("phase"), rb != null && rb, j.string("result"),
-                    j.int32("exitCode"), j.integer("durationMs"), j.int32("attempts"), j.string("startedAt"),
-                    j.string("error"), j.string("output"));
+            return new HookRun(
+                    j.string("group"),
+                    j.string("name"),
+                    j.string("phase"),
+                    rb != null && rb,
+                    j.string("result"),
+                    j.int32("exitCode"),
+                    j.integer("durationMs"),
+                    j.int32("attempts"),
+                    j.string("startedAt"),
+                    j.string("error"),
+                    j.string("output"));
         }
     }
 
@@ -122,12 +159,15 @@ public record GuestReport(int version, String operation, String root, String sta
      * {@code failed} and no thaw errors.
      */
     public boolean applicationConsistent() {
-        return Consistency.APPLICATION.equals(consistency) && !Result.FAILED.equals(result)
+        return Consistency.APPLICATION.equals(consistency)
+                && !Result.FAILED.equals(result)
                 && (errors == null || errors.isEmpty());
     }
 
     /** The watchdog thawed (no thaw arrived in time). */
-    public boolean thawedByWatchdog() { return Result.THAWED_BY_WATCHDOG.equals(result); }
+    public boolean thawedByWatchdog() {
+        return Result.THAWED_BY_WATCHDOG.equals(result);
+    }
 
     // ------------------------------------------------------------------ the writer
 
@@ -165,7 +205,9 @@ public record GuestReport(int version, String operation, String root, String sta
     }
 
     /** {@link #toMap()} as JSON text (pretty: indented, as the report file). */
-    public String toJson(boolean pretty) { return Json.write(toMap(), pretty); }
+    public String toJson(boolean pretty) {
+        return Json.write(toMap(), pretty);
+    }
 
     // ------------------------------------------------------------------ the reader
 
@@ -185,7 +227,8 @@ public record GuestReport(int version, String operation, String root, String sta
     private static GuestReport from(Json j) throws ContractException {
         Integer v = j.int32("version");
         if (v != null && v != VERSION) {
-            throw new ContractException("guest report version " + v + " is not supported (this reader knows " + VERSION + ")");
+            throw new ContractException(
+                    "guest report version " + v + " is not supported (this reader knows " + VERSION + ")");
         }
         List<HookRun> hooks = null;
         List<Json> hs = j.objects("hooks");
@@ -195,19 +238,41 @@ public record GuestReport(int version, String operation, String root, String sta
         }
         Json az = j.object("azure");
         Json wd = j.object("watchdog");
-        return new GuestReport(VERSION, j.string("operation"), j.string("root"), j.string("startedAt"), hooks,
-                j.strings("skipped"), az == null ? null : AzureError.from(az), j.bool("hookConsistent"),
-                j.string("consistency"), j.string("fsfreeze"), j.strings("frozenMounts"), j.strings("skippedMounts"),
-                j.strings("watchdogThawedMounts"), j.int32("maxFreezeSeconds"), j.string("deadlineSource"),
-                j.string("failedHook"), j.string("error"), j.string("thawedAt"), j.integer("freezeWindowMs"),
-                wd == null ? null : WatchdogFired.from(wd), j.strings("errors"), j.string("result"), j.string("finishedAt"));
+        return new GuestReport(
+                VERSION,
+                j.string("operation"),
+                j.string("root"),
+                j.string("startedAt"),
+                hooks,
+                j.strings("skipped"),
+                az == null ? null : AzureError.from(az),
+                j.bool("hookConsistent"),
+                j.string("consistency"),
+                j.string("fsfreeze"),
+                j.strings("frozenMounts"),
+                j.strings("skippedMounts"),
+                j.strings("watchdogThawedMounts"),
+                j.int32("maxFreezeSeconds"),
+                j.string("deadlineSource"),
+                j.string("failedHook"),
+                j.string("error"),
+                j.string("thawedAt"),
+                j.integer("freezeWindowMs"),
+                wd == null ? null : WatchdogFired.from(wd),
+                j.strings("errors"),
+                j.string("result"),
+                j.string("finishedAt"));
     }
 
     // ------------------------------------------------------------------ building (the runner)
 
-    public Builder toBuilder() { return new Builder(this); }
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
 
-    public static Builder builder() { return new Builder(null); }
+    public static Builder builder() {
+        return new Builder(null);
+    }
 
     /** The runner fills the report in steps through a freeze and its thaw. */
     public static final class Builder {
@@ -260,41 +325,155 @@ public record GuestReport(int version, String operation, String root, String sta
             finishedAt = r.finishedAt;
         }
 
-        public String startedAt() { return startedAt; }
+        public String startedAt() {
+            return startedAt;
+        }
 
-        public String result() { return result; }
+        public String result() {
+            return result;
+        }
 
-        public Builder operation(String v) { operation = v; return this; }
-        public Builder root(String v) { root = v; return this; }
-        public Builder startedAt(String v) { startedAt = v; return this; }
-        public Builder addHook(HookRun v) { hooks.add(v); return this; }
-        public Builder skipped(List<String> v) { skipped = v; return this; }
-        public Builder azure(AzureError v) { azure = v; return this; }
-        public Builder hookConsistent(Boolean v) { hookConsistent = v; return this; }
-        public Builder consistency(String v) { consistency = v; return this; }
-        public Builder fsfreeze(String v) { fsfreeze = v; return this; }
-        public Builder frozenMounts(List<String> v) { frozenMounts = v; return this; }
-        public Builder skippedMounts(List<String> v) { skippedMounts = v; return this; }
-        public Builder watchdogThawedMounts(List<String> v) { watchdogThawedMounts = v; return this; }
-        public Builder maxFreezeSeconds(Integer v) { maxFreezeSeconds = v; return this; }
-        public Builder deadlineSource(String v) { deadlineSource = v; return this; }
-        public Builder failedHook(String v) { failedHook = v; return this; }
-        public Builder error(String v) { error = v; return this; }
-        public Builder thawedAt(String v) { thawedAt = v; return this; }
-        public Builder freezeWindowMs(Long v) { freezeWindowMs = v; return this; }
-        public Builder watchdog(WatchdogFired v) { watchdog = v; return this; }
-        public Builder errors(List<String> v) { errors = v; return this; }
-        public Builder result(String v) { result = v; return this; }
-        public Builder finishedAt(String v) { finishedAt = v; return this; }
+        public Builder operation(String v) {
+            operation = v;
+            return this;
+        }
+
+        public Builder root(String v) {
+            root = v;
+            return this;
+        }
+
+        public Builder startedAt(String v) {
+            startedAt = v;
+            return this;
+        }
+
+        public Builder addHook(HookRun v) {
+            hooks.add(v);
+            return this;
+        }
+
+        public Builder skipped(List<String> v) {
+            skipped = v;
+            return this;
+        }
+
+        public Builder azure(AzureError v) {
+            azure = v;
+            return this;
+        }
+
+        public Builder hookConsistent(Boolean v) {
+            hookConsistent = v;
+            return this;
+        }
+
+        public Builder consistency(String v) {
+            consistency = v;
+            return this;
+        }
+
+        public Builder fsfreeze(String v) {
+            fsfreeze = v;
+            return this;
+        }
+
+        public Builder frozenMounts(List<String> v) {
+            frozenMounts = v;
+            return this;
+        }
+
+        public Builder skippedMounts(List<String> v) {
+            skippedMounts = v;
+            return this;
+        }
+
+        public Builder watchdogThawedMounts(List<String> v) {
+            watchdogThawedMounts = v;
+            return this;
+        }
+
+        public Builder maxFreezeSeconds(Integer v) {
+            maxFreezeSeconds = v;
+            return this;
+        }
+
+        public Builder deadlineSource(String v) {
+            deadlineSource = v;
+            return this;
+        }
+
+        public Builder failedHook(String v) {
+            failedHook = v;
+            return this;
+        }
+
+        public Builder error(String v) {
+            error = v;
+            return this;
+        }
+
+        public Builder thawedAt(String v) {
+            thawedAt = v;
+            return this;
+        }
+
+        public Builder freezeWindowMs(Long v) {
+            freezeWindowMs = v;
+            return this;
+        }
+
+        public Builder watchdog(WatchdogFired v) {
+            watchdog = v;
+            return this;
+        }
+
+        public Builder errors(List<String> v) {
+            errors = v;
+            return this;
+        }
+
+        public Builder result(String v) {
+            result = v;
+            return this;
+        }
+
+        public Builder finishedAt(String v) {
+            finishedAt = v;
+            return this;
+        }
 
         public GuestReport build() {
-            return new GuestReport(VERSION, operation, root, startedAt, hooks, skipped, azure, hookConsistent, consistency,
-                    fsfreeze, frozenMounts, skippedMounts, watchdogThawedMounts, maxFreezeSeconds, deadlineSource,
-                    failedHook, error, thawedAt, freezeWindowMs, watchdog, errors, result, finishedAt);
+            return new GuestReport(
+                    VERSION,
+                    operation,
+                    root,
+                    startedAt,
+                    hooks,
+                    skipped,
+                    azure,
+                    hookConsistent,
+                    consistency,
+                    fsfreeze,
+                    frozenMounts,
+                    skippedMounts,
+                    watchdogThawedMounts,
+                    maxFreezeSeconds,
+                    deadlineSource,
+                    failedHook,
+                    error,
+                    thawedAt,
+                    freezeWindowMs,
+                    watchdog,
+                    errors,
+                    result,
+                    finishedAt);
         }
     }
 
-    private static List<String> copy(List<String> l) { return l == null ? null : List.copyOf(l); }
+    private static List<String> copy(List<String> l) {
+        return l == null ? null : List.copyOf(l);
+    }
 
     private static void put(Map<String, Object> m, String k, Object v) {
         if (v != null) m.put(k, v);

@@ -23,7 +23,8 @@ final class Json {
             root = JSON.std.anyFrom(text);
         } catch (IOException | RuntimeException e) {
             String m = e.getMessage() == null ? e.toString() : e.getMessage();
-            throw new ContractException(what + ": not valid JSON: " + m.lines().findFirst().orElse(""));
+            throw new ContractException(
+                    what + ": not valid JSON: " + m.lines().findFirst().orElse(""));
         }
         if (!(root instanceof Map<?, ?>)) throw new ContractException(what + ": not a JSON object");
         return (Map<?, ?>) root;
@@ -33,11 +34,14 @@ final class Json {
         try {
             return (pretty ? JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT) : JSON.std).asString(map);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot write JSON of " + map.keySet(), e); // maps of strings, numbers, lists
+            throw new IllegalStateException(
+                    "cannot write JSON of " + map.keySet(), e); // maps of strings, numbers, lists
         }
     }
 
-    boolean has(String name) { return map.get(name) != null; }
+    boolean has(String name) {
+        return map.get(name) != null;
+    }
 
     String string(String name) throws ContractException {
         Object v = map.get(name);
@@ -54,8 +58,10 @@ final class Json {
     Long integer(String name) throws ContractException {
         Object v = map.get(name);
         if (v == null) return null;
-        if (v instanceof Integer || v instanceof Long || v instanceof java.math.BigInteger) return ((Number) v).longValue();
-        if (v instanceof Number && ((Number) v).doubleValue() == Math.rint(((Number) v).doubleValue())) return ((Number) v).longValue();
+        if (v instanceof Integer || v instanceof Long || v instanceof java.math.BigInteger)
+            return ((Number) v).longValue();
+        if (v instanceof Number && ((Number) v).doubleValue() == Math.rint(((Number) v).doubleValue()))
+            return ((Number) v).longValue();
         throw bad(name, v, "an integer");
     }
 

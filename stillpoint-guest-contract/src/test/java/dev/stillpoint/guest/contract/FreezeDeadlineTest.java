@@ -15,12 +15,18 @@ class FreezeDeadlineTest {
 
     @Test
     void malformedFilesAreErrors() {
-        for (String bad : new String[] {"", "60", "{}", "{\"version\":2,\"freezeTimeoutSeconds\":60,\"marginSeconds\":30}",
-                "{\"version\":1,\"freezeTimeoutSeconds\":0,\"marginSeconds\":30}",
-                "{\"version\":1,\"freezeTimeoutSeconds\":60,\"marginSeconds\":86401}",
-                "{\"version\":1,\"freezeTimeoutSeconds\":\"60\",\"marginSeconds\":30}",
-                "{\"version\":1,\"freezeTimeoutSeconds\":60.5,\"marginSeconds\":30}",
-                "{\"version\":1,\"freezeTimeoutSeconds\":60}", " ".repeat(5000)}) {
+        for (String bad : new String[] {
+            "",
+            "60",
+            "{}",
+            "{\"version\":2,\"freezeTimeoutSeconds\":60,\"marginSeconds\":30}",
+            "{\"version\":1,\"freezeTimeoutSeconds\":0,\"marginSeconds\":30}",
+            "{\"version\":1,\"freezeTimeoutSeconds\":60,\"marginSeconds\":86401}",
+            "{\"version\":1,\"freezeTimeoutSeconds\":\"60\",\"marginSeconds\":30}",
+            "{\"version\":1,\"freezeTimeoutSeconds\":60.5,\"marginSeconds\":30}",
+            "{\"version\":1,\"freezeTimeoutSeconds\":60}",
+            " ".repeat(5000)
+        }) {
             assertThatThrownBy(() -> FreezeDeadline.parse(bad)).as(bad).isInstanceOf(ContractException.class);
         }
     }

@@ -17,7 +17,9 @@ public final class GoldenReport {
 
     public static String text() {
         try (InputStream in = GoldenReport.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new IllegalStateException(RESOURCE + " is not on the class path (stillpoint-guest-contract test-jar)");
+            if (in == null)
+                throw new IllegalStateException(
+                        RESOURCE + " is not on the class path (stillpoint-guest-contract test-jar)");
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

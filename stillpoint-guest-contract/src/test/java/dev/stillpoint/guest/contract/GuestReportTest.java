@@ -37,15 +37,22 @@ class GuestReportTest {
         GuestReport r = GuestReport.parse("{\"result\":\"ok\",\"consistency\":\"application\",\"future\":[1,2]}");
         assertThat(r.toMap()).containsOnlyKeys("version", "consistency", "result");
         assertThat(r.applicationConsistent()).isTrue();
-        assertThat(GuestReport.parse("{\"result\":\"ok\",\"consistency\":\"application\",\"errors\":[\"x\"]}").applicationConsistent()).isFalse();
-        assertThat(GuestReport.parse("{\"result\":\"failed\",\"consistency\":\"application\"}").applicationConsistent()).isFalse();
+        assertThat(GuestReport.parse("{\"result\":\"ok\",\"consistency\":\"application\",\"errors\":[\"x\"]}")
+                        .applicationConsistent())
+                .isFalse();
+        assertThat(GuestReport.parse("{\"result\":\"failed\",\"consistency\":\"application\"}")
+                        .applicationConsistent())
+                .isFalse();
     }
 
     @Test
     void wrongTypesOtherVersionsAndNonObjectsAreErrorsNamingTheField() {
-        assertThatThrownBy(() -> GuestReport.parse("{\"freezeWindowMs\":\"812\"}")).isInstanceOf(ContractException.class)
-                .hasMessageContaining("freezeWindowMs").hasMessageContaining("integer");
-        assertThatThrownBy(() -> GuestReport.parse("{\"hooks\":[{\"exitCode\":true}]}")).hasMessageContaining("hooks[0].exitCode");
+        assertThatThrownBy(() -> GuestReport.parse("{\"freezeWindowMs\":\"812\"}"))
+                .isInstanceOf(ContractException.class)
+                .hasMessageContaining("freezeWindowMs")
+                .hasMessageContaining("integer");
+        assertThatThrownBy(() -> GuestReport.parse("{\"hooks\":[{\"exitCode\":true}]}"))
+                .hasMessageContaining("hooks[0].exitCode");
         assertThatThrownBy(() -> GuestReport.parse("{\"version\":2}")).hasMessageContaining("version 2");
         assertThatThrownBy(() -> GuestReport.parse("[1]")).hasMessageContaining("not a JSON object");
         assertThatThrownBy(() -> GuestReport.parse("{")).hasMessageContaining("not valid JSON");

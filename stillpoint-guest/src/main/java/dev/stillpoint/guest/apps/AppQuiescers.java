@@ -2,11 +2,11 @@ package dev.stillpoint.guest.apps;
 
 import dev.stillpoint.guest.ErrorCode;
 import dev.stillpoint.guest.GuestException;
+import dev.stillpoint.guest.HookGroup;
 import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.config.GuestConfigParser;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
-import dev.stillpoint.guest.HookGroup;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,7 +56,8 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
     @Override
     public List<Hook> hooks(Path root, GuestConfig config) {
         List<Hook> out = new ArrayList<>();
-        for (Map.Entry<String, Map<String, String>> e : config.apps().entrySet()) out.add(hook(root, e.getKey(), e.getValue(), config));
+        for (Map.Entry<String, Map<String, String>> e : config.apps().entrySet())
+            out.add(hook(root, e.getKey(), e.getValue(), config));
         return out;
     }
 
@@ -64,8 +65,11 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
         String src = m.getOrDefault(GuestConfigParser.SOURCE, "guest.conf");
         String type = m.getOrDefault("type", TYPES.contains(name) ? name : null);
         if (type == null) throw bad(src, name, "type", "missing (postgresql, mysql, mariadb, command, service)");
-        if (!TYPES.contains(type)) throw bad(src, name, "type", "'" + type + "' is not one of postgresql, mysql, mariadb, command, service");
-        int timeout = m.containsKey("timeoutSeconds") ? intIn(src, name, "timeoutSeconds", m.get("timeoutSeconds"), 1, 86400) : config.timeoutSeconds();
+        if (!TYPES.contains(type))
+            throw bad(src, name, "type", "'" + type + "' is not one of postgresql, mysql, mariadb, command, service");
+        int timeout = m.containsKey("timeoutSeconds")
+                ? intIn(src, name, "timeoutSeconds", m.get("timeoutSeconds"), 1, 86400)
+                : config.timeoutSeconds();
         boolean optional = m.containsKey("optional") && bool(src, name, "optional", m.get("optional"));
         int retries = m.containsKey("retries") ? intIn(src, name, "retries", m.get("retries"), 0, 10) : 0;
         Set<Integer> codes = Set.of(0);
@@ -76,9 +80,23 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
                 known(src, name, m, "user", "host", "port", "database", "psql", "mode", "label");
                 String user = m.getOrDefault("user", "postgres");
                 String port = String.valueOf(intIn(src, name, "port", m.getOrDefault("port", "5432"), 1, 65535));
-                List<String> psql = new ArrayList<>(List.of("runuser", "-u", user, "--", m.getOrDefault("psql", "psql"),
-                        "-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-h", m.getOrDefault("host", "/var/run/postgresql"),
-                        "-p", port, "-d", m.getOrDefault("database", "postgres")));
+                List<String> psql = new ArrayList<>(List.of(
+                        "runuser",
+                        "-u",
+                        user,
+                        "--",
+                        m.getOrDefault("psql", "psql"),
+                        "-X",
+                        "-q",
+                        "-w",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-h",
+                        m.getOrDefault("host", "/var/run/postgresql"),
+                        "-p",
+                        port,
+                        "-d",
+                        m.getOrDefault("database", "postgres")));
                 String mode = m.getOrDefault("mode", "checkpoint");
                 if (mode.equals("checkpoint")) {
                     freeze = new ArrayList<>(psql);
@@ -86,8 +104,14 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
                     thaw = null;
                 } else if (mode.equals("backup")) {
                     psql.addAll(List.of("-A", "-t"));
-                    String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name).toString();
-                    freeze = HeldSession.freeze(dir, 60, HeldSession.pgStart(m.getOrDefault("label", "stillpoint")), HeldSession.PG_STOP, psql);
+                    String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name)
+                            .toString();
+                    freeze = HeldSession.freeze(
+                            dir,
+                            60,
+                            HeldSession.pgStart(m.getOrDefault("label", "stillpoint")),
+                            HeldSession.PG_STOP,
+                            psql);
                     thaw = HeldSession.thaw(dir);
                 } else {
                     throw bad(src, name, "mode", "'" + mode + "' is not checkpoint or backup");
@@ -100,12 +124,20 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
                 int lockWait = intIn(src, name, "lockWaitSeconds", m.getOrDefault("lockWaitSeconds", "30"), 1, 3600);
                 List<String> client = new ArrayList<>();
                 client.add(m.getOrDefault("client", "mysql"));
-                if (m.containsKey("defaultsFile")) client.add("--defaults-extra-file=" + HookDiscovery.resolve(root, m.get("defaultsFile")));
-                client.add("--socket=" + HookDiscovery.resolve(root, m.getOrDefault("socket", "/run/mysqld/mysqld.sock")));
+                if (m.containsKey("defaultsFile"))
+                    client.add("--defaults-extra-file=" + HookDiscovery.resolve(root, m.get("defaultsFile")));
+                client.add(
+                        "--socket=" + HookDiscovery.resolve(root, m.getOrDefault("socket", "/run/mysqld/mysqld.sock")));
                 if (m.containsKey("user")) client.add("--user=" + m.get("user"));
-                String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name).toString();
+                String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name)
+                        .toString();
                 client.addAll(List.of("--unbuffered", "-N", "-B"));
-                freeze = HeldSession.freeze(dir, lockWait, String.format(HeldSession.MYSQL_LOCK, lockWait), HeldSession.MYSQL_UNLOCK, client);
+                freeze = HeldSession.freeze(
+                        dir,
+                        lockWait,
+                        String.format(HeldSession.MYSQL_LOCK, lockWait),
+                        HeldSession.MYSQL_UNLOCK,
+                        client);
                 thaw = HeldSession.thaw(dir);
                 if (!m.containsKey("timeoutSeconds") && timeout < lockWait + 15) timeout = lockWait + 15;
                 break;
@@ -113,9 +145,14 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
             case "command": {
                 known(src, name, m, "freeze", "thaw", "successExitCodes", "thawSuccessExitCodes");
                 String f = m.get("freeze");
-                if (f == null || f.isBlank()) throw bad(src, name, "freeze", "missing: the command to run before the snapshot");
-                Set<Integer> fc = m.containsKey("successExitCodes") ? codes(src, name, "successExitCodes", m.get("successExitCodes")) : Set.of(0);
-                Set<Integer> tc = m.containsKey("thawSuccessExitCodes") ? codes(src, name, "thawSuccessExitCodes", m.get("thawSuccessExitCodes")) : Set.of(0);
+                if (f == null || f.isBlank())
+                    throw bad(src, name, "freeze", "missing: the command to run before the snapshot");
+                Set<Integer> fc = m.containsKey("successExitCodes")
+                        ? codes(src, name, "successExitCodes", m.get("successExitCodes"))
+                        : Set.of(0);
+                Set<Integer> tc = m.containsKey("thawSuccessExitCodes")
+                        ? codes(src, name, "thawSuccessExitCodes", m.get("thawSuccessExitCodes"))
+                        : Set.of(0);
                 freeze = mapped(f, fc);
                 String t = m.get("thaw");
                 thaw = t == null || t.isBlank() ? null : mapped(t, tc);
@@ -124,7 +161,8 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
             case "service": {
                 known(src, name, m, "units", "systemctl");
                 String units = m.get("units");
-                if (units == null || units.isBlank()) throw bad(src, name, "units", "missing: systemd units to stop before the snapshot");
+                if (units == null || units.isBlank())
+                    throw bad(src, name, "units", "missing: systemd units to stop before the snapshot");
                 List<String> u = new ArrayList<>(Arrays.asList(units.trim().split("[,\\s]+")));
                 String systemctl = m.getOrDefault("systemctl", "systemctl");
                 freeze = new ArrayList<>(List.of(systemctl, "stop"));
@@ -138,7 +176,8 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
             default:
                 throw new IllegalStateException(type);
         }
-        return new Hook(HookGroup.STILLPOINT, "app:" + name, freeze, thaw, thaw, timeout, codes, retries, 0, optional, false);
+        return new Hook(
+                HookGroup.STILLPOINT, "app:" + name, freeze, thaw, thaw, timeout, codes, retries, 0, optional, false);
     }
 
     /**
@@ -149,8 +188,8 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
         if (success.equals(Set.of(0))) return List.of("/bin/sh", "-c", cmd);
         StringBuilder codes = new StringBuilder();
         for (int c : new java.util.TreeSet<>(success)) codes.append(' ').append(c);
-        String script = "/bin/sh -c \"$1\"; rc=$?; case \" " + codes.toString().trim() + " \" in *\" $rc \"*) exit 0;; esac; "
-                + "[ $rc -eq 0 ] && exit 1; exit $rc";
+        String script = "/bin/sh -c \"$1\"; rc=$?; case \" " + codes.toString().trim()
+                + " \" in *\" $rc \"*) exit 0;; esac; " + "[ $rc -eq 0 ] && exit 1; exit $rc";
         return List.of("/bin/sh", "-c", script, "stillpoint-app", cmd);
     }
 
@@ -160,7 +199,10 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
         for (String k : m.keySet()) {
             if (!ok.contains(k)) {
                 ok.remove(GuestConfigParser.SOURCE);
-                throw new GuestException(ErrorCode.CONFIG_UNKNOWN_KEY, src + ": [app \"" + name + "\"] " + k + ": unknown key for type " + m.getOrDefault("type", name) + " (known: " + String.join(", ", ok) + ")");
+                throw new GuestException(
+                        ErrorCode.CONFIG_UNKNOWN_KEY,
+                        src + ": [app \"" + name + "\"] " + k + ": unknown key for type " + m.getOrDefault("type", name)
+                                + " (known: " + String.join(", ", ok) + ")");
             }
         }
     }
@@ -181,9 +223,16 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
 
     private static boolean bool(String src, String name, String key, String v) {
         switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "true": case "yes": case "on": return true;
-            case "false": case "no": case "off": return false;
-            default: throw bad(src, name, key, "'" + v + "' is not a boolean (true|false)");
+            case "true":
+            case "yes":
+            case "on":
+                return true;
+            case "false":
+            case "no":
+            case "off":
+                return false;
+            default:
+                throw bad(src, name, key, "'" + v + "' is not a boolean (true|false)");
         }
     }
 

@@ -18,7 +18,8 @@ import java.util.List;
 final class HeldSession {
     private HeldSession() {}
 
-    static final String FREEZE = String.join("\n",
+    static final String FREEZE = String.join(
+            "\n",
             "dir=$1; wait=$2; lock=$3; unlock=$4; shift 4",
             "rm -rf \"$dir\" && mkdir -p \"$dir\" && mkfifo \"$dir/release\" || exit 1",
             "( printf '%s\\n' \"$lock\"; read x < \"$dir/release\"; printf '%s\\n' \"$unlock\" ) | \"$@\" > \"$dir/out\" 2>&1 &",
@@ -33,7 +34,8 @@ final class HeldSession {
             "echo \"no lock after $((wait + 10)) s\" >&2; kill $client 2>/dev/null; release; exit 1",
             "");
 
-    static final String THAW = String.join("\n",
+    static final String THAW = String.join(
+            "\n",
             "dir=$1",
             "[ -p \"$dir/release\" ] || { echo 'no session: nothing to unlock'; exit 0; }",
             "if ! timeout 10 sh -c 'echo > \"$1\"' unlock \"$dir/release\"; then",
@@ -48,8 +50,8 @@ final class HeldSession {
             "");
 
     static List<String> freeze(String dir, int waitSeconds, String lockSql, String unlockSql, List<String> client) {
-        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", FREEZE, "stillpoint-session", dir,
-                Integer.toString(waitSeconds), lockSql, unlockSql));
+        List<String> argv = new ArrayList<>(List.of(
+                "/bin/sh", "-c", FREEZE, "stillpoint-session", dir, Integer.toString(waitSeconds), lockSql, unlockSql));
         argv.addAll(client);
         return argv;
     }
@@ -58,13 +60,15 @@ final class HeldSession {
         return List.of("/bin/sh", "-c", THAW, "stillpoint-session", dir);
     }
 
-    static final String MYSQL_LOCK = "SET SESSION lock_wait_timeout=%d; FLUSH TABLES WITH READ LOCK; FLUSH ENGINE LOGS; SELECT 'STILLPOINT-LOCKED';";
+    static final String MYSQL_LOCK =
+            "SET SESSION lock_wait_timeout=%d; FLUSH TABLES WITH READ LOCK; FLUSH ENGINE LOGS; SELECT 'STILLPOINT-LOCKED';";
     static final String MYSQL_UNLOCK = "UNLOCK TABLES; SELECT 'STILLPOINT-UNLOCKED';";
 
     /** PostgreSQL non-exclusive backup: pg_backup_start (15+) or pg_start_backup(label, fast, exclusive=false). */
     static String pgStart(String label) {
         String l = label.replace("'", "''");
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "SELECT current_setting('server_version_num')::int >= 150000 AS pg15 \\gset",
                 "\\if :pg15",
                 "SELECT pg_backup_start('" + l + "', true);",
@@ -74,7 +78,8 @@ final class HeldSession {
                 "\\echo STILLPOINT-LOCKED");
     }
 
-    static final String PG_STOP = String.join("\n",
+    static final String PG_STOP = String.join(
+            "\n",
             "\\if :pg15",
             "SELECT labelfile FROM pg_backup_stop(false);",
             "\\else",

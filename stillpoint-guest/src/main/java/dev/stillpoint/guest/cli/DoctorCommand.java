@@ -12,15 +12,20 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "doctor", description = "Check every hook convention found; exit 3 when any error is found.")
 final class DoctorCommand implements Callable<Integer> {
-    @Mixin GuestOptions common;
-    @Spec CommandSpec spec;
-    @Option(names = "--json", description = "Print findings as JSON.") boolean json;
+    @Mixin
+    GuestOptions common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--json", description = "Print findings as JSON.")
+    boolean json;
 
     @Override
     public Integer call() throws Exception {

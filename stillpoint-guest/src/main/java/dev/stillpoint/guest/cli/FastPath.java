@@ -43,7 +43,10 @@ final class FastPath {
                 name = a.substring(0, eq);
                 value = a.substring(eq + 1);
             }
-            boolean takesValue = name.equals("--root") || name.equals("--skip-group") || name.equals("--token") || name.equals("--deadline");
+            boolean takesValue = name.equals("--root")
+                    || name.equals("--skip-group")
+                    || name.equals("--token")
+                    || name.equals("--deadline");
             if (takesValue && value == null) {
                 if (i + 1 >= args.length) return null;
                 value = args[++i];
@@ -52,14 +55,25 @@ final class FastPath {
             if (takesValue && (value.isEmpty() || value.startsWith("-"))) return null;
             if (!name.equals("--skip-group") && !seen.add(name)) return null;
             switch (name) {
-                case "--root": root = Path.of(value); break;
-                case "--no-fsfreeze": if (watchdogCmd) return null; noFsfreeze = true; break;
-                case "--json": if (watchdogCmd) return null; json = true; break;
+                case "--root":
+                    root = Path.of(value);
+                    break;
+                case "--no-fsfreeze":
+                    if (watchdogCmd) return null;
+                    noFsfreeze = true;
+                    break;
+                case "--json":
+                    if (watchdogCmd) return null;
+                    json = true;
+                    break;
                 case "--skip-group":
                     if (watchdogCmd || HookGroup.byName(value) == null) return null;
                     skip.add(value);
                     break;
-                case "--token": if (!watchdogCmd) return null; token = value; break;
+                case "--token":
+                    if (!watchdogCmd) return null;
+                    token = value;
+                    break;
                 case "--deadline":
                     if (!watchdogCmd) return null;
                     try {
@@ -68,7 +82,8 @@ final class FastPath {
                         return null;
                     }
                     break;
-                default: return null;
+                default:
+                    return null;
             }
         }
         GuestOptions common = new GuestOptions();
@@ -95,11 +110,14 @@ final class FastPath {
             b.err = err;
             b.watchdog = watchdog;
             try {
-                return b instanceof FreezeCommands.Freeze ? ((FreezeCommands.Freeze) b).run()
-                        : b instanceof FreezeCommands.Thaw ? ((FreezeCommands.Thaw) b).run() : ((FreezeCommands.FreezeFail) b).run();
+                return b instanceof FreezeCommands.Freeze
+                        ? ((FreezeCommands.Freeze) b).run()
+                        : b instanceof FreezeCommands.Thaw
+                                ? ((FreezeCommands.Thaw) b).run()
+                                : ((FreezeCommands.FreezeFail) b).run();
             } catch (GuestException g) {
-                err.println("stillpoint-guest: " + g.code() + (g.azureCode() != null ? " (Azure " + g.azureCode() + ")" : "")
-                        + ": " + g.getMessage());
+                err.println("stillpoint-guest: " + g.code()
+                        + (g.azureCode() != null ? " (Azure " + g.azureCode() + ")" : "") + ": " + g.getMessage());
                 err.flush();
                 return ExitCodes.of(g);
             }

@@ -7,13 +7,25 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of {@code stillpoint-guest}; {@link #commandLine()} is mounted by the host CLI as {@code stillpoint guest}. */
-@Command(name = "stillpoint-guest", mixinStandardHelpOptions = true, version = "stillpoint-guest 0.1.0",
+@Command(
+        name = "stillpoint-guest",
+        mixinStandardHelpOptions = true,
+        version = "stillpoint-guest 0.1.0",
         description = "Runs every platform's freeze/thaw hooks, freezes filesystems, and checks hook setups.",
-        subcommands = {FreezeCommands.Freeze.class, FreezeCommands.Thaw.class, FreezeCommands.FreezeFail.class,
-                DoctorCommand.class, InstallCommands.Install.class, InstallCommands.Uninstall.class,
-                FreezeCommands.Report.class, FreezeCommands.WatchdogCmd.class, FreezeCommands.CdsTrain.class})
+        subcommands = {
+            FreezeCommands.Freeze.class,
+            FreezeCommands.Thaw.class,
+            FreezeCommands.FreezeFail.class,
+            DoctorCommand.class,
+            InstallCommands.Install.class,
+            InstallCommands.Uninstall.class,
+            FreezeCommands.Report.class,
+            FreezeCommands.WatchdogCmd.class,
+            FreezeCommands.CdsTrain.class
+        })
 public final class GuestMain implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
@@ -46,14 +58,16 @@ public final class GuestMain implements Runnable {
 
     /** Prints {@code stillpoint-guest: CODE (Azure NNN): message} on the command's error writer; returns the exit code. */
     static int fail(CommandLine line, GuestException g) {
-        line.getErr().println("stillpoint-guest: " + g.code() + (g.azureCode() != null ? " (Azure " + g.azureCode() + ")" : "")
-                + ": " + g.getMessage());
+        line.getErr()
+                .println("stillpoint-guest: " + g.code()
+                        + (g.azureCode() != null ? " (Azure " + g.azureCode() + ")" : "") + ": " + g.getMessage());
         line.getErr().flush();
         return ExitCodes.of(g);
     }
 
     /** Runs a command body, mapping {@link GuestException} to its exit code. */
-    static int guarded(picocli.CommandLine.Model.CommandSpec spec, java.util.concurrent.Callable<Integer> body) throws Exception {
+    static int guarded(picocli.CommandLine.Model.CommandSpec spec, java.util.concurrent.Callable<Integer> body)
+            throws Exception {
         try {
             return body.call();
         } catch (GuestException e) {

@@ -8,5 +8,7 @@ public final class GuestOptions {
     @Option(names = "--root", paramLabel = "DIR", description = "Root of the guest tree (default /).")
     Path root = Path.of("/");
 
-    Path root() { return root.toAbsolutePath().normalize(); }
+    Path root() {
+        return root.toAbsolutePath().normalize();
+    }
 }

@@ -10,10 +10,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** install / uninstall --for qemu-ga|vmware|nutanix|azure. */
 final class InstallCommands {
@@ -21,7 +21,9 @@ final class InstallCommands {
 
     static Platform platform(CommandSpec spec, String s) {
         Platform p = Platform.byId(s);
-        if (p == null) throw new ParameterException(spec.commandLine(), "--for: unknown agent '" + s + "' (qemu-ga, vmware, nutanix, azure)");
+        if (p == null)
+            throw new ParameterException(
+                    spec.commandLine(), "--for: unknown agent '" + s + "' (qemu-ga, vmware, nutanix, azure)");
         return p;
     }
 
@@ -35,19 +37,32 @@ final class InstallCommands {
     /** systemctl daemon-reload + try-restart, only on the real root with systemd running. */
     static void restartAgent(CommandSpec spec, Path root) throws Exception {
         if (!root.toString().equals("/") || !Files.isDirectory(Path.of("/run/systemd/system"))) return;
-        for (String[] cmd : new String[][] {{"systemctl", "daemon-reload"}, {"systemctl", "try-restart", "qemu-guest-agent"}}) {
+        for (String[] cmd :
+                new String[][] {{"systemctl", "daemon-reload"}, {"systemctl", "try-restart", "qemu-guest-agent"}}) {
             Process p = new ProcessBuilder(cmd).inheritIO().start();
             p.waitFor(60, TimeUnit.SECONDS);
         }
         spec.commandLine().getOut().println("ran systemctl daemon-reload and try-restart qemu-guest-agent");
     }
 
-    @Command(name = "install", description = "Wire the runner into an agent (idempotent): qemu-ga, vmware, nutanix, azure.")
+    @Command(
+            name = "install",
+            description = "Wire the runner into an agent (idempotent): qemu-ga, vmware, nutanix, azure.")
     static final class Install implements Callable<Integer> {
-        @Mixin GuestOptions common;
-        @Spec CommandSpec spec;
-        @Option(names = "--for", required = true, paramLabel = "AGENT") String agent;
-        @Option(names = "--jar", paramLabel = "PATH", description = "Runner jar to install (default: the jar this runs from).") Path jar;
+        @Mixin
+        GuestOptions common;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--for", required = true, paramLabel = "AGENT")
+        String agent;
+
+        @Option(
+                names = "--jar",
+                paramLabel = "PATH",
+                description = "Runner jar to install (default: the jar this runs from).")
+        Path jar;
 
         @Override
         public Integer call() throws Exception {
@@ -57,7 +72,9 @@ final class InstallCommands {
         private Integer run() throws Exception {
             Platform p = platform(spec, agent);
             Path j = jar != null ? jar : Installer.ownJar();
-            if (j == null) throw new ParameterException(spec.commandLine(), "cannot tell which stillpoint-guest.jar to install; pass --jar PATH");
+            if (j == null)
+                throw new ParameterException(
+                        spec.commandLine(), "cannot tell which stillpoint-guest.jar to install; pass --jar PATH");
             print(spec, new Installer(common.root(), j).install(p));
             if (p == Platform.QEMU_GA) restartAgent(spec, common.root());
             return 0;
@@ -66,9 +83,14 @@ final class InstallCommands {
 
     @Command(name = "uninstall", description = "Reverse exactly what install did for that agent.")
     static final class Uninstall implements Callable<Integer> {
-        @Mixin GuestOptions common;
-        @Spec CommandSpec spec;
-        @Option(names = "--for", required = true, paramLabel = "AGENT") String agent;
+        @Mixin
+        GuestOptions common;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--for", required = true, paramLabel = "AGENT")
+        String agent;
 
         @Override
         public Integer call() throws Exception {

@@ -30,17 +30,45 @@ public final class GuestConfig {
     /** Built-in quiescers: name -> settings (issue 5). */
     final Map<String, Map<String, String>> apps = new LinkedHashMap<>();
 
-    public static GuestConfig defaults() { return new GuestConfig(); }
+    public static GuestConfig defaults() {
+        return new GuestConfig();
+    }
 
-    public int timeoutSeconds() { return timeoutSeconds; }
-    public int maxFreezeSeconds() { return maxFreezeSeconds; }
-    public Set<Integer> successExitCodes() { return successExitCodes; }
-    public boolean enabled(HookGroup g) { return !disabledGroups.contains(g); }
-    public String vmwareScriptArg() { return vmwareScriptArg; }
-    public List<String> includeMounts() { return Collections.unmodifiableList(includeMounts); }
-    public List<String> excludeMounts() { return Collections.unmodifiableList(excludeMounts); }
-    public Map<String, HookSettings> hooks() { return Collections.unmodifiableMap(hooks); }
-    public Map<String, Map<String, String>> apps() { return Collections.unmodifiableMap(apps); }
+    public int timeoutSeconds() {
+        return timeoutSeconds;
+    }
+
+    public int maxFreezeSeconds() {
+        return maxFreezeSeconds;
+    }
+
+    public Set<Integer> successExitCodes() {
+        return successExitCodes;
+    }
+
+    public boolean enabled(HookGroup g) {
+        return !disabledGroups.contains(g);
+    }
+
+    public String vmwareScriptArg() {
+        return vmwareScriptArg;
+    }
+
+    public List<String> includeMounts() {
+        return Collections.unmodifiableList(includeMounts);
+    }
+
+    public List<String> excludeMounts() {
+        return Collections.unmodifiableList(excludeMounts);
+    }
+
+    public Map<String, HookSettings> hooks() {
+        return Collections.unmodifiableMap(hooks);
+    }
+
+    public Map<String, Map<String, String>> apps() {
+        return Collections.unmodifiableMap(apps);
+    }
 
     /** Settings for a hook known by any of its guest paths, or null. */
     public HookSettings hook(List<String> guestPaths) {

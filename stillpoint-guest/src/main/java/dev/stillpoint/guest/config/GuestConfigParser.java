@@ -43,11 +43,17 @@ public final class GuestConfigParser {
     /** Loads guest.conf (absent = defaults) and then every {@code apps.d/*.conf} beside it, in byte order. */
     public static GuestConfig load(Path file) {
         try {
-            GuestConfig c = Files.exists(file) ? parse(file.toString(), Files.readAllLines(file, StandardCharsets.UTF_8)) : GuestConfig.defaults();
+            GuestConfig c = Files.exists(file)
+                    ? parse(file.toString(), Files.readAllLines(file, StandardCharsets.UTF_8))
+                    : GuestConfig.defaults();
             for (Path app : dev.stillpoint.guest.fs.Dirs.listSorted(file.resolveSibling("apps.d"), false)) {
                 String n = app.getFileName().toString();
                 if (!n.endsWith(".conf") || !Files.isRegularFile(app)) continue;
-                parseApp(c, app.toString(), n.substring(0, n.length() - 5), Files.readAllLines(app, StandardCharsets.UTF_8));
+                parseApp(
+                        c,
+                        app.toString(),
+                        n.substring(0, n.length() - 5),
+                        Files.readAllLines(app, StandardCharsets.UTF_8));
             }
             return c;
         } catch (IOException e) {
@@ -65,12 +71,19 @@ public final class GuestConfigParser {
         all.addAll(lines);
         GuestConfig tmp = parse(file, all, -1);
         for (String s : Set.of("runner", "groups", "vmware", "fsfreeze")) {
-            if (tmp.sectionsSeen.contains(s)) throw new GuestException(ErrorCode.CONFIG_UNKNOWN_KEY, file + ": section [" + s + "] belongs in guest.conf, not apps.d");
+            if (tmp.sectionsSeen.contains(s))
+                throw new GuestException(
+                        ErrorCode.CONFIG_UNKNOWN_KEY, file + ": section [" + s + "] belongs in guest.conf, not apps.d");
         }
-        if (!tmp.hooks.isEmpty()) throw new GuestException(ErrorCode.CONFIG_UNKNOWN_KEY, file + ": [hook] sections belong in guest.conf, not apps.d");
+        if (!tmp.hooks.isEmpty())
+            throw new GuestException(
+                    ErrorCode.CONFIG_UNKNOWN_KEY, file + ": [hook] sections belong in guest.conf, not apps.d");
         for (Map.Entry<String, Map<String, String>> e : tmp.apps.entrySet()) {
             if (c.apps.containsKey(e.getKey())) {
-                throw new GuestException(ErrorCode.CONFIG_BAD_VALUE, file + ": app \"" + e.getKey() + "\" is already defined in " + c.apps.get(e.getKey()).get(SOURCE));
+                throw new GuestException(
+                        ErrorCode.CONFIG_BAD_VALUE,
+                        file + ": app \"" + e.getKey() + "\" is already defined in "
+                                + c.apps.get(e.getKey()).get(SOURCE));
             }
             c.apps.put(e.getKey(), e.getValue());
         }
@@ -96,7 +109,8 @@ public final class GuestConfigParser {
             if (line.isEmpty()) continue;
             String where = file + ":" + n;
             if (line.startsWith("[")) {
-                if (!line.endsWith("]")) throw err(ErrorCode.CONFIG_SYNTAX, where, "section header must end with ']': " + line);
+                if (!line.endsWith("]"))
+                    throw err(ErrorCode.CONFIG_SYNTAX, where, "section header must end with ']': " + line);
                 String h = line.substring(1, line.length() - 1).trim();
                 hook = null;
                 app = null;
@@ -104,15 +118,23 @@ public final class GuestConfigParser {
                     boolean isHook = h.startsWith("hook ");
                     String arg = h.substring(isHook ? 5 : 4).trim();
                     if (arg.length() < 2 || !arg.startsWith("\"") || !arg.endsWith("\"")) {
-                        throw err(ErrorCode.CONFIG_SYNTAX, where, "expected [" + (isHook ? "hook" : "app") + " \"NAME\"], got [" + h + "]");
+                        throw err(
+                                ErrorCode.CONFIG_SYNTAX,
+                                where,
+                                "expected [" + (isHook ? "hook" : "app") + " \"NAME\"], got [" + h + "]");
                     }
                     arg = arg.substring(1, arg.length() - 1);
                     if (isHook) {
-                        if (!arg.startsWith("/")) throw err(ErrorCode.CONFIG_BAD_VALUE, where, "hook path must be absolute (guest path), got \"" + arg + "\"");
+                        if (!arg.startsWith("/"))
+                            throw err(
+                                    ErrorCode.CONFIG_BAD_VALUE,
+                                    where,
+                                    "hook path must be absolute (guest path), got \"" + arg + "\"");
                         hook = c.hooks.computeIfAbsent(arg, k -> new HookSettings());
                         section = "hook";
                     } else {
-                        if (c.apps.containsKey(arg)) throw err(ErrorCode.CONFIG_BAD_VALUE, where, "app \"" + arg + "\" is defined twice");
+                        if (c.apps.containsKey(arg))
+                            throw err(ErrorCode.CONFIG_BAD_VALUE, where, "app \"" + arg + "\" is defined twice");
                         app = c.apps.computeIfAbsent(arg, k -> new LinkedHashMap<>());
                         app.put(SOURCE, n == 0 ? file : where);
                         section = "app";
@@ -121,7 +143,11 @@ public final class GuestConfigParser {
                     section = h;
                     c.sectionsSeen.add(h);
                 } else {
-                    throw err(ErrorCode.CONFIG_UNKNOWN_KEY, where, "unknown section [" + h + "] (known: runner, groups, vmware, fsfreeze, hook \"PATH\", app \"NAME\")");
+                    throw err(
+                            ErrorCode.CONFIG_UNKNOWN_KEY,
+                            where,
+                            "unknown section [" + h
+                                    + "] (known: runner, groups, vmware, fsfreeze, hook \"PATH\", app \"NAME\")");
                 }
                 continue;
             }
@@ -134,16 +160,24 @@ public final class GuestConfigParser {
             switch (section) {
                 case "runner":
                     switch (key) {
-                        case "timeoutSeconds": c.timeoutSeconds = intIn(field, value, 1, GuestConfig.MAX_TIMEOUT_SECONDS); break;
-                        case "maxFreezeSeconds": c.maxFreezeSeconds = intIn(field, value, 1, GuestConfig.MAX_TIMEOUT_SECONDS); break;
-                        case "successExitCodes": c.successExitCodes = codes(field, value); break;
-                        default: throw unknown(field, "timeoutSeconds, maxFreezeSeconds, successExitCodes");
+                        case "timeoutSeconds":
+                            c.timeoutSeconds = intIn(field, value, 1, GuestConfig.MAX_TIMEOUT_SECONDS);
+                            break;
+                        case "maxFreezeSeconds":
+                            c.maxFreezeSeconds = intIn(field, value, 1, GuestConfig.MAX_TIMEOUT_SECONDS);
+                            break;
+                        case "successExitCodes":
+                            c.successExitCodes = codes(field, value);
+                            break;
+                        default:
+                            throw unknown(field, "timeoutSeconds, maxFreezeSeconds, successExitCodes");
                     }
                     break;
                 case "groups": {
                     HookGroup g = HookGroup.byName(key);
                     if (g == null) throw unknown(field, "vmware, qemu, nutanix, azure, stillpoint");
-                    if (bool(field, value)) c.disabledGroups.remove(g); else c.disabledGroups.add(g);
+                    if (bool(field, value)) c.disabledGroups.remove(g);
+                    else c.disabledGroups.add(g);
                     break;
                 }
                 case "vmware":
@@ -157,15 +191,25 @@ public final class GuestConfigParser {
                     break;
                 case "hook":
                     switch (key) {
-                        case "timeoutSeconds": hook.timeoutSeconds = intIn(field, value, 1, GuestConfig.MAX_TIMEOUT_SECONDS); break;
-                        case "successExitCodes": hook.successExitCodes = codes(field, value); break;
-                        case "optional": hook.optional = bool(field, value); break;
-                        case "retries": hook.retries = intIn(field, value, 0, 10); break;
-                        default: throw unknown(field, "timeoutSeconds, successExitCodes, optional, retries");
+                        case "timeoutSeconds":
+                            hook.timeoutSeconds = intIn(field, value, 1, GuestConfig.MAX_TIMEOUT_SECONDS);
+                            break;
+                        case "successExitCodes":
+                            hook.successExitCodes = codes(field, value);
+                            break;
+                        case "optional":
+                            hook.optional = bool(field, value);
+                            break;
+                        case "retries":
+                            hook.retries = intIn(field, value, 0, 10);
+                            break;
+                        default:
+                            throw unknown(field, "timeoutSeconds, successExitCodes, optional, retries");
                     }
                     break;
                 case "app":
-                    if (app.containsKey(key)) throw err(ErrorCode.CONFIG_BAD_VALUE, where, "key '" + key + "' given twice");
+                    if (app.containsKey(key))
+                        throw err(ErrorCode.CONFIG_BAD_VALUE, where, "key '" + key + "' given twice");
                     app.put(key, value);
                     break;
                 default:
@@ -197,16 +241,25 @@ public final class GuestConfigParser {
             throw new GuestException(ErrorCode.CONFIG_BAD_VALUE, field + ": '" + v + "' is not an integer");
         }
         if (i < min || i > max) {
-            throw new GuestException(ErrorCode.CONFIG_BAD_VALUE, field + ": " + i + " is out of range " + min + ".." + max);
+            throw new GuestException(
+                    ErrorCode.CONFIG_BAD_VALUE, field + ": " + i + " is out of range " + min + ".." + max);
         }
         return i;
     }
 
     static boolean bool(String field, String v) {
         switch (v.toLowerCase(Locale.ROOT)) {
-            case "true": case "yes": case "on": return true;
-            case "false": case "no": case "off": return false;
-            default: throw new GuestException(ErrorCode.CONFIG_BAD_VALUE, field + ": '" + v + "' is not a boolean (true|false)");
+            case "true":
+            case "yes":
+            case "on":
+                return true;
+            case "false":
+            case "no":
+            case "off":
+                return false;
+            default:
+                throw new GuestException(
+                        ErrorCode.CONFIG_BAD_VALUE, field + ": '" + v + "' is not a boolean (true|false)");
         }
     }
 
@@ -225,7 +278,9 @@ public final class GuestConfigParser {
         List<String> out = new java.util.ArrayList<>();
         for (String p : v.split("[,\\s]+")) {
             if (p.isEmpty()) continue;
-            if (!p.startsWith("/")) throw new GuestException(ErrorCode.CONFIG_BAD_VALUE, field + ": mount point '" + p + "' must be absolute");
+            if (!p.startsWith("/"))
+                throw new GuestException(
+                        ErrorCode.CONFIG_BAD_VALUE, field + ": mount point '" + p + "' must be absolute");
             out.add(p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p);
         }
         return out;

@@ -9,8 +9,19 @@ public final class HookSettings {
     Boolean optional;
     Integer retries;
 
-    public Integer timeoutSeconds() { return timeoutSeconds; }
-    public Set<Integer> successExitCodes() { return successExitCodes; }
-    public Boolean optional() { return optional; }
-    public Integer retries() { return retries; }
+    public Integer timeoutSeconds() {
+        return timeoutSeconds;
+    }
+
+    public Set<Integer> successExitCodes() {
+        return successExitCodes;
+    }
+
+    public Boolean optional() {
+        return optional;
+    }
+
+    public Integer retries() {
+        return retries;
+    }
 }

@@ -1,6 +1,7 @@
 package dev.stillpoint.guest.doctor;
 
 import dev.stillpoint.guest.GuestException;
+import dev.stillpoint.guest.HookGroup;
 import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.config.GuestConfigParser;
 import dev.stillpoint.guest.doctor.Finding.Severity;
@@ -8,7 +9,6 @@ import dev.stillpoint.guest.hooks.AzurePluginConfig;
 import dev.stillpoint.guest.hooks.FileChecks;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
-import dev.stillpoint.guest.HookGroup;
 import dev.stillpoint.guest.state.FreezeState;
 import dev.stillpoint.guest.state.StateStore;
 import java.io.IOException;
@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
 /** Lints every convention found below a root. Findings name the file (guest path) and the reason. */
 public final class Doctor {
     static final Pattern SINGLE_PHASE_NAME = Pattern.compile("(?i)(^|[^a-z])(pre|post|freeze|thaw|unfreeze)([^a-z]|$)");
-    static final Pattern READS_ARGUMENT = Pattern.compile("\\$1|\\$\\{1|\\$@|\\$\\*|\\$\\{@|sys\\.argv|ARGV|%1|\\$argv|args\\[");
+    static final Pattern READS_ARGUMENT =
+            Pattern.compile("\\$1|\\$\\{1|\\$@|\\$\\*|\\$\\{@|sys\\.argv|ARGV|%1|\\$argv|args\\[");
     static final String QEMU_GA_DROPIN_DIR = "/etc/systemd/system/qemu-guest-agent.service.d";
 
     /** Result: findings plus the hooks discovery would run, in freeze order. */
@@ -33,9 +34,13 @@ public final class Doctor {
         public final List<Finding> findings = new ArrayList<>();
         public final List<String> hooks = new ArrayList<>();
 
-        public long errors() { return findings.stream().filter(f -> f.severity == Severity.ERROR).count(); }
+        public long errors() {
+            return findings.stream().filter(f -> f.severity == Severity.ERROR).count();
+        }
 
-        public long warnings() { return findings.stream().filter(f -> f.severity == Severity.WARNING).count(); }
+        public long warnings() {
+            return findings.stream().filter(f -> f.severity == Severity.WARNING).count();
+        }
     }
 
     private final Path root;
@@ -69,38 +74,67 @@ public final class Doctor {
         for (String p : cfg.hooks().keySet()) {
             boolean known = false;
             for (Hook h : hooks) {
-                if (String.join(" ", h.freeze == null ? List.of() : h.freeze).contains(p) || h.name.equals(p)
-                        || String.join(" ", h.thaw == null ? List.of() : h.thaw).contains(HookDiscovery.resolve(root, p).toString())) known = true;
+                if (String.join(" ", h.freeze == null ? List.of() : h.freeze).contains(p)
+                        || h.name.equals(p)
+                        || String.join(" ", h.thaw == null ? List.of() : h.thaw)
+                                .contains(HookDiscovery.resolve(root, p).toString())) known = true;
             }
-            if (!known) add(Severity.WARNING, FindingCode.CONFIG_UNKNOWN_HOOK, configPath(), "[hook \"" + p + "\"] matches no discovered hook");
+            if (!known)
+                add(
+                        Severity.WARNING,
+                        FindingCode.CONFIG_UNKNOWN_HOOK,
+                        configPath(),
+                        "[hook \"" + p + "\"] matches no discovered hook");
         }
         try {
             FreezeState s = new StateStore(root).load();
-            if (s != null) add(Severity.WARNING, FindingCode.FROZEN_NOW, "/" + StateStore.DIR + "/state.json", "a freeze is active since " + s.startedAt() + "; run thaw");
+            if (s != null)
+                add(
+                        Severity.WARNING,
+                        FindingCode.FROZEN_NOW,
+                        "/" + StateStore.DIR + "/state.json",
+                        "a freeze is active since " + s.startedAt() + "; run thaw");
         } catch (GuestException e) {
             add(Severity.ERROR, FindingCode.FROZEN_NOW, "/" + StateStore.DIR + "/state.json", e.getMessage());
         }
         configPermissions();
         if (root.toString().equals("/")) appClients(cfg);
         if (root.toString().equals("/") && !onPath("fsfreeze")) {
-            add(Severity.ERROR, FindingCode.FSFREEZE_MISSING, "fsfreeze", "util-linux fsfreeze not found in /usr/sbin, /sbin, /usr/bin, /bin");
+            add(
+                    Severity.ERROR,
+                    FindingCode.FSFREEZE_MISSING,
+                    "fsfreeze",
+                    "util-linux fsfreeze not found in /usr/sbin, /sbin, /usr/bin, /bin");
         }
         return r;
     }
 
-    private static String configPath() { return "/etc/stillpoint/guest.conf"; }
+    private static String configPath() {
+        return "/etc/stillpoint/guest.conf";
+    }
 
     /** guest.conf and apps.d hold commands that run as root: root-owned, not group/world writable. */
     private void configPermissions() {
         List<String> files = new ArrayList<>(List.of("/etc/stillpoint/guest.conf"));
-        for (Path p : dev.stillpoint.guest.fs.Dirs.listSorted(path("/etc/stillpoint/apps.d"), false)) files.add("/etc/stillpoint/apps.d/" + p.getFileName());
+        for (Path p : dev.stillpoint.guest.fs.Dirs.listSorted(path("/etc/stillpoint/apps.d"), false))
+            files.add("/etc/stillpoint/apps.d/" + p.getFileName());
         dirWritable("/etc/stillpoint/apps.d", path("/etc/stillpoint/apps.d"));
         for (String g : files) {
             Path p = path(g);
             if (!Files.isRegularFile(p)) continue;
             int mode = FileChecks.mode(p);
-            if ((mode & 022) != 0) add(Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, g, "mode " + FileChecks.octal(mode) + " lets group/others change commands that run as root");
-            if (FileChecks.uid(p) != 0) add(Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, g, "owner uid " + FileChecks.uid(p) + ": must be owned by root");
+            if ((mode & 022) != 0)
+                add(
+                        Severity.ERROR,
+                        FindingCode.CONFIG_PERMISSIONS,
+                        g,
+                        "mode " + FileChecks.octal(mode) + " lets group/others change commands that run as root");
+            if (FileChecks.uid(p) != 0)
+                add(
+                        Severity.ERROR,
+                        FindingCode.CONFIG_PERMISSIONS,
+                        g,
+                        "owner uid " + FileChecks.uid(p) + ": must be owned by root");
         }
     }
 
@@ -115,7 +149,10 @@ public final class Doctor {
             if (type.equals("service")) progs.add(m.getOrDefault("systemctl", "systemctl"));
             for (String prog : progs) {
                 if (prog.startsWith("/") ? !Files.isExecutable(Path.of(prog)) : !onPath(prog)) {
-                    add(Severity.ERROR, FindingCode.APP_CLIENT_MISSING, String.valueOf(m.getOrDefault(GuestConfigParser.SOURCE, configPath())),
+                    add(
+                            Severity.ERROR,
+                            FindingCode.APP_CLIENT_MISSING,
+                            String.valueOf(m.getOrDefault(GuestConfigParser.SOURCE, configPath())),
                             "[app \"" + e.getKey() + "\"] needs " + prog + ", which is not installed");
                 }
             }
@@ -126,7 +163,16 @@ public final class Doctor {
         try {
             return GuestConfigParser.load(root.resolve("etc/stillpoint/guest.conf"));
         } catch (GuestException e) {
-            add(Severity.ERROR, FindingCode.CONFIG_INVALID, configPath(), e.code() + ": " + e.getMessage().replace(root.resolve("etc/stillpoint/guest.conf").toString(), "guest.conf"));
+            add(
+                    Severity.ERROR,
+                    FindingCode.CONFIG_INVALID,
+                    configPath(),
+                    e.code() + ": "
+                            + e.getMessage()
+                                    .replace(
+                                            root.resolve("etc/stillpoint/guest.conf")
+                                                    .toString(),
+                                            "guest.conf"));
             return GuestConfig.defaults();
         }
     }
@@ -141,7 +187,11 @@ public final class Doctor {
                 add(Severity.ERROR, FindingCode.NOT_REGULAR, legacy, "legacy VMware script is not a regular file");
                 continue;
             }
-            common(legacy, p, Severity.ERROR, "VMware runs it with bash -c; a non-executable file exits 126 and fails the quiesce");
+            common(
+                    legacy,
+                    p,
+                    Severity.ERROR,
+                    "VMware runs it with bash -c; a non-executable file exits 126 and fails the quiesce");
             freezeFailSpelling(legacy, p);
         }
         Path dir = path(HookDiscovery.VMWARE_DIR);
@@ -150,14 +200,27 @@ public final class Doctor {
             String g = HookDiscovery.VMWARE_DIR + "/" + p.getFileName();
             if (HookDiscovery.isWrapper(p)) continue;
             if (!Files.isRegularFile(p)) {
-                add(Severity.WARNING, FindingCode.NOT_REGULAR, g, "not a regular file; VMware ignores it (no recursion into directories)");
+                add(
+                        Severity.WARNING,
+                        FindingCode.NOT_REGULAR,
+                        g,
+                        "not a regular file; VMware ignores it (no recursion into directories)");
                 continue;
             }
             String leftover = leftover(p);
             if (leftover != null) {
-                add(Severity.ERROR, FindingCode.PACKAGE_LEFTOVER, g, "package-manager/editor leftover (" + leftover + "): VMware runs every regular file here, including this one");
+                add(
+                        Severity.ERROR,
+                        FindingCode.PACKAGE_LEFTOVER,
+                        g,
+                        "package-manager/editor leftover (" + leftover
+                                + "): VMware runs every regular file here, including this one");
             }
-            common(g, p, Severity.ERROR, "VMware runs every regular file here with bash -c; this one exits 126 and fails the whole quiesce");
+            common(
+                    g,
+                    p,
+                    Severity.ERROR,
+                    "VMware runs every regular file here with bash -c; this one exits 126 and fails the whole quiesce");
             doubleDispatch(g, p, "VMware passes freeze/freezeFail/thaw");
             freezeFailSpelling(g, p);
         }
@@ -172,15 +235,26 @@ public final class Doctor {
             if (HookDiscovery.isWrapper(p)) continue;
             String leftover = leftover(p);
             if (leftover != null) {
-                add(Severity.WARNING, FindingCode.PACKAGE_LEFTOVER, g, "package-manager/editor leftover (" + leftover + "): ignored here; remove it");
+                add(
+                        Severity.WARNING,
+                        FindingCode.PACKAGE_LEFTOVER,
+                        g,
+                        "package-manager/editor leftover (" + leftover + "): ignored here; remove it");
                 continue;
             }
             if (!Files.isRegularFile(p)) {
                 add(Severity.WARNING, FindingCode.NOT_REGULAR, g, "not a regular file; skipped");
                 continue;
             }
-            common(g, p, Severity.WARNING, "not executable, so it is silently skipped" + (group == HookGroup.QEMU ? " (as the stock qemu hook does)" : "") + "; chmod 700 it or remove it");
-            doubleDispatch(g, p, group == HookGroup.QEMU ? "qemu-ga passes freeze/thaw" : "Stillpoint passes freeze/thaw");
+            common(
+                    g,
+                    p,
+                    Severity.WARNING,
+                    "not executable, so it is silently skipped"
+                            + (group == HookGroup.QEMU ? " (as the stock qemu hook does)" : "")
+                            + "; chmod 700 it or remove it");
+            doubleDispatch(
+                    g, p, group == HookGroup.QEMU ? "qemu-ga passes freeze/thaw" : "Stillpoint passes freeze/thaw");
         }
     }
 
@@ -200,13 +274,29 @@ public final class Doctor {
                 continue;
             }
             int mode = FileChecks.mode(p);
-            if (mode != 0700) add(Severity.ERROR, FindingCode.NUTANIX_PERMISSIONS, g, "mode " + FileChecks.octal(mode) + ": Nutanix needs root-owned 700");
-            if (FileChecks.uid(p) != 0) add(Severity.ERROR, FindingCode.NUTANIX_PERMISSIONS, g, "owner uid " + FileChecks.uid(p) + ": Nutanix needs root-owned 700");
+            if (mode != 0700)
+                add(
+                        Severity.ERROR,
+                        FindingCode.NUTANIX_PERMISSIONS,
+                        g,
+                        "mode " + FileChecks.octal(mode) + ": Nutanix needs root-owned 700");
+            if (FileChecks.uid(p) != 0)
+                add(
+                        Severity.ERROR,
+                        FindingCode.NUTANIX_PERMISSIONS,
+                        g,
+                        "owner uid " + FileChecks.uid(p) + ": Nutanix needs root-owned 700");
             content(g, p, Severity.ERROR, true);
         }
         if (present.size() == 1) {
-            add(Severity.WARNING, FindingCode.NUTANIX_INCOMPLETE, present.get(0), "only one of pre_freeze/post_thaw exists"
-                    + (present.get(0).equals(HookDiscovery.NUTANIX_FREEZE) ? "; nothing undoes the freeze" : ""));
+            add(
+                    Severity.WARNING,
+                    FindingCode.NUTANIX_INCOMPLETE,
+                    present.get(0),
+                    "only one of pre_freeze/post_thaw exists"
+                            + (present.get(0).equals(HookDiscovery.NUTANIX_FREEZE)
+                                    ? "; nothing undoes the freeze"
+                                    : ""));
         }
     }
 
@@ -217,23 +307,44 @@ public final class Doctor {
             int g = (mode >> 3) & 7;
             int o = mode & 7;
             if ((g != 0 && g != 4) || (o != 0 && o != 4)) {
-                add(Severity.ERROR, FindingCode.AZURE_HOST_CONF, "/" + AzurePluginConfig.HOST_CONF, "mode " + FileChecks.octal(mode) + ": group and other digits must be 0 or 4", 314);
+                add(
+                        Severity.ERROR,
+                        FindingCode.AZURE_HOST_CONF,
+                        "/" + AzurePluginConfig.HOST_CONF,
+                        "mode " + FileChecks.octal(mode) + ": group and other digits must be 0 or 4",
+                        314);
             } else if (FileChecks.uid(host) != 0) {
-                add(Severity.ERROR, FindingCode.AZURE_HOST_CONF, "/" + AzurePluginConfig.HOST_CONF, "owner uid " + FileChecks.uid(host) + " is not root", 314);
+                add(
+                        Severity.ERROR,
+                        FindingCode.AZURE_HOST_CONF,
+                        "/" + AzurePluginConfig.HOST_CONF,
+                        "owner uid " + FileChecks.uid(host) + " is not root",
+                        314);
             }
         }
         String json = HookDiscovery.AZURE_CONFIG;
         Path jp = path(json);
-        if (Files.exists(jp) && new String(FileChecks.head(jp, 65536), StandardCharsets.UTF_8).contains("/usr/local/lib/stillpoint/azure-")) {
+        if (Files.exists(jp)
+                && new String(FileChecks.head(jp, 65536), StandardCharsets.UTF_8)
+                        .contains("/usr/local/lib/stillpoint/azure-")) {
             json = json + HookDiscovery.DISPLACED_SUFFIX;
         }
         AzurePluginConfig az = AzurePluginConfig.load(root, json);
         if (az == null) return;
         for (AzurePluginConfig.Problem p : az.problems) {
             String reason = (p.field != null ? "field " + p.field + ": " : "") + p.reason;
-            if (p.warning) add(Severity.WARNING, FindingCode.AZURE_WARNING, p.file, reason, p.azureCode > 0 ? p.azureCode : null);
-            else add(Severity.ERROR, FindingCode.AZURE_CONFIG, p.file, reason + (az.errorFailsBackup() ? "; continueBackupOnFailure=false, so the backup fails"
-                    : "; no Azure script runs (file-system consistent backup only)"), p.azureCode);
+            if (p.warning)
+                add(Severity.WARNING, FindingCode.AZURE_WARNING, p.file, reason, p.azureCode > 0 ? p.azureCode : null);
+            else
+                add(
+                        Severity.ERROR,
+                        FindingCode.AZURE_CONFIG,
+                        p.file,
+                        reason
+                                + (az.errorFailsBackup()
+                                        ? "; continueBackupOnFailure=false, so the backup fails"
+                                        : "; no Azure script runs (file-system consistent backup only)"),
+                        p.azureCode);
         }
         if (az.error() != null) return;
         for (String s : List.of(az.preScript(), az.postScript())) {
@@ -241,7 +352,11 @@ public final class Doctor {
             content(s, p, Severity.ERROR, false);
             String first = firstLine(p);
             if (first.startsWith("#!") && !first.matches("#!\\s*(/usr)?/bin/(env\\s+)?(ba|da)?sh\\b.*")) {
-                add(Severity.ERROR, FindingCode.AZURE_SH_INTERPRETER, s, "Azure runs scripts as 'sh " + s + "' and ignores the interpreter line '" + first + "'");
+                add(
+                        Severity.ERROR,
+                        FindingCode.AZURE_SH_INTERPRETER,
+                        s,
+                        "Azure runs scripts as 'sh " + s + "' and ignores the interpreter line '" + first + "'");
             }
         }
     }
@@ -268,22 +383,33 @@ public final class Doctor {
         }
         String hookFromConf = confHook();
         String hook = hookFromUnit != null ? hookFromUnit : hookFromConf;
-        boolean haveHooks = !dev.stillpoint.guest.fs.Dirs.listSorted(path(HookDiscovery.QEMU_DIRS.get(0)), false).isEmpty()
-                || !dev.stillpoint.guest.fs.Dirs.listSorted(path(HookDiscovery.QEMU_DIRS.get(1)), false).isEmpty()
+        boolean haveHooks = !dev.stillpoint.guest.fs.Dirs.listSorted(path(HookDiscovery.QEMU_DIRS.get(0)), false)
+                        .isEmpty()
+                || !dev.stillpoint.guest.fs.Dirs.listSorted(path(HookDiscovery.QEMU_DIRS.get(1)), false)
+                        .isEmpty()
                 || HookDiscovery.isWrapper(path("/etc/qemu/fsfreeze-hook"));
         for (String cmd : running) {
             String h = hookArg(cmd);
             if (h == null && hookFromConf == null) {
-                add(Severity.ERROR, FindingCode.QEMU_HOOK_NOT_ENABLED, "/proc (qemu-ga)", "qemu-ga runs without -F (" + cmd.trim()
-                        + ") and qemu-ga.conf sets no fsfreeze-hook: a host freeze runs no hook at all"
-                        + (hookFromUnit != null ? "; " + where + " enables it: restart the agent" : "; run stillpoint-guest install --for qemu-ga"));
+                add(
+                        Severity.ERROR,
+                        FindingCode.QEMU_HOOK_NOT_ENABLED,
+                        "/proc (qemu-ga)",
+                        "qemu-ga runs without -F (" + cmd.trim()
+                                + ") and qemu-ga.conf sets no fsfreeze-hook: a host freeze runs no hook at all"
+                                + (hookFromUnit != null
+                                        ? "; " + where + " enables it: restart the agent"
+                                        : "; run stillpoint-guest install --for qemu-ga"));
                 return;
             }
             if (h != null) hook = h;
         }
         if (hook == null) {
             if (haveHooks) {
-                add(Severity.ERROR, FindingCode.QEMU_HOOK_NOT_ENABLED, "/etc/qemu/qemu-ga.conf",
+                add(
+                        Severity.ERROR,
+                        FindingCode.QEMU_HOOK_NOT_ENABLED,
+                        "/etc/qemu/qemu-ga.conf",
                         "qemu-ga is installed but its fsfreeze hook is off (no -F in the unit or drop-ins, no fsfreeze-hook= in qemu-ga.conf): "
                                 + "fsfreeze-hook.d scripts never run; run stillpoint-guest install --for qemu-ga");
             }
@@ -291,18 +417,25 @@ public final class Doctor {
         }
         Path hp = path(hook);
         if (!Files.isRegularFile(hp) || !Files.isExecutable(hp)) {
-            add(Severity.ERROR, FindingCode.QEMU_HOOK_MISSING, hook, "qemu-ga's hook is enabled but this file is missing or not executable: every freeze fails");
+            add(
+                    Severity.ERROR,
+                    FindingCode.QEMU_HOOK_MISSING,
+                    hook,
+                    "qemu-ga's hook is enabled but this file is missing or not executable: every freeze fails");
         }
     }
 
     private List<Path> dropIns() {
         List<Path> out = new ArrayList<>();
-        for (String u : List.of("/lib/systemd/system/qemu-guest-agent.service", "/usr/lib/systemd/system/qemu-guest-agent.service",
+        for (String u : List.of(
+                "/lib/systemd/system/qemu-guest-agent.service",
+                "/usr/lib/systemd/system/qemu-guest-agent.service",
                 "/etc/systemd/system/qemu-guest-agent.service")) {
             if (Files.isRegularFile(path(u))) out.add(path(u));
         }
         out.addAll(dev.stillpoint.guest.fs.Dirs.listSorted(path(QEMU_GA_DROPIN_DIR), false));
-        out.removeIf(p -> !p.getFileName().toString().endsWith(".conf") && !p.getFileName().toString().endsWith(".service"));
+        out.removeIf(p -> !p.getFileName().toString().endsWith(".conf")
+                && !p.getFileName().toString().endsWith(".service"));
         return out;
     }
 
@@ -336,7 +469,9 @@ public final class Doctor {
                 for (String line : Files.readAllLines(sys, StandardCharsets.UTF_8)) {
                     String t = line.trim();
                     if (t.startsWith("FSFREEZE_HOOK_PATHNAME=")) {
-                        String v = t.substring(t.indexOf('=') + 1).replace("\"", "").trim();
+                        String v = t.substring(t.indexOf('=') + 1)
+                                .replace("\"", "")
+                                .trim();
                         if (!v.equals("/dev/null")) return v.isEmpty() ? "/etc/qemu-ga/fsfreeze-hook" : v;
                     }
                 }
@@ -375,9 +510,24 @@ public final class Doctor {
     /** Owner, write bits, executable, CRLF, interpreter line, empty file. */
     private void common(String g, Path p, Severity notExecSeverity, String notExecReason) {
         int mode = FileChecks.mode(p);
-        if ((mode & 022) != 0) add(Severity.ERROR, FindingCode.GROUP_WORLD_WRITABLE, g, "mode " + FileChecks.octal(mode) + " lets group/others write a script that runs as root");
-        if (FileChecks.uid(p) != 0) add(Severity.ERROR, FindingCode.OWNER_NOT_ROOT, g, "owner uid " + FileChecks.uid(p) + ": a script that runs as root must be owned by root");
-        if (!Files.isExecutable(p)) add(notExecSeverity, FindingCode.NOT_EXECUTABLE, g, "mode " + FileChecks.octal(mode) + ": " + notExecReason);
+        if ((mode & 022) != 0)
+            add(
+                    Severity.ERROR,
+                    FindingCode.GROUP_WORLD_WRITABLE,
+                    g,
+                    "mode " + FileChecks.octal(mode) + " lets group/others write a script that runs as root");
+        if (FileChecks.uid(p) != 0)
+            add(
+                    Severity.ERROR,
+                    FindingCode.OWNER_NOT_ROOT,
+                    g,
+                    "owner uid " + FileChecks.uid(p) + ": a script that runs as root must be owned by root");
+        if (!Files.isExecutable(p))
+            add(
+                    notExecSeverity,
+                    FindingCode.NOT_EXECUTABLE,
+                    g,
+                    "mode " + FileChecks.octal(mode) + ": " + notExecReason);
         content(g, p, Severity.WARNING, Files.isExecutable(p));
     }
 
@@ -390,11 +540,19 @@ public final class Doctor {
         if (head.length >= 4 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F') return;
         String s = new String(head, StandardCharsets.ISO_8859_1);
         if (s.contains("\r\n")) {
-            add(Severity.ERROR, FindingCode.CRLF, g, "CRLF line endings (" + (s.indexOf("\r\n") < s.indexOf('\n') + 1 ? "line 1" : "file")
-                    + "): '#!/bin/sh\\r' is a bad interpreter and shells choke on '\\r'; run dos2unix");
+            add(
+                    Severity.ERROR,
+                    FindingCode.CRLF,
+                    g,
+                    "CRLF line endings (" + (s.indexOf("\r\n") < s.indexOf('\n') + 1 ? "line 1" : "file")
+                            + "): '#!/bin/sh\\r' is a bad interpreter and shells choke on '\\r'; run dos2unix");
         }
         if (checkInterpreter && !s.startsWith("#!")) {
-            add(noInterpreter, FindingCode.NO_INTERPRETER, g, "no interpreter line (#!); it only runs through a shell's ENOEXEC fallback");
+            add(
+                    noInterpreter,
+                    FindingCode.NO_INTERPRETER,
+                    g,
+                    "no interpreter line (#!); it only runs through a shell's ENOEXEC fallback");
         }
     }
 
@@ -403,14 +561,22 @@ public final class Doctor {
         if (!SINGLE_PHASE_NAME.matcher(name).find()) return;
         String s = new String(FileChecks.head(p, 65536), StandardCharsets.ISO_8859_1);
         if (READS_ARGUMENT.matcher(s).find()) return;
-        add(Severity.ERROR, FindingCode.DOUBLE_DISPATCH, g, "looks like a single-phase script ('" + name + "') but never reads its argument; "
-                + how + " to every script here, so it runs at freeze AND at thaw. Dispatch on $1, or use Nutanix-style pre/post files");
+        add(
+                Severity.ERROR,
+                FindingCode.DOUBLE_DISPATCH,
+                g,
+                "looks like a single-phase script ('" + name + "') but never reads its argument; " + how
+                        + " to every script here, so it runs at freeze AND at thaw. Dispatch on $1, or use Nutanix-style pre/post files");
     }
 
     private void freezeFailSpelling(String g, Path p) {
         String s = new String(FileChecks.head(p, 65536), StandardCharsets.ISO_8859_1);
         if (s.contains("freezefail") && !s.contains("freezeFail")) {
-            add(Severity.WARNING, FindingCode.FREEZEFAIL_LOWERCASE, g, "matches 'freezefail' (lower case, as tools.conf documents) but VMware sends 'freezeFail': the failure branch never runs");
+            add(
+                    Severity.WARNING,
+                    FindingCode.FREEZEFAIL_LOWERCASE,
+                    g,
+                    "matches 'freezefail' (lower case, as tools.conf documents) but VMware sends 'freezeFail': the failure branch never runs");
         }
     }
 
@@ -418,14 +584,19 @@ public final class Doctor {
         if (!Files.isDirectory(dir)) return;
         int mode = FileChecks.mode(dir);
         if ((mode & 022) != 0 && (mode & 01000) == 0) {
-            add(Severity.ERROR, FindingCode.DIR_WRITABLE, g, "directory mode " + FileChecks.octal(mode) + " lets group/others add scripts that run as root");
+            add(
+                    Severity.ERROR,
+                    FindingCode.DIR_WRITABLE,
+                    g,
+                    "directory mode " + FileChecks.octal(mode) + " lets group/others add scripts that run as root");
         }
     }
 
     private static String leftover(Path p) {
         String n = p.getFileName().toString();
         for (String s : HookDiscovery.IGNORED_SUFFIXES) if (n.endsWith(s)) return s;
-        if (n.endsWith(".swp") || n.endsWith(".ucf-dist") || n.endsWith(".ucf-old")) return n.substring(n.lastIndexOf('.'));
+        if (n.endsWith(".swp") || n.endsWith(".ucf-dist") || n.endsWith(".ucf-old"))
+            return n.substring(n.lastIndexOf('.'));
         return null;
     }
 
@@ -436,13 +607,18 @@ public final class Doctor {
     }
 
     private static boolean onPath(String prog) {
-        for (String d : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/bin", "/usr/local/sbin")) if (Files.isExecutable(Path.of(d, prog))) return true;
+        for (String d : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/bin", "/usr/local/sbin"))
+            if (Files.isExecutable(Path.of(d, prog))) return true;
         return false;
     }
 
-    private Path path(String guest) { return HookDiscovery.resolve(root, guest); }
+    private Path path(String guest) {
+        return HookDiscovery.resolve(root, guest);
+    }
 
-    private void add(Severity s, FindingCode c, String file, String reason) { add(s, c, file, reason, null); }
+    private void add(Severity s, FindingCode c, String file, String reason) {
+        add(s, c, file, reason, null);
+    }
 
     private void add(Severity s, FindingCode c, String file, String reason, Integer azure) {
         r.findings.add(new Finding(s, c, file, reason, azure));

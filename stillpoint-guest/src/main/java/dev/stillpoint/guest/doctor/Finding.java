@@ -5,7 +5,11 @@ import java.util.Map;
 
 /** One doctor finding: severity, stable code, the file (guest path), the reason; Azure's code where it applies. */
 public final class Finding {
-    public enum Severity { ERROR, WARNING, INFO }
+    public enum Severity {
+        ERROR,
+        WARNING,
+        INFO
+    }
 
     public final Severity severity;
     public final FindingCode code;
@@ -33,6 +37,8 @@ public final class Finding {
 
     @Override
     public String toString() {
-        return String.format("%-7s %-22s %s: %s%s", severity, code, file, reason, azureCode != null ? " (Azure " + azureCode + ")" : "");
+        return String.format(
+                "%-7s %-22s %s: %s%s",
+                severity, code, file, reason, azureCode != null ? " (Azure " + azureCode + ")" : "");
     }
 }

@@ -27,7 +27,8 @@ public final class Dirs {
         } catch (IOException e) {
             return List.of();
         }
-        out.sort(Comparator.comparing(p -> p.getFileName().toString().getBytes(StandardCharsets.UTF_8), Dirs::compareBytes));
+        out.sort(Comparator.comparing(
+                p -> p.getFileName().toString().getBytes(StandardCharsets.UTF_8), Dirs::compareBytes));
         return Collections.unmodifiableList(out);
     }
 

@@ -21,5 +21,7 @@ public final class Mount {
     }
 
     @Override
-    public String toString() { return mountPoint + " (" + fsType + " " + source + ")"; }
+    public String toString() {
+        return mountPoint + " (" + fsType + " " + source + ")";
+    }
 }

@@ -21,17 +21,60 @@ import java.util.Set;
  */
 public final class MountTable {
     public static final Path PROC_MOUNTINFO = Path.of("/proc/self/mountinfo");
-    static final Set<String> NOT_FREEZABLE = Set.of("proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "ramfs", "cgroup",
-            "cgroup2", "securityfs", "debugfs", "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs", "pstore", "bpf",
-            "autofs", "binfmt_misc", "efivarfs", "rpc_pipefs", "nsfs", "overlay", "squashfs", "iso9660", "udf",
-            "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "virtiofs", "ceph", "glusterfs", "lustre", "gfs2", "ocfs2",
-            "afs", "zfs", "vfat", "msdos", "exfat");
+    static final Set<String> NOT_FREEZABLE = Set.of(
+            "proc",
+            "sysfs",
+            "devtmpfs",
+            "devpts",
+            "tmpfs",
+            "ramfs",
+            "cgroup",
+            "cgroup2",
+            "securityfs",
+            "debugfs",
+            "tracefs",
+            "configfs",
+            "fusectl",
+            "mqueue",
+            "hugetlbfs",
+            "pstore",
+            "bpf",
+            "autofs",
+            "binfmt_misc",
+            "efivarfs",
+            "rpc_pipefs",
+            "nsfs",
+            "overlay",
+            "squashfs",
+            "iso9660",
+            "udf",
+            "nfs",
+            "nfs4",
+            "cifs",
+            "smb3",
+            "smbfs",
+            "9p",
+            "virtiofs",
+            "ceph",
+            "glusterfs",
+            "lustre",
+            "gfs2",
+            "ocfs2",
+            "afs",
+            "zfs",
+            "vfat",
+            "msdos",
+            "exfat");
 
     private final List<Mount> mounts;
 
-    MountTable(List<Mount> mounts) { this.mounts = mounts; }
+    MountTable(List<Mount> mounts) {
+        this.mounts = mounts;
+    }
 
-    public static MountTable read() { return read(PROC_MOUNTINFO); }
+    public static MountTable read() {
+        return read(PROC_MOUNTINFO);
+    }
 
     public static MountTable read(Path mountinfo) {
         try {
@@ -57,8 +100,14 @@ public final class MountTable {
             String[] mm = f[2].split(":");
             boolean ro = (',' + f[5] + ',').contains(",ro,");
             try {
-                out.add(new Mount(Integer.parseInt(f[0]), Integer.parseInt(mm[0]), Integer.parseInt(mm[1]),
-                        unescape(f[4]), f[sep + 1], unescape(f[sep + 2]), ro));
+                out.add(new Mount(
+                        Integer.parseInt(f[0]),
+                        Integer.parseInt(mm[0]),
+                        Integer.parseInt(mm[1]),
+                        unescape(f[4]),
+                        f[sep + 1],
+                        unescape(f[sep + 2]),
+                        ro));
             } catch (NumberFormatException e) {
                 // skip a malformed line
             }
@@ -66,7 +115,9 @@ public final class MountTable {
         return new MountTable(out);
     }
 
-    public List<Mount> all() { return mounts; }
+    public List<Mount> all() {
+        return mounts;
+    }
 
     /** The mount whose mount point is exactly this path (last one wins, like the kernel's view), or null. */
     public Mount at(String path) {
@@ -91,7 +142,8 @@ public final class MountTable {
 
     public static List<Mount> deepestFirst(List<Mount> in) {
         List<Mount> out = new ArrayList<>(in);
-        out.sort(Comparator.comparingInt((Mount m) -> depth(m.mountPoint)).reversed()
+        out.sort(Comparator.comparingInt((Mount m) -> depth(m.mountPoint))
+                .reversed()
                 .thenComparing(Comparator.comparingInt((Mount m) -> m.id).reversed()));
         return out;
     }

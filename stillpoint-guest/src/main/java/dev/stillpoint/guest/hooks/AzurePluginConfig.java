@@ -20,10 +20,19 @@ public final class AzurePluginConfig {
     public static final String PATH = "etc/azure/VMSnapshotScriptPluginConfig.json";
     public static final String HOST_CONF = "etc/azure/VMSnapshotPluginHost.conf";
     public static final int MAX_TIMEOUT = 1800;
-    static final Set<String> KNOWN = Set.of("pluginName", "preScriptLocation", "postScriptLocation",
-            "preScriptParams", "postScriptParams", "preScriptNoOfRetries", "postScriptNoOfRetries",
-            "timeoutInSeconds", "continueBackupOnFailure", "fsFreezeEnabled",
-            "ScriptsExecutionPollTimeSeconds", "appName");
+    static final Set<String> KNOWN = Set.of(
+            "pluginName",
+            "preScriptLocation",
+            "postScriptLocation",
+            "preScriptParams",
+            "postScriptParams",
+            "preScriptNoOfRetries",
+            "postScriptNoOfRetries",
+            "timeoutInSeconds",
+            "continueBackupOnFailure",
+            "fsFreezeEnabled",
+            "ScriptsExecutionPollTimeSeconds",
+            "appName");
 
     /** One Azure finding: Azure's code (0 for Stillpoint-only warnings), the file, the field (or null), the reason. */
     public static final class Problem {
@@ -43,7 +52,8 @@ public final class AzurePluginConfig {
 
         @Override
         public String toString() {
-            return (azureCode > 0 ? "Azure " + azureCode + ": " : "") + file + (field != null ? " field " + field : "") + ": " + reason;
+            return (azureCode > 0 ? "Azure " + azureCode + ": " : "") + file + (field != null ? " field " + field : "")
+                    + ": " + reason;
         }
     }
 
@@ -59,16 +69,45 @@ public final class AzurePluginConfig {
     private boolean fsFreezeEnabled = true;
     public final List<Problem> problems = new ArrayList<>();
 
-    public String configFile() { return configFile; }
-    public String preScript() { return preScript; }
-    public String postScript() { return postScript; }
-    public List<String> preParams() { return java.util.Collections.unmodifiableList(preParams); }
-    public List<String> postParams() { return java.util.Collections.unmodifiableList(postParams); }
-    public int preRetries() { return preRetries; }
-    public int postRetries() { return postRetries; }
-    public int timeoutSeconds() { return timeoutSeconds; }
-    public boolean continueBackupOnFailure() { return continueBackupOnFailure; }
-    public boolean fsFreezeEnabled() { return fsFreezeEnabled; }
+    public String configFile() {
+        return configFile;
+    }
+
+    public String preScript() {
+        return preScript;
+    }
+
+    public String postScript() {
+        return postScript;
+    }
+
+    public List<String> preParams() {
+        return java.util.Collections.unmodifiableList(preParams);
+    }
+
+    public List<String> postParams() {
+        return java.util.Collections.unmodifiableList(postParams);
+    }
+
+    public int preRetries() {
+        return preRetries;
+    }
+
+    public int postRetries() {
+        return postRetries;
+    }
+
+    public int timeoutSeconds() {
+        return timeoutSeconds;
+    }
+
+    public boolean continueBackupOnFailure() {
+        return continueBackupOnFailure;
+    }
+
+    public boolean fsFreezeEnabled() {
+        return fsFreezeEnabled;
+    }
 
     /** The first error (Azure runs no script at all when there is one), or null. */
     public Problem error() {
@@ -95,7 +134,12 @@ public final class AzurePluginConfig {
     private void check(Path root, Path file, String guestPath) {
         int mode = FileChecks.mode(file);
         if (mode >= 0 && (((mode >> 6) & 1) != 0 || ((mode >> 3) & 7) != 0 || (mode & 7) != 0)) {
-            error(317, guestPath, null, "mode " + FileChecks.octal(mode) + " is not allowed: Azure needs no owner execute bit and no group/other bits (use 600)");
+            error(
+                    317,
+                    guestPath,
+                    null,
+                    "mode " + FileChecks.octal(mode)
+                            + " is not allowed: Azure needs no owner execute bit and no group/other bits (use 600)");
             return;
         }
         if (FileChecks.uid(file) != 0) {
@@ -131,19 +175,25 @@ public final class AzurePluginConfig {
         }
         preScript = (String) m.get("preScriptLocation");
         postScript = (String) m.get("postScriptLocation");
-        if (!params(m, "preScriptParams", guestPath, preParams) || !params(m, "postScriptParams", guestPath, postParams)) return;
+        if (!params(m, "preScriptParams", guestPath, preParams)
+                || !params(m, "postScriptParams", guestPath, postParams)) return;
         Integer v;
         if ((v = integer(m, "preScriptNoOfRetries", guestPath, 0, 0, 100)) == null) return;
         preRetries = v;
         if ((v = integer(m, "postScriptNoOfRetries", guestPath, 0, 0, 100)) == null) return;
         postRetries = v;
         if ((v = integer(m, "timeoutInSeconds", guestPath, 10, 1, Integer.MAX_VALUE)) == null) return;
-        if (v > MAX_TIMEOUT) warn(0, guestPath, "timeoutInSeconds", v + " is above Azure's cap; " + MAX_TIMEOUT + " s is used");
+        if (v > MAX_TIMEOUT)
+            warn(0, guestPath, "timeoutInSeconds", v + " is above Azure's cap; " + MAX_TIMEOUT + " s is used");
         timeoutSeconds = Math.min(v, MAX_TIMEOUT);
         Object poll = m.get("ScriptsExecutionPollTimeSeconds");
         if (poll != null) {
             if (!(poll instanceof Number) || ((Number) poll).doubleValue() != ((Number) poll).intValue()) {
-                warn(0, guestPath, "ScriptsExecutionPollTimeSeconds", "must be an integer, got " + poll + "; Azure uses 3");
+                warn(
+                        0,
+                        guestPath,
+                        "ScriptsExecutionPollTimeSeconds",
+                        "must be an integer, got " + poll + "; Azure uses 3");
             } else if (((Number) poll).intValue() < 1 || ((Number) poll).intValue() > 5) {
                 warn(0, guestPath, "ScriptsExecutionPollTimeSeconds", poll + " is outside 1..5; Azure uses 3");
             }
@@ -154,7 +204,11 @@ public final class AzurePluginConfig {
         if ((b = bool(m, "fsFreezeEnabled", guestPath)) == null) return;
         fsFreezeEnabled = b;
         if (m.containsKey("pluginName") && !"ScriptRunner".equals(m.get("pluginName"))) {
-            warn(0, guestPath, "pluginName", "is \"" + m.get("pluginName") + "\"; Azure says do not change it from \"ScriptRunner\"");
+            warn(
+                    0,
+                    guestPath,
+                    "pluginName",
+                    "is \"" + m.get("pluginName") + "\"; Azure says do not change it from \"ScriptRunner\"");
         }
         script(root, preScript, "preScriptLocation", 302, 306);
         if (error() != null) return;
@@ -164,15 +218,25 @@ public final class AzurePluginConfig {
     private void script(Path root, String location, String field, int notFound, int permission) {
         Path p = HookDiscovery.resolve(root, location);
         if (location.isEmpty() || !Files.isRegularFile(p)) {
-            error(notFound, location.isEmpty() ? configFile : location, field, location.isEmpty() ? "is empty" : "script not found or not a regular file");
+            error(
+                    notFound,
+                    location.isEmpty() ? configFile : location,
+                    field,
+                    location.isEmpty() ? "is empty" : "script not found or not a regular file");
             return;
         }
         int mode = FileChecks.mode(p);
         if (((mode >> 3) & 7) != 0 || (mode & 7) != 0) {
-            error(permission, location, field, "mode " + FileChecks.octal(mode) + " gives group/other access; Azure needs group and other digits 0 (use 700)");
+            error(
+                    permission,
+                    location,
+                    field,
+                    "mode " + FileChecks.octal(mode)
+                            + " gives group/other access; Azure needs group and other digits 0 (use 700)");
             return;
         }
-        if (FileChecks.uid(p) != 0) error(permission, location, field, "owner uid " + FileChecks.uid(p) + " is not root");
+        if (FileChecks.uid(p) != 0)
+            error(permission, location, field, "owner uid " + FileChecks.uid(p) + " is not root");
     }
 
     private boolean params(Map<String, Object> m, String key, String file, List<String> out) {
@@ -196,7 +260,11 @@ public final class AzurePluginConfig {
         }
         long l = ((Number) o).longValue();
         if (l < min || l > max) {
-            error(305, file, key, l + " is out of range " + min + ".." + (max == Integer.MAX_VALUE ? "" : String.valueOf(max)));
+            error(
+                    305,
+                    file,
+                    key,
+                    l + " is out of range " + min + ".." + (max == Integer.MAX_VALUE ? "" : String.valueOf(max)));
             return null;
         }
         return (int) l;
@@ -227,7 +295,11 @@ public final class AzurePluginConfig {
         return i < 0 ? s : s.substring(0, i);
     }
 
-    private void error(int code, String file, String field, String reason) { problems.add(new Problem(code, file, field, reason, false)); }
+    private void error(int code, String file, String field, String reason) {
+        problems.add(new Problem(code, file, field, reason, false));
+    }
 
-    private void warn(int code, String file, String field, String reason) { problems.add(new Problem(code, file, field, reason, true)); }
+    private void warn(int code, String file, String field, String reason) {
+        problems.add(new Problem(code, file, field, reason, true));
+    }
 }

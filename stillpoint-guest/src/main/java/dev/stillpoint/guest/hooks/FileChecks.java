@@ -27,13 +27,21 @@ public final class FileChecks {
         }
     }
 
-    public static String octal(int mode) { return String.format("%03o", mode); }
+    public static String octal(int mode) {
+        return String.format("%03o", mode);
+    }
 
-    public static boolean isRegular(Path p) { return Files.isRegularFile(p); }
+    public static boolean isRegular(Path p) {
+        return Files.isRegularFile(p);
+    }
 
-    public static boolean isSymlink(Path p) { return Files.isSymbolicLink(p); }
+    public static boolean isSymlink(Path p) {
+        return Files.isSymbolicLink(p);
+    }
 
-    public static boolean exists(Path p) { return Files.exists(p, LinkOption.NOFOLLOW_LINKS); }
+    public static boolean exists(Path p) {
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
+    }
 
     /** First bytes of a file (for interpreter-line and CRLF checks); empty on error. */
     public static byte[] head(Path p, int max) {

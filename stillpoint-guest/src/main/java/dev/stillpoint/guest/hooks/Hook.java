@@ -16,23 +16,35 @@ public final class Hook {
     public final HookGroup group;
     /** Display id: the guest path of the hook (or of its config file for Azure/built-ins). */
     public final String name;
+
     public final List<String> freeze;
     public final List<String> thaw;
     /** Command for the rollback of a freeze that failed later on (VMware: freezeFail). */
     public final List<String> freezeFail;
+
     public final int timeoutSeconds;
     public final Set<Integer> successExitCodes;
     /** Runs of the freeze command after a failure (Azure preScriptNoOfRetries). */
     public final int freezeRetries;
+
     public final int thawRetries;
     /** A failed freeze does not abort the whole freeze (Azure continueBackupOnFailure, or optional = true). */
     public final boolean continueOnFailure;
     /** Thaw also runs when this hook's own freeze failed (Azure: post scripts always run). */
     public final boolean thawAfterFailedFreeze;
 
-    public Hook(HookGroup group, String name, List<String> freeze, List<String> thaw, List<String> freezeFail,
-                int timeoutSeconds, Set<Integer> successExitCodes, int freezeRetries, int thawRetries,
-                boolean continueOnFailure, boolean thawAfterFailedFreeze) {
+    public Hook(
+            HookGroup group,
+            String name,
+            List<String> freeze,
+            List<String> thaw,
+            List<String> freezeFail,
+            int timeoutSeconds,
+            Set<Integer> successExitCodes,
+            int freezeRetries,
+            int thawRetries,
+            boolean continueOnFailure,
+            boolean thawAfterFailedFreeze) {
         this.group = group;
         this.name = name;
         this.freeze = freeze == null ? null : List.copyOf(freeze);
@@ -46,7 +58,9 @@ public final class Hook {
         this.thawAfterFailedFreeze = thawAfterFailedFreeze;
     }
 
-    public String id() { return group.id() + ":" + name; }
+    public String id() {
+        return group.id() + ":" + name;
+    }
 
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -68,11 +82,18 @@ public final class Hook {
     public static Hook fromMap(Map<String, Object> m) {
         Set<Integer> codes = new TreeSet<>();
         for (Object o : (List<Object>) m.get("successExitCodes")) codes.add(((Number) o).intValue());
-        return new Hook(HookGroup.byName((String) m.get("group")), (String) m.get("name"),
-                strings(m.get("freeze")), strings(m.get("thaw")), strings(m.get("freezeFail")),
-                ((Number) m.get("timeoutSeconds")).intValue(), codes,
-                ((Number) m.get("freezeRetries")).intValue(), ((Number) m.get("thawRetries")).intValue(),
-                (Boolean) m.get("continueOnFailure"), (Boolean) m.get("thawAfterFailedFreeze"));
+        return new Hook(
+                HookGroup.byName((String) m.get("group")),
+                (String) m.get("name"),
+                strings(m.get("freeze")),
+                strings(m.get("thaw")),
+                strings(m.get("freezeFail")),
+                ((Number) m.get("timeoutSeconds")).intValue(),
+                codes,
+                ((Number) m.get("freezeRetries")).intValue(),
+                ((Number) m.get("thawRetries")).intValue(),
+                (Boolean) m.get("continueOnFailure"),
+                (Boolean) m.get("thawAfterFailedFreeze"));
     }
 
     @SuppressWarnings("unchecked")
@@ -84,5 +105,7 @@ public final class Hook {
     }
 
     @Override
-    public String toString() { return id(); }
+    public String toString() {
+        return id();
+    }
 }

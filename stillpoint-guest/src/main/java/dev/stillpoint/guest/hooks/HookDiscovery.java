@@ -1,9 +1,9 @@
 package dev.stillpoint.guest.hooks;
 
 import dev.stillpoint.guest.HookGroup;
-import dev.stillpoint.guest.fs.Dirs;
 import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.config.HookSettings;
+import dev.stillpoint.guest.fs.Dirs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,8 +32,21 @@ public final class HookDiscovery {
     public static final String AZURE_CONFIG = "/" + AzurePluginConfig.PATH;
     public static final String STILLPOINT_DIR = "/etc/stillpoint/hooks.d";
     /** Suffixes the stock qemu fsfreeze-hook skips (package-manager leftovers and samples). */
-    public static final List<String> IGNORED_SUFFIXES = List.of("~", ".bak", ".orig", ".rpmnew", ".rpmorig", ".rpmsave",
-            ".sample", ".dpkg-old", ".dpkg-new", ".dpkg-tmp", ".dpkg-dist", ".dpkg-bak", ".dpkg-backup", ".dpkg-remove",
+    public static final List<String> IGNORED_SUFFIXES = List.of(
+            "~",
+            ".bak",
+            ".orig",
+            ".rpmnew",
+            ".rpmorig",
+            ".rpmsave",
+            ".sample",
+            ".dpkg-old",
+            ".dpkg-new",
+            ".dpkg-tmp",
+            ".dpkg-dist",
+            ".dpkg-bak",
+            ".dpkg-backup",
+            ".dpkg-remove",
             DISPLACED_SUFFIX);
 
     /** What discovery found: hooks in freeze order, files it skipped and why, the Azure config if present. */
@@ -43,7 +56,9 @@ public final class HookDiscovery {
         private AzurePluginConfig azure;
 
         /** The Azure plugin config, or null when Azure is not configured. */
-        public AzurePluginConfig azure() { return azure; }
+        public AzurePluginConfig azure() {
+            return azure;
+        }
     }
 
     /** Provider of built-in quiescer hooks (Stillpoint group, after hooks.d). */
@@ -75,12 +90,23 @@ public final class HookDiscovery {
                 continue;
             }
             switch (g) {
-                case VMWARE: vmware(r); break;
-                case QEMU: qemu(r); break;
-                case NUTANIX: nutanix(r); break;
-                case AZURE: azure(r); break;
-                case STILLPOINT: stillpoint(r); break;
-                default: throw new IllegalStateException();
+                case VMWARE:
+                    vmware(r);
+                    break;
+                case QEMU:
+                    qemu(r);
+                    break;
+                case NUTANIX:
+                    nutanix(r);
+                    break;
+                case AZURE:
+                    azure(r);
+                    break;
+                case STILLPOINT:
+                    stillpoint(r);
+                    break;
+                default:
+                    throw new IllegalStateException();
             }
         }
         return r;
@@ -103,7 +129,8 @@ public final class HookDiscovery {
                     continue;
                 }
                 int eq = t.indexOf('=');
-                if (section && eq > 0 && t.substring(0, eq).trim().equals(key)) value = t.substring(eq + 1).trim();
+                if (section && eq > 0 && t.substring(0, eq).trim().equals(key))
+                    value = t.substring(eq + 1).trim();
             }
         } catch (IOException e) {
             return null;
@@ -114,7 +141,8 @@ public final class HookDiscovery {
     private void vmware(Result r) {
         String exec = toolsConf(root, "execScripts");
         if (exec != null && (exec.equalsIgnoreCase("false") || exec.equals("0"))) {
-            r.skipped.add("vmware: " + VMWARE_TOOLS_CONF + " [vmbackup] execScripts=" + exec + ": VMware runs no scripts, neither does Stillpoint");
+            r.skipped.add("vmware: " + VMWARE_TOOLS_CONF + " [vmbackup] execScripts=" + exec
+                    + ": VMware runs no scripts, neither does Stillpoint");
             return;
         }
         Path pre = resolve(root, VMWARE_LEGACY_FREEZE);
@@ -122,11 +150,14 @@ public final class HookDiscovery {
         boolean preOk = Files.exists(pre) && !isWrapper(pre);
         boolean postOk = Files.exists(post) && !isWrapper(post);
         if (preOk || postOk) {
-            r.hooks.add(hook(HookGroup.VMWARE, preOk ? VMWARE_LEGACY_FREEZE : VMWARE_LEGACY_THAW,
+            r.hooks.add(hook(
+                    HookGroup.VMWARE,
+                    preOk ? VMWARE_LEGACY_FREEZE : VMWARE_LEGACY_THAW,
                     preOk ? vmwareCmd(pre, "freeze") : null,
                     postOk ? vmwareCmd(post, "thaw") : null,
                     postOk ? vmwareCmd(post, "freezeFail") : null,
-                    List.of(VMWARE_LEGACY_FREEZE, VMWARE_LEGACY_THAW), 0));
+                    List.of(VMWARE_LEGACY_FREEZE, VMWARE_LEGACY_THAW),
+                    0));
         }
         for (Path p : Dirs.listSorted(resolve(root, VMWARE_DIR), true)) {
             String guest = VMWARE_DIR + "/" + p.getFileName();
@@ -138,8 +169,14 @@ public final class HookDiscovery {
                 r.skipped.add(guest + ": Stillpoint's own wrapper");
                 continue;
             }
-            r.hooks.add(hook(HookGroup.VMWARE, guest, vmwareCmd(p, "freeze"), vmwareCmd(p, "thaw"),
-                    vmwareCmd(p, "freezeFail"), List.of(guest), 0));
+            r.hooks.add(hook(
+                    HookGroup.VMWARE,
+                    guest,
+                    vmwareCmd(p, "freeze"),
+                    vmwareCmd(p, "thaw"),
+                    vmwareCmd(p, "freezeFail"),
+                    List.of(guest),
+                    0));
         }
     }
 
@@ -172,7 +209,8 @@ public final class HookDiscovery {
                     r.skipped.add(guest + ": " + why + " (the stock qemu hook skips it too)");
                     continue;
                 }
-                r.hooks.add(hook(HookGroup.QEMU, guest, cmd(p, "freeze"), cmd(p, "thaw"), cmd(p, "thaw"), List.of(guest), 0));
+                r.hooks.add(hook(
+                        HookGroup.QEMU, guest, cmd(p, "freeze"), cmd(p, "thaw"), cmd(p, "thaw"), List.of(guest), 0));
             }
         }
     }
@@ -182,8 +220,14 @@ public final class HookDiscovery {
         Path post = nutanixFile(NUTANIX_THAW);
         if (pre == null && post == null) return;
         List<String> thaw = post == null ? null : cmd(post);
-        r.hooks.add(hook(HookGroup.NUTANIX, pre != null ? NUTANIX_FREEZE : NUTANIX_THAW,
-                pre == null ? null : cmd(pre), thaw, thaw, List.of(NUTANIX_FREEZE, NUTANIX_THAW), 0));
+        r.hooks.add(hook(
+                HookGroup.NUTANIX,
+                pre != null ? NUTANIX_FREEZE : NUTANIX_THAW,
+                pre == null ? null : cmd(pre),
+                thaw,
+                thaw,
+                List.of(NUTANIX_FREEZE, NUTANIX_THAW),
+                0));
     }
 
     private Path nutanixFile(String guest) {
@@ -203,18 +247,23 @@ public final class HookDiscovery {
             r.skipped.add(guestJson + ": Azure pre-check failed, no Azure script runs: " + az.error());
             return;
         }
-        List<String> pre = new ArrayList<>(List.of("sh", resolve(root, az.preScript()).toString()));
+        List<String> pre =
+                new ArrayList<>(List.of("sh", resolve(root, az.preScript()).toString()));
         pre.addAll(az.preParams());
-        List<String> post = new ArrayList<>(List.of("sh", resolve(root, az.postScript()).toString()));
+        List<String> post =
+                new ArrayList<>(List.of("sh", resolve(root, az.postScript()).toString()));
         post.addAll(az.postParams());
         List<String> paths = List.of(az.preScript(), az.postScript(), guestJson);
         HookSettings s = config.hook(paths);
         int timeout = s != null && s.timeoutSeconds() != null ? s.timeoutSeconds() : az.timeoutSeconds();
-        Set<Integer> codes = s != null && s.successExitCodes() != null ? s.successExitCodes() : config.successExitCodes();
-        boolean cont = s != null && s.optional() != null ? s.optional() : az.continueBackupOnFailure() && az.fsFreezeEnabled();
+        Set<Integer> codes =
+                s != null && s.successExitCodes() != null ? s.successExitCodes() : config.successExitCodes();
+        boolean cont =
+                s != null && s.optional() != null ? s.optional() : az.continueBackupOnFailure() && az.fsFreezeEnabled();
         int preRetries = s != null && s.retries() != null ? s.retries() : az.preRetries();
         int postRetries = s != null && s.retries() != null ? s.retries() : az.postRetries();
-        r.hooks.add(new Hook(HookGroup.AZURE, az.preScript(), pre, post, post, timeout, codes, preRetries, postRetries, cont, true));
+        r.hooks.add(new Hook(
+                HookGroup.AZURE, az.preScript(), pre, post, post, timeout, codes, preRetries, postRetries, cont, true));
     }
 
     private void stillpoint(Result r) {
@@ -225,7 +274,8 @@ public final class HookDiscovery {
                 r.skipped.add(guest + ": " + why);
                 continue;
             }
-            r.hooks.add(hook(HookGroup.STILLPOINT, guest, cmd(p, "freeze"), cmd(p, "thaw"), cmd(p, "thaw"), List.of(guest), 0));
+            r.hooks.add(hook(
+                    HookGroup.STILLPOINT, guest, cmd(p, "freeze"), cmd(p, "thaw"), cmd(p, "thaw"), List.of(guest), 0));
         }
         if (builtIns != null) r.hooks.addAll(builtIns.hooks(root, config));
     }
@@ -240,11 +290,18 @@ public final class HookDiscovery {
         return null;
     }
 
-    private Hook hook(HookGroup g, String name, List<String> freeze, List<String> thaw, List<String> freezeFail,
-                      List<String> paths, int defaultRetries) {
+    private Hook hook(
+            HookGroup g,
+            String name,
+            List<String> freeze,
+            List<String> thaw,
+            List<String> freezeFail,
+            List<String> paths,
+            int defaultRetries) {
         HookSettings s = config.hook(paths);
         int timeout = s != null && s.timeoutSeconds() != null ? s.timeoutSeconds() : config.timeoutSeconds();
-        Set<Integer> codes = s != null && s.successExitCodes() != null ? s.successExitCodes() : config.successExitCodes();
+        Set<Integer> codes =
+                s != null && s.successExitCodes() != null ? s.successExitCodes() : config.successExitCodes();
         boolean optional = s != null && s.optional() != null && s.optional();
         int retries = s != null && s.retries() != null ? s.retries() : defaultRetries;
         return new Hook(g, name, freeze, thaw, freezeFail, timeout, codes, retries, retries, optional, false);
@@ -278,6 +335,7 @@ public final class HookDiscovery {
     }
 
     private static boolean isWrapperJson(Path p) {
-        return new String(FileChecks.head(p, 65536), StandardCharsets.ISO_8859_1).contains("/usr/local/lib/stillpoint/azure-");
+        return new String(FileChecks.head(p, 65536), StandardCharsets.ISO_8859_1)
+                .contains("/usr/local/lib/stillpoint/azure-");
     }
 }

@@ -22,10 +22,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CdsArchive {
     /** Flags of every runner launch; {@code -XX:-UsePerfData} keeps the JVM from writing /tmp on a frozen root. */
-    public static final List<String> JVM_OPTS = List.of("-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-            "-Xss512k", "-Xmx96m", "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    public static final List<String> JVM_OPTS = List.of(
+            "-XX:-UsePerfData",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Xss512k",
+            "-Xmx96m",
+            "-Xshare:auto",
+            "-Xlog:cds=off",
+            "-Xlog:cds+dynamic=off");
     /** Guest path of the archive (beside {@link Installer#JAR}). */
     public static final String ARCHIVE = "/usr/local/lib/stillpoint/stillpoint-guest.jsa";
+
     static final long TRAIN_TIMEOUT_SECONDS = 300;
 
     private CdsArchive() {}
@@ -58,9 +66,12 @@ public final class CdsArchive {
             cmd.addAll(JVM_OPTS);
             cmd.addAll(List.of("-jar", jar.toString(), "cds-train", "--root", scratch.toString()));
             Path out = scratch.resolve("train.log");
-            Process p = new ProcessBuilder(cmd).directory(new File("/"))
+            Process p = new ProcessBuilder(cmd)
+                    .directory(new File("/"))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.toFile())
+                    .start();
             if (!p.waitFor(TRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 return "training run timed out after " + TRAIN_TIMEOUT_SECONDS + " s";
@@ -68,7 +79,8 @@ public final class CdsArchive {
             if (p.exitValue() != 0 || !Files.isRegularFile(tmp) || Files.size(tmp) == 0) {
                 String log = Files.exists(out) ? Files.readString(out).strip() : "";
                 if (log.length() > 400) log = log.substring(log.length() - 400);
-                return "training run exited with " + p.exitValue() + (log.isEmpty() ? "" : ": " + log.replace('\n', ' '));
+                return "training run exited with " + p.exitValue()
+                        + (log.isEmpty() ? "" : ": " + log.replace('\n', ' '));
             }
             Files.move(tmp, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return null;
@@ -89,7 +101,8 @@ public final class CdsArchive {
 
     private static void deleteTree(Path dir) {
         try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            s.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
             // best effort: a temp dir
         }

@@ -30,8 +30,10 @@ public final class Installer {
     public static final String QEMU_HOOK = "/etc/qemu/fsfreeze-hook";
     public static final String QEMU_CONF = "/etc/qemu/qemu-ga.conf";
     public static final String QEMU_DROPIN = "/etc/systemd/system/qemu-guest-agent.service.d/stillpoint.conf";
-    public static final List<String> QEMU_UNITS = List.of("/etc/systemd/system/qemu-guest-agent.service",
-            "/lib/systemd/system/qemu-guest-agent.service", "/usr/lib/systemd/system/qemu-guest-agent.service");
+    public static final List<String> QEMU_UNITS = List.of(
+            "/etc/systemd/system/qemu-guest-agent.service",
+            "/lib/systemd/system/qemu-guest-agent.service",
+            "/usr/lib/systemd/system/qemu-guest-agent.service");
     public static final String DEFAULT_EXEC_START = "-/usr/sbin/qemu-ga";
     public static final String VMWARE_SCRIPT = HookDiscovery.VMWARE_DIR + "/zz-stillpoint-guest";
     public static final String AZURE_PRE = "/usr/local/lib/stillpoint/azure-pre.sh";
@@ -50,22 +52,35 @@ public final class Installer {
     }
 
     /** What the last install/uninstall did, one line per action (the CLI prints them). */
-    public List<String> actions() { return actions; }
+    public List<String> actions() {
+        return actions;
+    }
 
     public List<String> install(Platform p) {
         loadManifest(p);
         if (jar == null || !Files.isRegularFile(jar)) {
-            throw new GuestException(ErrorCode.INSTALL_FAILED, "runner jar " + jar + " not found; pass --jar PATH to the self-contained stillpoint-guest.jar");
+            throw new GuestException(
+                    ErrorCode.INSTALL_FAILED,
+                    "runner jar " + jar + " not found; pass --jar PATH to the self-contained stillpoint-guest.jar");
         }
         try {
             boolean newJar = copyJar();
             cdsArchive(newJar);
             switch (p) {
-                case QEMU_GA: qemu(); break;
-                case VMWARE: vmware(); break;
-                case NUTANIX: nutanix(); break;
-                case AZURE: azure(); break;
-                default: throw new IllegalStateException();
+                case QEMU_GA:
+                    qemu();
+                    break;
+                case VMWARE:
+                    vmware();
+                    break;
+                case NUTANIX:
+                    nutanix();
+                    break;
+                case AZURE:
+                    azure();
+                    break;
+                default:
+                    throw new IllegalStateException();
             }
             saveManifest(p);
         } catch (IOException e) {
@@ -77,16 +92,26 @@ public final class Installer {
     // ------------------------------------------------------------------ platforms
 
     private void qemu() throws IOException {
-        writeOwned(QEMU_HOOK, wrapper("qemu-ga fsfreeze hook", "qemu-ga freezes the filesystems itself (FIFREEZE); this runs the hooks only.",
-                "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS ;;\n"
-                        + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw $STILLPOINT_GUEST_ARGS ;;\n"), "rwxr-xr-x");
+        writeOwned(
+                QEMU_HOOK,
+                wrapper(
+                        "qemu-ga fsfreeze hook",
+                        "qemu-ga freezes the filesystems itself (FIFREEZE); this runs the hooks only.",
+                        "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS ;;\n"
+                                + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw $STILLPOINT_GUEST_ARGS ;;\n"),
+                "rwxr-xr-x");
         String execStart = unitExecStart();
         if (!execStart.matches(".*\\s-F.*|.*--fsfreeze-hook.*")) execStart = execStart + " -F" + QEMU_HOOK;
-        writeOwned(QEMU_DROPIN, "# " + HookDiscovery.WRAPPER_MARKER + ": enables qemu-ga's fsfreeze hook\n"
-                + "# (written by stillpoint-guest install --for qemu-ga; removed by uninstall)\n"
-                + "[Service]\nExecStart=\nExecStart=" + execStart + "\n", "rw-r--r--");
+        writeOwned(
+                QEMU_DROPIN,
+                "# " + HookDiscovery.WRAPPER_MARKER + ": enables qemu-ga's fsfreeze hook\n"
+                        + "# (written by stillpoint-guest install --for qemu-ga; removed by uninstall)\n"
+                        + "[Service]\nExecStart=\nExecStart=" + execStart + "\n",
+                "rw-r--r--");
         editQemuConf();
-        if (!actions.isEmpty()) actions.add("restart the agent so it runs with its hook: systemctl daemon-reload && systemctl restart qemu-guest-agent");
+        if (!actions.isEmpty())
+            actions.add(
+                    "restart the agent so it runs with its hook: systemctl daemon-reload && systemctl restart qemu-guest-agent");
     }
 
     /** ExecStart of the qemu-guest-agent unit in the tree (first match), without a previous -F; Debian's default. */
@@ -97,7 +122,8 @@ public final class Installer {
             String last = null;
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                 String t = line.trim();
-                if (t.startsWith("ExecStart=") && t.length() > "ExecStart=".length()) last = t.substring("ExecStart=".length());
+                if (t.startsWith("ExecStart=") && t.length() > "ExecStart=".length())
+                    last = t.substring("ExecStart=".length());
             }
             if (last != null) return last;
         }
@@ -108,7 +134,11 @@ public final class Installer {
         Path f = path(QEMU_CONF);
         String line = "fsfreeze-hook=" + QEMU_HOOK;
         if (!Files.exists(f)) {
-            writeOwned(QEMU_CONF, "# " + HookDiscovery.WRAPPER_MARKER + " (created by stillpoint-guest install --for qemu-ga)\n[general]\n" + line + "\n", "rw-r--r--");
+            writeOwned(
+                    QEMU_CONF,
+                    "# " + HookDiscovery.WRAPPER_MARKER
+                            + " (created by stillpoint-guest install --for qemu-ga)\n[general]\n" + line + "\n",
+                    "rw-r--r--");
             return;
         }
         if (owned(QEMU_CONF)) return;
@@ -118,10 +148,13 @@ public final class Installer {
         Matcher m = existing.matcher(original);
         if (m.find()) {
             edited = m.replaceFirst(Matcher.quoteReplacement(line));
-        } else if (Pattern.compile("(?m)^\\s*\\[general\\]\\s*$").matcher(original).find()) {
+        } else if (Pattern.compile("(?m)^\\s*\\[general\\]\\s*$")
+                .matcher(original)
+                .find()) {
             edited = original.replaceFirst("(?m)^(\\s*\\[general\\]\\s*)$", "$1\n" + Matcher.quoteReplacement(line));
         } else {
-            edited = original + (original.endsWith("\n") || original.isEmpty() ? "" : "\n") + "[general]\n" + line + "\n";
+            edited = original + (original.endsWith("\n") || original.isEmpty() ? "" : "\n") + "[general]\n" + line
+                    + "\n";
         }
         if (edited.equals(original)) return;
         edits().putIfAbsent(QEMU_CONF, original);
@@ -130,24 +163,31 @@ public final class Installer {
     }
 
     private void vmware() throws IOException {
-        writeOwned(VMWARE_SCRIPT, wrapper("VMware Tools backup script",
-                "VMware Tools runs backupScripts.d itself and freezes the filesystems; this runs the other conventions' hooks\n"
-                        + "# (--skip-group vmware: never runs this directory's scripts a second time).",
-                "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"
-                        + "  freezeFail|freezefail) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze-fail --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"
-                        + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"), "rwx------");
+        writeOwned(
+                VMWARE_SCRIPT,
+                wrapper(
+                        "VMware Tools backup script",
+                        "VMware Tools runs backupScripts.d itself and freezes the filesystems; this runs the other conventions' hooks\n"
+                                + "# (--skip-group vmware: never runs this directory's scripts a second time).",
+                        "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"
+                                + "  freezeFail|freezefail) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze-fail --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"
+                                + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw --skip-group vmware $STILLPOINT_GUEST_ARGS ;;\n"),
+                "rwx------");
     }
 
     private void nutanix() throws IOException {
         moveAside(HookDiscovery.NUTANIX_FREEZE);
         moveAside(HookDiscovery.NUTANIX_THAW);
-        writeOwned(HookDiscovery.NUTANIX_FREEZE, simpleWrapper("Nutanix pre_freeze", "freeze --no-fsfreeze"), "rwx------");
+        writeOwned(
+                HookDiscovery.NUTANIX_FREEZE, simpleWrapper("Nutanix pre_freeze", "freeze --no-fsfreeze"), "rwx------");
         writeOwned(HookDiscovery.NUTANIX_THAW, simpleWrapper("Nutanix post_thaw", "thaw"), "rwx------");
     }
 
     private void azure() throws IOException {
         String json = HookDiscovery.AZURE_CONFIG;
-        if (Files.exists(path(json)) && !owned(json) && !Files.readString(path(json)).contains(AZURE_PRE)) moveAside(json);
+        if (Files.exists(path(json))
+                && !owned(json)
+                && !Files.readString(path(json)).contains(AZURE_PRE)) moveAside(json);
         writeOwned(AZURE_PRE, simpleWrapper("Azure pre script", "freeze --no-fsfreeze"), "rwx------");
         writeOwned(AZURE_POST, simpleWrapper("Azure post script", "thaw"), "rwx------");
         Map<String, Object> cfg = new LinkedHashMap<>();
@@ -229,7 +269,8 @@ public final class Installer {
         } catch (IOException e) {
             throw new GuestException(ErrorCode.INSTALL_FAILED, "uninstall --for " + p.id() + ": " + e.getMessage(), e);
         }
-        if (p == Platform.QEMU_GA) actions.add("restart the agent: systemctl daemon-reload && systemctl restart qemu-guest-agent");
+        if (p == Platform.QEMU_GA)
+            actions.add("restart the agent: systemctl daemon-reload && systemctl restart qemu-guest-agent");
         return actions;
     }
 
@@ -271,7 +312,8 @@ public final class Installer {
     private void cdsArchive(boolean newJar) throws IOException {
         Path a = path(CdsArchive.ARCHIVE);
         Path j = path(JAR);
-        boolean fresh = !newJar && Files.isRegularFile(a)
+        boolean fresh = !newJar
+                && Files.isRegularFile(a)
                 && Files.getLastModifiedTime(a).compareTo(Files.getLastModifiedTime(j)) >= 0;
         if (!fresh) {
             String why = CdsArchive.create(Path.of(System.getProperty("java.home")), j, a);
@@ -289,7 +331,8 @@ public final class Installer {
         Path f = path(guest);
         if (Files.exists(f) && !owned(guest) && !guest.equals(HookDiscovery.AZURE_CONFIG)) moveAside(guest);
         Files.createDirectories(f.getParent());
-        boolean same = Files.exists(f) && Files.readString(f, StandardCharsets.UTF_8).equals(content);
+        boolean same =
+                Files.exists(f) && Files.readString(f, StandardCharsets.UTF_8).equals(content);
         if (!same) {
             Files.writeString(f, content, StandardCharsets.UTF_8);
             actions.add("wrote " + guest + " (" + perms + ")");
@@ -320,23 +363,35 @@ public final class Installer {
 
     private boolean owned(String guest) {
         Path f = path(guest);
-        return HookDiscovery.isWrapper(f) || (guest.equals(HookDiscovery.AZURE_CONFIG) && Files.isRegularFile(f)
-                && new String(dev.stillpoint.guest.hooks.FileChecks.head(f, 65536), StandardCharsets.UTF_8).contains(AZURE_PRE));
+        return HookDiscovery.isWrapper(f)
+                || (guest.equals(HookDiscovery.AZURE_CONFIG)
+                        && Files.isRegularFile(f)
+                        && new String(dev.stillpoint.guest.hooks.FileChecks.head(f, 65536), StandardCharsets.UTF_8)
+                                .contains(AZURE_PRE));
     }
 
     @SuppressWarnings("unchecked")
-    private Map<String, Object> edits() { return (Map<String, Object>) manifest.get("edited"); }
+    private Map<String, Object> edits() {
+        return (Map<String, Object>) manifest.get("edited");
+    }
 
-    private Path path(String guest) { return HookDiscovery.resolve(root, guest); }
+    private Path path(String guest) {
+        return HookDiscovery.resolve(root, guest);
+    }
 
-    private Path manifestFile(Platform p) { return root.resolve(MANIFEST_DIR).resolve(p.id() + ".json"); }
+    private Path manifestFile(Platform p) {
+        return root.resolve(MANIFEST_DIR).resolve(p.id() + ".json");
+    }
 
     private void loadManifest(Platform p) {
         Path f = manifestFile(p);
         try {
-            manifest = Files.exists(f) ? new LinkedHashMap<>(JSON.std.mapFrom(Files.readString(f))) : new LinkedHashMap<>();
+            manifest = Files.exists(f)
+                    ? new LinkedHashMap<>(JSON.std.mapFrom(Files.readString(f)))
+                    : new LinkedHashMap<>();
         } catch (IOException e) {
-            throw new GuestException(ErrorCode.INSTALL_FAILED, f + ": unreadable install manifest: " + e.getMessage(), e);
+            throw new GuestException(
+                    ErrorCode.INSTALL_FAILED, f + ": unreadable install manifest: " + e.getMessage(), e);
         }
         manifest.putIfAbsent("platform", p.id());
         manifest.putIfAbsent("created", new ArrayList<>());
@@ -347,13 +402,18 @@ public final class Installer {
     private void saveManifest(Platform p) throws IOException {
         Path f = manifestFile(p);
         Files.createDirectories(f.getParent());
-        Files.writeString(f, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(manifest) + "\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                f, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(manifest) + "\n", StandardCharsets.UTF_8);
     }
 
     /** The jar this code runs from, when it is self-contained (holds picocli); else null. */
     public static Path ownJar() {
         try {
-            Path p = Path.of(Installer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path p = Path.of(Installer.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             if (!Files.isRegularFile(p)) return null;
             try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(p.toFile())) {
                 return z.getEntry("picocli/CommandLine.class") != null ? p : null;

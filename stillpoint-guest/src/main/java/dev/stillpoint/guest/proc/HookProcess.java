@@ -46,7 +46,8 @@ public final class HookProcess {
         try {
             Files.createDirectories(scratchDir);
             out = Files.createTempFile(scratchDir, "hook-", ".out");
-            Process p = new ProcessBuilder(cmd).directory(new File("/"))
+            Process p = new ProcessBuilder(cmd)
+                    .directory(new File("/"))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true)
                     .redirectOutput(out.toFile())
@@ -80,7 +81,9 @@ public final class HookProcess {
         leader.descendants().forEach(desc::add);
         try {
             Process k = new ProcessBuilder("kill", "-KILL", "--", "-" + leader.pid())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             k.waitFor(5, TimeUnit.SECONDS);
         } catch (IOException e) {
             // fall through to per-process kill
@@ -91,7 +94,9 @@ public final class HookProcess {
         for (ProcessHandle h : desc) h.destroyForcibly();
     }
 
-    private static long ms(long t0) { return (System.nanoTime() - t0) / 1_000_000; }
+    private static long ms(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
 
     private static String tail(Path f) {
         try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {

@@ -24,16 +24,25 @@ public final class EventLog implements GuestListener {
 
     @Override
     public synchronized void on(GuestEvent e) {
-        pending.append(e.time).append(" stillpoint-guest[").append(pid).append("] ")
-                .append(e.kind).append(' ').append(e.message.replace('\n', ' ')).append('\n');
+        pending.append(e.time)
+                .append(" stillpoint-guest[")
+                .append(pid)
+                .append("] ")
+                .append(e.kind)
+                .append(' ')
+                .append(e.message.replace('\n', ' '))
+                .append('\n');
     }
 
     public synchronized void flush() {
         if (pending.length() == 0) return;
         try {
             Files.createDirectories(file.getParent());
-            Files.write(file, pending.toString().getBytes(StandardCharsets.UTF_8),
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.write(
+                    file,
+                    pending.toString().getBytes(StandardCharsets.UTF_8),
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
             pending.setLength(0);
         } catch (IOException ignored) {
             // keep the lines; a later flush may succeed

@@ -4,7 +4,17 @@ import java.time.Instant;
 
 /** One thing that happened during a run; the CLI renders it, {@link EventLog} appends it to the log file. */
 public final class GuestEvent {
-    public enum Kind { START, HOOK_START, HOOK_END, FS_FREEZE, FS_THAW, WATCHDOG, SKIPPED, ERROR, END }
+    public enum Kind {
+        START,
+        HOOK_START,
+        HOOK_END,
+        FS_FREEZE,
+        FS_THAW,
+        WATCHDOG,
+        SKIPPED,
+        ERROR,
+        END
+    }
 
     public final Instant time;
     public final Kind kind;
@@ -17,5 +27,7 @@ public final class GuestEvent {
     }
 
     @Override
-    public String toString() { return time + " " + kind + " " + message; }
+    public String toString() {
+        return time + " " + kind + " " + message;
+    }
 }

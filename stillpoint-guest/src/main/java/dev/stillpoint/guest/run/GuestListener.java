@@ -5,9 +5,14 @@ package dev.stillpoint.guest.run;
 public interface GuestListener {
     void on(GuestEvent event);
 
-    static GuestListener none() { return e -> { }; }
+    static GuestListener none() {
+        return e -> {};
+    }
 
     default GuestListener and(GuestListener other) {
-        return e -> { on(e); other.on(e); };
+        return e -> {
+            on(e);
+            other.on(e);
+        };
     }
 }

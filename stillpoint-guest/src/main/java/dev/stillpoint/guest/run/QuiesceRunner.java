@@ -44,7 +44,11 @@ public final class QuiesceRunner {
     public static final String CONFIG = "etc/stillpoint/guest.conf";
 
     /** How thaw was asked for. */
-    public enum ThawKind { THAW, FREEZE_FAIL, WATCHDOG }
+    public enum ThawKind {
+        THAW,
+        FREEZE_FAIL,
+        WATCHDOG
+    }
 
     /**
      * Inputs of a run.
@@ -54,50 +58,140 @@ public final class QuiesceRunner {
      * @param mountTable       null: /proc/self/mountinfo
      * @param builtIns         null: no built-in quiescers
      */
-    public record Options(Path root, boolean noFsfreeze, List<String> mounts, Set<HookGroup> skipGroups,
-                          Integer maxFreezeSeconds, WatchdogLauncher watchdog, FsFreezer freezer, MountTable mountTable,
-                          HookDiscovery.BuiltIns builtIns, long lockWaitMillis) {
+    public record Options(
+            Path root,
+            boolean noFsfreeze,
+            List<String> mounts,
+            Set<HookGroup> skipGroups,
+            Integer maxFreezeSeconds,
+            WatchdogLauncher watchdog,
+            FsFreezer freezer,
+            MountTable mountTable,
+            HookDiscovery.BuiltIns builtIns,
+            long lockWaitMillis) {
         public Options {
             mounts = List.copyOf(mounts);
-            skipGroups = skipGroups.isEmpty() ? Collections.emptySet() : Collections.unmodifiableSet(EnumSet.copyOf(skipGroups));
+            skipGroups = skipGroups.isEmpty()
+                    ? Collections.emptySet()
+                    : Collections.unmodifiableSet(EnumSet.copyOf(skipGroups));
         }
 
         /** Defaults for {@code root}: filesystems frozen by the runner, every group, the real watchdog. */
         public static Options of(Path root) {
-            return new Options(root, false, List.of(), EnumSet.noneOf(HookGroup.class), null, WatchdogLauncher.jvm(), null,
-                    null, null, 600_000);
+            return new Options(
+                    root,
+                    false,
+                    List.of(),
+                    EnumSet.noneOf(HookGroup.class),
+                    null,
+                    WatchdogLauncher.jvm(),
+                    null,
+                    null,
+                    null,
+                    600_000);
         }
 
         public Options withNoFsfreeze(boolean v) {
-            return new Options(root, v, mounts, skipGroups, maxFreezeSeconds, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+            return new Options(
+                    root,
+                    v,
+                    mounts,
+                    skipGroups,
+                    maxFreezeSeconds,
+                    watchdog,
+                    freezer,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis);
         }
 
         public Options withMounts(List<String> v) {
-            return new Options(root, noFsfreeze, v, skipGroups, maxFreezeSeconds, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+            return new Options(
+                    root,
+                    noFsfreeze,
+                    v,
+                    skipGroups,
+                    maxFreezeSeconds,
+                    watchdog,
+                    freezer,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis);
         }
 
         public Options withSkipGroups(Set<HookGroup> v) {
-            return new Options(root, noFsfreeze, mounts, v, maxFreezeSeconds, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+            return new Options(
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    v,
+                    maxFreezeSeconds,
+                    watchdog,
+                    freezer,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis);
         }
 
         public Options withMaxFreezeSeconds(Integer v) {
-            return new Options(root, noFsfreeze, mounts, skipGroups, v, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+            return new Options(
+                    root, noFsfreeze, mounts, skipGroups, v, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
         }
 
         public Options withWatchdog(WatchdogLauncher v) {
-            return new Options(root, noFsfreeze, mounts, skipGroups, maxFreezeSeconds, v, freezer, mountTable, builtIns, lockWaitMillis);
+            return new Options(
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    skipGroups,
+                    maxFreezeSeconds,
+                    v,
+                    freezer,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis);
         }
 
         public Options withFreezer(FsFreezer v) {
-            return new Options(root, noFsfreeze, mounts, skipGroups, maxFreezeSeconds, watchdog, v, mountTable, builtIns, lockWaitMillis);
+            return new Options(
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    skipGroups,
+                    maxFreezeSeconds,
+                    watchdog,
+                    v,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis);
         }
 
         public Options withMountTable(MountTable v) {
-            return new Options(root, noFsfreeze, mounts, skipGroups, maxFreezeSeconds, watchdog, freezer, v, builtIns, lockWaitMillis);
+            return new Options(
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    skipGroups,
+                    maxFreezeSeconds,
+                    watchdog,
+                    freezer,
+                    v,
+                    builtIns,
+                    lockWaitMillis);
         }
 
         public Options withBuiltIns(HookDiscovery.BuiltIns v) {
-            return new Options(root, noFsfreeze, mounts, skipGroups, maxFreezeSeconds, watchdog, freezer, mountTable, v, lockWaitMillis);
+            return new Options(
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    skipGroups,
+                    maxFreezeSeconds,
+                    watchdog,
+                    freezer,
+                    mountTable,
+                    v,
+                    lockWaitMillis);
         }
     }
 
@@ -114,10 +208,14 @@ public final class QuiesceRunner {
         this.listener = listener.and(log);
         this.store = new StateStore(options.root());
         this.reports = new ReportStore(options.root());
-        this.freezer = o.freezer() != null ? o.freezer() : FsFreezer.program(store.dir().resolve("tmp"));
+        this.freezer = o.freezer() != null
+                ? o.freezer()
+                : FsFreezer.program(store.dir().resolve("tmp"));
     }
 
-    public GuestConfig config() { return GuestConfigParser.load(o.root().resolve(CONFIG)); }
+    public GuestConfig config() {
+        return GuestConfigParser.load(o.root().resolve(CONFIG));
+    }
 
     // ---------------------------------------------------------------- freeze
 
@@ -181,7 +279,10 @@ public final class QuiesceRunner {
         DeadlineFile.Taken t = new DeadlineFile(o.root()).take(System.currentTimeMillis());
         if (t.warning() != null) emit(GuestEvent.Kind.WATCHDOG, "warning: " + t.warning());
         if (o.maxFreezeSeconds() != null) {
-            if (t.deadline() != null) emit(GuestEvent.Kind.WATCHDOG, "--max-freeze-seconds " + o.maxFreezeSeconds() + " wins over the host's deadline");
+            if (t.deadline() != null)
+                emit(
+                        GuestEvent.Kind.WATCHDOG,
+                        "--max-freeze-seconds " + o.maxFreezeSeconds() + " wins over the host's deadline");
             return new Budget(o.maxFreezeSeconds(), null, 0);
         }
         return new Budget(cfg.maxFreezeSeconds(), t.deadline(), t.anchorMillis());
@@ -190,8 +291,9 @@ public final class QuiesceRunner {
     private void refuseIfFrozen() {
         FreezeState existing = store.load();
         if (existing != null) {
-            throw new GuestException(ErrorCode.ALREADY_FROZEN, "already frozen since " + existing.startedAt()
-                    + " (" + store.file() + "); run thaw first");
+            throw new GuestException(
+                    ErrorCode.ALREADY_FROZEN,
+                    "already frozen since " + existing.startedAt() + " (" + store.file() + "); run thaw first");
         }
     }
 
@@ -204,8 +306,12 @@ public final class QuiesceRunner {
             var e = found.azure().error();
             rep.azure(new GuestReport.AzureError(e.azureCode, e.file, e.field, e.reason));
             if (found.azure().errorFailsBackup()) {
-                String msg = "Azure pre-check failed with code " + e.azureCode + " and continueBackupOnFailure is false: " + e;
-                throw fail(rep, msg, new GuestException(ErrorCode.AZURE_CONFIG, msg, e.azureCode, ExitCodes.BAD_INPUT, null));
+                String msg = "Azure pre-check failed with code " + e.azureCode
+                        + " and continueBackupOnFailure is false: " + e;
+                throw fail(
+                        rep,
+                        msg,
+                        new GuestException(ErrorCode.AZURE_CONFIG, msg, e.azureCode, ExitCodes.BAD_INPUT, null));
             }
         }
         return found;
@@ -219,8 +325,21 @@ public final class QuiesceRunner {
     private Freeze armWatchdog(GuestReport.Builder rep, Budget budget) {
         Freeze f = new Freeze();
         long now = System.currentTimeMillis();
-        f.state = new FreezeState(f.token, rep.startedAt(), FreezeState.Phase.HOOKS, ProcessHandle.current().pid(),
-                o.noFsfreeze(), List.of(), List.of(), null, now, null, 0L, budget.maxFreezeSeconds(), -1L, rep.build());
+        f.state = new FreezeState(
+                f.token,
+                rep.startedAt(),
+                FreezeState.Phase.HOOKS,
+                ProcessHandle.current().pid(),
+                o.noFsfreeze(),
+                List.of(),
+                List.of(),
+                null,
+                now,
+                null,
+                0L,
+                budget.maxFreezeSeconds(),
+                -1L,
+                rep.build());
         store.save(f.state);
         f.watchdogPid = o.watchdog().launch(o.root(), f.token, 0L);
         f.state = f.state.withWatchdogPid(f.watchdogPid);
@@ -252,20 +371,27 @@ public final class QuiesceRunner {
             f.abandon();
             rep.failedHook(h.id());
             String msg = "freeze hook " + (i + 1) + " " + h.id() + " failed; all hooks were undone, nothing is frozen";
-            throw fail(rep, msg, new GuestException(ErrorCode.HOOK_FAILED, msg, null, ExitCodes.hookFailed(i + 1), null));
+            throw fail(
+                    rep, msg, new GuestException(ErrorCode.HOOK_FAILED, msg, null, ExitCodes.hookFailed(i + 1), null));
         }
         return allOk;
     }
 
     /** The hooks are done: the watchdog's deadline, the report {@code frozen} (written while nothing is frozen). */
-    private void recordFrozen(GuestReport.Builder rep, Freeze f, Budget budget, List<String> mounts, boolean application, boolean allOk) {
+    private void recordFrozen(
+            GuestReport.Builder rep, Freeze f, Budget budget, List<String> mounts, boolean application, boolean allOk) {
         long hooksDone = System.currentTimeMillis();
         long deadline = budget.deadline(hooksDone);
         int maxFreeze = (int) ((deadline - hooksDone + 999) / 1000);
-        emit(GuestEvent.Kind.WATCHDOG, "armed: thaws by itself at " + Instant.ofEpochMilli(deadline)
-                + (budget.host() != null ? " (the host's deadline: freeze timeout " + budget.host().freezeTimeoutSeconds()
-                        + " s, margin " + budget.host().marginSeconds() + " s)" : " (maxFreezeSeconds=" + maxFreeze + ")")
-                + ", pid " + f.watchdogPid);
+        emit(
+                GuestEvent.Kind.WATCHDOG,
+                "armed: thaws by itself at " + Instant.ofEpochMilli(deadline)
+                        + (budget.host() != null
+                                ? " (the host's deadline: freeze timeout "
+                                        + budget.host().freezeTimeoutSeconds() + " s, margin "
+                                        + budget.host().marginSeconds() + " s)"
+                                : " (maxFreezeSeconds=" + maxFreeze + ")")
+                        + ", pid " + f.watchdogPid);
         rep.hookConsistent(allOk)
                 .consistency(application ? Consistency.APPLICATION : Consistency.FILESYSTEM)
                 .fsfreeze(o.noFsfreeze() ? "agent" : "runner")
@@ -312,7 +438,10 @@ public final class QuiesceRunner {
     /** Records the failure in the report (written: nothing is frozen) and returns {@code e} to throw. */
     private GuestException fail(GuestReport.Builder rep, String msg, GuestException e) {
         emit(GuestEvent.Kind.ERROR, msg);
-        rep.result(Result.FAILED).consistency(Consistency.NONE).error(msg).finishedAt(Instant.now().toString());
+        rep.result(Result.FAILED)
+                .consistency(Consistency.NONE)
+                .error(msg)
+                .finishedAt(Instant.now().toString());
         reports.write(rep.build());
         return e;
     }
@@ -331,11 +460,15 @@ public final class QuiesceRunner {
         List<Mount> chosen = new ArrayList<>();
         if (!o.mounts().isEmpty()) {
             for (String gm : o.mounts()) {
-                String host = HookDiscovery.resolve(o.root(), gm).toAbsolutePath().normalize().toString();
+                String host = HookDiscovery.resolve(o.root(), gm)
+                        .toAbsolutePath()
+                        .normalize()
+                        .toString();
                 Mount m = table.at(host);
                 if (m == null) {
-                    throw new GuestException(ErrorCode.MOUNT_NOT_FOUND, "--mount " + gm + ": " + host
-                            + " is not a mount point (see /proc/self/mountinfo)");
+                    throw new GuestException(
+                            ErrorCode.MOUNT_NOT_FOUND,
+                            "--mount " + gm + ": " + host + " is not a mount point (see /proc/self/mountinfo)");
                 }
                 chosen.add(m);
             }
@@ -352,7 +485,9 @@ public final class QuiesceRunner {
         return out;
     }
 
-    private MountTable mountTable() { return o.mountTable() != null ? o.mountTable() : MountTable.read(); }
+    private MountTable mountTable() {
+        return o.mountTable() != null ? o.mountTable() : MountTable.read();
+    }
 
     // ---------------------------------------------------------------- thaw
 
@@ -382,9 +517,13 @@ public final class QuiesceRunner {
         List<String> failures = new ArrayList<>();
         boolean incomplete = state.phase() == FreezeState.Phase.HOOKS;
         if (kind == ThawKind.WATCHDOG) {
-            emit(GuestEvent.Kind.WATCHDOG, incomplete
-                    ? "freeze runner (pid " + state.runnerPid() + ") died while running freeze hooks; undoing the hooks that froze"
-                    : "no thaw within maxFreezeSeconds=" + state.maxFreezeSeconds() + " s; thawing filesystems and running thaw hooks");
+            emit(
+                    GuestEvent.Kind.WATCHDOG,
+                    incomplete
+                            ? "freeze runner (pid " + state.runnerPid()
+                                    + ") died while running freeze hooks; undoing the hooks that froze"
+                            : "no thaw within maxFreezeSeconds=" + state.maxFreezeSeconds()
+                                    + " s; thawing filesystems and running thaw hooks");
         }
         List<String> mounts = state.mounts();
         for (int i = mounts.size() - 1; i >= 0; i--) {
@@ -399,24 +538,34 @@ public final class QuiesceRunner {
         if (kind != ThawKind.WATCHDOG) killWatchdog(state.watchdogPid(), state.token());
         runThawHooks(rep, state.hooks(), kind == ThawKind.FREEZE_FAIL || incomplete, failures);
         if (incomplete) rep.consistency(Consistency.NONE).error("freeze runner died while running freeze hooks");
-        long window = incomplete ? 0 : state.noFsfreeze() ? thawStart - state.hooksDoneAt()
-                : fsThawed - state.fsFreezeStartedAt();
+        long window = incomplete
+                ? 0
+                : state.noFsfreeze() ? thawStart - state.hooksDoneAt() : fsThawed - state.fsFreezeStartedAt();
         rep.freezeWindowMs(window).thawedAt(Instant.ofEpochMilli(fsThawed).toString());
         if (state.skippedMounts() != null) rep.skippedMounts(state.skippedMounts());
         if (!agentThawed.isEmpty()) rep.watchdogThawedMounts(agentThawed);
-        if (kind == ThawKind.WATCHDOG) rep.watchdog(new GuestReport.WatchdogFired(true, Instant.ofEpochMilli(thawStart).toString()));
+        if (kind == ThawKind.WATCHDOG)
+            rep.watchdog(new GuestReport.WatchdogFired(
+                    true, Instant.ofEpochMilli(thawStart).toString()));
         if (kind == ThawKind.FREEZE_FAIL) rep.consistency(Consistency.NONE);
         rep.errors(failures)
-                .result(kind == ThawKind.WATCHDOG ? Result.THAWED_BY_WATCHDOG
-                        : kind == ThawKind.FREEZE_FAIL ? Result.FREEZE_FAILED : failures.isEmpty() ? Result.OK : Result.THAW_INCOMPLETE)
+                .result(
+                        kind == ThawKind.WATCHDOG
+                                ? Result.THAWED_BY_WATCHDOG
+                                : kind == ThawKind.FREEZE_FAIL
+                                        ? Result.FREEZE_FAILED
+                                        : failures.isEmpty() ? Result.OK : Result.THAW_INCOMPLETE)
                 .finishedAt(Instant.now().toString());
         store.clear();
-        emit(GuestEvent.Kind.END, op + " done: " + rep.result() + ", freeze window " + window + " ms"
-                + (failures.isEmpty() ? "" : ", failures: " + failures));
+        emit(
+                GuestEvent.Kind.END,
+                op + " done: " + rep.result() + ", freeze window " + window + " ms"
+                        + (failures.isEmpty() ? "" : ", failures: " + failures));
         GuestReport done = rep.build();
         reports.write(done);
         if (!failures.isEmpty() && kind != ThawKind.WATCHDOG) {
-            throw new GuestException(ErrorCode.THAW_INCOMPLETE, op + " finished with failures: " + String.join("; ", failures));
+            throw new GuestException(
+                    ErrorCode.THAW_INCOMPLETE, op + " finished with failures: " + String.join("; ", failures));
         }
         return done;
     }
@@ -443,12 +592,15 @@ public final class QuiesceRunner {
             List<String> cmd = freezeFailed ? h.freezeFail : h.thaw;
             if (cmd == null) continue;
             String word = freezeFailed && h.group == HookGroup.VMWARE ? "freezeFail" : "thaw";
-            if (!runHook(rep, h, word, cmd, h.thawRetries, false) && !freezeFailed) failures.add(h.id() + " " + word + " failed");
+            if (!runHook(rep, h, word, cmd, h.thawRetries, false) && !freezeFailed)
+                failures.add(h.id() + " " + word + " failed");
         }
     }
 
     /** Whether a freeze is active (state file present). */
-    public boolean frozen() { return store.load() != null; }
+    public boolean frozen() {
+        return store.load() != null;
+    }
 
     /** Thaw order: groups in reverse declaration order; within a group reversed when the platform reverses. */
     public static List<Hook> thawOrder(List<Hook> freezeOrder) {
@@ -465,7 +617,8 @@ public final class QuiesceRunner {
 
     // ---------------------------------------------------------------- helpers
 
-    private boolean runHook(GuestReport.Builder rep, Hook h, String word, List<String> cmd, int retries, boolean rollback) {
+    private boolean runHook(
+            GuestReport.Builder rep, Hook h, String word, List<String> cmd, int retries, boolean rollback) {
         emit(GuestEvent.Kind.HOOK_START, h.id() + " " + word + (rollback ? " (rollback)" : ""));
         Instant started = Instant.now();
         HookProcess.Outcome out = null;
@@ -476,23 +629,41 @@ public final class QuiesceRunner {
             out = HookProcess.run(cmd, h.timeoutSeconds * 1000L, store.dir().resolve("tmp"));
             ok = out.notStarted == null && !out.timedOut && h.successExitCodes.contains(out.exitCode);
             if (ok) break;
-            if (attempts <= retries) emit(GuestEvent.Kind.HOOK_END, h.id() + " " + word + " " + describe(out, h) + "; retrying");
+            if (attempts <= retries)
+                emit(GuestEvent.Kind.HOOK_END, h.id() + " " + word + " " + describe(out, h) + "; retrying");
         }
         String result = ok ? "ok" : out.timedOut ? "timeout" : out.notStarted != null ? "not-started" : "failed";
-        emit(GuestEvent.Kind.HOOK_END, h.id() + " " + word + " " + describe(out, h) + (attempts > 1 ? " after " + attempts + " attempts" : ""));
-        rep.addHook(new GuestReport.HookRun(h.group.id(), h.name, word, rollback, result, out.exitCode, out.durationMs,
-                attempts, started.toString(), out.notStarted, out.output.isEmpty() ? null : out.output));
+        emit(
+                GuestEvent.Kind.HOOK_END,
+                h.id() + " " + word + " " + describe(out, h)
+                        + (attempts > 1 ? " after " + attempts + " attempts" : ""));
+        rep.addHook(new GuestReport.HookRun(
+                h.group.id(),
+                h.name,
+                word,
+                rollback,
+                result,
+                out.exitCode,
+                out.durationMs,
+                attempts,
+                started.toString(),
+                out.notStarted,
+                out.output.isEmpty() ? null : out.output));
         return ok;
     }
 
     private static String describe(HookProcess.Outcome out, Hook h) {
         if (out.timedOut) return "timed out after " + h.timeoutSeconds + " s; its process group was killed";
         if (out.notStarted != null) return "could not start: " + out.notStarted;
-        return "exit " + out.exitCode + " in " + out.durationMs + " ms" + (h.successExitCodes.contains(out.exitCode) ? "" : " (failure; success = " + h.successExitCodes + ")");
+        return "exit " + out.exitCode + " in " + out.durationMs + " ms"
+                + (h.successExitCodes.contains(out.exitCode) ? "" : " (failure; success = " + h.successExitCodes + ")");
     }
 
     private GuestReport.Builder newReport(String op) {
-        return GuestReport.builder().operation(op).root(o.root().toString()).startedAt(Instant.now().toString());
+        return GuestReport.builder()
+                .operation(op)
+                .root(o.root().toString())
+                .startedAt(Instant.now().toString());
     }
 
     /**
@@ -501,10 +672,15 @@ public final class QuiesceRunner {
      */
     private static String newToken() {
         java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
-        return new UUID(rnd.nextLong() ^ System.nanoTime(), rnd.nextLong() ^ ProcessHandle.current().pid()).toString();
+        return new UUID(
+                        rnd.nextLong() ^ System.nanoTime(),
+                        rnd.nextLong() ^ ProcessHandle.current().pid())
+                .toString();
     }
 
-    private void emit(GuestEvent.Kind k, String msg) { listener.on(new GuestEvent(Instant.now(), k, msg)); }
+    private void emit(GuestEvent.Kind k, String msg) {
+        listener.on(new GuestEvent(Instant.now(), k, msg));
+    }
 
     static void killWatchdog(long pid, String token) {
         if (pid <= 0) return;

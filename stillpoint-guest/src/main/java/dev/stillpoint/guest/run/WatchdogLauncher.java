@@ -20,7 +20,8 @@ public interface WatchdogLauncher {
         return (root, token, deadline) -> {
             List<String> cmd = command(root, token, deadline);
             try {
-                Process p = new ProcessBuilder(cmd).directory(new File("/"))
+                Process p = new ProcessBuilder(cmd)
+                        .directory(new File("/"))
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                         .redirectError(ProcessBuilder.Redirect.DISCARD)
@@ -39,11 +40,22 @@ public interface WatchdogLauncher {
      */
     static List<String> command(Path root, String token, long deadline) {
         String cp = classPath();
-        List<String> cmd = new ArrayList<>(List.of("setsid", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                "setsid",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(CdsArchive.JVM_OPTS);
         if (!cp.contains(File.pathSeparator) && cp.endsWith(".jar")) cmd.addAll(CdsArchive.useArchive(Path.of(cp)));
-        cmd.addAll(List.of("-cp", cp, "dev.stillpoint.guest.cli.GuestLauncher",
-                "watchdog", "--root", root.toString(), "--token", token, "--deadline", Long.toString(deadline)));
+        cmd.addAll(List.of(
+                "-cp",
+                cp,
+                "dev.stillpoint.guest.cli.GuestLauncher",
+                "watchdog",
+                "--root",
+                root.toString(),
+                "--token",
+                token,
+                "--deadline",
+                Long.toString(deadline)));
         return cmd;
     }
 
@@ -53,9 +65,12 @@ public interface WatchdogLauncher {
      */
     static String classPath() {
         Set<String> parts = new LinkedHashSet<>();
-        for (String c : List.of("dev/stillpoint/guest/run/WatchdogLauncher.class",
-                "dev/stillpoint/guest/contract/GuestReport.class", "picocli/CommandLine.class",
-                "com/fasterxml/jackson/jr/ob/JSON.class", "com/fasterxml/jackson/core/JsonFactory.class")) {
+        for (String c : List.of(
+                "dev/stillpoint/guest/run/WatchdogLauncher.class",
+                "dev/stillpoint/guest/contract/GuestReport.class",
+                "picocli/CommandLine.class",
+                "com/fasterxml/jackson/jr/ob/JSON.class",
+                "com/fasterxml/jackson/core/JsonFactory.class")) {
             String p = location(c);
             if (p != null) parts.add(p);
         }
@@ -71,7 +86,8 @@ public interface WatchdogLauncher {
             if (u.getProtocol().equals("jar")) {
                 String f = u.getFile();
                 int bang = f.indexOf("!/");
-                return Path.of(new java.net.URI(bang >= 0 ? f.substring(0, bang) : f)).toString();
+                return Path.of(new java.net.URI(bang >= 0 ? f.substring(0, bang) : f))
+                        .toString();
             }
             if (u.getProtocol().equals("file")) {
                 Path p = Path.of(u.toURI());

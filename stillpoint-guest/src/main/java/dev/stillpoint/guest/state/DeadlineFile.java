@@ -20,9 +20,13 @@ import java.nio.file.attribute.BasicFileAttributes;
 public final class DeadlineFile {
     private final Path file;
 
-    public DeadlineFile(Path root) { this.file = root.resolve(FreezeDeadline.PATH.substring(1)); }
+    public DeadlineFile(Path root) {
+        this.file = root.resolve(FreezeDeadline.PATH.substring(1));
+    }
 
-    public Path file() { return file; }
+    public Path file() {
+        return file;
+    }
 
     /**
      * What {@link #take} found.
@@ -45,13 +49,16 @@ public final class DeadlineFile {
             long mtime = a.lastModifiedTime().toMillis();
             long age = nowMillis - mtime;
             if (age > FreezeDeadline.MAX_AGE_SECONDS * 1000L) {
-                return ignored(nowMillis, "stale: written " + age / 1000 + " s ago (more than " + FreezeDeadline.MAX_AGE_SECONDS + " s)");
+                return ignored(
+                        nowMillis,
+                        "stale: written " + age / 1000 + " s ago (more than " + FreezeDeadline.MAX_AGE_SECONDS + " s)");
             }
             byte[] bytes;
             try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
                 bytes = in.readNBytes(FreezeDeadline.MAX_BYTES + 1);
             }
-            return new Taken(FreezeDeadline.parse(new String(bytes, StandardCharsets.UTF_8)), Math.min(mtime, nowMillis), null);
+            return new Taken(
+                    FreezeDeadline.parse(new String(bytes, StandardCharsets.UTF_8)), Math.min(mtime, nowMillis), null);
         } catch (ContractException | IOException e) {
             return ignored(nowMillis, e.getMessage());
         } finally {

@@ -22,20 +22,37 @@ import java.util.Map;
  * @param deadline         epoch ms: when the watchdog thaws (0 while hooks run)
  * @param report           the freeze-phase report
  */
-public record FreezeState(String token, String startedAt, Phase phase, long runnerPid, boolean noFsfreeze, List<Hook> hooks,
-                          List<String> mounts, List<String> skippedMounts, long hooksDoneAt, Long fsFreezeStartedAt,
-                          long deadline, int maxFreezeSeconds, long watchdogPid, GuestReport report) {
+public record FreezeState(
+        String token,
+        String startedAt,
+        Phase phase,
+        long runnerPid,
+        boolean noFsfreeze,
+        List<Hook> hooks,
+        List<String> mounts,
+        List<String> skippedMounts,
+        long hooksDoneAt,
+        Long fsFreezeStartedAt,
+        long deadline,
+        int maxFreezeSeconds,
+        long watchdogPid,
+        GuestReport report) {
     public static final int VERSION = 1;
 
     /** Where the freeze is. */
     public enum Phase {
-        HOOKS("hooks"), FROZEN("frozen");
+        HOOKS("hooks"),
+        FROZEN("frozen");
 
         private final String id;
 
-        Phase(String id) { this.id = id; }
+        Phase(String id) {
+            this.id = id;
+        }
 
-        public String id() { return id; }
+        public String id() {
+            return id;
+        }
 
         static Phase byId(String id) {
             for (Phase p : values()) if (p.id.equals(id)) return p;
@@ -50,25 +67,78 @@ public record FreezeState(String token, String startedAt, Phase phase, long runn
     }
 
     public FreezeState withHooks(List<Hook> v) {
-        return new FreezeState(token, startedAt, phase, runnerPid, noFsfreeze, v, mounts, skippedMounts, hooksDoneAt,
-                fsFreezeStartedAt, deadline, maxFreezeSeconds, watchdogPid, report);
+        return new FreezeState(
+                token,
+                startedAt,
+                phase,
+                runnerPid,
+                noFsfreeze,
+                v,
+                mounts,
+                skippedMounts,
+                hooksDoneAt,
+                fsFreezeStartedAt,
+                deadline,
+                maxFreezeSeconds,
+                watchdogPid,
+                report);
     }
 
     public FreezeState withWatchdogPid(long v) {
-        return new FreezeState(token, startedAt, phase, runnerPid, noFsfreeze, hooks, mounts, skippedMounts, hooksDoneAt,
-                fsFreezeStartedAt, deadline, maxFreezeSeconds, v, report);
+        return new FreezeState(
+                token,
+                startedAt,
+                phase,
+                runnerPid,
+                noFsfreeze,
+                hooks,
+                mounts,
+                skippedMounts,
+                hooksDoneAt,
+                fsFreezeStartedAt,
+                deadline,
+                maxFreezeSeconds,
+                v,
+                report);
     }
 
     /** After the hooks: the mounts about to be frozen, the watchdog's deadline and the freeze-phase report. */
-    public FreezeState frozen(List<String> v, long hooksDone, long fsFreezeStarted, long newDeadline, int maxFreeze, GuestReport rep) {
-        return new FreezeState(token, startedAt, Phase.FROZEN, runnerPid, noFsfreeze, hooks, v, skippedMounts, hooksDone,
-                fsFreezeStarted, newDeadline, maxFreeze, watchdogPid, rep);
+    public FreezeState frozen(
+            List<String> v, long hooksDone, long fsFreezeStarted, long newDeadline, int maxFreeze, GuestReport rep) {
+        return new FreezeState(
+                token,
+                startedAt,
+                Phase.FROZEN,
+                runnerPid,
+                noFsfreeze,
+                hooks,
+                v,
+                skippedMounts,
+                hooksDone,
+                fsFreezeStarted,
+                newDeadline,
+                maxFreeze,
+                watchdogPid,
+                rep);
     }
 
     /** Some mounts were skipped by FIFREEZE: only {@code done} are frozen. */
     public FreezeState withSkippedMounts(List<String> done, List<String> skipped, GuestReport rep) {
-        return new FreezeState(token, startedAt, phase, runnerPid, noFsfreeze, hooks, done, skipped, hooksDoneAt,
-                fsFreezeStartedAt, deadline, maxFreezeSeconds, watchdogPid, rep);
+        return new FreezeState(
+                token,
+                startedAt,
+                phase,
+                runnerPid,
+                noFsfreeze,
+                hooks,
+                done,
+                skipped,
+                hooksDoneAt,
+                fsFreezeStartedAt,
+                deadline,
+                maxFreezeSeconds,
+                watchdogPid,
+                rep);
     }
 
     Map<String, Object> toMap() {
@@ -97,16 +167,30 @@ public record FreezeState(String token, String startedAt, Phase phase, long runn
     @SuppressWarnings("unchecked")
     static FreezeState fromMap(Map<String, Object> m) throws ContractException {
         Object v = m.get("version");
-        if (!(v instanceof Number) || ((Number) v).intValue() != VERSION) throw new IllegalArgumentException("version " + v + " is not " + VERSION);
+        if (!(v instanceof Number) || ((Number) v).intValue() != VERSION)
+            throw new IllegalArgumentException("version " + v + " is not " + VERSION);
         List<Hook> hooks = new ArrayList<>();
         for (Object h : (List<Object>) m.get("hooks")) hooks.add(Hook.fromMap((Map<String, Object>) h));
-        return new FreezeState((String) m.get("token"), (String) m.get("startedAt"), Phase.byId((String) m.get("phase")),
-                num(m, "runnerPid"), (Boolean) m.get("noFsfreeze"), hooks, strings(m.get("mounts")), strings(m.get("skippedMounts")),
-                num(m, "hooksDoneAt"), m.get("fsFreezeStartedAt") == null ? null : num(m, "fsFreezeStartedAt"), num(m, "deadline"),
-                (int) num(m, "maxFreezeSeconds"), num(m, "watchdogPid"), GuestReport.fromMap((Map<?, ?>) m.get("report")));
+        return new FreezeState(
+                (String) m.get("token"),
+                (String) m.get("startedAt"),
+                Phase.byId((String) m.get("phase")),
+                num(m, "runnerPid"),
+                (Boolean) m.get("noFsfreeze"),
+                hooks,
+                strings(m.get("mounts")),
+                strings(m.get("skippedMounts")),
+                num(m, "hooksDoneAt"),
+                m.get("fsFreezeStartedAt") == null ? null : num(m, "fsFreezeStartedAt"),
+                num(m, "deadline"),
+                (int) num(m, "maxFreezeSeconds"),
+                num(m, "watchdogPid"),
+                GuestReport.fromMap((Map<?, ?>) m.get("report")));
     }
 
-    private static long num(Map<String, Object> m, String k) { return ((Number) m.get(k)).longValue(); }
+    private static long num(Map<String, Object> m, String k) {
+        return ((Number) m.get(k)).longValue();
+    }
 
     private static List<String> strings(Object o) {
         if (o == null) return null;

@@ -18,9 +18,13 @@ public final class ReportStore {
     public static final String PATH = GuestReport.PATH.substring(1);
     private final Path file;
 
-    public ReportStore(Path root) { this.file = root.resolve(PATH); }
+    public ReportStore(Path root) {
+        this.file = root.resolve(PATH);
+    }
 
-    public Path file() { return file; }
+    public Path file() {
+        return file;
+    }
 
     public void write(GuestReport report) {
         try {

@@ -24,11 +24,17 @@ public final class StateStore {
     public static final String DIR = "run/stillpoint";
     private final Path dir;
 
-    public StateStore(Path root) { this.dir = root.resolve(DIR); }
+    public StateStore(Path root) {
+        this.dir = root.resolve(DIR);
+    }
 
-    public Path dir() { return dir; }
+    public Path dir() {
+        return dir;
+    }
 
-    public Path file() { return dir.resolve("state.json"); }
+    public Path file() {
+        return dir.resolve("state.json");
+    }
 
     /** The active freeze, or null when nothing is frozen. */
     public FreezeState load() {
@@ -37,8 +43,10 @@ public final class StateStore {
         try {
             return FreezeState.fromMap(JSON.std.mapFrom(Files.readString(f, StandardCharsets.UTF_8)));
         } catch (IOException | RuntimeException | dev.stillpoint.guest.contract.ContractException e) {
-            throw new GuestException(ErrorCode.STATE_CORRUPT, f + ": unreadable freeze state (" + e.getMessage()
-                    + "); inspect it, thaw by hand (fsfreeze -u) and delete it");
+            throw new GuestException(
+                    ErrorCode.STATE_CORRUPT,
+                    f + ": unreadable freeze state (" + e.getMessage()
+                            + "); inspect it, thaw by hand (fsfreeze -u) and delete it");
         }
     }
 
@@ -46,7 +54,10 @@ public final class StateStore {
         try {
             Files.createDirectories(dir);
             Path tmp = dir.resolve("state.json.tmp");
-            Files.writeString(tmp, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(state.toMap()), StandardCharsets.UTF_8);
+            Files.writeString(
+                    tmp,
+                    JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(state.toMap()),
+                    StandardCharsets.UTF_8);
             Files.move(tmp, file(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new GuestException(ErrorCode.IO, file() + ": cannot write freeze state: " + e.getMessage(), e);
@@ -69,11 +80,17 @@ public final class StateStore {
             long end = System.currentTimeMillis() + waitMillis;
             while (true) {
                 FileLock l = ch.tryLock();
-                if (l != null) return () -> { l.release(); ch.close(); };
+                if (l != null)
+                    return () -> {
+                        l.release();
+                        ch.close();
+                    };
                 if (System.currentTimeMillis() > end) {
                     ch.close();
-                    throw new GuestException(ErrorCode.LOCKED, dir.resolve("lock") + ": another stillpoint-guest held the lock for "
-                            + waitMillis / 1000 + " s");
+                    throw new GuestException(
+                            ErrorCode.LOCKED,
+                            dir.resolve("lock") + ": another stillpoint-guest held the lock for " + waitMillis / 1000
+                                    + " s");
                 }
                 Thread.sleep(100);
             }

@@ -13,12 +13,13 @@ import picocli.CommandLine.Command;
 
 /** Exit codes are the same standalone and when mounted by a host CLI with its own exception handler. */
 class GuestMainTest {
-    @TempDir Path root;
+    @TempDir
+    Path root;
 
     @Command(name = "host")
     static final class Host implements Runnable {
         @Override
-        public void run() { }
+        public void run() {}
     }
 
     int run(boolean mounted, StringWriter err, String... args) {
@@ -46,8 +47,12 @@ class GuestMainTest {
         t.script("/etc/stillpoint/hooks.d/20-bad", "bad", 7);
         for (boolean mounted : new boolean[] {false, true}) {
             StringWriter err = new StringWriter();
-            assertThat(run(mounted, err, "freeze", "--root", root.toString(), "--no-fsfreeze")).as("mounted=%s", mounted).isEqualTo(65);
-            assertThat(err.toString()).contains("stillpoint-guest: HOOK_FAILED: freeze hook 2 stillpoint:/etc/stillpoint/hooks.d/20-bad failed");
+            assertThat(run(mounted, err, "freeze", "--root", root.toString(), "--no-fsfreeze"))
+                    .as("mounted=%s", mounted)
+                    .isEqualTo(65);
+            assertThat(err.toString())
+                    .contains(
+                            "stillpoint-guest: HOOK_FAILED: freeze hook 2 stillpoint:/etc/stillpoint/hooks.d/20-bad failed");
         }
     }
 
@@ -57,10 +62,16 @@ class GuestMainTest {
         t.write("/etc/stillpoint/guest.conf", "[runner]\ntimeoutSeconds = x\n", "rw-------");
         for (boolean mounted : new boolean[] {false, true}) {
             StringWriter err = new StringWriter();
-            assertThat(run(mounted, err, "freeze", "--root", root.toString(), "--no-fsfreeze")).isEqualTo(2);
-            assertThat(err.toString()).contains("CONFIG_BAD_VALUE").contains("guest.conf:2 [runner] timeoutSeconds: 'x' is not an integer");
-            assertThat(run(mounted, new StringWriter(), "doctor", "--root", root.toString())).isEqualTo(3);
-            assertThat(run(mounted, new StringWriter(), "thaw", "--root", root.toString())).as("thaw with nothing frozen").isZero();
+            assertThat(run(mounted, err, "freeze", "--root", root.toString(), "--no-fsfreeze"))
+                    .isEqualTo(2);
+            assertThat(err.toString())
+                    .contains("CONFIG_BAD_VALUE")
+                    .contains("guest.conf:2 [runner] timeoutSeconds: 'x' is not an integer");
+            assertThat(run(mounted, new StringWriter(), "doctor", "--root", root.toString()))
+                    .isEqualTo(3);
+            assertThat(run(mounted, new StringWriter(), "thaw", "--root", root.toString()))
+                    .as("thaw with nothing frozen")
+                    .isZero();
         }
     }
 }

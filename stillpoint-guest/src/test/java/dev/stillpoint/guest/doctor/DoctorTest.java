@@ -21,7 +21,10 @@ class DoctorTest {
     static final String QD = "/etc/qemu/fsfreeze-hook.d/";
     static final String AZ = "/etc/azure/VMSnapshotScriptPluginConfig.json";
     static final String OK_SCRIPT = "#!/bin/sh\ncase \"$1\" in freeze) ;; thaw) ;; esac\nexit 0\n";
-    @TempDir Path root;
+
+    @TempDir
+    Path root;
+
     GuestTree t;
 
     @BeforeEach
@@ -111,7 +114,8 @@ class DoctorTest {
     @Test
     void packageLeftoverInVmwareDirRuns() throws Exception {
         t.write(VM + "10-db.dpkg-old", OK_SCRIPT, "rwx------");
-        assertOnly(Severity.ERROR, FindingCode.PACKAGE_LEFTOVER, VM + "10-db.dpkg-old", "VMware runs every regular file");
+        assertOnly(
+                Severity.ERROR, FindingCode.PACKAGE_LEFTOVER, VM + "10-db.dpkg-old", "VMware runs every regular file");
     }
 
     @Test
@@ -144,7 +148,8 @@ class DoctorTest {
         t.write(VM + "freeze.sh", "#!/bin/sh\nsystemctl stop app\n", "rwx------");
         t.write(VM + "thaw.sh", "#!/bin/sh\nsystemctl start app\n", "rwx------");
         List<Finding> f = findings();
-        assertThat(f).extracting(x -> x.code + " " + x.file)
+        assertThat(f)
+                .extracting(x -> x.code + " " + x.file)
                 .containsExactly("DOUBLE_DISPATCH " + VM + "freeze.sh", "DOUBLE_DISPATCH " + VM + "thaw.sh");
         assertThat(f.get(0).reason).contains("runs at freeze AND at thaw");
     }
@@ -188,7 +193,9 @@ class DoctorTest {
     @Test
     void worldWritableHookDirectory() throws Exception {
         Files.createDirectories(t.path("/etc/stillpoint/hooks.d"));
-        Files.setPosixFilePermissions(t.path("/etc/stillpoint/hooks.d"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(
+                t.path("/etc/stillpoint/hooks.d"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         assertOnly(Severity.ERROR, FindingCode.DIR_WRITABLE, "/etc/stillpoint/hooks.d", "mode 777");
     }
 
@@ -196,7 +203,11 @@ class DoctorTest {
     void nutanixMode755() throws Exception {
         t.write("/usr/local/sbin/pre_freeze", "#!/bin/sh\nexit 0\n", "rwxr-xr-x");
         t.write("/usr/local/sbin/post_thaw", "#!/bin/sh\nexit 0\n", "rwx------");
-        assertOnly(Severity.ERROR, FindingCode.NUTANIX_PERMISSIONS, "/usr/local/sbin/pre_freeze", "mode 755: Nutanix needs root-owned 700");
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.NUTANIX_PERMISSIONS,
+                "/usr/local/sbin/pre_freeze",
+                "mode 755: Nutanix needs root-owned 700");
     }
 
     @Test
@@ -217,7 +228,11 @@ class DoctorTest {
     @Test
     void nutanixOnlyPreFreeze() throws Exception {
         t.write("/usr/local/sbin/pre_freeze", "#!/bin/sh\nexit 0\n", "rwx------");
-        assertOnly(Severity.WARNING, FindingCode.NUTANIX_INCOMPLETE, "/usr/local/sbin/pre_freeze", "nothing undoes the freeze");
+        assertOnly(
+                Severity.WARNING,
+                FindingCode.NUTANIX_INCOMPLETE,
+                "/usr/local/sbin/pre_freeze",
+                "nothing undoes the freeze");
     }
 
     @Test
@@ -250,25 +265,40 @@ class DoctorTest {
     @Test
     void azureMissingRequiredKeyIs305() throws Exception {
         azure("{\"preScriptLocation\":\"/opt/app/pre.sh\"}");
-        assertOnly(Severity.ERROR, FindingCode.AZURE_CONFIG, AZ, "field postScriptLocation: required key is missing", 305);
+        assertOnly(
+                Severity.ERROR, FindingCode.AZURE_CONFIG, AZ, "field postScriptLocation: required key is missing", 305);
     }
 
     @Test
     void azureWrongTypeIs305() throws Exception {
         azure(azJson(",\"preScriptNoOfRetries\":\"2\""));
-        assertOnly(Severity.ERROR, FindingCode.AZURE_CONFIG, AZ, "field preScriptNoOfRetries: must be an integer, got string", 305);
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.AZURE_CONFIG,
+                AZ,
+                "field preScriptNoOfRetries: must be an integer, got string",
+                305);
     }
 
     @Test
     void azureBooleanAsStringIs305() throws Exception {
         azure(azJson(",\"continueBackupOnFailure\":\"false\""));
-        assertOnly(Severity.ERROR, FindingCode.AZURE_CONFIG, AZ, "field continueBackupOnFailure: must be true or false", 305);
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.AZURE_CONFIG,
+                AZ,
+                "field continueBackupOnFailure: must be true or false",
+                305);
     }
 
     @Test
     void azureTimeoutAboveCapIsCapped() throws Exception {
         azure(azJson("").replace("\"timeoutInSeconds\":30", "\"timeoutInSeconds\":3600"));
-        assertOnly(Severity.WARNING, FindingCode.AZURE_WARNING, AZ, "field timeoutInSeconds: 3600 is above Azure's cap; 1800 s is used");
+        assertOnly(
+                Severity.WARNING,
+                FindingCode.AZURE_WARNING,
+                AZ,
+                "field timeoutInSeconds: 3600 is above Azure's cap; 1800 s is used");
     }
 
     @Test
@@ -280,7 +310,11 @@ class DoctorTest {
     @Test
     void azurePollTimeOutOfRange() throws Exception {
         azure(azJson(",\"ScriptsExecutionPollTimeSeconds\":9"));
-        assertOnly(Severity.WARNING, FindingCode.AZURE_WARNING, AZ, "field ScriptsExecutionPollTimeSeconds: 9 is outside 1..5; Azure uses 3");
+        assertOnly(
+                Severity.WARNING,
+                FindingCode.AZURE_WARNING,
+                AZ,
+                "field ScriptsExecutionPollTimeSeconds: 9 is outside 1..5; Azure uses 3");
     }
 
     @Test
@@ -306,8 +340,10 @@ class DoctorTest {
     @Test
     void azurePreScriptMode755Is306() throws Exception {
         azure(azJson(""));
-        Files.setPosixFilePermissions(t.path("/opt/app/pre.sh"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        assertOnly(Severity.ERROR, FindingCode.AZURE_CONFIG, "/opt/app/pre.sh", "mode 755 gives group/other access", 306);
+        Files.setPosixFilePermissions(
+                t.path("/opt/app/pre.sh"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertOnly(
+                Severity.ERROR, FindingCode.AZURE_CONFIG, "/opt/app/pre.sh", "mode 755 gives group/other access", 306);
     }
 
     @Test
@@ -321,28 +357,47 @@ class DoctorTest {
     void azureScriptWithPythonInterpreterRunsUnderSh() throws Exception {
         azure(azJson(""));
         t.write("/opt/app/pre.sh", "#!/usr/bin/python3\nprint('x')\n", "rwx------");
-        assertOnly(Severity.ERROR, FindingCode.AZURE_SH_INTERPRETER, "/opt/app/pre.sh", "ignores the interpreter line '#!/usr/bin/python3'");
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.AZURE_SH_INTERPRETER,
+                "/opt/app/pre.sh",
+                "ignores the interpreter line '#!/usr/bin/python3'");
     }
 
     @Test
     void azureHostConfWorldWritableIs314() throws Exception {
         t.write("/etc/azure/VMSnapshotPluginHost.conf", "[pre_post]\ntimeoutInSeconds: 1800\n", "rw-rw-rw-");
-        assertOnly(Severity.ERROR, FindingCode.AZURE_HOST_CONF, "/etc/azure/VMSnapshotPluginHost.conf", "group and other digits must be 0 or 4", 314);
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.AZURE_HOST_CONF,
+                "/etc/azure/VMSnapshotPluginHost.conf",
+                "group and other digits must be 0 or 4",
+                314);
     }
 
     @Test
     void qemuGaInstalledWithHooksButHookOff() throws Exception {
         t.write("/usr/sbin/qemu-ga", "\u007fELF", "rwxr-xr-x");
-        t.write("/lib/systemd/system/qemu-guest-agent.service", "[Service]\nExecStart=-/usr/sbin/qemu-ga\n", "rw-r--r--");
+        t.write(
+                "/lib/systemd/system/qemu-guest-agent.service",
+                "[Service]\nExecStart=-/usr/sbin/qemu-ga\n",
+                "rw-r--r--");
         t.write(QD + "10-db", OK_SCRIPT, "rwx------");
-        assertOnly(Severity.ERROR, FindingCode.QEMU_HOOK_NOT_ENABLED, "/etc/qemu/qemu-ga.conf", "fsfreeze-hook.d scripts never run");
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.QEMU_HOOK_NOT_ENABLED,
+                "/etc/qemu/qemu-ga.conf",
+                "fsfreeze-hook.d scripts never run");
     }
 
     @Test
     void qemuGaRunningWithoutHookAlthoughDropInEnablesIt() throws Exception {
         t.write("/usr/sbin/qemu-ga", "\u007fELF", "rwxr-xr-x");
         t.write("/etc/qemu/fsfreeze-hook", "#!/bin/sh\nexit 0\n", "rwxr-xr-x");
-        t.write("/etc/systemd/system/qemu-guest-agent.service.d/stillpoint.conf", "[Service]\nExecStart=\nExecStart=-/usr/sbin/qemu-ga -F/etc/qemu/fsfreeze-hook\n", "rw-r--r--");
+        t.write(
+                "/etc/systemd/system/qemu-guest-agent.service.d/stillpoint.conf",
+                "[Service]\nExecStart=\nExecStart=-/usr/sbin/qemu-ga -F/etc/qemu/fsfreeze-hook\n",
+                "rw-r--r--");
         t.write("/proc/4242/cmdline", "/usr/sbin/qemu-ga\0", "r--r--r--");
         assertOnly(Severity.ERROR, FindingCode.QEMU_HOOK_NOT_ENABLED, "/proc (qemu-ga)", "restart the agent");
     }
@@ -350,8 +405,12 @@ class DoctorTest {
     @Test
     void qemuGaHookEnabledButHookFileMissing() throws Exception {
         t.write("/usr/sbin/qemu-ga", "\u007fELF", "rwxr-xr-x");
-        t.write("/etc/systemd/system/qemu-guest-agent.service.d/stillpoint.conf", "[Service]\nExecStart=\nExecStart=-/usr/sbin/qemu-ga -F/etc/qemu/fsfreeze-hook\n", "rw-r--r--");
-        assertOnly(Severity.ERROR, FindingCode.QEMU_HOOK_MISSING, "/etc/qemu/fsfreeze-hook", "missing or not executable");
+        t.write(
+                "/etc/systemd/system/qemu-guest-agent.service.d/stillpoint.conf",
+                "[Service]\nExecStart=\nExecStart=-/usr/sbin/qemu-ga -F/etc/qemu/fsfreeze-hook\n",
+                "rw-r--r--");
+        assertOnly(
+                Severity.ERROR, FindingCode.QEMU_HOOK_MISSING, "/etc/qemu/fsfreeze-hook", "missing or not executable");
     }
 
     @Test
@@ -367,39 +426,66 @@ class DoctorTest {
     @Test
     void invalidGuestConf() throws Exception {
         t.write("/etc/stillpoint/guest.conf", "[runner]\ntimeoutSeconds = soon\n", "rw-------");
-        assertOnly(Severity.ERROR, FindingCode.CONFIG_INVALID, "/etc/stillpoint/guest.conf", "CONFIG_BAD_VALUE: guest.conf:2 [runner] timeoutSeconds: 'soon' is not an integer");
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.CONFIG_INVALID,
+                "/etc/stillpoint/guest.conf",
+                "CONFIG_BAD_VALUE: guest.conf:2 [runner] timeoutSeconds: 'soon' is not an integer");
     }
 
     @Test
     void guestConfHookSectionMatchesNothing() throws Exception {
-        t.write("/etc/stillpoint/guest.conf", "[hook \"/etc/qemu/fsfreeze-hook.d/10-gone\"]\nsuccessExitCodes = 0,5\n", "rw-------");
-        assertOnly(Severity.WARNING, FindingCode.CONFIG_UNKNOWN_HOOK, "/etc/stillpoint/guest.conf", "matches no discovered hook");
+        t.write(
+                "/etc/stillpoint/guest.conf",
+                "[hook \"/etc/qemu/fsfreeze-hook.d/10-gone\"]\nsuccessExitCodes = 0,5\n",
+                "rw-------");
+        assertOnly(
+                Severity.WARNING,
+                FindingCode.CONFIG_UNKNOWN_HOOK,
+                "/etc/stillpoint/guest.conf",
+                "matches no discovered hook");
     }
 
     @Test
     void activeFreezeIsReported() throws Exception {
-        t.write("/run/stillpoint/state.json", "{\"version\":1,\"token\":\"x\",\"startedAt\":\"2026-01-01T00:00:00Z\",\"phase\":\"frozen\","
-                + "\"runnerPid\":1,\"noFsfreeze\":true,\"hooks\":[],\"mounts\":[],\"hooksDoneAt\":0,\"deadline\":0,"
-                + "\"maxFreezeSeconds\":60,\"watchdogPid\":-1,\"report\":{\"version\":1,\"result\":\"frozen\"}}", "rw-------");
-        assertOnly(Severity.WARNING, FindingCode.FROZEN_NOW, "/run/stillpoint/state.json", "a freeze is active since 2026-01-01T00:00:00Z");
+        t.write(
+                "/run/stillpoint/state.json",
+                "{\"version\":1,\"token\":\"x\",\"startedAt\":\"2026-01-01T00:00:00Z\",\"phase\":\"frozen\","
+                        + "\"runnerPid\":1,\"noFsfreeze\":true,\"hooks\":[],\"mounts\":[],\"hooksDoneAt\":0,\"deadline\":0,"
+                        + "\"maxFreezeSeconds\":60,\"watchdogPid\":-1,\"report\":{\"version\":1,\"result\":\"frozen\"}}",
+                "rw-------");
+        assertOnly(
+                Severity.WARNING,
+                FindingCode.FROZEN_NOW,
+                "/run/stillpoint/state.json",
+                "a freeze is active since 2026-01-01T00:00:00Z");
     }
 
     @Test
     void groupWritableGuestConfRunsCommandsAsRoot() throws Exception {
         t.write("/etc/stillpoint/guest.conf", "[runner]\ntimeoutSeconds = 30\n", "rw-rw-r--");
-        assertOnly(Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, "/etc/stillpoint/guest.conf", "mode 664 lets group/others change commands");
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.CONFIG_PERMISSIONS,
+                "/etc/stillpoint/guest.conf",
+                "mode 664 lets group/others change commands");
     }
 
     @Test
     void appsDFileNotOwnedByRoot() throws Exception {
         t.write("/etc/stillpoint/apps.d/iris.conf", "type = command\nfreeze = true\n", "rw-------");
         chown("/etc/stillpoint/apps.d/iris.conf", 1000);
-        assertOnly(Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, "/etc/stillpoint/apps.d/iris.conf", "owner uid 1000");
+        assertOnly(
+                Severity.ERROR, FindingCode.CONFIG_PERMISSIONS, "/etc/stillpoint/apps.d/iris.conf", "owner uid 1000");
     }
 
     @Test
     void badAppsDFileIsAConfigError() throws Exception {
         t.write("/etc/stillpoint/apps.d/db.conf", "type = oracle\n", "rw-------");
-        assertOnly(Severity.ERROR, FindingCode.CONFIG_INVALID, "/etc/stillpoint/apps.d/db.conf", "[app \"db\"] type: 'oracle' is not one of");
+        assertOnly(
+                Severity.ERROR,
+                FindingCode.CONFIG_INVALID,
+                "/etc/stillpoint/apps.d/db.conf",
+                "[app \"db\"] type: 'oracle' is not one of");
     }
 }

@@ -20,7 +20,9 @@ import picocli.CommandLine;
 
 /** Real fsfreeze on a loop-mounted ext4 image, through the CLI, with the real detached watchdog. */
 class FsFreezeIT {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     Path root;
     LoopMount loop;
 
@@ -57,8 +59,16 @@ class FsFreezeIT {
     }
 
     Process write() throws Exception {
-        return new ProcessBuilder("dd", "if=/dev/zero", "of=" + loop.mountPoint.resolve("blob"), "bs=64k", "count=4", "conv=fsync")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return new ProcessBuilder(
+                        "dd",
+                        "if=/dev/zero",
+                        "of=" + loop.mountPoint.resolve("blob"),
+                        "bs=64k",
+                        "count=4",
+                        "conv=fsync")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 
     @Test
@@ -66,10 +76,14 @@ class FsFreezeIT {
         cli("freeze", "--root", root.toString(), "--mount", "/mnt/data", "--max-freeze-seconds", "120");
         Process dd = write();
         try {
-            assertThat(dd.waitFor(1500, TimeUnit.MILLISECONDS)).as("write finished while frozen").isFalse();
+            assertThat(dd.waitFor(1500, TimeUnit.MILLISECONDS))
+                    .as("write finished while frozen")
+                    .isFalse();
             long t0 = System.nanoTime();
             cli("thaw", "--root", root.toString());
-            assertThat(dd.waitFor(20, TimeUnit.SECONDS)).as("write finished after thaw").isTrue();
+            assertThat(dd.waitFor(20, TimeUnit.SECONDS))
+                    .as("write finished after thaw")
+                    .isTrue();
             assertThat(dd.exitValue()).isZero();
             System.out.printf("thaw -> write completed in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         } finally {
@@ -92,31 +106,47 @@ class FsFreezeIT {
         assertThat(pid).isPositive();
         Process dd = write();
         try {
-            assertThat(dd.waitFor(1000, TimeUnit.MILLISECONDS)).as("write finished while frozen").isFalse();
-            assertThat(dd.waitFor(30, TimeUnit.SECONDS)).as("watchdog thawed within 30 s").isTrue();
-            System.out.printf("watchdog (maxFreezeSeconds=3): write completed %d ms after freeze%n", (System.nanoTime() - t0) / 1_000_000);
+            assertThat(dd.waitFor(1000, TimeUnit.MILLISECONDS))
+                    .as("write finished while frozen")
+                    .isFalse();
+            assertThat(dd.waitFor(30, TimeUnit.SECONDS))
+                    .as("watchdog thawed within 30 s")
+                    .isTrue();
+            System.out.printf(
+                    "watchdog (maxFreezeSeconds=3): write completed %d ms after freeze%n",
+                    (System.nanoTime() - t0) / 1_000_000);
         } finally {
             dd.destroyForcibly();
         }
         Map<String, Object> rep = dev.stillpoint.guest.Reports.awaitWatchdog(root);
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly("hook freeze", "hook thaw");
-        assertThat(Files.readString(root.resolve("var/log/stillpoint-guest.log"))).contains("WATCHDOG no thaw within maxFreezeSeconds=3 s");
+        assertThat(Files.readString(root.resolve("var/log/stillpoint-guest.log")))
+                .contains("WATCHDOG no thaw within maxFreezeSeconds=3 s");
         // a late thaw from the host is now a no-op
         cli("thaw", "--root", root.toString());
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly("hook freeze", "hook thaw");
-        for (int i = 0; i < 50 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("watchdog exited").isFalse();
+        for (int i = 0;
+                i < 50 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                i++) Thread.sleep(100);
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .as("watchdog exited")
+                .isFalse();
     }
 
     @Test
     void normalThawDisarmsTheWatchdog() throws Exception {
         cli("freeze", "--root", root.toString(), "--mount", "/mnt/data", "--max-freeze-seconds", "60");
         long pid = new StateStore(root).load().watchdogPid();
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isTrue();
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .isTrue();
         cli("thaw", "--root", root.toString());
-        for (int i = 0; i < 50 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("watchdog disarmed").isFalse();
+        for (int i = 0;
+                i < 50 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                i++) Thread.sleep(100);
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .as("watchdog disarmed")
+                .isFalse();
     }
 
     @Test
@@ -127,8 +157,12 @@ class FsFreezeIT {
         LoopMount.run("fsfreeze", "-f", loop.mountPoint.toString());
         Process dd = write();
         try {
-            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS)).as("write finished while frozen").isFalse();
-            assertThat(dd.waitFor(30, TimeUnit.SECONDS)).as("watchdog thawed the agent's freeze").isTrue();
+            assertThat(dd.waitFor(800, TimeUnit.MILLISECONDS))
+                    .as("write finished while frozen")
+                    .isFalse();
+            assertThat(dd.waitFor(30, TimeUnit.SECONDS))
+                    .as("watchdog thawed the agent's freeze")
+                    .isTrue();
         } finally {
             dd.destroyForcibly();
         }
@@ -136,7 +170,12 @@ class FsFreezeIT {
         assertThat(rep.get("result")).isEqualTo("thawed-by-watchdog");
         assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(loop.mountPoint.toString()));
         assertThat(rep.get("fsfreeze")).isEqualTo("agent");
-        for (int i = 0; i < 100 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
+        for (int i = 0;
+                i < 100
+                        && ProcessHandle.of(watchdog)
+                                .map(ProcessHandle::isAlive)
+                                .orElse(false);
+                i++) Thread.sleep(100);
         assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly("hook freeze", "hook thaw");
     }
 }

@@ -28,7 +28,8 @@ final class LoopMount implements AutoCloseable {
             for (String dir : new String[] {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
                 if (Files.isExecutable(Path.of(dir, p))) found = true;
             }
-            if (!found && required) throw new AssertionError("program " + p + " is missing and stillpoint.it.required=true");
+            if (!found && required)
+                throw new AssertionError("program " + p + " is missing and stillpoint.it.required=true");
             assumeTrue(found, "program " + p + " is missing");
         }
         if (!"root".equals(System.getProperty("user.name"))) {
@@ -63,19 +64,26 @@ final class LoopMount implements AutoCloseable {
     static void run(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException(String.join(" ", cmd) + " failed: " + out);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0)
+            throw new IOException(String.join(" ", cmd) + " failed: " + out);
     }
 
     static String output(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException(String.join(" ", cmd) + " failed");
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0)
+            throw new IOException(String.join(" ", cmd) + " failed");
         return out;
     }
 
     static void quiet(String... cmd) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             p.waitFor(30, TimeUnit.SECONDS);
         } catch (IOException e) {
             // best effort

@@ -30,7 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The agent listens on a unix socket instead of virtio-serial and only freezes the loop mount.
  */
 class QemuGaHookIT {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     Path root;
     LoopMount loop;
     Process agent;
@@ -59,12 +61,26 @@ class QemuGaHookIT {
         new Installer(root, jar).install(Platform.QEMU_GA);
 
         Path sock = tmp.resolve("qga.sock");
-        ProcessBuilder pb = new ProcessBuilder("/usr/sbin/qemu-ga", "-m", "unix-listen", "-p", sock.toString(),
-                "-F" + root.resolve("etc/qemu/fsfreeze-hook"), "-t", tmp.toString(), "-f", tmp.resolve("qga.pid").toString(),
-                "-l", tmp.resolve("qga.log").toString())
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("qga.out").toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        "/usr/sbin/qemu-ga",
+                        "-m",
+                        "unix-listen",
+                        "-p",
+                        sock.toString(),
+                        "-F" + root.resolve("etc/qemu/fsfreeze-hook"),
+                        "-t",
+                        tmp.toString(),
+                        "-f",
+                        tmp.resolve("qga.pid").toString(),
+                        "-l",
+                        tmp.resolve("qga.log").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("qga.out").toFile());
         pb.environment().put("QGA_CONF", tmp.resolve("none.conf").toString());
-        pb.environment().put("STILLPOINT_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        pb.environment()
+                .put(
+                        "STILLPOINT_JAVA",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString());
         pb.environment().put("STILLPOINT_GUEST_JAR", jar.toString());
         pb.environment().put("STILLPOINT_GUEST_ARGS", "--root " + root);
         agent = pb.start();
@@ -99,7 +115,8 @@ class QemuGaHookIT {
             try {
                 if (agent != null) {
                     agent.destroy();
-                    if (!agent.waitFor(5, TimeUnit.SECONDS)) agent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                    if (!agent.waitFor(5, TimeUnit.SECONDS))
+                        agent.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 }
             } finally {
                 if (loop != null) loop.close();
@@ -108,8 +125,16 @@ class QemuGaHookIT {
     }
 
     Process write() throws Exception {
-        return new ProcessBuilder("dd", "if=/dev/zero", "of=" + loop.mountPoint.resolve("blob"), "bs=64k", "count=4", "conv=fsync")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return new ProcessBuilder(
+                        "dd",
+                        "if=/dev/zero",
+                        "of=" + loop.mountPoint.resolve("blob"),
+                        "bs=64k",
+                        "count=4",
+                        "conv=fsync")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 
     /** A write blocks while frozen and completes within {@code seconds} (the watchdog thaws); returns ms blocked. */
@@ -142,7 +167,9 @@ class QemuGaHookIT {
         assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"frozen\"}");
         Process dd = write();
         try {
-            assertThat(dd.waitFor(1000, TimeUnit.MILLISECONDS)).as("write blocked while the agent froze").isFalse();
+            assertThat(dd.waitFor(1000, TimeUnit.MILLISECONDS))
+                    .as("write blocked while the agent froze")
+                    .isFalse();
             long t1 = System.nanoTime();
             assertThat(qga("{\"execute\":\"guest-fsfreeze-thaw\"}")).startsWith("{\"return\": ");
             long thawMs = (System.nanoTime() - t1) / 1_000_000;
@@ -151,8 +178,14 @@ class QemuGaHookIT {
         } finally {
             dd.destroyForcibly();
         }
-        assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
-                "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
+        assertThat(Files.readAllLines(root.resolve("trace.log")))
+                .containsExactly(
+                        "vmware-app freeze",
+                        "qemu-db freeze",
+                        "sp freeze",
+                        "sp thaw",
+                        "qemu-db thaw",
+                        "vmware-app thaw");
         Map<String, Object> rep = dev.stillpoint.guest.Reports.map(new ReportStore(root).read());
         assertThat(rep.get("result")).isEqualTo("ok");
         assertThat(rep.get("fsfreeze")).isEqualTo("agent");
@@ -172,9 +205,20 @@ class QemuGaHookIT {
         writeBlockedUntilTheWatchdog(30, "watchdog thawed the agent's freeze");
         Map<String, Object> rep = watchdogReport();
         assertThat(rep.get("watchdogThawedMounts")).isEqualTo(List.of(mp));
-        for (int i = 0; i < 100 && ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false); i++) Thread.sleep(100);
-        assertThat(Files.readAllLines(root.resolve("trace.log"))).containsExactly(
-                "vmware-app freeze", "qemu-db freeze", "sp freeze", "sp thaw", "qemu-db thaw", "vmware-app thaw");
+        for (int i = 0;
+                i < 100
+                        && ProcessHandle.of(watchdog)
+                                .map(ProcessHandle::isAlive)
+                                .orElse(false);
+                i++) Thread.sleep(100);
+        assertThat(Files.readAllLines(root.resolve("trace.log")))
+                .containsExactly(
+                        "vmware-app freeze",
+                        "qemu-db freeze",
+                        "sp freeze",
+                        "sp thaw",
+                        "qemu-db thaw",
+                        "vmware-app thaw");
     }
 
     /**
@@ -187,11 +231,15 @@ class QemuGaHookIT {
         Files.writeString(root.resolve("etc/stillpoint/guest.conf"), "[runner]\nmaxFreezeSeconds = 60\n");
         Path deadline = root.resolve(dev.stillpoint.guest.contract.FreezeDeadline.PATH.substring(1));
         Files.createDirectories(deadline.getParent());
-        String open = qga("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + deadline + "\",\"mode\":\"w\"}}");
+        String open =
+                qga("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + deadline + "\",\"mode\":\"w\"}}");
         String handle = open.replaceAll("\\D", "");
-        String body = java.util.Base64.getEncoder().encodeToString(
-                new dev.stillpoint.guest.contract.FreezeDeadline(5, 1).toJson().getBytes(StandardCharsets.UTF_8));
-        assertThat(qga("{\"execute\":\"guest-file-write\",\"arguments\":{\"handle\":" + handle + ",\"buf-b64\":\"" + body + "\"}}"))
+        String body = java.util.Base64.getEncoder()
+                .encodeToString(new dev.stillpoint.guest.contract.FreezeDeadline(5, 1)
+                        .toJson()
+                        .getBytes(StandardCharsets.UTF_8));
+        assertThat(qga("{\"execute\":\"guest-file-write\",\"arguments\":{\"handle\":" + handle + ",\"buf-b64\":\""
+                        + body + "\"}}"))
                 .startsWith("{\"return\": ");
         qga("{\"execute\":\"guest-file-close\",\"arguments\":{\"handle\":" + handle + "}}");
         String mp = loop.mountPoint.toString();
@@ -202,10 +250,12 @@ class QemuGaHookIT {
         System.out.printf("host deadline (freeze timeout 5 s, margin 1 s): write blocked %d ms%n", blocked);
         Map<String, Object> rep = watchdogReport();
         assertThat(rep.get("deadlineSource")).isEqualTo("host");
-        assertThat(rep.get("maxFreezeSeconds")).isEqualTo(dev.stillpoint.guest.contract.FreezeDeadline.MIN_AFTER_HOOKS_SECONDS);
+        assertThat(rep.get("maxFreezeSeconds"))
+                .isEqualTo(dev.stillpoint.guest.contract.FreezeDeadline.MIN_AFTER_HOOKS_SECONDS);
         // qemu-ga did not see the watchdog's FITHAW
         assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"frozen\"}");
-        assertThat(qga("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + deadline + "\",\"mode\":\"w\"}}"))
+        assertThat(qga("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + deadline
+                        + "\",\"mode\":\"w\"}}"))
                 .contains("error");
         assertThat(qga("{\"execute\":\"guest-fsfreeze-thaw\"}")).startsWith("{\"return\": ");
         assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"thawed\"}");

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** install creates a usable CDS archive from the real runner jar; the runner starts from it; uninstall removes it. */
 class CdsArchiveIT {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static Path runnerJar() {
         Path j = Path.of("target", "stillpoint-guest.jar");
@@ -23,7 +24,9 @@ class CdsArchiveIT {
         return j.toAbsolutePath();
     }
 
-    static String java() { return Path.of(System.getProperty("java.home"), "bin", "java").toString(); }
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
 
     static String run(List<String> cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -40,9 +43,11 @@ class CdsArchiveIT {
         t.script("/etc/stillpoint/hooks.d/10-db", "db", 0);
         List<String> actions = new Installer(root, jar).install(Platform.QEMU_GA);
         Path archive = t.path(CdsArchive.ARCHIVE);
-        assertThat(actions).contains("wrote " + CdsArchive.ARCHIVE + " (class-data-sharing archive: faster runner startup)");
+        assertThat(actions)
+                .contains("wrote " + CdsArchive.ARCHIVE + " (class-data-sharing archive: faster runner startup)");
         assertThat(Files.size(archive)).isGreaterThan(100_000);
-        assertThat(Files.readString(root.resolve(Installer.MANIFEST_DIR).resolve("qemu-ga.json"))).contains(CdsArchive.ARCHIVE);
+        assertThat(Files.readString(root.resolve(Installer.MANIFEST_DIR).resolve("qemu-ga.json")))
+                .contains(CdsArchive.ARCHIVE);
         // a second install with the same jar keeps the archive
         assertThat(new Installer(root, jar).install(Platform.QEMU_GA)).isEmpty();
 
@@ -53,13 +58,15 @@ class CdsArchiveIT {
         cmd.addAll(CdsArchive.useArchive(installed));
         cmd.addAll(List.of("-Xlog:class+load", "-jar", installed.toString(), "thaw", "--root", root.toString()));
         String log = run(cmd);
-        assertThat(log).contains("dev.stillpoint.guest.cli.GuestLauncher source: shared objects file (top)")
+        assertThat(log)
+                .contains("dev.stillpoint.guest.cli.GuestLauncher source: shared objects file (top)")
                 .contains("dev.stillpoint.guest.run.QuiesceRunner source: shared objects file (top)")
                 .doesNotContain("picocli.CommandLine source:");
 
         // the installed wrapper runs freeze and thaw through it (the real watchdog is armed and disarmed)
         for (String op : List.of("freeze", "thaw")) {
-            ProcessBuilder pb = new ProcessBuilder("sh", t.path(Installer.QEMU_HOOK).toString(), op).redirectErrorStream(true);
+            ProcessBuilder pb =
+                    new ProcessBuilder("sh", t.path(Installer.QEMU_HOOK).toString(), op).redirectErrorStream(true);
             pb.environment().put("STILLPOINT_JAVA", java());
             pb.environment().put("STILLPOINT_GUEST_JAR", installed.toString());
             pb.environment().put("STILLPOINT_GUEST_ARGS", "--root " + root);
@@ -72,14 +79,16 @@ class CdsArchiveIT {
 
         // a replaced jar makes the archive unusable: the JVM ignores it silently and still runs
         Files.copy(jar, installed, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.setLastModifiedTime(installed, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        Files.setLastModifiedTime(
+                installed, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
         List<String> stale = new ArrayList<>(List.of(java()));
         stale.addAll(CdsArchive.JVM_OPTS);
         stale.addAll(CdsArchive.useArchive(installed));
         stale.addAll(List.of("-jar", installed.toString(), "report", "--root", root.toString()));
         assertThat(run(stale)).startsWith("freeze+thaw: ok").doesNotContain("warning");
         // install notices the newer jar and regenerates the archive
-        assertThat(new Installer(root, jar).install(Platform.QEMU_GA)).anyMatch(a -> a.startsWith("wrote " + CdsArchive.ARCHIVE));
+        assertThat(new Installer(root, jar).install(Platform.QEMU_GA))
+                .anyMatch(a -> a.startsWith("wrote " + CdsArchive.ARCHIVE));
 
         new Installer(root, null).uninstall(Platform.QEMU_GA);
         assertThat(Files.exists(archive)).isFalse();

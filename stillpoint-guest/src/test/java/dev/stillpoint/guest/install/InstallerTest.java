@@ -2,10 +2,10 @@ package dev.stillpoint.guest.install;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.hooks.FileChecks;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
-import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.run.GuestTree;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class InstallerTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     Path root;
     Path jar;
     GuestTree t;
@@ -40,7 +42,11 @@ class InstallerTest {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String rel = root.relativize(p).toString();
                 if (Files.isDirectory(p)) m.put(rel + "/", "dir");
-                else m.put(rel, FileChecks.octal(FileChecks.mode(p)) + " " + Files.readString(p, java.nio.charset.StandardCharsets.ISO_8859_1));
+                else
+                    m.put(
+                            rel,
+                            FileChecks.octal(FileChecks.mode(p)) + " "
+                                    + Files.readString(p, java.nio.charset.StandardCharsets.ISO_8859_1));
             }
         }
         return m;
@@ -48,7 +54,10 @@ class InstallerTest {
 
     @Test
     void qemuGaInstallWritesHookDropInAndConfIsIdempotentAndUninstallRestoresExactly() throws Exception {
-        t.write("/lib/systemd/system/qemu-guest-agent.service", "[Service]\nExecStart=-/usr/sbin/qemu-ga\nRestart=always\n", "rw-r--r--");
+        t.write(
+                "/lib/systemd/system/qemu-guest-agent.service",
+                "[Service]\nExecStart=-/usr/sbin/qemu-ga\nRestart=always\n",
+                "rw-r--r--");
         t.write("/etc/qemu/fsfreeze-hook", "#!/bin/sh\n# stock hook\nexit 0\n", "rwxr-xr-x");
         t.script("/etc/qemu/fsfreeze-hook.d/10-db", "db", 0);
         Map<String, String> before = snapshot();
@@ -58,14 +67,22 @@ class InstallerTest {
         Path hook = t.path(Installer.QEMU_HOOK);
         assertThat(FileChecks.mode(hook)).isEqualTo(0755);
         assertThat(FileChecks.uid(hook)).isZero();
-        assertThat(Files.readString(hook)).contains("freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze")
-                .contains("thaw) exec").contains(HookDiscovery.WRAPPER_MARKER);
-        assertThat(Files.readString(t.path(Installer.QEMU_DROPIN))).contains("ExecStart=\nExecStart=-/usr/sbin/qemu-ga -F/etc/qemu/fsfreeze-hook\n");
-        assertThat(Files.readString(t.path(Installer.QEMU_CONF))).contains("[general]\nfsfreeze-hook=/etc/qemu/fsfreeze-hook\n");
+        assertThat(Files.readString(hook))
+                .contains("freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze")
+                .contains("thaw) exec")
+                .contains(HookDiscovery.WRAPPER_MARKER);
+        assertThat(Files.readString(t.path(Installer.QEMU_DROPIN)))
+                .contains("ExecStart=\nExecStart=-/usr/sbin/qemu-ga -F/etc/qemu/fsfreeze-hook\n");
+        assertThat(Files.readString(t.path(Installer.QEMU_CONF)))
+                .contains("[general]\nfsfreeze-hook=/etc/qemu/fsfreeze-hook\n");
         assertThat(FileChecks.mode(t.path(Installer.JAR))).isEqualTo(0644);
-        assertThat(Files.readString(t.path("/etc/qemu/fsfreeze-hook.stillpoint-orig"))).contains("stock hook");
+        assertThat(Files.readString(t.path("/etc/qemu/fsfreeze-hook.stillpoint-orig")))
+                .contains("stock hook");
         // the QEMU group still runs fsfreeze-hook.d; the wrapper itself is never a hook
-        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null).discover().hooks;
+        List<Hook> hooks = new HookDiscovery(
+                        root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null)
+                .discover()
+                .hooks;
         assertThat(hooks).extracting(Hook::id).containsExactly("qemu:/etc/qemu/fsfreeze-hook.d/10-db");
 
         Map<String, String> installed = snapshot();
@@ -79,35 +96,47 @@ class InstallerTest {
     /** Directories install created above existing ones may stay (var/lib/stillpoint/install); files must match exactly. */
     static Map<String, String> withoutNewDirs(Map<String, String> before, Map<String, String> after) {
         Map<String, String> m = new TreeMap<>(before);
-        after.forEach((k, v) -> { if (k.endsWith("/") && !before.containsKey(k)) m.put(k, v); });
+        after.forEach((k, v) -> {
+            if (k.endsWith("/") && !before.containsKey(k)) m.put(k, v);
+        });
         return m;
     }
 
     @Test
-    void wrappersUseTheRunnerFlagsAndTheArchiveWhenPresentAndAFailedTrainingRunDoesNotFailTheInstall() throws Exception {
+    void wrappersUseTheRunnerFlagsAndTheArchiveWhenPresentAndAFailedTrainingRunDoesNotFailTheInstall()
+            throws Exception {
         List<String> actions = new Installer(root, jar).install(Platform.QEMU_GA);
         // the fake jar cannot run: no archive, said once, the install goes on
         assertThat(actions).anyMatch(a -> a.startsWith("no class-data-sharing archive (training run exited with"));
         assertThat(Files.exists(t.path(CdsArchive.ARCHIVE))).isFalse();
         String hook = Files.readString(t.path(Installer.QEMU_HOOK));
-        assertThat(hook).contains("OPTS=\"-XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off\"\n")
+        assertThat(hook)
+                .contains(
+                        "OPTS=\"-XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xmx96m -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off\"\n")
                 .contains("CDS=\"${JAR%.jar}.jsa\"\n[ -r \"$CDS\" ] && OPTS=\"$OPTS -XX:SharedArchiveFile=$CDS\"\n");
         new Installer(root, jar).install(Platform.NUTANIX);
-        assertThat(Files.readString(t.path(HookDiscovery.NUTANIX_FREEZE))).contains("JAR=${STILLPOINT_GUEST_JAR:-" + Installer.JAR + "}\n")
-                .contains("-XX:SharedArchiveFile=$CDS").contains("exec \"${STILLPOINT_JAVA:-java}\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS\n");
+        assertThat(Files.readString(t.path(HookDiscovery.NUTANIX_FREEZE)))
+                .contains("JAR=${STILLPOINT_GUEST_JAR:-" + Installer.JAR + "}\n")
+                .contains("-XX:SharedArchiveFile=$CDS")
+                .contains(
+                        "exec \"${STILLPOINT_JAVA:-java}\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS\n");
         // the wrapper shell code really picks the archive up when it exists, and only then
         Path bin = tmp.resolve("bin");
         Files.createDirectories(bin);
         Path fakeJava = bin.resolve("java");
         Files.writeString(fakeJava, "#!/bin/sh\necho \"$@\"\n");
         fakeJava.toFile().setExecutable(true);
-        assertThat(runWrapper(fakeJava)).doesNotContain("SharedArchiveFile").contains("-XX:+UseSerialGC -Xss512k").contains("-jar " + t.path(Installer.JAR) + " freeze --no-fsfreeze");
+        assertThat(runWrapper(fakeJava))
+                .doesNotContain("SharedArchiveFile")
+                .contains("-XX:+UseSerialGC -Xss512k")
+                .contains("-jar " + t.path(Installer.JAR) + " freeze --no-fsfreeze");
         Files.write(t.path(CdsArchive.ARCHIVE), new byte[] {1});
         assertThat(runWrapper(fakeJava)).contains("-XX:SharedArchiveFile=" + t.path(CdsArchive.ARCHIVE) + " -jar ");
     }
 
     private String runWrapper(Path fakeJava) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("sh", t.path(Installer.QEMU_HOOK).toString(), "freeze").redirectErrorStream(true);
+        ProcessBuilder pb =
+                new ProcessBuilder("sh", t.path(Installer.QEMU_HOOK).toString(), "freeze").redirectErrorStream(true);
         pb.environment().put("STILLPOINT_JAVA", fakeJava.toString());
         pb.environment().put("STILLPOINT_GUEST_JAR", t.path(Installer.JAR).toString());
         Process p = pb.start();
@@ -118,7 +147,8 @@ class InstallerTest {
 
     @Test
     void archivePathAndFlagFollowTheJar() throws Exception {
-        assertThat(CdsArchive.archiveFor(Path.of("/a/b/stillpoint-guest.jar"))).isEqualTo(Path.of("/a/b/stillpoint-guest.jsa"));
+        assertThat(CdsArchive.archiveFor(Path.of("/a/b/stillpoint-guest.jar")))
+                .isEqualTo(Path.of("/a/b/stillpoint-guest.jsa"));
         Path j = tmp.resolve("x.jar");
         assertThat(CdsArchive.useArchive(j)).isEmpty();
         Files.write(tmp.resolve("x.jsa"), new byte[] {1});
@@ -129,7 +159,8 @@ class InstallerTest {
     void qemuGaConfExistingIsEditedAndRestored() throws Exception {
         t.write("/etc/qemu/qemu-ga.conf", "[general]\nverbose=true\n", "rw-r--r--");
         new Installer(root, jar).install(Platform.QEMU_GA);
-        assertThat(Files.readString(t.path(Installer.QEMU_CONF))).isEqualTo("[general]\nfsfreeze-hook=/etc/qemu/fsfreeze-hook\nverbose=true\n");
+        assertThat(Files.readString(t.path(Installer.QEMU_CONF)))
+                .isEqualTo("[general]\nfsfreeze-hook=/etc/qemu/fsfreeze-hook\nverbose=true\n");
         new Installer(root, null).uninstall(Platform.QEMU_GA);
         assertThat(Files.readString(t.path(Installer.QEMU_CONF))).isEqualTo("[general]\nverbose=true\n");
         assertThat(Files.exists(t.path(Installer.QEMU_HOOK))).isFalse();
@@ -143,8 +174,13 @@ class InstallerTest {
         new Installer(root, jar).install(Platform.VMWARE);
         Path s = t.path(Installer.VMWARE_SCRIPT);
         assertThat(FileChecks.mode(s)).isEqualTo(0700);
-        assertThat(Files.readString(s)).contains("freeze --no-fsfreeze --skip-group vmware").contains("freezeFail|freezefail) exec");
-        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null).discover().hooks;
+        assertThat(Files.readString(s))
+                .contains("freeze --no-fsfreeze --skip-group vmware")
+                .contains("freezeFail|freezefail) exec");
+        List<Hook> hooks = new HookDiscovery(
+                        root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null)
+                .discover()
+                .hooks;
         assertThat(hooks).extracting(Hook::id).containsExactly("vmware:/etc/vmware-tools/backupScripts.d/10-db");
         new Installer(root, null).uninstall(Platform.VMWARE);
         assertThat(snapshot()).isEqualTo(withoutNewDirs(before, snapshot()));
@@ -158,7 +194,10 @@ class InstallerTest {
         new Installer(root, jar).install(Platform.NUTANIX);
         assertThat(FileChecks.mode(t.path("/usr/local/sbin/pre_freeze"))).isEqualTo(0700);
         assertThat(Files.readString(t.path("/usr/local/sbin/pre_freeze"))).contains("freeze --no-fsfreeze");
-        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null).discover().hooks;
+        List<Hook> hooks = new HookDiscovery(
+                        root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null)
+                .discover()
+                .hooks;
         assertThat(hooks).hasSize(1);
         assertThat(String.join(" ", hooks.get(0).freeze)).contains("pre_freeze.stillpoint-orig");
         new Installer(root, null).uninstall(Platform.NUTANIX);
@@ -169,13 +208,21 @@ class InstallerTest {
     void azureWritesJson600Scripts700AndKeepsUserConfigAsAside() throws Exception {
         t.write("/opt/pre.sh", "exit 0\n", "rwx------");
         t.write("/opt/post.sh", "exit 0\n", "rwx------");
-        t.write("/etc/azure/VMSnapshotScriptPluginConfig.json", "{\"preScriptLocation\":\"/opt/pre.sh\",\"postScriptLocation\":\"/opt/post.sh\"}", "rw-------");
+        t.write(
+                "/etc/azure/VMSnapshotScriptPluginConfig.json",
+                "{\"preScriptLocation\":\"/opt/pre.sh\",\"postScriptLocation\":\"/opt/post.sh\"}",
+                "rw-------");
         Map<String, String> before = snapshot();
         new Installer(root, jar).install(Platform.AZURE);
-        assertThat(FileChecks.mode(t.path("/etc/azure/VMSnapshotScriptPluginConfig.json"))).isEqualTo(0600);
+        assertThat(FileChecks.mode(t.path("/etc/azure/VMSnapshotScriptPluginConfig.json")))
+                .isEqualTo(0600);
         assertThat(FileChecks.mode(t.path(Installer.AZURE_PRE))).isEqualTo(0700);
-        assertThat(Files.readString(t.path("/etc/azure/VMSnapshotScriptPluginConfig.json"))).contains(Installer.AZURE_PRE);
-        List<Hook> hooks = new HookDiscovery(root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null).discover().hooks;
+        assertThat(Files.readString(t.path("/etc/azure/VMSnapshotScriptPluginConfig.json")))
+                .contains(Installer.AZURE_PRE);
+        List<Hook> hooks = new HookDiscovery(
+                        root, GuestConfig.defaults(), EnumSet.noneOf(dev.stillpoint.guest.HookGroup.class), null)
+                .discover()
+                .hooks;
         assertThat(hooks).extracting(h -> h.name).containsExactly("/opt/pre.sh");
         new Installer(root, jar).install(Platform.AZURE);
         new Installer(root, null).uninstall(Platform.AZURE);

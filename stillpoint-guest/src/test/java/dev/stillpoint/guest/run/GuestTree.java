@@ -11,9 +11,13 @@ import java.util.List;
 public final class GuestTree {
     public final Path root;
 
-    public GuestTree(Path root) { this.root = root; }
+    public GuestTree(Path root) {
+        this.root = root;
+    }
 
-    public Path path(String guest) { return root.resolve(guest.startsWith("/") ? guest.substring(1) : guest); }
+    public Path path(String guest) {
+        return root.resolve(guest.startsWith("/") ? guest.substring(1) : guest);
+    }
 
     /** A script that records its name and arguments, then exits with {@code exit}. */
     public Path script(String guest, String name, int exit) throws IOException {
@@ -22,7 +26,11 @@ public final class GuestTree {
 
     /** A script that fails only for the given first argument. */
     public Path scriptFailingOn(String guest, String name, String arg, int exit) throws IOException {
-        return write(guest, "#!/bin/sh\necho \"" + name + " $*\" >> " + trace() + "\n[ \"$1\" = \"" + arg + "\" ] && exit " + exit + "\nexit 0\n", "rwx------");
+        return write(
+                guest,
+                "#!/bin/sh\necho \"" + name + " $*\" >> " + trace() + "\n[ \"$1\" = \"" + arg + "\" ] && exit " + exit
+                        + "\nexit 0\n",
+                "rwx------");
     }
 
     public Path write(String guest, String content, String perms) throws IOException {
@@ -33,11 +41,15 @@ public final class GuestTree {
         return p;
     }
 
-    public Path trace() { return root.resolve("trace.log"); }
+    public Path trace() {
+        return root.resolve("trace.log");
+    }
 
     public List<String> traceLines() throws IOException {
         return Files.exists(trace()) ? Files.readAllLines(trace()) : List.of();
     }
 
-    public void clearTrace() throws IOException { Files.deleteIfExists(trace()); }
+    public void clearTrace() throws IOException {
+        Files.deleteIfExists(trace());
+    }
 }

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The watchdog's deadline from the host's freeze budget (run/stillpoint-freeze-deadline.json). */
 class HostDeadlineTest {
-    @TempDir Path root;
+    @TempDir
+    Path root;
+
     GuestTree t;
     List<GuestEvent> events = new ArrayList<>();
     Path file;
@@ -31,8 +33,12 @@ class HostDeadlineTest {
     }
 
     QuiesceRunner runner(Integer maxFreezeSeconds) {
-        return new QuiesceRunner(QuiesceRunner.Options.of(root).withNoFsfreeze(true).withWatchdog((r, token, d) -> -1)
-                .withMaxFreezeSeconds(maxFreezeSeconds), events::add);
+        return new QuiesceRunner(
+                QuiesceRunner.Options.of(root)
+                        .withNoFsfreeze(true)
+                        .withWatchdog((r, token, d) -> -1)
+                        .withMaxFreezeSeconds(maxFreezeSeconds),
+                events::add);
     }
 
     /** Freezes, returns seconds from the end of the hooks to the watchdog's deadline; thaws. */
@@ -80,7 +86,9 @@ class HostDeadlineTest {
 
     @Test
     void aMalformedFileIsIgnoredWithAWarningAndRemoved() throws Exception {
-        for (String bad : new String[] {"{\"version\":1,\"freezeTimeoutSeconds\":-5,\"marginSeconds\":30}", "rm -rf /", "{\"version\":9}"}) {
+        for (String bad : new String[] {
+            "{\"version\":1,\"freezeTimeoutSeconds\":-5,\"marginSeconds\":30}", "rm -rf /", "{\"version\":9}"
+        }) {
             events.clear();
             Files.writeString(file, bad);
             assertThat(freezeAndThaw(null)).as(bad).isEqualTo(60);
@@ -96,7 +104,8 @@ class HostDeadlineTest {
     @Test
     void aStaleFileIsIgnored() throws Exception {
         Files.writeString(file, new FreezeDeadline(30, 20).toJson());
-        Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() - (FreezeDeadline.MAX_AGE_SECONDS + 10) * 1000L));
+        Files.setLastModifiedTime(
+                file, FileTime.fromMillis(System.currentTimeMillis() - (FreezeDeadline.MAX_AGE_SECONDS + 10) * 1000L));
         assertThat(freezeAndThaw(null)).isEqualTo(60);
         assertThat(warnings()).singleElement().asString().contains("stale");
         assertThat(file).doesNotExist();

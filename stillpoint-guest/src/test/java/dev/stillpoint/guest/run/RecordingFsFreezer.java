@@ -13,7 +13,9 @@ final class RecordingFsFreezer implements FsFreezer {
     @Override
     public Result freeze(String mp) {
         calls.add("freeze " + mp);
-        return failOn.contains(mp) ? new Result(false, false, "fsfreeze: " + mp + ": freeze failed: Input/output error") : new Result(true, false, "");
+        return failOn.contains(mp)
+                ? new Result(false, false, "fsfreeze: " + mp + ": freeze failed: Input/output error")
+                : new Result(true, false, "");
     }
 
     @Override

@@ -38,8 +38,12 @@ final class Libvirt {
     final MethodHandle domainCreate, domainDestroy, domainUndefineFlags;
     final MethodHandle domainBackupBegin, domainBackupGetXMLDesc, domainAbortJob, domainGetJobInfo;
     final MethodHandle domainBlockPull, domainGetBlockJobInfo, domainBlockJobAbort;
-    final MethodHandle domainListAllCheckpoints, checkpointGetName, checkpointGetXMLDesc, checkpointLookupByName,
-            checkpointDelete, checkpointFree;
+    final MethodHandle domainListAllCheckpoints,
+            checkpointGetName,
+            checkpointGetXMLDesc,
+            checkpointLookupByName,
+            checkpointDelete,
+            checkpointFree;
     final MethodHandle domainListAllSnapshots, snapshotGetName, snapshotGetXMLDesc, snapshotFree;
     final MethodHandle qemuAgentCommand;
     final MethodHandle getLastError, resetLastError, setErrorFunc;
@@ -60,22 +64,28 @@ final class Libvirt {
         domainFree = b.bind("virDomainFree", I_P);
         domainGetName = b.bind("virDomainGetName", P_P);
         domainGetUUIDString = b.bind("virDomainGetUUIDString", I_PP);
-        domainGetState = b.bind("virDomainGetState", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+        domainGetState =
+                b.bind("virDomainGetState", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
         domainGetXMLDesc = b.bind("virDomainGetXMLDesc", P_PI);
         domainCreate = b.bind("virDomainCreate", I_P);
         domainDestroy = b.bind("virDomainDestroy", I_P);
         domainUndefineFlags = b.bind("virDomainUndefineFlags", I_PI);
-        domainBackupBegin = b.bind("virDomainBackupBegin", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+        domainBackupBegin =
+                b.bind("virDomainBackupBegin", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
         domainBackupGetXMLDesc = b.bind("virDomainBackupGetXMLDesc", P_PI);
         domainAbortJob = b.bind("virDomainAbortJob", I_P);
-        domainBlockPull = b.bind("virDomainBlockPull", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
-        domainGetBlockJobInfo = b.bind("virDomainGetBlockJobInfo", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
-        domainBlockJobAbort = b.bind("virDomainBlockJobAbort", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        domainBlockPull =
+                b.bind("virDomainBlockPull", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+        domainGetBlockJobInfo = b.bind(
+                "virDomainGetBlockJobInfo", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+        domainBlockJobAbort =
+                b.bind("virDomainBlockJobAbort", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
         domainGetJobInfo = b.bind("virDomainGetJobInfo", I_PP);
         domainListAllCheckpoints = b.bind("virDomainListAllCheckpoints", I_PPI);
         checkpointGetName = b.bind("virDomainCheckpointGetName", P_P);
         checkpointGetXMLDesc = b.bind("virDomainCheckpointGetXMLDesc", P_PI);
-        checkpointLookupByName = b.bind("virDomainCheckpointLookupByName", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+        checkpointLookupByName =
+                b.bind("virDomainCheckpointLookupByName", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
         checkpointDelete = b.bind("virDomainCheckpointDelete", I_PI);
         checkpointFree = b.bind("virDomainCheckpointFree", I_P);
         domainListAllSnapshots = b.bind("virDomainListAllSnapshots", I_PPI);
@@ -85,8 +95,10 @@ final class Libvirt {
         getLastError = b.bind("virGetLastError", FunctionDescriptor.of(ADDRESS));
         resetLastError = b.bind("virResetLastError", FunctionDescriptor.ofVoid());
         setErrorFunc = b.bind("virSetErrorFunc", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
-        qemuAgentCommand = new Binder(linker, qemu).bind("virDomainQemuAgentCommand",
-                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
+        qemuAgentCommand = new Binder(linker, qemu)
+                .bind(
+                        "virDomainQemuAgentCommand",
+                        FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
         free = new Binder(linker, linker.defaultLookup()).bind("free", FunctionDescriptor.ofVoid(ADDRESS));
         silenceDefaultErrorPrinter(linker);
     }
@@ -111,12 +123,19 @@ final class Libvirt {
     /** libvirt prints every error to stderr unless a handler is set; the core never prints. */
     private void silenceDefaultErrorPrinter(Linker linker) throws LibvirtException {
         try {
-            MethodHandle ignore = MethodHandles.lookup().findStatic(Libvirt.class, "ignoreError",
-                    MethodType.methodType(void.class, MemorySegment.class, MemorySegment.class));
+            MethodHandle ignore = MethodHandles.lookup()
+                    .findStatic(
+                            Libvirt.class,
+                            "ignoreError",
+                            MethodType.methodType(void.class, MemorySegment.class, MemorySegment.class));
             MemorySegment stub = linker.upcallStub(ignore, FunctionDescriptor.ofVoid(ADDRESS, ADDRESS), Arena.global());
             setErrorFunc.invokeExact(MemorySegment.NULL, stub);
         } catch (Throwable t) {
-            throw new LibvirtException(LibvirtException.LIBRARY_MISSING, 0, "virSetErrorFunc", "cannot install libvirt error handler: " + t);
+            throw new LibvirtException(
+                    LibvirtException.LIBRARY_MISSING,
+                    0,
+                    "virSetErrorFunc",
+                    "cannot install libvirt error handler: " + t);
         }
     }
 
@@ -127,15 +146,22 @@ final class Libvirt {
         try {
             return SymbolLookup.libraryLookup(library, Arena.global());
         } catch (IllegalArgumentException e) {
-            throw new LibvirtException(LibvirtException.LIBRARY_MISSING, 0, library,
+            throw new LibvirtException(
+                    LibvirtException.LIBRARY_MISSING,
+                    0,
+                    library,
                     "cannot load " + library + " (install libvirt0 / the libvirt client library): " + e.getMessage());
         }
     }
 
     private record Binder(Linker linker, SymbolLookup lookup) {
         MethodHandle bind(String name, FunctionDescriptor descriptor) throws LibvirtException {
-            MemorySegment symbol = lookup.find(name).orElseThrow(() -> new LibvirtException(LibvirtException.LIBRARY_MISSING, 0,
-                    name, "symbol " + name + " not found in the libvirt library (libvirt 6.0 or newer is needed)"));
+            MemorySegment symbol = lookup.find(name)
+                    .orElseThrow(() -> new LibvirtException(
+                            LibvirtException.LIBRARY_MISSING,
+                            0,
+                            name,
+                            "symbol " + name + " not found in the libvirt library (libvirt 6.0 or newer is needed)"));
             return linker.downcallHandle(symbol, descriptor);
         }
     }
@@ -144,7 +170,9 @@ final class Libvirt {
 
     /** Reads a NUL-terminated string at {@code p} (null for NULL). */
     static String string(MemorySegment p) {
-        return p.equals(MemorySegment.NULL) ? null : p.reinterpret(Long.MAX_VALUE).getString(0);
+        return p.equals(MemorySegment.NULL)
+                ? null
+                : p.reinterpret(Long.MAX_VALUE).getString(0);
     }
 
     /** Reads and frees a malloc'd string returned by libvirt. */
@@ -182,9 +210,14 @@ final class Libvirt {
             int domain = err.get(JAVA_INT, 4);
             String message = string(err.get(ADDRESS, 8));
             resetLastError.invokeExact();
-            return new LibvirtException(code, domain, function, function + subject + " failed: " + message + " (virErrorNumber " + code + ")");
+            return new LibvirtException(
+                    code,
+                    domain,
+                    function,
+                    function + subject + " failed: " + message + " (virErrorNumber " + code + ")");
         } catch (Throwable t) {
-            return new LibvirtException(0, 0, function, function + subject + " failed; reading the libvirt error failed too: " + t);
+            return new LibvirtException(
+                    0, 0, function, function + subject + " failed; reading the libvirt error failed too: " + t);
         }
     }
 

@@ -9,6 +9,7 @@ public final class LibvirtException extends Exception {
 
     /** Not a libvirt code: the library or a symbol could not be loaded. */
     public static final int LIBRARY_MISSING = -1;
+
     public static final int VIR_ERR_INTERNAL_ERROR = 1;
     public static final int VIR_ERR_NO_SUPPORT = 3;
     public static final int VIR_ERR_NO_CONNECT = 5;
@@ -45,11 +46,17 @@ public final class LibvirtException extends Exception {
     }
 
     /** libvirt's virErrorNumber (or {@link #LIBRARY_MISSING}). */
-    public int code() { return code; }
+    public int code() {
+        return code;
+    }
 
     /** libvirt's virErrorDomain (which part of libvirt raised it). */
-    public int errorDomain() { return domain; }
+    public int errorDomain() {
+        return domain;
+    }
 
     /** The C function that failed, e.g. {@code virDomainBackupBegin}. */
-    public String function() { return function; }
+    public String function() {
+        return function;
+    }
 }

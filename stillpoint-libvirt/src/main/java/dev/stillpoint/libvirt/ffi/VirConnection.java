@@ -35,7 +35,9 @@ public final class VirConnection implements AutoCloseable {
         }
     }
 
-    public String uri() { return uri; }
+    public String uri() {
+        return uri;
+    }
 
     /** {@code virDomainLookupByName}; empty when libvirt says VIR_ERR_NO_DOMAIN. */
     public Optional<VirDomain> lookupByName(String name) throws LibvirtException {

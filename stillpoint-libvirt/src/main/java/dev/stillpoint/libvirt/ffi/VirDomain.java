@@ -14,15 +14,27 @@ import java.util.List;
 @SuppressWarnings("restricted")
 public final class VirDomain implements AutoCloseable {
     // virDomainState
-    public static final int STATE_NOSTATE = 0, STATE_RUNNING = 1, STATE_BLOCKED = 2, STATE_PAUSED = 3,
-            STATE_SHUTDOWN = 4, STATE_SHUTOFF = 5, STATE_CRASHED = 6, STATE_PMSUSPENDED = 7;
+    public static final int STATE_NOSTATE = 0,
+            STATE_RUNNING = 1,
+            STATE_BLOCKED = 2,
+            STATE_PAUSED = 3,
+            STATE_SHUTDOWN = 4,
+            STATE_SHUTOFF = 5,
+            STATE_CRASHED = 6,
+            STATE_PMSUSPENDED = 7;
     // virDomainXMLFlags
     public static final int XML_SECURE = 1, XML_INACTIVE = 1 << 1;
     // virDomainUndefineFlagsValues
-    public static final int UNDEFINE_MANAGED_SAVE = 1, UNDEFINE_SNAPSHOTS_METADATA = 1 << 1, UNDEFINE_NVRAM = 1 << 2,
+    public static final int UNDEFINE_MANAGED_SAVE = 1,
+            UNDEFINE_SNAPSHOTS_METADATA = 1 << 1,
+            UNDEFINE_NVRAM = 1 << 2,
             UNDEFINE_CHECKPOINTS_METADATA = 1 << 4;
     // virDomainJobType
-    public static final int JOB_NONE = 0, JOB_BOUNDED = 1, JOB_UNBOUNDED = 2, JOB_COMPLETED = 3, JOB_FAILED = 4,
+    public static final int JOB_NONE = 0,
+            JOB_BOUNDED = 1,
+            JOB_UNBOUNDED = 2,
+            JOB_COMPLETED = 3,
+            JOB_FAILED = 4,
             JOB_CANCELLED = 5;
     // checkpoint flags
     public static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1, CHECKPOINT_XML_SIZE = 1 << 2;
@@ -146,7 +158,9 @@ public final class VirDomain implements AutoCloseable {
     /** {@code virDomainBlockPull(disk, 0, 0)}: copies the backing chain's data into the top image, in the background. */
     public void blockPull(String disk) throws LibvirtException {
         try (Arena arena = Arena.ofConfined()) {
-            check((int) lv.domainBlockPull.invokeExact(handle(), arena.allocateFrom(disk), 0L, 0), "virDomainBlockPull");
+            check(
+                    (int) lv.domainBlockPull.invokeExact(handle(), arena.allocateFrom(disk), 0L, 0),
+                    "virDomainBlockPull");
         } catch (LibvirtException e) {
             throw e;
         } catch (Throwable t) {
@@ -172,7 +186,9 @@ public final class VirDomain implements AutoCloseable {
     /** {@code virDomainBlockJobAbort(disk, 0)}. */
     public void blockJobAbort(String disk) throws LibvirtException {
         try (Arena arena = Arena.ofConfined()) {
-            check((int) lv.domainBlockJobAbort.invokeExact(handle(), arena.allocateFrom(disk), 0), "virDomainBlockJobAbort");
+            check(
+                    (int) lv.domainBlockJobAbort.invokeExact(handle(), arena.allocateFrom(disk), 0),
+                    "virDomainBlockJobAbort");
         } catch (LibvirtException e) {
             throw e;
         } catch (Throwable t) {
@@ -200,21 +216,37 @@ public final class VirDomain implements AutoCloseable {
 
     /** {@code virDomainListAllCheckpoints(listFlags)} with each checkpoint's XML ({@code xmlFlags}). */
     public List<Described> checkpoints(int listFlags, int xmlFlags) throws LibvirtException {
-        return listAll("virDomainListAllCheckpoints", lv.domainListAllCheckpoints, listFlags,
-                lv.checkpointGetName, lv.checkpointGetXMLDesc, "virDomainCheckpointGetXMLDesc", xmlFlags, lv.checkpointFree);
+        return listAll(
+                "virDomainListAllCheckpoints",
+                lv.domainListAllCheckpoints,
+                listFlags,
+                lv.checkpointGetName,
+                lv.checkpointGetXMLDesc,
+                "virDomainCheckpointGetXMLDesc",
+                xmlFlags,
+                lv.checkpointFree);
     }
 
     /** {@code virDomainListAllSnapshots(listFlags)} with each snapshot's XML. */
     public List<Described> snapshots(int listFlags, int xmlFlags) throws LibvirtException {
-        return listAll("virDomainListAllSnapshots", lv.domainListAllSnapshots, listFlags,
-                lv.snapshotGetName, lv.snapshotGetXMLDesc, "virDomainSnapshotGetXMLDesc", xmlFlags, lv.snapshotFree);
+        return listAll(
+                "virDomainListAllSnapshots",
+                lv.domainListAllSnapshots,
+                listFlags,
+                lv.snapshotGetName,
+                lv.snapshotGetXMLDesc,
+                "virDomainSnapshotGetXMLDesc",
+                xmlFlags,
+                lv.snapshotFree);
     }
 
     /** {@code virDomainCheckpointLookupByName} + {@code virDomainCheckpointDelete(flags)}. */
     public void deleteCheckpoint(String name, int flags) throws LibvirtException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cp = (MemorySegment) lv.checkpointLookupByName.invokeExact(handle(), arena.allocateFrom(name), 0);
-            if (cp.equals(MemorySegment.NULL)) throw lv.lastError("virDomainCheckpointLookupByName", subject() + "('" + name + "')");
+            MemorySegment cp =
+                    (MemorySegment) lv.checkpointLookupByName.invokeExact(handle(), arena.allocateFrom(name), 0);
+            if (cp.equals(MemorySegment.NULL))
+                throw lv.lastError("virDomainCheckpointLookupByName", subject() + "('" + name + "')");
             try {
                 int rc = (int) lv.checkpointDelete.invokeExact(cp, flags);
                 if (rc < 0) throw lv.lastError("virDomainCheckpointDelete", subject() + "('" + name + "')");
@@ -231,7 +263,8 @@ public final class VirDomain implements AutoCloseable {
     /** {@code virDomainQemuAgentCommand(json, timeoutSeconds, 0)}: the agent's JSON reply. */
     public String agentCommand(String json, int timeoutSeconds) throws LibvirtException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment r = (MemorySegment) lv.qemuAgentCommand.invokeExact(handle(), arena.allocateFrom(json), timeoutSeconds, 0);
+            MemorySegment r = (MemorySegment)
+                    lv.qemuAgentCommand.invokeExact(handle(), arena.allocateFrom(json), timeoutSeconds, 0);
             if (r.equals(MemorySegment.NULL)) throw lv.lastError("virDomainQemuAgentCommand", subject());
             return lv.takeString(r);
         } catch (LibvirtException e) {
@@ -254,8 +287,15 @@ public final class VirDomain implements AutoCloseable {
         }
     }
 
-    private List<Described> listAll(String function, MethodHandle list, int listFlags, MethodHandle getName,
-                                    MethodHandle getXml, String xmlFunction, int xmlFlags, MethodHandle freeOne)
+    private List<Described> listAll(
+            String function,
+            MethodHandle list,
+            int listFlags,
+            MethodHandle getName,
+            MethodHandle getXml,
+            String xmlFunction,
+            int xmlFlags,
+            MethodHandle freeOne)
             throws LibvirtException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);

@@ -20,14 +20,22 @@ public record BlockExtent(long offset, long length, int flags) {
     }
 
     /** base:allocation: not allocated. */
-    public boolean hole() { return (flags & STATE_HOLE) != 0; }
+    public boolean hole() {
+        return (flags & STATE_HOLE) != 0;
+    }
 
     /** base:allocation: reads as zeroes. */
-    public boolean zero() { return (flags & STATE_ZERO) != 0; }
+    public boolean zero() {
+        return (flags & STATE_ZERO) != 0;
+    }
 
     /** qemu:dirty-bitmap:*: changed. */
-    public boolean dirty() { return (flags & STATE_DIRTY) != 0; }
+    public boolean dirty() {
+        return (flags & STATE_DIRTY) != 0;
+    }
 
     /** First byte after this extent. */
-    public long end() { return offset + length; }
+    public long end() {
+        return offset + length;
+    }
 }

@@ -8,13 +8,13 @@ final class Nbd {
     private Nbd() {}
 
     // Handshake
-    static final long NBDMAGIC = 0x4e42444d41474943L;          // "NBDMAGIC"
-    static final long IHAVEOPT = 0x49484156454F5054L;          // "IHAVEOPT"
+    static final long NBDMAGIC = 0x4e42444d41474943L; // "NBDMAGIC"
+    static final long IHAVEOPT = 0x49484156454F5054L; // "IHAVEOPT"
     static final long OPTION_REPLY_MAGIC = 0x0003e889045565a9L;
 
-    static final int FLAG_FIXED_NEWSTYLE = 1;                  // server handshake flags
+    static final int FLAG_FIXED_NEWSTYLE = 1; // server handshake flags
     static final int FLAG_NO_ZEROES = 1 << 1;
-    static final int CLIENT_FLAG_FIXED_NEWSTYLE = 1;           // client flags
+    static final int CLIENT_FLAG_FIXED_NEWSTYLE = 1; // client flags
     static final int CLIENT_FLAG_NO_ZEROES = 1 << 1;
 
     // Options
@@ -83,6 +83,7 @@ final class Nbd {
     static final int EXPORT_NAME_ZEROES = 124;
     /** The one meta context the server offers, and its id on a connection. */
     static final String BASE_ALLOCATION = "base:allocation";
+
     static final int BASE_ALLOCATION_ID = 1;
     /** Longest option payload the server reads (names are at most 4096 bytes). */
     static final int MAX_OPTION_PAYLOAD = 64 << 10;
@@ -111,7 +112,10 @@ final class Nbd {
             case REP_SERVER -> "SERVER";
             case REP_INFO -> "INFO";
             case REP_META_CONTEXT -> "META_CONTEXT";
-            default -> (type & REP_FLAG_ERROR) != 0 ? NbdErrorCode.fromOptionReply(type).name() : "REP_" + type;
+            default ->
+                (type & REP_FLAG_ERROR) != 0
+                        ? NbdErrorCode.fromOptionReply(type).name()
+                        : "REP_" + type;
         };
     }
 

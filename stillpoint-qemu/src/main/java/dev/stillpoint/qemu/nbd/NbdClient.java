@@ -47,12 +47,14 @@ public final class NbdClient implements AutoCloseable {
     }
 
     /** Same as {@link #connect(Path, String, List)} over TCP. */
-    public static NbdClient connect(String host, int port, String exportName, List<String> metaContexts) throws IOException {
+    public static NbdClient connect(String host, int port, String exportName, List<String> metaContexts)
+            throws IOException {
         if (port <= 0 || port > 65535) throw new IllegalArgumentException("port must be 1..65535, got " + port);
         return connect(new InetSocketAddress(host, port), exportName, metaContexts);
     }
 
-    private static NbdClient connect(SocketAddress address, String exportName, List<String> metaContexts) throws IOException {
+    private static NbdClient connect(SocketAddress address, String exportName, List<String> metaContexts)
+            throws IOException {
         Objects.requireNonNull(exportName, "exportName");
         List<String> contexts = List.copyOf(Objects.requireNonNull(metaContexts, "metaContexts"));
         NbdConnection connection = NbdConnection.open(address);
@@ -65,16 +67,24 @@ public final class NbdClient implements AutoCloseable {
     }
 
     /** Export size in bytes. */
-    public long size() { return export.size(); }
+    public long size() {
+        return export.size();
+    }
 
     /** Whether the server agreed to meta context {@code name}. */
-    public boolean hasContext(String name) { return export.contexts().containsKey(name); }
+    public boolean hasContext(String name) {
+        return export.contexts().containsKey(name);
+    }
 
     /** Server's preferred block size (4096 when it did not say). */
-    public int preferredBlockSize() { return export.preferredBlock(); }
+    public int preferredBlockSize() {
+        return export.preferredBlock();
+    }
 
     /** Whether the server exports read-only. */
-    public boolean readOnly() { return export.readOnly(); }
+    public boolean readOnly() {
+        return export.readOnly();
+    }
 
     /**
      * Extents covering the start of [offset, offset+length): the server may answer for less than
@@ -84,8 +94,10 @@ public final class NbdClient implements AutoCloseable {
     public List<BlockExtent> blockStatus(String context, long offset, long length) throws IOException {
         Integer id = export.contexts().get(context);
         if (id == null) {
-            throw new NbdException(NbdErrorCode.CONTEXT_NOT_NEGOTIATED, "meta context '" + context
-                    + "' was not negotiated with export '" + export.name() + "' (negotiated: " + export.contexts().keySet() + ")");
+            throw new NbdException(
+                    NbdErrorCode.CONTEXT_NOT_NEGOTIATED,
+                    "meta context '" + context + "' was not negotiated with export '" + export.name()
+                            + "' (negotiated: " + export.contexts().keySet() + ")");
         }
         checkRange("blockStatus", offset, length);
         if (length == 0) return List.of();

@@ -54,7 +54,9 @@ final class NbdConnection implements Closeable {
         return new NbdConnection(ch, address.toString());
     }
 
-    String peer() { return peer; }
+    String peer() {
+        return peer;
+    }
 
     /**
      * Fixed newstyle handshake: greeting, client flags, STRUCTURED_REPLY, SET_META_CONTEXT (when
@@ -63,7 +65,9 @@ final class NbdConnection implements Closeable {
     NbdExport handshake(String exportName, List<String> metaContexts) throws IOException {
         int serverFlags = reader.readGreeting();
         if ((serverFlags & FLAG_FIXED_NEWSTYLE) == 0) {
-            throw new NbdException(NbdErrorCode.UNSUPPORTED_SERVER, "NBD server at " + peer + " does not offer fixed newstyle negotiation");
+            throw new NbdException(
+                    NbdErrorCode.UNSUPPORTED_SERVER,
+                    "NBD server at " + peer + " does not offer fixed newstyle negotiation");
         }
         int clientFlags = CLIENT_FLAG_FIXED_NEWSTYLE | (serverFlags & FLAG_NO_ZEROES);
         writer.clientFlags(clientFlags);
@@ -72,8 +76,10 @@ final class NbdConnection implements Closeable {
         Map<String, Integer> contexts = new LinkedHashMap<>();
         if (!metaContexts.isEmpty()) {
             if (!structuredReplies) {
-                throw new NbdException(NbdErrorCode.UNSUPPORTED_SERVER,
-                        "NBD server at " + peer + " refused structured replies, needed for meta contexts " + metaContexts);
+                throw new NbdException(
+                        NbdErrorCode.UNSUPPORTED_SERVER,
+                        "NBD server at " + peer + " refused structured replies, needed for meta contexts "
+                                + metaContexts);
             }
             contexts = setMetaContexts(exportName, metaContexts);
         }
@@ -97,7 +103,9 @@ final class NbdConnection implements Closeable {
             if (reply.type() == REP_ACK) return contexts;
             if (reply.isError()) throw optionError("SET_META_CONTEXT for export '" + exportName + "'", reply);
             if (reply.type() != REP_META_CONTEXT || reply.data().length < 4) {
-                throw NbdReader.protocol("SET_META_CONTEXT: unexpected reply %s len=%d", replyTypeName(reply.type()), reply.data().length);
+                throw NbdReader.protocol(
+                        "SET_META_CONTEXT: unexpected reply %s len=%d",
+                        replyTypeName(reply.type()), reply.data().length);
             }
             ByteBuffer b = ByteBuffer.wrap(reply.data());
             int id = b.getInt();
@@ -123,21 +131,23 @@ final class NbdConnection implements Closeable {
             if (infoType == INFO_EXPORT && b.remaining() >= 10) {
                 size = b.getLong();
                 tflags = Short.toUnsignedInt(b.getShort());
-            /* INFO_BLOCK_SIZE: | 3 (u16) | min (u32) | preferred (u32) | max (u32) | */
+                /* INFO_BLOCK_SIZE: | 3 (u16) | min (u32) | preferred (u32) | max (u32) | */
             } else if (infoType == INFO_BLOCK_SIZE && b.remaining() >= 12) {
                 min = b.getInt();
                 preferred = b.getInt();
                 max = b.getInt();
             }
         }
-        if (size < 0) throw NbdReader.protocol("GO for export '%s': server acknowledged without NBD_INFO_EXPORT", exportName);
+        if (size < 0)
+            throw NbdReader.protocol("GO for export '%s': server acknowledged without NBD_INFO_EXPORT", exportName);
         return new NbdExport(exportName, size, tflags, min, preferred, max, Map.copyOf(contexts));
     }
 
     private NbdReader.OptionReply expectReplyTo(int option) throws IOException {
         NbdReader.OptionReply reply = reader.readOptionReply();
         if (reply.option() != option) {
-            throw NbdReader.protocol("reply to option %s while waiting for %s", optionName(reply.option()), optionName(option));
+            throw NbdReader.protocol(
+                    "reply to option %s while waiting for %s", optionName(reply.option()), optionName(option));
         }
         return reply;
     }
@@ -228,7 +238,8 @@ final class NbdConnection implements Closeable {
         }
         if (error != null) throw error;
         if (extents == null || extents.isEmpty()) {
-            throw NbdReader.protocol("BLOCK_STATUS offset=%d len=%d: no extents for context id %d", offset, length, contextId);
+            throw NbdReader.protocol(
+                    "BLOCK_STATUS offset=%d len=%d: no extents for context id %d", offset, length, contextId);
         }
         return extents;
     }
@@ -250,7 +261,8 @@ final class NbdConnection implements Closeable {
         try {
             writer.request(0, CMD_DISC, nextCookie++, 0, 0);
         } catch (IOException e) {
-            NbdReader.LOG.log(System.Logger.Level.DEBUG, "NBD_CMD_DISC to " + peer + " not delivered: " + e.getMessage());
+            NbdReader.LOG.log(
+                    System.Logger.Level.DEBUG, "NBD_CMD_DISC to " + peer + " not delivered: " + e.getMessage());
         } finally {
             close();
         }
@@ -262,29 +274,37 @@ final class NbdConnection implements Closeable {
         channel.close();
     }
 
-    boolean structuredReplies() { return structuredReplies; }
+    boolean structuredReplies() {
+        return structuredReplies;
+    }
 
     private NbdReader.ReplyHeader replyHeader(long cookie) throws IOException {
         NbdReader.ReplyHeader h = reader.readReplyHeader();
-        if (h.cookie() != cookie) throw NbdReader.protocol("reply for cookie %d while waiting for %d", h.cookie(), cookie);
+        if (h.cookie() != cookie)
+            throw NbdReader.protocol("reply for cookie %d while waiting for %d", h.cookie(), cookie);
         return h;
     }
 
-    private NbdException chunkError(String command, long offset, long length, NbdReader.ReplyHeader h, NbdException previous)
+    private NbdException chunkError(
+            String command, long offset, long length, NbdReader.ReplyHeader h, NbdException previous)
             throws IOException {
         if ((h.type() & REPLY_TYPE_ERROR_BIT) == 0) {
             throw NbdReader.protocol("%s: unexpected chunk type %s", command, chunkTypeName(h.type()));
         }
         NbdReader.ErrorChunk e = reader.readErrorPayload(h.type(), h.length());
         String where = e.offset() >= 0 ? " at offset " + e.offset() : "";
-        NbdException ex = transmissionError(command, offset, length, e.error(), where + (e.message().isEmpty() ? "" : ": " + e.message()));
+        NbdException ex = transmissionError(
+                command, offset, length, e.error(), where + (e.message().isEmpty() ? "" : ": " + e.message()));
         return previous != null ? previous : ex;
     }
 
     private NbdException transmissionError(String command, long offset, long length, int error, String detail) {
         NbdErrorCode code = NbdErrorCode.fromTransmission(error);
-        return new NbdException(code, String.format("NBD %s offset=%d len=%d on %s failed with %s (%d)%s",
-                command, offset, length, peer, code, error, detail));
+        return new NbdException(
+                code,
+                String.format(
+                        "NBD %s offset=%d len=%d on %s failed with %s (%d)%s",
+                        command, offset, length, peer, code, error, detail));
     }
 
     private static void checkWithin(String chunk, long at, long n, long offset, long length) throws NbdException {
@@ -294,8 +314,16 @@ final class NbdConnection implements Closeable {
     }
 
     /** What NBD_OPT_GO told about the export. */
-    record NbdExport(String name, long size, int transmissionFlags, int minBlock, int preferredBlock, int maxBlock,
-                     Map<String, Integer> contexts) {
-        boolean readOnly() { return (transmissionFlags & TFLAG_READ_ONLY) != 0; }
+    record NbdExport(
+            String name,
+            long size,
+            int transmissionFlags,
+            int minBlock,
+            int preferredBlock,
+            int maxBlock,
+            Map<String, Integer> contexts) {
+        boolean readOnly() {
+            return (transmissionFlags & TFLAG_READ_ONLY) != 0;
+        }
     }
 }

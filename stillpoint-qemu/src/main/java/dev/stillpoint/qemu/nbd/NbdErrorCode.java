@@ -46,7 +46,11 @@ public enum NbdErrorCode {
     UNSUPPORTED_SERVER(Kind.CLIENT, 0);
 
     /** Where a code comes from. */
-    public enum Kind { TRANSMISSION, OPTION, CLIENT }
+    public enum Kind {
+        TRANSMISSION,
+        OPTION,
+        CLIENT
+    }
 
     private final Kind kind;
     private final int value;
@@ -56,10 +60,14 @@ public enum NbdErrorCode {
         this.value = value;
     }
 
-    public Kind kind() { return kind; }
+    public Kind kind() {
+        return kind;
+    }
 
     /** The value on the wire (0 for client-side codes, -1 for the catch-all codes). */
-    public int value() { return value; }
+    public int value() {
+        return value;
+    }
 
     static NbdErrorCode fromTransmission(int value) {
         for (NbdErrorCode c : values()) {

@@ -18,5 +18,7 @@ public class NbdException extends IOException {
         this.code = code;
     }
 
-    public NbdErrorCode code() { return code; }
+    public NbdErrorCode code() {
+        return code;
+    }
 }

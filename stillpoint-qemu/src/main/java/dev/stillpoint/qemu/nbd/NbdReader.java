@@ -2,7 +2,6 @@ package dev.stillpoint.qemu.nbd;
 
 import static dev.stillpoint.qemu.nbd.Nbd.*;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -41,8 +40,11 @@ final class NbdReader {
         long opt = readLong();
         if (magic != NBDMAGIC) throw protocol("greeting: magic 0x%016x, expected NBDMAGIC", magic);
         if (opt != IHAVEOPT) {
-            throw new NbdException(NbdErrorCode.UNSUPPORTED_SERVER,
-                    String.format("greeting: 0x%016x after NBDMAGIC, expected IHAVEOPT (oldstyle servers are not supported)", opt));
+            throw new NbdException(
+                    NbdErrorCode.UNSUPPORTED_SERVER,
+                    String.format(
+                            "greeting: 0x%016x after NBDMAGIC, expected IHAVEOPT (oldstyle servers are not supported)",
+                            opt));
         }
         int flags = readU16();
         log("<< GREETING flags=0x%x", flags);
@@ -58,7 +60,8 @@ final class NbdReader {
      */
     OptionReply readOptionReply() throws IOException {
         long magic = readLong();
-        if (magic != OPTION_REPLY_MAGIC) throw protocol("option reply: magic 0x%016x, expected 0x%016x", magic, OPTION_REPLY_MAGIC);
+        if (magic != OPTION_REPLY_MAGIC)
+            throw protocol("option reply: magic 0x%016x, expected 0x%016x", magic, OPTION_REPLY_MAGIC);
         int option = readInt();
         int type = readInt();
         int length = readInt();
@@ -89,7 +92,8 @@ final class NbdReader {
             log("<< CHUNK %s cookie=%d flags=0x%x len=%d", chunkTypeName(type), cookie, flags, length);
             return new ReplyHeader(true, flags, type, cookie, length, 0);
         }
-        throw protocol("reply: magic 0x%08x, expected simple 0x%08x or structured 0x%08x",
+        throw protocol(
+                "reply: magic 0x%08x, expected simple 0x%08x or structured 0x%08x",
                 magic, SIMPLE_REPLY_MAGIC, STRUCTURED_REPLY_MAGIC);
     }
 
@@ -120,7 +124,8 @@ final class NbdReader {
         checkSmall("error chunk", length);
         int error = readInt();
         int msgLength = readU16();
-        if (msgLength > length - 6) throw protocol("error chunk: message length %d exceeds chunk length %d", msgLength, length);
+        if (msgLength > length - 6)
+            throw protocol("error chunk: message length %d exceeds chunk length %d", msgLength, length);
         String message = new String(readBytes(msgLength), StandardCharsets.UTF_8);
         long rest = length - 6 - msgLength;
         long offset = -1;
@@ -231,7 +236,8 @@ final class NbdReader {
     }
 
     private static NbdException closed(int missing) {
-        return new NbdException(NbdErrorCode.CONNECTION_CLOSED,
+        return new NbdException(
+                NbdErrorCode.CONNECTION_CLOSED,
                 "NBD connection closed by the peer with " + missing + " byte(s) of a frame still expected");
     }
 
@@ -256,12 +262,16 @@ final class NbdReader {
     // ---- frames -----------------------------------------------------------------------------
 
     record OptionReply(int option, int type, byte[] data) {
-        boolean isError() { return (type & REP_FLAG_ERROR) != 0; }
+        boolean isError() {
+            return (type & REP_FLAG_ERROR) != 0;
+        }
     }
 
     /** A reply header; {@code structured} tells which fields are meaningful. */
     record ReplyHeader(boolean structured, int flags, int type, long cookie, long length, int error) {
-        boolean done() { return !structured || (flags & REPLY_FLAG_DONE) != 0; }
+        boolean done() {
+            return !structured || (flags & REPLY_FLAG_DONE) != 0;
+        }
     }
 
     /** Descriptors are {length, flags} pairs, in order from the request's offset. */

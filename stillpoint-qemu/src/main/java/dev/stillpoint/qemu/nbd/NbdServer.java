@@ -63,11 +63,12 @@ public final class NbdServer implements Closeable {
 
     private NbdServer(Builder b) {
         this.exports = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.exports));
-        this.workers = new ThreadPoolExecutor(b.workers, b.workers, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "nbd-server-worker");
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers =
+                new ThreadPoolExecutor(b.workers, b.workers, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "nbd-server-worker");
+                    t.setDaemon(true);
+                    return t;
+                });
         this.bytesInFlight = new Semaphore(b.maxBytesInFlight);
         this.maxRequestsPerConnection = b.maxRequestsPerConnection;
         this.maxConnections = b.maxConnections;
@@ -78,13 +79,19 @@ public final class NbdServer implements Closeable {
             return t;
         });
         long period = Math.max(10, Math.min(1000, b.writeTimeout.toMillis() / 4));
-        watchdog.scheduleWithFixedDelay(() -> {
-            for (NbdServerConnection c : connections) c.dropIfStalled(writeTimeoutNanos);
-        }, period, period, TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(
+                () -> {
+                    for (NbdServerConnection c : connections) c.dropIfStalled(writeTimeoutNanos);
+                },
+                period,
+                period,
+                TimeUnit.MILLISECONDS);
         this.defaultExport = b.exports.keySet().iterator().next();
     }
 
-    public static Builder builder() { return new Builder(); }
+    public static Builder builder() {
+        return new Builder();
+    }
 
     /**
      * Binds {@code address} (a {@link UnixDomainSocketAddress} or an {@link InetSocketAddress}) and
@@ -120,13 +127,19 @@ public final class NbdServer implements Closeable {
     }
 
     /** The export names, in the order they were added (the first is the default export, name ""). */
-    public Set<String> exportNames() { return exports.keySet(); }
+    public Set<String> exportNames() {
+        return exports.keySet();
+    }
 
     /** Connections open now. */
-    public int openConnections() { return connections.size(); }
+    public int openConnections() {
+        return connections.size();
+    }
 
     /** Connections accepted since the start. */
-    public int acceptedConnections() { return accepted.get(); }
+    public int acceptedConnections() {
+        return accepted.get();
+    }
 
     /** Blocks until {@link #close()} has been called (by another thread or a shutdown hook). */
     public void awaitClose() throws InterruptedException {
@@ -181,7 +194,9 @@ public final class NbdServer implements Closeable {
             }
             accepted.incrementAndGet();
             if (connections.size() >= maxConnections) {
-                LOG.log(Level.WARNING, "NBD server has " + connections.size() + " connections, the most it takes; refusing one more");
+                LOG.log(
+                        Level.WARNING,
+                        "NBD server has " + connections.size() + " connections, the most it takes; refusing one more");
                 try {
                     ch.close();
                 } catch (IOException ignored) {
@@ -217,17 +232,29 @@ public final class NbdServer implements Closeable {
     // ---- for connections ----------------------------------------------------------------------
 
     /** The export for {@code name}; "" names the first export. Null when unknown. */
-    NbdExportSource export(String name) { return exports.get(name.isEmpty() ? defaultExport : name); }
+    NbdExportSource export(String name) {
+        return exports.get(name.isEmpty() ? defaultExport : name);
+    }
 
-    String resolveName(String name) { return name.isEmpty() ? defaultExport : name; }
+    String resolveName(String name) {
+        return name.isEmpty() ? defaultExport : name;
+    }
 
-    ExecutorService workers() { return workers; }
+    ExecutorService workers() {
+        return workers;
+    }
 
-    Semaphore bytesInFlight() { return bytesInFlight; }
+    Semaphore bytesInFlight() {
+        return bytesInFlight;
+    }
 
-    int maxRequestsPerConnection() { return maxRequestsPerConnection; }
+    int maxRequestsPerConnection() {
+        return maxRequestsPerConnection;
+    }
 
-    boolean closed() { return closed; }
+    boolean closed() {
+        return closed;
+    }
 
     /** Builds an {@link NbdServer}; at least one export. */
     public static final class Builder {
@@ -245,9 +272,12 @@ public final class NbdServer implements Closeable {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(source, "source");
             int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-            if (bytes == 0 || bytes > 4096) throw new IllegalArgumentException("export name must be 1..4096 bytes of UTF-8, got '" + name + "'");
-            if (exports.containsKey(name)) throw new IllegalArgumentException("export name '" + name + "' is given twice");
-            if (source.size() < 0) throw new IllegalArgumentException("export '" + name + "': size must be >= 0, got " + source.size());
+            if (bytes == 0 || bytes > 4096)
+                throw new IllegalArgumentException("export name must be 1..4096 bytes of UTF-8, got '" + name + "'");
+            if (exports.containsKey(name))
+                throw new IllegalArgumentException("export name '" + name + "' is given twice");
+            if (source.size() < 0)
+                throw new IllegalArgumentException("export '" + name + "': size must be >= 0, got " + source.size());
             exports.put(name, source);
             return this;
         }
@@ -261,14 +291,16 @@ public final class NbdServer implements Closeable {
 
         /** Bytes of read replies held in memory at once over all connections (default 64 MiB, at least 32 MiB: one largest read). */
         public Builder maxBytesInFlight(int bytes) {
-            if (bytes < Nbd.MAX_READ) throw new IllegalArgumentException("maxBytesInFlight must be >= " + Nbd.MAX_READ + ", got " + bytes);
+            if (bytes < Nbd.MAX_READ)
+                throw new IllegalArgumentException("maxBytesInFlight must be >= " + Nbd.MAX_READ + ", got " + bytes);
             maxBytesInFlight = bytes;
             return this;
         }
 
         /** Requests of one connection being served at once; more wait in the socket (default 16). */
         public Builder maxRequestsPerConnection(int n) {
-            if (n < 1 || n > 1024) throw new IllegalArgumentException("maxRequestsPerConnection must be 1..1024, got " + n);
+            if (n < 1 || n > 1024)
+                throw new IllegalArgumentException("maxRequestsPerConnection must be 1..1024, got " + n);
             maxRequestsPerConnection = n;
             return this;
         }
@@ -283,7 +315,8 @@ public final class NbdServer implements Closeable {
         /** A client that does not read a reply for this long is dropped (default 60 s). */
         public Builder writeTimeout(java.time.Duration timeout) {
             Objects.requireNonNull(timeout, "timeout");
-            if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("writeTimeout must be > 0, got " + timeout);
+            if (timeout.isNegative() || timeout.isZero())
+                throw new IllegalArgumentException("writeTimeout must be > 0, got " + timeout);
             writeTimeout = timeout;
             return this;
         }

@@ -45,6 +45,7 @@ final class NbdServerConnection implements Closeable {
 
     /** Chosen at the end of the handshake. */
     private String exportName;
+
     private NbdExportSource export;
     private volatile boolean shuttingDown;
     /** System.nanoTime() when the reply being written started, 0 when none is. */
@@ -112,7 +113,9 @@ final class NbdServerConnection implements Closeable {
             switch (opt.option()) {
                 case OPT_EXPORT_NAME -> {
                     String name = string(d, 0, d.length);
-                    if (!choose(name)) throw new NbdException(NbdErrorCode.REP_ERR_UNKNOWN, "NBD_OPT_EXPORT_NAME: no export '" + name + "'");
+                    if (!choose(name))
+                        throw new NbdException(
+                                NbdErrorCode.REP_ERR_UNKNOWN, "NBD_OPT_EXPORT_NAME: no export '" + name + "'");
                     writer.exportNameReply(export.size(), transmissionFlags(), !noZeroes);
                     return true;
                 }
@@ -126,8 +129,11 @@ final class NbdServerConnection implements Closeable {
                 case OPT_INFO, OPT_GO -> {
                     if (infoOrGo(opt.option(), d) && opt.option() == OPT_GO) return true;
                 }
-                default -> writer.optionError(opt.option(), NbdErrorCode.REP_ERR_UNSUP,
-                        "option " + optionName(opt.option()) + " is not supported by this server");
+                default ->
+                    writer.optionError(
+                            opt.option(),
+                            NbdErrorCode.REP_ERR_UNSUP,
+                            "option " + optionName(opt.option()) + " is not supported by this server");
             }
         }
     }
@@ -140,7 +146,10 @@ final class NbdServerConnection implements Closeable {
         long length = reader.readU32();
         if (length > MAX_OPTION_PAYLOAD) {
             reader.skip(length);
-            writer.optionError(option, NbdErrorCode.REP_ERR_TOO_BIG, "option payload of " + length + " bytes exceeds " + MAX_OPTION_PAYLOAD);
+            writer.optionError(
+                    option,
+                    NbdErrorCode.REP_ERR_TOO_BIG,
+                    "option payload of " + length + " bytes exceeds " + MAX_OPTION_PAYLOAD);
             return null;
         }
         return new NbdReader.Option(option, reader.readBytes((int) length));
@@ -148,7 +157,8 @@ final class NbdServerConnection implements Closeable {
 
     private void list(byte[] d) throws IOException {
         if (d.length != 0) {
-            writer.optionError(OPT_LIST, NbdErrorCode.REP_ERR_INVALID, "NBD_OPT_LIST takes no data, got " + d.length + " bytes");
+            writer.optionError(
+                    OPT_LIST, NbdErrorCode.REP_ERR_INVALID, "NBD_OPT_LIST takes no data, got " + d.length + " bytes");
             return;
         }
         for (String name : server.exportNames()) writer.serverEntry(name);
@@ -157,7 +167,8 @@ final class NbdServerConnection implements Closeable {
 
     private void structuredReply(byte[] d) throws IOException {
         if (d.length != 0) {
-            writer.optionError(OPT_STRUCTURED_REPLY, NbdErrorCode.REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
+            writer.optionError(
+                    OPT_STRUCTURED_REPLY, NbdErrorCode.REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
             return;
         }
         structured = true;
@@ -170,7 +181,8 @@ final class NbdServerConnection implements Closeable {
      */
     private void metaContext(int option, byte[] d) throws IOException {
         if (!structured) {
-            writer.optionError(option, NbdErrorCode.REP_ERR_INVALID, optionName(option) + " needs NBD_OPT_STRUCTURED_REPLY first");
+            writer.optionError(
+                    option, NbdErrorCode.REP_ERR_INVALID, optionName(option) + " needs NBD_OPT_STRUCTURED_REPLY first");
             return;
         }
         ByteBuffer b = ByteBuffer.wrap(d);
@@ -187,7 +199,10 @@ final class NbdServerConnection implements Closeable {
             queries = null;
         }
         if (name == null || queries == null || b.hasRemaining()) {
-            writer.optionError(option, NbdErrorCode.REP_ERR_INVALID, optionName(option) + ": malformed data (" + d.length + " bytes)");
+            writer.optionError(
+                    option,
+                    NbdErrorCode.REP_ERR_INVALID,
+                    optionName(option) + ": malformed data (" + d.length + " bytes)");
             return;
         }
         if (server.export(name) == null) {
@@ -224,12 +239,18 @@ final class NbdServerConnection implements Closeable {
             for (int i = 0; valid && i < n; i++) if (b.getShort() == INFO_NAME) wantName = true;
         }
         if (!valid) {
-            writer.optionError(option, NbdErrorCode.REP_ERR_INVALID, optionName(option) + ": malformed data (" + d.length + " bytes)");
+            writer.optionError(
+                    option,
+                    NbdErrorCode.REP_ERR_INVALID,
+                    optionName(option) + ": malformed data (" + d.length + " bytes)");
             return false;
         }
         NbdExportSource source = server.export(name);
         if (source == null) {
-            writer.optionError(option, NbdErrorCode.REP_ERR_UNKNOWN, "no export '" + name + "' (exports: " + server.exportNames() + ")");
+            writer.optionError(
+                    option,
+                    NbdErrorCode.REP_ERR_UNKNOWN,
+                    "no export '" + name + "' (exports: " + server.exportNames() + ")");
             return false;
         }
         String resolved = server.resolveName(name);
@@ -246,7 +267,8 @@ final class NbdServerConnection implements Closeable {
         if (source == null) return false;
         exportName = server.resolveName(name);
         export = source;
-        if (contextExport != null && !contextExport.equals(exportName)) contextExport = null; // contexts were for another export
+        if (contextExport != null && !contextExport.equals(exportName))
+            contextExport = null; // contexts were for another export
         return true;
     }
 
@@ -273,8 +295,11 @@ final class NbdServerConnection implements Closeable {
     }
 
     private static String string(byte[] d, int off, int len) throws CharacterCodingException {
-        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(d, off, len)).toString();
+        return StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(d, off, len))
+                .toString();
     }
 
     // ---- transmission -------------------------------------------------------------------------
@@ -290,12 +315,18 @@ final class NbdServerConnection implements Closeable {
                 case CMD_READ -> read(r);
                 case CMD_BLOCK_STATUS -> blockStatus(r);
                 case CMD_WRITE -> {
-                    if (r.length() > MAX_SKIP) throw NbdReader.protocol("write of %d bytes: too large to skip", r.length());
+                    if (r.length() > MAX_SKIP)
+                        throw NbdReader.protocol("write of %d bytes: too large to skip", r.length());
                     reader.skip(r.length());
-                    if (r.length() > MAX_READ) error(r, NbdErrorCode.EINVAL, "write of " + r.length() + " bytes exceeds the maximum " + MAX_READ);
+                    if (r.length() > MAX_READ)
+                        error(
+                                r,
+                                NbdErrorCode.EINVAL,
+                                "write of " + r.length() + " bytes exceeds the maximum " + MAX_READ);
                     else error(r, NbdErrorCode.EPERM, "export '" + exportName + "' is read-only");
                 }
-                case CMD_TRIM, CMD_WRITE_ZEROES -> error(r, NbdErrorCode.EPERM, "export '" + exportName + "' is read-only");
+                case CMD_TRIM, CMD_WRITE_ZEROES ->
+                    error(r, NbdErrorCode.EPERM, "export '" + exportName + "' is read-only");
                 default -> error(r, NbdErrorCode.EINVAL, "command " + commandName(r.type()) + " is not supported");
             }
         }
@@ -311,7 +342,8 @@ final class NbdServerConnection implements Closeable {
             submit(r, length, () -> {
                 ByteBuffer data = replyBuffer(length);
                 export.read(r.offset(), data);
-                if (data.hasRemaining()) throw new IOException("export read " + data.position() + " of " + length + " bytes");
+                if (data.hasRemaining())
+                    throw new IOException("export read " + data.position() + " of " + length + " bytes");
                 data.flip();
                 reply(() -> {
                     if (structured) writer.offsetData(r.cookie(), true, r.offset(), data);
@@ -359,7 +391,9 @@ final class NbdServerConnection implements Closeable {
     private static final class ClientGone extends IOException {
         private static final long serialVersionUID = 1L;
 
-        ClientGone(IOException cause) { super(cause.getMessage(), cause); }
+        ClientGone(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
     }
 
     private interface Work {
@@ -394,8 +428,10 @@ final class NbdServerConnection implements Closeable {
             LOG.log(Level.DEBUG, "NBD client on export {0} gone: {1}", exportName, e.getMessage());
         } catch (IOException | RuntimeException e) {
             if (!channel.isOpen()) return;
-            LOG.log(Level.WARNING, "NBD " + commandName(r.type()) + " offset=" + r.offset() + " length=" + r.length()
-                    + " on export " + exportName + " failed: " + e);
+            LOG.log(
+                    Level.WARNING,
+                    "NBD " + commandName(r.type()) + " offset=" + r.offset() + " length=" + r.length() + " on export "
+                            + exportName + " failed: " + e);
             try {
                 error(r, NbdErrorCode.EIO, commandName(r.type()) + " failed: " + e.getMessage());
             } catch (IOException writeFailed) {
@@ -462,14 +498,17 @@ final class NbdServerConnection implements Closeable {
     void dropIfStalled(long timeoutNanos) {
         long since = writingSince;
         if (since != 0 && System.nanoTime() - since > timeoutNanos) {
-            LOG.log(Level.WARNING, "NBD client on export " + exportName + " has not read its replies for "
-                    + timeoutNanos / 1_000_000L + " ms; dropping the connection");
+            LOG.log(
+                    Level.WARNING,
+                    "NBD client on export " + exportName + " has not read its replies for " + timeoutNanos / 1_000_000L
+                            + " ms; dropping the connection");
             close();
         }
     }
 
     /** Reads up to this size reuse their worker's direct buffer; larger ones (rare) get a heap buffer of their own. */
     private static final int REUSED_REPLY_BUFFER = 4 << 20;
+
     private static final ThreadLocal<ByteBuffer> REPLY_BUFFER = new ThreadLocal<>();
 
     /**

@@ -33,13 +33,22 @@ final class NbdWriter {
 
     void option(int option, byte[] data) throws IOException {
         log(">> OPTION %s len=%d", optionName(option), data.length);
-        write(ByteBuffer.allocate(16 + data.length).putLong(IHAVEOPT).putInt(option).putInt(data.length).put(data));
+        write(ByteBuffer.allocate(16 + data.length)
+                .putLong(IHAVEOPT)
+                .putInt(option)
+                .putInt(data.length)
+                .put(data));
     }
 
     void request(int flags, int type, long cookie, long offset, long length) throws IOException {
         log(">> %s cookie=%d offset=%d len=%d flags=0x%x", commandName(type), cookie, offset, length, flags);
-        write(ByteBuffer.allocate(28).putInt(REQUEST_MAGIC).putShort((short) flags).putShort((short) type)
-                .putLong(cookie).putLong(offset).putInt((int) length));
+        write(ByteBuffer.allocate(28)
+                .putInt(REQUEST_MAGIC)
+                .putShort((short) flags)
+                .putShort((short) type)
+                .putLong(cookie)
+                .putLong(offset)
+                .putInt((int) length));
     }
 
     /* NBD_OPT_GO / NBD_OPT_INFO data: | name length (u32) | name | n (u16) | info type (u16) * n | */
@@ -74,38 +83,67 @@ final class NbdWriter {
 
     void optionReply(int option, int type, byte[] data) throws IOException {
         log(">> OPTION_REPLY %s %s len=%d", optionName(option), replyTypeName(type), data.length);
-        write(ByteBuffer.allocate(20 + data.length).putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(type)
-                .putInt(data.length).put(data));
+        write(ByteBuffer.allocate(20 + data.length)
+                .putLong(OPTION_REPLY_MAGIC)
+                .putInt(option)
+                .putInt(type)
+                .putInt(data.length)
+                .put(data));
     }
 
     /* NBD_REP_INFO / NBD_INFO_EXPORT: | type 0 (u16) | size (u64) | transmission flags (u16) | */
     void infoExport(int option, long size, int transmissionFlags) throws IOException {
-        optionReply(option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(size)
-                .putShort((short) transmissionFlags).array());
+        optionReply(
+                option,
+                REP_INFO,
+                ByteBuffer.allocate(12)
+                        .putShort((short) INFO_EXPORT)
+                        .putLong(size)
+                        .putShort((short) transmissionFlags)
+                        .array());
     }
 
     /* NBD_REP_INFO / NBD_INFO_BLOCK_SIZE: | type 3 (u16) | minimum (u32) | preferred (u32) | maximum (u32) | */
     void infoBlockSize(int option, int min, int preferred, int max) throws IOException {
-        optionReply(option, REP_INFO, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(min)
-                .putInt(preferred).putInt(max).array());
+        optionReply(
+                option,
+                REP_INFO,
+                ByteBuffer.allocate(14)
+                        .putShort((short) INFO_BLOCK_SIZE)
+                        .putInt(min)
+                        .putInt(preferred)
+                        .putInt(max)
+                        .array());
     }
 
     /* NBD_REP_META_CONTEXT: | context id (u32) | name | */
     void metaContext(int option, int contextId, String name) throws IOException {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
-        optionReply(option, REP_META_CONTEXT, ByteBuffer.allocate(4 + n.length).putInt(contextId).put(n).array());
+        optionReply(
+                option,
+                REP_META_CONTEXT,
+                ByteBuffer.allocate(4 + n.length).putInt(contextId).put(n).array());
     }
 
     /* NBD_REP_SERVER (NBD_OPT_LIST): | name length (u32) | name | */
     void serverEntry(String name) throws IOException {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
-        optionReply(OPT_LIST, REP_SERVER, ByteBuffer.allocate(4 + n.length).putInt(n.length).put(n).array());
+        optionReply(
+                OPT_LIST,
+                REP_SERVER,
+                ByteBuffer.allocate(4 + n.length).putInt(n.length).put(n).array());
     }
 
     /* NBD_REP_INFO / NBD_INFO_NAME: | type 1 (u16) | name | */
     void infoName(int option, String name) throws IOException {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
-        optionReply(option, REP_INFO, ByteBuffer.allocate(2 + n.length).putShort((short) INFO_NAME).put(n).array());
+        optionReply(
+                option,
+                REP_INFO,
+                ByteBuffer.allocate(2 + n.length)
+                        .putShort((short) INFO_NAME)
+                        .put(n)
+                        .array());
     }
 
     /* NBD_REP_ERR_*: | message (UTF-8, for a human) | */
@@ -116,7 +154,9 @@ final class NbdWriter {
     /* Reply to NBD_OPT_EXPORT_NAME: | size (u64) | transmission flags (u16) | [124 zero bytes] | */
     void exportNameReply(long size, int transmissionFlags, boolean zeroes) throws IOException {
         log(">> EXPORT_NAME_REPLY size=%d flags=0x%x", size, transmissionFlags);
-        write(ByteBuffer.allocate(10 + (zeroes ? EXPORT_NAME_ZEROES : 0)).putLong(size).putShort((short) transmissionFlags)
+        write(ByteBuffer.allocate(10 + (zeroes ? EXPORT_NAME_ZEROES : 0))
+                .putLong(size)
+                .putShort((short) transmissionFlags)
                 .position(10 + (zeroes ? EXPORT_NAME_ZEROES : 0)));
     }
 
@@ -128,26 +168,41 @@ final class NbdWriter {
 
     void chunk(int flags, int type, long cookie, ByteBuffer payload) throws IOException {
         log(">> CHUNK %s cookie=%d flags=0x%x len=%d", chunkTypeName(type), cookie, flags, payload.remaining());
-        write(ByteBuffer.allocate(20).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) flags).putShort((short) type)
-                .putLong(cookie).putInt(payload.remaining()));
+        write(ByteBuffer.allocate(20)
+                .putInt(STRUCTURED_REPLY_MAGIC)
+                .putShort((short) flags)
+                .putShort((short) type)
+                .putLong(cookie)
+                .putInt(payload.remaining()));
         writeFully(payload);
     }
 
     void offsetData(long cookie, boolean done, long offset, byte[] data) throws IOException {
-        chunk(done ? REPLY_FLAG_DONE : 0, REPLY_TYPE_OFFSET_DATA, cookie,
+        chunk(
+                done ? REPLY_FLAG_DONE : 0,
+                REPLY_TYPE_OFFSET_DATA,
+                cookie,
                 ByteBuffer.allocate(8 + data.length).putLong(offset).put(data).flip());
     }
 
     void offsetHole(long cookie, boolean done, long offset, int length) throws IOException {
-        chunk(done ? REPLY_FLAG_DONE : 0, REPLY_TYPE_OFFSET_HOLE, cookie,
+        chunk(
+                done ? REPLY_FLAG_DONE : 0,
+                REPLY_TYPE_OFFSET_HOLE,
+                cookie,
                 ByteBuffer.allocate(12).putLong(offset).putInt(length).flip());
     }
 
     /* NBD_REPLY_TYPE_OFFSET_DATA from a buffer (no copy): | offset (u64) | data | */
     void offsetData(long cookie, boolean done, long offset, ByteBuffer data) throws IOException {
         log(">> CHUNK OFFSET_DATA cookie=%d offset=%d len=%d", cookie, offset, data.remaining());
-        write(ByteBuffer.allocate(28).putInt(STRUCTURED_REPLY_MAGIC).putShort((short) (done ? REPLY_FLAG_DONE : 0))
-                .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(cookie).putInt(8 + data.remaining()).putLong(offset));
+        write(ByteBuffer.allocate(28)
+                .putInt(STRUCTURED_REPLY_MAGIC)
+                .putShort((short) (done ? REPLY_FLAG_DONE : 0))
+                .putShort((short) REPLY_TYPE_OFFSET_DATA)
+                .putLong(cookie)
+                .putInt(8 + data.remaining())
+                .putLong(offset));
         writeFully(data);
     }
 
@@ -166,8 +221,15 @@ final class NbdWriter {
 
     void errorChunk(long cookie, boolean done, int error, String message) throws IOException {
         byte[] m = message.getBytes(StandardCharsets.UTF_8);
-        chunk(done ? REPLY_FLAG_DONE : 0, REPLY_TYPE_ERROR, cookie,
-                ByteBuffer.allocate(6 + m.length).putInt(error).putShort((short) m.length).put(m).flip());
+        chunk(
+                done ? REPLY_FLAG_DONE : 0,
+                REPLY_TYPE_ERROR,
+                cookie,
+                ByteBuffer.allocate(6 + m.length)
+                        .putInt(error)
+                        .putShort((short) m.length)
+                        .put(m)
+                        .flip());
     }
 
     void noneChunk(long cookie) throws IOException {

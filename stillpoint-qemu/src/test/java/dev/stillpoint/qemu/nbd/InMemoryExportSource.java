@@ -29,12 +29,15 @@ final class InMemoryExportSource implements NbdExportSource {
     static InMemoryExportSource patterned(int size, int... holes) {
         byte[] d = new byte[size];
         for (int i = 0; i < size; i++) d[i] = (byte) (i * 31 + (i >>> 16));
-        for (int i = 0; i < size; i += BLOCK) if (allZero(d, i) ) d[i] = 1;
+        for (int i = 0; i < size; i += BLOCK) if (allZero(d, i)) d[i] = 1;
         for (int h : holes) java.util.Arrays.fill(d, h * BLOCK, Math.min(size, (h + 1) * BLOCK), (byte) 0);
         return new InMemoryExportSource(d);
     }
 
-    @Override public long size() { return data.length; }
+    @Override
+    public long size() {
+        return data.length;
+    }
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {

@@ -84,7 +84,8 @@ final class MockNbdClientPeer implements Closeable {
         int error = 0;
         String message = null;
         while (true) {
-            if (h.cookie() != cookie) throw new AssertionError("chunks of cookies " + cookie + " and " + h.cookie() + " interleaved");
+            if (h.cookie() != cookie)
+                throw new AssertionError("chunks of cookies " + cookie + " and " + h.cookie() + " interleaved");
             switch (h.type()) {
                 case REPLY_TYPE_OFFSET_DATA -> {
                     long offset = reader.readLong();
@@ -93,7 +94,8 @@ final class MockNbdClientPeer implements Closeable {
                     data.put(data.position(), d); // chunks of one read arrive in order here (one chunk)
                     if (offset < 0) throw new AssertionError("offset " + offset);
                 }
-                case REPLY_TYPE_BLOCK_STATUS -> extents.addAll(reader.readBlockStatusPayload(h.length()).descriptors());
+                case REPLY_TYPE_BLOCK_STATUS ->
+                    extents.addAll(reader.readBlockStatusPayload(h.length()).descriptors());
                 case REPLY_TYPE_ERROR, REPLY_TYPE_ERROR_OFFSET -> {
                     NbdReader.ErrorChunk e = reader.readErrorPayload(h.type(), h.length());
                     error = e.error();
@@ -124,7 +126,9 @@ final class MockNbdClientPeer implements Closeable {
         }
     }
 
-    static String text(byte[] b) { return new String(b, StandardCharsets.UTF_8); }
+    static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
 
     @Override
     public void close() throws IOException {

@@ -24,9 +24,15 @@ import java.util.concurrent.TimeUnit;
  * {@link #takeFrame()} returns what the client sent, in order.
  */
 final class MockNbdPeer implements Closeable {
-    interface Send { void write(NbdWriter writer) throws IOException; }
+    interface Send {
+        void write(NbdWriter writer) throws IOException;
+    }
 
-    private enum Accept { CLIENT_FLAGS, OPTION, REQUEST }
+    private enum Accept {
+        CLIENT_FLAGS,
+        OPTION,
+        REQUEST
+    }
 
     private final List<Object> script = new ArrayList<>();
     private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
@@ -41,18 +47,29 @@ final class MockNbdPeer implements Closeable {
         socket = dir.resolve("nbd.sock");
     }
 
-    Path socket() { return socket; }
+    Path socket() {
+        return socket;
+    }
 
     MockNbdPeer send(Send frame) {
         script.add(frame);
         return this;
     }
 
-    MockNbdPeer acceptClientFlags() { script.add(Accept.CLIENT_FLAGS); return this; }
+    MockNbdPeer acceptClientFlags() {
+        script.add(Accept.CLIENT_FLAGS);
+        return this;
+    }
 
-    MockNbdPeer acceptOption() { script.add(Accept.OPTION); return this; }
+    MockNbdPeer acceptOption() {
+        script.add(Accept.OPTION);
+        return this;
+    }
 
-    MockNbdPeer acceptRequest() { script.add(Accept.REQUEST); return this; }
+    MockNbdPeer acceptRequest() {
+        script.add(Accept.REQUEST);
+        return this;
+    }
 
     /** Scripts the usual qemu negotiation: structured replies, the given contexts, GO. */
     MockNbdPeer handshake(long size, Map<String, Integer> contexts) {
@@ -89,11 +106,12 @@ final class MockNbdPeer implements Closeable {
                 if (step instanceof Send s) {
                     s.write(writer);
                 } else {
-                    received.add(switch ((Accept) step) {
-                        case CLIENT_FLAGS -> reader.readClientFlags();
-                        case OPTION -> reader.readOption();
-                        case REQUEST -> reader.readRequest();
-                    });
+                    received.add(
+                            switch ((Accept) step) {
+                                case CLIENT_FLAGS -> reader.readClientFlags();
+                                case OPTION -> reader.readOption();
+                                case REQUEST -> reader.readRequest();
+                            });
                 }
             }
             ch.read(java.nio.ByteBuffer.allocate(4096)); // wait for the client to hang up (or send more)
@@ -113,11 +131,15 @@ final class MockNbdPeer implements Closeable {
 
     NbdReader.Request takeRequest() throws InterruptedException {
         Object f;
-        do { f = takeFrame(); } while (!(f instanceof NbdReader.Request));
+        do {
+            f = takeFrame();
+        } while (!(f instanceof NbdReader.Request));
         return (NbdReader.Request) f;
     }
 
-    Throwable failure() { return failure; }
+    Throwable failure() {
+        return failure;
+    }
 
     @Override
     public void close() throws IOException {

@@ -1,9 +1,9 @@
 package dev.stillpoint.qemu.nbd;
 
-import dev.stillpoint.testkit.HostPrograms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.stillpoint.testkit.HostPrograms;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
@@ -33,6 +33,7 @@ class NbdClientIT {
 
     @TempDir
     static Path dir;
+
     static Path image;
     static Path socket;
     static Process server;
@@ -43,13 +44,36 @@ class NbdClientIT {
         image = dir.resolve("disk.qcow2");
         socket = dir.resolve("nbd.sock");
         HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), Long.toString(SIZE));
-        HostPrograms.run("qemu-io", "-f", "qcow2", image.toString(),
-                "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 4M 512k", "-c", "write -z 8M 1M",
-                "-c", "write -P 0x33 60M 4k");
+        HostPrograms.run(
+                "qemu-io",
+                "-f",
+                "qcow2",
+                image.toString(),
+                "-c",
+                "write -P 0x11 0 1M",
+                "-c",
+                "write -P 0x22 4M 512k",
+                "-c",
+                "write -z 8M 1M",
+                "-c",
+                "write -P 0x33 60M 4k");
         HostPrograms.run("qemu-img", "bitmap", "--add", "--enable", "-f", "qcow2", image.toString(), BITMAP);
         HostPrograms.run("qemu-io", "-f", "qcow2", image.toString(), "-c", "write -P 0xab 1M 64k");
-        server = new ProcessBuilder("qemu-nbd", "--read-only", "--persistent", "--shared=4", "--socket=" + socket,
-                "-f", "qcow2", "-x", "vda", "-B", BITMAP, image.toString()).redirectErrorStream(true).start();
+        server = new ProcessBuilder(
+                        "qemu-nbd",
+                        "--read-only",
+                        "--persistent",
+                        "--shared=4",
+                        "--socket=" + socket,
+                        "-f",
+                        "qcow2",
+                        "-x",
+                        "vda",
+                        "-B",
+                        BITMAP,
+                        image.toString())
+                .redirectErrorStream(true)
+                .start();
         waitFor(socket);
     }
 
@@ -72,7 +96,9 @@ class NbdClientIT {
             assertThat(nbd.readOnly()).isTrue();
             nbd.read(0, actual);
         }
-        assertThat(Arrays.mismatch(actual.array(), expected)).as("first differing byte").isEqualTo(-1);
+        assertThat(Arrays.mismatch(actual.array(), expected))
+                .as("first differing byte")
+                .isEqualTo(-1);
         assertThat(actual.get((int) (1L << 20))).isEqualTo((byte) 0xab);
         assertThat(actual.get((int) (60L << 20))).isEqualTo((byte) 0x33);
     }
@@ -114,8 +140,18 @@ class NbdClientIT {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Process tcp = new ProcessBuilder("qemu-nbd", "--read-only", "--bind=127.0.0.1", "--port=" + port,
-                "-f", "qcow2", "-x", "vda", image.toString()).redirectErrorStream(true).start();
+        Process tcp = new ProcessBuilder(
+                        "qemu-nbd",
+                        "--read-only",
+                        "--bind=127.0.0.1",
+                        "--port=" + port,
+                        "-f",
+                        "qcow2",
+                        "-x",
+                        "vda",
+                        image.toString())
+                .redirectErrorStream(true)
+                .start();
         try {
             NbdClient nbd = connectTcp(port);
             try (nbd) {
@@ -138,8 +174,10 @@ class NbdClientIT {
         long size = 128L << 20;
         HostPrograms.run("qemu-img", "create", "-q", "-f", "qcow2", big.toString(), Long.toString(size));
         HostPrograms.run("qemu-io", "-f", "qcow2", big.toString(), "-c", "write -P 0x61 0 128M");
-        Process p = new ProcessBuilder("qemu-nbd", "--read-only", "--socket=" + sock, "-f", "qcow2", "-x", "big", big.toString())
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "qemu-nbd", "--read-only", "--socket=" + sock, "-f", "qcow2", "-x", "big", big.toString())
+                .redirectErrorStream(true)
+                .start();
         try {
             for (int i = 0; i < 200 && !Files.exists(sock); i++) Thread.sleep(25);
             try (NbdClient nbd = NbdClient.connect(sock, "big", List.of(NbdClient.BASE_ALLOCATION))) {
@@ -151,7 +189,8 @@ class NbdClientIT {
                     assertThat(b.get(0)).isEqualTo((byte) 0x61);
                 }
                 double s = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("NBD read over unix socket: %d MiB in %.2f s = %.0f MiB/s%n", size >> 20, s, (size >> 20) / s);
+                System.out.printf(
+                        "NBD read over unix socket: %d MiB in %.2f s = %.0f MiB/s%n", size >> 20, s, (size >> 20) / s);
             }
         } finally {
             p.destroy();
@@ -197,11 +236,13 @@ class NbdClientIT {
     /** qemu-img map --output=json, as base:allocation flags (HOLE = not data, ZERO = zero). */
     private static List<BlockExtent> qemuImgMap() throws Exception {
         String json = HostPrograms.run("qemu-img", "map", "-U", "--output=json", "-f", "qcow2", image.toString());
-        Pattern p = Pattern.compile("\"start\":\\s*(\\d+),\\s*\"length\":\\s*(\\d+),.*?\"zero\":\\s*(true|false),\\s*\"data\":\\s*(true|false)");
+        Pattern p = Pattern.compile(
+                "\"start\":\\s*(\\d+),\\s*\"length\":\\s*(\\d+),.*?\"zero\":\\s*(true|false),\\s*\"data\":\\s*(true|false)");
         List<BlockExtent> out = new ArrayList<>();
         Matcher m = p.matcher(json);
         while (m.find()) {
-            int flags = (m.group(4).equals("true") ? 0 : BlockExtent.STATE_HOLE) | (m.group(3).equals("true") ? BlockExtent.STATE_ZERO : 0);
+            int flags = (m.group(4).equals("true") ? 0 : BlockExtent.STATE_HOLE)
+                    | (m.group(3).equals("true") ? BlockExtent.STATE_ZERO : 0);
             out.add(new BlockExtent(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), flags));
         }
         assertThat(out).as("extents parsed from qemu-img map: " + json).isNotEmpty();
@@ -210,7 +251,9 @@ class NbdClientIT {
 
     private static void waitFor(Path socket) throws Exception {
         for (int i = 0; i < 200 && !Files.exists(socket); i++) {
-            if (!server.isAlive()) throw new AssertionError("qemu-nbd exited: " + new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            if (!server.isAlive())
+                throw new AssertionError("qemu-nbd exited: "
+                        + new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
             Thread.sleep(25);
         }
         assertThat(socket).exists();

@@ -52,11 +52,14 @@ class NbdClientTest {
     void readAssemblesDataAndHoleChunksInAnyOrder() throws Exception {
         byte[] a = filled(4096, 0x11);
         byte[] c = filled(4096, 0x33);
-        peer.handshake(1 << 20, Map.of()).acceptRequest().send(w -> {
-            w.offsetData(1, false, 8192 + 8192, c);
-            w.offsetHole(1, false, 8192 + 4096, 4096);
-            w.offsetData(1, true, 8192, a);
-        }).acceptRequest();
+        peer.handshake(1 << 20, Map.of())
+                .acceptRequest()
+                .send(w -> {
+                    w.offsetData(1, false, 8192 + 8192, c);
+                    w.offsetHole(1, false, 8192 + 4096, 4096);
+                    w.offsetData(1, true, 8192, a);
+                })
+                .acceptRequest();
         peer.play();
         ByteBuffer dst = ByteBuffer.allocate(12288);
         Arrays.fill(dst.array(), (byte) 0x7f);
@@ -77,8 +80,10 @@ class NbdClientTest {
     void readSplitsLargeBuffersIntoRequestsOfAtMost32MiB() throws Exception {
         int size = 40 << 20;
         peer.handshake(size, Map.of())
-                .acceptRequest().send(w -> w.offsetHole(1, true, 0, 32 << 20))
-                .acceptRequest().send(w -> w.offsetData(2, true, 32 << 20, filled(8 << 20, 0x5a)))
+                .acceptRequest()
+                .send(w -> w.offsetHole(1, true, 0, 32 << 20))
+                .acceptRequest()
+                .send(w -> w.offsetData(2, true, 32 << 20, filled(8 << 20, 0x5a)))
                 .acceptRequest();
         peer.play();
         ByteBuffer dst = ByteBuffer.allocate(size);
@@ -121,17 +126,20 @@ class NbdClientTest {
 
     @Test
     void blockStatusPicksTheAskedContextAndClipsToTheRequest() throws Exception {
-        peer.handshake(1 << 20, Map.of("base:allocation", 1, DIRTY, 2)).acceptRequest().send(w -> {
-            w.blockStatus(1, false, 1, new long[] {65536, 0}, new long[] {1 << 20, 3});
-            w.blockStatus(1, true, 2, new long[] {4096, 0}, new long[] {65536, 1}, new long[] {1 << 20, 0});
-        });
+        peer.handshake(1 << 20, Map.of("base:allocation", 1, DIRTY, 2))
+                .acceptRequest()
+                .send(w -> {
+                    w.blockStatus(1, false, 1, new long[] {65536, 0}, new long[] {1 << 20, 3});
+                    w.blockStatus(1, true, 2, new long[] {4096, 0}, new long[] {65536, 1}, new long[] {1 << 20, 0});
+                });
         peer.play();
         try (NbdClient nbd = NbdClient.connect(peer.socket(), "vda", List.of("base:allocation", DIRTY))) {
             List<BlockExtent> dirty = nbd.blockStatus(DIRTY, 4096, 131072);
-            assertThat(dirty).containsExactly(
-                    new BlockExtent(4096, 4096, 0),
-                    new BlockExtent(8192, 65536, 1),
-                    new BlockExtent(73728, 61440, 0));
+            assertThat(dirty)
+                    .containsExactly(
+                            new BlockExtent(4096, 4096, 0),
+                            new BlockExtent(8192, 65536, 1),
+                            new BlockExtent(73728, 61440, 0));
             assertThat(dirty.get(1).dirty()).isTrue();
         }
         NbdReader.Request status = peer.takeRequest();
@@ -146,16 +154,22 @@ class NbdClientTest {
         peer.play();
         try (NbdClient nbd = NbdClient.connect(peer.socket(), "vda", List.of("base:allocation", DIRTY))) {
             assertThatThrownBy(() -> nbd.blockStatus(DIRTY, 0, 4096))
-                    .satisfies(e -> assertThat(((NbdException) e).code()).isEqualTo(NbdErrorCode.CONTEXT_NOT_NEGOTIATED))
+                    .satisfies(
+                            e -> assertThat(((NbdException) e).code()).isEqualTo(NbdErrorCode.CONTEXT_NOT_NEGOTIATED))
                     .hasMessageContaining(DIRTY);
         }
     }
 
     @Test
     void unknownExportIsReportedWithTheOptionErrorCode() throws Exception {
-        peer.send(w -> w.greeting(FLAG_FIXED_NEWSTYLE)).acceptClientFlags()
-                .acceptOption().send(w -> w.optionReply(OPT_STRUCTURED_REPLY, REP_ACK, new byte[0]))
-                .acceptOption().send(w -> w.optionReply(OPT_GO, NbdErrorCode.REP_ERR_UNKNOWN.value(),
+        peer.send(w -> w.greeting(FLAG_FIXED_NEWSTYLE))
+                .acceptClientFlags()
+                .acceptOption()
+                .send(w -> w.optionReply(OPT_STRUCTURED_REPLY, REP_ACK, new byte[0]))
+                .acceptOption()
+                .send(w -> w.optionReply(
+                        OPT_GO,
+                        NbdErrorCode.REP_ERR_UNKNOWN.value(),
                         "export 'vdb' not present".getBytes(StandardCharsets.UTF_8)));
         peer.play();
         assertThatThrownBy(() -> NbdClient.connect(peer.socket(), "vdb", List.of()))
@@ -176,14 +190,19 @@ class NbdClientTest {
     @Test
     void simpleRepliesWorkWhenTheServerRefusesStructuredReplies() throws Exception {
         byte[] data = filled(1024, 0x42);
-        peer.send(w -> w.greeting(FLAG_FIXED_NEWSTYLE)).acceptClientFlags()
-                .acceptOption().send(w -> w.optionReply(OPT_STRUCTURED_REPLY, NbdErrorCode.REP_ERR_UNSUP.value(), new byte[0]))
-                .acceptOption().send(w -> {
+        peer.send(w -> w.greeting(FLAG_FIXED_NEWSTYLE))
+                .acceptClientFlags()
+                .acceptOption()
+                .send(w -> w.optionReply(OPT_STRUCTURED_REPLY, NbdErrorCode.REP_ERR_UNSUP.value(), new byte[0]))
+                .acceptOption()
+                .send(w -> {
                     w.infoExport(OPT_GO, 4096, TFLAG_HAS_FLAGS);
                     w.optionReply(OPT_GO, REP_ACK, new byte[0]);
                 })
-                .acceptRequest().send(w -> w.simpleReply(0, 1, ByteBuffer.wrap(data)))
-                .acceptRequest().send(w -> w.simpleReply(22, 2, null));
+                .acceptRequest()
+                .send(w -> w.simpleReply(0, 1, ByteBuffer.wrap(data)))
+                .acceptRequest()
+                .send(w -> w.simpleReply(22, 2, null));
         peer.play();
         try (NbdClient nbd = NbdClient.connect(peer.socket(), "vda", List.of())) {
             ByteBuffer dst = ByteBuffer.allocate(1024);
@@ -200,9 +219,11 @@ class NbdClientTest {
         peer.play();
         try (NbdClient nbd = NbdClient.connect(peer.socket(), "vda", List.of("base:allocation"))) {
             assertThatThrownBy(() -> nbd.read(4000, ByteBuffer.allocate(200)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offset=4000 length=200")
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("offset=4000 length=200")
                     .hasMessageContaining("size 4096");
-            assertThatThrownBy(() -> nbd.blockStatus("base:allocation", -1, 1)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> nbd.blockStatus("base:allocation", -1, 1))
+                    .isInstanceOf(IllegalArgumentException.class);
         }
     }
 

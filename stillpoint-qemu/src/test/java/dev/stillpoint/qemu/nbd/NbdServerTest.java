@@ -31,7 +31,9 @@ class NbdServerTest {
     static final int SIZE = 4 << 20;
     static final int HOLE = BlockExtent.STATE_HOLE | BlockExtent.STATE_ZERO;
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
+
     Path socket;
     InMemoryExportSource vda;
     InMemoryExportSource vdb;
@@ -41,7 +43,12 @@ class NbdServerTest {
     void start() throws IOException {
         vda = InMemoryExportSource.patterned(SIZE, 2, 3, 10);
         vdb = InMemoryExportSource.patterned(1 << 20);
-        server = NbdServer.builder().export("vda", vda).export("vdb", vdb).workers(4).writeTimeout(Duration.ofMillis(500)).build();
+        server = NbdServer.builder()
+                .export("vda", vda)
+                .export("vdb", vdb)
+                .workers(4)
+                .writeTimeout(Duration.ofMillis(500))
+                .build();
         socket = dir.resolve("nbd.sock");
         server.listen(UnixDomainSocketAddress.of(socket));
     }
@@ -52,9 +59,13 @@ class NbdServerTest {
         server.close();
     }
 
-    MockNbdClientPeer peer() throws IOException { return MockNbdClientPeer.connect(socket); }
+    MockNbdClientPeer peer() throws IOException {
+        return MockNbdClientPeer.connect(socket);
+    }
 
-    byte[] slice(InMemoryExportSource s, long offset, int length) { return Arrays.copyOfRange(s.data, (int) offset, (int) offset + length); }
+    byte[] slice(InMemoryExportSource s, long offset, int length) {
+        return Arrays.copyOfRange(s.data, (int) offset, (int) offset + length);
+    }
 
     // ---- handshake ----------------------------------------------------------------------------
 
@@ -69,14 +80,20 @@ class NbdServerTest {
     void goNegotiatesStructuredRepliesAndBaseAllocation() throws Exception {
         try (MockNbdClientPeer p = peer()) {
             p.greet(CLIENT_FLAG_FIXED_NEWSTYLE | CLIENT_FLAG_NO_ZEROES);
-            assertThat(p.option(OPT_STRUCTURED_REPLY, new byte[0])).singleElement().extracting(NbdReader.OptionReply::type).isEqualTo(REP_ACK);
-            List<NbdReader.OptionReply> ctx = p.option(OPT_SET_META_CONTEXT,
+            assertThat(p.option(OPT_STRUCTURED_REPLY, new byte[0]))
+                    .singleElement()
+                    .extracting(NbdReader.OptionReply::type)
+                    .isEqualTo(REP_ACK);
+            List<NbdReader.OptionReply> ctx = p.option(
+                    OPT_SET_META_CONTEXT,
                     NbdWriter.metaContextPayload("vda", List.of("qemu:dirty-bitmap:x", BASE_ALLOCATION)));
             assertThat(ctx).hasSize(2);
             assertThat(ctx.get(0).type()).isEqualTo(REP_META_CONTEXT);
             ByteBuffer c = ByteBuffer.wrap(ctx.get(0).data());
             assertThat(c.getInt()).isEqualTo(BASE_ALLOCATION_ID);
-            assertThat(MockNbdClientPeer.text(Arrays.copyOfRange(ctx.get(0).data(), 4, ctx.get(0).data().length))).isEqualTo(BASE_ALLOCATION);
+            assertThat(MockNbdClientPeer.text(
+                            Arrays.copyOfRange(ctx.get(0).data(), 4, ctx.get(0).data().length)))
+                    .isEqualTo(BASE_ALLOCATION);
 
             List<NbdReader.OptionReply> go = p.option(OPT_GO, NbdWriter.goPayload("vda", INFO_BLOCK_SIZE));
             assertThat(go).extracting(NbdReader.OptionReply::type).containsExactly(REP_INFO, REP_INFO, REP_ACK);
@@ -97,9 +114,13 @@ class NbdServerTest {
             assertThat(r.data()).isEqualTo(slice(vda, 65536, 8192));
 
             p.request(CMD_BLOCK_STATUS, 8, 0, SIZE);
-            assertThat(p.reply(0).extents()).containsExactly(
-                    new long[] {2 * 65536, 0}, new long[] {2 * 65536, HOLE}, new long[] {6 * 65536, 0},
-                    new long[] {65536, HOLE}, new long[] {SIZE - 11 * 65536, 0});
+            assertThat(p.reply(0).extents())
+                    .containsExactly(
+                            new long[] {2 * 65536, 0},
+                            new long[] {2 * 65536, HOLE},
+                            new long[] {6 * 65536, 0},
+                            new long[] {65536, HOLE},
+                            new long[] {SIZE - 11 * 65536, 0});
 
             p.writer.request(CMD_FLAG_REQ_ONE, CMD_BLOCK_STATUS, 9, 3 * 65536, 65536 * 4);
             assertThat(p.reply(0).extents()).containsExactly(new long[] {65536, HOLE});
@@ -130,12 +151,18 @@ class NbdServerTest {
         try (MockNbdClientPeer p = peer()) {
             p.greet(CLIENT_FLAG_FIXED_NEWSTYLE);
             assertThat(p.option(OPT_SET_META_CONTEXT, NbdWriter.metaContextPayload("vda", List.of(BASE_ALLOCATION))))
-                    .singleElement().extracting(NbdReader.OptionReply::type).isEqualTo(NbdErrorCode.REP_ERR_INVALID.value());
+                    .singleElement()
+                    .extracting(NbdReader.OptionReply::type)
+                    .isEqualTo(NbdErrorCode.REP_ERR_INVALID.value());
             p.option(OPT_STRUCTURED_REPLY, new byte[0]);
             assertThat(p.option(OPT_SET_META_CONTEXT, NbdWriter.metaContextPayload("nope", List.of(BASE_ALLOCATION))))
-                    .singleElement().extracting(NbdReader.OptionReply::type).isEqualTo(NbdErrorCode.REP_ERR_UNKNOWN.value());
+                    .singleElement()
+                    .extracting(NbdReader.OptionReply::type)
+                    .isEqualTo(NbdErrorCode.REP_ERR_UNKNOWN.value());
             assertThat(p.option(OPT_SET_META_CONTEXT, new byte[] {0, 0, 0, 9, 1}))
-                    .singleElement().extracting(NbdReader.OptionReply::type).isEqualTo(NbdErrorCode.REP_ERR_INVALID.value());
+                    .singleElement()
+                    .extracting(NbdReader.OptionReply::type)
+                    .isEqualTo(NbdErrorCode.REP_ERR_INVALID.value());
             // contexts chosen for vdb are void when GO opens vda
             p.option(OPT_SET_META_CONTEXT, NbdWriter.metaContextPayload("vdb", List.of(BASE_ALLOCATION)));
             p.option(OPT_GO, NbdWriter.goPayload("vda"));
@@ -151,11 +178,16 @@ class NbdServerTest {
             p.option(OPT_STRUCTURED_REPLY, new byte[0]);
             for (List<String> q : List.of(List.<String>of(), List.of("base:"), List.of(BASE_ALLOCATION))) {
                 List<NbdReader.OptionReply> l = p.option(OPT_LIST_META_CONTEXT, NbdWriter.metaContextPayload("vda", q));
-                assertThat(l).extracting(NbdReader.OptionReply::type).as("query " + q).containsExactly(REP_META_CONTEXT, REP_ACK);
+                assertThat(l)
+                        .extracting(NbdReader.OptionReply::type)
+                        .as("query " + q)
+                        .containsExactly(REP_META_CONTEXT, REP_ACK);
                 assertThat(ByteBuffer.wrap(l.get(0).data()).getInt()).isZero();
             }
-            assertThat(p.option(OPT_LIST_META_CONTEXT, NbdWriter.metaContextPayload("vda", List.of("qemu:dirty-bitmap:"))))
-                    .extracting(NbdReader.OptionReply::type).containsExactly(REP_ACK);
+            assertThat(p.option(
+                            OPT_LIST_META_CONTEXT, NbdWriter.metaContextPayload("vda", List.of("qemu:dirty-bitmap:"))))
+                    .extracting(NbdReader.OptionReply::type)
+                    .containsExactly(REP_ACK);
         }
     }
 
@@ -165,9 +197,12 @@ class NbdServerTest {
             p.greet(CLIENT_FLAG_FIXED_NEWSTYLE);
             List<NbdReader.OptionReply> l = p.option(OPT_LIST, new byte[0]);
             assertThat(l).extracting(NbdReader.OptionReply::type).containsExactly(REP_SERVER, REP_SERVER, REP_ACK);
-            assertThat(l.subList(0, 2)).extracting(r -> MockNbdClientPeer.text(Arrays.copyOfRange(r.data(), 4, r.data().length)))
+            assertThat(l.subList(0, 2))
+                    .extracting(r -> MockNbdClientPeer.text(Arrays.copyOfRange(r.data(), 4, r.data().length)))
                     .containsExactly("vda", "vdb");
-            assertThat(p.option(OPT_LIST, new byte[] {1})).singleElement().extracting(NbdReader.OptionReply::type)
+            assertThat(p.option(OPT_LIST, new byte[] {1}))
+                    .singleElement()
+                    .extracting(NbdReader.OptionReply::type)
                     .isEqualTo(NbdErrorCode.REP_ERR_INVALID.value());
         }
     }
@@ -177,16 +212,31 @@ class NbdServerTest {
         try (MockNbdClientPeer p = peer()) {
             p.greet(CLIENT_FLAG_FIXED_NEWSTYLE);
             List<NbdReader.OptionReply> info = p.option(OPT_INFO, NbdWriter.goPayload("vdb", INFO_NAME));
-            assertThat(info).extracting(NbdReader.OptionReply::type).containsExactly(REP_INFO, REP_INFO, REP_INFO, REP_ACK);
+            assertThat(info)
+                    .extracting(NbdReader.OptionReply::type)
+                    .containsExactly(REP_INFO, REP_INFO, REP_INFO, REP_ACK);
             assertThat(ByteBuffer.wrap(info.get(0).data()).getLong(2)).isEqualTo(1 << 20);
-            assertThat(MockNbdClientPeer.text(Arrays.copyOfRange(info.get(1).data(), 2, info.get(1).data().length))).isEqualTo("vdb");
+            assertThat(MockNbdClientPeer.text(Arrays.copyOfRange(
+                            info.get(1).data(), 2, info.get(1).data().length)))
+                    .isEqualTo("vdb");
             // the empty name is the first export
-            assertThat(ByteBuffer.wrap(p.option(OPT_INFO, NbdWriter.goPayload("")).get(0).data()).getLong(2)).isEqualTo(SIZE);
-            assertThat(p.option(OPT_INFO, NbdWriter.goPayload("nope"))).singleElement().extracting(NbdReader.OptionReply::type)
+            assertThat(ByteBuffer.wrap(p.option(OPT_INFO, NbdWriter.goPayload(""))
+                                    .get(0)
+                                    .data())
+                            .getLong(2))
+                    .isEqualTo(SIZE);
+            assertThat(p.option(OPT_INFO, NbdWriter.goPayload("nope")))
+                    .singleElement()
+                    .extracting(NbdReader.OptionReply::type)
                     .isEqualTo(NbdErrorCode.REP_ERR_UNKNOWN.value());
-            assertThat(p.option(OPT_GO, new byte[] {0, 0, 0, 3, 'v'})).singleElement().extracting(NbdReader.OptionReply::type)
+            assertThat(p.option(OPT_GO, new byte[] {0, 0, 0, 3, 'v'}))
+                    .singleElement()
+                    .extracting(NbdReader.OptionReply::type)
                     .isEqualTo(NbdErrorCode.REP_ERR_INVALID.value());
-            assertThat(p.option(OPT_ABORT, new byte[0])).singleElement().extracting(NbdReader.OptionReply::type).isEqualTo(REP_ACK);
+            assertThat(p.option(OPT_ABORT, new byte[0]))
+                    .singleElement()
+                    .extracting(NbdReader.OptionReply::type)
+                    .isEqualTo(REP_ACK);
             assertThat(p.closedByServer()).isTrue();
         }
     }
@@ -196,10 +246,14 @@ class NbdServerTest {
         try (MockNbdClientPeer p = peer()) {
             p.greet(CLIENT_FLAG_FIXED_NEWSTYLE);
             for (int opt : new int[] {OPT_STARTTLS, 4, 42, 0x7fff}) {
-                assertThat(p.option(opt, new byte[] {1, 2, 3})).singleElement().extracting(NbdReader.OptionReply::type)
-                        .as("option " + opt).isEqualTo(NbdErrorCode.REP_ERR_UNSUP.value());
+                assertThat(p.option(opt, new byte[] {1, 2, 3}))
+                        .singleElement()
+                        .extracting(NbdReader.OptionReply::type)
+                        .as("option " + opt)
+                        .isEqualTo(NbdErrorCode.REP_ERR_UNSUP.value());
             }
-            assertThat(p.option(OPT_GO, NbdWriter.goPayload("vda")).getLast().type()).isEqualTo(REP_ACK);
+            assertThat(p.option(OPT_GO, NbdWriter.goPayload("vda")).getLast().type())
+                    .isEqualTo(REP_ACK);
         }
     }
 
@@ -211,7 +265,8 @@ class NbdServerTest {
                 p.writer.option(OPT_EXPORT_NAME, "vdb".getBytes());
                 assertThat(p.reader.readLong()).isEqualTo(1 << 20);
                 assertThat(p.reader.readU16() & TFLAG_READ_ONLY).isEqualTo(TFLAG_READ_ONLY);
-                if ((flags & CLIENT_FLAG_NO_ZEROES) == 0) assertThat(p.reader.readBytes(124)).containsOnly(0);
+                if ((flags & CLIENT_FLAG_NO_ZEROES) == 0)
+                    assertThat(p.reader.readBytes(124)).containsOnly(0);
                 p.request(CMD_READ, 5, 10, 10);
                 MockNbdClientPeer.Reply r = p.reply(10);
                 assertThat(r.cookie()).isEqualTo(5);
@@ -298,7 +353,8 @@ class NbdServerTest {
 
     @Test
     void aBadRequestMagicDropsThatClientOnly() throws Exception {
-        try (MockNbdClientPeer bad = peer().open("vda", true, false); MockNbdClientPeer good = peer().open("vda", true, false)) {
+        try (MockNbdClientPeer bad = peer().open("vda", true, false);
+                MockNbdClientPeer good = peer().open("vda", true, false)) {
             bad.channel.write(ByteBuffer.allocate(28).putInt(0x12345678).flip());
             assertThat(bad.closedByServer()).isTrue();
             good.request(CMD_READ, 1, 0, 512);
@@ -310,11 +366,18 @@ class NbdServerTest {
 
     @Test
     void abruptDisconnectsInEveryPhaseLeaveTheServerServing() throws Exception {
-        try (MockNbdClientPeer p = peer()) { p.reader.readGreeting(); }                       // before client flags
-        try (MockNbdClientPeer p = peer()) { p.greet(CLIENT_FLAG_FIXED_NEWSTYLE); p.channel.write(ByteBuffer.allocate(5)); } // mid option
-        try (MockNbdClientPeer p = peer().open("vda", true, true)) { p.channel.write(ByteBuffer.allocate(10).putInt(REQUEST_MAGIC).flip()); } // mid request
+        try (MockNbdClientPeer p = peer()) {
+            p.reader.readGreeting();
+        } // before client flags
+        try (MockNbdClientPeer p = peer()) {
+            p.greet(CLIENT_FLAG_FIXED_NEWSTYLE);
+            p.channel.write(ByteBuffer.allocate(5));
+        } // mid option
+        try (MockNbdClientPeer p = peer().open("vda", true, true)) {
+            p.channel.write(ByteBuffer.allocate(10).putInt(REQUEST_MAGIC).flip());
+        } // mid request
         vda.gated = o -> o == 0;
-        try (MockNbdClientPeer p = peer().open("vda", true, true)) {                          // requests in flight
+        try (MockNbdClientPeer p = peer().open("vda", true, true)) { // requests in flight
             p.request(CMD_READ, 1, 0, 1 << 20);
             p.request(CMD_BLOCK_STATUS, 2, 0, SIZE);
         }
@@ -368,7 +431,8 @@ class NbdServerTest {
                             c.read(off, b);
                             assertThat(b.array()).isEqualTo(slice(src, off, len));
                         }
-                        return c.blockStatus(NbdClient.BASE_ALLOCATION, 0, c.size()).size();
+                        return c.blockStatus(NbdClient.BASE_ALLOCATION, 0, c.size())
+                                .size();
                     }
                 }));
             }
@@ -394,12 +458,13 @@ class NbdServerTest {
 
     @Test
     void connectionsBeyondTheLimitAreClosedAndTheOthersGoOn() throws Exception {
-        try (NbdServer small = NbdServer.builder().export("vdb", vdb).maxConnections(2).build()) {
+        try (NbdServer small =
+                NbdServer.builder().export("vdb", vdb).maxConnections(2).build()) {
             Path s2 = dir.resolve("small.sock");
             small.listen(UnixDomainSocketAddress.of(s2));
             try (MockNbdClientPeer a = MockNbdClientPeer.connect(s2).open("vdb", true, false);
-                 MockNbdClientPeer b = MockNbdClientPeer.connect(s2).open("vdb", false, false);
-                 MockNbdClientPeer c = MockNbdClientPeer.connect(s2)) {
+                    MockNbdClientPeer b = MockNbdClientPeer.connect(s2).open("vdb", false, false);
+                    MockNbdClientPeer c = MockNbdClientPeer.connect(s2)) {
                 assertThat(c.closedByServer()).isTrue();
                 b.request(CMD_READ, 1, 0, 10);
                 assertThat(b.reply(10).data()).isEqualTo(slice(vdb, 0, 10));
@@ -413,19 +478,21 @@ class NbdServerTest {
 
     @Test
     void nbdClientSeesSizeFlagsDataAndHoles() throws Exception {
-        try (NbdClient c = NbdClient.connect(socket, "vda", List.of(NbdClient.BASE_ALLOCATION, "qemu:dirty-bitmap:x"))) {
+        try (NbdClient c =
+                NbdClient.connect(socket, "vda", List.of(NbdClient.BASE_ALLOCATION, "qemu:dirty-bitmap:x"))) {
             assertThat(c.size()).isEqualTo(SIZE);
             assertThat(c.readOnly()).isTrue();
             assertThat(c.hasContext(NbdClient.BASE_ALLOCATION)).isTrue();
             assertThat(c.hasContext("qemu:dirty-bitmap:x")).isFalse();
-            assertThat(c.blockStatus(NbdClient.BASE_ALLOCATION, 65536, 3 * 65536)).containsExactly(
-                    new BlockExtent(65536, 65536, 0), new BlockExtent(2 * 65536, 2 * 65536, HOLE));
+            assertThat(c.blockStatus(NbdClient.BASE_ALLOCATION, 65536, 3 * 65536))
+                    .containsExactly(new BlockExtent(65536, 65536, 0), new BlockExtent(2 * 65536, 2 * 65536, HOLE));
         }
     }
 
     @Test
     void tcpListenerServesTheSameExports() throws Exception {
-        InetSocketAddress bound = (InetSocketAddress) server.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        InetSocketAddress bound =
+                (InetSocketAddress) server.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         try (NbdClient c = NbdClient.connect(bound.getHostString(), bound.getPort(), "vdb", List.of())) {
             ByteBuffer b = ByteBuffer.allocate(1000);
             c.read(5, b);
@@ -447,7 +514,8 @@ class NbdServerTest {
     void builderChecksItsArguments() {
         assertThatThrownBy(() -> NbdServer.builder().build()).hasMessageContaining("at least one export");
         assertThatThrownBy(() -> NbdServer.builder().export("", vda)).hasMessageContaining("export name");
-        assertThatThrownBy(() -> NbdServer.builder().export("a", vda).export("a", vdb)).hasMessageContaining("twice");
+        assertThatThrownBy(() -> NbdServer.builder().export("a", vda).export("a", vdb))
+                .hasMessageContaining("twice");
         assertThatThrownBy(() -> NbdServer.builder().workers(0)).hasMessageContaining("workers must be 1..256, got 0");
         assertThatThrownBy(() -> NbdServer.builder().maxBytesInFlight(1)).hasMessageContaining("maxBytesInFlight");
     }

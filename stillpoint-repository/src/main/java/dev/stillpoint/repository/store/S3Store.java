@@ -86,21 +86,26 @@ public final class S3Store implements Store {
             throw bad(location, e.getMessage());
         }
         if (uri.getHost() == null || uri.getHost().isEmpty()) throw bad(location, "no host");
-        if (uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null) throw bad(location, "no query, fragment or user part allowed");
+        if (uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null)
+            throw bad(location, "no query, fragment or user part allowed");
         String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+|/+$", "");
         if (path.isEmpty()) throw bad(location, "no bucket (s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX])");
         int slash = path.indexOf('/');
         String bucket = slash < 0 ? path : path.substring(0, slash);
         String prefix = slash < 0 ? "" : path.substring(slash + 1).replaceAll("/+", "/") + "/";
-        if (!bucket.matches("[a-z0-9][a-z0-9.\\-_]{1,62}")) throw bad(location, "bucket '" + bucket + "' is not a valid bucket name");
-        String lookup = System.getenv().getOrDefault("STILLPOINT_S3_BUCKET_LOOKUP", System.getProperty("stillpoint.s3.bucketLookup", "auto")).toLowerCase(Locale.ROOT);
+        if (!bucket.matches("[a-z0-9][a-z0-9.\\-_]{1,62}"))
+            throw bad(location, "bucket '" + bucket + "' is not a valid bucket name");
+        String lookup = System.getenv()
+                .getOrDefault("STILLPOINT_S3_BUCKET_LOOKUP", System.getProperty("stillpoint.s3.bucketLookup", "auto"))
+                .toLowerCase(Locale.ROOT);
         boolean pathStyle = switch (lookup) {
             case "path" -> true;
             case "dns" -> false;
             case "auto" -> !uri.getHost().endsWith(".amazonaws.com");
             default -> throw bad(location, "STILLPOINT_S3_BUCKET_LOOKUP=" + lookup + " (path, dns or auto)");
         };
-        URI endpoint = URI.create(uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()));
+        URI endpoint =
+                URI.create(uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()));
         S3Client client = S3Client.builder()
                 .endpointOverride(endpoint)
                 .forcePathStyle(pathStyle)
@@ -109,8 +114,12 @@ public final class S3Store implements Store {
                 // third-party servers do not all know the SDK's newer default checksums
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64).connectionTimeout(Duration.ofSeconds(10)).socketTimeout(Duration.ofSeconds(60)))
-                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())) // ours below: it names the object
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(64)
+                        .connectionTimeout(Duration.ofSeconds(10))
+                        .socketTimeout(Duration.ofSeconds(60)))
+                .overrideConfiguration(
+                        o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())) // ours below: it names the object
                 .build();
         return new S3Store(location, bucket, prefix, client);
     }
@@ -124,16 +133,25 @@ public final class S3Store implements Store {
     }
 
     private static RepositoryException bad(String location, String why) {
-        return new RepositoryException(RepositoryException.Code.INVALID_ARGUMENT,
-                "--repo " + location + ": not a valid S3 location (" + why + "); expected s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]");
+        return new RepositoryException(
+                RepositoryException.Code.INVALID_ARGUMENT,
+                "--repo " + location + ": not a valid S3 location (" + why
+                        + "); expected s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]");
     }
 
-    @Override public String location() { return location; }
+    @Override
+    public String location() {
+        return location;
+    }
 
-    private String key(String name) { return prefix + name; }
+    private String key(String name) {
+        return prefix + name;
+    }
 
     @FunctionalInterface
-    private interface Call<T> { T run() throws IOException; }
+    private interface Call<T> {
+        T run() throws IOException;
+    }
 
     /**
      * Runs one request with retries: connection errors, 5xx, 429 and request timeouts back off
@@ -150,23 +168,32 @@ public final class S3Store implements Store {
                 throw noBucket(e);
             } catch (S3Exception e) {
                 int s = e.statusCode();
-                String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+                String code =
+                        e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
                 if ("NoSuchBucket".equals(code)) throw noBucket(e);
                 if (s == 404 && !"list".equals(op)) throw new NoSuchFileException(location + ": " + name);
                 if (s == 403 || s == 401)
-                    throw new RepositoryException(RepositoryException.Code.WRONG_PASSWORD, location + ": " + op + " " + name + " refused (" + s + " " + code
-                            + "): the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE) are wrong or not allowed to " + op + " in bucket " + bucket, e);
-                if (!(s >= 500 || s == 429 || s == 408) || attempt >= attempts) throw failed(op, name, attempt, s + " " + code + ": " + e.getMessage(), e);
+                    throw new RepositoryException(
+                            RepositoryException.Code.WRONG_PASSWORD,
+                            location + ": " + op + " " + name + " refused (" + s + " " + code
+                                    + "): the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE) are wrong or not allowed to "
+                                    + op + " in bucket " + bucket,
+                            e);
+                if (!(s >= 500 || s == 429 || s == 408) || attempt >= attempts)
+                    throw failed(op, name, attempt, s + " " + code + ": " + e.getMessage(), e);
             } catch (SdkClientException | java.io.UncheckedIOException e) {
                 if (attempt >= attempts) throw failed(op, name, attempt, e.getMessage(), e);
             } catch (IOException e) {
-                if (e instanceof RepositoryException || e instanceof NoSuchFileException || e instanceof InterruptedIOException) throw e;
+                if (e instanceof RepositoryException
+                        || e instanceof NoSuchFileException
+                        || e instanceof InterruptedIOException) throw e;
                 if (attempt >= attempts) throw failed(op, name, attempt, e.toString(), e);
             } catch (SdkException e) {
                 throw failed(op, name, attempt, e.getMessage(), e);
             }
             try {
-                Thread.sleep(backoff + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+                Thread.sleep(backoff
+                        + java.util.concurrent.ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException(location + ": " + op + " " + name + " interrupted");
@@ -176,23 +203,41 @@ public final class S3Store implements Store {
     }
 
     private RepositoryException noBucket(Exception e) {
-        return new RepositoryException(RepositoryException.Code.NOT_FOUND, location + ": bucket " + bucket + " does not exist (create it first, e.g. aws s3 mb s3://" + bucket + ")", e);
+        return new RepositoryException(
+                RepositoryException.Code.NOT_FOUND,
+                location + ": bucket " + bucket + " does not exist (create it first, e.g. aws s3 mb s3://" + bucket
+                        + ")",
+                e);
     }
 
     private IOException failed(String op, String name, int attempts, String why, Exception e) {
-        return new RepositoryException(RepositoryException.Code.IO_ERROR, location + ": " + op + " " + name + " failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + why, e);
+        return new RepositoryException(
+                RepositoryException.Code.IO_ERROR,
+                location + ": " + op + " " + name + " failed after " + attempts
+                        + (attempts == 1 ? " attempt: " : " attempts: ") + why,
+                e);
     }
 
-    @Override public void put(String name, byte[] data) throws IOException {
-        if (stat(name) != null) throw new RepositoryException(RepositoryException.Code.ALREADY_EXISTS, location + ": " + name + " already exists");
+    @Override
+    public void put(String name, byte[] data) throws IOException {
+        if (stat(name) != null)
+            throw new RepositoryException(
+                    RepositoryException.Code.ALREADY_EXISTS, location + ": " + name + " already exists");
         replace(name, data);
     }
 
-    @Override public void replace(String name, byte[] data) throws IOException {
-        call("PUT", name, () -> s3.putObject(b -> b.bucket(bucket).key(key(name)).contentLength((long) data.length), RequestBody.fromBytes(data)));
+    @Override
+    public void replace(String name, byte[] data) throws IOException {
+        call(
+                "PUT",
+                name,
+                () -> s3.putObject(
+                        b -> b.bucket(bucket).key(key(name)).contentLength((long) data.length),
+                        RequestBody.fromBytes(data)));
     }
 
-    @Override public Upload upload() throws IOException {
+    @Override
+    public Upload upload() throws IOException {
         Path tmp = Files.createTempFile("stillpoint-s3-pack-", ".tmp");
         FileChannel ch;
         try {
@@ -202,38 +247,60 @@ public final class S3Store implements Store {
             throw e;
         }
         return new Upload() {
-            @Override public void write(byte[] b, int off, int len, long at) throws IOException {
+            @Override
+            public void write(byte[] b, int off, int len, long at) throws IOException {
                 ByteBuffer buf = ByteBuffer.wrap(b, off, len);
                 while (buf.hasRemaining()) at += ch.write(buf, at);
             }
 
-            @Override public boolean commit(String name, long length) throws IOException {
+            @Override
+            public boolean commit(String name, long length) throws IOException {
                 try {
                     ch.truncate(length);
                     ch.close();
                     if (stat(name) != null) return false;
-                    call("PUT", name, () -> s3.putObject(b -> b.bucket(bucket).key(key(name)).contentLength(length), RequestBody.fromFile(tmp)));
+                    call(
+                            "PUT",
+                            name,
+                            () -> s3.putObject(
+                                    b -> b.bucket(bucket).key(key(name)).contentLength(length),
+                                    RequestBody.fromFile(tmp)));
                     return true;
                 } finally {
                     close();
                 }
             }
 
-            @Override public void close() {
-                try { ch.close(); } catch (IOException ignored) { /* deleting anyway */ }
-                try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* a temp file */ }
+            @Override
+            public void close() {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    /* deleting anyway */
+                }
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    /* a temp file */
+                }
             }
         };
     }
 
-    @Override public byte[] get(String name) throws IOException {
-        return call("GET", name, () -> s3.getObjectAsBytes(b -> b.bucket(bucket).key(key(name))).asByteArray());
+    @Override
+    public byte[] get(String name) throws IOException {
+        return call(
+                "GET",
+                name,
+                () -> s3.getObjectAsBytes(b -> b.bucket(bucket).key(key(name))).asByteArray());
     }
 
-    @Override public int read(String name, long offset, byte[] dst, int off, int len) throws IOException {
+    @Override
+    public int read(String name, long offset, byte[] dst, int off, int len) throws IOException {
         if (len == 0) return 0;
         return call("GET", name, () -> {
-            try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket).key(key(name)).range("bytes=" + offset + "-" + (offset + len - 1)))) {
+            try (ResponseInputStream<GetObjectResponse> in = s3.getObject(
+                    b -> b.bucket(bucket).key(key(name)).range("bytes=" + offset + "-" + (offset + len - 1)))) {
                 return in.readNBytes(dst, off, len);
             } catch (S3Exception e) {
                 if (e.statusCode() == 416) return 0; // range starts at or past the end
@@ -242,7 +309,8 @@ public final class S3Store implements Store {
         });
     }
 
-    @Override public Reader reader(String name, boolean sequential) throws IOException {
+    @Override
+    public Reader reader(String name, boolean sequential) throws IOException {
         Entry e = stat(name);
         if (e == null) throw new NoSuchFileException(location + ": " + name);
         long size = e.size();
@@ -250,9 +318,13 @@ public final class S3Store implements Store {
             private InputStream in;
             private long pos;
 
-            @Override public long size() { return size; }
+            @Override
+            public long size() {
+                return size;
+            }
 
-            @Override public byte[] readFully(long at, int len) throws IOException {
+            @Override
+            public byte[] readFully(long at, int len) throws IOException {
                 if (at + len > size) return null;
                 byte[] a = new byte[len];
                 if (!sequential) {
@@ -261,7 +333,10 @@ public final class S3Store implements Store {
                 return call("GET", name, () -> {
                     try {
                         if (in == null || at < pos) open(at);
-                        if (at > pos) { in.skipNBytes(at - pos); pos = at; }
+                        if (at > pos) {
+                            in.skipNBytes(at - pos);
+                            pos = at;
+                        }
                         int n = in.readNBytes(a, 0, len);
                         pos += n;
                         if (n < len) throw new IOException("stream ended at " + pos + " of " + size);
@@ -281,26 +356,37 @@ public final class S3Store implements Store {
 
             private void closeStream() {
                 if (in == null) return;
-                try { in.close(); } catch (IOException ignored) { /* abandoned */ }
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    /* abandoned */
+                }
                 in = null;
             }
 
-            @Override public void close() { closeStream(); }
+            @Override
+            public void close() {
+                closeStream();
+            }
         };
     }
 
-    @Override public List<Entry> list(String namePrefix) throws IOException {
+    @Override
+    public List<Entry> list(String namePrefix) throws IOException {
         return call("LIST", namePrefix.isEmpty() ? "(all)" : namePrefix, () -> {
             List<Entry> out = new ArrayList<>();
-            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(key(namePrefix))).contents()) {
+            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(key(namePrefix)))
+                    .contents()) {
                 // "dir/": a folder marker some servers list (s3proxy's filesystem store), not an object
-                if (!o.key().endsWith("/")) out.add(new Entry(o.key().substring(prefix.length()), o.size(), o.lastModified()));
+                if (!o.key().endsWith("/"))
+                    out.add(new Entry(o.key().substring(prefix.length()), o.size(), o.lastModified()));
             }
             return out;
         });
     }
 
-    @Override public Entry stat(String name) throws IOException {
+    @Override
+    public Entry stat(String name) throws IOException {
         try {
             return call("HEAD", name, () -> {
                 HeadObjectResponse r = s3.headObject(b -> b.bucket(bucket).key(key(name)));
@@ -311,10 +397,14 @@ public final class S3Store implements Store {
         }
     }
 
-    @Override public boolean delete(String name) throws IOException {
+    @Override
+    public boolean delete(String name) throws IOException {
         call("DELETE", name, () -> s3.deleteObject(b -> b.bucket(bucket).key(key(name))));
         return true;
     }
 
-    @Override public void close() { s3.close(); }
+    @Override
+    public void close() {
+        s3.close();
+    }
 }

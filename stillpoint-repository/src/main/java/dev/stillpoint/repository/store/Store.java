@@ -32,7 +32,9 @@ public interface Store extends Closeable {
     String location();
 
     /** The directory of a local store (flock, direct I/O), or null for a remote one. */
-    default java.nio.file.Path localRoot() { return null; }
+    default java.nio.file.Path localRoot() {
+        return null;
+    }
 
     /** Publishes {@code data} as {@code name} atomically; ALREADY_EXISTS when it exists. */
     void put(String name, byte[] data) throws IOException;
@@ -73,7 +75,8 @@ public interface Store extends Closeable {
         boolean commit(String name, long length) throws IOException;
 
         /** Discards an uncommitted upload (and releases its resources after a commit). */
-        @Override void close();
+        @Override
+        void close();
     }
 
     /** Reads of one object. */
@@ -85,5 +88,7 @@ public interface Store extends Closeable {
     }
 
     /** True when {@code location} names a remote store ({@code s3:...}) rather than a directory. */
-    static boolean isRemote(String location) { return location.startsWith("s3:"); }
+    static boolean isRemote(String location) {
+        return location.startsWith("s3:");
+    }
 }

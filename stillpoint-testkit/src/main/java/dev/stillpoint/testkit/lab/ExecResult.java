@@ -12,21 +12,22 @@ import java.util.List;
  */
 public record ExecResult(List<String> command, int exitCode, String stdout, String stderr) {
 
-  public ExecResult {
-    command = List.copyOf(command);
-  }
-
-  public boolean ok() {
-    return exitCode == 0;
-  }
-
-  /** Returns this result when the command succeeded; throws with its stderr otherwise. */
-  public ExecResult orThrow() {
-    if (exitCode != 0) {
-      throw new GuestLabException(GuestLabException.Code.GUEST_COMMAND_FAILED,
-          "guest command " + command + " exited with " + exitCode + " (rule: must exit 0); stderr: "
-              + stderr.strip());
+    public ExecResult {
+        command = List.copyOf(command);
     }
-    return this;
-  }
+
+    public boolean ok() {
+        return exitCode == 0;
+    }
+
+    /** Returns this result when the command succeeded; throws with its stderr otherwise. */
+    public ExecResult orThrow() {
+        if (exitCode != 0) {
+            throw new GuestLabException(
+                    GuestLabException.Code.GUEST_COMMAND_FAILED,
+                    "guest command " + command + " exited with " + exitCode + " (rule: must exit 0); stderr: "
+                            + stderr.strip());
+        }
+        return this;
+    }
 }
