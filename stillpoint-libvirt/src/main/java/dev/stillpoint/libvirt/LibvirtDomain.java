@@ -25,6 +25,8 @@ final class LibvirtDomain implements VmDomain {
             VirDomain.UNDEFINE_CHECKPOINTS_METADATA | VirDomain.UNDEFINE_SNAPSHOTS_METADATA | VirDomain.UNDEFINE_NVRAM;
 
     static final java.time.Duration JOB_END_TIMEOUT = java.time.Duration.ofSeconds(30);
+    /** How long a call whose connection broke waits for libvirtd to come back. */
+    static final java.time.Duration RECONNECT_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     private final VirConnection connection;
     private final QemuAccess access;
@@ -53,16 +55,36 @@ final class LibvirtDomain implements VmDomain {
             return once(call);
         } catch (LibvirtException e) {
             if (connection.isAlive() && !brokenConnection(e)) throw VmErrors.map(e);
-            try {
-                connection.reopen();
-            } catch (LibvirtException reopen) {
-                e.addSuppressed(reopen);
-                throw VmErrors.map(e);
-            }
+            reopen(e);
             try {
                 return once(call);
             } catch (LibvirtException again) {
                 throw VmErrors.map(again);
+            }
+        }
+    }
+
+    /**
+     * Opens a new connection, waiting up to {@link #RECONNECT_TIMEOUT} for a restarting libvirtd to
+     * accept connections again; throws {@code cause} (with the last attempt's error) when it does not.
+     */
+    private void reopen(LibvirtException cause) throws VmException {
+        long deadline = System.nanoTime() + RECONNECT_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                connection.reopen();
+                return;
+            } catch (LibvirtException again) {
+                if (System.nanoTime() > deadline) {
+                    cause.addSuppressed(again);
+                    throw VmErrors.map(cause);
+                }
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw VmErrors.map(cause);
             }
         }
     }
