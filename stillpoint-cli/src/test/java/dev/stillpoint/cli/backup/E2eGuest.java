@@ -29,7 +29,7 @@ public final class E2eGuest {
             List.of("virsh", "libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img", "qemu-nbd");
 
     private static final Pattern EXTRA = Pattern.compile("sp-e2e-[a-z0-9]+-(\\d+)");
-    private static final Pattern WORK = Pattern.compile("sp-e2e-work-(\\d+)");
+    private static final Pattern WORK = Pattern.compile("sp-e2e-work-(?:[a-z]+-)?(\\d+)");
 
     private E2eGuest() {}
 
@@ -88,7 +88,12 @@ public final class E2eGuest {
         for (String entry : entries == null ? new String[0] : entries) {
             Matcher m = WORK.matcher(entry);
             if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
-                deleteTree(labDir.resolve(entry));
+                Path dead = labDir.resolve(entry);
+                // an export a dead JVM's instant recovery or verification started outlives it (own session)
+                ProcessHandle.allProcesses()
+                        .filter(h -> h.info().commandLine().orElse("").contains(dead.toString()))
+                        .forEach(ProcessHandle::destroyForcibly);
+                deleteTree(dead);
             }
         }
     }

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class InstantRecoveryE2EIT {
     static final String NAME = E2eGuest.extraDomain("instant");
+    static final String SECOND = E2eGuest.extraDomain("instantb");
     static Path WORK;
     static GuestLab guest;
 
@@ -39,7 +40,12 @@ class InstantRecoveryE2EIT {
         } catch (Throwable ignored) {
             // finished or never started
         }
-        for (String d : new String[] {NAME, NAME + "b"}) {
+        try {
+            cli("instant", "abort", SECOND, "--json");
+        } catch (Throwable ignored) {
+            // aborted by the test, or never started
+        }
+        for (String d : new String[] {NAME, SECOND}) {
             try (GuestLab lab = GuestLab.attach(d)) {
                 // close(): destroy + undefine when it exists
             }
@@ -109,7 +115,7 @@ class InstantRecoveryE2EIT {
         GuestLab.virsh("destroy", NAME).orThrow();
 
         // the export dies under a second instant recovery: `instant list` says so, `abort` removes everything
-        String second = NAME + "b";
+        String second = SECOND;
         Map<String, Object> again = cli(
                 "restore",
                 id,
