@@ -66,202 +66,66 @@ public record RunRecord(
     }
 
     public RunRecord withDomain(String name, String vmUuid) {
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                name,
-                vmUuid,
-                catalog,
-                phase,
-                workDir,
-                socket,
-                checkpoint,
-                backupJob,
-                files,
-                definedDomain);
+        return with(d -> {
+            d.domain = name;
+            d.uuid = vmUuid;
+        });
     }
 
     public RunRecord withCatalog(Path file) {
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                domain,
-                uuid,
-                file == null ? null : file.toAbsolutePath().toString(),
-                phase,
-                workDir,
-                socket,
-                checkpoint,
-                backupJob,
-                files,
-                definedDomain);
+        return with(d -> d.catalog = file == null ? null : file.toAbsolutePath().toString());
     }
 
     public RunRecord withPhase(String p) {
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                domain,
-                uuid,
-                catalog,
-                p,
-                workDir,
-                socket,
-                checkpoint,
-                backupJob,
-                files,
-                definedDomain);
+        return with(d -> d.phase = p);
     }
 
     public RunRecord withWorkDir(Path dir) {
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                domain,
-                uuid,
-                catalog,
-                phase,
-                dir.toAbsolutePath().toString(),
-                socket,
-                checkpoint,
-                backupJob,
-                files,
-                definedDomain);
+        return with(d -> d.workDir = dir.toAbsolutePath().toString());
     }
 
     /** The pull backup about to begin: its NBD socket and new checkpoint (written before the call). */
     public RunRecord withBackupJob(Path nbdSocket, String newCheckpoint) {
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                domain,
-                uuid,
-                catalog,
-                phase,
-                workDir,
-                nbdSocket.toAbsolutePath().toString(),
-                newCheckpoint,
-                true,
-                files,
-                definedDomain);
+        return with(d -> {
+            d.socket = nbdSocket.toAbsolutePath().toString();
+            d.checkpoint = newCheckpoint;
+            d.backupJob = true;
+        });
     }
 
     /** The backup job has ended (its checkpoint stays until the catalog records it). */
     public RunRecord withBackupJobEnded() {
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                domain,
-                uuid,
-                catalog,
-                phase,
-                workDir,
-                socket,
-                checkpoint,
-                false,
-                files,
-                definedDomain);
+        return with(d -> d.backupJob = false);
     }
 
     /** The checkpoint is recorded in the catalog (or deleted): recovery must leave it alone. */
     public RunRecord withoutCheckpoint() {
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                domain,
-                uuid,
-                catalog,
-                phase,
-                workDir,
-                socket,
-                null,
-                backupJob,
-                files,
-                definedDomain);
+        return with(d -> d.checkpoint = null);
     }
 
     public RunRecord withFiles(List<Path> paths) {
-        List<String> all = new ArrayList<>(files);
-        for (Path p : paths) all.add(p.toAbsolutePath().toString());
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                domain,
-                uuid,
-                catalog,
-                phase,
-                workDir,
-                socket,
-                checkpoint,
-                backupJob,
-                all,
-                definedDomain);
+        return with(d -> {
+            for (Path p : paths) d.files.add(p.toAbsolutePath().toString());
+        });
     }
 
     /** The output files now belong to a defined domain: recovery keeps them. */
     public RunRecord withDefinedDomain(String name) {
-        return new RunRecord(
-                version,
-                runId,
-                command,
-                pid,
-                pidStartedAt,
-                host,
-                startedAt,
-                domain,
-                uuid,
-                catalog,
-                phase,
-                workDir,
-                socket,
-                checkpoint,
-                backupJob,
-                List.of(),
-                name);
+        return with(d -> {
+            d.files.clear();
+            d.definedDomain = name;
+        });
     }
 
     /** A throwaway domain this run defines (verify --boot): recovery destroys and undefines it. */
     public RunRecord withThrowawayDomain(String name) {
+        return with(d -> d.definedDomain = name);
+    }
+
+    /** A copy with {@code change} applied to its changeable fields (the run's identity stays). */
+    private RunRecord with(java.util.function.Consumer<Changes> change) {
+        Changes c = new Changes(this);
+        change.accept(c);
         return new RunRecord(
                 version,
                 runId,
@@ -270,16 +134,43 @@ public record RunRecord(
                 pidStartedAt,
                 host,
                 startedAt,
-                domain,
-                uuid,
-                catalog,
-                phase,
-                workDir,
-                socket,
-                checkpoint,
-                backupJob,
-                files,
-                name);
+                c.domain,
+                c.uuid,
+                c.catalog,
+                c.phase,
+                c.workDir,
+                c.socket,
+                c.checkpoint,
+                c.backupJob,
+                c.files,
+                c.definedDomain);
+    }
+
+    /** The fields a run changes while it goes on. */
+    private static final class Changes {
+        String domain;
+        String uuid;
+        String catalog;
+        String phase;
+        String workDir;
+        String socket;
+        String checkpoint;
+        boolean backupJob;
+        final List<String> files;
+        String definedDomain;
+
+        Changes(RunRecord r) {
+            domain = r.domain;
+            uuid = r.uuid;
+            catalog = r.catalog;
+            phase = r.phase;
+            workDir = r.workDir;
+            socket = r.socket;
+            checkpoint = r.checkpoint;
+            backupJob = r.backupJob;
+            files = new ArrayList<>(r.files);
+            definedDomain = r.definedDomain;
+        }
     }
 
     Map<String, Object> toMap() {
