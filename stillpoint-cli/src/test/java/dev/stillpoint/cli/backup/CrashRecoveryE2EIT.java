@@ -150,7 +150,7 @@ class CrashRecoveryE2EIT {
                     "--full",
                     "--json");
             Predicate<String> when = ph.startsWith("copy") ? l -> l.contains("\"type\":\"progress\"") : phase(ph);
-            long delay = ph.equals("copy-random") ? 100 + random.nextInt(1500) : 0;
+            long delay = ph.equals("copy-random") ? 50 + random.nextInt(600) : 0;
             if (delay > 0)
                 System.out.printf("crash e2e: copy-random kills %d ms into the copy (seed %d)%n", delay, seed);
             if (killWhen(p, when, delay)) killed++;
