@@ -56,7 +56,14 @@ final class LoopMount implements AutoCloseable {
     @Override
     public void close() throws Exception {
         quiet("fsfreeze", "-u", mountPoint.toString());
-        quiet("umount", mountPoint.toString());
+        // a hook or watchdog process still inside the mount makes umount fail ("target is busy"),
+        // which left the loop device attached and mounted: retry, then detach lazily
+        boolean unmounted = false;
+        for (int i = 0; i < 10 && !unmounted; i++) {
+            unmounted = quiet("umount", mountPoint.toString());
+            if (!unmounted) Thread.sleep(500);
+        }
+        if (!unmounted) quiet("umount", "-l", mountPoint.toString());
         quiet("losetup", "-d", device);
         Files.deleteIfExists(image);
     }
@@ -78,17 +85,19 @@ final class LoopMount implements AutoCloseable {
         return out;
     }
 
-    static void quiet(String... cmd) {
+    /** Runs {@code cmd}, ignoring its output; true when it exited 0 within 30 s. */
+    static boolean quiet(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
-            p.waitFor(30, TimeUnit.SECONDS);
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException e) {
-            // best effort
+            return false; // best effort
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 }
