@@ -41,7 +41,36 @@ public final class InstantRecovery {
     }
 
     /** A started export process. */
-    public record RunningExport(long pid, String startedAt) {}
+    public record RunningExport(long pid, String startedAt) {
+        /** The process, when it is still this export (a recycled pid has another start time). */
+        Optional<ProcessHandle> process() {
+            if (pid <= 0) return Optional.empty();
+            return ProcessHandle.of(pid)
+                    .filter(ProcessHandle::isAlive)
+                    .filter(h -> startedAt == null
+                            || h.info()
+                                    .startInstant()
+                                    .map(Instant::toString)
+                                    .map(startedAt::equals)
+                                    .orElse(true));
+        }
+
+        public boolean alive() {
+            return process().isPresent();
+        }
+
+        /** SIGTERM (the export removes its socket), SIGKILL after 10 s; nothing when it is gone. */
+        public void stop() {
+            process().ifPresent(h -> {
+                h.destroy();
+                try {
+                    h.onExit().get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    h.destroyForcibly();
+                }
+            });
+        }
+    }
 
     /** One disk: whether it still reads from the export, and the block pull's progress. */
     public record DiskStatus(String target, boolean dependsOnExport, long done, long total, boolean pulling) {
@@ -228,16 +257,7 @@ public final class InstantRecovery {
     }
 
     private static void stopExport(InstantSession s) {
-        if (s.exportAlive()) {
-            ProcessHandle.of(s.exportPid()).ifPresent(h -> {
-                h.destroy(); // SIGTERM: the export removes its socket
-                try {
-                    h.onExit().get(10, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    h.destroyForcibly();
-                }
-            });
-        }
+        s.export().stop();
         try {
             Files.deleteIfExists(s.socket());
         } catch (IOException ignored) {

@@ -43,15 +43,11 @@ public record InstantSession(
 
     /** Whether the export process recorded here is still the same process and alive. */
     public boolean exportAlive() {
-        if (exportPid <= 0) return false;
-        return ProcessHandle.of(exportPid)
-                .filter(ProcessHandle::isAlive)
-                .filter(h -> exportStartedAt == null
-                        || h.info()
-                                .startInstant()
-                                .map(Instant::toString)
-                                .map(exportStartedAt::equals)
-                                .orElse(true))
-                .isPresent();
+        return export().alive();
+    }
+
+    /** The export process recorded here. */
+    public InstantRecovery.RunningExport export() {
+        return new InstantRecovery.RunningExport(exportPid, exportStartedAt);
     }
 }

@@ -31,8 +31,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /** Boots one restore point in isolation and checks it (see the package documentation). */
 public final class BootVerification {
@@ -206,17 +204,7 @@ public final class BootVerification {
                 // a later run's recovery removes it (the journal names it)
             }
         }
-        if (export != null) {
-            Optional<ProcessHandle> h = ProcessHandle.of(export.pid());
-            h.ifPresent(p -> {
-                p.destroy();
-                try {
-                    p.onExit().get(10, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    p.destroyForcibly();
-                }
-            });
-        }
+        if (export != null) export.stop();
         try (var s = Files.walk(work)) {
             for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException ignored) {
