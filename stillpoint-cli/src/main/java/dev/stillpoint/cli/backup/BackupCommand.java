@@ -1,6 +1,7 @@
 package dev.stillpoint.cli.backup;
 
 import dev.stillpoint.cli.CatalogOption;
+import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.Runs;
@@ -75,12 +76,8 @@ public final class BackupCommand implements Callable<Integer> {
             description = "Host-side limit for the guest freeze, hooks included (default 60).")
     int freezeTimeout;
 
-    @Option(
-            names = "--connect",
-            paramLabel = "URI",
-            defaultValue = Connectors.DEFAULT_URI,
-            description = "libvirt connection URI (default qemu:///system).")
-    String uri;
+    @Mixin
+    ConnectOption connect;
 
     @Option(
             names = "--work-dir",
@@ -112,13 +109,13 @@ public final class BackupCommand implements Callable<Integer> {
                 .withPolicy(policy)
                 .withFreezeTimeout(Duration.ofSeconds(freezeTimeout))
                 .withWorkDir(workDir);
-        try (VmConnector connector = Connectors.open(uri);
+        try (VmConnector connector = Connectors.open(connect.uri);
                 Repository repository = repo.open();
                 Catalog catalog = catalogOption.open(repo)) {
             VmDomain domain = connector
                     .find(domainName)
-                    .orElseThrow(() ->
-                            new VmException(VmException.Code.NOT_FOUND, "no domain '" + domainName + "' on " + uri));
+                    .orElseThrow(() -> new VmException(
+                            VmException.Code.NOT_FOUND, "no domain '" + domainName + "' on " + connect.uri));
             RunDirectory runs = Runs.directory();
             BackupJob job = BackupJob.builder()
                     .domain(domain)

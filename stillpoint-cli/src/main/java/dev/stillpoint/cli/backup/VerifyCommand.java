@@ -1,6 +1,7 @@
 package dev.stillpoint.cli.backup;
 
 import dev.stillpoint.cli.CatalogOption;
+import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.RepoOptions;
@@ -92,12 +93,8 @@ public final class VerifyCommand implements Callable<Integer> {
             description = "Where the throwaway overlays go (usable by libvirt-qemu; default /var/lib/libvirt/images).")
     Path workDir;
 
-    @Option(
-            names = "--connect",
-            paramLabel = "URI",
-            defaultValue = Connectors.DEFAULT_URI,
-            description = "libvirt connection URI (default qemu:///system).")
-    String uri;
+    @Mixin
+    ConnectOption connect;
 
     @Option(names = "--json", description = "One {\"type\":\"verification\"} line per point, then a summary line.")
     boolean json;
@@ -111,7 +108,7 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         int failed = 0;
         RunDirectory runs = Runs.directory();
-        try (VmConnector connector = Connectors.open(uri)) {
+        try (VmConnector connector = Connectors.open(connect.uri)) {
             Runs.recovery(runs, connector, printer).recoverAll(null);
             BootVerification verification = new BootVerification(
                     connector,

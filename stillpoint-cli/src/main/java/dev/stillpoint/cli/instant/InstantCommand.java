@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.instant;
 
+import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.output.Output;
 import dev.stillpoint.engine.EngineException;
@@ -15,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -103,12 +105,8 @@ public final class InstantCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(
-                names = "--connect",
-                paramLabel = "URI",
-                defaultValue = Connectors.DEFAULT_URI,
-                description = "libvirt connection URI (default qemu:///system).")
-        String uri;
+        @Mixin
+        ConnectOption connect;
 
         @Option(names = "--json", description = "One {\"type\":\"instant\"} line per domain, then a summary.")
         boolean json;
@@ -118,7 +116,7 @@ public final class InstantCommand implements Runnable {
             Output out = Output.of(spec, json);
             InstantSessions sessions = sessions();
             List<InstantSession> all = sessions.list();
-            try (VmConnector connector = Connectors.open(uri)) {
+            try (VmConnector connector = Connectors.open(connect.uri)) {
                 InstantRecovery recovery = new InstantRecovery(connector, sessions);
                 for (InstantSession s : all) {
                     InstantRecovery.Status st = recovery.status(s);
@@ -149,12 +147,8 @@ public final class InstantCommand implements Runnable {
                 description = "Give up after this long (default one day).")
         long timeout;
 
-        @Option(
-                names = "--connect",
-                paramLabel = "URI",
-                defaultValue = Connectors.DEFAULT_URI,
-                description = "libvirt connection URI (default qemu:///system).")
-        String uri;
+        @Mixin
+        ConnectOption connect;
 
         @Option(names = "--json", description = "Progress lines, then a summary line.")
         boolean json;
@@ -163,7 +157,7 @@ public final class InstantCommand implements Runnable {
         public Integer call() throws Exception {
             Output out = Output.of(spec, json);
             long t0 = System.nanoTime();
-            try (VmConnector connector = Connectors.open(uri)) {
+            try (VmConnector connector = Connectors.open(connect.uri)) {
                 InstantRecovery.Status st = new InstantRecovery(connector, sessions())
                         .finish(name, Duration.ofSeconds(timeout), s -> {
                             long done = s.disks().stream()
@@ -205,12 +199,8 @@ public final class InstantCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "NAME", description = "The domain started by restore --instant.")
         String name;
 
-        @Option(
-                names = "--connect",
-                paramLabel = "URI",
-                defaultValue = Connectors.DEFAULT_URI,
-                description = "libvirt connection URI (default qemu:///system).")
-        String uri;
+        @Mixin
+        ConnectOption connect;
 
         @Option(names = "--json", description = "A summary line.")
         boolean json;
@@ -218,7 +208,7 @@ public final class InstantCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Output out = Output.of(spec, json);
-            try (VmConnector connector = Connectors.open(uri)) {
+            try (VmConnector connector = Connectors.open(connect.uri)) {
                 new InstantRecovery(connector, sessions()).abort(name);
             }
             out.summary(

@@ -1,5 +1,6 @@
 package dev.stillpoint.cli.snapshots;
 
+import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.Runs;
 import dev.stillpoint.cli.output.VmPrinter;
@@ -15,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,12 +48,8 @@ public final class SnapshotsAuditCommand implements Callable<Integer> {
     @Option(names = "--catalog", paramLabel = "FILE", description = "Catalog file (default: DIR/catalog.db).")
     Path catalog;
 
-    @Option(
-            names = "--connect",
-            paramLabel = "URI",
-            defaultValue = Connectors.DEFAULT_URI,
-            description = "libvirt connection URI (default qemu:///system).")
-    String uri;
+    @Mixin
+    ConnectOption connect;
 
     @Option(names = "--json", description = "One {\"type\":\"auditEntry\"} JSON line per entry, then a summary line.")
     boolean json;
@@ -60,7 +58,7 @@ public final class SnapshotsAuditCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         VmPrinter printer = VmPrinter.of(spec, json);
         Path catalogPath = catalog != null ? catalog : repo != null ? Catalog.defaultPath(repo) : null;
-        try (VmConnector connector = Connectors.open(uri);
+        try (VmConnector connector = Connectors.open(connect.uri);
                 Catalog c = catalogPath == null ? null : Catalog.open(catalogPath)) {
             if (c == null)
                 printer.warning("no-catalog", "no --repo/--catalog: every checkpoint is reported as unknown");
