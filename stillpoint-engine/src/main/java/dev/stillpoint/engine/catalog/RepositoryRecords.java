@@ -210,6 +210,53 @@ public final class RepositoryRecords {
      */
     public record Rebuild(int fromRecords, int fromManifests, int present, int images, List<String> notes) {}
 
+    /**
+     * A VM backup as a repository holds it: named by a record, or only by its snapshots' tags.
+     *
+     * @param snapshots every snapshot of the backup that the repository still holds
+     */
+    public record StoredBackup(String id, String vmName, Instant startedAt, Set<String> snapshots) {}
+
+    /**
+     * The VM backups {@code repository} holds (oldest first), from its records and from the tags
+     * of snapshots no record names; without a catalog (what {@code copy} selects by).
+     */
+    public static List<StoredBackup> backups(Repository repository) throws IOException, EngineException {
+        Map<String, SnapshotInfo> snapshots = new LinkedHashMap<>();
+        for (SnapshotInfo s : repository.snapshots()) snapshots.put(s.id(), s);
+        Map<String, StoredBackup> out = new LinkedHashMap<>();
+        Set<String> covered = new HashSet<>();
+        for (RepositoryRecord rec : repository.records()) {
+            covered.addAll(rec.snapshots().values());
+            String vm;
+            Instant at;
+            try {
+                Map<String, Object> m = JSON.std.mapFrom(rec.body());
+                vm = (String) m.get("vmName");
+                at = Instant.parse((String) m.get("startedAt"));
+            } catch (IOException | RuntimeException e) {
+                throw new EngineException(
+                        Code.CATALOG, "record " + rec.id() + " (" + rec.name() + ") is malformed: " + e.getMessage(), e);
+            }
+            Set<String> held = new java.util.TreeSet<>(rec.snapshots().values());
+            held.retainAll(snapshots.keySet());
+            if (!held.isEmpty()) out.put(rec.name(), new StoredBackup(rec.name(), vm, at, held));
+        }
+        for (SnapshotInfo s : snapshots.values()) {
+            String b = s.tags().get(TAG_BACKUP);
+            if (covered.contains(s.id()) || b == null || !b.matches("[0-9a-f]{16}") || s.tags().get(TAG_DOMAIN) == null)
+                continue;
+            StoredBackup had = out.get(b);
+            Set<String> ids = new java.util.TreeSet<>(had == null ? Set.of() : had.snapshots());
+            ids.add(s.id());
+            Instant at = had == null || s.time().isBefore(had.startedAt()) ? s.time() : had.startedAt();
+            out.put(b, new StoredBackup(b, s.tags().get(TAG_DOMAIN), at, ids));
+        }
+        List<StoredBackup> list = new ArrayList<>(out.values());
+        list.sort(Comparator.comparing(StoredBackup::startedAt));
+        return list;
+    }
+
     /** Tag names the backup job gives each disk snapshot ({@code BackupJob}). */
     static final String TAG_BACKUP = "backup", TAG_DOMAIN = "domain", TAG_UUID = "uuid", TAG_DISK = "disk",
             TAG_CHECKPOINT = "checkpoint";
