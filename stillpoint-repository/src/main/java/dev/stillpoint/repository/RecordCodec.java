@@ -48,7 +48,8 @@ final class RecordCodec {
             if (m.get("snapshots") instanceof Map<?, ?> s)
                 s.forEach((k, v) -> snapshots.put(String.valueOf(k), String.valueOf(v)));
             return new RepositoryRecord(
-                    id, (String) m.get("name"), Instant.parse((String) m.get("time")), snapshots, (String) m.get("body"));
+                    id, (String) m.get("name"), Instant.parse((String) m.get("time")), snapshots, (String)
+                            m.get("body"));
         } catch (RepositoryException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

@@ -54,15 +54,17 @@ final class RepositoryCopier {
         this.to = to;
         this.progress = progress == null ? ProgressListener.NONE : progress;
         byte[] probe = "stillpoint copy: do both repositories name chunks alike?".getBytes();
-        this.sameIds = from.crypto().id(probe, 0, probe.length).equals(to.crypto().id(probe, 0, probe.length));
+        this.sameIds =
+                from.crypto().id(probe, 0, probe.length).equals(to.crypto().id(probe, 0, probe.length));
     }
 
     CopyResult run(Collection<String> wanted) throws IOException {
         if (from.config().chunkSize() != to.config().chunkSize())
             throw new RepositoryException(
                     RepositoryException.Code.INVALID_ARGUMENT,
-                    "cannot copy between repositories of different chunk sizes (" + from.config().chunkSize()
-                            + " and " + to.config().chunkSize() + " bytes): the target would have to re-chunk every image");
+                    "cannot copy between repositories of different chunk sizes ("
+                            + from.config().chunkSize() + " and " + to.config().chunkSize()
+                            + " bytes): the target would have to re-chunk every image");
         if (from.store().location().equals(to.store().location()))
             throw new RepositoryException(
                     RepositoryException.Code.INVALID_ARGUMENT,
@@ -75,7 +77,8 @@ final class RepositoryCopier {
             Map<String, SnapshotInfo> byId = new HashMap<>();
             for (SnapshotInfo s : all) byId.put(s.id(), s);
             Set<String> ids = new LinkedHashSet<>();
-            for (String w : wanted) ids.add(byId.containsKey(w) ? w : from.snapshot(w).id());
+            for (String w : wanted)
+                ids.add(byId.containsKey(w) ? w : from.snapshot(w).id());
             List<SnapshotInfo> selected = all.stream()
                     .filter(s -> ids.contains(s.id()))
                     .toList(); // oldest first: a parent before its children
@@ -226,11 +229,12 @@ final class RepositoryCopier {
         chunksRead.incrementAndGet();
         if (n != len)
             throw new RepositoryException(
-                    RepositoryException.Code.CORRUPT, "chunk " + cid.hex() + " holds " + n + " bytes, its snapshot needs " + len);
+                    RepositoryException.Code.CORRUPT,
+                    "chunk " + cid.hex() + " holds " + n + " bytes, its snapshot needs " + len);
         ChunkId tid = sameIds ? cid : to.crypto().id(raw, 0, n);
         if (!to.index().contains(tid) && pending.add(tid)) {
-            BlobCodec.Encoded blob =
-                    BlobCodec.encodeScratch(to.crypto(), tid, raw, n, to.config().compressionLevel());
+            BlobCodec.Encoded blob = BlobCodec.encodeScratch(
+                    to.crypto(), tid, raw, n, to.config().compressionLevel());
             packs.add(tid, blob.bytes(), blob.length(), n);
             chunksSent.incrementAndGet();
             chunkBytesSent.addAndGet(n);
@@ -248,7 +252,9 @@ final class RepositoryCopier {
         String base = s.parent() != null && copies.containsKey(s.parent()) ? s.parent() : null;
         if (base == null) {
             for (SnapshotInfo o : all) {
-                if (o.id().equals(s.id()) || !o.name().equals(s.name()) || o.time().isAfter(s.time())) continue;
+                if (o.id().equals(s.id())
+                        || !o.name().equals(s.name())
+                        || o.time().isAfter(s.time())) continue;
                 if (copies.containsKey(o.id())) base = o.id();
             }
         }
@@ -270,7 +276,8 @@ final class RepositoryCopier {
         for (RepositoryRecord r : from.records()) {
             if (r.snapshots().isEmpty() || !asked.containsAll(r.snapshots().values())) continue;
             Map<String, String> mapped = new TreeMap<>();
-            for (Map.Entry<String, String> e : r.snapshots().entrySet()) mapped.put(e.getKey(), copies.get(e.getValue()));
+            for (Map.Entry<String, String> e : r.snapshots().entrySet())
+                mapped.put(e.getKey(), copies.get(e.getValue()));
             if (mapped.containsValue(null)) continue; // cannot happen: every asked snapshot is in the target now
             if (there.add(key(r.name(), mapped, r.body()))) {
                 dst.verify();

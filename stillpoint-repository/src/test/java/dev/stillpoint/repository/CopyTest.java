@@ -78,7 +78,8 @@ class CopyTest {
                 Repository b = Repositories.init(tmp.resolve("b"), TestImages.options(false));
                 Repository c = Repositories.init(tmp.resolve("c"), TestImages.options(false))) {
             SnapshotInfo s1 = TestImages.backup(a, "vm/vda", v1);
-            String inB = Repositories.copy(a, b, List.of(s1.id()), null).snapshots().get(s1.id());
+            String inB =
+                    Repositories.copy(a, b, List.of(s1.id()), null).snapshots().get(s1.id());
             CopyResult back = Repositories.copy(b, a, List.of(inB), null);
             assertThat(back.snapshotsSkipped()).isEqualTo(1); // its original is there
             assertThat(back.snapshots()).containsEntry(inB, s1.id());

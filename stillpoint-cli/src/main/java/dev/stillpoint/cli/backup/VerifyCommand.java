@@ -131,8 +131,10 @@ public final class VerifyCommand implements Callable<Integer> {
                     try (dev.stillpoint.repository.Repository r = repo.open()) {
                         dev.stillpoint.engine.catalog.RepositoryRecords.republish(r, catalog, b.id());
                     } catch (java.io.IOException | RuntimeException e) {
-                        printer.warning("record-not-updated", "the verification of " + b.id()
-                                + " is in the catalog but not in the repository's record: " + e.getMessage());
+                        printer.warning(
+                                "record-not-updated",
+                                "the verification of " + b.id()
+                                        + " is in the catalog but not in the repository's record: " + e.getMessage());
                     }
                 }
                 if (!v.passed()) failed++;

@@ -164,8 +164,8 @@ public final class CopyCommand implements Callable<Integer> {
             if (last == null)
                 throw new RepositoryException(
                         RepositoryException.Code.NOT_FOUND,
-                        "no backup of domain " + which.latest + " in " + src.snapshots().size() + " snapshot(s) of "
-                                + from);
+                        "no backup of domain " + which.latest + " in "
+                                + src.snapshots().size() + " snapshot(s) of " + from);
             chosen.add(last);
         } else {
             for (String id : which.backups) {

@@ -140,7 +140,8 @@ public final class RepositoryRecords {
                 for (Phase p : Phase.values()) if (pm.get(p.key()) instanceof Number x) phases.put(p, x.longValue());
             List<String> warnings = new ArrayList<String>(strings(m.get("warnings")));
             String id = (String) m.get("id");
-            BackupRecord b = BackupRecord.builder(id, (String) m.get("vmName"), Instant.parse((String) m.get("startedAt")))
+            BackupRecord b = BackupRecord.builder(
+                            id, (String) m.get("vmName"), Instant.parse((String) m.get("startedAt")))
                     .vmUuid((String) m.get("vmUuid"))
                     .finishedAt(m.get("finishedAt") == null ? null : Instant.parse((String) m.get("finishedAt")))
                     .status(BackupRecord.Status.ofLabel((String) m.get("status")))
@@ -236,7 +237,9 @@ public final class RepositoryRecords {
                 at = Instant.parse((String) m.get("startedAt"));
             } catch (IOException | RuntimeException e) {
                 throw new EngineException(
-                        Code.CATALOG, "record " + rec.id() + " (" + rec.name() + ") is malformed: " + e.getMessage(), e);
+                        Code.CATALOG,
+                        "record " + rec.id() + " (" + rec.name() + ") is malformed: " + e.getMessage(),
+                        e);
             }
             Set<String> held = new java.util.TreeSet<>(rec.snapshots().values());
             held.retainAll(snapshots.keySet());
@@ -244,8 +247,10 @@ public final class RepositoryRecords {
         }
         for (SnapshotInfo s : snapshots.values()) {
             String b = s.tags().get(TAG_BACKUP);
-            if (covered.contains(s.id()) || b == null || !b.matches("[0-9a-f]{16}") || s.tags().get(TAG_DOMAIN) == null)
-                continue;
+            if (covered.contains(s.id())
+                    || b == null
+                    || !b.matches("[0-9a-f]{16}")
+                    || s.tags().get(TAG_DOMAIN) == null) continue;
             StoredBackup had = out.get(b);
             Set<String> ids = new java.util.TreeSet<>(had == null ? Set.of() : had.snapshots());
             ids.add(s.id());
@@ -258,7 +263,10 @@ public final class RepositoryRecords {
     }
 
     /** Tag names the backup job gives each disk snapshot ({@code BackupJob}). */
-    static final String TAG_BACKUP = "backup", TAG_DOMAIN = "domain", TAG_UUID = "uuid", TAG_DISK = "disk",
+    static final String TAG_BACKUP = "backup",
+            TAG_DOMAIN = "domain",
+            TAG_UUID = "uuid",
+            TAG_DISK = "disk",
             TAG_CHECKPOINT = "checkpoint";
 
     /**
@@ -315,7 +323,14 @@ public final class RepositoryRecords {
             long size = 0, stored = 0;
             for (SnapshotInfo s : list) {
                 disks.add(new DiskRecord(
-                        s.tags().getOrDefault(TAG_DISK, s.name()), null, null, s.size(), s.id(), s.parent(), 0, s.storedBytes()));
+                        s.tags().getOrDefault(TAG_DISK, s.name()),
+                        null,
+                        null,
+                        s.size(),
+                        s.id(),
+                        s.parent(),
+                        0,
+                        s.storedBytes()));
                 size += s.size();
                 stored += s.storedBytes();
             }

@@ -107,7 +107,9 @@ class BackupJobTest {
         // the repository describes the backup too (catalog rebuild reads it)
         assertThat(repo.records()).singleElement().satisfies(stored -> {
             assertThat(stored.name()).isEqualTo(rec.id());
-            assertThat(stored.snapshots()).containsExactly(java.util.Map.entry("vda", rec.disks().getFirst().snapshotId()));
+            assertThat(stored.snapshots())
+                    .containsExactly(
+                            java.util.Map.entry("vda", rec.disks().getFirst().snapshotId()));
             assertThat(stored.body()).contains("\"consistency\":\"filesystem\"").contains("sp-engine-web");
         });
     }
