@@ -163,6 +163,20 @@ class CopyCatalogIT {
                 .containsEntry("chunksSent", 0)
                 .containsEntry("bytesSent", 0);
 
+        // exit codes (docs/scripting.md, copy): wrong passphrase 11, no such backup 10, the same repository 2
+        Path wrong = Files.writeString(work.resolve("wrong"), "not it\n");
+        assertThat(cli("copy", "--from", a, "--from-password-file", wrong.toString(), "--to", b, "--to-password-file", pb,
+                                "--all")
+                        .code())
+                .isEqualTo(11);
+        VmCommandsIT.Run unknown = cli(
+                "copy", "--from", a, "--from-password-file", pa, "--to", b, "--to-password-file", pb, "abcdef12");
+        assertThat(unknown.code()).isEqualTo(10);
+        assertThat(unknown.err()).contains("abcdef12");
+        assertThat(cli("copy", "--from", a, "--from-password-file", pa, "--to", a, "--to-password-file", pa, "--all")
+                        .code())
+                .isEqualTo(2);
+
         // local -> local, only the newest backup, into an unencrypted repository
         String c = work.resolve("c").toString();
         Repositories.init(Path.of(c), RepositoryOptions.unencrypted()).close();
