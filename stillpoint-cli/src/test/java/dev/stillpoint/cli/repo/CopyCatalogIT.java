@@ -2,7 +2,6 @@ package dev.stillpoint.cli.repo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.cli.backup.StaticConnectorProvider;
 import dev.stillpoint.cli.backup.VmCommandsIT;
 import dev.stillpoint.engine.vm.VmDisk;
@@ -81,6 +80,14 @@ class CopyCatalogIT {
         return out;
     }
 
+    /** {@code copy --from a --from-password-file pa --to b --to-password-file pb} and {@code more}. */
+    static String[] copyAtoB(String a, String pa, String b, String pb, String... more) {
+        List<String> args = new ArrayList<>(
+                List.of("copy", "--from", a, "--from-password-file", pa, "--to", b, "--to-password-file", pb));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
     @Test
     void vmBackupsCopiedToS3AreRestoredOnANewHostFromTheBucketAlone() throws Exception {
         HostPrograms.require("qemu-img", "qemu-nbd", "qemu-io");
@@ -120,18 +127,7 @@ class CopyCatalogIT {
             ids.add((String) backup.last().get("backupId"));
         }
 
-        VmCommandsIT.Run copy = cli(
-                "copy",
-                "--from",
-                a,
-                "--from-password-file",
-                pa,
-                "--to",
-                b,
-                "--to-password-file",
-                pb,
-                "--all",
-                "--json");
+        VmCommandsIT.Run copy = cli(copyAtoB(a, pa, b, pb, "--all", "--json"));
         assertThat(copy.code()).as(copy.err()).isZero();
         assertThat(copy.lines()).anySatisfy(l -> assertThat(l).containsEntry("type", "progress"));
         Map<String, Object> sum = copy.last();
@@ -143,18 +139,7 @@ class CopyCatalogIT {
         // distinct 1 MiB chunks: 0x41..., 0x42... (each run of equal chunks is one) and the second backup's 0x43...
         assertThat(((Number) sum.get("chunkBytesSent")).longValue()).isEqualTo(3L << 20);
 
-        VmCommandsIT.Run again = cli(
-                "copy",
-                "--from",
-                a,
-                "--from-password-file",
-                pa,
-                "--to",
-                b,
-                "--to-password-file",
-                pb,
-                "--all",
-                "--json");
+        VmCommandsIT.Run again = cli(copyAtoB(a, pa, b, pb, "--all", "--json"));
         assertThat(again.code()).as(again.err()).isZero();
         assertThat(again.last())
                 .containsEntry("snapshotsCopied", 0)
@@ -165,12 +150,20 @@ class CopyCatalogIT {
 
         // exit codes (docs/scripting.md, copy): wrong passphrase 11, no such backup 10, the same repository 2
         Path wrong = Files.writeString(work.resolve("wrong"), "not it\n");
-        assertThat(cli("copy", "--from", a, "--from-password-file", wrong.toString(), "--to", b, "--to-password-file", pb,
+        assertThat(cli(
+                                "copy",
+                                "--from",
+                                a,
+                                "--from-password-file",
+                                wrong.toString(),
+                                "--to",
+                                b,
+                                "--to-password-file",
+                                pb,
                                 "--all")
                         .code())
                 .isEqualTo(11);
-        VmCommandsIT.Run unknown = cli(
-                "copy", "--from", a, "--from-password-file", pa, "--to", b, "--to-password-file", pb, "abcdef12");
+        VmCommandsIT.Run unknown = cli(copyAtoB(a, pa, b, pb, "abcdef12"));
         assertThat(unknown.code()).isEqualTo(10);
         assertThat(unknown.err()).contains("abcdef12");
         assertThat(cli("copy", "--from", a, "--from-password-file", pa, "--to", a, "--to-password-file", pa, "--all")
@@ -226,46 +219,16 @@ class CopyCatalogIT {
 
     // ---- separate processes: SIGKILL during a copy ----
 
-    record Run(int code, String out, String err) {}
-
     static ProcessBuilder process(Map<String, String> env, String... args) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.stillpoint.cli.Main"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().remove("STILLPOINT_REPOSITORY");
-        pb.environment().remove("STILLPOINT_PASSWORD");
-        pb.environment().putAll(s3.env());
-        pb.environment().put("STILLPOINT_STATE_DIR", work.resolve("state").toString());
-        pb.environment().putAll(env);
-        return pb;
+        return ChildCli.process(s3, work, env, args);
     }
 
-    static Run run(Map<String, String> env, String... args) throws Exception {
-        Path out = Files.createTempFile(work, "out", ".txt"), err = Files.createTempFile(work, "err", ".txt");
-        Process p = process(env, args)
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile())
-                .start();
-        assertThat(p.waitFor(5, TimeUnit.MINUTES))
-                .as("stillpoint %s finished", String.join(" ", args))
-                .isTrue();
-        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    static ChildCli.Run run(Map<String, String> env, String... args) throws Exception {
+        return ChildCli.run(work, process(env, args));
     }
 
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> summary(Run r) throws Exception {
-        for (String line : r.out().split("\n")) {
-            if (line.isBlank()) continue;
-            Map<String, Object> m = JSON.std.mapFrom(line);
-            if ("summary".equals(m.get("type"))) return m;
-        }
-        throw new AssertionError("no summary in " + r.out() + r.err());
+    static Map<String, Object> summary(ChildCli.Run r) throws Exception {
+        return ChildCli.summary(r);
     }
 
     static long packsUnder(Path dir) throws Exception {
@@ -292,7 +255,7 @@ class CopyCatalogIT {
         byte[] img = new byte[192 << 20];
         new Random(42).nextBytes(img);
         Path file = Files.write(work.resolve("kill.raw"), img);
-        Run backup = run(
+        ChildCli.Run backup = run(
                 Map.of("STILLPOINT_PASSWORD", "from secret"),
                 "image",
                 "backup",
@@ -319,12 +282,12 @@ class CopyCatalogIT {
         p.waitFor(30, TimeUnit.SECONDS);
         assertThat(packsUnder(packs)).isPositive();
 
-        Run check = run(Map.of("STILLPOINT_PASSWORD", "to secret"), "check", "--repo", b);
+        ChildCli.Run check = run(Map.of("STILLPOINT_PASSWORD", "to secret"), "check", "--repo", b);
         assertThat(check.code()).as(check.out() + check.err()).isZero();
-        Run snaps = run(Map.of("STILLPOINT_PASSWORD", "to secret"), "snapshots", "--repo", b, "--json");
+        ChildCli.Run snaps = run(Map.of("STILLPOINT_PASSWORD", "to secret"), "snapshots", "--repo", b, "--json");
         assertThat(summary(snaps)).containsEntry("snapshots", 0); // nothing half-copied is visible
 
-        Run rerun = run(env, "copy", "--from", a, "--to", b, "--snapshot", id, "--json");
+        ChildCli.Run rerun = run(env, "copy", "--from", a, "--to", b, "--snapshot", id, "--json");
         assertThat(rerun.code()).as(rerun.err()).isZero();
         Map<String, Object> s = summary(rerun);
         assertThat(s).containsEntry("snapshotsCopied", 1);
@@ -336,7 +299,7 @@ class CopyCatalogIT {
         @SuppressWarnings("unchecked")
         String copyId = ((Map<String, String>) s.get("snapshots")).get(id);
         Path restored = work.resolve("kill-restored.raw");
-        Run restore = run(
+        ChildCli.Run restore = run(
                 Map.of("STILLPOINT_PASSWORD", "to secret"),
                 "image",
                 "restore",
@@ -347,9 +310,9 @@ class CopyCatalogIT {
                 restored.toString());
         assertThat(restore.code()).as(restore.err()).isZero();
         assertThat(Files.readAllBytes(restored)).isEqualTo(img);
-        Run checkData = run(Map.of("STILLPOINT_PASSWORD", "to secret"), "check", "--repo", b, "--read-data");
+        ChildCli.Run checkData = run(Map.of("STILLPOINT_PASSWORD", "to secret"), "check", "--repo", b, "--read-data");
         assertThat(checkData.code()).as(checkData.out() + checkData.err()).isZero();
-        Run third = run(env, "copy", "--from", a, "--to", b, "--snapshot", id, "--json");
+        ChildCli.Run third = run(env, "copy", "--from", a, "--to", b, "--snapshot", id, "--json");
         assertThat(summary(third)).containsEntry("snapshotsCopied", 0).containsEntry("bytesSent", 0);
     }
 }
