@@ -414,21 +414,35 @@ final class FileRepository implements Repository {
     @Override
     public List<RepositoryRecord> records() throws IOException {
         List<RepositoryRecord> out = new ArrayList<>();
-        for (Store.Entry e : store.list(RecordCodec.PREFIX)) {
-            String id = e.name().substring(RecordCodec.PREFIX.length());
-            if (!Hex.isHex(id, 64)) continue;
-            byte[] data;
-            try {
-                data = store.get(e.name());
-            } catch (NoSuchFileException gone) {
-                continue; // forgotten meanwhile
-            } catch (IOException io) {
-                throw RepositoryException.ofIo("reading record " + id, io);
-            }
-            out.add(RecordCodec.decode(crypto, id, data));
+        for (String id : recordIds()) {
+            RepositoryRecord r = loadRecord(id);
+            if (r != null) out.add(r);
         }
         out.sort(Comparator.comparing(RepositoryRecord::time).thenComparing(RepositoryRecord::id));
         return out;
+    }
+
+    /** The ids of the objects under {@code records/}. */
+    List<String> recordIds() throws IOException {
+        List<String> ids = new ArrayList<>();
+        for (Store.Entry e : store.list(RecordCodec.PREFIX)) {
+            String id = e.name().substring(RecordCodec.PREFIX.length());
+            if (Hex.isHex(id, 64)) ids.add(id);
+        }
+        return ids;
+    }
+
+    /** One record, verified; null when it was removed meanwhile. */
+    RepositoryRecord loadRecord(String id) throws IOException {
+        try {
+            return RecordCodec.decode(crypto, id, store.get(RecordCodec.objectName(id)));
+        } catch (NoSuchFileException gone) {
+            return null;
+        } catch (RepositoryException e) {
+            throw e;
+        } catch (IOException io) {
+            throw RepositoryException.ofIo("reading record " + id, io);
+        }
     }
 
     /** Deletes the records none of whose snapshots is left (under the exclusive lock). */

@@ -105,6 +105,17 @@ class CopyTest {
                             e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.NOT_FOUND));
             RepositoryRecord r = a.putRecord("r", Map.of("vda", s1.id(), "vdb", s2.id()), "{\"n\":1}");
             assertThat(a.records()).containsExactly(r);
+            assertThat(a.check(0, null).ok()).isTrue();
+            // a damaged record is an error of check (a new host could not rebuild that backup)
+            Path file = tmp.resolve("a/records/" + r.id());
+            byte[] good = java.nio.file.Files.readAllBytes(file);
+            byte[] bad = good.clone();
+            bad[bad.length - 1] ^= 1;
+            java.nio.file.Files.write(file, bad);
+            CheckReport damaged = a.check(0, null);
+            assertThat(damaged.ok()).isFalse();
+            assertThat(damaged.errors()).anySatisfy(e -> assertThat(e).contains("record " + r.id()));
+            java.nio.file.Files.write(file, good);
             a.forget(s1.id());
             assertThat(a.records()).hasSize(1); // one of its snapshots is left
             a.forget(s2.id());
