@@ -4,7 +4,7 @@
 # chunks and bytes sent against the 1 MiB blocks that differ between the two images (the new
 # chunks) and against what the changed point added to the local repository. Both repositories
 # are encrypted under their own keys (chunks re-identified under the target's key). Uses $work,
-# $data, $endpoint, $results, sp and measure from s3.sh.
+# $data, $endpoint, $results, sp and measure from s3.sh (measure's MB/s is of the whole logical image).
 copy_local="$work/copy-local"
 copy_target="s3:$endpoint/bench/copy-target"
 rm -rf "$copy_local" "$work/s3/data/bench/copy-target"
@@ -18,7 +18,7 @@ sp image backup --repo "$copy_local" --name bench/vda "$data/changed.raw" --json
 base_id=$(summary_field "$work/copy-base.json" id)
 changed_id=$(summary_field "$work/copy-changed.json" id)
 local_added=$(summary_field "$work/copy-changed.json" storedBytes)
-run=copy
+run=1
 measure stillpoint copy-base "sp copy --from $copy_local --to $copy_target --snapshot $base_id --json"
 s3_before=$(du -sb "$work/s3/data/bench/copy-target" | cut -f1)
 measure stillpoint copy-changed "sp copy --from $copy_local --to $copy_target --snapshot $changed_id --json"
@@ -46,9 +46,9 @@ print()
 print("copy local -> S3 of the changed point (both encrypted, different keys):")
 print(f"  1 MiB blocks that differ from base.raw: {diff} ({zero} now zero: holes, not chunks) -> {new} new chunks, {new} MiB")
 print(f"  copy: chunksSent {s['chunksSent']}, chunkBytesSent {s['chunkBytesSent'] / M:.1f} MiB, chunksRead {s['chunksRead']},"
-      f" bytesSent {s['bytesSent'] / M:.1f} MiB in {s['seconds']} s")
-print(f"  the local backup of the same point added {int(local_added) / M:.1f} MiB; the bucket grew {int(s3_grew) / M:.1f} MiB"
-      f" (packs, index, manifest, record)")
+      f" bytesSent {s['bytesSent']} B in {s['seconds']} s")
+print(f"  the local backup of the same point added {local_added} B; the bucket grew {s3_grew} B"
+      f" (packs, index, manifest)")
 print(f"  sent / new chunks: x{s['chunksSent'] / max(new, 1):.3f} (chunks), bytesSent / local added: x{s['bytesSent'] / max(int(local_added), 1):.3f}")
 print(f"  second copy of both points: snapshotsCopied {t['snapshotsCopied']}, bytesSent {t['bytesSent']}")
 PY

@@ -102,6 +102,10 @@ public final class CopyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Output out = Output.of(spec, json.enabled());
         String source = RepoOptions.requireLocation(from);
+        if (to == null || to.isBlank())
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "--to: missing; give --to REPO (a directory or s3:...) or set STILLPOINT_REPOSITORY");
         String target = RepoOptions.requireLocation(to);
         long t0 = System.nanoTime();
         CopyResult r;
