@@ -1,7 +1,9 @@
 package dev.stillpoint.repository;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -73,7 +75,21 @@ final class RepositoryCopier {
                 LockManager.Held dst = to.locks().shared()) {
             from.refreshIndex();
             to.refreshIndex();
-            List<SnapshotInfo> all = from.snapshots();
+            // every source manifest once: its info, and its origin (its original, else itself)
+            List<SnapshotInfo> all = new ArrayList<>();
+            Map<String, String> origins = new HashMap<>();
+            for (String sid : from.snapshotIds()) {
+                Manifest m;
+                try {
+                    m = from.loadManifest(sid);
+                } catch (RepositoryException e) {
+                    if (e.code() == RepositoryException.Code.NOT_FOUND) continue; // forgotten meanwhile
+                    throw e;
+                }
+                all.add(m.info(sid));
+                origins.put(sid, m.original != null ? m.original : sid);
+            }
+            all.sort(Comparator.comparing(SnapshotInfo::time).thenComparing(SnapshotInfo::id));
             Map<String, SnapshotInfo> byId = new HashMap<>();
             for (SnapshotInfo s : all) byId.put(s.id(), s);
             Set<String> ids = new LinkedHashSet<>();
@@ -98,11 +114,8 @@ final class RepositoryCopier {
             }
             // source id -> target id, for every source snapshot the target holds (also ones not asked for: bases)
             Map<String, String> copies = new HashMap<>();
-            Map<String, String> origins = new HashMap<>();
             for (SnapshotInfo s : all) {
-                String origin = originOf(s.id());
-                origins.put(s.id(), origin);
-                String t = held.get(origin);
+                String t = held.get(origins.get(s.id()));
                 if (t == null) t = held.get(s.id());
                 if (t != null) copies.put(s.id(), t);
             }
@@ -141,12 +154,6 @@ final class RepositoryCopier {
                     sameIds,
                     result);
         }
-    }
-
-    /** The id of the snapshot {@code id} is a copy of, or {@code id} itself. */
-    private String originOf(String id) throws IOException {
-        String o = from.loadManifest(id).original;
-        return o != null ? o : id;
     }
 
     private String copySnapshot(
