@@ -80,6 +80,14 @@ class CopyCatalogIT {
         return out;
     }
 
+    /** A new encrypted repository at {@code location} (a directory or an s3: URL), with a cheap key derivation. */
+    static void init(String location, String passphrase) throws Exception {
+        Repositories.init(
+                        location,
+                        RepositoryOptions.encrypted(passphrase.toCharArray()).withKdf(64, 1))
+                .close();
+    }
+
     /** {@code copy --from a --from-password-file pa --to b --to-password-file pb} and {@code more}. */
     static String[] copyAtoB(String a, String pa, String b, String pb, String... more) {
         List<String> args = new ArrayList<>(
@@ -100,15 +108,9 @@ class CopyCatalogIT {
         String pa = Files.writeString(work.resolve("pa"), "password a\n").toString();
         String pb = Files.writeString(work.resolve("pb"), "password b\n").toString();
         String a = work.resolve("a").toString();
-        Repositories.init(
-                        Path.of(a),
-                        RepositoryOptions.encrypted("password a".toCharArray()).withKdf(64, 1))
-                .close();
+        init(a, "password a");
         String b = s3.location("copies", "host-b");
-        Repositories.init(
-                        b,
-                        RepositoryOptions.encrypted("password b".toCharArray()).withKdf(64, 1))
-                .close();
+        init(b, "password b");
 
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
@@ -243,15 +245,9 @@ class CopyCatalogIT {
         Map<String, String> env =
                 Map.of("STILLPOINT_FROM_PASSWORD", "from secret", "STILLPOINT_TO_PASSWORD", "to secret");
         String a = work.resolve("kill-a").toString();
-        Repositories.init(
-                        Path.of(a),
-                        RepositoryOptions.encrypted("from secret".toCharArray()).withKdf(64, 1))
-                .close();
+        init(a, "from secret");
         String b = s3.location("copies", "kill-b");
-        Repositories.init(
-                        b,
-                        RepositoryOptions.encrypted("to secret".toCharArray()).withKdf(64, 1))
-                .close();
+        init(b, "to secret");
         byte[] img = new byte[192 << 20];
         new Random(42).nextBytes(img);
         Path file = Files.write(work.resolve("kill.raw"), img);
