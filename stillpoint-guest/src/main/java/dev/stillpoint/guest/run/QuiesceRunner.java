@@ -15,6 +15,7 @@ import dev.stillpoint.guest.fs.Mount;
 import dev.stillpoint.guest.fs.MountTable;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
+import dev.stillpoint.guest.hooks.HookSecurity;
 import dev.stillpoint.guest.proc.HookProcess;
 import dev.stillpoint.guest.state.DeadlineFile;
 import dev.stillpoint.guest.state.FreezeState;
@@ -57,6 +58,7 @@ public final class QuiesceRunner {
      * @param freezer          null: the {@code fsfreeze} program
      * @param mountTable       null: /proc/self/mountinfo
      * @param builtIns         null: no built-in quiescers
+     * @param syslogSocket     null: the system log at /dev/log; else the UNIX socket {@code logger -u} sends to
      */
     public record Options(
             Path root,
@@ -68,7 +70,8 @@ public final class QuiesceRunner {
             FsFreezer freezer,
             MountTable mountTable,
             HookDiscovery.BuiltIns builtIns,
-            long lockWaitMillis) {
+            long lockWaitMillis,
+            String syslogSocket) {
         public Options {
             mounts = List.copyOf(mounts);
             skipGroups = skipGroups.isEmpty()
@@ -88,7 +91,8 @@ public final class QuiesceRunner {
                     null,
                     null,
                     null,
-                    600_000);
+                    600_000,
+                    null);
         }
 
         public Options withNoFsfreeze(boolean v) {
@@ -102,7 +106,8 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withMounts(List<String> v) {
@@ -116,7 +121,8 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withSkipGroups(Set<HookGroup> v) {
@@ -130,12 +136,23 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withMaxFreezeSeconds(Integer v) {
             return new Options(
-                    root, noFsfreeze, mounts, skipGroups, v, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    skipGroups,
+                    v,
+                    watchdog,
+                    freezer,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withWatchdog(WatchdogLauncher v) {
@@ -149,7 +166,8 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withFreezer(FsFreezer v) {
@@ -163,7 +181,8 @@ public final class QuiesceRunner {
                     v,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withMountTable(MountTable v) {
@@ -177,7 +196,23 @@ public final class QuiesceRunner {
                     freezer,
                     v,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
+        }
+
+        public Options withSyslogSocket(String v) {
+            return new Options(
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    skipGroups,
+                    maxFreezeSeconds,
+                    watchdog,
+                    freezer,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis,
+                    v);
         }
 
         public Options withBuiltIns(HookDiscovery.BuiltIns v) {
@@ -191,7 +226,8 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     v,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
     }
 
@@ -201,9 +237,11 @@ public final class QuiesceRunner {
     private final EventLog log;
     private final StateStore store;
     private final ReportStore reports;
+    private final SystemLog syslog;
 
     public QuiesceRunner(Options options, GuestListener listener) {
         this.o = options;
+        this.syslog = new SystemLog(options.syslogSocket());
         this.log = new EventLog(options.root());
         this.listener = listener.and(log);
         this.store = new StateStore(options.root());
@@ -352,6 +390,19 @@ public final class QuiesceRunner {
         boolean allOk = true;
         for (int i = 0; i < hooks.size(); i++) {
             Hook h = hooks.get(i);
+            List<HookSecurity.Violation> insecure = HookSecurity.check(o.root(), h);
+            if (!insecure.isEmpty()) {
+                refused(rep, h, "freeze", insecure, false);
+                rollback(rep, f.frozen);
+                f.abandon();
+                rep.failedHook(h.id());
+                String msg = "freeze hook " + (i + 1) + " " + h.id() + " refused, not run: " + insecure
+                        + "; all hooks were undone, nothing is frozen";
+                throw fail(
+                        rep,
+                        msg,
+                        new GuestException(ErrorCode.HOOK_INSECURE, msg, null, ExitCodes.hookFailed(i + 1), null));
+            }
             if (h.freeze == null || runHook(rep, h, "freeze", h.freeze, h.freezeRetries, false)) {
                 f.frozen.add(h);
                 f.saveHooks();
@@ -438,6 +489,7 @@ public final class QuiesceRunner {
     /** Records the failure in the report (written: nothing is frozen) and returns {@code e} to throw. */
     private GuestException fail(GuestReport.Builder rep, String msg, GuestException e) {
         emit(GuestEvent.Kind.ERROR, msg);
+        syslog.error("freeze failed: " + msg);
         rep.result(Result.FAILED)
                 .consistency(Consistency.NONE)
                 .error(msg)
@@ -563,6 +615,11 @@ public final class QuiesceRunner {
                         + (failures.isEmpty() ? "" : ", failures: " + failures));
         GuestReport done = rep.build();
         reports.write(done);
+        if (kind == ThawKind.WATCHDOG)
+            syslog.error("watchdog thaw: " + op + " done: " + done.result() + ", freeze window " + window + " ms"
+                    + (incomplete ? " (the freeze runner died while running freeze hooks)" : "")
+                    + (failures.isEmpty() ? "" : ", failures: " + failures));
+        else if (!failures.isEmpty()) syslog.error(op + " failed: " + String.join("; ", failures));
         if (!failures.isEmpty() && kind != ThawKind.WATCHDOG) {
             throw new GuestException(
                     ErrorCode.THAW_INCOMPLETE, op + " finished with failures: " + String.join("; ", failures));
@@ -617,8 +674,33 @@ public final class QuiesceRunner {
 
     // ---------------------------------------------------------------- helpers
 
+    /** Records a hook that was not run because a file it runs breaks {@link HookSecurity}'s rule. */
+    private void refused(
+            GuestReport.Builder rep, Hook h, String word, List<HookSecurity.Violation> why, boolean rollback) {
+        String msg = h.id() + " " + word + " refused (not run): " + why;
+        emit(GuestEvent.Kind.ERROR, msg);
+        syslog.error(msg);
+        rep.addHook(new GuestReport.HookRun(
+                h.group.id(),
+                h.name,
+                word,
+                rollback,
+                "refused",
+                null,
+                0L,
+                0,
+                Instant.now().toString(),
+                "refused: " + why,
+                null));
+    }
+
     private boolean runHook(
             GuestReport.Builder rep, Hook h, String word, List<String> cmd, int retries, boolean rollback) {
+        List<HookSecurity.Violation> insecure = HookSecurity.check(o.root(), h);
+        if (!insecure.isEmpty()) {
+            refused(rep, h, word, insecure, rollback);
+            return false;
+        }
         emit(GuestEvent.Kind.HOOK_START, h.id() + " " + word + (rollback ? " (rollback)" : ""));
         Instant started = Instant.now();
         HookProcess.Outcome out = null;
@@ -633,10 +715,10 @@ public final class QuiesceRunner {
                 emit(GuestEvent.Kind.HOOK_END, h.id() + " " + word + " " + describe(out, h) + "; retrying");
         }
         String result = ok ? "ok" : out.timedOut ? "timeout" : out.notStarted != null ? "not-started" : "failed";
-        emit(
-                GuestEvent.Kind.HOOK_END,
-                h.id() + " " + word + " " + describe(out, h)
-                        + (attempts > 1 ? " after " + attempts + " attempts" : ""));
+        String line =
+                h.id() + " " + word + " " + describe(out, h) + (attempts > 1 ? " after " + attempts + " attempts" : "");
+        emit(GuestEvent.Kind.HOOK_END, line);
+        if (!ok) syslog.error("hook failed: " + line);
         rep.addHook(new GuestReport.HookRun(
                 h.group.id(),
                 h.name,
