@@ -176,8 +176,12 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
             default:
                 throw new IllegalStateException(type);
         }
-        return new Hook(
+        Hook h = new Hook(
                 HookGroup.STILLPOINT, "app:" + name, freeze, thaw, thaw, timeout, codes, retries, 0, optional, false);
+        boolean locks = type.equals("mysql")
+                || type.equals("mariadb")
+                || (type.equals("postgresql") && "backup".equals(m.getOrDefault("mode", "checkpoint")));
+        return locks ? h.holdingLock() : h;
     }
 
     /**

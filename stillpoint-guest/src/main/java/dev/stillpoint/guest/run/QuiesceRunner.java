@@ -13,6 +13,7 @@ import dev.stillpoint.guest.contract.GuestReport.Result;
 import dev.stillpoint.guest.fs.FsFreezer;
 import dev.stillpoint.guest.fs.Mount;
 import dev.stillpoint.guest.fs.MountTable;
+import dev.stillpoint.guest.hooks.AzureCodes;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
 import dev.stillpoint.guest.hooks.HookSecurity;
@@ -342,10 +343,12 @@ public final class QuiesceRunner {
         rep.skipped(found.skipped);
         if (found.azure() != null && found.azure().error() != null) {
             var e = found.azure().error();
-            rep.azure(new GuestReport.AzureError(e.azureCode, e.file, e.field, e.reason));
+            rep.azure(new GuestReport.AzureError(e.azureCode, AzureCodes.name(e.azureCode), e.file, e.field, e.reason));
             if (found.azure().errorFailsBackup()) {
-                String msg = "Azure pre-check failed with code " + e.azureCode
-                        + " and continueBackupOnFailure is false: " + e;
+                String msg = "Azure pre-check failed with code " + e.azureCode + " (" + AzureCodes.name(e.azureCode)
+                        + ") and continueBackupOnFailure is false: " + e;
+                rep.failBackup("Azure continueBackupOnFailure=false: " + AzureCodes.name(e.azureCode) + " ("
+                        + e.azureCode + "): " + e);
                 throw fail(
                         rep,
                         msg,
@@ -463,8 +466,11 @@ public final class QuiesceRunner {
     private void freezeFilesystems(GuestReport.Builder rep, Freeze f, List<String> mounts) {
         List<String> done = new ArrayList<>();
         List<String> skippedMounts = new ArrayList<>();
+        long firstFreeze = -1;
         for (String m : mounts) {
+            long t = System.currentTimeMillis();
             FsFreezer.Result r = freezer.freeze(m);
+            if (r.ok && firstFreeze < 0) firstFreeze = t;
             if (r.ok) {
                 done.add(m);
             } else if (r.skipped) {
@@ -482,8 +488,10 @@ public final class QuiesceRunner {
         if (!skippedMounts.isEmpty()) {
             rep.frozenMounts(done);
             f.state = f.state.withSkippedMounts(done, skippedMounts, f.state.report());
-            store.save(f.state);
         }
+        // the state lives in run/ (tmpfs): saving it while frozen does not block
+        if (firstFreeze >= 0) f.state = f.state.withFsFreezeStartedAt(firstFreeze);
+        if (!skippedMounts.isEmpty() || firstFreeze >= 0) store.save(f.state);
     }
 
     /** Records the failure in the report (written: nothing is frozen) and returns {@code e} to throw. */
@@ -593,7 +601,11 @@ public final class QuiesceRunner {
         long window = incomplete
                 ? 0
                 : state.noFsfreeze() ? thawStart - state.hooksDoneAt() : fsThawed - state.fsFreezeStartedAt();
-        rep.freezeWindowMs(window).thawedAt(Instant.ofEpochMilli(fsThawed).toString());
+        Long ioFrozen = incomplete ? null : mounts.isEmpty() && !state.noFsfreeze() ? 0L : window;
+        rep.freezeWindowMs(window)
+                .ioFrozenMs(ioFrozen)
+                .appHeld(held(rep.hooks(), state.hooks()))
+                .thawedAt(Instant.ofEpochMilli(fsThawed).toString());
         if (state.skippedMounts() != null) rep.skippedMounts(state.skippedMounts());
         if (!agentThawed.isEmpty()) rep.watchdogThawedMounts(agentThawed);
         if (kind == ThawKind.WATCHDOG)
@@ -652,6 +664,27 @@ public final class QuiesceRunner {
             if (!runHook(rep, h, word, cmd, h.thawRetries, false) && !freezeFailed)
                 failures.add(h.id() + " " + word + " failed");
         }
+    }
+
+    /**
+     * How long each lock-holding quiescer held its application: from the end of its freeze hook (the lock is
+     * taken when it returns) to the end of its thaw hook (the lock is released before it returns). Null: none.
+     */
+    static List<GuestReport.Held> held(List<GuestReport.HookRun> runs, List<Hook> hooks) {
+        List<GuestReport.Held> out = new ArrayList<>();
+        for (Hook h : hooks) {
+            if (!h.holdsLock) continue;
+            Long locked = null;
+            Long released = null;
+            for (GuestReport.HookRun r : runs) {
+                if (!r.group().equals(h.group.id()) || !r.name().equals(h.name) || r.startedAt() == null) continue;
+                long end = Instant.parse(r.startedAt()).toEpochMilli() + (r.durationMs() == null ? 0 : r.durationMs());
+                if (r.phase().equals("freeze") && "ok".equals(r.result())) locked = end;
+                else if (!r.phase().equals("freeze") && locked != null) released = end;
+            }
+            if (locked != null && released != null) out.add(new GuestReport.Held(h.id(), released - locked));
+        }
+        return out.isEmpty() ? null : out;
     }
 
     /** Whether a freeze is active (state file present). */
@@ -715,10 +748,24 @@ public final class QuiesceRunner {
                 emit(GuestEvent.Kind.HOOK_END, h.id() + " " + word + " " + describe(out, h) + "; retrying");
         }
         String result = ok ? "ok" : out.timedOut ? "timeout" : out.notStarted != null ? "not-started" : "failed";
-        String line =
-                h.id() + " " + word + " " + describe(out, h) + (attempts > 1 ? " after " + attempts + " attempts" : "");
+        Integer azureCode =
+                !ok && h.group == HookGroup.AZURE ? AzureCodes.runtime(word.equals("freeze"), out.timedOut) : null;
+        String azureName = azureCode == null ? null : AzureCodes.name(azureCode);
+        String line = h.id() + " " + word + " " + describe(out, h)
+                + (attempts > 1 ? " after " + attempts + " attempts" : "")
+                + (azureCode == null ? "" : " (Azure " + azureName + " " + azureCode + ")");
         emit(GuestEvent.Kind.HOOK_END, line);
         if (!ok) syslog.error("hook failed: " + line);
+        if (azureCode != null) {
+            String reason = out.timedOut ? "timed out after " + h.timeoutSeconds + " s" : describe(out, h);
+            if (rep.build().azure() == null)
+                rep.azure(new GuestReport.AzureError(azureCode, azureName, h.name, null, reason));
+            if (!h.continueOnFailure && rep.failBackup() == null) {
+                rep.failBackup("Azure continueBackupOnFailure=false (or fsFreezeEnabled=false): " + azureName + " ("
+                        + azureCode + "): " + h.name + " " + word + " " + reason);
+                emit(GuestEvent.Kind.ERROR, "the guest's Azure policy fails the backup: " + rep.failBackup());
+            }
+        }
         rep.addHook(new GuestReport.HookRun(
                 h.group.id(),
                 h.name,
@@ -730,7 +777,9 @@ public final class QuiesceRunner {
                 attempts,
                 started.toString(),
                 out.notStarted,
-                out.output.isEmpty() ? null : out.output));
+                out.output.isEmpty() ? null : out.output,
+                azureCode,
+                azureName));
         return ok;
     }
 
