@@ -152,6 +152,15 @@ public final class Doctor {
             if (type.equals("postgresql")) progs.addAll(List.of("runuser", m.getOrDefault("psql", "psql")));
             if (type.equals("mysql") || type.equals("mariadb")) progs.add(m.getOrDefault("client", "mysql"));
             if (type.equals("service")) progs.add(m.getOrDefault("systemctl", "systemctl"));
+            if (type.equals("iris")) {
+                String control = m.getOrDefault("control", "auto");
+                String iris = m.getOrDefault("iris", "iris");
+                String cc = m.getOrDefault("ccontrol", "ccontrol");
+                if (control.equals("iris")) progs.add(iris);
+                else if (control.equals("ccontrol")) progs.addAll(List.of(cc, m.getOrDefault("csession", "csession")));
+                else if (!(iris.startsWith("/") ? Files.isExecutable(Path.of(iris)) : onPath(iris)) && !onPath(cc))
+                    progs.add(iris + " or " + cc);
+            }
             for (String prog : progs) {
                 if (prog.startsWith("/") ? !Files.isExecutable(Path.of(prog)) : !onPath(prog)) {
                     add(
