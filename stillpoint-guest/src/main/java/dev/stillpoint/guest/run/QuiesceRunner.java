@@ -601,7 +601,7 @@ public final class QuiesceRunner {
         long window = incomplete
                 ? 0
                 : state.noFsfreeze() ? thawStart - state.hooksDoneAt() : fsThawed - state.fsFreezeStartedAt();
-        Long ioFrozen = incomplete ? null : mounts.isEmpty() && !state.noFsfreeze() ? 0L : window;
+        Long ioFrozen = incomplete ? null : ioFrozenMs(state, kind, mounts, window, thawStart);
         rep.freezeWindowMs(window)
                 .ioFrozenMs(ioFrozen)
                 .appHeld(held(rep.hooks(), state.hooks()))
@@ -664,6 +664,27 @@ public final class QuiesceRunner {
             if (!runHook(rep, h, word, cmd, h.thawRetries, false) && !freezeFailed)
                 failures.add(h.id() + " " + word + " failed");
         }
+    }
+
+    /**
+     * The I/O-frozen window. Runner mode: the first FIFREEZE to the last FITHAW (the freeze window; 0 when no mount
+     * froze). Agent mode (qemu-ga froze): the end of the freeze hooks to the start of this thaw process, which the
+     * agent runs only after its FITHAW, so its JVM start-up is not counted (an upper bound still: the agent's
+     * FIFREEZE comes after the freeze hooks); to the start of the thaw when the same process froze (tests) or the
+     * watchdog thaws.
+     */
+    private static long ioFrozenMs(FreezeState state, ThawKind kind, List<String> mounts, long window, long thawStart) {
+        if (!state.noFsfreeze()) return mounts.isEmpty() ? 0L : window;
+        long end = thawStart;
+        if (kind != ThawKind.WATCHDOG) {
+            long started = ProcessHandle.current()
+                    .info()
+                    .startInstant()
+                    .map(Instant::toEpochMilli)
+                    .orElse(thawStart);
+            if (started > state.hooksDoneAt()) end = Math.min(thawStart, started);
+        }
+        return Math.max(0, end - state.hooksDoneAt());
     }
 
     /**
