@@ -101,6 +101,15 @@ public final class Hook {
 
     /** This hook with the files it runs (and whether their group write bit is accepted). */
     public Hook withFiles(List<String> v, boolean acceptGroup) {
+        return copy(v, acceptGroup, holdsLock);
+    }
+
+    /** This hook, marked as holding an application lock from freeze to thaw. */
+    public Hook holdingLock() {
+        return copy(files, acceptGroupWritable, true);
+    }
+
+    private Hook copy(List<String> v, boolean acceptGroup, boolean locks) {
         return new Hook(
                 group,
                 name,
@@ -115,26 +124,7 @@ public final class Hook {
                 thawAfterFailedFreeze,
                 v,
                 acceptGroup,
-                holdsLock);
-    }
-
-    /** This hook, marked as holding an application lock from freeze to thaw. */
-    public Hook holdingLock() {
-        return new Hook(
-                group,
-                name,
-                freeze,
-                thaw,
-                freezeFail,
-                timeoutSeconds,
-                successExitCodes,
-                freezeRetries,
-                thawRetries,
-                continueOnFailure,
-                thawAfterFailedFreeze,
-                files,
-                acceptGroupWritable,
-                true);
+                locks);
     }
 
     public String id() {

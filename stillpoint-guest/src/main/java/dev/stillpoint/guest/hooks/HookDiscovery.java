@@ -211,15 +211,7 @@ public final class HookDiscovery {
                     r.skipped.add(guest + ": " + why + " (the stock qemu hook skips it too)");
                     continue;
                 }
-                r.hooks.add(hook(
-                        HookGroup.QEMU,
-                        guest,
-                        cmd(p, "freeze"),
-                        cmd(p, "thaw"),
-                        cmd(p, "thaw"),
-                        List.of(guest),
-                        0,
-                        List.of(p)));
+                r.hooks.add(globHook(HookGroup.QEMU, guest, p));
             }
         }
     }
@@ -297,15 +289,7 @@ public final class HookDiscovery {
                 r.skipped.add(guest + ": " + why);
                 continue;
             }
-            r.hooks.add(hook(
-                    HookGroup.STILLPOINT,
-                    guest,
-                    cmd(p, "freeze"),
-                    cmd(p, "thaw"),
-                    cmd(p, "thaw"),
-                    List.of(guest),
-                    0,
-                    List.of(p)));
+            r.hooks.add(globHook(HookGroup.STILLPOINT, guest, p));
         }
         if (builtIns != null) r.hooks.addAll(builtIns.hooks(root, config));
     }
@@ -343,6 +327,11 @@ public final class HookDiscovery {
         List<String> out = new ArrayList<>();
         for (Path f : files) out.add(f.toString());
         return out;
+    }
+
+    /** A file of a glob-ordered directory: {@code freeze} and {@code thaw} (also its rollback) as its argument. */
+    private Hook globHook(HookGroup g, String guest, Path p) {
+        return hook(g, guest, cmd(p, "freeze"), cmd(p, "thaw"), cmd(p, "thaw"), List.of(guest), 0, List.of(p));
     }
 
     /** The paths among {@code ps} (null allowed) that exist. */

@@ -6,11 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.stillpoint.guest.ErrorCode;
 import dev.stillpoint.guest.GuestException;
 import dev.stillpoint.guest.contract.GuestReport;
-import dev.stillpoint.guest.fs.MountTable;
 import dev.stillpoint.guest.state.ReportStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,17 +27,8 @@ class AzureRuntimeTest {
     GuestTree t;
     RecordingFsFreezer fs = new RecordingFsFreezer();
 
-    QuiesceRunner runner() {
-        t = t == null ? new GuestTree(tmp) : t;
-        return new QuiesceRunner(
-                QuiesceRunner.Options.of(tmp)
-                        .withFreezer(fs)
-                        .withMounts(List.of("/data"))
-                        .withMountTable(MountTable.parse(List.of(
-                                "40 1 8:1 / " + tmp.resolve("data") + " rw,relatime shared:1 - ext4 /dev/sda1 rw")))
-                        .withSyslogSocket(tmp.resolve("no-syslog").toString())
-                        .withWatchdog((root, token, deadline) -> -1),
-                e -> {});
+    QuiesceRunner runner() throws Exception {
+        return new QuiesceRunner(SyslogFixture.dataMount(tmp, fs), e -> {});
     }
 
     /** pre/post: "ok", "fail" (exit 1) or "hang" (sleeps past the 1 s timeout). */

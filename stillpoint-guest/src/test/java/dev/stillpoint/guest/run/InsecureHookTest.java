@@ -13,43 +13,12 @@ import dev.stillpoint.guest.state.ReportStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 17 item 7: a hook that others could have changed is not run; the freeze fails as for a failed hook. */
-class InsecureHookTest {
+class InsecureHookTest extends SyslogFixture {
     static final String Q = "/etc/qemu/fsfreeze-hook.d/";
-
-    @TempDir
-    Path tmp;
-
-    GuestTree t;
-    SyslogSink syslog;
-    List<GuestEvent> events = new ArrayList<>();
-
-    @BeforeEach
-    void setUp() throws Exception {
-        t = new GuestTree(tmp.resolve("root"));
-        Files.createDirectories(t.root);
-        syslog = new SyslogSink(tmp.resolve("syslog.sock"));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        syslog.close();
-    }
-
-    QuiesceRunner runner() {
-        QuiesceRunner.Options o = QuiesceRunner.Options.of(t.root)
-                .withFreezer(new RecordingFsFreezer())
-                .withSyslogSocket(syslog.path.toString())
-                .withWatchdog((root, token, deadline) -> -1);
-        return new QuiesceRunner(o, events::add);
-    }
 
     void chmod(String guest, String perms) throws Exception {
         Files.setPosixFilePermissions(t.path(guest), PosixFilePermissions.fromString(perms));

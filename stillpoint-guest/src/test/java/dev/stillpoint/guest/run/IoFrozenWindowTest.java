@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stillpoint.guest.contract.GuestReport;
 import dev.stillpoint.guest.fs.FsFreezer;
-import dev.stillpoint.guest.fs.MountTable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,16 +18,8 @@ class IoFrozenWindowTest {
     @TempDir
     Path tmp;
 
-    QuiesceRunner runner(FsFreezer fs) {
-        return new QuiesceRunner(
-                QuiesceRunner.Options.of(tmp)
-                        .withFreezer(fs)
-                        .withMounts(List.of("/data"))
-                        .withMountTable(MountTable.parse(List.of(
-                                "40 1 8:1 / " + tmp.resolve("data") + " rw,relatime shared:1 - ext4 /dev/sda1 rw")))
-                        .withSyslogSocket(tmp.resolve("no-syslog").toString())
-                        .withWatchdog((root, token, deadline) -> -1),
-                e -> {});
+    QuiesceRunner runner(FsFreezer fs) throws Exception {
+        return new QuiesceRunner(SyslogFixture.dataMount(tmp, fs), e -> {});
     }
 
     @Test

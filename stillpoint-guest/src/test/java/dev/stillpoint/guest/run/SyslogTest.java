@@ -4,44 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stillpoint.guest.GuestException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 17 item 4: failures reach the system log at user.err (PRI 11) with tag stillpoint-guest. */
-class SyslogTest {
+class SyslogTest extends SyslogFixture {
     static final String Q = "/etc/qemu/fsfreeze-hook.d/";
-
-    @TempDir
-    Path tmp;
-
-    GuestTree t;
-    SyslogSink syslog;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        t = new GuestTree(tmp.resolve("root"));
-        Files.createDirectories(t.root);
-        syslog = new SyslogSink(tmp.resolve("syslog.sock"));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        syslog.close();
-    }
-
-    QuiesceRunner runner() {
-        return new QuiesceRunner(
-                QuiesceRunner.Options.of(t.root)
-                        .withFreezer(new RecordingFsFreezer())
-                        .withSyslogSocket(syslog.path.toString())
-                        .withWatchdog((root, token, deadline) -> -1),
-                e -> {});
-    }
 
     static void assertErr(List<String> lines, String... parts) {
         assertThat(lines).anySatisfy(l -> {
