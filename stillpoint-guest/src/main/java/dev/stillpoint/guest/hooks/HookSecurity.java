@@ -35,6 +35,13 @@ public final class HookSecurity {
         }
     }
 
+    /** Violations as one line: {@code RULE file: reason; RULE file: reason}. */
+    public static String describe(List<Violation> vs) {
+        List<String> out = new ArrayList<>();
+        for (Violation v : vs) out.add(v.toString());
+        return String.join("; ", out);
+    }
+
     /** Violations of every file a hook runs (none for built-ins, which run no file). */
     public static List<Violation> check(Path root, Hook h) {
         List<Violation> out = new ArrayList<>();

@@ -399,8 +399,8 @@ public final class QuiesceRunner {
                 rollback(rep, f.frozen);
                 f.abandon();
                 rep.failedHook(h.id());
-                String msg = "freeze hook " + (i + 1) + " " + h.id() + " refused, not run: " + insecure
-                        + "; all hooks were undone, nothing is frozen";
+                String msg = "freeze hook " + (i + 1) + " " + h.id() + " refused, not run: "
+                        + HookSecurity.describe(insecure) + "; all hooks were undone, nothing is frozen";
                 throw fail(
                         rep,
                         msg,
@@ -731,7 +731,7 @@ public final class QuiesceRunner {
     /** Records a hook that was not run because a file it runs breaks {@link HookSecurity}'s rule. */
     private void refused(
             GuestReport.Builder rep, Hook h, String word, List<HookSecurity.Violation> why, boolean rollback) {
-        String msg = h.id() + " " + word + " refused (not run): " + why;
+        String msg = h.id() + " " + word + " refused (not run): " + HookSecurity.describe(why);
         emit(GuestEvent.Kind.ERROR, msg);
         syslog.error(msg);
         rep.addHook(new GuestReport.HookRun(
@@ -744,7 +744,7 @@ public final class QuiesceRunner {
                 0L,
                 0,
                 Instant.now().toString(),
-                "refused: " + why,
+                "refused: " + HookSecurity.describe(why),
                 null));
     }
 
