@@ -239,6 +239,8 @@ public final class QuiesceRunner {
     private final StateStore store;
     private final ReportStore reports;
     private final SystemLog syslog;
+    /** The token of the freeze this runner made, for {@link #freezeReturning()}. */
+    private String frozenToken;
 
     public QuiesceRunner(Options options, GuestListener listener) {
         this.o = options;
@@ -310,6 +312,7 @@ public final class QuiesceRunner {
         recordFrozen(rep, f, budget, mounts, allOk && !found.hooks.isEmpty(), allOk);
         // From here on nothing may be written under the root except run/.
         freezeFilesystems(rep, f, mounts);
+        frozenToken = f.token;
         return rep.build();
     }
 
@@ -549,6 +552,37 @@ public final class QuiesceRunner {
         return o.mountTable() != null ? o.mountTable() : MountTable.read();
     }
 
+    /** Run/stillpoint file: "TOKEN EPOCH_MS", when the freeze command was about to exit (agent mode). */
+    static final String RETURNED = "freeze-returned";
+
+    /**
+     * Agent mode: the freeze command is about to exit and hand over to the agent, which freezes the filesystems
+     * only then. Records the moment (run/, tmpfs; nothing is frozen yet) so the I/O-frozen window leaves out the
+     * runner's report writing and output. A no-op after a runner-mode freeze or none.
+     */
+    public void freezeReturning() {
+        if (frozenToken == null || !o.noFsfreeze()) return;
+        try {
+            java.nio.file.Files.writeString(
+                    store.dir().resolve(RETURNED), frozenToken + " " + System.currentTimeMillis());
+        } catch (java.io.IOException e) {
+            // the window starts at the end of the hooks instead
+        }
+    }
+
+    /** When the freeze command that made {@code state} returned, or {@code state.hooksDoneAt()}. */
+    private long freezeReturnedAt(FreezeState state) {
+        java.nio.file.Path f = store.dir().resolve(RETURNED);
+        try {
+            String[] w = java.nio.file.Files.readString(f).trim().split(" ");
+            java.nio.file.Files.deleteIfExists(f);
+            if (w.length == 2 && w[0].equals(state.token())) return Math.max(state.hooksDoneAt(), Long.parseLong(w[1]));
+        } catch (java.io.IOException | NumberFormatException e) {
+            // absent or unreadable: the end of the hooks
+        }
+        return state.hooksDoneAt();
+    }
+
     // ---------------------------------------------------------------- thaw
 
     /** Thaws; returns the final report, or null when nothing was frozen (no-op). */
@@ -601,7 +635,7 @@ public final class QuiesceRunner {
         long window = incomplete
                 ? 0
                 : state.noFsfreeze() ? thawStart - state.hooksDoneAt() : fsThawed - state.fsFreezeStartedAt();
-        Long ioFrozen = incomplete ? null : ioFrozenMs(state, kind, mounts, window, thawStart);
+        Long ioFrozen = incomplete ? null : ioFrozenMs(state, freezeReturnedAt(state), kind, mounts, window, thawStart);
         rep.freezeWindowMs(window)
                 .ioFrozenMs(ioFrozen)
                 .appHeld(held(rep.hooks(), state.hooks()))
@@ -668,12 +702,13 @@ public final class QuiesceRunner {
 
     /**
      * The I/O-frozen window. Runner mode: the first FIFREEZE to the last FITHAW (the freeze window; 0 when no mount
-     * froze). Agent mode (qemu-ga froze): the end of the freeze hooks to the start of this thaw process, which the
-     * agent runs only after its FITHAW, so its JVM start-up is not counted (an upper bound still: the agent's
-     * FIFREEZE comes after the freeze hooks); to the start of the thaw when the same process froze (tests) or the
-     * watchdog thaws.
+     * froze). Agent mode (qemu-ga froze): from the freeze command's return ({@link #freezeReturning}, else the end
+     * of the freeze hooks) to the start of this thaw process, which the agent runs only after its FITHAW, so its
+     * JVM start-up is not counted (an upper bound still: the freeze JVM's exit and the agent's FIFREEZE come after
+     * the start); to the start of the thaw when the same process froze (tests) or the watchdog thaws.
      */
-    private static long ioFrozenMs(FreezeState state, ThawKind kind, List<String> mounts, long window, long thawStart) {
+    private static long ioFrozenMs(
+            FreezeState state, long returnedAt, ThawKind kind, List<String> mounts, long window, long thawStart) {
         if (!state.noFsfreeze()) return mounts.isEmpty() ? 0L : window;
         long end = thawStart;
         if (kind != ThawKind.WATCHDOG) {
@@ -682,9 +717,9 @@ public final class QuiesceRunner {
                     .startInstant()
                     .map(Instant::toEpochMilli)
                     .orElse(thawStart);
-            if (started > state.hooksDoneAt()) end = Math.min(thawStart, started);
+            if (started > returnedAt) end = Math.min(thawStart, started);
         }
-        return Math.max(0, end - state.hooksDoneAt());
+        return Math.max(0, end - returnedAt);
     }
 
     /**

@@ -56,4 +56,21 @@ class IoFrozenWindowTest {
         assertThat(r.ioFrozenMs()).isZero();
         assertThat(r.appHeld()).isNull();
     }
+
+    @Test
+    void inAgentModeTheWindowStartsWhenTheFreezeCommandReturned() throws Exception {
+        GuestTree t = new GuestTree(tmp);
+        t.script("/etc/stillpoint/hooks.d/10-a", "a", 0);
+        QuiesceRunner.Options o =
+                QuiesceRunner.Options.of(tmp).withNoFsfreeze(true).withWatchdog((r, token, d) -> -1);
+        QuiesceRunner freeze = new QuiesceRunner(o, e -> {});
+        freeze.freeze();
+        Thread.sleep(400); // the freeze command printing and exiting: not yet frozen by the agent
+        freeze.freezeReturning();
+        Thread.sleep(200); // frozen by the agent
+        GuestReport r = new QuiesceRunner(o, e -> {}).thaw(QuiesceRunner.ThawKind.THAW, null);
+        assertThat(r.ioFrozenMs()).isBetween(200L, 399L);
+        assertThat(r.freezeWindowMs()).isGreaterThanOrEqualTo(600L);
+        assertThat(tmp.resolve("run/stillpoint/" + QuiesceRunner.RETURNED)).doesNotExist();
+    }
 }
