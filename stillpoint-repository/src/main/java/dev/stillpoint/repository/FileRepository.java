@@ -149,6 +149,31 @@ final class FileRepository implements Repository {
         }
     }
 
+    /**
+     * Whether this key may delete data objects: deletes a name that never exists (a store
+     * answers a permitted delete of a missing object with success, a refused one with
+     * ACCESS_DENIED whether the object exists or not). False for an append-only key.
+     */
+    boolean mayDelete() throws IOException {
+        try {
+            store.delete("data/delete-probe-" + Hex.of(Crypto.random(8)));
+            return true;
+        } catch (RepositoryException e) {
+            if (e.code() == RepositoryException.Code.ACCESS_DENIED) return false;
+            throw e;
+        }
+    }
+
+    /** ACCESS_DENIED before {@code op} starts when this key may not delete (an append-only key): nothing was changed. */
+    void requireDelete(String op) throws IOException {
+        if (!mayDelete())
+            throw new RepositoryException(
+                    RepositoryException.Code.ACCESS_DENIED,
+                    op + " cannot run with these credentials: " + store.location()
+                            + " refuses deletes (an append-only key, a bucket policy or Object Lock); run " + op
+                            + " where a key may delete. Nothing was changed.");
+    }
+
     RepoConfig config() {
         return config;
     }
@@ -493,6 +518,7 @@ final class FileRepository implements Repository {
                     "retention policy keeps nothing; give at least one --keep-* rule (refusing to forget every snapshot)");
         try (LockManager.Held lock = locks.exclusive()) {
             ForgetResult r = new ForgetResult(Retention.decide(snapshots(), policy), dryRun);
+            if (!dryRun && !r.removed().isEmpty()) requireDelete("forget");
             if (!dryRun) {
                 for (SnapshotInfo s : r.removed()) store.delete(snapshotName(s.id()));
                 store.sync("snapshots/");
@@ -504,7 +530,9 @@ final class FileRepository implements Repository {
     @Override
     public void forget(String idOrPrefix) throws IOException {
         try (LockManager.Held lock = locks.exclusive()) {
-            store.delete(snapshotName(snapshot(idOrPrefix).id()));
+            String id = snapshot(idOrPrefix).id();
+            requireDelete("forget");
+            store.delete(snapshotName(id));
             store.sync("snapshots/");
         }
     }
@@ -512,6 +540,7 @@ final class FileRepository implements Repository {
     @Override
     public PruneResult prune(ProgressListener progress) throws IOException {
         try (LockManager.Held lock = locks.exclusive()) {
+            requireDelete("prune");
             return new Pruner(this).run(progress == null ? ProgressListener.NONE : progress);
         }
     }

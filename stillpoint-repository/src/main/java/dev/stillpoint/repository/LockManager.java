@@ -102,13 +102,13 @@ final class LockManager implements AutoCloseable {
             for (Store.Entry p : store.list("locks/")) {
                 if (p.name().equals(own)) continue;
                 if (p.name().endsWith(".tmp")) {
-                    if (p.modified().isBefore(Instant.now().minus(LEASE))) store.delete(p.name());
+                    if (p.modified().isBefore(Instant.now().minus(LEASE))) deleteStale(p.name());
                     continue;
                 }
                 Map<String, Object> other = readLock(p);
                 if (other == null) continue;
                 if (isStale(other)) {
-                    store.delete(p.name());
+                    deleteStale(p.name());
                     continue;
                 }
                 boolean otherExclusive = Boolean.TRUE.equals(other.get("exclusive"));
@@ -125,6 +125,18 @@ final class LockManager implements AutoCloseable {
             }
         }
         return h;
+    }
+
+    /**
+     * Removes another holder's stale lock; an append-only key may remove only its own locks, and a
+     * stale lock it may not remove is ignored all the same (a privileged run removes it).
+     */
+    private void deleteStale(String name) throws IOException {
+        try {
+            store.delete(name);
+        } catch (RepositoryException e) {
+            if (e.code() != RepositoryException.Code.ACCESS_DENIED) throw e;
+        }
     }
 
     private Map<String, Object> readLock(Store.Entry p) throws IOException {

@@ -171,7 +171,7 @@ class S3RepoCommandsIT {
 
         env.put("AWS_SECRET_ACCESS_KEY", "wrong");
         Run creds = run(env, "snapshots");
-        assertThat(creds.code()).isEqualTo(ExitCodes.REPO_WRONG_PASSWORD);
+        assertThat(creds.code()).isEqualTo(ExitCodes.REPO_ACCESS_DENIED);
         assertThat(creds.err()).contains("credentials").contains("config");
 
         Run bucket = run(Map.of("STILLPOINT_REPOSITORY", s3.location("missing-bucket", "x")), "snapshots");
