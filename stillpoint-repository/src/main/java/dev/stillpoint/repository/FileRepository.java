@@ -291,7 +291,32 @@ final class FileRepository implements Repository {
                 putOnce(indexName(packId), PackFormat.indexFile(crypto, length, entries));
                 index().add(packId, length, entries);
             }
+
+            @Override
+            public int publishers() {
+                return store.localRoot() == null ? REMOTE_UPLOADS : 1;
+            }
         });
+    }
+
+    /** Packs uploaded at once to a remote store (each is a temp file on disk until its PUT ends, not heap). */
+    static final int REMOTE_UPLOADS = 4;
+
+    /**
+     * Starts fetching the pack that holds chunk {@code id} (remote stores; a local one reads in
+     * place). False when the spool has as many fetches running as it allows: ask again later.
+     */
+    boolean prefetch(ChunkId id) {
+        if (spool == null) return true;
+        ChunkIndex.Location loc = index.get(id);
+        return loc == null || spool.prefetch(packName(loc.packId()));
+    }
+
+    /** Chunks a restore looks ahead to fetch their packs early: half the spool's packs' worth. */
+    int prefetchChunks() {
+        return spool == null
+                ? 0
+                : (int) Math.max(1, (long) PackSpool.MAX_PACKS / 2 * config.packSize() / config.chunkSize());
     }
 
     /** Reads, decrypts, decompresses and verifies one chunk. */
