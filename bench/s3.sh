@@ -95,6 +95,16 @@ for run in $(seq 1 "$runs"); do
       fi
     done
   done
+  # the same restore from a local repository (the goal: S3 restore >= 0.7x of it); its backups untimed
+  local_repo="$work/local-$run"; rm -rf "$local_repo"
+  sp repo init --repo "$local_repo" > /dev/null
+  sp image backup --repo "$local_repo" --name bench/vda "$data/base.raw" > /dev/null
+  sp image backup --repo "$local_repo" --name bench/vda "$data/changed.raw" > /dev/null
+  id=$(sp snapshots --repo "$local_repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
+  out="$work/restore-local"; rm -rf "$out"; mkdir -p "$out"
+  measure stillpoint local-restore "sp image restore $id --repo $local_repo --target $out/changed.raw"
+  cmp "$data/changed.raw" "$out/changed.raw" || { echo "LOCAL RESTORE MISMATCH" >&2; exit 1; }
+  rm -rf "$out" "$local_repo"
 done
 for tool in stillpoint restic; do
   stored=$(du -sb "$work/s3/data/bench/$tool-$runs" | cut -f1)
@@ -119,6 +129,8 @@ for tool in ("stillpoint", "restic"):
           + f" {s['stored'] / 2**20:11.1f} {rss[tool] / 1024:13.0f}")
 sp, o = t["stillpoint"], t["restic"]
 print("stillpoint/restic: " + ", ".join(f"{k} speed x{o[k] / sp[k]:.2f}" for k in ("full", "changed", "restore")) + f", stored x{sp['stored'] / o['stored']:.2f}")
+if "local-restore" in sp:
+    print(f"stillpoint restore from a local repository: {size / sp['local-restore'] / 1e6:.1f} MB/s; S3 restore / local restore x{sp['local-restore'] / sp['restore']:.2f}")
 print("goals (issue 16): ingest >= 3x restic, restore >= 3x restic and >= 0.7x local restore, peak RSS <= 256 MiB")
 PY
 [ "$keep" = 1 ] || rm -rf "$work/s3/data/bench" "$work"/restore-*

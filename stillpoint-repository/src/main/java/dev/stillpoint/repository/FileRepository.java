@@ -128,8 +128,9 @@ final class FileRepository implements Repository {
                                 root.resolve(d) + ": missing directory of the repository");
                 }
             }
-            // the index is read when an operation needs it (listing or forgetting snapshots does not)
-            return new FileRepository(store, config, crypto, new ChunkIndex());
+            // the index is read when an operation needs it (listing or forgetting snapshots does not);
+            // a remote repository's index files and manifests come from the local cache when it has them
+            return new FileRepository(CachedStore.wrap(store, config.id()), config, crypto, new ChunkIndex());
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -483,15 +484,43 @@ final class FileRepository implements Repository {
     @Override
     public List<SnapshotInfo> snapshots() throws IOException {
         List<SnapshotInfo> out = new ArrayList<>();
-        for (String id : snapshotIds()) {
-            try {
-                out.add(loadManifest(id).info(id));
-            } catch (RepositoryException e) {
-                if (e.code() != RepositoryException.Code.NOT_FOUND) throw e; // NOT_FOUND: forgotten meanwhile
+        List<String> ids = snapshotIds();
+        if (store.localRoot() == null && ids.size() > 1) {
+            // a remote store: the manifests not in the cache are GETs, latency to overlap
+            List<java.util.concurrent.Future<SnapshotInfo>> loads = new ArrayList<>();
+            for (String id : ids) loads.add(readers().submit(() -> snapshotInfo(id)));
+            for (var f : loads) {
+                try {
+                    SnapshotInfo i = f.get();
+                    if (i != null) out.add(i);
+                } catch (InterruptedException e) {
+                    for (var g : loads) g.cancel(true);
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while reading the snapshots");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    for (var g : loads) g.cancel(true);
+                    if (e.getCause() instanceof IOException io) throw io;
+                    throw new IOException("reading the snapshots failed: " + e.getCause(), e.getCause());
+                }
+            }
+        } else {
+            for (String id : ids) {
+                SnapshotInfo i = snapshotInfo(id);
+                if (i != null) out.add(i);
             }
         }
         out.sort(Comparator.comparing(SnapshotInfo::time).thenComparing(SnapshotInfo::id));
         return out;
+    }
+
+    /** The snapshot's info, or null when it was forgotten meanwhile. */
+    private SnapshotInfo snapshotInfo(String id) throws IOException {
+        try {
+            return loadManifest(id).info(id);
+        } catch (RepositoryException e) {
+            if (e.code() != RepositoryException.Code.NOT_FOUND) throw e;
+            return null;
+        }
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.stillpoint.repository;
 import dev.stillpoint.repository.store.Store;
 import java.io.IOException;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -12,13 +14,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * a delete of a missing object is refused too (S3 checks the permission before the key). Every
  * refused request is recorded.
  */
-final class AppendOnlyStore implements Store {
-    private final Store store;
+final class AppendOnlyStore extends ForwardingStore {
     final List<String> refused = new CopyOnWriteArrayList<>();
-    private final java.util.Set<String> ownLocks = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> ownLocks = ConcurrentHashMap.newKeySet();
 
     AppendOnlyStore(Store store) {
-        this.store = store;
+        super(store);
     }
 
     private void refuse(String op, String name) throws RepositoryException {
@@ -30,70 +31,20 @@ final class AppendOnlyStore implements Store {
     }
 
     @Override
-    public String location() {
-        return store.location();
-    }
-
-    @Override
-    public java.nio.file.Path localRoot() {
-        return store.localRoot();
-    }
-
-    @Override
     public void put(String name, byte[] data) throws IOException {
-        store.put(name, data);
+        super.put(name, data);
         if (name.startsWith("locks/")) ownLocks.add(name);
     }
 
     @Override
     public void replace(String name, byte[] data) throws IOException {
         refuse("PUT (overwrite)", name);
-        store.replace(name, data);
-    }
-
-    @Override
-    public Upload upload() throws IOException {
-        return store.upload();
-    }
-
-    @Override
-    public byte[] get(String name) throws IOException {
-        return store.get(name);
-    }
-
-    @Override
-    public int read(String name, long offset, byte[] dst, int off, int len) throws IOException {
-        return store.read(name, offset, dst, off, len);
-    }
-
-    @Override
-    public Reader reader(String name, boolean sequential) throws IOException {
-        return store.reader(name, sequential);
-    }
-
-    @Override
-    public List<Entry> list(String prefix) throws IOException {
-        return store.list(prefix);
-    }
-
-    @Override
-    public Entry stat(String name) throws IOException {
-        return store.stat(name);
+        super.replace(name, data);
     }
 
     @Override
     public boolean delete(String name) throws IOException {
         refuse("DELETE", name);
-        return store.delete(name);
-    }
-
-    @Override
-    public void sync(String prefix) throws IOException {
-        store.sync(prefix);
-    }
-
-    @Override
-    public void close() throws IOException {
-        store.close();
+        return super.delete(name);
     }
 }
