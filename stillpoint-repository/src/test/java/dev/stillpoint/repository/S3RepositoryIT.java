@@ -31,6 +31,7 @@ class S3RepositoryIT {
         s3 = S3Proxy.start(work);
         s3.useInThisJvm();
         s3.createBucket("repos");
+        System.setProperty("stillpoint.cacheDir", work.resolve("cache").toString());
     }
 
     @AfterAll

@@ -119,7 +119,7 @@ public final class S3Store implements Store {
                 .httpClientBuilder(ApacheHttpClient.builder()
                         .maxConnections(64)
                         .connectionTimeout(Duration.ofSeconds(10))
-                        .socketTimeout(Duration.ofSeconds(60)))
+                        .socketTimeout(Duration.ofMillis(Long.getLong("stillpoint.s3.socketTimeoutMillis", 60_000))))
                 .overrideConfiguration(
                         o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())) // ours below: it names the object
                 .build();
