@@ -113,8 +113,12 @@ public final class S3Store implements Store {
                 .forcePathStyle(pathStyle)
                 .region(region())
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                // third-party servers do not all know the SDK's newer default checksums
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                // third-party servers do not all know the SDK's newer default checksums; a bucket
+                // with Object Lock wants one on every PUT (STILLPOINT_S3_CHECKSUMS=always)
+                .requestChecksumCalculation(
+                        "always".equals(System.getenv().getOrDefault("STILLPOINT_S3_CHECKSUMS", System.getProperty("stillpoint.s3.checksums", "")))
+                                ? RequestChecksumCalculation.WHEN_SUPPORTED
+                                : RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .httpClientBuilder(ApacheHttpClient.builder()
                         .maxConnections(64)
