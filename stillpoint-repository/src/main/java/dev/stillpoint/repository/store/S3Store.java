@@ -116,7 +116,11 @@ public final class S3Store implements Store {
                 // third-party servers do not all know the SDK's newer default checksums; a bucket
                 // with Object Lock wants one on every PUT (STILLPOINT_S3_CHECKSUMS=always)
                 .requestChecksumCalculation(
-                        "always".equals(System.getenv().getOrDefault("STILLPOINT_S3_CHECKSUMS", System.getProperty("stillpoint.s3.checksums", "")))
+                        "always"
+                                        .equals(System.getenv()
+                                                .getOrDefault(
+                                                        "STILLPOINT_S3_CHECKSUMS",
+                                                        System.getProperty("stillpoint.s3.checksums", "")))
                                 ? RequestChecksumCalculation.WHEN_SUPPORTED
                                 : RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
