@@ -23,8 +23,8 @@ import java.util.concurrent.ExecutionException;
  */
 final class PackSpool implements AutoCloseable {
     static final int MAX_PACKS = 12;
-    /** Packs fetched at once ahead of the reads ({@link #prefetch}): each a streamed GET, latency and server time to overlap. */
-    static final int FETCHERS = 4;
+    /** Packs fetched at once ahead of the reads ({@link #prefetch}): each a streamed GET, latency and server time to overlap ({@code -Dstillpoint.s3.fetchers}). */
+    static final int FETCHERS = Integer.getInteger("stillpoint.s3.fetchers", 4);
 
     private final Store store;
     private final java.util.concurrent.ExecutorService fetchers =
