@@ -34,12 +34,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * (forgotten snapshots, merged index files). Writes are atomic (temp file, rename), so
  * processes share a cache; a cache that cannot be written is skipped.
  */
-final class CachedStore implements Store {
+final class CachedStore extends ForwardingStore {
     private static final byte[] MAGIC = {'S', 'P', 'C', '1'};
     private static final int HEADER = MAGIC.length + 8 + 8 + 32;
     private static final List<String> PREFIXES = List.of("index/", "snapshots/");
 
-    private final Store store;
     private final Path dir;
     /** The backend's latest listing of the cached prefixes. */
     private final Map<String, Entry> listed = new ConcurrentHashMap<>();
@@ -48,7 +47,7 @@ final class CachedStore implements Store {
     final AtomicLong misses = new AtomicLong();
 
     CachedStore(Store store, Path dir) {
-        this.store = store;
+        super(store);
         this.dir = dir;
     }
 
@@ -197,11 +196,6 @@ final class CachedStore implements Store {
     }
 
     @Override
-    public String location() {
-        return store.location();
-    }
-
-    @Override
     public void put(String name, byte[] data) throws IOException {
         store.put(name, data);
         if (cached(name) && contentNamed(name)) writeCache(name, data); // what this process writes it need not fetch
@@ -218,39 +212,9 @@ final class CachedStore implements Store {
     }
 
     @Override
-    public Upload upload() throws IOException {
-        return store.upload();
-    }
-
-    @Override
-    public int read(String name, long offset, byte[] dst, int off, int len) throws IOException {
-        return store.read(name, offset, dst, off, len);
-    }
-
-    @Override
-    public Reader reader(String name, boolean sequential) throws IOException {
-        return store.reader(name, sequential);
-    }
-
-    @Override
-    public Entry stat(String name) throws IOException {
-        return store.stat(name);
-    }
-
-    @Override
     public boolean delete(String name) throws IOException {
         boolean existed = store.delete(name);
         if (cached(name)) drop(dir.resolve(name));
         return existed;
-    }
-
-    @Override
-    public void sync(String prefix) throws IOException {
-        store.sync(prefix);
-    }
-
-    @Override
-    public void close() throws IOException {
-        store.close();
     }
 }

@@ -4,7 +4,7 @@ import dev.stillpoint.repository.store.Store;
 import java.io.IOException;
 import java.util.List;
 
-/** A store that passes every call to another: tests override what they change. */
+/** A store that passes every call to another; a decorator overrides what it changes ({@link CachedStore}, tests' faulty stores). */
 class ForwardingStore implements Store {
     final Store store;
 
