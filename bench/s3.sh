@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stillpoint vs restic into the same S3 server, in the same run (not run in CI).
-#   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep]
+#   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep] [--copy-only]
 #   bench/s3.sh --points N [--runs N]: `snapshots` on a repository with N restore points instead
 #     (made in one JVM by bench/s3/MakePoints.java), without the cache (--no-cache), with an empty
 #     cache and with a filled one (median of --runs).
@@ -10,7 +10,9 @@
 # fresh bucket prefix, ingest of changed.raw, and restore of the second snapshot (byte-compared).
 # Prints MB/s of the logical image, peak RSS and Stillpoint's ratios to restic (median of --runs,
 # default 3). Both tools encrypt; restic uses its defaults. The S3 server shares the machine's
-# cores with the tool being measured, the same for both.
+# cores with the tool being measured, the same for both. Then the copy step (bench/s3-copy.sh):
+# `copy` of a 2% changed point from a local repository to S3, bytes sent against new chunks;
+# --copy-only runs only that step.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 size_mib=4096
@@ -18,6 +20,7 @@ work=/var/tmp/stillpoint-bench-s3
 runs=3
 keep=0
 points=0
+copy_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
@@ -25,6 +28,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --points) points=$2; shift 2 ;;
+    --copy-only) copy_only=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -103,6 +107,7 @@ results="$work/results.tsv"
 : > "$results"
 
 . "$here/bench/measure.sh"
+if [ "$copy_only" = 1 ]; then . "$here/bench/s3-copy.sh"; exit 0; fi
 
 for run in $(seq 1 "$runs"); do
   sp_repo="s3:$endpoint/bench/stillpoint-$run"
@@ -167,4 +172,5 @@ if "local-restore" in sp:
     print(f"stillpoint restore from a local repository: {size / sp['local-restore'] / 1e6:.1f} MB/s; S3 restore / local restore x{sp['local-restore'] / sp['restore']:.2f}")
 print("goals (issue 16): ingest >= 3x restic, restore >= 3x restic and >= 0.7x local restore, peak RSS <= 256 MiB")
 PY
+. "$here/bench/s3-copy.sh"
 [ "$keep" = 1 ] || rm -rf "$work/s3/data/bench" "$work"/restore-*

@@ -16,9 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A local cache of a remote repository's index files and manifests (restic's cache), so that
- * {@code snapshots}, an incremental backup and every open do not download them again:
- * {@code CACHE/repos/<repository id>/index/...} and {@code .../snapshots/...}, where CACHE is
+ * A local cache of a remote repository's index files, manifests and backup records (restic's
+ * cache), so that {@code snapshots}, {@code backups}, an incremental backup and every open do not
+ * download them again: {@code CACHE/repos/<repository id>/index/...}, {@code .../snapshots/...}
+ * and {@code .../records/...}, where CACHE is
  * {@code $STILLPOINT_CACHE_DIR}, else {@code $XDG_CACHE_HOME/stillpoint}, else
  * {@code /var/cache/stillpoint} for root and {@code ~/.cache/stillpoint} for others. Off with
  * {@code --no-cache} ({@code -Dstillpoint.cache=off}) or {@code STILLPOINT_NO_CACHE=1}.
@@ -26,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The backend stays the truth. A cached file holds the object's bytes with their SHA-256 and
  * the size and modification time the backend listed for it: a file whose bytes do not match
  * their hash (damaged) is dropped; an object named by its content hash (a manifest
- * {@code snapshots/<sha256>}, an index set {@code index/set-<sha256>}) is served only when the
+ * {@code snapshots/<sha256>}, a record {@code records/<sha256>}, an index set
+ * {@code index/set-<sha256>}) is served only when the
  * bytes hash to its name; any other (a pack's index file {@code index/<pack id>}, which
  * {@code repair index} may replace) only when the backend's latest listing shows the same size
  * and time. Everything else is fetched from the backend and cached again. A listing of
@@ -37,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class CachedStore extends ForwardingStore {
     private static final byte[] MAGIC = {'S', 'P', 'C', '1'};
     private static final int HEADER = MAGIC.length + 8 + 8 + 32;
-    private static final List<String> PREFIXES = List.of("index/", "snapshots/");
+    private static final List<String> PREFIXES = List.of("index/", "snapshots/", RecordCodec.PREFIX);
 
     private final Path dir;
     /** The backend's latest listing of the cached prefixes. */
@@ -202,7 +204,9 @@ final class CachedStore extends ForwardingStore {
     }
 
     private static boolean contentNamed(String name) {
-        return name.startsWith("snapshots/") || name.startsWith("index/" + ChunkIndex.SET_PREFIX);
+        return name.startsWith("snapshots/")
+                || name.startsWith(RecordCodec.PREFIX)
+                || name.startsWith("index/" + ChunkIndex.SET_PREFIX);
     }
 
     @Override

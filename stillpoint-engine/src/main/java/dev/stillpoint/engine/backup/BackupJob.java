@@ -8,6 +8,7 @@ import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.Consistency;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.catalog.Phase;
+import dev.stillpoint.engine.catalog.RepositoryRecords;
 import dev.stillpoint.engine.ingest.ExtentSource;
 import dev.stillpoint.engine.ingest.Ingest;
 import dev.stillpoint.engine.runs.OrphanRecovery;
@@ -390,7 +391,7 @@ public final class BackupJob {
         }
 
         private BackupResult record(Mode mode, Consistency consistency, String cp, String parent, String report)
-                throws EngineException {
+                throws EngineException, IOException {
             long read = diskRecords.stream().mapToLong(DiskRecord::bytesRead).sum();
             long stored =
                     diskRecords.stream().mapToLong(DiskRecord::storedBytes).sum();
@@ -406,6 +407,8 @@ public final class BackupJob {
                     .disks(diskRecords)
                     .build();
             check();
+            // the repository describes itself: the record goes beside the snapshots before the catalog row
+            RepositoryRecords.publish(repository, r, null);
             catalog.insert(r);
             recorded = true;
             journal(RunRecord::withoutCheckpoint);
