@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Stillpoint vs restic into the same S3 server, in the same run (not run in CI).
 #   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep] [--copy-only]
+#   bench/s3.sh --points N [--runs N]: `snapshots` on a repository with N restore points instead
+#     (made in one JVM by bench/s3/MakePoints.java), without the cache (--no-cache), with an empty
+#     cache and with a filled one (median of --runs).
 # Starts s3proxy 2.6.0 (filesystem store under WORK/s3, its own JVM on 127.0.0.1; the jars are
 # fetched by Maven on first use, as the tests do: stillpoint-testkit/s3proxy/pom.xml) and measures
 # for both tools: full ingest of the bench dataset's base.raw (bench/make-dataset.sh) into a
@@ -16,6 +19,7 @@ size_mib=4096
 work=/var/tmp/stillpoint-bench-s3
 runs=3
 keep=0
+points=0
 copy_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -23,6 +27,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --points) points=$2; shift 2 ;;
     --copy-only) copy_only=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -57,7 +62,16 @@ jclouds.identity=bench
 jclouds.credential=bench-secret
 jclouds.filesystem.basedir=$work/s3/data
 PROPS
-"$JAVA_HOME/bin/java" -Xmx512m -cp "$lib/*" org.gaul.s3proxy.Main --properties "$work/s3/s3proxy.properties" > "$work/s3/s3proxy.log" 2>&1 &
+# the jar has no logback.xml, and logback's default (DEBUG of every Jetty event) costs the server most of its CPU
+cat > "$work/s3/logback.xml" <<'XML'
+<configuration>
+  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{20} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="WARN"><appender-ref ref="OUT"/></root>
+</configuration>
+XML
+"$JAVA_HOME/bin/java" -Xmx512m -Dlogback.configurationFile="$work/s3/logback.xml" -cp "$lib/*" org.gaul.s3proxy.Main --properties "$work/s3/s3proxy.properties" > "$work/s3/s3proxy.log" 2>&1 &
 s3pid=$!
 trap 'kill $s3pid 2>/dev/null || true' EXIT
 for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
@@ -65,6 +79,26 @@ kill -0 $s3pid || { echo "s3proxy did not start: $(tail -5 "$work/s3/s3proxy.log
 endpoint="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-east-1
 export STILLPOINT_PASSWORD=bench RESTIC_PASSWORD=bench
+
+if [ "$points" -gt 0 ]; then
+  repo="s3:$endpoint/bench/points-$points"
+  t0=$(date +%s.%N)
+  "$JAVA_HOME/bin/java" -Xmx256m -cp "$jar" "$here/bench/s3/MakePoints.java" "$repo" "$points" | tail -1
+  echo "made $points points in $(echo "$(date +%s.%N) - $t0" | bc) s"
+  export STILLPOINT_CACHE_DIR="$work/cache"
+  secs() { local t0; t0=$(date +%s.%N); "$@" > "$work/points.out" || { tail -3 "$work/points.out" >&2; exit 1; }; echo "$(date +%s.%N) - $t0" | bc; }
+  for run in $(seq 1 "$runs"); do
+    rm -rf "$work/cache"
+    nocache=$(secs sp snapshots --repo "$repo" --no-cache)
+    empty=$(secs sp snapshots --repo "$repo")
+    filled=$(secs sp snapshots --repo "$repo")
+    n=$(grep -c '' "$work/points.out")
+    printf 'run %d: snapshots (%d lines) --no-cache %.2f s, empty cache %.2f s, filled cache %.2f s\n' "$run" "$n" "$nocache" "$empty" "$filled"
+  done
+  echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; s3proxy runs on them too)"
+  [ "$keep" = 1 ] || rm -rf "$work/s3/data/bench" "$work/cache"
+  exit 0
+fi
 
 data="$work/data"
 "$here/bench/make-dataset.sh" "$data" "$size_mib"
@@ -100,6 +134,16 @@ for run in $(seq 1 "$runs"); do
       fi
     done
   done
+  # the same restore from a local repository (the goal: S3 restore >= 0.7x of it); its backups untimed
+  local_repo="$work/local-$run"; rm -rf "$local_repo"
+  sp repo init --repo "$local_repo" > /dev/null
+  sp image backup --repo "$local_repo" --name bench/vda "$data/base.raw" > /dev/null
+  sp image backup --repo "$local_repo" --name bench/vda "$data/changed.raw" > /dev/null
+  id=$(sp snapshots --repo "$local_repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
+  out="$work/restore-local"; rm -rf "$out"; mkdir -p "$out"
+  measure stillpoint local-restore "sp image restore $id --repo $local_repo --target $out/changed.raw"
+  cmp "$data/changed.raw" "$out/changed.raw" || { echo "LOCAL RESTORE MISMATCH" >&2; exit 1; }
+  rm -rf "$out" "$local_repo"
 done
 for tool in stillpoint restic; do
   stored=$(du -sb "$work/s3/data/bench/$tool-$runs" | cut -f1)
@@ -124,6 +168,8 @@ for tool in ("stillpoint", "restic"):
           + f" {s['stored'] / 2**20:11.1f} {rss[tool] / 1024:13.0f}")
 sp, o = t["stillpoint"], t["restic"]
 print("stillpoint/restic: " + ", ".join(f"{k} speed x{o[k] / sp[k]:.2f}" for k in ("full", "changed", "restore")) + f", stored x{sp['stored'] / o['stored']:.2f}")
+if "local-restore" in sp:
+    print(f"stillpoint restore from a local repository: {size / sp['local-restore'] / 1e6:.1f} MB/s; S3 restore / local restore x{sp['local-restore'] / sp['restore']:.2f}")
 print("goals (issue 16): ingest >= 3x restic, restore >= 3x restic and >= 0.7x local restore, peak RSS <= 256 MiB")
 PY
 . "$here/bench/s3-copy.sh"

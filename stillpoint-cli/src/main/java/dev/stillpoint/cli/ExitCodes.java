@@ -30,6 +30,10 @@ public final class ExitCodes {
     public static final int REPO_FULL = 16;
     /** Repository: reading or writing its files failed (an I/O error of its filesystem). */
     public static final int REPO_IO_ERROR = 17;
+    /** Repository: the backend refused access (wrong credentials, missing permission, an append-only key asked to delete or overwrite). */
+    public static final int REPO_ACCESS_DENIED = 18;
+    /** Repository: the backend is unavailable (network errors, 5xx or timeouts after the retries). */
+    public static final int REPO_UNAVAILABLE = 19;
 
     // VM backup/restore (dev.stillpoint.engine, dev.stillpoint.engine.vm)
     /** Domain not found on the connection. */
@@ -74,6 +78,8 @@ public final class ExitCodes {
             case ALREADY_EXISTS -> REPO_ALREADY_EXISTS;
             case FULL -> REPO_FULL;
             case IO_ERROR -> REPO_IO_ERROR;
+            case ACCESS_DENIED -> REPO_ACCESS_DENIED;
+            case UNAVAILABLE -> REPO_UNAVAILABLE;
         };
     }
 

@@ -32,6 +32,16 @@ public final class RepoOptions {
             description = "Read the passphrase from the first line of FILE (else $STILLPOINT_PASSWORD, else a prompt).")
     Path passwordFile;
 
+    /** {@code --no-cache}: the repository's index files and manifests are fetched from the backend, not the local cache. */
+    @Option(
+            names = "--no-cache",
+            description = "Do not use the local cache of a remote repository's index and manifests"
+                    + " (also STILLPOINT_NO_CACHE=1; the cache is in $STILLPOINT_CACHE_DIR, $XDG_CACHE_HOME/stillpoint,"
+                    + " /var/cache/stillpoint for root or ~/.cache/stillpoint).")
+    void noCache(boolean off) {
+        if (off) System.setProperty("stillpoint.cache", "off");
+    }
+
     /** The repository's location: an absolute directory, or the {@code s3:} URL as given. */
     public String location() throws RepositoryException {
         return requireLocation(repo);

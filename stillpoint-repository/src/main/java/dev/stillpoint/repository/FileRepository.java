@@ -128,8 +128,9 @@ final class FileRepository implements Repository {
                                 root.resolve(d) + ": missing directory of the repository");
                 }
             }
-            // the index is read when an operation needs it (listing or forgetting snapshots does not)
-            return new FileRepository(store, config, crypto, new ChunkIndex());
+            // the index is read when an operation needs it (listing or forgetting snapshots does not);
+            // a remote repository's index files and manifests come from the local cache when it has them
+            return new FileRepository(CachedStore.wrap(store, config.id()), config, crypto, new ChunkIndex());
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -147,6 +148,31 @@ final class FileRepository implements Repository {
         } catch (RepositoryException e) {
             if (e.code() != RepositoryException.Code.ALREADY_EXISTS) throw e;
         }
+    }
+
+    /**
+     * Whether this key may delete data objects: deletes a name that never exists (a store
+     * answers a permitted delete of a missing object with success, a refused one with
+     * ACCESS_DENIED whether the object exists or not). False for an append-only key.
+     */
+    boolean mayDelete() throws IOException {
+        try {
+            store.delete("data/delete-probe-" + Hex.of(Crypto.random(8)));
+            return true;
+        } catch (RepositoryException e) {
+            if (e.code() == RepositoryException.Code.ACCESS_DENIED) return false;
+            throw e;
+        }
+    }
+
+    /** ACCESS_DENIED before {@code op} starts when this key may not delete (an append-only key): nothing was changed. */
+    void requireDelete(String op) throws IOException {
+        if (!mayDelete())
+            throw new RepositoryException(
+                    RepositoryException.Code.ACCESS_DENIED,
+                    op + " cannot run with these credentials: " + store.location()
+                            + " refuses deletes (an append-only key, a bucket policy or Object Lock); run " + op
+                            + " where a key may delete. Nothing was changed.");
     }
 
     RepoConfig config() {
@@ -266,7 +292,32 @@ final class FileRepository implements Repository {
                 putOnce(indexName(packId), PackFormat.indexFile(crypto, length, entries));
                 index().add(packId, length, entries);
             }
+
+            @Override
+            public int publishers() {
+                return store.localRoot() == null ? REMOTE_UPLOADS : 1;
+            }
         });
+    }
+
+    /** Packs uploaded at once to a remote store (each is a temp file on disk until its PUT ends, not heap). */
+    static final int REMOTE_UPLOADS = 4;
+
+    /**
+     * Starts fetching the pack that holds chunk {@code id} (remote stores; a local one reads in
+     * place). False when the spool has as many fetches running as it allows: ask again later.
+     */
+    boolean prefetch(ChunkId id) {
+        if (spool == null) return true;
+        ChunkIndex.Location loc = index.get(id);
+        return loc == null || spool.prefetch(packName(loc.packId()));
+    }
+
+    /** Chunks a restore looks ahead to fetch their packs early: half the spool's packs' worth. */
+    int prefetchChunks() {
+        return spool == null
+                ? 0
+                : (int) Math.max(1, (long) PackSpool.MAX_PACKS / 2 * config.packSize() / config.chunkSize());
     }
 
     /** Reads, decrypts, decompresses and verifies one chunk. */
@@ -509,15 +560,43 @@ final class FileRepository implements Repository {
     @Override
     public List<SnapshotInfo> snapshots() throws IOException {
         List<SnapshotInfo> out = new ArrayList<>();
-        for (String id : snapshotIds()) {
-            try {
-                out.add(loadManifest(id).info(id));
-            } catch (RepositoryException e) {
-                if (e.code() != RepositoryException.Code.NOT_FOUND) throw e; // NOT_FOUND: forgotten meanwhile
+        List<String> ids = snapshotIds();
+        if (store.localRoot() == null && ids.size() > 1) {
+            // a remote store: the manifests not in the cache are GETs, latency to overlap
+            List<java.util.concurrent.Future<SnapshotInfo>> loads = new ArrayList<>();
+            for (String id : ids) loads.add(readers().submit(() -> snapshotInfo(id)));
+            for (var f : loads) {
+                try {
+                    SnapshotInfo i = f.get();
+                    if (i != null) out.add(i);
+                } catch (InterruptedException e) {
+                    for (var g : loads) g.cancel(true);
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while reading the snapshots");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    for (var g : loads) g.cancel(true);
+                    if (e.getCause() instanceof IOException io) throw io;
+                    throw new IOException("reading the snapshots failed: " + e.getCause(), e.getCause());
+                }
+            }
+        } else {
+            for (String id : ids) {
+                SnapshotInfo i = snapshotInfo(id);
+                if (i != null) out.add(i);
             }
         }
         out.sort(Comparator.comparing(SnapshotInfo::time).thenComparing(SnapshotInfo::id));
         return out;
+    }
+
+    /** The snapshot's info, or null when it was forgotten meanwhile. */
+    private SnapshotInfo snapshotInfo(String id) throws IOException {
+        try {
+            return loadManifest(id).info(id);
+        } catch (RepositoryException e) {
+            if (e.code() != RepositoryException.Code.NOT_FOUND) throw e;
+            return null;
+        }
     }
 
     @Override
@@ -569,6 +648,7 @@ final class FileRepository implements Repository {
                     "retention policy keeps nothing; give at least one --keep-* rule (refusing to forget every snapshot)");
         try (LockManager.Held lock = locks.exclusive()) {
             ForgetResult r = new ForgetResult(Retention.decide(snapshots(), policy), dryRun);
+            if (!dryRun && !r.removed().isEmpty()) requireDelete("forget");
             if (!dryRun) {
                 for (SnapshotInfo s : r.removed()) store.delete(snapshotName(s.id()));
                 store.sync("snapshots/");
@@ -581,7 +661,9 @@ final class FileRepository implements Repository {
     @Override
     public void forget(String idOrPrefix) throws IOException {
         try (LockManager.Held lock = locks.exclusive()) {
-            store.delete(snapshotName(snapshot(idOrPrefix).id()));
+            String id = snapshot(idOrPrefix).id();
+            requireDelete("forget");
+            store.delete(snapshotName(id));
             store.sync("snapshots/");
             dropOrphanRecords();
         }
@@ -590,6 +672,7 @@ final class FileRepository implements Repository {
     @Override
     public PruneResult prune(ProgressListener progress) throws IOException {
         try (LockManager.Held lock = locks.exclusive()) {
+            requireDelete("prune");
             dropOrphanRecords(); // left by a forget that stopped between manifests and records
             return new Pruner(this).run(progress == null ? ProgressListener.NONE : progress);
         }

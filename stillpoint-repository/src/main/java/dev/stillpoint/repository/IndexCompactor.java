@@ -44,6 +44,8 @@ final class IndexCompactor {
             if (entries(index, f.getValue()) < SET_ENTRIES / 2) small.put(f.getKey(), f.getValue());
         }
         if (small.size() <= MAX_SMALL_FILES) return 0;
+        // an append-only key could write the set but not remove what it merges: each backup would add one more
+        if (!repo.mayDelete()) return 0;
         Map<String, ChunkIndex.PackInfo> packs = new LinkedHashMap<>();
         Set<String> merged = new HashSet<>();
         for (Map.Entry<String, List<String>> f : small.entrySet()) {

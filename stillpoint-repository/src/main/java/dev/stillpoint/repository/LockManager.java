@@ -37,6 +37,8 @@ final class LockManager implements AutoCloseable {
     final class Held implements AutoCloseable {
         final String file;
         final boolean exclusive;
+        /** Set by a refresh that found the lock object gone. */
+        private volatile boolean lost;
         /** When the lease was last written (acquired or refreshed). */
         private volatile Instant renewed = Instant.now();
 
@@ -51,12 +53,25 @@ final class LockManager implements AutoCloseable {
          * object as stale. Writers call it before publishing a snapshot.
          */
         void verify() throws IOException {
-            if (Duration.between(renewed, Instant.now()).compareTo(LEASE) >= 0 || store.stat(file) == null)
-                throw new RepositoryException(
-                        RepositoryException.Code.LOCKED,
-                        "the lock " + RepoConfig.where(store, file) + " was lost (its lease of " + LEASE.toMinutes()
-                                + " min lapsed at " + renewed.plus(LEASE)
-                                + ", or another process removed it as stale); nothing was committed, run again");
+            if (lost || Duration.between(renewed, Instant.now()).compareTo(LEASE) >= 0 || store.stat(file) == null)
+                throw lostLock();
+        }
+
+        /**
+         * As {@link #verify} without asking the store: what the last refresh found (the lock
+         * object gone) or the lease's age. Cheap: writers call it on every write, so a job that
+         * lost its lock stops at once instead of at its commit.
+         */
+        void checkNotLost() throws RepositoryException {
+            if (lost || Duration.between(renewed, Instant.now()).compareTo(LEASE) >= 0) throw lostLock();
+        }
+
+        private RepositoryException lostLock() {
+            return new RepositoryException(
+                    RepositoryException.Code.LOCKED,
+                    "the lock " + RepoConfig.where(store, file) + " was lost (its lease of " + LEASE.toMinutes()
+                            + " min lapsed at " + renewed.plus(LEASE)
+                            + ", or another process removed it as stale); nothing was committed, run again");
         }
 
         @Override
@@ -65,8 +80,12 @@ final class LockManager implements AutoCloseable {
         }
 
         synchronized void refresh() throws IOException {
-            if (!held.contains(this)) return;
+            if (!held.contains(this) || lost) return;
             Instant at = Instant.now();
+            if (store.stat(file) == null) { // removed as stale by another process: never taken again silently
+                lost = true;
+                return;
+            }
             store.replace(file, content(exclusive));
             renewed = at;
         }
@@ -79,8 +98,8 @@ final class LockManager implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        long period = LEASE.toSeconds() / 4;
-        refresher.scheduleAtFixedRate(this::refreshAll, period, period, TimeUnit.SECONDS);
+        long period = Long.getLong("stillpoint.lock.refreshMillis", LEASE.toMillis() / 4);
+        refresher.scheduleAtFixedRate(this::refreshAll, period, period, TimeUnit.MILLISECONDS);
     }
 
     Held shared() throws IOException {
@@ -102,13 +121,13 @@ final class LockManager implements AutoCloseable {
             for (Store.Entry p : store.list("locks/")) {
                 if (p.name().equals(own)) continue;
                 if (p.name().endsWith(".tmp")) {
-                    if (p.modified().isBefore(Instant.now().minus(LEASE))) store.delete(p.name());
+                    if (p.modified().isBefore(Instant.now().minus(LEASE))) deleteStale(p.name());
                     continue;
                 }
                 Map<String, Object> other = readLock(p);
                 if (other == null) continue;
                 if (isStale(other)) {
-                    store.delete(p.name());
+                    deleteStale(p.name());
                     continue;
                 }
                 boolean otherExclusive = Boolean.TRUE.equals(other.get("exclusive"));
@@ -125,6 +144,18 @@ final class LockManager implements AutoCloseable {
             }
         }
         return h;
+    }
+
+    /**
+     * Removes another holder's stale lock; an append-only key may remove only its own locks, and a
+     * stale lock it may not remove is ignored all the same (a privileged run removes it).
+     */
+    private void deleteStale(String name) throws IOException {
+        try {
+            store.delete(name);
+        } catch (RepositoryException e) {
+            if (e.code() != RepositoryException.Code.ACCESS_DENIED) throw e;
+        }
     }
 
     private Map<String, Object> readLock(Store.Entry p) throws IOException {

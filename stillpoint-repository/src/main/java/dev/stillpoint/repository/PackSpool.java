@@ -22,9 +22,18 @@ import java.util.concurrent.ExecutionException;
  * deleted on eviction and on close): disk, not heap. Thread-safe.
  */
 final class PackSpool implements AutoCloseable {
-    static final int MAX_PACKS = 8;
+    static final int MAX_PACKS = 12;
+    /** Packs fetched at once ahead of the reads ({@link #prefetch}): each a streamed GET, latency and server time to overlap ({@code -Dstillpoint.s3.fetchers}). */
+    static final int FETCHERS = Integer.getInteger("stillpoint.s3.fetchers", 4);
 
     private final Store store;
+    private final java.util.concurrent.ExecutorService fetchers =
+            java.util.concurrent.Executors.newFixedThreadPool(FETCHERS, r -> {
+                Thread t = new Thread(r, "stillpoint-pack-fetch");
+                t.setDaemon(true);
+                return t;
+            });
+    private int fetching;
     private final Map<String, CompletableFuture<Path>> packs = new LinkedHashMap<>(16, 0.75f, true);
     private boolean closed;
 
@@ -66,6 +75,34 @@ final class PackSpool implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts fetching pack object {@code name} in the background unless it is here or on its way;
+     * false (nothing started) when {@link #FETCHERS} fetches run already.
+     */
+    boolean prefetch(String name) {
+        CompletableFuture<Path> f;
+        synchronized (this) {
+            if (closed || packs.containsKey(name)) return true;
+            if (fetching >= FETCHERS) return false;
+            f = new CompletableFuture<>();
+            packs.put(name, f);
+            fetching++;
+            evict();
+        }
+        fetchers.execute(() -> {
+            try {
+                fetch(name, f);
+            } catch (IOException | RuntimeException e) {
+                // completed exceptionally: the reader that needs it sees the error (or fetches again)
+            } finally {
+                synchronized (this) {
+                    fetching--;
+                }
+            }
+        });
+        return true;
+    }
+
     private void fetch(String name, CompletableFuture<Path> f) throws IOException {
         Path tmp = null;
         try {
@@ -83,6 +120,9 @@ final class PackSpool implements AutoCloseable {
                 }
             }
             f.complete(tmp);
+            synchronized (this) {
+                if (closed) Files.deleteIfExists(tmp); // fetched ahead while the repository closed
+            }
         } catch (IOException | RuntimeException e) {
             synchronized (this) {
                 packs.remove(name, f);
@@ -117,6 +157,7 @@ final class PackSpool implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        fetchers.shutdownNow();
         for (CompletableFuture<Path> f : packs.values()) delete(f);
         packs.clear();
     }

@@ -40,6 +40,14 @@ final class PackWriter implements AutoCloseable {
 
         /** Makes {@code pack} durable as pack {@code packId}, then its index file, then adds it to the in-memory index. */
         void publish(Store.Upload pack, String packId, long length, List<PackEntry> entries) throws IOException;
+
+        /**
+         * Packs published at once: 1 for a local disk (one fsync after another); more for a
+         * remote store, where each publication is an upload waiting on the network and the server.
+         */
+        default int publishers() {
+            return 1;
+        }
     }
 
     private final Crypto crypto;
@@ -52,7 +60,7 @@ final class PackWriter implements AutoCloseable {
     private int packsWritten;
     private int sealing;
     private ExecutorService publisher;
-    private final Semaphore slots = new Semaphore(MAX_PENDING);
+    private final Semaphore slots;
     private final List<Future<?>> pending = new ArrayList<>();
     /** Ids of the packs this writer published (an id may be an existing pack's: same chunks, same bytes). */
     private final java.util.Set<String> published = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -102,6 +110,7 @@ final class PackWriter implements AutoCloseable {
         this.crypto = crypto;
         this.packSize = packSize;
         this.sink = sink;
+        this.slots = new Semaphore(MAX_PENDING - 1 + sink.publishers());
     }
 
     void add(ChunkId id, byte[] blob, int rawLength) throws IOException {
@@ -184,7 +193,7 @@ final class PackWriter implements AutoCloseable {
                 storedBytes += header.length + trailer.length;
                 packsWritten++;
                 if (publisher == null)
-                    publisher = Executors.newSingleThreadExecutor(r -> {
+                    publisher = Executors.newFixedThreadPool(sink.publishers(), r -> {
                         Thread th = new Thread(r, "stillpoint-pack-publisher");
                         th.setDaemon(true);
                         return th;

@@ -46,7 +46,7 @@ public final class Repositories {
      * As {@link #init(Path, RepositoryOptions)} for a repository {@code location}: a directory or
      * {@code s3:http[s]://HOST[:PORT]/BUCKET[/PREFIX]} (the bucket must exist; the prefix must
      * hold nothing). INVALID_ARGUMENT for a malformed location, NOT_FOUND for a missing bucket,
-     * WRONG_PASSWORD when the object store refuses the credentials.
+     * ACCESS_DENIED when the object store refuses the credentials.
      */
     public static Repository init(String location, RepositoryOptions options) throws IOException {
         return FileRepository.create(FileRepository.openStore(location), options);

@@ -17,7 +17,14 @@ public class RepositoryException extends IOException {
         /** The repository's filesystem is full ({@code ENOSPC}, or a quota: {@code EDQUOT}); nothing was published. */
         FULL,
         /** Reading or writing the repository's files failed for another reason (an I/O error of its filesystem). */
-        IO_ERROR
+        IO_ERROR,
+        /**
+         * The backend refused the request: wrong credentials, or a key without the permission
+         * (an append-only key asked to delete or overwrite data, a bucket policy, Object Lock).
+         */
+        ACCESS_DENIED,
+        /** The backend did not answer usefully after the retries (network errors, 5xx, throttling, timeouts). */
+        UNAVAILABLE
     }
 
     private final Code code;

@@ -168,6 +168,8 @@ final class RepositoryImageReader implements ImageReader {
         long total = 0;
         for (int c = 0; c < m.count(); c++) if (m.chunk(c) != null) total += m.chunkLength(c);
         int ahead = repo.readAhead();
+        int prefetchChunks = repo.prefetchChunks(); // remote: whole packs fetched ahead, several at once
+        int prefetched = 0;
         java.util.ArrayDeque<byte[]> pool = new java.util.ArrayDeque<>();
         java.util.ArrayDeque<Decoded> queue = new java.util.ArrayDeque<>();
         long done = 0;
@@ -175,6 +177,12 @@ final class RepositoryImageReader implements ImageReader {
             for (int c = 0; c < m.count(); c++) {
                 ChunkId id = m.chunk(c);
                 if (id == null) continue;
+                if (prefetched < c) prefetched = c;
+                while (prefetched < m.count() && prefetched < c + prefetchChunks) {
+                    ChunkId next = m.chunk(prefetched);
+                    if (next != null && !repo.prefetch(next)) break; // enough fetches running
+                    prefetched++;
+                }
                 byte[] buf = pool.isEmpty() ? new byte[m.chunkSize] : pool.pop();
                 queue.add(new Decoded(c, buf, repo.readers().submit(() -> repo.readChunkInto(id, buf))));
                 if (queue.size() >= ahead) done = writeOldest(queue, pool, sink, done, total, p);

@@ -101,6 +101,7 @@ final class RepositoryImageWriter implements ImageWriter {
 
     @Override
     public void write(long offset, ByteBuffer data) throws IOException {
+        lock.checkNotLost(); // a job whose lock was taken from it stops now, not at its commit
         int len = data.remaining();
         checkRange(offset, len);
         while (data.hasRemaining()) {
@@ -121,6 +122,7 @@ final class RepositoryImageWriter implements ImageWriter {
 
     @Override
     public void writeZeroes(long offset, long length) throws IOException {
+        lock.checkNotLost();
         checkRange(offset, length);
         while (length > 0) {
             int c = (int) (offset / cs);

@@ -31,6 +31,7 @@ class S3RepositoryIT {
         s3 = S3Proxy.start(work);
         s3.useInThisJvm();
         s3.createBucket("repos");
+        System.setProperty("stillpoint.cacheDir", work.resolve("cache").toString());
     }
 
     @AfterAll
@@ -188,6 +189,41 @@ class S3RepositoryIT {
                     .hasMessageContaining("was lost");
             w.close();
             assertThat(repo.snapshots()).isEmpty();
+        }
+    }
+
+    @Test
+    void aWriterWhoseLockIsRemovedStopsAtItsNextWrite() throws Exception {
+        String loc = s3.location("repos", "lost-early");
+        System.setProperty("stillpoint.lock.refreshMillis", "100");
+        try (Repository repo = Repositories.init(loc, TestImages.options(false))) {
+            byte[] img = TestImages.image(9, 8 * CHUNK);
+            try (ImageWriter w = repo.newImage("lost", img.length, null, null, ProgressListener.NONE)) {
+                w.write(0, java.nio.ByteBuffer.wrap(img, 0, 2 * CHUNK));
+                Path locks = s3.dataDir().resolve("repos/lost-early/locks");
+                try (var l = Files.list(locks)) { // another host took the lease for expired and removed it
+                    for (Path p : l.toList()) Files.delete(p);
+                }
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                RepositoryException stopped = null;
+                for (int c = 2; c < 8 && stopped == null; c = c == 7 ? 2 : c + 1) {
+                    assertThat(System.nanoTime())
+                            .as("the writer noticed within 10 s")
+                            .isLessThan(deadline);
+                    try {
+                        w.write((long) c * CHUNK, java.nio.ByteBuffer.wrap(img, c * CHUNK, CHUNK));
+                        Thread.sleep(20);
+                    } catch (RepositoryException e) {
+                        stopped = e;
+                    }
+                }
+                assertThat(stopped.code()).isEqualTo(RepositoryException.Code.LOCKED);
+                assertThat(stopped).hasMessageContaining("was lost");
+                assertThat(s3.dataDir().resolve("repos/lost-early/locks")).isEmptyDirectory(); // not taken again
+            }
+            assertThat(repo.snapshots()).isEmpty();
+        } finally {
+            System.clearProperty("stillpoint.lock.refreshMillis");
         }
     }
 }

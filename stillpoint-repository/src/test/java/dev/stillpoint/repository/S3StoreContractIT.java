@@ -50,7 +50,7 @@ class S3StoreContractIT extends StoreContract {
             assertThatThrownBy(() -> s.get("config"))
                     .isInstanceOfSatisfying(
                             RepositoryException.class,
-                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.WRONG_PASSWORD))
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.ACCESS_DENIED))
                     .hasMessageContaining("credentials")
                     .hasMessageContaining("config");
         } finally {
@@ -106,7 +106,7 @@ class S3StoreContractIT extends StoreContract {
             assertThatThrownBy(() -> s.get("snapshots/abc"))
                     .isInstanceOfSatisfying(
                             RepositoryException.class,
-                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.IO_ERROR))
+                            e -> assertThat(e.code()).isEqualTo(RepositoryException.Code.UNAVAILABLE))
                     .hasMessageContaining(
                             "s3:http://127.0.0.1:" + port + "/bucket/p: GET snapshots/abc failed after 3 attempts");
             assertThat(System.nanoTime() - t0).as("backed off twice").isGreaterThan(100_000_000L);

@@ -27,6 +27,17 @@ public final class S3Proxy implements AutoCloseable {
     public static final String ACCESS_KEY = "stillpoint-test";
     public static final String SECRET_KEY = "stillpoint-test-secret";
 
+    /** Warnings and errors only, on the console (the log file). */
+    public static final String LOGBACK = String.join(
+            "\n",
+            "<configuration>",
+            "  <appender name=\"OUT\" class=\"ch.qos.logback.core.ConsoleAppender\">",
+            "    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{20} - %msg%n</pattern></encoder>",
+            "  </appender>",
+            "  <root level=\"WARN\"><appender-ref ref=\"OUT\"/></root>",
+            "</configuration>",
+            "");
+
     private final Process process;
     private final int port;
     private final Path dataDir;
@@ -62,10 +73,15 @@ public final class S3Proxy implements AutoCloseable {
                         "jclouds.filesystem.basedir=" + data.toAbsolutePath(),
                         ""));
         Path log = work.resolve("s3proxy.log");
+        // the jar has no logback.xml: logback's default is DEBUG of every Jetty event, which costs
+        // the server most of its CPU (and every measurement made against it)
+        Path logback = work.resolve("s3proxy-logback.xml");
+        Files.writeString(logback, LOGBACK);
         String java = ProcessHandle.current().info().command().orElse("java");
         Process p = new ProcessBuilder(
                         java,
                         "-Xmx256m",
+                        "-Dlogback.configurationFile=" + logback.toAbsolutePath(),
                         "-cp",
                         lib.toAbsolutePath() + "/*",
                         "org.gaul.s3proxy.Main",
@@ -143,6 +159,11 @@ public final class S3Proxy implements AutoCloseable {
         }
         throw new IllegalStateException("cannot find the Stillpoint checkout (mvnw) above "
                 + Path.of("").toAbsolutePath());
+    }
+
+    /** The port on 127.0.0.1. */
+    public int port() {
+        return port;
     }
 
     /** {@code http://127.0.0.1:PORT}. */

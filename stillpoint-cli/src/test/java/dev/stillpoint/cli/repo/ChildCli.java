@@ -20,7 +20,7 @@ final class ChildCli {
     /**
      * The command with this test JVM's class path; environment: no {@code $STILLPOINT_REPOSITORY}
      * or {@code $STILLPOINT_PASSWORD} from outside, the S3 server's credentials, the state
-     * directory {@code work/state}, then {@code env}.
+     * directory {@code work/state}, the cache {@code work/cache}, then {@code env}.
      */
     static ProcessBuilder process(S3Proxy s3, Path work, Map<String, String> env, String... args) {
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -36,6 +36,7 @@ final class ChildCli {
         pb.environment().remove("STILLPOINT_PASSWORD");
         pb.environment().putAll(s3.env());
         pb.environment().put("STILLPOINT_STATE_DIR", work.resolve("state").toString());
+        pb.environment().put("STILLPOINT_CACHE_DIR", work.resolve("cache").toString());
         pb.environment().putAll(env);
         return pb;
     }

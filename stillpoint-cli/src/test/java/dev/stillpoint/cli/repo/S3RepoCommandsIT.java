@@ -2,17 +2,22 @@ package dev.stillpoint.cli.repo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.repo.ChildCli.Run;
+import dev.stillpoint.testkit.FaultProxy;
 import dev.stillpoint.testkit.S3Proxy;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The repository commands against a real S3 server (s3proxy, its own process), each command a
  * separate {@code stillpoint} JVM with the repository in {@code $STILLPOINT_REPOSITORY}: init,
  * image backup and restore (byte-equal), check --read-data, forget, prune; SIGKILL during an
- * image backup; and the exit codes of refused credentials, a missing bucket and a bad URL.
+ * image backup; two writers and a check from separate processes at once; an append-only key
+ * (prune exits 18) and a failing server (exit 19) through {@link FaultProxy}; and the exit codes
+ * of refused credentials, a missing bucket and a bad URL.
  */
 class S3RepoCommandsIT {
     @TempDir
@@ -141,7 +148,7 @@ class S3RepoCommandsIT {
 
         env.put("AWS_SECRET_ACCESS_KEY", "wrong");
         Run creds = run(env, "snapshots");
-        assertThat(creds.code()).isEqualTo(ExitCodes.REPO_WRONG_PASSWORD);
+        assertThat(creds.code()).isEqualTo(ExitCodes.REPO_ACCESS_DENIED);
         assertThat(creds.err()).contains("credentials").contains("config");
 
         Run bucket = run(Map.of("STILLPOINT_REPOSITORY", s3.location("missing-bucket", "x")), "snapshots");
@@ -155,5 +162,97 @@ class S3RepoCommandsIT {
         Run empty = run(Map.of("STILLPOINT_REPOSITORY", s3.location("backups", "nothing-here")), "snapshots");
         assertThat(empty.code()).isEqualTo(ExitCodes.REPO_NOT_FOUND);
         assertThat(empty.err()).contains("no repository at s3:");
+    }
+
+    @Test
+    void twoWritersFromSeparateProcessesAndACheckAtTheSameTime() throws Exception {
+        Map<String, String> env = Map.of("STILLPOINT_REPOSITORY", s3.location("backups", "shared"));
+        assertThat(run(env, "repo", "init").code()).isZero();
+        byte[] a = image(11, 24), b = image(12, 24);
+        Path fa = Files.write(work.resolve("a.raw"), a), fb = Files.write(work.resolve("b.raw"), b);
+        List<Process> ps = new ArrayList<>();
+        List<Path> outs = new ArrayList<>();
+        String[][] cmds = {
+            {"image", "backup", "--name", "host-a/vda", fa.toString(), "--json"},
+            {"image", "backup", "--name", "host-b/vda", fb.toString(), "--json"},
+            {"check"}
+        };
+        for (String[] cmd : cmds) {
+            Path out = Files.createTempFile(work, "conc", ".out");
+            outs.add(out);
+            ps.add(cli(env, cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.toFile())
+                    .start());
+        }
+        for (int i = 0; i < ps.size(); i++) {
+            assertThat(ps.get(i).waitFor(5, TimeUnit.MINUTES)).isTrue();
+            assertThat(ps.get(i).exitValue())
+                    .as("%s: %s", String.join(" ", cmds[i]), Files.readString(outs.get(i)))
+                    .isZero();
+        }
+        Run check = run(env, "check", "--read-data");
+        assertThat(check.code()).as(check.out() + check.err()).isZero();
+        Run list = run(env, "snapshots", "--json");
+        assertThat(list.out()).contains("host-a/vda").contains("host-b/vda");
+        for (String name : List.of("host-a/vda", "host-b/vda")) {
+            String id = null;
+            for (String line : list.out().split("\n"))
+                if (line.contains(name)) id = (String) JSON.std.mapFrom(line).get("id");
+            Path target = work.resolve(name.replace('/', '-') + ".restored");
+            assertThat(run(env, "image", "restore", id, "--target", target.toString())
+                            .code())
+                    .isZero();
+            assertThat(Files.readAllBytes(target)).isEqualTo(name.startsWith("host-a") ? a : b);
+        }
+    }
+
+    @Test
+    void anAppendOnlyKeyBacksUpPruneExits18AndAFailingServerExits19() throws Exception {
+        try (FaultProxy proxy = FaultProxy.start(s3)) {
+            Map<String, String> env = new HashMap<>();
+            env.put("STILLPOINT_REPOSITORY", proxy.location("backups", "append-only"));
+            env.put("JAVA_TOOL_OPTIONS", "-Dstillpoint.s3.attempts=3 -Dstillpoint.s3.backoffMillis=20");
+            assertThat(run(env, "repo", "init").code()).isZero();
+            byte[] img = image(13, 8);
+            Path file = Files.write(work.resolve("ao.raw"), img);
+            assertThat(run(env, "image", "backup", "--name", "vm/vda", file.toString())
+                            .code())
+                    .isZero();
+
+            proxy.rule(FaultProxy.appendOnly(s3));
+            for (int i = 0; i < 3; i++) {
+                img[i << 20] ^= 1;
+                Files.write(file, img);
+                Run b = run(env, "image", "backup", "--name", "vm/vda", file.toString(), "--json");
+                assertThat(b.code()).as(b.err()).isZero();
+            }
+            Run prune = run(env, "prune");
+            assertThat(prune.code()).as(prune.err()).isEqualTo(ExitCodes.REPO_ACCESS_DENIED);
+            assertThat(prune.err())
+                    .contains("prune cannot run with these credentials")
+                    .contains("refuses deletes");
+            Run forget = run(env, "forget", "--keep-last", "1");
+            assertThat(forget.code()).as(forget.err()).isEqualTo(ExitCodes.REPO_ACCESS_DENIED);
+            assertThat(run(env, "snapshots", "--json")
+                            .out()
+                            .lines()
+                            .filter(l -> l.contains("\"snapshot\""))
+                            .count())
+                    .isEqualTo(4);
+
+            proxy.rule(
+                    r -> r.key().endsWith("/config") ? FaultProxy.Fault.error(503, "SlowDown") : FaultProxy.Fault.PASS);
+            Run down = run(env, "snapshots");
+            assertThat(down.code()).as(down.err()).isEqualTo(ExitCodes.REPO_UNAVAILABLE);
+            assertThat(down.err())
+                    .contains("GET config failed after 3 attempts")
+                    .contains("503");
+
+            proxy.rule(r -> FaultProxy.Fault.PASS);
+            assertThat(run(env, "forget", "--keep-last", "1").code()).isZero();
+            assertThat(run(env, "prune").code()).isZero();
+            assertThat(run(env, "check", "--read-data").code()).isZero();
+        }
     }
 }

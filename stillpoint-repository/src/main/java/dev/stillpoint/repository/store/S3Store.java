@@ -50,8 +50,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * A pack is spooled to a temp file ({@code java.io.tmpdir}) and sent from there, so memory stays
  * bounded. Every request is retried on connection errors, 5xx and throttling with exponential
  * backoff ({@link #ATTEMPTS} attempts from {@link #FIRST_BACKOFF}); then the error names the
- * store, the request and the object. Refused credentials are {@code WRONG_PASSWORD}, a missing
- * bucket {@code NOT_FOUND}, a malformed location {@code INVALID_ARGUMENT}.
+ * store, the request and the object ({@code UNAVAILABLE}). A refused request (401/403: wrong
+ * credentials, or a key that may not do this, e.g. an append-only key asked to delete) is
+ * {@code ACCESS_DENIED}, a missing bucket {@code NOT_FOUND}, a malformed location
+ * {@code INVALID_ARGUMENT}.
  */
 public final class S3Store implements Store {
     /** Attempts per request (system property {@code stillpoint.s3.attempts}, read when a store opens). */
@@ -111,13 +113,21 @@ public final class S3Store implements Store {
                 .forcePathStyle(pathStyle)
                 .region(region())
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                // third-party servers do not all know the SDK's newer default checksums
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                // third-party servers do not all know the SDK's newer default checksums; a bucket
+                // with Object Lock wants one on every PUT (STILLPOINT_S3_CHECKSUMS=always)
+                .requestChecksumCalculation(
+                        "always"
+                                        .equals(System.getenv()
+                                                .getOrDefault(
+                                                        "STILLPOINT_S3_CHECKSUMS",
+                                                        System.getProperty("stillpoint.s3.checksums", "")))
+                                ? RequestChecksumCalculation.WHEN_SUPPORTED
+                                : RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .httpClientBuilder(ApacheHttpClient.builder()
                         .maxConnections(64)
                         .connectionTimeout(Duration.ofSeconds(10))
-                        .socketTimeout(Duration.ofSeconds(60)))
+                        .socketTimeout(Duration.ofMillis(Long.getLong("stillpoint.s3.socketTimeoutMillis", 60_000))))
                 .overrideConfiguration(
                         o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())) // ours below: it names the object
                 .build();
@@ -172,15 +182,14 @@ public final class S3Store implements Store {
                         e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
                 if ("NoSuchBucket".equals(code)) throw noBucket(e);
                 if (s == 404 && !"list".equals(op)) throw new NoSuchFileException(location + ": " + name);
-                if (s == 403 || s == 401)
+                if (s == 403 || s == 401) throw denied(op, name, s + " " + code, e);
+                boolean transientStatus = s >= 500 || s == 429 || s == 408;
+                if (!transientStatus)
                     throw new RepositoryException(
-                            RepositoryException.Code.WRONG_PASSWORD,
-                            location + ": " + op + " " + name + " refused (" + s + " " + code
-                                    + "): the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE) are wrong or not allowed to "
-                                    + op + " in bucket " + bucket,
+                            RepositoryException.Code.IO_ERROR,
+                            location + ": " + op + " " + name + " failed: " + s + " " + code + ": " + e.getMessage(),
                             e);
-                if (!(s >= 500 || s == 429 || s == 408) || attempt >= attempts)
-                    throw failed(op, name, attempt, s + " " + code + ": " + e.getMessage(), e);
+                if (attempt >= attempts) throw failed(op, name, attempt, s + " " + code + ": " + e.getMessage(), e);
             } catch (SdkClientException | java.io.UncheckedIOException e) {
                 if (attempt >= attempts) throw failed(op, name, attempt, e.getMessage(), e);
             } catch (IOException e) {
@@ -210,9 +219,24 @@ public final class S3Store implements Store {
                 e);
     }
 
+    /** ACCESS_DENIED naming the request: wrong credentials, or a key without the permission (append-only, Object Lock). */
+    private RepositoryException denied(String op, String name, String status, Exception e) {
+        String why = status.contains("InvalidAccessKeyId") || status.contains("SignatureDoesNotMatch")
+                ? "the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE) are wrong"
+                : "the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE) are wrong or not allowed to "
+                        + op + " " + name + " in bucket " + bucket
+                        + (op.equals("DELETE") || op.equals("PUT")
+                                ? " (an append-only key, a bucket policy or Object Lock; forget and prune need a key that may delete)"
+                                : "");
+        return new RepositoryException(
+                RepositoryException.Code.ACCESS_DENIED,
+                location + ": " + op + " " + name + " refused (" + status + "): " + why,
+                e);
+    }
+
     private IOException failed(String op, String name, int attempts, String why, Exception e) {
         return new RepositoryException(
-                RepositoryException.Code.IO_ERROR,
+                RepositoryException.Code.UNAVAILABLE,
                 location + ": " + op + " " + name + " failed after " + attempts
                         + (attempts == 1 ? " attempt: " : " attempts: ") + why,
                 e);
