@@ -43,41 +43,13 @@ aot_opts=$(stillpoint_aot_opts "$jar" $java_opts)
 sp() { "$JAVA_HOME/bin/java" $java_opts $aot_opts -jar "$jar" "$@"; }
 export -f sp; export jar JAVA_HOME java_opts aot_opts
 
-# the S3 server
-lib=${STILLPOINT_S3PROXY_LIB:-$HOME/.cache/stillpoint/s3proxy-2.6.0/lib}
-if [ ! -f "$lib/s3proxy-2.6.0.jar" ]; then
-  fetch=("$here/mvnw" -B -ntp -q -f "$here/stillpoint-testkit/s3proxy/pom.xml" dependency:copy-dependencies "-DoutputDirectory=$lib")
-  "${fetch[@]}" -o 2>/dev/null || "${fetch[@]}"
-fi
+# the S3 server (scripts/s3-server: s3proxy with its filesystem store, warnings-only logging)
 mkdir -p "$work"
-rm -rf "$work/s3" && mkdir -p "$work/s3/data/bench"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/s3/s3proxy.properties" <<PROPS
-s3proxy.endpoint=http://127.0.0.1:$port
-s3proxy.authorization=aws-v2-or-v4
-s3proxy.identity=bench
-s3proxy.credential=bench-secret
-jclouds.provider=filesystem
-jclouds.identity=bench
-jclouds.credential=bench-secret
-jclouds.filesystem.basedir=$work/s3/data
-PROPS
-# the jar has no logback.xml, and logback's default (DEBUG of every Jetty event) costs the server most of its CPU
-cat > "$work/s3/logback.xml" <<'XML'
-<configuration>
-  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
-    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{20} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="WARN"><appender-ref ref="OUT"/></root>
-</configuration>
-XML
-"$JAVA_HOME/bin/java" -Xmx512m -Dlogback.configurationFile="$work/s3/logback.xml" -cp "$lib/*" org.gaul.s3proxy.Main --properties "$work/s3/s3proxy.properties" > "$work/s3/s3proxy.log" 2>&1 &
-s3pid=$!
-trap 'kill $s3pid 2>/dev/null || true' EXIT
-for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-kill -0 $s3pid || { echo "s3proxy did not start: $(tail -5 "$work/s3/s3proxy.log")" >&2; exit 1; }
-endpoint="http://127.0.0.1:$port"
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-east-1
+rm -rf "$work/s3"
+endpoint=$("$here/scripts/s3-server" start "$work/s3" bench)
+trap '"$here/scripts/s3-server" stop "$work/s3"' EXIT
+# shellcheck disable=SC1091
+. "$work/s3/env"
 export STILLPOINT_PASSWORD=bench RESTIC_PASSWORD=bench
 
 if [ "$points" -gt 0 ]; then
