@@ -285,45 +285,40 @@ public final class VirDomain implements AutoCloseable {
 
     /** {@code virDomainSnapshotLookupByName} + {@code virDomainSnapshotGetXMLDesc(flags)}. */
     public String snapshotXml(String name, int flags) throws LibvirtException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment snap =
-                    (MemorySegment) lv.snapshotLookupByName.invokeExact(handle(), arena.allocateFrom(name), 0);
-            if (snap.equals(MemorySegment.NULL))
-                throw lv.lastError("virDomainSnapshotLookupByName", subject() + "('" + name + "')");
-            try {
-                MemorySegment xml = (MemorySegment) lv.snapshotGetXMLDesc.invokeExact(snap, flags);
-                if (xml.equals(MemorySegment.NULL))
-                    throw lv.lastError("virDomainSnapshotGetXMLDesc", subject() + "('" + name + "')");
-                return lv.takeString(xml);
-            } finally {
-                int ignored = (int) lv.snapshotFree.invokeExact(snap);
-            }
-        } catch (LibvirtException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libvirt.rethrow(t);
-        }
+        return onSnapshot(name, snap -> {
+            MemorySegment xml = (MemorySegment) lv.snapshotGetXMLDesc.invokeExact(snap, flags);
+            if (xml.equals(MemorySegment.NULL))
+                throw lv.lastError("virDomainSnapshotGetXMLDesc", subject() + "('" + name + "')");
+            return lv.takeString(xml);
+        });
     }
 
     /** {@code virDomainSnapshotLookupByName} + {@code virDomainRevertToSnapshot(flags)}. */
     public void revertToSnapshot(String name, int flags) throws LibvirtException {
-        withSnapshot(name, "virDomainRevertToSnapshot", lv.revertToSnapshot, flags);
+        onSnapshot(
+                name,
+                snap -> check((int) lv.revertToSnapshot.invokeExact(snap, flags), "virDomainRevertToSnapshot", name));
     }
 
     /** {@code virDomainSnapshotLookupByName} + {@code virDomainSnapshotDelete(flags)}. */
     public void deleteSnapshot(String name, int flags) throws LibvirtException {
-        withSnapshot(name, "virDomainSnapshotDelete", lv.snapshotDelete, flags);
+        onSnapshot(
+                name, snap -> check((int) lv.snapshotDelete.invokeExact(snap, flags), "virDomainSnapshotDelete", name));
     }
 
-    private void withSnapshot(String name, String function, MethodHandle call, int flags) throws LibvirtException {
+    private interface SnapshotCall<T> {
+        T apply(MemorySegment snapshot) throws Throwable;
+    }
+
+    /** Looks snapshot {@code name} up, runs {@code call} on its handle, frees the handle. */
+    private <T> T onSnapshot(String name, SnapshotCall<T> call) throws LibvirtException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment snap =
                     (MemorySegment) lv.snapshotLookupByName.invokeExact(handle(), arena.allocateFrom(name), 0);
             if (snap.equals(MemorySegment.NULL))
                 throw lv.lastError("virDomainSnapshotLookupByName", subject() + "('" + name + "')");
             try {
-                int rc = (int) call.invokeExact(snap, flags);
-                if (rc < 0) throw lv.lastError(function, subject() + "('" + name + "')");
+                return call.apply(snap);
             } finally {
                 int ignored = (int) lv.snapshotFree.invokeExact(snap);
             }
@@ -332,6 +327,11 @@ public final class VirDomain implements AutoCloseable {
         } catch (Throwable t) {
             throw Libvirt.rethrow(t);
         }
+    }
+
+    private Void check(int rc, String function, String snapshot) throws LibvirtException {
+        if (rc < 0) throw lv.lastError(function, subject() + "('" + snapshot + "')");
+        return null;
     }
 
     /** {@code virDomainCheckpointLookupByName} + {@code virDomainCheckpointDelete(flags)}. */
