@@ -61,6 +61,8 @@ public final class ExitCodes {
     public static final int VERIFY_FAILED = 29;
     /** A guest path asked for is not in the restore point ({@code files}, {@code restore --files}). */
     public static final int PATH_NOT_FOUND = 30;
+    /** {@code vm snapshot}: the domain has no snapshot of that name. */
+    public static final int VM_SNAPSHOT_NOT_FOUND = 31;
     /** Cancelled by Ctrl-C or SIGTERM (after cleanup). */
     public static final int CANCELLED = 130;
 
@@ -88,6 +90,7 @@ public final class ExitCodes {
         if (ex instanceof dev.stillpoint.engine.vm.VmException v) {
             return switch (v.code()) {
                 case NOT_FOUND -> VM_NOT_FOUND;
+                case SNAPSHOT_NOT_FOUND -> VM_SNAPSHOT_NOT_FOUND;
                 case AGENT_UNAVAILABLE, FREEZE_FAILED, FREEZE_TIMEOUT -> QUIESCE_FAILED;
                 case CONNECTION_FAILED -> HYPERVISOR_UNAVAILABLE;
                 case CHECKPOINT_INVALID, BACKUP_FAILED, OPERATION_FAILED -> JOB_FAILED;

@@ -20,8 +20,8 @@ final class VmErrors {
 
     static VmException.Code code(LibvirtException e, VmException.Code fallback) {
         return switch (e.code()) {
-            case VIR_ERR_NO_DOMAIN, VIR_ERR_NO_DOMAIN_CHECKPOINT, VIR_ERR_NO_DOMAIN_SNAPSHOT ->
-                VmException.Code.NOT_FOUND;
+            case VIR_ERR_NO_DOMAIN, VIR_ERR_NO_DOMAIN_CHECKPOINT -> VmException.Code.NOT_FOUND;
+            case VIR_ERR_NO_DOMAIN_SNAPSHOT -> VmException.Code.SNAPSHOT_NOT_FOUND;
             case VIR_ERR_NO_CONNECT, LIBRARY_MISSING -> VmException.Code.CONNECTION_FAILED;
             case VIR_ERR_AGENT_UNRESPONSIVE, VIR_ERR_AGENT_UNSYNCED -> VmException.Code.AGENT_UNAVAILABLE;
             case VIR_ERR_INVALID_DOMAIN_CHECKPOINT, VIR_ERR_CHECKPOINT_INCONSISTENT ->

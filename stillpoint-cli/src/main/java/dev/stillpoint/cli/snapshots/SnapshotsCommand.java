@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
         name = "snapshots",
         description = "List the snapshots in a repository, oldest first.",
         mixinStandardHelpOptions = true,
-        subcommands = SnapshotsAuditCommand.class)
+        subcommands = SnapshotsAuditAlias.class)
 public final class SnapshotsCommand implements Callable<Integer> {
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());

@@ -5,6 +5,7 @@ import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.runs.DeadRun;
 import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.runs.RunRecord;
+import dev.stillpoint.engine.snapshot.SnapshotMetadata;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
@@ -12,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Lists libvirt snapshots, external overlays and checkpoints per domain with age and size, and
@@ -50,7 +52,8 @@ public final class SnapshotAudit {
                     .find(name)
                     .orElseThrow(() -> new VmException(
                             VmException.Code.NOT_FOUND, "no domain named '" + name + "' on this connection"));
-            for (VmDomain.Leftover l : d.leftovers()) out.add(entry(d.name(), l));
+            Map<String, dev.stillpoint.engine.vm.VmSnapshot> snaps = snapshots(d);
+            for (VmDomain.Leftover l : d.leftovers()) out.add(withSnapshotFacts(entry(d.name(), l), snaps));
             if (runs != null) out.addAll(runEntries(d));
         }
         return out;
@@ -140,5 +143,57 @@ public final class SnapshotAudit {
             default -> "left on the domain";
         };
         return new AuditEntry(domain, l.kind(), l.name(), l.path(), l.sizeBytes(), age, "other", true, note);
+    }
+
+    /** The domain's snapshots by name; none when the connector cannot list snapshots. */
+    private static Map<String, dev.stillpoint.engine.vm.VmSnapshot> snapshots(VmDomain d) {
+        Map<String, dev.stillpoint.engine.vm.VmSnapshot> out = new java.util.HashMap<>();
+        try {
+            for (dev.stillpoint.engine.vm.VmSnapshot s : d.snapshots()) out.put(s.name(), s);
+        } catch (VmException e) {
+            // no snapshot listing: nothing to add
+        }
+        return out;
+    }
+
+    /**
+     * A snapshot entry gets what the listing knows: an internal snapshot's size is the VM state its
+     * images hold (the qcow2 snapshot table's VM SIZE); one with an expiry (vm snapshot create
+     * --expire) says so, and an expired one leads its note with EXPIRED.
+     */
+    private AuditEntry withSnapshotFacts(AuditEntry e, Map<String, dev.stillpoint.engine.vm.VmSnapshot> snaps) {
+        if (!e.kind().endsWith("snapshot")) return e;
+        String name = e.kind().equals("external-snapshot") && e.name().contains(":")
+                ? e.name().substring(0, e.name().lastIndexOf(':'))
+                : e.name();
+        dev.stillpoint.engine.vm.VmSnapshot snap = snaps.get(name);
+        if (snap == null) return e;
+        long size = e.sizeBytes();
+        if (size < 0 && e.kind().equals("internal-snapshot")) size = vmStateBytes(snap);
+        SnapshotMetadata m = SnapshotMetadata.parse(snap.description());
+        String note = e.note();
+        if (m.expires() != null) {
+            java.time.Instant now = clock.instant();
+            note = m.expiredAt(now)
+                    ? "EXPIRED " + Duration.between(m.expires(), now).toMinutes()
+                            + " min ago (vm snapshot prune-expired deletes it); " + note
+                    : "expires " + m.expires() + "; " + note;
+        }
+        return new AuditEntry(e.domain(), e.kind(), e.name(), e.path(), size, e.age(), e.owner(), e.flagged(), note);
+    }
+
+    private static long vmStateBytes(dev.stillpoint.engine.vm.VmSnapshot snap) {
+        long sum = -1;
+        for (dev.stillpoint.engine.vm.VmSnapshot.Disk d : snap.disks()) {
+            if (!"internal".equals(d.mode()) || d.file() == null) continue;
+            try {
+                var entry = dev.stillpoint.qemu.qcow2.Qcow2Header.read(java.nio.file.Path.of(d.file()))
+                        .snapshot(snap.name());
+                if (entry != null) sum = Math.max(sum, 0) + entry.vmStateSize();
+            } catch (java.io.IOException ex) {
+                // unreadable image: size stays unknown
+            }
+        }
+        return sum;
     }
 }

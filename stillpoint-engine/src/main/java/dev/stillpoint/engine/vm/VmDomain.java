@@ -59,6 +59,37 @@ public interface VmDomain {
     /** Progress of a block job: {@code done} of {@code total} (bytes for a pull). */
     record BlockJob(long done, long total) {}
 
+    /** The domain's snapshots, parents before children. */
+    default List<VmSnapshot> snapshots() throws VmException {
+        throw new VmException(VmException.Code.OPERATION_FAILED, "snapshots are not supported by " + this);
+    }
+
+    /**
+     * Creates a snapshot: internal (a running domain's includes its memory) or, with overlays,
+     * external disk-only and atomic. Does not quiesce: the caller freezes the guest around it.
+     */
+    default void createSnapshot(SnapshotRequest request) throws VmException {
+        throw new VmException(VmException.Code.OPERATION_FAILED, "snapshots are not supported by " + this);
+    }
+
+    /** Replaces the description of snapshot {@code name} (its metadata is redefined, nothing else changes). */
+    default void updateSnapshotDescription(String name, String description) throws VmException {
+        throw new VmException(VmException.Code.OPERATION_FAILED, "snapshots are not supported by " + this);
+    }
+
+    /** Reverts to snapshot {@code name}; {@code after} RUNNING or PAUSED forces that state, null keeps the saved one. */
+    default void revertToSnapshot(String name, State after) throws VmException {
+        throw new VmException(VmException.Code.OPERATION_FAILED, "snapshots are not supported by " + this);
+    }
+
+    /**
+     * Deletes snapshot {@code name}; an external one is merged back into its backing image (its own
+     * layer only) and its overlay removed.
+     */
+    default void deleteSnapshot(String name) throws VmException {
+        throw new VmException(VmException.Code.OPERATION_FAILED, "snapshots are not supported by " + this);
+    }
+
     /** Snapshots, overlays and checkpoints present on this domain (for {@code snapshots audit}). */
     List<Leftover> leftovers() throws VmException;
 

@@ -5,6 +5,8 @@ public class VmException extends Exception {
     /** Stable codes; the CLI maps them to exit codes. */
     public enum Code {
         NOT_FOUND,
+        /** A named snapshot of the domain does not exist. */
+        SNAPSHOT_NOT_FOUND,
         AGENT_UNAVAILABLE,
         FREEZE_FAILED,
         FREEZE_TIMEOUT,

@@ -45,6 +45,7 @@ final class Libvirt {
             checkpointDelete,
             checkpointFree;
     final MethodHandle domainListAllSnapshots, snapshotGetName, snapshotGetXMLDesc, snapshotFree;
+    final MethodHandle snapshotCreateXML, snapshotLookupByName, snapshotCurrent, revertToSnapshot, snapshotDelete;
     final MethodHandle qemuAgentCommand;
     final MethodHandle getLastError, resetLastError, setErrorFunc;
     final MethodHandle free;
@@ -92,6 +93,13 @@ final class Libvirt {
         snapshotGetName = b.bind("virDomainSnapshotGetName", P_P);
         snapshotGetXMLDesc = b.bind("virDomainSnapshotGetXMLDesc", P_PI);
         snapshotFree = b.bind("virDomainSnapshotFree", I_P);
+        snapshotCreateXML =
+                b.bind("virDomainSnapshotCreateXML", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+        snapshotLookupByName =
+                b.bind("virDomainSnapshotLookupByName", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+        snapshotCurrent = b.bind("virDomainSnapshotCurrent", P_PI);
+        revertToSnapshot = b.bind("virDomainRevertToSnapshot", I_PI);
+        snapshotDelete = b.bind("virDomainSnapshotDelete", I_PI);
         getLastError = b.bind("virGetLastError", FunctionDescriptor.of(ADDRESS));
         resetLastError = b.bind("virResetLastError", FunctionDescriptor.ofVoid());
         setErrorFunc = b.bind("virSetErrorFunc", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));

@@ -42,6 +42,14 @@ public final class VirDomain implements AutoCloseable {
     /** virDomainSnapshotListFlags TOPOLOGICAL. */
     public static final int SNAPSHOT_LIST_TOPOLOGICAL = 1 << 10;
 
+    // virDomainSnapshotCreateFlags
+    public static final int SNAPSHOT_CREATE_REDEFINE = 1,
+            SNAPSHOT_CREATE_CURRENT = 1 << 1,
+            SNAPSHOT_CREATE_DISK_ONLY = 1 << 4,
+            SNAPSHOT_CREATE_ATOMIC = 1 << 7;
+    // virDomainSnapshotRevertFlags
+    public static final int SNAPSHOT_REVERT_RUNNING = 1, SNAPSHOT_REVERT_PAUSED = 1 << 1;
+
     /** A named child object (checkpoint, snapshot) with its XML description. */
     public record Described(String name, String xml) {}
 
@@ -238,6 +246,92 @@ public final class VirDomain implements AutoCloseable {
                 "virDomainSnapshotGetXMLDesc",
                 xmlFlags,
                 lv.snapshotFree);
+    }
+
+    /** {@code virDomainSnapshotCreateXML(xml, flags)}; frees the returned handle. */
+    public void createSnapshot(String xml, int flags) throws LibvirtException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment snap =
+                    (MemorySegment) lv.snapshotCreateXML.invokeExact(handle(), arena.allocateFrom(xml), flags);
+            if (snap.equals(MemorySegment.NULL)) throw lv.lastError("virDomainSnapshotCreateXML", subject());
+            int ignored = (int) lv.snapshotFree.invokeExact(snap);
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+    }
+
+    /** {@code virDomainSnapshotCurrent}: the current snapshot's name, or null when there is none. */
+    public String currentSnapshot() throws LibvirtException {
+        try {
+            MemorySegment snap = (MemorySegment) lv.snapshotCurrent.invokeExact(handle(), 0);
+            if (snap.equals(MemorySegment.NULL)) {
+                LibvirtException e = lv.lastError("virDomainSnapshotCurrent", subject());
+                if (e.code() == LibvirtException.VIR_ERR_NO_DOMAIN_SNAPSHOT) return null;
+                throw e;
+            }
+            try {
+                return Libvirt.string((MemorySegment) lv.snapshotGetName.invokeExact(snap));
+            } finally {
+                int ignored = (int) lv.snapshotFree.invokeExact(snap);
+            }
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+    }
+
+    /** {@code virDomainSnapshotLookupByName} + {@code virDomainSnapshotGetXMLDesc(flags)}. */
+    public String snapshotXml(String name, int flags) throws LibvirtException {
+        return onSnapshot(name, snap -> {
+            MemorySegment xml = (MemorySegment) lv.snapshotGetXMLDesc.invokeExact(snap, flags);
+            if (xml.equals(MemorySegment.NULL))
+                throw lv.lastError("virDomainSnapshotGetXMLDesc", subject() + "('" + name + "')");
+            return lv.takeString(xml);
+        });
+    }
+
+    /** {@code virDomainSnapshotLookupByName} + {@code virDomainRevertToSnapshot(flags)}. */
+    public void revertToSnapshot(String name, int flags) throws LibvirtException {
+        onSnapshot(
+                name,
+                snap -> check((int) lv.revertToSnapshot.invokeExact(snap, flags), "virDomainRevertToSnapshot", name));
+    }
+
+    /** {@code virDomainSnapshotLookupByName} + {@code virDomainSnapshotDelete(flags)}. */
+    public void deleteSnapshot(String name, int flags) throws LibvirtException {
+        onSnapshot(
+                name, snap -> check((int) lv.snapshotDelete.invokeExact(snap, flags), "virDomainSnapshotDelete", name));
+    }
+
+    private interface SnapshotCall<T> {
+        T apply(MemorySegment snapshot) throws Throwable;
+    }
+
+    /** Looks snapshot {@code name} up, runs {@code call} on its handle, frees the handle. */
+    private <T> T onSnapshot(String name, SnapshotCall<T> call) throws LibvirtException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment snap =
+                    (MemorySegment) lv.snapshotLookupByName.invokeExact(handle(), arena.allocateFrom(name), 0);
+            if (snap.equals(MemorySegment.NULL))
+                throw lv.lastError("virDomainSnapshotLookupByName", subject() + "('" + name + "')");
+            try {
+                return call.apply(snap);
+            } finally {
+                int ignored = (int) lv.snapshotFree.invokeExact(snap);
+            }
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+    }
+
+    private Void check(int rc, String function, String snapshot) throws LibvirtException {
+        if (rc < 0) throw lv.lastError(function, subject() + "('" + snapshot + "')");
+        return null;
     }
 
     /** {@code virDomainCheckpointLookupByName} + {@code virDomainCheckpointDelete(flags)}. */

@@ -1,4 +1,4 @@
-package dev.stillpoint.cli.snapshots;
+package dev.stillpoint.cli.vm;
 
 import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code stillpoint snapshots audit [DOMAIN]}: what backup tools left on the domains. */
+/** {@code stillpoint vm snapshot audit [DOMAIN]}: what backup tools left on the domains (also {@code snapshots audit}, hidden). */
 @Command(
         name = "audit",
         mixinStandardHelpOptions = true,
@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
             "List snapshots, overlays and checkpoints left on domains.",
             "List libvirt snapshots, external overlays and checkpoints per domain with age and size; flag checkpoints the catalog does not know and every snapshot/overlay (they grow and slow the VM). Exit code 0 even when something is flagged; see the 'flagged' field."
         })
-public final class SnapshotsAuditCommand implements Callable<Integer> {
+public class VmSnapshotAuditCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
