@@ -324,6 +324,17 @@ final class LibvirtDomain implements VmDomain {
         });
     }
 
+    /** Screenshots larger than this are refused (a 4K PPM is 25 MiB). */
+    static final int SCREENSHOT_MAX_BYTES = 64 << 20;
+
+    @Override
+    public Screenshot screenshot() throws VmException {
+        return with(d -> {
+            VirDomain.Screenshot s = d.screenshot(0, SCREENSHOT_MAX_BYTES);
+            return new Screenshot(s.mimeType(), s.data());
+        });
+    }
+
     @Override
     public List<Leftover> leftovers() throws VmException {
         return with(d -> {

@@ -93,6 +93,14 @@ public final class VerifyCommand implements Callable<Integer> {
             description = "Where the throwaway overlays go (usable by libvirt-qemu; default /var/lib/libvirt/images).")
     Path workDir;
 
+    @Option(
+            names = "--evidence",
+            paramLabel = "DIR",
+            description = "Where each booted point's console screenshot is kept (PNG, or PPM when this JDK cannot "
+                    + "encode PNG); default $STILLPOINT_STATE_DIR/evidence (/var/lib/stillpoint/evidence). The path "
+                    + "is recorded with the verification.")
+    Path evidence;
+
     @Mixin
     ConnectOption connect;
 
@@ -120,6 +128,7 @@ public final class VerifyCommand implements Callable<Integer> {
                     v = verification.run(
                             b,
                             workDir.toAbsolutePath(),
+                            evidenceDir(),
                             probes,
                             Duration.ofSeconds(bootTimeout),
                             journal,
@@ -139,6 +148,10 @@ public final class VerifyCommand implements Callable<Integer> {
         printer.summary(summary);
         if (!printer.json()) printer.line(points.size() + " point(s) verified, " + failed + " failed");
         return failed == 0 ? 0 : ExitCodes.VERIFY_FAILED;
+    }
+
+    private Path evidenceDir() {
+        return (evidence != null ? evidence : RunDirectory.defaultStateDir().resolve("evidence")).toAbsolutePath();
     }
 
     private List<BackupRecord> select(Catalog catalog) throws Exception {
@@ -168,7 +181,15 @@ public final class VerifyCommand implements Callable<Integer> {
         o.put("filesystems", v.filesystems());
         o.put("probes", v.probes().stream().map(Verification.Probe::toMap).toList());
         o.put("error", v.error());
+        o.put("screenshot", v.screenshot() == null ? null : v.screenshot().toMap());
         return o;
+    }
+
+    /** {@code screenshot /path.png (image/png, 720x400)}, or {@code screenshot none: reason}. */
+    static String screenshotLine(Verification.Screenshot s) {
+        if (s.path() == null) return "screenshot none: " + s.error();
+        return "screenshot " + s.path() + " (" + s.mimeType()
+                + (s.width() == null ? "" : ", " + s.width() + "x" + s.height()) + ")";
     }
 
     private static void print(VmPrinter printer, BackupRecord b, Verification v) {
@@ -181,6 +202,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 + (v.bootToAgentMs() == null ? "" : ", agent after " + v.bootToAgentMs() + " ms") + ", " + v.totalMs()
                 + " ms in all");
         for (String fs : v.filesystems()) printer.line("  filesystem " + fs);
+        if (v.screenshot() != null) printer.line("  " + screenshotLine(v.screenshot()));
         for (Verification.Probe p : v.probes()) {
             printer.line("  probe " + p.command() + ": exit " + p.exitCode()
                     + (p.output().isEmpty()

@@ -59,6 +59,14 @@ public interface VmDomain {
     /** Progress of a block job: {@code done} of {@code total} (bytes for a pull). */
     record BlockJob(long done, long total) {}
 
+    /** A picture of the domain's console, as the hypervisor sent it (e.g. {@code image/x-portable-pixmap}). */
+    record Screenshot(String mimeType, byte[] data) {}
+
+    /** The console of the running domain's first screen ({@code virDomainScreenshot}); needs a graphics device. */
+    default Screenshot screenshot() throws VmException {
+        throw new VmException(VmException.Code.OPERATION_FAILED, "this hypervisor connection takes no screenshots");
+    }
+
     /** Snapshots, overlays and checkpoints present on this domain (for {@code snapshots audit}). */
     List<Leftover> leftovers() throws VmException;
 
