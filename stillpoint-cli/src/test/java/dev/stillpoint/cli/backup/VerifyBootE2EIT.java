@@ -122,7 +122,9 @@ class VerifyBootE2EIT {
         assertThat(img.getWidth()).isBetween(320, 4096).isEqualTo(((Number) shot.get("width")).intValue());
         assertThat(img.getHeight()).isBetween(200, 4096).isEqualTo(((Number) shot.get("height")).intValue());
         try (var s = Files.list(WORK.resolve("evidence"))) {
-            assertThat(s.filter(p -> p.getFileName().toString().startsWith(id))).as("one per run").hasSize(2);
+            assertThat(s.filter(p -> p.getFileName().toString().startsWith(id)))
+                    .as("one per run")
+                    .hasSize(2);
         }
         StringWriter text = new StringWriter();
         CommandLine t = Main.commandLine();
