@@ -208,7 +208,8 @@ public final class BackupJob {
             }
             if (included.isEmpty()) {
                 throw new EngineException(
-                        Code.NO_DISKS, "domain " + domain.name() + " has no file-backed qcow2/raw disk to back up");
+                        Code.NO_DISKS,
+                        "domain " + domain.name() + " has no file- or block-backed qcow2/raw disk to back up");
             }
             return included;
         }
@@ -224,15 +225,22 @@ public final class BackupJob {
                 }
                 warn("agent-unavailable", msg + "; continuing crash-consistent");
             }
-            IncrementalPlanner.Plan plan = IncrementalPlanner.decide(
-                    options.forceFull(),
-                    catalog.lastComplete(domain.uuid()),
-                    domain.checkpoints(),
-                    disks,
-                    this::snapshotExists);
-            if (plan.warning() != null) warn("bitmap-drift", plan.warning());
+            String noBitmap = NoBitmap.why(disks);
+            IncrementalPlanner.Plan plan;
+            if (noBitmap != null) {
+                warn(NoBitmap.WARNING, noBitmap);
+                plan = IncrementalPlanner.Plan.full(null);
+            } else {
+                plan = IncrementalPlanner.decide(
+                        options.forceFull(),
+                        catalog.lastComplete(domain.uuid()),
+                        domain.checkpoints(),
+                        disks,
+                        this::snapshotExists);
+                if (plan.warning() != null) warn("bitmap-drift", plan.warning());
+            }
             String reportBefore = agentOk ? GuestReports.read(agent, options.pingTimeout()) : null;
-            String newCheckpoint = Checkpoints.newName(startedAt);
+            String newCheckpoint = noBitmap == null ? Checkpoints.newName(startedAt) : null;
             finish();
 
             guestFreeze = new GuestFreeze(agent, options, domain.name(), new GuestFreeze.Events() {

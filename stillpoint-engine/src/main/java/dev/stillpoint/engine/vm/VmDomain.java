@@ -31,7 +31,8 @@ public interface VmDomain {
 
     /**
      * Begins a pull-mode backup: exports a point-in-time view of {@code disks} over NBD on a unix
-     * socket at {@code socket}, creating checkpoint {@code newCheckpoint}; incremental from
+     * socket at {@code socket}, creating checkpoint {@code newCheckpoint} (none when null: a disk
+     * that cannot hold a persistent bitmap, such as a raw block device); incremental from
      * {@code incrementalFrom} when not null. Returns immediately; the guest runs on.
      */
     BackupSession beginBackup(
