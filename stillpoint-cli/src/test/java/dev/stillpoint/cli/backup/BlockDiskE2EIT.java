@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * hosts have no device-mapper) hot-plugged into the shared lab guest as vdb: backed up online twice
  * while the guest writes to it, each point restored bit-exact; a raw block device holds no
  * persistent bitmap, so both reads are full, the second stores only the changed chunks, and the
- * summary says why.
+ * summary says why. A shut-off domain's block disk is read directly (qemu-nbd on the device).
  */
 class BlockDiskE2EIT {
     static final long SIZE = 64L << 20;
@@ -125,6 +125,51 @@ class BlockDiskE2EIT {
                     .isNotEqualTo(-1L);
         } finally {
             GuestLab.virsh("detach-disk", guest.name(), "vdb", "--live"); // already gone on success
+            host("losetup", "-d", loop);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aShutOffDomainsBlockDiskIsReadDirectly() throws Exception {
+        Path img = WORK.resolve("off.img");
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(16L << 20);
+            byte[] data = new byte[3 << 20];
+            new Random(5).nextBytes(data);
+            f.seek(5L << 20);
+            f.write(data);
+        }
+        String loop = host("losetup", "--find", "--show", img.toString());
+        String name = E2eGuest.extraDomain("blockoff");
+        Path xml = WORK.resolve(name + ".xml");
+        Files.writeString(xml, """
+                <domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>
+                  <os><type arch='x86_64'>hvm</type></os>
+                  <devices><disk type='block' device='disk'><driver name='qemu' type='raw'/>
+                    <source dev='%s'/><target dev='vda' bus='virtio'/></disk></devices>
+                </domain>""".formatted(name, loop));
+        Path repo = WORK.resolve("repo-off");
+        Repositories.init(repo, RepositoryOptions.unencrypted()).close();
+        try {
+            GuestLab.virsh("define", xml.toString()).orThrow(); // never started: shut off
+            Map<String, Object> b = cli("backup", name, "--repo", repo.toString(), "--json");
+            assertThat(b).containsEntry("consistency", "clean-shutdown").containsEntry("mode", "full");
+            Map<String, Object> r = cli(
+                    "restore",
+                    (String) b.get("backupId"),
+                    "--repo",
+                    repo.toString(),
+                    "--to",
+                    WORK.resolve("r-off").toString(),
+                    "--format",
+                    "raw",
+                    "--json");
+            Path restored = Path.of((String)
+                    ((List<Map<String, Object>>) r.get("disks")).getFirst().get("file"));
+            assertThat(Files.mismatch(restored, img)).as("restored bit-exact").isEqualTo(-1L);
+        } finally {
+            GuestLab.virsh("undefine", name);
             host("losetup", "-d", loop);
         }
     }
