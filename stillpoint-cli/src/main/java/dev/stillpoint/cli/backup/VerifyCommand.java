@@ -39,8 +39,8 @@ import picocli.CommandLine.Spec;
             "Prove restore points boot: each is booted in isolation from its export and checked.",
             "Boots the point on throwaway overlays backed by an export of the repository, with a new name, UUID and no "
                     + "network interface; passes when the guest agent answers within --boot-timeout, no ext filesystem "
-                    + "reports errors and every --probe (a shell command run in the guest) exits 0. Everything is "
-                    + "destroyed afterwards; the result is recorded in the catalog and shown by 'stillpoint backups'. "
+                    + "reports errors and every --probe (a shell command run in the guest) exits 0. A console "
+                    + "screenshot is kept in --evidence; everything else is destroyed afterwards; the result is recorded in the catalog and shown by 'stillpoint backups'. "
                     + "Exit 0 when every point passed, 29 when one failed."
         })
 public final class VerifyCommand implements Callable<Integer> {
