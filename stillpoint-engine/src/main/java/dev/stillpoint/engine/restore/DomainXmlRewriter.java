@@ -205,7 +205,7 @@ public final class DomainXmlRewriter {
      * The domain with exactly one console a screenshot can be taken of: its graphics devices are
      * replaced by {@code <graphics type='vnc' listen='127.0.0.1' autoport='yes'/>} (loopback only, a
      * free port: the original may hold a fixed one), and a video device is added when it has none
-     * ({@code vga} on x86, {@code virtio} elsewhere).
+     * or only {@code <model type='none'/>} ({@code vga} on x86, {@code virtio} elsewhere).
      */
     public static String withLoopbackConsole(String xml) throws EngineException {
         Document doc = parse(xml);
@@ -225,7 +225,12 @@ public final class DomainXmlRewriter {
         listen.setAttribute("address", "127.0.0.1");
         graphics.appendChild(listen);
         devices.appendChild(graphics);
-        if (children(devices, "video").isEmpty()) {
+        List<Element> videos = children(devices, "video");
+        if (videos.stream()
+                .allMatch(v -> first(v, "model") != null
+                        && "none".equals(first(v, "model").getAttribute("type")))) {
+            videos.forEach(devices::removeChild); // <model type='none'/>: nothing to take a picture of
+
             Element os = first(doc.getDocumentElement(), "os");
             Element type = os == null ? null : first(os, "type");
             String arch = type == null ? "" : type.getAttribute("arch");

@@ -93,6 +93,10 @@ class DomainXmlRewriterTest {
                 .contains("<model type=\"qxl\"/>")
                 .doesNotContain("<model type=\"vga\"/>");
         assertThat(replaced.split("<graphics", -1)).hasSize(2);
+        assertThat(DomainXmlRewriter.withLoopbackConsole(
+                        XML.replace("</devices>", "<video><model type='none'/></video></devices>")))
+                .doesNotContain("\"none\"")
+                .contains("<model type=\"vga\"/>");
     }
 
     @Test
