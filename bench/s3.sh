@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # Stillpoint vs restic into the same S3 server, in the same run (not run in CI).
-#   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep]
+#   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep] [--copy-only]
 # Starts s3proxy 2.6.0 (filesystem store under WORK/s3, its own JVM on 127.0.0.1; the jars are
 # fetched by Maven on first use, as the tests do: stillpoint-testkit/s3proxy/pom.xml) and measures
 # for both tools: full ingest of the bench dataset's base.raw (bench/make-dataset.sh) into a
 # fresh bucket prefix, ingest of changed.raw, and restore of the second snapshot (byte-compared).
 # Prints MB/s of the logical image, peak RSS and Stillpoint's ratios to restic (median of --runs,
 # default 3). Both tools encrypt; restic uses its defaults. The S3 server shares the machine's
-# cores with the tool being measured, the same for both.
+# cores with the tool being measured, the same for both. Then the copy step (bench/s3-copy.sh):
+# `copy` of a 2% changed point from a local repository to S3, bytes sent against new chunks;
+# --copy-only runs only that step.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 size_mib=4096
 work=/var/tmp/stillpoint-bench-s3
 runs=3
 keep=0
+copy_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --copy-only) copy_only=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -69,6 +73,7 @@ results="$work/results.tsv"
 : > "$results"
 
 . "$here/bench/measure.sh"
+if [ "$copy_only" = 1 ]; then . "$here/bench/s3-copy.sh"; exit 0; fi
 
 for run in $(seq 1 "$runs"); do
   sp_repo="s3:$endpoint/bench/stillpoint-$run"
@@ -121,4 +126,5 @@ sp, o = t["stillpoint"], t["restic"]
 print("stillpoint/restic: " + ", ".join(f"{k} speed x{o[k] / sp[k]:.2f}" for k in ("full", "changed", "restore")) + f", stored x{sp['stored'] / o['stored']:.2f}")
 print("goals (issue 16): ingest >= 3x restic, restore >= 3x restic and >= 0.7x local restore, peak RSS <= 256 MiB")
 PY
+. "$here/bench/s3-copy.sh"
 [ "$keep" = 1 ] || rm -rf "$work/s3/data/bench" "$work"/restore-*

@@ -34,7 +34,10 @@ public final class ExitCodes {
     // VM backup/restore (dev.stillpoint.engine, dev.stillpoint.engine.vm)
     /** Domain not found on the connection. */
     public static final int VM_NOT_FOUND = 20;
-    /** Guest could not be quiesced and --consistency required (agent missing, freeze failed or timed out). */
+    /**
+     * Guest could not be quiesced and --consistency required (agent missing, freeze failed or timed out); or the
+     * guest's own policy fails the backup (Azure continueBackupOnFailure: false), whatever --consistency.
+     */
     public static final int QUIESCE_FAILED = 21;
     /** The backup/restore job failed (hypervisor, NBD copy, qemu-img/qemu-nbd, domain state, no disks). */
     public static final int JOB_FAILED = 22;

@@ -43,6 +43,8 @@ public final class Main implements Runnable {
         COMMANDS.put("forget", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.ForgetCommand()));
         COMMANDS.put("prune", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.PruneCommand()));
         COMMANDS.put("stats", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.StatsCommand()));
+        COMMANDS.put("copy", cl -> cl.addSubcommand(new dev.stillpoint.cli.repo.CopyCommand()));
+        COMMANDS.put("catalog", cl -> cl.addSubcommand(new dev.stillpoint.cli.catalog.CatalogCommand()));
         COMMANDS.put("backup", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.BackupCommand()));
         COMMANDS.put("restore", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.RestoreCommand()));
         COMMANDS.put("backups", cl -> cl.addSubcommand(new dev.stillpoint.cli.backup.BackupsCommand()));

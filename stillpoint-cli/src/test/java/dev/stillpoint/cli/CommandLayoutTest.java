@@ -45,6 +45,8 @@ class CommandLayoutTest {
             Map.entry("forget", ROOT + ".repo"),
             Map.entry("prune", ROOT + ".repo"),
             Map.entry("stats", ROOT + ".repo"),
+            Map.entry("copy", ROOT + ".repo"),
+            Map.entry("catalog", ROOT + ".catalog"),
             Map.entry("backup", ROOT + ".backup"),
             Map.entry("restore", ROOT + ".backup"),
             Map.entry("backups", ROOT + ".backup"),

@@ -23,6 +23,8 @@ class MainTest {
             "forget",
             "prune",
             "stats",
+            "copy",
+            "catalog",
             "backup",
             "restore",
             "backups",

@@ -29,5 +29,7 @@ public enum ErrorCode {
     /** Bad command-line usage. */
     USAGE,
     /** Unexpected I/O error. */
-    IO
+    IO,
+    /** A hook was not run: a file it runs (or a directory above it) is writable by group/others or not root's. */
+    HOOK_INSECURE
 }

@@ -385,6 +385,82 @@ final class FileRepository implements Repository {
     }
 
     @Override
+    public RepositoryRecord putRecord(String name, Map<String, String> snapshots, String body) throws IOException {
+        if (name == null || name.isBlank() || body == null || snapshots == null)
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT, "a record needs a name, snapshots and a body");
+        try (LockManager.Held lock = locks.shared()) {
+            java.util.Set<String> have = new java.util.HashSet<>(snapshotIds());
+            for (Map.Entry<String, String> e : snapshots.entrySet())
+                if (!have.contains(e.getValue()))
+                    throw new RepositoryException(
+                            RepositoryException.Code.NOT_FOUND,
+                            "record " + name + ": snapshot " + e.getValue() + " (" + e.getKey() + ") is not in "
+                                    + store.location());
+            lock.verify();
+            return writeRecord(name, java.time.Instant.now(), snapshots, body);
+        }
+    }
+
+    /** Publishes a record (the caller holds a lock and has checked its snapshots). */
+    RepositoryRecord writeRecord(String name, java.time.Instant time, Map<String, String> snapshots, String body)
+            throws IOException {
+        byte[] data = RecordCodec.encode(crypto, name, time, snapshots, body);
+        String id = Hex.of(Crypto.sha256(data, 0, data.length));
+        putOnce(RecordCodec.objectName(id), data);
+        return new RepositoryRecord(id, name, time, snapshots, body);
+    }
+
+    @Override
+    public List<RepositoryRecord> records() throws IOException {
+        List<RepositoryRecord> out = new ArrayList<>();
+        for (String id : recordIds()) {
+            RepositoryRecord r = loadRecord(id);
+            if (r != null) out.add(r);
+        }
+        out.sort(Comparator.comparing(RepositoryRecord::time).thenComparing(RepositoryRecord::id));
+        return out;
+    }
+
+    /** The ids of the objects under {@code records/}. */
+    List<String> recordIds() throws IOException {
+        List<String> ids = new ArrayList<>();
+        for (Store.Entry e : store.list(RecordCodec.PREFIX)) {
+            String id = e.name().substring(RecordCodec.PREFIX.length());
+            if (Hex.isHex(id, 64)) ids.add(id);
+        }
+        return ids;
+    }
+
+    /** One record, verified; null when it was removed meanwhile. */
+    RepositoryRecord loadRecord(String id) throws IOException {
+        try {
+            return RecordCodec.decode(crypto, id, store.get(RecordCodec.objectName(id)));
+        } catch (NoSuchFileException gone) {
+            return null;
+        } catch (RepositoryException e) {
+            throw e;
+        } catch (IOException io) {
+            throw RepositoryException.ofIo("reading record " + id, io);
+        }
+    }
+
+    /** Deletes the records none of whose snapshots is left (under the exclusive lock). */
+    private void dropOrphanRecords() throws IOException {
+        List<Store.Entry> files = store.list(RecordCodec.PREFIX);
+        if (files.isEmpty()) return;
+        java.util.Set<String> have = new java.util.HashSet<>(snapshotIds());
+        boolean deleted = false;
+        for (RepositoryRecord r : records()) {
+            if (r.snapshots().values().stream().noneMatch(have::contains)) {
+                store.delete(RecordCodec.objectName(r.id()));
+                deleted = true;
+            }
+        }
+        if (deleted) store.sync(RecordCodec.PREFIX);
+    }
+
+    @Override
     public ImageWriter newImage(
             String name, long size, String parent, Map<String, String> tags, ProgressListener progress)
             throws IOException {
@@ -496,6 +572,7 @@ final class FileRepository implements Repository {
             if (!dryRun) {
                 for (SnapshotInfo s : r.removed()) store.delete(snapshotName(s.id()));
                 store.sync("snapshots/");
+                dropOrphanRecords();
             }
             return r;
         }
@@ -506,12 +583,14 @@ final class FileRepository implements Repository {
         try (LockManager.Held lock = locks.exclusive()) {
             store.delete(snapshotName(snapshot(idOrPrefix).id()));
             store.sync("snapshots/");
+            dropOrphanRecords();
         }
     }
 
     @Override
     public PruneResult prune(ProgressListener progress) throws IOException {
         try (LockManager.Held lock = locks.exclusive()) {
+            dropOrphanRecords(); // left by a forget that stopped between manifests and records
             return new Pruner(this).run(progress == null ? ProgressListener.NONE : progress);
         }
     }

@@ -12,7 +12,8 @@ import java.util.TreeMap;
  * A snapshot manifest, stored as {@code snapshots/<id>} = FileCodec("snapshot", JSON) where the
  * id is the SHA-256 of the stored file. JSON fields: version, name, time, size, chunkSize,
  * parent, tags, allocatedBytes, storedBytes, chunks (base64 of 32-byte ids, one per chunk of the
- * image in order; 32 zero bytes = hole).
+ * image in order; 32 zero bytes = hole), and for a snapshot made by {@code copy} original (the id
+ * of the snapshot it is a copy of, in the repository where it was first written).
  */
 final class Manifest {
     final String name;
@@ -24,6 +25,8 @@ final class Manifest {
     final long allocatedBytes;
     final long storedBytes;
     final byte[] chunks;
+    /** The snapshot this one is a copy of (its id where it was first written), or null. */
+    final String original;
 
     Manifest(
             String name,
@@ -35,6 +38,20 @@ final class Manifest {
             long allocatedBytes,
             long storedBytes,
             byte[] chunks) {
+        this(name, time, size, chunkSize, parent, tags, allocatedBytes, storedBytes, chunks, null);
+    }
+
+    Manifest(
+            String name,
+            Instant time,
+            long size,
+            int chunkSize,
+            String parent,
+            Map<String, String> tags,
+            long allocatedBytes,
+            long storedBytes,
+            byte[] chunks,
+            String original) {
         this.name = name;
         this.time = time;
         this.size = size;
@@ -44,6 +61,7 @@ final class Manifest {
         this.allocatedBytes = allocatedBytes;
         this.storedBytes = storedBytes;
         this.chunks = chunks;
+        this.original = original;
     }
 
     static long chunkCount(long size, int chunkSize) {
@@ -81,6 +99,7 @@ final class Manifest {
         m.put("allocatedBytes", allocatedBytes);
         m.put("storedBytes", storedBytes);
         m.put("chunks", Base64.getEncoder().encodeToString(chunks));
+        if (original != null) m.put("original", original);
         return FileCodec.encode(crypto, "snapshot", JSON.std.asBytes(m));
     }
 
@@ -114,7 +133,8 @@ final class Manifest {
                     tags,
                     ((Number) m.get("allocatedBytes")).longValue(),
                     ((Number) m.get("storedBytes")).longValue(),
-                    chunks);
+                    chunks,
+                    (String) m.get("original"));
         } catch (RepositoryException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

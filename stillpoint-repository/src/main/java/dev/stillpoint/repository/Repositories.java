@@ -76,6 +76,22 @@ public final class Repositories {
         }
     }
 
+    /**
+     * Copies snapshots (full ids or unique prefixes) of {@code from} into {@code to}, with every
+     * record of {@code from} whose snapshots are all among them, sending only the chunks {@code to}
+     * lacks; snapshots {@code to} holds already (copied before) are skipped, so a second run
+     * sends nothing and a run after a kill completes. Both must be repositories from this class
+     * with the same chunk size (INVALID_ARGUMENT otherwise). Shared locks on both. See
+     * {@code docs/repository-format.md} ("Copying") for how chunks are named across keys.
+     */
+    public static CopyResult copy(
+            Repository from, Repository to, java.util.Collection<String> snapshots, ProgressListener progress)
+            throws IOException {
+        if (!(from instanceof FileRepository f) || !(to instanceof FileRepository t))
+            throw new UnsupportedOperationException("copy needs two repositories opened by Repositories");
+        return new RepositoryCopier(f, t, progress).run(snapshots);
+    }
+
     /** True when {@code location} names a remote repository ({@code s3:...}) rather than a directory. */
     public static boolean isRemote(String location) {
         return dev.stillpoint.repository.store.Store.isRemote(location);

@@ -88,6 +88,22 @@ public interface Repository extends AutoCloseable {
                 "repairIndex is not supported by " + getClass().getName());
     }
 
+    /**
+     * Stores a record describing {@code snapshots} (role to snapshot id, each of which must exist:
+     * NOT_FOUND otherwise) as one immutable, encrypted object, published atomically like a
+     * snapshot manifest. {@code forget} removes it once none of its snapshots is left, and
+     * {@code prune} removes such records left by an interrupted forget. Shared lock.
+     */
+    default RepositoryRecord putRecord(String name, Map<String, String> snapshots, String body) throws IOException {
+        throw new UnsupportedOperationException(
+                "records are not supported by " + getClass().getName());
+    }
+
+    /** Every record, oldest first (empty for a repository written before records existed). */
+    default List<RepositoryRecord> records() throws IOException {
+        return List.of();
+    }
+
     /** Logical versus stored sizes. */
     default RepositoryStats stats() throws IOException {
         throw new UnsupportedOperationException(

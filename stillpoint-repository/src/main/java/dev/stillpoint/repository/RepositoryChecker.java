@@ -70,6 +70,23 @@ final class RepositoryChecker {
             }
         }
 
+        // records (what a new host rebuilds its catalog from): readable, naming snapshots that exist
+        java.util.Set<String> present = new java.util.HashSet<>(snapshots);
+        for (String id : repo.recordIds()) {
+            RepositoryRecord r;
+            try {
+                r = repo.loadRecord(id);
+            } catch (RepositoryException e) {
+                errors.add(e.getMessage());
+                continue;
+            }
+            if (r == null) continue;
+            for (Map.Entry<String, String> e : r.snapshots().entrySet())
+                if (!present.contains(e.getValue()))
+                    warnings.add("record " + id + " (" + r.name() + "): snapshot " + e.getValue() + " (" + e.getKey()
+                            + ") is not in the repository (forgotten)");
+        }
+
         // data
         List<ChunkIndex.PackInfo> toRead = new ArrayList<>();
         for (ChunkIndex.PackInfo p : index.packs().values()) if (onDisk.containsKey(p.packId())) toRead.add(p);

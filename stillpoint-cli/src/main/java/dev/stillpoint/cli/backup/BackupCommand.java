@@ -20,6 +20,7 @@ import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmException;
+import dev.stillpoint.guest.contract.GuestReport;
 import dev.stillpoint.repository.Repository;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -196,12 +197,40 @@ public final class BackupCommand implements Callable<Integer> {
 
     /** The in-guest runner's own freeze window (filesystems frozen), or null. */
     static Long guestFreezeWindow(String report) {
+        GuestReport r = guestReport(report);
+        return r == null ? null : r.freezeWindowMs();
+    }
+
+    /** The stored stillpoint-guest report, or null (none, or another runner's). */
+    static GuestReport guestReport(String report) {
         if (report == null) return null;
         try {
-            return dev.stillpoint.guest.contract.GuestReport.parse(report).freezeWindowMs();
+            return GuestReport.parse(report);
         } catch (dev.stillpoint.guest.contract.ContractException e) {
             return null;
         }
+    }
+
+    /**
+     * The guest's own figures beside the host's freeze window: {@code ioFrozenMs} (FIFREEZE to FITHAW, guest clock),
+     * {@code appHeldMs} (the longest a lock-holding quiescer held its application) and {@code appHeld} per
+     * quiescer, {@code azure} (Azure's code and name of a script failure); absent values are null.
+     */
+    static Map<String, Object> guestFigures(String report) {
+        GuestReport r = guestReport(report);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("ioFrozenMs", r == null ? null : r.ioFrozenMs());
+        o.put("appHeldMs", r == null ? null : r.appHeldMs());
+        List<Map<String, Object>> held = new ArrayList<>();
+        if (r != null && r.appHeld() != null) for (GuestReport.Held h : r.appHeld()) held.add(h.toMap());
+        o.put("appHeld", held);
+        o.put("azure", r == null || r.azure() == null ? null : r.azure().toMap());
+        return o;
+    }
+
+    /** {@code ms} as "N ms", or "-". */
+    static String ms(Long ms) {
+        return ms == null ? "-" : ms + " ms";
     }
 
     /** The {@code summary} line in JSON mode, else the human lines. */
@@ -218,6 +247,7 @@ public final class BackupCommand implements Callable<Integer> {
             o.put("parentBackup", r.parentBackup());
             o.put("freezeWindowMs", r.freezeWindowMs());
             o.put("guestFreezeWindowMs", guestFreezeWindow(r.guestReport()));
+            o.putAll(guestFigures(r.guestReport()));
             o.put("phasesMs", phases(r));
             List<Map<String, Object>> disks = new ArrayList<>();
             for (DiskRecord d : r.disks()) {
@@ -248,7 +278,13 @@ public final class BackupCommand implements Callable<Integer> {
                         : ", freeze window " + r.freezeWindowMs() + " ms (freeze sent to thaw returned)")
                 + (guestFreezeWindow(r.guestReport()) == null
                         ? ""
-                        : ", in-guest " + guestFreezeWindow(r.guestReport()) + " ms"));
+                        : ", in-guest " + guestFreezeWindow(r.guestReport()) + " ms")
+                + (guestFigures(r.guestReport()).get("ioFrozenMs") == null
+                        ? ""
+                        : ", I/O frozen " + guestFigures(r.guestReport()).get("ioFrozenMs") + " ms")
+                + (guestFigures(r.guestReport()).get("appHeldMs") == null
+                        ? ""
+                        : ", application held " + guestFigures(r.guestReport()).get("appHeldMs") + " ms"));
         for (DiskRecord d : r.disks()) {
             printer.line(
                     "  " + d.target() + ": read " + VmPrinter.bytes(d.bytesRead()) + " of " + VmPrinter.bytes(d.size())

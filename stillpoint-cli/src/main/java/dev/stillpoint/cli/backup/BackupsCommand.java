@@ -56,13 +56,15 @@ public final class BackupsCommand implements Callable<Integer> {
             if (!json) {
                 printer.line(String.format(
                         Locale.ROOT,
-                        "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s  %s",
+                        "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %9s  %9s  %10s  %10s  %s",
                         "ID",
                         "TIME",
                         "DOMAIN",
                         "MODE",
                         "CONSISTENCY",
                         "FREEZE",
+                        "IO-FROZEN",
+                        "APP-HELD",
                         "READ",
                         "STORED",
                         "BOOT-VERIFIED"));
@@ -76,13 +78,17 @@ public final class BackupsCommand implements Callable<Integer> {
                 } else {
                     printer.line(String.format(
                             Locale.ROOT,
-                            "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %10s  %10s  %s",
+                            "%-16s  %-20s  %-16s  %-11s  %-14s  %9s  %9s  %9s  %10s  %10s  %s",
                             r.id(),
                             r.startedAt().toString().substring(0, 19) + "Z",
                             r.vmName(),
                             modeOrStatus(r),
                             r.consistency() == null ? "-" : r.consistency().label(),
                             r.freezeWindowMs() == null ? "-" : r.freezeWindowMs() + " ms",
+                            BackupCommand.ms((Long)
+                                    BackupCommand.guestFigures(r.guestReport()).get("ioFrozenMs")),
+                            BackupCommand.ms((Long)
+                                    BackupCommand.guestFigures(r.guestReport()).get("appHeldMs")),
                             VmPrinter.bytes(r.bytesRead()),
                             VmPrinter.bytes(r.bytesStored()),
                             v == null
@@ -122,6 +128,7 @@ public final class BackupsCommand implements Callable<Integer> {
         o.put("checkpoint", r.checkpoint());
         o.put("parentBackup", r.parentBackup());
         o.put("freezeWindowMs", r.freezeWindowMs());
+        o.putAll(BackupCommand.guestFigures(r.guestReport()));
         o.put("phasesMs", BackupCommand.phases(r));
         o.put("bytesRead", r.bytesRead());
         o.put("storedBytes", r.bytesStored());

@@ -136,6 +136,15 @@ public final class VerifyCommand implements Callable<Integer> {
                 }
                 try (Catalog catalog = catalogOption.open(repo)) {
                     catalog.insert(v);
+                    // the repository's record of the backup carries its newest verification too
+                    try (dev.stillpoint.repository.Repository r = repo.open()) {
+                        dev.stillpoint.engine.catalog.RepositoryRecords.republish(r, catalog, b.id());
+                    } catch (java.io.IOException | RuntimeException e) {
+                        printer.warning(
+                                "record-not-updated",
+                                "the verification of " + b.id()
+                                        + " is in the catalog but not in the repository's record: " + e.getMessage());
+                    }
                 }
                 if (!v.passed()) failed++;
                 print(printer, b, v);

@@ -2,20 +2,17 @@ package dev.stillpoint.cli.repo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.cli.ExitCodes;
+import dev.stillpoint.cli.repo.ChildCli.Run;
 import dev.stillpoint.testkit.S3Proxy;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,45 +41,18 @@ class S3RepoCommandsIT {
         if (s3 != null) s3.close();
     }
 
-    record Run(int code, String out, String err) {}
-
     static ProcessBuilder cli(Map<String, String> env, String... args) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.stillpoint.cli.Main"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().remove("STILLPOINT_REPOSITORY");
-        pb.environment().putAll(s3.env());
-        pb.environment().put("STILLPOINT_PASSWORD", "s3 secret");
-        pb.environment().put("STILLPOINT_STATE_DIR", work.resolve("state").toString());
-        pb.environment().putAll(env);
-        return pb;
+        Map<String, String> all = new HashMap<>(Map.of("STILLPOINT_PASSWORD", "s3 secret"));
+        all.putAll(env);
+        return ChildCli.process(s3, work, all, args);
     }
 
     static Run run(Map<String, String> env, String... args) throws Exception {
-        Path out = Files.createTempFile(work, "out", ".txt"), err = Files.createTempFile(work, "err", ".txt");
-        Process p = cli(env, args)
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile())
-                .start();
-        assertThat(p.waitFor(5, TimeUnit.MINUTES))
-                .as("stillpoint %s finished", String.join(" ", args))
-                .isTrue();
-        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        return ChildCli.run(work, cli(env, args));
     }
 
     static String summaryId(Run r) throws Exception {
-        for (String line : r.out().split("\n")) {
-            if (line.isBlank()) continue;
-            Map<String, Object> m = JSON.std.mapFrom(line);
-            if ("summary".equals(m.get("type"))) return (String) m.get("id");
-        }
-        throw new AssertionError("no summary in " + r.out());
+        return (String) ChildCli.summary(r).get("id");
     }
 
     static byte[] image(long seed, int mib) {

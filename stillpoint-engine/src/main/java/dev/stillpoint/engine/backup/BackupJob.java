@@ -8,6 +8,7 @@ import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.catalog.Consistency;
 import dev.stillpoint.engine.catalog.DiskRecord;
 import dev.stillpoint.engine.catalog.Phase;
+import dev.stillpoint.engine.catalog.RepositoryRecords;
 import dev.stillpoint.engine.ingest.ExtentSource;
 import dev.stillpoint.engine.ingest.Ingest;
 import dev.stillpoint.engine.runs.OrphanRecovery;
@@ -19,6 +20,7 @@ import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmDomain.BackupSession;
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.engine.vm.VmException;
+import dev.stillpoint.guest.contract.GuestReport;
 import dev.stillpoint.qemu.nbd.NbdClient;
 import dev.stillpoint.repository.ImageWriter;
 import dev.stillpoint.repository.ProgressListener;
@@ -125,6 +127,10 @@ public final class BackupJob {
         boolean cleanupIncomplete;
         /** The freeze window of an online backup (null offline or before the freeze). */
         GuestFreeze guestFreeze;
+        /** This backup's guest report once read (kept on a failed record too), else null. */
+        String guestReportText;
+
+        String warnedAzure;
 
         Phase current;
         long phaseStart;
@@ -259,7 +265,7 @@ public final class BackupJob {
                     Run.this.warn(code, message);
                 }
             });
-            boolean frozen = agentOk && guestFreeze.freeze();
+            boolean frozen = freezeGuest(agentOk, reportBefore);
             try {
                 start(Phase.BEGIN);
                 plan = begin(disks, newCheckpoint, plan);
@@ -269,6 +275,7 @@ public final class BackupJob {
             }
             check();
             String reportAfter = frozen ? GuestReports.read(agent, options.pingTimeout()) : null;
+            if (frozen) obeyGuest(reportBefore, reportAfter, null);
             Consistency consistency = GuestReports.consistency(frozen, reportBefore, reportAfter);
             if (frozen && consistency == Consistency.CRASH)
                 warn(
@@ -397,8 +404,48 @@ public final class BackupJob {
             return "domain " + domain.name() + " disk " + d.target();
         }
 
+        /**
+         * The freeze, then what the guest's own report says about it: a guest whose policy requires failing the
+         * backup (Azure {@code continueBackupOnFailure: false}) fails it with QUIESCE_FAILED even under
+         * consistency 'preferred'; an Azure failure it only records becomes a warning naming Azure's code.
+         */
+        private boolean freezeGuest(boolean agentOk, String reportBefore) throws EngineException {
+            if (!agentOk) return false;
+            boolean frozen;
+            try {
+                frozen = guestFreeze.freeze();
+            } catch (EngineException e) {
+                if (e.code() == Code.QUIESCE_FAILED)
+                    obeyGuest(reportBefore, GuestReports.read(domain.agent(), options.pingTimeout()), e);
+                throw e;
+            }
+            if (!frozen) obeyGuest(reportBefore, GuestReports.read(domain.agent(), options.pingTimeout()), null);
+            return frozen;
+        }
+
+        private void obeyGuest(String before, String after, EngineException freezeFailure) throws EngineException {
+            GuestReport r = GuestReports.fresh(before, after);
+            if (r == null) return;
+            guestReportText = after;
+            String policy = GuestReports.guestPolicyFailure(r);
+            String azure = GuestReports.azureFailure(r);
+            if (policy != null) {
+                String msg = "the guest's own policy fails this backup (whatever --consistency): " + policy
+                        + " (domain " + domain.name() + ")";
+                warn("guest-policy-failed", msg);
+                throw new EngineException(
+                        Code.QUIESCE_FAILED, freezeFailure == null ? msg : msg + "; " + freezeFailure.getMessage());
+            }
+            if (azure != null && warnedAzure == null) {
+                warnedAzure = azure;
+                warn(
+                        "guest-azure",
+                        "Azure " + azure + " (the guest's continueBackupOnFailure=true: recorded, backup continues)");
+            }
+        }
+
         private BackupResult record(Mode mode, Consistency consistency, String cp, String parent, String report)
-                throws EngineException {
+                throws EngineException, IOException {
             long read = diskRecords.stream().mapToLong(DiskRecord::bytesRead).sum();
             long stored =
                     diskRecords.stream().mapToLong(DiskRecord::storedBytes).sum();
@@ -414,6 +461,8 @@ public final class BackupJob {
                     .disks(diskRecords)
                     .build();
             check();
+            // the repository describes itself: the record goes beside the snapshots before the catalog row
+            RepositoryRecords.publish(repository, r, null);
             catalog.insert(r);
             recorded = true;
             journal(RunRecord::withoutCheckpoint);
@@ -426,6 +475,7 @@ public final class BackupJob {
                     .vmUuid(domain.uuid())
                     .domainXml(domainXml)
                     .freezeWindowMs(freezeWindowMs())
+                    .guestReport(guestReportText)
                     .phaseMs(phaseMs)
                     .warnings(warnings);
         }

@@ -78,8 +78,32 @@ final class GuestReports {
         }
     }
 
-    private static GuestReport stillpointReport(Map<?, ?> m) throws ContractException {
-        return GuestReport.fromMap(m);
+    /** This backup's stillpoint-guest report ({@code after}, when it changed since {@code before}), or null. */
+    static GuestReport fresh(String before, String after) {
+        if (after == null || after.equals(before)) return null;
+        try {
+            return JSON.std.anyFrom(after) instanceof Map<?, ?> m && m.get("consistency") instanceof String
+                    ? GuestReport.fromMap(m)
+                    : null;
+        } catch (java.io.IOException | ContractException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Why the guest's own policy fails this backup whatever the host's consistency policy (Azure
+     * {@code continueBackupOnFailure: false}: a pre or post script failed), or null.
+     */
+    static String guestPolicyFailure(GuestReport r) {
+        return r == null ? null : r.failBackup();
+    }
+
+    /** Azure's code and name of a failure the report records ({@code "PreScriptExecutionFailed (300): ..."}), or null. */
+    static String azureFailure(GuestReport r) {
+        if (r == null || r.azure() == null || r.azure().code() == null) return null;
+        GuestReport.AzureError a = r.azure();
+        return (a.name() == null ? "Azure code" : a.name()) + " (" + a.code() + ")"
+                + (a.file() == null ? "" : ": " + a.file()) + (a.reason() == null ? "" : " " + a.reason());
     }
 
     private static boolean hookOk(Object h) {

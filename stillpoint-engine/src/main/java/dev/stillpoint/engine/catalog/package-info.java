@@ -20,5 +20,9 @@
  * used as the base of an incremental; a checkpoint Stillpoint created but did not record here
  * is deleted before the backup command returns (so the catalog is the list of Stillpoint's
  * checkpoints). A newer schema version than this code knows is refused, an older one migrated.
+ *
+ * <p>The catalog is not the only copy: each complete backup is also written into the repository as
+ * a record ({@link dev.stillpoint.engine.catalog.RepositoryRecords}), from which
+ * {@code catalog rebuild} recreates the rows on a new host.
  */
 package dev.stillpoint.engine.catalog;

@@ -104,6 +104,14 @@ class BackupJobTest {
         assertThat(domain.sessionsClosed).isEqualTo(domain.sessionsOpen).isEqualTo(1);
         assertThat(catalog.find(rec.id().substring(0, 6)).id()).isEqualTo(rec.id());
         assertThat(tmp.resolve("work")).isEmptyDirectory();
+        // the repository describes the backup too (catalog rebuild reads it)
+        assertThat(repo.records()).singleElement().satisfies(stored -> {
+            assertThat(stored.name()).isEqualTo(rec.id());
+            assertThat(stored.snapshots())
+                    .containsExactly(
+                            java.util.Map.entry("vda", rec.disks().getFirst().snapshotId()));
+            assertThat(stored.body()).contains("\"consistency\":\"filesystem\"").contains("sp-engine-web");
+        });
     }
 
     @Test

@@ -299,6 +299,7 @@ class FreezeLogAnalyzerTest {
         assertThat(w.frozenAt().toString()).isEqualTo("2026-11-22T19:31:03.038Z"); // thawedAt - freezeWindowMs
         assertThat(w.hooks())
                 .containsExactly(
+                        new FreezeWindow.HookRun("/opt/app/pre.sh", "freeze", "failed", 1, 31L),
                         new FreezeWindow.HookRun("/etc/vmware-tools/backupScripts.d/10-db", "freeze", "ok", 0, 12L),
                         new FreezeWindow.HookRun("app:postgresql", "freeze", "not-started", -1, 0L),
                         new FreezeWindow.HookRun("/etc/vmware-tools/backupScripts.d/10-db", "thaw", "ok", 0, 9L));

@@ -23,6 +23,9 @@ public final class FakeAgent implements GuestAgent {
     public String reportBefore;
 
     public String reportAfterFreeze;
+    /** Report file content after a freeze that failed with {@link #freezeError} (null: unchanged). */
+    public String reportAfterFailedFreeze;
+
     public volatile boolean frozen;
     /** Files written through guest-file-open (mode w) / guest-file-write: path to content. */
     public final java.util.Map<String, String> written =
@@ -42,7 +45,13 @@ public final class FakeAgent implements GuestAgent {
     @Override
     public int freeze(Duration timeout) throws VmException {
         calls.add("freeze");
-        if (freezeError != null) throw freezeError;
+        if (freezeError != null) {
+            if (reportAfterFailedFreeze != null) {
+                reportAfterFreeze = reportAfterFailedFreeze;
+                froze = true;
+            }
+            throw freezeError;
+        }
         try {
             Thread.sleep(freezeDelay.toMillis());
         } catch (InterruptedException e) {

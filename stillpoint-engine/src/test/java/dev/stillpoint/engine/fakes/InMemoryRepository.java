@@ -99,6 +99,23 @@ public final class InMemoryRepository implements Repository {
         snapshots.remove(id);
     }
 
+    public final List<dev.stillpoint.repository.RepositoryRecord> records = new ArrayList<>();
+
+    @Override
+    public synchronized dev.stillpoint.repository.RepositoryRecord putRecord(
+            String name, Map<String, String> snapshotIds, String body) throws IOException {
+        for (String id : snapshotIds.values()) get(id);
+        var r = new dev.stillpoint.repository.RepositoryRecord(
+                String.format("%064x", records.size() + 1), name, Instant.now(), snapshotIds, body);
+        records.add(r);
+        return r;
+    }
+
+    @Override
+    public synchronized List<dev.stillpoint.repository.RepositoryRecord> records() {
+        return List.copyOf(records);
+    }
+
     @Override
     public synchronized List<SnapshotInfo> snapshots() {
         return new ArrayList<>(snapshots.values().stream().map(Stored::info).toList());

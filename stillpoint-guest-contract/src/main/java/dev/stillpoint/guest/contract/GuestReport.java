@@ -16,6 +16,12 @@ import java.util.Map;
  * @param fsfreeze    {@code runner} (the runner did FIFREEZE) or {@code agent} (--no-fsfreeze)
  * @param maxFreezeSeconds the watchdog's limit from the end of the freeze hooks
  * @param deadlineSource   {@code host} when the watchdog's deadline came from the host ({@link FreezeDeadline}); absent otherwise
+ * @param failBackup  present when the guest's own policy requires the backup to fail whatever the host's consistency
+ *                    policy (Azure {@code continueBackupOnFailure: false}); says which rule and which failure
+ * @param ioFrozenMs  guest clock: first FIFREEZE to last FITHAW (runner mode); end of the freeze hooks to the start
+ *                    of the thaw in agent mode (an upper bound: the agent freezes in between)
+ * @param appHeld     per lock-holding quiescer (MySQL FTWRL, PostgreSQL backup mode): how long the application
+ *                    was held, from the lock taken (freeze hook done) to the lock released (thaw hook done)
  * @param result      see {@link Result}
  */
 public record GuestReport(
@@ -36,8 +42,11 @@ public record GuestReport(
         String deadlineSource,
         String failedHook,
         String error,
+        String failBackup,
         String thawedAt,
         Long freezeWindowMs,
+        Long ioFrozenMs,
+        List<Held> appHeld,
         WatchdogFired watchdog,
         List<String> errors,
         String result,
@@ -70,6 +79,7 @@ public record GuestReport(
 
     public GuestReport {
         hooks = hooks == null ? null : List.copyOf(hooks);
+        appHeld = appHeld == null ? null : List.copyOf(appHeld);
         skipped = copy(skipped);
         frozenMounts = copy(frozenMounts);
         skippedMounts = copy(skippedMounts);
@@ -89,7 +99,38 @@ public record GuestReport(
             Integer attempts,
             String startedAt,
             String error,
-            String output) {
+            String output,
+            Integer azureCode,
+            String azureError) {
+        /** A run of a hook of any convention but Azure. */
+        public HookRun(
+                String group,
+                String name,
+                String phase,
+                boolean rollback,
+                String result,
+                Integer exitCode,
+                Long durationMs,
+                Integer attempts,
+                String startedAt,
+                String error,
+                String output) {
+            this(
+                    group,
+                    name,
+                    phase,
+                    rollback,
+                    result,
+                    exitCode,
+                    durationMs,
+                    attempts,
+                    startedAt,
+                    error,
+                    output,
+                    null,
+                    null);
+        }
+
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             put(m, "group", group);
@@ -103,6 +144,8 @@ public record GuestReport(
             put(m, "startedAt", startedAt);
             put(m, "error", error);
             put(m, "output", output);
+            put(m, "azureCode", azureCode);
+            put(m, "azureError", azureError);
             return m;
         }
 
@@ -119,15 +162,26 @@ public record GuestReport(
                     j.int32("attempts"),
                     j.string("startedAt"),
                     j.string("error"),
-                    j.string("output"));
+                    j.string("output"),
+                    j.int32("azureCode"),
+                    j.string("azureError"));
         }
     }
 
-    /** An Azure pre-check error, with Azure's code. */
-    public record AzureError(Integer code, String file, String field, String reason) {
+    /**
+     * An Azure error with Azure's code: a pre-check error (302-317), or a runtime failure of a pre/post script
+     * (300 PreScriptExecutionFailed, 301 PostScriptExecutionFailed, 308 PreScriptTimeout, 309 PostScriptTimeout)
+     * with its {@code name} as Azure's documentation and operators spell it.
+     */
+    public record AzureError(Integer code, String name, String file, String field, String reason) {
+        public AzureError(Integer code, String file, String field, String reason) {
+            this(code, null, file, field, reason);
+        }
+
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             put(m, "code", code);
+            put(m, "name", name);
             put(m, "file", file);
             put(m, "field", field);
             put(m, "reason", reason);
@@ -135,8 +189,32 @@ public record GuestReport(
         }
 
         static AzureError from(Json j) throws ContractException {
-            return new AzureError(j.int32("code"), j.string("file"), j.string("field"), j.string("reason"));
+            return new AzureError(
+                    j.int32("code"), j.string("name"), j.string("file"), j.string("field"), j.string("reason"));
         }
+    }
+
+    /** A lock-holding quiescer ({@code hook} id) held the application for {@code ms} milliseconds. */
+    public record Held(String hook, long ms) {
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            put(m, "hook", hook);
+            m.put("ms", ms);
+            return m;
+        }
+
+        static Held from(Json j) throws ContractException {
+            Long ms = j.integer("ms");
+            return new Held(j.string("hook"), ms == null ? 0 : ms);
+        }
+    }
+
+    /** The longest time an application was held by a lock-holding quiescer, or null when none held one. */
+    public Long appHeldMs() {
+        if (appHeld == null || appHeld.isEmpty()) return null;
+        long max = 0;
+        for (Held h : appHeld) max = Math.max(max, h.ms());
+        return max;
     }
 
     /** The watchdog fired at {@code at} (guest clock). */
@@ -195,8 +273,15 @@ public record GuestReport(
         put(m, "deadlineSource", deadlineSource);
         put(m, "failedHook", failedHook);
         put(m, "error", error);
+        put(m, "failBackup", failBackup);
         put(m, "thawedAt", thawedAt);
         put(m, "freezeWindowMs", freezeWindowMs);
+        put(m, "ioFrozenMs", ioFrozenMs);
+        if (appHeld != null) {
+            List<Object> hs = new ArrayList<>();
+            for (Held h : appHeld) hs.add(h.toMap());
+            m.put("appHeld", hs);
+        }
         if (watchdog != null) m.put("watchdog", watchdog.toMap());
         put(m, "errors", errors);
         put(m, "result", result);
@@ -236,6 +321,12 @@ public record GuestReport(
             hooks = new ArrayList<>();
             for (Json h : hs) hooks.add(HookRun.from(h));
         }
+        List<Held> held = null;
+        List<Json> ah = j.objects("appHeld");
+        if (ah != null) {
+            held = new ArrayList<>();
+            for (Json h : ah) held.add(Held.from(h));
+        }
         Json az = j.object("azure");
         Json wd = j.object("watchdog");
         return new GuestReport(
@@ -256,8 +347,11 @@ public record GuestReport(
                 j.string("deadlineSource"),
                 j.string("failedHook"),
                 j.string("error"),
+                j.string("failBackup"),
                 j.string("thawedAt"),
                 j.integer("freezeWindowMs"),
+                j.integer("ioFrozenMs"),
+                held,
                 wd == null ? null : WatchdogFired.from(wd),
                 j.strings("errors"),
                 j.string("result"),
@@ -292,8 +386,11 @@ public record GuestReport(
         private String deadlineSource;
         private String failedHook;
         private String error;
+        private String failBackup;
         private String thawedAt;
         private Long freezeWindowMs;
+        private Long ioFrozenMs;
+        private List<Held> appHeld;
         private WatchdogFired watchdog;
         private List<String> errors;
         private String result;
@@ -317,8 +414,11 @@ public record GuestReport(
             deadlineSource = r.deadlineSource;
             failedHook = r.failedHook;
             error = r.error;
+            failBackup = r.failBackup;
             thawedAt = r.thawedAt;
             freezeWindowMs = r.freezeWindowMs;
+            ioFrozenMs = r.ioFrozenMs;
+            appHeld = r.appHeld;
             watchdog = r.watchdog;
             errors = r.errors;
             result = r.result;
@@ -413,6 +513,29 @@ public record GuestReport(
             return this;
         }
 
+        public Builder failBackup(String v) {
+            failBackup = v;
+            return this;
+        }
+
+        public String failBackup() {
+            return failBackup;
+        }
+
+        public Builder ioFrozenMs(Long v) {
+            ioFrozenMs = v;
+            return this;
+        }
+
+        public Builder appHeld(List<Held> v) {
+            appHeld = v;
+            return this;
+        }
+
+        public List<HookRun> hooks() {
+            return java.util.Collections.unmodifiableList(hooks);
+        }
+
         public Builder thawedAt(String v) {
             thawedAt = v;
             return this;
@@ -462,8 +585,11 @@ public record GuestReport(
                     deadlineSource,
                     failedHook,
                     error,
+                    failBackup,
                     thawedAt,
                     freezeWindowMs,
+                    ioFrozenMs,
+                    appHeld,
                     watchdog,
                     errors,
                     result,

@@ -16,9 +16,16 @@ class GuestReportTest {
         String golden = GoldenReport.text();
         GuestReport r = GuestReport.parse(golden);
         assertThat(r.toJson(true) + "\n").isEqualTo(golden);
-        assertThat(r.hooks()).hasSize(3);
-        assertThat(r.hooks().get(1).error()).isEqualTo("runuser: not found");
+        assertThat(r.hooks()).hasSize(4);
+        assertThat(r.hooks().get(2).error()).isEqualTo("runuser: not found");
+        assertThat(r.hooks().get(0).azureCode()).isEqualTo(300);
+        assertThat(r.hooks().get(0).azureError()).isEqualTo("PreScriptExecutionFailed");
         assertThat(r.azure().code()).isEqualTo(306);
+        assertThat(r.azure().name()).isEqualTo("InsufficientPermissionforPreScript");
+        assertThat(r.failBackup()).contains("continueBackupOnFailure=false");
+        assertThat(r.ioFrozenMs()).isEqualTo(655L);
+        assertThat(r.appHeld()).containsExactly(new GuestReport.Held("stillpoint:app:mysql", 702));
+        assertThat(r.appHeldMs()).isEqualTo(702L);
         assertThat(r.watchdog().fired()).isTrue();
         assertThat(r.freezeWindowMs()).isEqualTo(812L);
         assertThat(r.thawedByWatchdog()).isTrue();
@@ -43,6 +50,21 @@ class GuestReportTest {
         assertThat(GuestReport.parse("{\"result\":\"failed\",\"consistency\":\"application\"}")
                         .applicationConsistent())
                 .isFalse();
+    }
+
+    @Test
+    void aReportWrittenBeforeTheIoWindowAzureNamesAndPolicyStillParses() throws Exception {
+        // version-1 report as written before issue 17: none of the new fields
+        GuestReport r = GuestReport.parse("{\"version\":1,\"hooks\":[{\"group\":\"azure\",\"name\":\"/p\","
+                + "\"phase\":\"freeze\",\"rollback\":false,\"result\":\"failed\",\"exitCode\":1}],"
+                + "\"azure\":{\"code\":306,\"file\":\"/p\"},\"freezeWindowMs\":40,\"result\":\"ok\"}");
+        assertThat(r.ioFrozenMs()).isNull();
+        assertThat(r.appHeld()).isNull();
+        assertThat(r.appHeldMs()).isNull();
+        assertThat(r.failBackup()).isNull();
+        assertThat(r.hooks().get(0).azureCode()).isNull();
+        assertThat(r.azure().name()).isNull();
+        assertThat(r.toMap()).doesNotContainKeys("ioFrozenMs", "appHeld", "failBackup");
     }
 
     @Test

@@ -36,12 +36,18 @@ import java.util.Set;
  * defaultsFile = /etc/mysql/debian.cnf   # optional credentials file (--defaults-extra-file)
  * lockWaitSeconds = 30          # lock_wait_timeout: a long query cannot stall the freeze forever
  *
- * [app "iris"]
+ * [app "iris"]                 # InterSystems IRIS/Cache (IrisQuiescer): every running instance, ExternalFreeze
+ * control = auto                #   (5 = frozen) / ExternalThaw (5 = thawed) + ExternalSetHistory; auto: iris, else ccontrol
+ * instances =                   # default: every running instance (down ones are skipped)
+ * logDir = /var/log             # LOGDIR/INSTANCE-pre_post.log, one per instance
+ * externalFreezeTimeout = 1800  # ExternalFreeze's timeout argument
+ *
+ * [app "by-hand"]
  * type = command                # any freeze/thaw pair, run with /bin/sh -c
- * freeze = iris freeze IRIS
- * thaw = iris thaw IRIS
- * successExitCodes = 5          # freeze codes meaning success (IRIS: 5 = SYSTEM IS FROZEN)
- * thawSuccessExitCodes = 0
+ * freeze = iris session IRIS -U%SYS "##Class(Backup.General).ExternalFreeze()"
+ * thaw = iris session IRIS -U%SYS "##Class(Backup.General).ExternalThaw()"
+ * successExitCodes = 5          # freeze codes meaning success (ExternalFreeze: 5 = frozen)
+ * thawSuccessExitCodes = 5      # thaw codes meaning success (ExternalThaw: 5 = thawed)
  *
  * [app "share"]
  * type = service                # systemctl stop UNITS at freeze, start them (reverse order) at thaw
@@ -50,7 +56,7 @@ import java.util.Set;
  * Common keys: {@code timeoutSeconds}, {@code optional}, {@code retries}.
  */
 public final class AppQuiescers implements HookDiscovery.BuiltIns {
-    static final Set<String> TYPES = Set.of("postgresql", "mysql", "mariadb", "command", "service");
+    static final Set<String> TYPES = Set.of("postgresql", "mysql", "mariadb", "iris", "command", "service");
     static final Set<String> COMMON = Set.of("type", "timeoutSeconds", "optional", "retries", GuestConfigParser.SOURCE);
 
     @Override
@@ -64,9 +70,13 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
     static Hook hook(Path root, String name, Map<String, String> m, GuestConfig config) {
         String src = m.getOrDefault(GuestConfigParser.SOURCE, "guest.conf");
         String type = m.getOrDefault("type", TYPES.contains(name) ? name : null);
-        if (type == null) throw bad(src, name, "type", "missing (postgresql, mysql, mariadb, command, service)");
+        if (type == null) throw bad(src, name, "type", "missing (postgresql, mysql, mariadb, iris, command, service)");
         if (!TYPES.contains(type))
-            throw bad(src, name, "type", "'" + type + "' is not one of postgresql, mysql, mariadb, command, service");
+            throw bad(
+                    src,
+                    name,
+                    "type",
+                    "'" + type + "' is not one of postgresql, mysql, mariadb, iris, command, service");
         int timeout = m.containsKey("timeoutSeconds")
                 ? intIn(src, name, "timeoutSeconds", m.get("timeoutSeconds"), 1, 86400)
                 : config.timeoutSeconds();
@@ -142,6 +152,38 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
                 if (!m.containsKey("timeoutSeconds") && timeout < lockWait + 15) timeout = lockWait + 15;
                 break;
             }
+            case "iris": {
+                known(
+                        src,
+                        name,
+                        m,
+                        "control",
+                        "iris",
+                        "ccontrol",
+                        "csession",
+                        "instances",
+                        "logDir",
+                        "externalFreezeTimeout");
+                String control = m.getOrDefault("control", "auto");
+                if (!Set.of("auto", "iris", "ccontrol").contains(control))
+                    throw bad(src, name, "control", "'" + control + "' is not auto, iris or ccontrol");
+                String prog = control.equals("ccontrol")
+                        ? m.getOrDefault("ccontrol", "ccontrol")
+                        : m.getOrDefault("iris", "iris");
+                String csession = m.getOrDefault("csession", "csession");
+                String logDir = HookDiscovery.resolve(root, m.getOrDefault("logDir", "/var/log"))
+                        .toString();
+                int extTimeout = intIn(
+                        src, name, "externalFreezeTimeout", m.getOrDefault("externalFreezeTimeout", "1800"), 1, 86400);
+                String want =
+                        String.join(" ", m.getOrDefault("instances", "").trim().split("[,\\s]+"));
+                String dir = HookDiscovery.resolve(root, "/run/stillpoint/apps/" + name)
+                        .toString();
+                freeze = IrisQuiescer.argv("freeze", control, prog, csession, logDir, extTimeout, want, dir);
+                thaw = IrisQuiescer.argv("thaw", control, prog, csession, logDir, extTimeout, want, dir);
+                if (!m.containsKey("timeoutSeconds")) timeout = Math.max(timeout, 300);
+                break;
+            }
             case "command": {
                 known(src, name, m, "freeze", "thaw", "successExitCodes", "thawSuccessExitCodes");
                 String f = m.get("freeze");
@@ -176,8 +218,13 @@ public final class AppQuiescers implements HookDiscovery.BuiltIns {
             default:
                 throw new IllegalStateException(type);
         }
-        return new Hook(
+        Hook h = new Hook(
                 HookGroup.STILLPOINT, "app:" + name, freeze, thaw, thaw, timeout, codes, retries, 0, optional, false);
+        boolean locks = type.equals("mysql")
+                || type.equals("mariadb")
+                || type.equals("iris")
+                || (type.equals("postgresql") && "backup".equals(m.getOrDefault("mode", "checkpoint")));
+        return locks ? h.holdingLock() : h;
     }
 
     /**

@@ -129,7 +129,9 @@ final class FreezeCommands {
             }
             QuiesceRunner.Options o =
                     options().withNoFsfreeze(noFsfreeze).withMounts(mounts).withMaxFreezeSeconds(maxFreeze);
-            print(new QuiesceRunner(o, printer()).freeze());
+            QuiesceRunner runner = new QuiesceRunner(o, printer());
+            print(runner.freeze());
+            runner.freezeReturning();
             return 0;
         }
     }

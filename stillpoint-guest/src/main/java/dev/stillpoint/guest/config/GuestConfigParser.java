@@ -34,6 +34,7 @@ import java.util.Set;
  * timeoutSeconds = 300
  * optional = false
  * retries = 0
+ * acceptGroupWritable = false   (true: run it although its group may write it; never for others-writable)
  * [app "postgresql"]           (built-in quiescer, see dev.stillpoint.guest.apps.AppQuiescers)
  * </pre>
  */
@@ -203,8 +204,12 @@ public final class GuestConfigParser {
                         case "retries":
                             hook.retries = intIn(field, value, 0, 10);
                             break;
+                        case "acceptGroupWritable":
+                            hook.acceptGroupWritable = bool(field, value);
+                            break;
                         default:
-                            throw unknown(field, "timeoutSeconds, successExitCodes, optional, retries");
+                            throw unknown(
+                                    field, "timeoutSeconds, successExitCodes, optional, retries, acceptGroupWritable");
                     }
                     break;
                 case "app":

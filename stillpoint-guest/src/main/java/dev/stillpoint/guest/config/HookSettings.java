@@ -8,6 +8,7 @@ public final class HookSettings {
     Set<Integer> successExitCodes;
     Boolean optional;
     Integer retries;
+    Boolean acceptGroupWritable;
 
     public Integer timeoutSeconds() {
         return timeoutSeconds;
@@ -23,5 +24,10 @@ public final class HookSettings {
 
     public Integer retries() {
         return retries;
+    }
+
+    /** The hook's files may be group-writable (a knowing exception to {@code HookSecurity}'s rule). */
+    public boolean acceptGroupWritable() {
+        return acceptGroupWritable != null && acceptGroupWritable;
     }
 }

@@ -4,11 +4,13 @@ import dev.stillpoint.guest.GuestException;
 import dev.stillpoint.guest.HookGroup;
 import dev.stillpoint.guest.config.GuestConfig;
 import dev.stillpoint.guest.config.GuestConfigParser;
+import dev.stillpoint.guest.config.HookSettings;
 import dev.stillpoint.guest.doctor.Finding.Severity;
 import dev.stillpoint.guest.hooks.AzurePluginConfig;
 import dev.stillpoint.guest.hooks.FileChecks;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
+import dev.stillpoint.guest.hooks.HookSecurity;
 import dev.stillpoint.guest.state.FreezeState;
 import dev.stillpoint.guest.state.StateStore;
 import java.io.IOException;
@@ -46,6 +48,8 @@ public final class Doctor {
     private final Path root;
     private final HookDiscovery.BuiltIns builtIns;
     private final Result r = new Result();
+    private final java.util.Set<String> seen = new java.util.HashSet<>();
+    private GuestConfig cfg = GuestConfig.defaults();
 
     public Doctor(Path root, HookDiscovery.BuiltIns builtIns) {
         this.root = root;
@@ -54,6 +58,7 @@ public final class Doctor {
 
     public Result run() {
         GuestConfig cfg = config();
+        this.cfg = cfg;
         vmware();
         for (String d : HookDiscovery.QEMU_DIRS) globDir(d, HookGroup.QEMU);
         nutanix();
@@ -147,6 +152,15 @@ public final class Doctor {
             if (type.equals("postgresql")) progs.addAll(List.of("runuser", m.getOrDefault("psql", "psql")));
             if (type.equals("mysql") || type.equals("mariadb")) progs.add(m.getOrDefault("client", "mysql"));
             if (type.equals("service")) progs.add(m.getOrDefault("systemctl", "systemctl"));
+            if (type.equals("iris")) {
+                String control = m.getOrDefault("control", "auto");
+                String iris = m.getOrDefault("iris", "iris");
+                String cc = m.getOrDefault("ccontrol", "ccontrol");
+                if (control.equals("iris")) progs.add(iris);
+                else if (control.equals("ccontrol")) progs.addAll(List.of(cc, m.getOrDefault("csession", "csession")));
+                else if (!(iris.startsWith("/") ? Files.isExecutable(Path.of(iris)) : onPath(iris)) && !onPath(cc))
+                    progs.add(iris + " or " + cc);
+            }
             for (String prog : progs) {
                 if (prog.startsWith("/") ? !Files.isExecutable(Path.of(prog)) : !onPath(prog)) {
                     add(
@@ -287,6 +301,7 @@ public final class Doctor {
                         g,
                         "owner uid " + FileChecks.uid(p) + ": Nutanix needs root-owned 700");
             content(g, p, Severity.ERROR, true);
+            security(g, p, true);
         }
         if (present.size() == 1) {
             add(
@@ -350,6 +365,7 @@ public final class Doctor {
         for (String s : List.of(az.preScript(), az.postScript())) {
             Path p = path(s);
             content(s, p, Severity.ERROR, false);
+            security(s, p, true);
             String first = firstLine(p);
             if (first.startsWith("#!") && !first.matches("#!\\s*(/usr)?/bin/(env\\s+)?(ba|da)?sh\\b.*")) {
                 add(
@@ -507,21 +523,10 @@ public final class Doctor {
 
     // ------------------------------------------------------------------ file checks
 
-    /** Owner, write bits, executable, CRLF, interpreter line, empty file. */
+    /** Owner and write bits of the file and the directories above it (the runner's rule), executable, content. */
     private void common(String g, Path p, Severity notExecSeverity, String notExecReason) {
         int mode = FileChecks.mode(p);
-        if ((mode & 022) != 0)
-            add(
-                    Severity.ERROR,
-                    FindingCode.GROUP_WORLD_WRITABLE,
-                    g,
-                    "mode " + FileChecks.octal(mode) + " lets group/others write a script that runs as root");
-        if (FileChecks.uid(p) != 0)
-            add(
-                    Severity.ERROR,
-                    FindingCode.OWNER_NOT_ROOT,
-                    g,
-                    "owner uid " + FileChecks.uid(p) + ": a script that runs as root must be owned by root");
+        security(g, p, false);
         if (!Files.isExecutable(p))
             add(
                     notExecSeverity,
@@ -581,14 +586,25 @@ public final class Doctor {
     }
 
     private void dirWritable(String g, Path dir) {
-        if (!Files.isDirectory(dir)) return;
-        int mode = FileChecks.mode(dir);
-        if ((mode & 022) != 0 && (mode & 01000) == 0) {
+        HookSecurity.Violation v = HookSecurity.directory(root, dir, true);
+        if (v != null) add(Severity.ERROR, FindingCode.valueOf(v.rule().name()), g, v.reason());
+    }
+
+    /**
+     * {@link HookSecurity}'s findings for a file that runs as root: the runner refuses to run it at freeze.
+     * {@code dirsOnly}: the file's own mode and owner are checked elsewhere (Nutanix, Azure: their stricter rules).
+     */
+    private void security(String g, Path p, boolean dirsOnly) {
+        HookSettings s = cfg.hook(List.of(g));
+        for (HookSecurity.Violation v : HookSecurity.check(root, p, s != null && s.acceptGroupWritable())) {
+            boolean dir =
+                    v.rule() == HookSecurity.Rule.DIR_WRITABLE || v.rule() == HookSecurity.Rule.DIR_OWNER_NOT_ROOT;
+            if (dirsOnly && !dir) continue;
             add(
                     Severity.ERROR,
-                    FindingCode.DIR_WRITABLE,
-                    g,
-                    "directory mode " + FileChecks.octal(mode) + " lets group/others add scripts that run as root");
+                    FindingCode.valueOf(v.rule().name()),
+                    v.file().equals(p.toString()) || v.file().equals(g) ? g : v.file(),
+                    v.reason() + (dir ? " (above " + g + ")" : "") + "; the runner refuses to run it");
         }
     }
 
@@ -621,6 +637,6 @@ public final class Doctor {
     }
 
     private void add(Severity s, FindingCode c, String file, String reason, Integer azure) {
-        r.findings.add(new Finding(s, c, file, reason, azure));
+        if (seen.add(s + " " + c + " " + file + " " + reason)) r.findings.add(new Finding(s, c, file, reason, azure));
     }
 }

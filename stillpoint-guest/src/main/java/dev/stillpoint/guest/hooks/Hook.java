@@ -32,6 +32,12 @@ public final class Hook {
     public final boolean continueOnFailure;
     /** Thaw also runs when this hook's own freeze failed (Azure: post scripts always run). */
     public final boolean thawAfterFailedFreeze;
+    /** Host paths of the files this hook runs, checked by {@link HookSecurity} before each run (empty: built-in). */
+    public final List<String> files;
+    /** guest.conf {@code acceptGroupWritable}: the files' group write bit is accepted knowingly. */
+    public final boolean acceptGroupWritable;
+    /** The hook holds an application lock from its freeze to its thaw (the report records how long). */
+    public final boolean holdsLock;
 
     public Hook(
             HookGroup group,
@@ -45,6 +51,38 @@ public final class Hook {
             int thawRetries,
             boolean continueOnFailure,
             boolean thawAfterFailedFreeze) {
+        this(
+                group,
+                name,
+                freeze,
+                thaw,
+                freezeFail,
+                timeoutSeconds,
+                successExitCodes,
+                freezeRetries,
+                thawRetries,
+                continueOnFailure,
+                thawAfterFailedFreeze,
+                List.of(),
+                false,
+                false);
+    }
+
+    public Hook(
+            HookGroup group,
+            String name,
+            List<String> freeze,
+            List<String> thaw,
+            List<String> freezeFail,
+            int timeoutSeconds,
+            Set<Integer> successExitCodes,
+            int freezeRetries,
+            int thawRetries,
+            boolean continueOnFailure,
+            boolean thawAfterFailedFreeze,
+            List<String> files,
+            boolean acceptGroupWritable,
+            boolean holdsLock) {
         this.group = group;
         this.name = name;
         this.freeze = freeze == null ? null : List.copyOf(freeze);
@@ -56,6 +94,37 @@ public final class Hook {
         this.thawRetries = thawRetries;
         this.continueOnFailure = continueOnFailure;
         this.thawAfterFailedFreeze = thawAfterFailedFreeze;
+        this.files = List.copyOf(files);
+        this.acceptGroupWritable = acceptGroupWritable;
+        this.holdsLock = holdsLock;
+    }
+
+    /** This hook with the files it runs (and whether their group write bit is accepted). */
+    public Hook withFiles(List<String> v, boolean acceptGroup) {
+        return copy(v, acceptGroup, holdsLock);
+    }
+
+    /** This hook, marked as holding an application lock from freeze to thaw. */
+    public Hook holdingLock() {
+        return copy(files, acceptGroupWritable, true);
+    }
+
+    private Hook copy(List<String> v, boolean acceptGroup, boolean locks) {
+        return new Hook(
+                group,
+                name,
+                freeze,
+                thaw,
+                freezeFail,
+                timeoutSeconds,
+                successExitCodes,
+                freezeRetries,
+                thawRetries,
+                continueOnFailure,
+                thawAfterFailedFreeze,
+                v,
+                acceptGroup,
+                locks);
     }
 
     public String id() {
@@ -75,6 +144,9 @@ public final class Hook {
         m.put("thawRetries", thawRetries);
         m.put("continueOnFailure", continueOnFailure);
         m.put("thawAfterFailedFreeze", thawAfterFailedFreeze);
+        if (!files.isEmpty()) m.put("files", files);
+        if (acceptGroupWritable) m.put("acceptGroupWritable", true);
+        if (holdsLock) m.put("holdsLock", true);
         return m;
     }
 
@@ -93,7 +165,10 @@ public final class Hook {
                 ((Number) m.get("freezeRetries")).intValue(),
                 ((Number) m.get("thawRetries")).intValue(),
                 (Boolean) m.get("continueOnFailure"),
-                (Boolean) m.get("thawAfterFailedFreeze"));
+                (Boolean) m.get("thawAfterFailedFreeze"),
+                m.get("files") == null ? List.of() : strings(m.get("files")),
+                Boolean.TRUE.equals(m.get("acceptGroupWritable")),
+                Boolean.TRUE.equals(m.get("holdsLock")));
     }
 
     @SuppressWarnings("unchecked")

@@ -157,7 +157,8 @@ public final class HookDiscovery {
                     postOk ? vmwareCmd(post, "thaw") : null,
                     postOk ? vmwareCmd(post, "freezeFail") : null,
                     List.of(VMWARE_LEGACY_FREEZE, VMWARE_LEGACY_THAW),
-                    0));
+                    0,
+                    existing(pre, post)));
         }
         for (Path p : Dirs.listSorted(resolve(root, VMWARE_DIR), true)) {
             String guest = VMWARE_DIR + "/" + p.getFileName();
@@ -176,7 +177,8 @@ public final class HookDiscovery {
                     vmwareCmd(p, "thaw"),
                     vmwareCmd(p, "freezeFail"),
                     List.of(guest),
-                    0));
+                    0,
+                    List.of(p)));
         }
     }
 
@@ -209,8 +211,7 @@ public final class HookDiscovery {
                     r.skipped.add(guest + ": " + why + " (the stock qemu hook skips it too)");
                     continue;
                 }
-                r.hooks.add(hook(
-                        HookGroup.QEMU, guest, cmd(p, "freeze"), cmd(p, "thaw"), cmd(p, "thaw"), List.of(guest), 0));
+                r.hooks.add(globHook(HookGroup.QEMU, guest, p));
             }
         }
     }
@@ -227,7 +228,8 @@ public final class HookDiscovery {
                 thaw,
                 thaw,
                 List.of(NUTANIX_FREEZE, NUTANIX_THAW),
-                0));
+                0,
+                existing(pre, post)));
     }
 
     private Path nutanixFile(String guest) {
@@ -263,7 +265,20 @@ public final class HookDiscovery {
         int preRetries = s != null && s.retries() != null ? s.retries() : az.preRetries();
         int postRetries = s != null && s.retries() != null ? s.retries() : az.postRetries();
         r.hooks.add(new Hook(
-                HookGroup.AZURE, az.preScript(), pre, post, post, timeout, codes, preRetries, postRetries, cont, true));
+                        HookGroup.AZURE,
+                        az.preScript(),
+                        pre,
+                        post,
+                        post,
+                        timeout,
+                        codes,
+                        preRetries,
+                        postRetries,
+                        cont,
+                        true)
+                .withFiles(
+                        hostPaths(existing(resolve(root, az.preScript()), resolve(root, az.postScript()))),
+                        s != null && s.acceptGroupWritable()));
     }
 
     private void stillpoint(Result r) {
@@ -274,8 +289,7 @@ public final class HookDiscovery {
                 r.skipped.add(guest + ": " + why);
                 continue;
             }
-            r.hooks.add(hook(
-                    HookGroup.STILLPOINT, guest, cmd(p, "freeze"), cmd(p, "thaw"), cmd(p, "thaw"), List.of(guest), 0));
+            r.hooks.add(globHook(HookGroup.STILLPOINT, guest, p));
         }
         if (builtIns != null) r.hooks.addAll(builtIns.hooks(root, config));
     }
@@ -297,14 +311,34 @@ public final class HookDiscovery {
             List<String> thaw,
             List<String> freezeFail,
             List<String> paths,
-            int defaultRetries) {
+            int defaultRetries,
+            List<Path> files) {
         HookSettings s = config.hook(paths);
         int timeout = s != null && s.timeoutSeconds() != null ? s.timeoutSeconds() : config.timeoutSeconds();
         Set<Integer> codes =
                 s != null && s.successExitCodes() != null ? s.successExitCodes() : config.successExitCodes();
         boolean optional = s != null && s.optional() != null && s.optional();
         int retries = s != null && s.retries() != null ? s.retries() : defaultRetries;
-        return new Hook(g, name, freeze, thaw, freezeFail, timeout, codes, retries, retries, optional, false);
+        return new Hook(g, name, freeze, thaw, freezeFail, timeout, codes, retries, retries, optional, false)
+                .withFiles(hostPaths(files), s != null && s.acceptGroupWritable());
+    }
+
+    private static List<String> hostPaths(List<Path> files) {
+        List<String> out = new ArrayList<>();
+        for (Path f : files) out.add(f.toString());
+        return out;
+    }
+
+    /** A file of a glob-ordered directory: {@code freeze} and {@code thaw} (also its rollback) as its argument. */
+    private Hook globHook(HookGroup g, String guest, Path p) {
+        return hook(g, guest, cmd(p, "freeze"), cmd(p, "thaw"), cmd(p, "thaw"), List.of(guest), 0, List.of(p));
+    }
+
+    /** The paths among {@code ps} (null allowed) that exist. */
+    private static List<Path> existing(Path... ps) {
+        List<Path> out = new ArrayList<>();
+        for (Path p : ps) if (p != null && Files.exists(p)) out.add(p);
+        return out;
     }
 
     /**

@@ -13,8 +13,10 @@ import dev.stillpoint.guest.contract.GuestReport.Result;
 import dev.stillpoint.guest.fs.FsFreezer;
 import dev.stillpoint.guest.fs.Mount;
 import dev.stillpoint.guest.fs.MountTable;
+import dev.stillpoint.guest.hooks.AzureCodes;
 import dev.stillpoint.guest.hooks.Hook;
 import dev.stillpoint.guest.hooks.HookDiscovery;
+import dev.stillpoint.guest.hooks.HookSecurity;
 import dev.stillpoint.guest.proc.HookProcess;
 import dev.stillpoint.guest.state.DeadlineFile;
 import dev.stillpoint.guest.state.FreezeState;
@@ -57,6 +59,7 @@ public final class QuiesceRunner {
      * @param freezer          null: the {@code fsfreeze} program
      * @param mountTable       null: /proc/self/mountinfo
      * @param builtIns         null: no built-in quiescers
+     * @param syslogSocket     null: the system log at /dev/log; else the UNIX socket {@code logger -u} sends to
      */
     public record Options(
             Path root,
@@ -68,7 +71,8 @@ public final class QuiesceRunner {
             FsFreezer freezer,
             MountTable mountTable,
             HookDiscovery.BuiltIns builtIns,
-            long lockWaitMillis) {
+            long lockWaitMillis,
+            String syslogSocket) {
         public Options {
             mounts = List.copyOf(mounts);
             skipGroups = skipGroups.isEmpty()
@@ -88,7 +92,8 @@ public final class QuiesceRunner {
                     null,
                     null,
                     null,
-                    600_000);
+                    600_000,
+                    null);
         }
 
         public Options withNoFsfreeze(boolean v) {
@@ -102,7 +107,8 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withMounts(List<String> v) {
@@ -116,7 +122,8 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withSkipGroups(Set<HookGroup> v) {
@@ -130,12 +137,23 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withMaxFreezeSeconds(Integer v) {
             return new Options(
-                    root, noFsfreeze, mounts, skipGroups, v, watchdog, freezer, mountTable, builtIns, lockWaitMillis);
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    skipGroups,
+                    v,
+                    watchdog,
+                    freezer,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withWatchdog(WatchdogLauncher v) {
@@ -149,7 +167,8 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withFreezer(FsFreezer v) {
@@ -163,7 +182,8 @@ public final class QuiesceRunner {
                     v,
                     mountTable,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
 
         public Options withMountTable(MountTable v) {
@@ -177,7 +197,23 @@ public final class QuiesceRunner {
                     freezer,
                     v,
                     builtIns,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
+        }
+
+        public Options withSyslogSocket(String v) {
+            return new Options(
+                    root,
+                    noFsfreeze,
+                    mounts,
+                    skipGroups,
+                    maxFreezeSeconds,
+                    watchdog,
+                    freezer,
+                    mountTable,
+                    builtIns,
+                    lockWaitMillis,
+                    v);
         }
 
         public Options withBuiltIns(HookDiscovery.BuiltIns v) {
@@ -191,7 +227,8 @@ public final class QuiesceRunner {
                     freezer,
                     mountTable,
                     v,
-                    lockWaitMillis);
+                    lockWaitMillis,
+                    syslogSocket);
         }
     }
 
@@ -201,9 +238,13 @@ public final class QuiesceRunner {
     private final EventLog log;
     private final StateStore store;
     private final ReportStore reports;
+    private final SystemLog syslog;
+    /** The token of the freeze this runner made, for {@link #freezeReturning()}. */
+    private String frozenToken;
 
     public QuiesceRunner(Options options, GuestListener listener) {
         this.o = options;
+        this.syslog = new SystemLog(options.syslogSocket());
         this.log = new EventLog(options.root());
         this.listener = listener.and(log);
         this.store = new StateStore(options.root());
@@ -271,6 +312,7 @@ public final class QuiesceRunner {
         recordFrozen(rep, f, budget, mounts, allOk && !found.hooks.isEmpty(), allOk);
         // From here on nothing may be written under the root except run/.
         freezeFilesystems(rep, f, mounts);
+        frozenToken = f.token;
         return rep.build();
     }
 
@@ -304,10 +346,12 @@ public final class QuiesceRunner {
         rep.skipped(found.skipped);
         if (found.azure() != null && found.azure().error() != null) {
             var e = found.azure().error();
-            rep.azure(new GuestReport.AzureError(e.azureCode, e.file, e.field, e.reason));
+            rep.azure(new GuestReport.AzureError(e.azureCode, AzureCodes.name(e.azureCode), e.file, e.field, e.reason));
             if (found.azure().errorFailsBackup()) {
-                String msg = "Azure pre-check failed with code " + e.azureCode
-                        + " and continueBackupOnFailure is false: " + e;
+                String msg = "Azure pre-check failed with code " + e.azureCode + " (" + AzureCodes.name(e.azureCode)
+                        + ") and continueBackupOnFailure is false: " + e;
+                rep.failBackup("Azure continueBackupOnFailure=false: " + AzureCodes.name(e.azureCode) + " ("
+                        + e.azureCode + "): " + e);
                 throw fail(
                         rep,
                         msg,
@@ -352,6 +396,19 @@ public final class QuiesceRunner {
         boolean allOk = true;
         for (int i = 0; i < hooks.size(); i++) {
             Hook h = hooks.get(i);
+            List<HookSecurity.Violation> insecure = HookSecurity.check(o.root(), h);
+            if (!insecure.isEmpty()) {
+                refused(rep, h, "freeze", insecure, false);
+                rollback(rep, f.frozen);
+                f.abandon();
+                rep.failedHook(h.id());
+                String msg = "freeze hook " + (i + 1) + " " + h.id() + " refused, not run: "
+                        + HookSecurity.describe(insecure) + "; all hooks were undone, nothing is frozen";
+                throw fail(
+                        rep,
+                        msg,
+                        new GuestException(ErrorCode.HOOK_INSECURE, msg, null, ExitCodes.hookFailed(i + 1), null));
+            }
             if (h.freeze == null || runHook(rep, h, "freeze", h.freeze, h.freezeRetries, false)) {
                 f.frozen.add(h);
                 f.saveHooks();
@@ -412,8 +469,11 @@ public final class QuiesceRunner {
     private void freezeFilesystems(GuestReport.Builder rep, Freeze f, List<String> mounts) {
         List<String> done = new ArrayList<>();
         List<String> skippedMounts = new ArrayList<>();
+        long firstFreeze = -1;
         for (String m : mounts) {
+            long t = System.currentTimeMillis();
             FsFreezer.Result r = freezer.freeze(m);
+            if (r.ok && firstFreeze < 0) firstFreeze = t;
             if (r.ok) {
                 done.add(m);
             } else if (r.skipped) {
@@ -431,13 +491,16 @@ public final class QuiesceRunner {
         if (!skippedMounts.isEmpty()) {
             rep.frozenMounts(done);
             f.state = f.state.withSkippedMounts(done, skippedMounts, f.state.report());
-            store.save(f.state);
         }
+        // the state lives in run/ (tmpfs): saving it while frozen does not block
+        if (firstFreeze >= 0) f.state = f.state.withFsFreezeStartedAt(firstFreeze);
+        if (!skippedMounts.isEmpty() || firstFreeze >= 0) store.save(f.state);
     }
 
     /** Records the failure in the report (written: nothing is frozen) and returns {@code e} to throw. */
     private GuestException fail(GuestReport.Builder rep, String msg, GuestException e) {
         emit(GuestEvent.Kind.ERROR, msg);
+        syslog.error("freeze failed: " + msg);
         rep.result(Result.FAILED)
                 .consistency(Consistency.NONE)
                 .error(msg)
@@ -487,6 +550,37 @@ public final class QuiesceRunner {
 
     private MountTable mountTable() {
         return o.mountTable() != null ? o.mountTable() : MountTable.read();
+    }
+
+    /** Run/stillpoint file: "TOKEN EPOCH_MS", when the freeze command was about to exit (agent mode). */
+    static final String RETURNED = "freeze-returned";
+
+    /**
+     * Agent mode: the freeze command is about to exit and hand over to the agent, which freezes the filesystems
+     * only then. Records the moment (run/, tmpfs; nothing is frozen yet) so the I/O-frozen window leaves out the
+     * runner's report writing and output. A no-op after a runner-mode freeze or none.
+     */
+    public void freezeReturning() {
+        if (frozenToken == null || !o.noFsfreeze()) return;
+        try {
+            java.nio.file.Files.writeString(
+                    store.dir().resolve(RETURNED), frozenToken + " " + System.currentTimeMillis());
+        } catch (java.io.IOException e) {
+            // the window starts at the end of the hooks instead
+        }
+    }
+
+    /** When the freeze command that made {@code state} returned, or {@code state.hooksDoneAt()}. */
+    private long freezeReturnedAt(FreezeState state) {
+        java.nio.file.Path f = store.dir().resolve(RETURNED);
+        try {
+            String[] w = java.nio.file.Files.readString(f).trim().split(" ");
+            java.nio.file.Files.deleteIfExists(f);
+            if (w.length == 2 && w[0].equals(state.token())) return Math.max(state.hooksDoneAt(), Long.parseLong(w[1]));
+        } catch (java.io.IOException | NumberFormatException e) {
+            // absent or unreadable: the end of the hooks
+        }
+        return state.hooksDoneAt();
     }
 
     // ---------------------------------------------------------------- thaw
@@ -541,7 +635,11 @@ public final class QuiesceRunner {
         long window = incomplete
                 ? 0
                 : state.noFsfreeze() ? thawStart - state.hooksDoneAt() : fsThawed - state.fsFreezeStartedAt();
-        rep.freezeWindowMs(window).thawedAt(Instant.ofEpochMilli(fsThawed).toString());
+        Long ioFrozen = incomplete ? null : ioFrozenMs(state, freezeReturnedAt(state), kind, mounts, window, thawStart);
+        rep.freezeWindowMs(window)
+                .ioFrozenMs(ioFrozen)
+                .appHeld(held(rep.hooks(), state.hooks()))
+                .thawedAt(Instant.ofEpochMilli(fsThawed).toString());
         if (state.skippedMounts() != null) rep.skippedMounts(state.skippedMounts());
         if (!agentThawed.isEmpty()) rep.watchdogThawedMounts(agentThawed);
         if (kind == ThawKind.WATCHDOG)
@@ -563,6 +661,11 @@ public final class QuiesceRunner {
                         + (failures.isEmpty() ? "" : ", failures: " + failures));
         GuestReport done = rep.build();
         reports.write(done);
+        if (kind == ThawKind.WATCHDOG)
+            syslog.error("watchdog thaw: " + op + " done: " + done.result() + ", freeze window " + window + " ms"
+                    + (incomplete ? " (the freeze runner died while running freeze hooks)" : "")
+                    + (failures.isEmpty() ? "" : ", failures: " + failures));
+        else if (!failures.isEmpty()) syslog.error(op + " failed: " + String.join("; ", failures));
         if (!failures.isEmpty() && kind != ThawKind.WATCHDOG) {
             throw new GuestException(
                     ErrorCode.THAW_INCOMPLETE, op + " finished with failures: " + String.join("; ", failures));
@@ -597,6 +700,49 @@ public final class QuiesceRunner {
         }
     }
 
+    /**
+     * The I/O-frozen window. Runner mode: the first FIFREEZE to the last FITHAW (the freeze window; 0 when no mount
+     * froze). Agent mode (qemu-ga froze): from the freeze command's return ({@link #freezeReturning}, else the end
+     * of the freeze hooks) to the start of this thaw process, which the agent runs only after its FITHAW, so its
+     * JVM start-up is not counted (an upper bound still: the freeze JVM's exit and the agent's FIFREEZE come after
+     * the start); to the start of the thaw when the same process froze (tests) or the watchdog thaws.
+     */
+    private static long ioFrozenMs(
+            FreezeState state, long returnedAt, ThawKind kind, List<String> mounts, long window, long thawStart) {
+        if (!state.noFsfreeze()) return mounts.isEmpty() ? 0L : window;
+        long end = thawStart;
+        if (kind != ThawKind.WATCHDOG) {
+            long started = ProcessHandle.current()
+                    .info()
+                    .startInstant()
+                    .map(Instant::toEpochMilli)
+                    .orElse(thawStart);
+            if (started > returnedAt) end = Math.min(thawStart, started);
+        }
+        return Math.max(0, end - returnedAt);
+    }
+
+    /**
+     * How long each lock-holding quiescer held its application: from the end of its freeze hook (the lock is
+     * taken when it returns) to the end of its thaw hook (the lock is released before it returns). Null: none.
+     */
+    static List<GuestReport.Held> held(List<GuestReport.HookRun> runs, List<Hook> hooks) {
+        List<GuestReport.Held> out = new ArrayList<>();
+        for (Hook h : hooks) {
+            if (!h.holdsLock) continue;
+            Long locked = null;
+            Long released = null;
+            for (GuestReport.HookRun r : runs) {
+                if (!r.group().equals(h.group.id()) || !r.name().equals(h.name) || r.startedAt() == null) continue;
+                long end = Instant.parse(r.startedAt()).toEpochMilli() + (r.durationMs() == null ? 0 : r.durationMs());
+                if (r.phase().equals("freeze") && "ok".equals(r.result())) locked = end;
+                else if (!r.phase().equals("freeze") && locked != null) released = end;
+            }
+            if (locked != null && released != null) out.add(new GuestReport.Held(h.id(), released - locked));
+        }
+        return out.isEmpty() ? null : out;
+    }
+
     /** Whether a freeze is active (state file present). */
     public boolean frozen() {
         return store.load() != null;
@@ -617,8 +763,33 @@ public final class QuiesceRunner {
 
     // ---------------------------------------------------------------- helpers
 
+    /** Records a hook that was not run because a file it runs breaks {@link HookSecurity}'s rule. */
+    private void refused(
+            GuestReport.Builder rep, Hook h, String word, List<HookSecurity.Violation> why, boolean rollback) {
+        String msg = h.id() + " " + word + " refused (not run): " + HookSecurity.describe(why);
+        emit(GuestEvent.Kind.ERROR, msg);
+        syslog.error(msg);
+        rep.addHook(new GuestReport.HookRun(
+                h.group.id(),
+                h.name,
+                word,
+                rollback,
+                "refused",
+                null,
+                0L,
+                0,
+                Instant.now().toString(),
+                "refused: " + HookSecurity.describe(why),
+                null));
+    }
+
     private boolean runHook(
             GuestReport.Builder rep, Hook h, String word, List<String> cmd, int retries, boolean rollback) {
+        List<HookSecurity.Violation> insecure = HookSecurity.check(o.root(), h);
+        if (!insecure.isEmpty()) {
+            refused(rep, h, word, insecure, rollback);
+            return false;
+        }
         emit(GuestEvent.Kind.HOOK_START, h.id() + " " + word + (rollback ? " (rollback)" : ""));
         Instant started = Instant.now();
         HookProcess.Outcome out = null;
@@ -633,10 +804,24 @@ public final class QuiesceRunner {
                 emit(GuestEvent.Kind.HOOK_END, h.id() + " " + word + " " + describe(out, h) + "; retrying");
         }
         String result = ok ? "ok" : out.timedOut ? "timeout" : out.notStarted != null ? "not-started" : "failed";
-        emit(
-                GuestEvent.Kind.HOOK_END,
-                h.id() + " " + word + " " + describe(out, h)
-                        + (attempts > 1 ? " after " + attempts + " attempts" : ""));
+        Integer azureCode =
+                !ok && h.group == HookGroup.AZURE ? AzureCodes.runtime(word.equals("freeze"), out.timedOut) : null;
+        String azureName = azureCode == null ? null : AzureCodes.name(azureCode);
+        String line = h.id() + " " + word + " " + describe(out, h)
+                + (attempts > 1 ? " after " + attempts + " attempts" : "")
+                + (azureCode == null ? "" : " (Azure " + azureName + " " + azureCode + ")");
+        emit(GuestEvent.Kind.HOOK_END, line);
+        if (!ok) syslog.error("hook failed: " + line);
+        if (azureCode != null) {
+            String reason = out.timedOut ? "timed out after " + h.timeoutSeconds + " s" : describe(out, h);
+            if (rep.build().azure() == null)
+                rep.azure(new GuestReport.AzureError(azureCode, azureName, h.name, null, reason));
+            if (!h.continueOnFailure && rep.failBackup() == null) {
+                rep.failBackup("Azure continueBackupOnFailure=false (or fsFreezeEnabled=false): " + azureName + " ("
+                        + azureCode + "): " + h.name + " " + word + " " + reason);
+                emit(GuestEvent.Kind.ERROR, "the guest's Azure policy fails the backup: " + rep.failBackup());
+            }
+        }
         rep.addHook(new GuestReport.HookRun(
                 h.group.id(),
                 h.name,
@@ -648,7 +833,9 @@ public final class QuiesceRunner {
                 attempts,
                 started.toString(),
                 out.notStarted,
-                out.output.isEmpty() ? null : out.output));
+                out.output.isEmpty() ? null : out.output,
+                azureCode,
+                azureName));
         return ok;
     }
 

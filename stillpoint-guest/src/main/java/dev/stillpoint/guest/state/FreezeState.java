@@ -122,6 +122,25 @@ public record FreezeState(
                 rep);
     }
 
+    /** The filesystems froze: {@code v} is when the first FIFREEZE was issued (the start of the I/O-frozen window). */
+    public FreezeState withFsFreezeStartedAt(long v) {
+        return new FreezeState(
+                token,
+                startedAt,
+                phase,
+                runnerPid,
+                noFsfreeze,
+                hooks,
+                mounts,
+                skippedMounts,
+                hooksDoneAt,
+                v,
+                deadline,
+                maxFreezeSeconds,
+                watchdogPid,
+                report);
+    }
+
     /** Some mounts were skipped by FIFREEZE: only {@code done} are frozen. */
     public FreezeState withSkippedMounts(List<String> done, List<String> skipped, GuestReport rep) {
         return new FreezeState(

@@ -113,7 +113,7 @@ class AppQuiescersTest {
             assertThat(e.code()).isEqualTo(ErrorCode.CONFIG_BAD_VALUE);
             assertThat(e.getMessage())
                     .endsWith(
-                            "guest.conf:1: [app \"db\"] type: 'oracle' is not one of postgresql, mysql, mariadb, command, service");
+                            "guest.conf:1: [app \"db\"] type: 'oracle' is not one of postgresql, mysql, mariadb, iris, command, service");
         });
         t.write("/etc/stillpoint/guest.conf", "[app \"postgresql\"]\nprot = 5432\n", "rw-------");
         assertThatThrownBy(() -> runner().freeze()).isInstanceOfSatisfying(GuestException.class, e -> {
