@@ -27,19 +27,6 @@ public record Verification(
         probes = probes == null ? List.of() : List.copyOf(probes);
     }
 
-    /** A verification without a screenshot (none was tried). */
-    public Verification(
-            String backupId,
-            Instant startedAt,
-            boolean passed,
-            Long bootToAgentMs,
-            long totalMs,
-            List<String> filesystems,
-            List<Probe> probes,
-            String error) {
-        this(backupId, startedAt, passed, bootToAgentMs, totalMs, filesystems, probes, error, null);
-    }
-
     /**
      * The booted point's console ({@code virDomainScreenshot}), taken before it is destroyed: the
      * file and its MIME type and size in pixels, or {@code error} saying why there is none (a failed
