@@ -15,7 +15,9 @@ import org.w3c.dom.Element;
  *   </disk> ...
  * }</pre>
  * A disk is included only when it is {@code device='disk'}, {@code type='file'} with a source
- * file, not read-only, in format qcow2 or raw; every other disk is listed with the reason.
+ * file or {@code type='block'} with a source device ({@code <source dev='/dev/vg/lv'/>}: an LVM
+ * volume, a partition, a loop device), not read-only, in format qcow2 or raw; every other disk is
+ * listed with the reason.
  */
 final class DomainXml {
     private DomainXml() {}
@@ -28,7 +30,7 @@ final class DomainXml {
             if (target == null) continue;
             String type = Xml.attr(disk, "type");
             String device = Xml.attr(disk, "device");
-            String source = Xml.attr(Xml.child(disk, "source"), "file");
+            String source = Xml.attr(Xml.child(disk, "source"), "block".equals(type) ? "dev" : "file");
             String format = Xml.attr(Xml.child(disk, "driver"), "type");
             if (format == null) format = "raw";
             disks.add(new VmDisk(
@@ -43,8 +45,9 @@ final class DomainXml {
     private static String skipReason(String type, String device, String source, String format, boolean readonly) {
         if (device != null && !device.equals("disk")) return device + " (device='" + device + "' is not a disk)";
         if (readonly) return "read-only";
-        if (!"file".equals(type)) return "not a file (type='" + type + "'; only file-backed disks are backed up)";
-        if (source == null) return "no source file (empty drive)";
+        if (!"file".equals(type) && !"block".equals(type))
+            return "not a file or block device (type='" + type + "'; only file- and block-backed disks are backed up)";
+        if (source == null) return "block".equals(type) ? "no source device" : "no source file (empty drive)";
         if (!format.equals("qcow2") && !format.equals("raw"))
             return "format '" + format + "' (only qcow2 and raw are backed up)";
         return null;

@@ -188,7 +188,6 @@ final class LibvirtDomain implements VmDomain {
             throw new IllegalArgumentException("disks must name at least one disk target, got " + disks);
         Objects.requireNonNull(socket, "socket");
         Objects.requireNonNull(scratchDir, "scratchDir");
-        Objects.requireNonNull(newCheckpoint, "newCheckpoint");
         Map<String, Boolean> plan = new LinkedHashMap<>();
         List<VmDisk> all = disks();
         for (VmDisk disk : all) plan.put(disk.target(), disks.contains(disk.target()));
@@ -218,7 +217,7 @@ final class LibvirtDomain implements VmDomain {
         }
         String backupXml =
                 BackupXml.backup(plan, socket.toAbsolutePath(), scratchDir.toAbsolutePath(), incrementalFrom);
-        String checkpointXml = BackupXml.checkpoint(newCheckpoint, plan);
+        String checkpointXml = newCheckpoint == null ? null : BackupXml.checkpoint(newCheckpoint, plan);
         try {
             with(d -> {
                 d.backupBegin(backupXml, checkpointXml);
@@ -234,7 +233,10 @@ final class LibvirtDomain implements VmDomain {
             throw new VmException(
                     code,
                     "cannot begin " + what + " pull backup of domain '" + name + "' disks " + disks
-                            + " with new checkpoint '" + newCheckpoint + "': " + e.getMessage(),
+                            + (newCheckpoint == null
+                                    ? " without a checkpoint"
+                                    : " with new checkpoint '" + newCheckpoint + "'")
+                            + ": " + e.getMessage(),
                     e);
         }
         return new LibvirtBackupSession(this, socket, disks, scratch, incrementalFrom != null);
@@ -321,6 +323,17 @@ final class LibvirtDomain implements VmDomain {
         return with(d -> {
             VirDomain.BlockJobInfo info = d.blockJobInfo(disk);
             return info == null ? Optional.<BlockJob>empty() : Optional.of(new BlockJob(info.cur(), info.end()));
+        });
+    }
+
+    /** Screenshots larger than this are refused (a 4K PPM is 25 MiB). */
+    static final int SCREENSHOT_MAX_BYTES = 64 << 20;
+
+    @Override
+    public Screenshot screenshot() throws VmException {
+        return with(d -> {
+            VirDomain.Screenshot s = d.screenshot(0, SCREENSHOT_MAX_BYTES);
+            return new Screenshot(s.mimeType(), s.data());
         });
     }
 

@@ -10,8 +10,10 @@
  *   <li>Domains hold no native handle: each call looks the domain up by UUID and frees it, so a
  *       {@code VmDomain} can be kept as long as the connector is open; a domain that vanished
  *       gives {@code NOT_FOUND}.</li>
- *   <li>Disks: file-backed qcow2/raw {@code device='disk'} disks that are not read-only; every
- *       other disk is returned with a skip reason (see {@code DomainXml}).</li>
+ *   <li>Disks: file- or block-backed ({@code type='block'}, {@code <source dev/>}) qcow2/raw
+ *       {@code device='disk'} disks that are not read-only; every other disk is returned with a skip
+ *       reason (see {@code DomainXml}). A backup without a new checkpoint (raw disks: no bitmap
+ *       possible) passes no checkpoint XML.</li>
  *   <li>Pull backup ({@code beginBackup}): XML as in {@code BackupXml}; every domain disk not asked
  *       for gets {@code backup='no'} / {@code checkpoint='no'}. Export name = disk target; an
  *       incremental's dirty bitmap is meta context {@code qemu:dirty-bitmap:backup-<disk>}.

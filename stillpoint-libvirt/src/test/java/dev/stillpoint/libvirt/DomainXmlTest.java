@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class DomainXmlTest {
     @Test
-    void includesFileBackedQcow2AndRawAndSaysWhyOthersAreSkipped() {
+    void includesFileAndBlockBackedQcow2AndRawAndSaysWhyOthersAreSkipped() {
         String xml = """
                 <domain type='qemu'><name>web1</name><devices>
                   <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
@@ -26,15 +26,19 @@ class DomainXmlTest {
                     <source file='/x.vmdk'/><target dev='vde' bus='virtio'/></disk>
                   <disk type='network' device='disk'><driver name='qemu' type='raw'/>
                     <source protocol='rbd' name='pool/img'/><target dev='vdf' bus='virtio'/></disk>
+                  <disk type='block' device='disk'><driver name='qemu' type='raw'/><target dev='vdg'/></disk>
                 </devices></domain>
                 """;
         List<VmDisk> disks = DomainXml.disks(xml);
-        assertThat(disks).extracting(VmDisk::target).containsExactly("vda", "vdb", "hdc", "vdc", "vdd", "vde", "vdf");
+        assertThat(disks)
+                .extracting(VmDisk::target)
+                .containsExactly("vda", "vdb", "hdc", "vdc", "vdd", "vde", "vdf", "vdg");
+        assertThat(disks.get(7).skipReason()).isEqualTo("no source device");
         assertThat(disks.get(0)).isEqualTo(new VmDisk("vda", "/var/lib/libvirt/images/web1.qcow2", "qcow2", null));
         assertThat(disks.get(1)).isEqualTo(new VmDisk("vdb", "/data/web1-data.img", "raw", null));
         assertThat(disks.get(2).skipReason()).startsWith("cdrom");
         assertThat(disks.get(3).skipReason()).isEqualTo("read-only");
-        assertThat(disks.get(4).skipReason()).contains("type='block'");
+        assertThat(disks.get(4)).isEqualTo(new VmDisk("vdd", "/dev/vg0/lv", "raw", null));
         assertThat(disks.get(5).skipReason()).contains("'vmdk'");
         assertThat(disks.get(6).skipReason()).contains("type='network'");
         assertThat(disks.get(6).source()).isNull();

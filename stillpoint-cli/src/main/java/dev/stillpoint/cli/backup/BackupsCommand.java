@@ -98,6 +98,8 @@ public final class BackupsCommand implements Callable<Integer> {
                                                     + v.startedAt().toString().substring(0, 10)
                                             : "FAILED "
                                                     + v.startedAt().toString().substring(0, 10)));
+                    if (v != null && v.screenshot() != null)
+                        printer.line("  " + VerifyCommand.screenshotLine(v.screenshot()));
                 }
             }
             printer.summary(Map.of("backups", list.size()));

@@ -39,8 +39,8 @@ import picocli.CommandLine.Spec;
             "Prove restore points boot: each is booted in isolation from its export and checked.",
             "Boots the point on throwaway overlays backed by an export of the repository, with a new name, UUID and no "
                     + "network interface; passes when the guest agent answers within --boot-timeout, no ext filesystem "
-                    + "reports errors and every --probe (a shell command run in the guest) exits 0. Everything is "
-                    + "destroyed afterwards; the result is recorded in the catalog and shown by 'stillpoint backups'. "
+                    + "reports errors and every --probe (a shell command run in the guest) exits 0. A console "
+                    + "screenshot is kept in --evidence; everything else is destroyed afterwards; the result is recorded in the catalog and shown by 'stillpoint backups'. "
                     + "Exit 0 when every point passed, 29 when one failed."
         })
 public final class VerifyCommand implements Callable<Integer> {
@@ -93,6 +93,14 @@ public final class VerifyCommand implements Callable<Integer> {
             description = "Where the throwaway overlays go (usable by libvirt-qemu; default /var/lib/libvirt/images).")
     Path workDir;
 
+    @Option(
+            names = "--evidence",
+            paramLabel = "DIR",
+            description = "Where each booted point's console screenshot is kept (PNG, or PPM when this JDK cannot "
+                    + "encode PNG); default $STILLPOINT_STATE_DIR/evidence (/var/lib/stillpoint/evidence). The path "
+                    + "is recorded with the verification.")
+    Path evidence;
+
     @Mixin
     ConnectOption connect;
 
@@ -120,6 +128,7 @@ public final class VerifyCommand implements Callable<Integer> {
                     v = verification.run(
                             b,
                             workDir.toAbsolutePath(),
+                            evidenceDir(),
                             probes,
                             Duration.ofSeconds(bootTimeout),
                             journal,
@@ -150,6 +159,10 @@ public final class VerifyCommand implements Callable<Integer> {
         return failed == 0 ? 0 : ExitCodes.VERIFY_FAILED;
     }
 
+    private Path evidenceDir() {
+        return (evidence != null ? evidence : RunDirectory.defaultStateDir().resolve("evidence")).toAbsolutePath();
+    }
+
     private List<BackupRecord> select(Catalog catalog) throws Exception {
         if (which.backupId != null) return List.of(catalog.find(which.backupId));
         List<BackupRecord> complete = catalog.list(which.latest).stream()
@@ -177,7 +190,15 @@ public final class VerifyCommand implements Callable<Integer> {
         o.put("filesystems", v.filesystems());
         o.put("probes", v.probes().stream().map(Verification.Probe::toMap).toList());
         o.put("error", v.error());
+        o.put("screenshot", v.screenshot() == null ? null : v.screenshot().toMap());
         return o;
+    }
+
+    /** {@code screenshot /path.png (image/png, 720x400)}, or {@code screenshot none: reason}. */
+    static String screenshotLine(Verification.Screenshot s) {
+        if (s.path() == null) return "screenshot none: " + s.error();
+        return "screenshot " + s.path() + " (" + s.mimeType()
+                + (s.width() == null ? "" : ", " + s.width() + "x" + s.height()) + ")";
     }
 
     private static void print(VmPrinter printer, BackupRecord b, Verification v) {
@@ -190,6 +211,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 + (v.bootToAgentMs() == null ? "" : ", agent after " + v.bootToAgentMs() + " ms") + ", " + v.totalMs()
                 + " ms in all");
         for (String fs : v.filesystems()) printer.line("  filesystem " + fs);
+        if (v.screenshot() != null) printer.line("  " + screenshotLine(v.screenshot()));
         for (Verification.Probe p : v.probes()) {
             printer.line("  probe " + p.command() + ": exit " + p.exitCode()
                     + (p.output().isEmpty()

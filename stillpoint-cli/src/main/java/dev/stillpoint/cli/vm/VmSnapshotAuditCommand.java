@@ -5,8 +5,11 @@ import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.Runs;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.engine.audit.AuditEntry;
+import dev.stillpoint.engine.audit.RecoveryLeftovers;
 import dev.stillpoint.engine.audit.SnapshotAudit;
 import dev.stillpoint.engine.catalog.Catalog;
+import dev.stillpoint.engine.instant.InstantSessions;
+import dev.stillpoint.engine.runs.RunDirectory;
 import dev.stillpoint.engine.vm.VmConnector;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -31,6 +34,9 @@ import picocli.CommandLine.Spec;
             "List libvirt snapshots, external overlays and checkpoints per domain with age and size; flag checkpoints the catalog does not know and every snapshot/overlay (they grow and slow the VM). Exit code 0 even when something is flagged; see the 'flagged' field."
         })
 public class VmSnapshotAuditCommand implements Callable<Integer> {
+    /** {@code verify --boot}'s default work directory, scanned for its overlays. */
+    static final String VERIFY_WORK_DIR = "/var/lib/libvirt/images";
+
     @Spec
     CommandSpec spec;
 
@@ -62,8 +68,15 @@ public class VmSnapshotAuditCommand implements Callable<Integer> {
                 Catalog c = catalogPath == null ? null : Catalog.open(catalogPath)) {
             if (c == null)
                 printer.warning("no-catalog", "no --repo/--catalog: every checkpoint is reported as unknown");
+            RunDirectory runs = Runs.directory();
             List<AuditEntry> entries = new SnapshotAudit(connector, c, Clock.systemUTC())
-                    .withRuns(Runs.directory())
+                    .withRuns(runs)
+                    .withRecoveryLeftovers(new RecoveryLeftovers(
+                            connector,
+                            runs,
+                            InstantSessions.open(RunDirectory.defaultStateDir()),
+                            List.of(Path.of(VERIFY_WORK_DIR)),
+                            Clock.systemUTC()))
                     .run(domain);
             if (!json) {
                 printer.line(String.format(

@@ -21,7 +21,9 @@ import picocli.CommandLine;
 /**
  * Boot verification on the shared lab guest: a point boots in isolation, its filesystems are clean
  * and a probe that reads a file written before the backup passes; a probe that fails makes the
- * verification fail (exit 29) with the reason; `backups` shows both; nothing is left behind.
+ * verification fail (exit 29) with the reason; `backups` shows both; each run keeps a console
+ * screenshot as evidence (the lab guest has no graphics device: the throwaway domain gets one);
+ * nothing is left behind.
  */
 class VerifyBootE2EIT {
     static Path WORK;
@@ -57,6 +59,8 @@ class VerifyBootE2EIT {
                 WORK.toString(),
                 "--probe",
                 "grep -q verified /root/verify-marker",
+                "--evidence",
+                WORK.resolve("evidence").toString(),
                 "--json");
         assertThat(ok).containsEntry("passed", 1).containsEntry("failed", 0);
 
@@ -75,6 +79,8 @@ class VerifyBootE2EIT {
                 WORK.toString(),
                 "--probe",
                 "test -e /root/no-such-file",
+                "--evidence",
+                WORK.resolve("evidence").toString(),
                 "--json");
         assertThat(code).as(err.toString() + out).isEqualTo(29);
         assertThat(out.toString()).contains("\"passed\":false").contains("probe 'test -e /root/no-such-file' exited 1");
@@ -106,6 +112,25 @@ class VerifyBootE2EIT {
         assertThat(v).containsEntry("passed", false);
         assertThat(((Number) ok.get("verified")).intValue()).isEqualTo(1);
         assertThat((List<Object>) v.get("filesystems")).isNotEmpty();
+        Map<String, Object> shot = (Map<String, Object>) v.get("screenshot");
+        assertThat(shot).as("screenshot recorded").isNotNull().containsEntry("error", null);
+        Path png = Path.of((String) shot.get("path"));
+        assertThat(png).startsWith(WORK.resolve("evidence")).isRegularFile();
+        assertThat(Files.size(png)).isPositive();
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        assertThat(img).as("a readable " + shot.get("mimeType")).isNotNull();
+        assertThat(img.getWidth()).isBetween(320, 4096).isEqualTo(((Number) shot.get("width")).intValue());
+        assertThat(img.getHeight()).isBetween(200, 4096).isEqualTo(((Number) shot.get("height")).intValue());
+        try (var s = Files.list(WORK.resolve("evidence"))) {
+            assertThat(s.filter(p -> p.getFileName().toString().startsWith(id)))
+                    .as("one per run")
+                    .hasSize(2);
+        }
+        StringWriter text = new StringWriter();
+        CommandLine t = Main.commandLine();
+        t.setOut(new PrintWriter(text, true));
+        assertThat(t.execute("backups", "--repo", repo.toString())).isZero();
+        assertThat(text.toString()).contains("screenshot " + png + " (image/png, " + img.getWidth() + "x");
         System.out.println("verify e2e: "
                 + listed.toString()
                         .lines()

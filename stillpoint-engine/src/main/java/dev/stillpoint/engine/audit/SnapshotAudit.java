@@ -26,6 +26,7 @@ public final class SnapshotAudit {
     private final Catalog catalog;
     private final Clock clock;
     private RunDirectory runs;
+    private RecoveryLeftovers recovery;
 
     /** @param catalog may be null (no repository given): every checkpoint is then unknown */
     public SnapshotAudit(VmConnector connector, Catalog catalog, Clock clock) {
@@ -43,6 +44,12 @@ public final class SnapshotAudit {
         return this;
     }
 
+    /** Also lists what instant recovery and boot verification left ({@link RecoveryLeftovers}). */
+    public SnapshotAudit withRecoveryLeftovers(RecoveryLeftovers leftovers) {
+        recovery = leftovers;
+        return this;
+    }
+
     /** Audits one domain, or all defined domains when {@code domainName} is null. */
     public List<AuditEntry> run(String domainName) throws VmException, EngineException {
         List<String> names = domainName != null ? List.of(domainName) : connector.domainNames();
@@ -56,6 +63,7 @@ public final class SnapshotAudit {
             for (VmDomain.Leftover l : d.leftovers()) out.add(withSnapshotFacts(entry(d.name(), l), snaps));
             if (runs != null) out.addAll(runEntries(d));
         }
+        if (recovery != null) out.addAll(recovery.entries(domainName));
         return out;
     }
 

@@ -214,7 +214,8 @@ public final class BackupJob {
             }
             if (included.isEmpty()) {
                 throw new EngineException(
-                        Code.NO_DISKS, "domain " + domain.name() + " has no file-backed qcow2/raw disk to back up");
+                        Code.NO_DISKS,
+                        "domain " + domain.name() + " has no file- or block-backed qcow2/raw disk to back up");
             }
             return included;
         }
@@ -230,15 +231,16 @@ public final class BackupJob {
                 }
                 warn("agent-unavailable", msg + "; continuing crash-consistent");
             }
-            IncrementalPlanner.Plan plan = IncrementalPlanner.decide(
-                    options.forceFull(),
-                    catalog.lastComplete(domain.uuid()),
-                    domain.checkpoints(),
-                    disks,
-                    this::snapshotExists);
-            if (plan.warning() != null) warn("bitmap-drift", plan.warning());
+            String noBitmap = NoBitmap.why(disks);
+            IncrementalPlanner.Plan plan;
+            if (noBitmap != null) {
+                warn(NoBitmap.WARNING, noBitmap);
+                plan = IncrementalPlanner.Plan.full(null);
+            } else {
+                plan = plan(disks, false);
+            }
             String reportBefore = agentOk ? GuestReports.read(agent, options.pingTimeout()) : null;
-            String newCheckpoint = Checkpoints.newName(startedAt);
+            String newCheckpoint = noBitmap == null ? Checkpoints.newName(startedAt) : null;
             finish();
 
             guestFreeze = new GuestFreeze(agent, options, domain.name(), new GuestFreeze.Events() {
@@ -303,14 +305,21 @@ public final class BackupJob {
             return result;
         }
 
-        private BackupResult offline(List<VmDisk> disks) throws EngineException, VmException, IOException {
-            IncrementalPlanner.Plan plan = IncrementalPlanner.decideOffline(
-                    options.forceFull(),
-                    catalog.lastComplete(domain.uuid()),
-                    domain.checkpoints(),
-                    disks,
-                    this::snapshotExists);
+        /** The planner's full-or-incremental choice ({@code offline}: a shut-off domain's), its drift warned. */
+        private IncrementalPlanner.Plan plan(List<VmDisk> disks, boolean offline) throws EngineException, VmException {
+            var previous = catalog.lastComplete(domain.uuid());
+            List<String> checkpoints = domain.checkpoints();
+            IncrementalPlanner.Plan plan = offline
+                    ? IncrementalPlanner.decideOffline(
+                            options.forceFull(), previous, checkpoints, disks, this::snapshotExists)
+                    : IncrementalPlanner.decide(
+                            options.forceFull(), previous, checkpoints, disks, this::snapshotExists);
             if (plan.warning() != null) warn("bitmap-drift", plan.warning());
+            return plan;
+        }
+
+        private BackupResult offline(List<VmDisk> disks) throws EngineException, VmException, IOException {
+            IncrementalPlanner.Plan plan = plan(disks, true);
             listener.modeChosen(plan.mode(), plan.incrementalFrom());
             finish();
             start(Phase.COPY);

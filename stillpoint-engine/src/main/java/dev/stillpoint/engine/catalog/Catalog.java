@@ -183,6 +183,7 @@ public final class Catalog implements AutoCloseable {
             report.put("filesystems", v.filesystems());
             report.put(
                     "probes", v.probes().stream().map(Verification.Probe::toMap).toList());
+            if (v.screenshot() != null) report.put("screenshot", v.screenshot().toMap());
             ps.setString(6, com.fasterxml.jackson.jr.ob.JSON.std.asString(report));
             ps.setString(7, v.error());
             ps.executeUpdate();
@@ -225,7 +226,8 @@ public final class Catalog implements AutoCloseable {
                                 rs.getLong("total_ms"),
                                 (List<String>) report.getOrDefault("filesystems", List.of()),
                                 probes,
-                                rs.getString("error")));
+                                rs.getString("error"),
+                                Verification.Screenshot.fromMap((Map<String, Object>) report.get("screenshot"))));
             }
             return out;
         } catch (SQLException | java.io.IOException | RuntimeException e) {

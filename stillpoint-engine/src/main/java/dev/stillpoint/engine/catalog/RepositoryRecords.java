@@ -96,6 +96,7 @@ public final class RepositoryRecords {
             vm.put("filesystems", v.filesystems());
             vm.put("probes", v.probes().stream().map(Verification.Probe::toMap).toList());
             vm.put("error", v.error());
+            if (v.screenshot() != null) vm.put("screenshot", v.screenshot().toMap());
             m.put("verification", vm);
         }
         return JSON.std.asString(m);
@@ -176,7 +177,10 @@ public final class RepositoryRecords {
                         num(vm.get("totalMs")),
                         strings(vm.get("filesystems")),
                         probes,
-                        (String) vm.get("error"));
+                        (String) vm.get("error"),
+                        vm.get("screenshot") instanceof Map<?, ?> sm
+                                ? Verification.Screenshot.fromMap((Map<String, Object>) sm)
+                                : null);
             }
             return new Parsed(b, v, notes);
         } catch (EngineException e) {

@@ -201,6 +201,48 @@ public final class DomainXmlRewriter {
         return serialize(doc);
     }
 
+    /**
+     * The domain with exactly one console a screenshot can be taken of: its graphics devices are
+     * replaced by {@code <graphics type='vnc' listen='127.0.0.1' autoport='yes'/>} (loopback only, a
+     * free port: the original may hold a fixed one), and a video device is added when it has none
+     * or only {@code <model type='none'/>} ({@code vga} on x86, {@code virtio} elsewhere).
+     */
+    public static String withLoopbackConsole(String xml) throws EngineException {
+        Document doc = parse(xml);
+        Element devices = first(doc.getDocumentElement(), "devices");
+        if (devices == null) {
+            devices = doc.createElement("devices");
+            doc.getDocumentElement().appendChild(devices);
+        }
+        removeAll(devices, "graphics");
+        Element graphics = doc.createElement("graphics");
+        graphics.setAttribute("type", "vnc");
+        graphics.setAttribute("port", "-1");
+        graphics.setAttribute("autoport", "yes");
+        graphics.setAttribute("listen", "127.0.0.1");
+        Element listen = doc.createElement("listen");
+        listen.setAttribute("type", "address");
+        listen.setAttribute("address", "127.0.0.1");
+        graphics.appendChild(listen);
+        devices.appendChild(graphics);
+        List<Element> videos = children(devices, "video");
+        if (videos.stream()
+                .allMatch(v -> first(v, "model") != null
+                        && "none".equals(first(v, "model").getAttribute("type")))) {
+            videos.forEach(devices::removeChild); // <model type='none'/>: nothing to take a picture of
+
+            Element os = first(doc.getDocumentElement(), "os");
+            Element type = os == null ? null : first(os, "type");
+            String arch = type == null ? "" : type.getAttribute("arch");
+            Element video = doc.createElement("video");
+            Element model = doc.createElement("model");
+            model.setAttribute("type", arch.isEmpty() || arch.matches("x86_64|i[3-6]86") ? "vga" : "virtio");
+            video.appendChild(model);
+            devices.appendChild(video);
+        }
+        return serialize(doc);
+    }
+
     /** An NBD export over a unix socket that a disk's overlay is backed by. */
     public record NbdBacking(Path socket, String exportName) {
         /** The URI qemu-img writes into the overlay's header ({@code nbd+unix:///vda?socket=/dir/s.sock}). */

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * program of {@link #PROGRAMS} whose arguments name a path of the dead run (its work directory or
  * output files), so a pid recycled by an unrelated process is never killed.
  */
-final class HostProcesses {
+public final class HostProcesses {
     static final Set<String> PROGRAMS =
             Set.of("qemu-nbd", "qemu-img", "qemu-system-x86_64"); // the last: a libguestfs appliance
 
@@ -48,6 +48,30 @@ final class HostProcesses {
                     continue;
                 }
                 if (args.stream().anyMatch(a -> names(a, paths))) out.add(new Found(pid, args));
+            }
+        } catch (IOException e) {
+            // no /proc: nothing to find
+        }
+        return out;
+    }
+
+    /** A running {@code stillpoint export}: its pid, the backup it serves and its socket or listen address. */
+    public record Export(long pid, String backupId, String socket) {}
+
+    /** Every {@code stillpoint export} JVM on this host (for {@code snapshots audit}). */
+    public static List<Export> exports() {
+        List<Export> out = new ArrayList<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path proc : procs) {
+                List<String> args = cmdline(proc);
+                if (!isExport(args)) continue;
+                int at = args.indexOf("export");
+                String backup = at + 1 < args.size() ? args.get(at + 1) : null;
+                String socket = null;
+                for (int i = at; i + 1 < args.size(); i++) {
+                    if (args.get(i).equals("--socket") || args.get(i).equals("--listen")) socket = args.get(i + 1);
+                }
+                out.add(new Export(Long.parseLong(proc.getFileName().toString()), backup, socket));
             }
         } catch (IOException e) {
             // no /proc: nothing to find

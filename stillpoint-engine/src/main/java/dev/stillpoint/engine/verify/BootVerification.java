@@ -56,12 +56,14 @@ public final class BootVerification {
 
     /**
      * Boots {@code backup} from its export on throwaway overlays in {@code dir}, runs the checks and
-     * {@code probes}, and removes everything again. A failed check is a failed verification (the
+     * {@code probes}, keeps a picture of its console in {@code evidenceDir}, and removes everything
+     * else again. A failed check is a failed verification (the
      * result says why), not an exception; exceptions are for a verification that could not run.
      */
     public Verification run(
             BackupRecord backup,
             Path dir,
+            Path evidenceDir,
             List<String> probes,
             Duration bootTimeout,
             RunJournal journal,
@@ -108,6 +110,7 @@ public final class BootVerification {
         List<String> fsLines = new ArrayList<>();
         List<Verification.Probe> probeResults = new ArrayList<>();
         String error = null;
+        Verification.Screenshot screenshot = null;
         try {
             listener.step("export of backup " + backup.id());
             export = launcher.start(backup.id(), socket);
@@ -119,8 +122,8 @@ public final class BootVerification {
             }
             Map<String, RestoredDisk> byTarget = new LinkedHashMap<>();
             for (RestoredDisk o : overlays) byTarget.put(o.target(), o);
-            String xml = DomainXmlRewriter.withoutInterfaces(
-                    DomainXmlRewriter.rewrite(backup.domainXml(), name, byTarget, boot, work, backings));
+            String xml = DomainXmlRewriter.withLoopbackConsole(DomainXmlRewriter.withoutInterfaces(
+                    DomainXmlRewriter.rewrite(backup.domainXml(), name, byTarget, boot, work, backings)));
             domain = connector.define(xml);
             listener.step("booting " + name + " (no network)");
             long bootStart = System.nanoTime();
@@ -150,6 +153,8 @@ public final class BootVerification {
                     }
                 }
             }
+            listener.step("console screenshot");
+            screenshot = screenshot(domain, evidenceDir, backup.id() + "-" + started.toEpochMilli());
         } finally {
             listener.step("removing " + name);
             teardown(domain, export, work, files);
@@ -162,7 +167,20 @@ public final class BootVerification {
                 (System.nanoTime() - t0) / 1_000_000,
                 fsLines,
                 probeResults,
-                error);
+                error,
+                screenshot);
+    }
+
+    /** The console as evidence; any failure is the result's reason, never the verification's. */
+    private static Verification.Screenshot screenshot(VmDomain domain, Path evidenceDir, String baseName) {
+        try {
+            if (domain.state() != VmDomain.State.RUNNING) {
+                return Verification.Screenshot.failed("the domain was not running (" + domain.state() + ")");
+            }
+            return ConsoleEvidence.save(domain.screenshot(), evidenceDir, baseName);
+        } catch (VmException | IOException | RuntimeException e) {
+            return Verification.Screenshot.failed(String.valueOf(e.getMessage()));
+        }
     }
 
     private static String checkFilesystems(VmDomain domain, List<String> lines) throws VmException {

@@ -31,7 +31,8 @@ public interface VmDomain {
 
     /**
      * Begins a pull-mode backup: exports a point-in-time view of {@code disks} over NBD on a unix
-     * socket at {@code socket}, creating checkpoint {@code newCheckpoint}; incremental from
+     * socket at {@code socket}, creating checkpoint {@code newCheckpoint} (none when null: a disk
+     * that cannot hold a persistent bitmap, such as a raw block device); incremental from
      * {@code incrementalFrom} when not null. Returns immediately; the guest runs on.
      */
     BackupSession beginBackup(
@@ -88,6 +89,14 @@ public interface VmDomain {
      */
     default void deleteSnapshot(String name) throws VmException {
         throw new VmException(VmException.Code.OPERATION_FAILED, "snapshots are not supported by " + this);
+    }
+
+    /** A picture of the domain's console, as the hypervisor sent it (e.g. {@code image/x-portable-pixmap}). */
+    record Screenshot(String mimeType, byte[] data) {}
+
+    /** The console of the running domain's first screen ({@code virDomainScreenshot}); needs a graphics device. */
+    default Screenshot screenshot() throws VmException {
+        throw new VmException(VmException.Code.OPERATION_FAILED, "this hypervisor connection takes no screenshots");
     }
 
     /** Snapshots, overlays and checkpoints present on this domain (for {@code snapshots audit}). */

@@ -115,6 +115,26 @@ class BackupJobTest {
     }
 
     @Test
+    void aRawDiskMakesNoCheckpointAndEveryBackupReadsItAllSayingWhy() throws Exception {
+        domain.formats.put("vda", "raw"); // e.g. <disk type='block'> on an LVM volume
+        BackupRecord first = backup().record();
+        vda.write(10L * FakeDisk.BLOCK, FakeDisk.BLOCK, (byte) 7);
+        BackupRecord second = backup().record();
+
+        assertThat(warnings).containsExactly("no-dirty-bitmap", "no-dirty-bitmap");
+        assertThat(second.warnings().getFirst()).contains("vda (raw,", "cannot hold a persistent dirty bitmap");
+        for (BackupRecord r : List.of(first, second)) {
+            assertThat(r.mode().label()).isEqualTo("full");
+            assertThat(r.checkpoint()).isNull();
+            assertThat(r.parentBackup()).isNull();
+        }
+        assertThat(domain.checkpoints()).isEmpty();
+        assertThat(domain.events).allMatch(e -> !e.startsWith("begin ") || e.startsWith("begin null "));
+        assertThat(second.disks().getFirst().bytesRead()).isEqualTo(vda.allocatedBytes());
+        assertThat(repo.get(second.disks().getFirst().snapshotId()).data()).isEqualTo(vda.data);
+    }
+
+    @Test
     void secondBackupIsIncrementalAndReadsAboutTheDirtyBytes() throws Exception {
         BackupRecord first = backup().record();
         vda.write(10L * FakeDisk.BLOCK, 2 * FakeDisk.BLOCK, (byte) 7);
@@ -391,7 +411,7 @@ class BackupJobTest {
                         .build()
                         .run())
                 .isInstanceOf(EngineException.class)
-                .hasMessageContaining("no file-backed");
+                .hasMessageContaining("no file- or block-backed");
     }
 
     @Test

@@ -87,7 +87,8 @@ class RepositoryRecordsTest {
                     9000L,
                     List.of("/dev/vda / clean"),
                     List.of(new Verification.Probe("true", 0, "")),
-                    null);
+                    null,
+                    new Verification.Screenshot("/var/lib/stillpoint/evidence/x.png", "image/png", 720, 400, null));
             old.insert(v);
             RepositoryRecords.republish(repo, old, incr.id());
             SnapshotInfo image = disk(repo, "not-a-backup", "vdz", null, (byte) 4); // e.g. image backup

@@ -25,6 +25,9 @@ public class FakeDomain implements VmDomain {
     public final Map<String, FakeDisk> disks = new LinkedHashMap<>();
     public final List<VmDisk> skipped = new ArrayList<>();
     public final List<String> checkpoints = new ArrayList<>();
+    /** Disk target to driver format ({@code qcow2} when absent). */
+    public final Map<String, String> formats = new LinkedHashMap<>();
+
     public final FakeAgent agent = new FakeAgent();
     public final List<String> events = new ArrayList<>();
     public VmException beginError;
@@ -97,7 +100,8 @@ public class FakeDomain implements VmDomain {
     @Override
     public List<VmDisk> disks() {
         List<VmDisk> out = new ArrayList<>();
-        for (String t : disks.keySet()) out.add(new VmDisk(t, "/images/" + name + "-" + t + ".qcow2", "qcow2", null));
+        for (String t : disks.keySet())
+            out.add(new VmDisk(t, "/images/" + name + "-" + t + ".qcow2", formats.getOrDefault(t, "qcow2"), null));
         out.addAll(skipped);
         return out;
     }
@@ -137,7 +141,7 @@ public class FakeDomain implements VmDomain {
                     VmException.Code.CHECKPOINT_INVALID,
                     "bitmap for checkpoint " + incrementalFrom + " missing in image");
         }
-        if (checkpoints.contains(newCheckpoint)) {
+        if (newCheckpoint != null && checkpoints.contains(newCheckpoint)) {
             throw new VmException(VmException.Code.CHECKPOINT_INVALID, "checkpoint " + newCheckpoint + " exists");
         }
         served.clear();
@@ -151,8 +155,10 @@ public class FakeDomain implements VmDomain {
                             dirty,
                             maxExtentsPerReply));
         }
-        checkpoints.add(newCheckpoint);
-        disks.values().forEach(d -> d.addBitmap(newCheckpoint));
+        if (newCheckpoint != null) {
+            checkpoints.add(newCheckpoint);
+            disks.values().forEach(d -> d.addBitmap(newCheckpoint));
+        }
         servedSocket = socket;
         activeJobSocket = socket;
         lastIncrementalFrom = incrementalFrom;

@@ -75,6 +75,31 @@ class DomainXmlRewriterTest {
     }
 
     @Test
+    void theVerificationConsoleIsOneLoopbackVncWithAVideoDevice() throws Exception {
+        String out = DomainXmlRewriter.withLoopbackConsole(XML);
+        assertThat(out)
+                .contains("<graphics autoport=\"yes\" listen=\"127.0.0.1\" port=\"-1\" type=\"vnc\">")
+                .contains("<listen address=\"127.0.0.1\" type=\"address\"/>")
+                .contains("<model type=\"vga\"/>");
+        String withOwn = XML.replace(
+                "</devices>",
+                "<graphics type='spice' port='5900' listen='0.0.0.0'/><video><model type='qxl'/></video></devices>");
+        String replaced = DomainXmlRewriter.withLoopbackConsole(withOwn);
+        assertThat(replaced)
+                .as("the original's fixed port and public listen address are dropped, its video kept")
+                .doesNotContain("5900")
+                .doesNotContain("0.0.0.0")
+                .doesNotContain("spice")
+                .contains("<model type=\"qxl\"/>")
+                .doesNotContain("<model type=\"vga\"/>");
+        assertThat(replaced.split("<graphics", -1)).hasSize(2);
+        assertThat(DomainXmlRewriter.withLoopbackConsole(
+                        XML.replace("</devices>", "<video><model type='none'/></video></devices>")))
+                .doesNotContain("\"none\"")
+                .contains("<model type=\"vga\"/>");
+    }
+
+    @Test
     void anInstantDiskNamesItsNbdBackingAndReplacesTheOriginalChain() throws Exception {
         RestoredDisk vda = new RestoredDisk("vda", Path.of("/r/now-vda.qcow2"), RestoreFormat.QCOW2, 1 << 30, "s1");
         DomainXmlRewriter.NbdBacking nbd = new DomainXmlRewriter.NbdBacking(Path.of("/r/now.export.sock"), "vda");

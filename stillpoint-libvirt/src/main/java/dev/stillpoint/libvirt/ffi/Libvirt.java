@@ -38,6 +38,7 @@ final class Libvirt {
     final MethodHandle domainCreate, domainDestroy, domainUndefineFlags;
     final MethodHandle domainBackupBegin, domainBackupGetXMLDesc, domainAbortJob, domainGetJobInfo;
     final MethodHandle domainBlockPull, domainGetBlockJobInfo, domainBlockJobAbort;
+    final MethodHandle domainGetConnect, domainScreenshot, streamNew, streamRecv, streamFinish, streamAbort, streamFree;
     final MethodHandle domainListAllCheckpoints,
             checkpointGetName,
             checkpointGetXMLDesc,
@@ -82,6 +83,14 @@ final class Libvirt {
         domainBlockJobAbort =
                 b.bind("virDomainBlockJobAbort", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
         domainGetJobInfo = b.bind("virDomainGetJobInfo", I_PP);
+        domainGetConnect = b.bind("virDomainGetConnect", P_P);
+        domainScreenshot =
+                b.bind("virDomainScreenshot", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
+        streamNew = b.bind("virStreamNew", P_PI);
+        streamRecv = b.bind("virStreamRecv", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+        streamFinish = b.bind("virStreamFinish", I_P);
+        streamAbort = b.bind("virStreamAbort", I_P);
+        streamFree = b.bind("virStreamFree", I_P);
         domainListAllCheckpoints = b.bind("virDomainListAllCheckpoints", I_PPI);
         checkpointGetName = b.bind("virDomainCheckpointGetName", P_P);
         checkpointGetXMLDesc = b.bind("virDomainCheckpointGetXMLDesc", P_PI);

@@ -204,6 +204,57 @@ public final class VirDomain implements AutoCloseable {
         }
     }
 
+    /** A console picture: the MIME type libvirt names and the bytes it streamed. */
+    public record Screenshot(String mimeType, byte[] data) {}
+
+    /**
+     * {@code virDomainScreenshot(stream, screen, 0)}: streams a picture of the domain's console
+     * through a new {@code virStream} on the domain's connection ({@code virStreamRecv} until end of
+     * stream, then {@code virStreamFinish}; {@code virStreamAbort} when anything fails; the stream is
+     * always freed). A picture larger than {@code maxBytes} is refused.
+     */
+    public Screenshot screenshot(int screen, int maxBytes) throws LibvirtException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment conn = (MemorySegment) lv.domainGetConnect.invokeExact(handle());
+            if (conn.equals(MemorySegment.NULL)) throw lv.lastError("virDomainGetConnect", subject());
+            MemorySegment stream = (MemorySegment) lv.streamNew.invokeExact(conn, 0);
+            if (stream.equals(MemorySegment.NULL)) throw lv.lastError("virStreamNew", subject());
+            boolean finished = false;
+            try {
+                MemorySegment mime = (MemorySegment) lv.domainScreenshot.invokeExact(handle(), stream, screen, 0);
+                if (mime.equals(MemorySegment.NULL)) throw lv.lastError("virDomainScreenshot", subject());
+                String type = lv.takeString(mime);
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                MemorySegment buf = arena.allocate(256 * 1024);
+                while (true) {
+                    int n = (int) lv.streamRecv.invokeExact(stream, buf, buf.byteSize());
+                    if (n < 0) throw lv.lastError("virStreamRecv", subject());
+                    if (n == 0) break;
+                    if ((long) out.size() + n > maxBytes) {
+                        throw new LibvirtException(
+                                0,
+                                0,
+                                "virStreamRecv",
+                                "screenshot of domain '" + name + "' is larger than " + maxBytes + " bytes");
+                    }
+                    out.write(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                }
+                if ((int) lv.streamFinish.invokeExact(stream) < 0) throw lv.lastError("virStreamFinish", subject());
+                finished = true;
+                return new Screenshot(type, out.toByteArray());
+            } finally {
+                if (!finished) {
+                    int ignored = (int) lv.streamAbort.invokeExact(stream);
+                }
+                int ignored = (int) lv.streamFree.invokeExact(stream);
+            }
+        } catch (LibvirtException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libvirt.rethrow(t);
+        }
+    }
+
     /** {@code virDomainAbortJob}. */
     public void abortJob() throws LibvirtException {
         check(call(lv.domainAbortJob), "virDomainAbortJob");
