@@ -60,6 +60,9 @@ public final class FilesCommand implements Callable<Integer> {
     @Mixin
     CatalogOption catalogOption;
 
+    @Mixin
+    HostKernelOption hostKernel;
+
     @Option(
             names = "--find",
             paramLabel = "GLOB",
@@ -76,7 +79,15 @@ public final class FilesCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Output out = Output.of(spec, json);
         return FilesSession.run(
-                repo, catalogOption, backupId, out, "files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
+                repo,
+                catalogOption,
+                backupId,
+                out,
+                "files",
+                GuestFiles.Layout.BROWSE,
+                hostKernel.enabled(out),
+                null,
+                (files, backup) -> {
                     List<GuestEntry> entries = find != null ? files.find(find) : files.list(path);
                     for (GuestEntry e : entries) print(out, e);
                     Map<String, Object> summary = new LinkedHashMap<>();
