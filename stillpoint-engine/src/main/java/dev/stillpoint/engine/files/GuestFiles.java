@@ -392,6 +392,22 @@ public final class GuestFiles implements AutoCloseable {
         return out;
     }
 
+    /** {@code path} itself (a symlink as the link), or empty when the point does not hold it. */
+    public java.util.Optional<GuestEntry> entry(String path) throws EngineException {
+        Resolved r;
+        try {
+            r = resolve(path, false);
+        } catch (EngineException e) {
+            if (e.code() == Code.GUEST_PATH_NOT_FOUND) return java.util.Optional.empty();
+            throw e;
+        }
+        if (r.virtual()) return java.util.Optional.of(virtualDir(r.guestPath()));
+        Guestfs.Stat st = tree.lstat(r.appliancePath());
+        String link =
+                GuestEntry.Kind.ofMode(st.mode()) == GuestEntry.Kind.SYMLINK ? tree.readlink(r.appliancePath()) : null;
+        return java.util.Optional.of(entry(r.guestPath(), st, link));
+    }
+
     private List<GuestEntry> stat(String guestDir, String applianceDir, List<String> names) throws EngineException {
         List<GuestEntry> out = new ArrayList<>(names.size());
         for (int from = 0; from < names.size(); from += BATCH) {
