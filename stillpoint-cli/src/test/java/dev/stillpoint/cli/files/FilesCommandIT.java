@@ -57,8 +57,8 @@ class FilesCommandIT {
                 "debugfs",
                 "sfdisk");
         System.setProperty("stillpoint.stateDir", tmp.resolve("state").toString()); // run journals of these tests
-        GuestImages.build(tmp);
-        GuestImages.buildDirty(tmp);
+        GuestImages.buildDirty(tmp); // seconds, on the host
+        GuestImages.build(tmp); // one appliance run
         System.setProperty("stillpoint.connector", StaticConnectorProvider.class.getName());
         StaticConnectorProvider.DOMAINS.put(
                 "sp-files",
@@ -78,16 +78,7 @@ class FilesCommandIT {
                         RepositoryOptions.encrypted("files-secret".toCharArray())
                                 .withKdf(8 * 1024, 1))
                 .close();
-        VmCommandsIT.Run backup = cli(
-                "backup",
-                "sp-files",
-                "--repo",
-                repo.toString(),
-                "--password-file",
-                passwordFile.toString(),
-                "--json",
-                "--work-dir",
-                tmp.resolve("w").toString());
+        VmCommandsIT.Run backup = backup("sp-files");
         assertThat(backup.code()).as(backup.err()).isZero();
         backupId = (String) backup.last().get("backupId");
         StaticConnectorProvider.DOMAINS.put(
@@ -97,16 +88,7 @@ class FilesCommandIT {
                         List.of(
                                 new VmDisk("vda", tmp.resolve("j1.img").toString(), "raw", null),
                                 new VmDisk("vdb", tmp.resolve("j2.img").toString(), "raw", null))));
-        VmCommandsIT.Run dirty = cli(
-                "backup",
-                "sp-files-dirty",
-                "--repo",
-                repo.toString(),
-                "--password-file",
-                passwordFile.toString(),
-                "--json",
-                "--work-dir",
-                tmp.resolve("w").toString());
+        VmCommandsIT.Run dirty = backup("sp-files-dirty");
         assertThat(dirty.code()).as(dirty.err()).isZero();
         dirtyId = (String) dirty.last().get("backupId");
     }
@@ -117,6 +99,39 @@ class FilesCommandIT {
         System.clearProperty("stillpoint.connector");
         StaticConnectorProvider.DOMAINS.remove("sp-files");
         StaticConnectorProvider.DOMAINS.remove("sp-files-dirty");
+    }
+
+    private static VmCommandsIT.Run backup(String domain) {
+        return cli(
+                "backup",
+                domain,
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--json",
+                "--work-dir",
+                tmp.resolve("w").toString());
+    }
+
+    /** {@code restore --files /srv/tree /etc/hostname /var/log/app.log --to out} of the main point. */
+    private static VmCommandsIT.Run restoreTree(Path out, String... extra) {
+        List<String> all = new java.util.ArrayList<>(List.of(
+                "restore",
+                backupId,
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--files",
+                "/srv/tree",
+                "/etc/hostname",
+                "/var/log/app.log",
+                "--to",
+                out.toString(),
+                "--json"));
+        all.addAll(List.of(extra));
+        return cli(all.toArray(String[]::new));
     }
 
     private static VmCommandsIT.Run files(String... args) {
@@ -181,20 +196,7 @@ class FilesCommandIT {
     @Test
     void restoresTreesAndFilesKeepingOwnersModesTimesLinksAndHoles() throws Exception {
         Path out = tmp.resolve("out");
-        VmCommandsIT.Run r = cli(
-                "restore",
-                backupId,
-                "--repo",
-                repo.toString(),
-                "--password-file",
-                passwordFile.toString(),
-                "--files",
-                "/srv/tree",
-                "/etc/hostname",
-                "/var/log/app.log",
-                "--to",
-                out.toString(),
-                "--json");
+        VmCommandsIT.Run r = restoreTree(out);
         assertRestored(r, out);
 
         // refused before anything starts: the target exists
@@ -257,6 +259,26 @@ class FilesCommandIT {
         return p;
     }
 
+    /** {@code umount DIR} of a live mount: its process exits 0 and leaves DIR empty and unmounted. */
+    private static void umountLive(Process mount, Path dir) throws Exception {
+        VmCommandsIT.Run umount = cli("umount", dir.toString(), "--json");
+        assertThat(umount.code()).as(umount.err()).isZero();
+        assertThat(umount.last()).containsEntry("processExited", true).containsEntry("pid", (int) mount.pid());
+        assertThat(mount.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(mount.exitValue()).isZero();
+        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
+                .isFalse();
+        assertThat(dir).isEmptyDirectory();
+    }
+
+    /** {@code kill -9} of a mount's process: DIR stays mounted. */
+    private static void killWhileMounted(Process mount, Path dir) throws Exception {
+        mount.destroyForcibly();
+        mount.waitFor();
+        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
+                .isTrue();
+    }
+
     private static List<String> applianceProcessesUnder(Path dir) throws Exception {
         List<String> out = new java.util.ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
@@ -295,24 +317,13 @@ class FilesCommandIT {
                 assertThat(s.map(p -> p.getFileName().toString()))
                         .anyMatch(n -> n.startsWith("run-") && n.endsWith(".json"));
             }
-            VmCommandsIT.Run umount = cli("umount", dir.toString(), "--json");
-            assertThat(umount.code()).as(umount.err()).isZero();
-            assertThat(umount.last()).containsEntry("processExited", true).containsEntry("pid", (int) mount.pid());
-            assertThat(mount.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            assertThat(mount.exitValue()).isZero();
-            assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
-                    .isFalse();
-            assertThat(dir).isEmptyDirectory();
+            umountLive(mount, dir);
         } finally {
             mount.destroyForcibly();
         }
 
         // kill -9 while mounted: the mount, the appliance and the work directory stay behind ...
-        Process killed = startMount(dir);
-        killed.destroyForcibly();
-        killed.waitFor();
-        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
-                .isTrue();
+        killWhileMounted(startMount(dir), dir);
         Path workDir;
         try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             workDir = s.filter(p -> p.getFileName().toString().startsWith("stillpoint-mount-"))
@@ -470,21 +481,7 @@ class FilesCommandIT {
         assertThat(missing.err()).contains("no /no/such/dir in backup");
 
         Path out = tmp.resolve("out-host");
-        VmCommandsIT.Run r = cli(
-                "restore",
-                backupId,
-                "--repo",
-                repo.toString(),
-                "--password-file",
-                passwordFile.toString(),
-                "--files",
-                "/srv/tree",
-                "/etc/hostname",
-                "/var/log/app.log",
-                "--to",
-                out.toString(),
-                "--json",
-                "--host-kernel");
+        VmCommandsIT.Run r = restoreTree(out, "--host-kernel");
         assertRestored(r, out);
         assertThat(ourTempDirs()).isEqualTo(before);
         assertThat(hostKernelLeftovers()).isEmpty();
@@ -561,22 +558,13 @@ class FilesCommandIT {
             assertThat(hostKernelLeftovers())
                     .anyMatch(l -> l.startsWith("loop "))
                     .anyMatch(l -> l.startsWith("process "));
-            VmCommandsIT.Run umount = cli("umount", dir.toString(), "--json");
-            assertThat(umount.code()).as(umount.err()).isZero();
-            assertThat(umount.last()).containsEntry("processExited", true);
-            assertThat(mount.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            assertThat(mount.exitValue()).isZero();
-            assertThat(dir).isEmptyDirectory();
+            umountLive(mount, dir);
             assertThat(hostKernelLeftovers()).isEmpty();
         } finally {
             mount.destroyForcibly();
         }
 
-        Process killed = startHostKernelMount(dir);
-        killed.destroyForcibly();
-        killed.waitFor();
-        assertThat(dev.stillpoint.engine.runs.FuseMounts.mounted(dir.toString()))
-                .isTrue();
+        killWhileMounted(startHostKernelMount(dir), dir);
         assertThat(hostKernelLeftovers()).isNotEmpty();
         VmCommandsIT.Run next = cli("umount", dir.toString());
         assertThat(next.code()).as(next.err()).isZero();
@@ -587,5 +575,71 @@ class FilesCommandIT {
                 .isFalse();
         assertThat(hostKernelLeftovers()).isEmpty();
         assertThat(dir).isEmptyDirectory();
+    }
+
+    @Test
+    void historyListsThePointsHoldingAPathWithItsSizeAndMtimeInEach() throws Exception {
+        // a second point of sp-files-dirty in which /later.txt exists and /etc/hostname changed
+        Path mnt = Files.createDirectories(tmp.resolve("history-mnt"));
+        HostPrograms.run("mount", "-o", "loop", tmp.resolve("j1.img").toString(), mnt.toString());
+        try {
+            Files.writeString(mnt.resolve("later.txt"), "written later\n");
+            Files.writeString(mnt.resolve("etc/hostname"), "dirty-it-renamed\n");
+        } finally {
+            HostPrograms.run("umount", mnt.toString());
+        }
+        VmCommandsIT.Run second = backup("sp-files-dirty");
+        assertThat(second.code()).as(second.err()).isZero();
+        String secondId = (String) second.last().get("backupId");
+
+        VmCommandsIT.Run later = cli(
+                "files",
+                "--history",
+                "sp-files-dirty",
+                "/later.txt",
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--json",
+                "--host-kernel");
+        assertThat(later.code()).as(later.err()).isZero();
+        assertThat(later.lines())
+                .filteredOn(m -> "point".equals(m.get("type")))
+                .extracting(m -> m.get("backupId") + " " + m.get("present") + " " + m.get("size"))
+                .containsExactly(secondId + " true 14", dirtyId + " false null"); // newest first
+        assertThat(later.last())
+                .containsEntry("points", 2)
+                .containsEntry("holding", 1)
+                .containsEntry("path", "/later.txt");
+
+        VmCommandsIT.Run hostname = cli(
+                "files",
+                "--history",
+                "sp-files-dirty",
+                "/etc/hostname",
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--host-kernel");
+        assertThat(hostname.code()).as(hostname.err()).isZero();
+        assertThat(hostname.out())
+                .contains(secondId + "  -rw-r--r--           17")
+                .contains(dirtyId + "  -rw-r--r--            9")
+                .contains("2 of 2 restore points of sp-files-dirty hold /etc/hostname");
+
+        VmCommandsIT.Run none = cli(
+                "files",
+                "--history",
+                "no-such-domain",
+                "/etc",
+                "--repo",
+                repo.toString(),
+                "--password-file",
+                passwordFile.toString(),
+                "--host-kernel");
+        assertThat(none.code()).isEqualTo(ExitCodes.BACKUP_NOT_FOUND);
+        assertThat(hostKernelLeftovers()).isEmpty();
     }
 }

@@ -181,8 +181,8 @@ final class GuestImages {
         Matcher m = Pattern.compile("\\(\\d+(?:-\\d+)?\\):(\\d+)(?:-(\\d+))?")
                 .matcher(HostPrograms.run("debugfs", "-R", "stat <8>", after.toString()));
         while (m.find()) {
-            long from = Long.parseLong(m.group(2));
-            ranges.add(new long[] {from, m.group(3) == null ? from : Long.parseLong(m.group(3))});
+            long from = Long.parseLong(m.group(1));
+            ranges.add(new long[] {from, m.group(2) == null ? from : Long.parseLong(m.group(2))});
         }
         for (String b : HostPrograms.run("debugfs", "-R", "blocks /committed.txt", after.toString())
                 .strip()
