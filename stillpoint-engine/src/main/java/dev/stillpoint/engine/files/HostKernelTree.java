@@ -245,7 +245,10 @@ final class HostKernelTree implements GuestTree {
                     "-t",
                     type,
                     "-o",
-                    MOUNT_OPTIONS + (subvolume != null ? ",subvol=" + subvolume : ""),
+                    MOUNT_OPTIONS
+                            // xfs refuses a UUID already mounted (another point of the same guest, a clone)
+                            + (type.equals("xfs") ? ",nouuid" : "")
+                            + (subvolume != null ? ",subvol=" + subvolume : ""),
                     loop,
                     target.toString()));
         } catch (IOException e) {
