@@ -141,17 +141,40 @@ public final class HostKernelSteps {
         // a recycled pid is another program: only a daemon whose arguments name the work directory is ours
         if (HostProcesses.referencing(List.of(workDir.toString())).stream().noneMatch(f -> f.pid() == pid)) return null;
         h.get().destroy();
+        if (gone(h.get(), 10_000)) return null;
+        h.get().destroyForcibly();
+        return gone(h.get(), 5_000) ? null : "still running after SIGKILL";
+    }
+
+    /**
+     * Exited but not yet reaped: the daemonized process's parent is the init process, which here
+     * reaps orphans only now and then (seconds of {@code isAlive} true after the exit).
+     */
+    private static boolean zombie(long pid) {
         try {
-            h.get().onExit().get(10, TimeUnit.SECONDS);
-            return null;
-        } catch (Exception e) {
-            h.get().destroyForcibly();
-            try {
-                h.get().onExit().get(5, TimeUnit.SECONDS);
-                return null;
-            } catch (Exception again) {
-                return h.get().isAlive() ? "still running after SIGKILL" : null;
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            return close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'Z';
+        } catch (IOException e) {
+            return true; // gone
+        }
+    }
+
+    /**
+     * Polls every 10 ms (the daemon is not our child: {@code onExit} would poll far more slowly,
+     * seconds on every run); true once the process is gone.
+     */
+    private static boolean gone(ProcessHandle h, long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        try {
+            while (h.isAlive() && !zombie(h.pid())) {
+                if (System.nanoTime() > deadline) return false;
+                Thread.sleep(10);
             }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !h.isAlive();
         }
     }
 
