@@ -5,6 +5,7 @@
 # hand method's first step; mounting it would come on top).
 #
 # Usage: bench/files.sh [--size-mib 3072] [--runs 2] [--work /var/tmp/stillpoint-bench-files] [--keep]
+#                       [--host-kernel-only]   (skip the appliance commands: e.g. a 16 GiB disk)
 #
 # The image is a GPT disk with one ext4 partition (made on the host without mounting:
 # sfdisk + mkfs.ext4 -d -E offset=1MiB) holding a copy of the host's /etc, ~25% real files from
@@ -20,13 +21,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 . "$root/scripts/lib.sh"
 
-size_mib=3072 runs=2 work=/var/tmp/stillpoint-bench-files keep=false
+size_mib=3072 runs=2 work=/var/tmp/stillpoint-bench-files keep=false appliance=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --keep) keep=true; shift ;;
+    --host-kernel-only) appliance=false; shift ;;
     *) echo "usage: bench/files.sh [--size-mib N] [--runs N] [--work DIR] [--keep]" >&2; exit 2 ;;
   esac
 done
@@ -94,9 +96,12 @@ results="$work/results.tsv"
 : > "$results"
 for run in $(seq 1 "$runs"); do
   rm -rf "$work/out"; mkdir -p "$work/out"
-  l=$(seconds "$sp" files "$id" /etc --repo "$work/repo")
-  f=$(seconds "$sp" restore "$id" --repo "$work/repo" --files /etc/hostname --to "$work/out/one")
-  cmp "$work/out/one/etc/hostname" <(printf 'files-bench\n')
+  l=nan f=nan
+  if $appliance; then
+    l=$(seconds "$sp" files "$id" /etc --repo "$work/repo")
+    f=$(seconds "$sp" restore "$id" --repo "$work/repo" --files /etc/hostname --to "$work/out/one")
+    cmp "$work/out/one/etc/hostname" <(printf 'files-bench\n')
+  fi
   hl=$(seconds "$sp" files "$id" /etc --repo "$work/repo" --host-kernel)
   hf=$(seconds "$sp" restore "$id" --repo "$work/repo" --files /etc/hostname --to "$work/out/host" --host-kernel)
   cmp "$work/out/host/etc/hostname" <(printf 'files-bench\n')
