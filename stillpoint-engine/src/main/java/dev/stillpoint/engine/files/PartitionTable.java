@@ -49,8 +49,27 @@ final class PartitionTable {
         if (signed) for (int i = 0; i < 4; i++) if ((mbr.get(446 + 16 * i + 4) & 0xff) == 0xee) protective = true;
         ByteBuffer gptHeader = le(disk.read(SECTOR, SECTOR));
         if (protective || gptHeader.getLong(0) == GPT_SIGNATURE) return gpt(disk, diskSize, gptHeader);
-        if (!signed) return new Table("none", List.of());
+        if (!signed || bootSector(mbr)) return new Table("none", List.of());
         return mbr(disk, diskSize, mbr);
+    }
+
+    /**
+     * A FAT, exFAT or NTFS boot sector (a filesystem on the whole disk) also ends in 0x55AA: a
+     * jump instruction and the filesystem's name where its boot sector keeps it tell it from an MBR.
+     */
+    private static boolean bootSector(ByteBuffer b) {
+        int j = b.get(0) & 0xff;
+        if (!(j == 0xeb && (b.get(2) & 0xff) == 0x90 || j == 0xe9)) return false;
+        return ascii(b, 3, 8).startsWith("NTFS")
+                || ascii(b, 3, 8).startsWith("EXFAT")
+                || ascii(b, 54, 5).startsWith("FAT1")
+                || ascii(b, 82, 5).startsWith("FAT32");
+    }
+
+    private static String ascii(ByteBuffer b, int at, int length) {
+        byte[] bytes = new byte[length];
+        b.get(at, bytes);
+        return new String(bytes, java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     private static Table gpt(Disk disk, long diskSize, ByteBuffer primary) throws IOException, DamagedException {

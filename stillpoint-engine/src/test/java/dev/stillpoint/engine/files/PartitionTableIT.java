@@ -21,7 +21,7 @@ class PartitionTableIT {
 
     @BeforeAll
     static void programs() {
-        HostPrograms.require("sfdisk", "truncate");
+        HostPrograms.require("sfdisk", "truncate", "mkfs.fat");
     }
 
     private Path disk(String name, String sfdiskScript) throws Exception {
@@ -109,5 +109,15 @@ class PartitionTableIT {
         Path blank = tmp.resolve("blank");
         HostPrograms.run("truncate", "-s", "8M", blank.toString());
         assertThat(read(blank)).isEqualTo(new PartitionTable.Table("none", java.util.List.of()));
+    }
+
+    @Test
+    void aWholeDiskFatIsNoPartitionTableThoughItsBootSectorEndsIn55Aa() throws Exception {
+        for (String fat : new String[] {"16", "32"}) {
+            Path d = tmp.resolve("fat" + fat);
+            HostPrograms.run("truncate", "-s", "64M", d.toString());
+            HostPrograms.run("mkfs.fat", "-F", fat, d.toString());
+            assertThat(read(d)).as("FAT" + fat).isEqualTo(new PartitionTable.Table("none", java.util.List.of()));
+        }
     }
 }
