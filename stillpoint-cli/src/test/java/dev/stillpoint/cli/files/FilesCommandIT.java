@@ -431,8 +431,13 @@ class FilesCommandIT {
                 .contains("vdd is an LVM physical volume")
                 .contains("vde is an LVM physical volume")
                 .contains("run without --host-kernel");
+        // these hosts' kernels have ext4, xfs and btrfs but no vfat: the whole-disk vfat is named, not shown
+        boolean vfat = Files.readString(Path.of("/proc/filesystems")).contains("\tvfat\n");
+        if (!vfat)
+            assertThat(root.err())
+                    .contains("cannot mount vdc (vfat): the host kernel has no vfat driver; run without --host-kernel");
         Map<String, Object> summary = root.lines().getLast();
-        assertThat(summary).containsEntry("entries", 7);
+        assertThat(summary).containsEntry("entries", vfat ? 7 : 6);
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> fss = (List<Map<String, Object>>) summary.get("filesystems");
         assertThat(fss)
@@ -442,12 +447,15 @@ class FilesCommandIT {
                 .anyMatch(f -> f.startsWith("vda1 ext4 / ") && f.endsWith(" root"));
         assertThat(fss)
                 .extracting(m -> m.get("device") + " " + m.get("type") + " " + m.get("mountPoint"))
-                .containsExactlyInAnyOrder(
-                        "vda1 ext4 /",
-                        "vda2 xfs /var",
-                        "vdb1 ext4 /home",
-                        "vdc vfat /.stillpoint/unplaced/vdc",
-                        "vdf btrfs /opt");
+                .containsExactlyInAnyOrderElementsOf(
+                        vfat
+                                ? List.of(
+                                        "vda1 ext4 /",
+                                        "vda2 xfs /var",
+                                        "vdb1 ext4 /home",
+                                        "vdc vfat /.stillpoint/unplaced/vdc",
+                                        "vdf btrfs /opt")
+                                : List.of("vda1 ext4 /", "vda2 xfs /var", "vdb1 ext4 /home", "vdf btrfs /opt"));
 
         VmCommandsIT.Run found = files("--find", "*", "--json", "--host-kernel");
         assertThat(found.code()).as(found.err()).isZero();
@@ -456,9 +464,9 @@ class FilesCommandIT {
                 .collect(Collectors.toMap(m -> (String) m.get("path"), Function.identity()));
         assertThat(byPath.get("/var/log/app.log")).containsEntry("size", 7).containsEntry("kind", "file");
         assertThat(byPath.get("/home/user/notes.txt")).containsEntry("size", 16);
-        assertThat(byPath)
-                .containsKey("/.stillpoint/unplaced/vdc/EFI/BOOT/BOOTX64.EFI")
-                .doesNotContainKey("/missing");
+        assertThat(byPath.containsKey("/.stillpoint/unplaced/vdc/EFI/BOOT/BOOTX64.EFI"))
+                .isEqualTo(vfat);
+        assertThat(byPath).doesNotContainKey("/missing");
         assertThat(byPath.get("/opt/in-subvol.txt"))
                 .containsEntry("size", 6); // btrfs subvolume @opt, not the top level
         assertThat(byPath).doesNotContainKey("/opt/top-level.txt");

@@ -252,6 +252,11 @@ final class HostKernelTree implements GuestTree {
                     loop,
                     target.toString()));
         } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("unknown filesystem type"))
+                throw new EngineException(
+                        Code.TOOL_FAILED,
+                        "the host kernel has no " + type + " driver; run without --host-kernel (the appliance has one)",
+                        e);
             throw new EngineException(Code.TOOL_FAILED, "mount " + device + ": " + e.getMessage(), e);
         }
     }
