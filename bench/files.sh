@@ -5,6 +5,7 @@
 # hand method's first step; mounting it would come on top).
 #
 # Usage: bench/files.sh [--size-mib 3072] [--runs 2] [--work /var/tmp/stillpoint-bench-files] [--keep]
+#                       [--host-kernel-only]   (skip the appliance commands: e.g. a 16 GiB disk)
 #
 # The image is a GPT disk with one ext4 partition (made on the host without mounting:
 # sfdisk + mkfs.ext4 -d -E offset=1MiB) holding a copy of the host's /etc, ~25% real files from
@@ -12,19 +13,22 @@
 # free space. A shut-off libvirt domain (defined, never started) gets it as its raw disk,
 # `stillpoint backup` takes an offline full backup into a fresh encrypted repository, then the
 # domain is undefined. Each run, in turn (JVM start and appliance launch included, repository in
-# the page cache): files ID /etc; restore ID --files /etc/hostname --to DIR; restore ID --to DIR --format raw.
+# the page cache): files ID /etc; restore ID --files /etc/hostname --to DIR; the same two with
+# --host-kernel (no appliance: qemu-storage-daemon + loop devices + host mounts); restore ID --to DIR
+# --format raw.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 . "$root/scripts/lib.sh"
 
-size_mib=3072 runs=2 work=/var/tmp/stillpoint-bench-files keep=false
+size_mib=3072 runs=2 work=/var/tmp/stillpoint-bench-files keep=false appliance=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --keep) keep=true; shift ;;
+    --host-kernel-only) appliance=false; shift ;;
     *) echo "usage: bench/files.sh [--size-mib N] [--runs N] [--work DIR] [--keep]" >&2; exit 2 ;;
   esac
 done
@@ -92,13 +96,19 @@ results="$work/results.tsv"
 : > "$results"
 for run in $(seq 1 "$runs"); do
   rm -rf "$work/out"; mkdir -p "$work/out"
-  l=$(seconds "$sp" files "$id" /etc --repo "$work/repo")
-  f=$(seconds "$sp" restore "$id" --repo "$work/repo" --files /etc/hostname --to "$work/out/one")
-  cmp "$work/out/one/etc/hostname" <(printf 'files-bench\n')
+  l=nan f=nan
+  if $appliance; then
+    l=$(seconds "$sp" files "$id" /etc --repo "$work/repo")
+    f=$(seconds "$sp" restore "$id" --repo "$work/repo" --files /etc/hostname --to "$work/out/one")
+    cmp "$work/out/one/etc/hostname" <(printf 'files-bench\n')
+  fi
+  hl=$(seconds "$sp" files "$id" /etc --repo "$work/repo" --host-kernel)
+  hf=$(seconds "$sp" restore "$id" --repo "$work/repo" --files /etc/hostname --to "$work/out/host" --host-kernel)
+  cmp "$work/out/host/etc/hostname" <(printf 'files-bench\n')
   w=$(seconds "$sp" restore "$id" --repo "$work/repo" --to "$work/out/disk" --format raw)
   cmp "$work"/out/disk/*.raw "$disk"
   rm -rf "$work/out"
-  printf '%s\t%s\t%s\t%s\n' "$run" "$l" "$f" "$w" | tee -a "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$l" "$f" "$w" "$hl" "$hf" | tee -a "$results"
 done
 
 python3 - "$results" "$size_mib" <<'PY'
@@ -106,10 +116,12 @@ import statistics, sys
 rows = [l.split('\t') for l in open(sys.argv[1]).read().split('\n') if l]
 med = lambda i: statistics.median(float(x[i]) for x in rows)
 print(f"{len(rows)} run(s), {sys.argv[2]} MiB disk, medians; load average {open('/proc/loadavg').read().split()[0]}")
-print("run\tfiles /etc s\trestore --files one s\trestore whole disk s")
+print("run\tfiles /etc s\trestore --files one s\trestore whole disk s\t--host-kernel files /etc s\t--host-kernel restore one s")
 for x in rows: print('\t'.join(x))
 print(f"files ID /etc                     : {med(1):6.1f} s")
 print(f"restore --files /etc/hostname     : {med(2):6.1f} s")
 print(f"restore --to --format raw (disk)  : {med(3):6.1f} s")
-print(f"one file / whole disk             : {med(2) / med(3):.2f} (goal < 0.1 on a 16 GiB disk)")
+print(f"files ID /etc --host-kernel       : {med(4):6.1f} s")
+print(f"restore --files one --host-kernel : {med(5):6.1f} s")
+print(f"one file / whole disk             : {med(2) / med(3):.2f} appliance, {med(5) / med(3):.2f} --host-kernel (goal < 0.1 on a 16 GiB disk)")
 PY

@@ -114,6 +114,9 @@ public final class RestoreCommand implements Callable<Integer> {
                     "Restore these guest files or trees (not the disks) into --to DIR, each under its guest path (see 'stillpoint files').")
     List<String> files;
 
+    @picocli.CommandLine.Mixin
+    dev.stillpoint.cli.files.HostKernelOption hostKernel;
+
     @Option(names = "--force", description = "With --files: overwrite files that exist in DIR.")
     boolean force;
 
@@ -155,7 +158,7 @@ public final class RestoreCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(
                         spec.commandLine(), "--files needs --to DIR (and no --define)");
             return dev.stillpoint.cli.files.FileRestore.run(
-                    spec, repo, catalogOption, backupId, files, to, force, json);
+                    spec, repo, catalogOption, backupId, files, to, force, hostKernel.hostKernel(), json);
         }
         if (to == null && define == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --to DIR or --define NEWNAME");

@@ -27,12 +27,22 @@ public final class FileRestore {
             List<String> paths,
             Path to,
             boolean force,
+            boolean hostKernel,
             boolean json)
             throws Exception {
         Output out = Output.of(spec, json);
         GuestFiles.refuseExisting(paths, to, force);
+        if (hostKernel) HostKernelOption.warnFor(out);
         return FilesSession.run(
-                repo, catalog, backupId, out, "restore-files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
+                repo,
+                catalog,
+                backupId,
+                out,
+                "restore-files",
+                GuestFiles.Layout.BROWSE,
+                hostKernel,
+                null,
+                (files, backup) -> {
                     GuestFiles.RestoreSummary s = files.restore(paths, to, force);
                     Map<String, Object> summary = new LinkedHashMap<>();
                     summary.put("backupId", backup.id());

@@ -4,6 +4,10 @@ import dev.stillpoint.cli.CatalogOption;
 import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.Output;
+import dev.stillpoint.engine.EngineException;
+import dev.stillpoint.engine.EngineException.Code;
+import dev.stillpoint.engine.catalog.BackupRecord;
+import dev.stillpoint.engine.catalog.Catalog;
 import dev.stillpoint.engine.files.GuestEntry;
 import dev.stillpoint.engine.files.GuestFiles;
 import java.time.ZoneOffset;
@@ -11,6 +15,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,7 +48,7 @@ public final class FilesCommand implements Callable<Integer> {
     @Parameters(
             index = "0",
             paramLabel = "BACKUP",
-            description = "Backup id from 'stillpoint backups' (unique prefix ok).")
+            description = "Backup id from 'stillpoint backups' (unique prefix ok); with --history, the domain's name.")
     String backupId;
 
     @Parameters(
@@ -60,12 +65,21 @@ public final class FilesCommand implements Callable<Integer> {
     @Mixin
     CatalogOption catalogOption;
 
+    @Mixin
+    HostKernelOption hostKernel;
+
     @Option(
             names = "--find",
             paramLabel = "GLOB",
             description =
                     "Search every filesystem: GLOB matches names ('*.conf'), or whole guest paths when it holds a '/' ('/etc/**/*.conf').")
     String find;
+
+    @Option(
+            names = "--history",
+            description = "'files --history DOMAIN PATH': the domain's restore points (newest first) that hold PATH, "
+                    + "with its size and mtime in each (each point is opened in turn: use --host-kernel for speed).")
+    boolean history;
 
     @Option(
             names = "--json",
@@ -75,8 +89,17 @@ public final class FilesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Output out = Output.of(spec, json);
+        if (history) return history(out);
         return FilesSession.run(
-                repo, catalogOption, backupId, out, "files", GuestFiles.Layout.BROWSE, null, (files, backup) -> {
+                repo,
+                catalogOption,
+                backupId,
+                out,
+                "files",
+                GuestFiles.Layout.BROWSE,
+                hostKernel.enabled(out),
+                null,
+                (files, backup) -> {
                     List<GuestEntry> entries = find != null ? files.find(find) : files.list(path);
                     for (GuestEntry e : entries) print(out, e);
                     Map<String, Object> summary = new LinkedHashMap<>();
@@ -92,6 +115,80 @@ public final class FilesCommand implements Callable<Integer> {
                     out.summary(summary, null);
                     return ExitCodes.OK;
                 });
+    }
+
+    private int history(Output out) throws Exception {
+        if (find != null
+                || path.equals("/")
+                        && spec.commandLine()
+                                        .getParseResult()
+                                        .matchedPositionals()
+                                        .size()
+                                < 2)
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--history needs DOMAIN PATH (and no --find)");
+        List<BackupRecord> points;
+        try (Catalog c = catalogOption.open(repo)) {
+            points = new java.util.ArrayList<>(
+                    c.list(backupId).stream().filter(BackupRecord::complete).toList());
+        }
+        if (points.isEmpty())
+            throw new EngineException(Code.BACKUP_NOT_FOUND, "no complete backup of domain " + backupId);
+        points.sort(java.util.Comparator.comparing(BackupRecord::startedAt).reversed());
+        boolean fast = hostKernel.enabled(out);
+        int holding = 0;
+        for (BackupRecord point : points) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backupId", point.id());
+            m.put("startedAt", point.startedAt().toString());
+            Optional<GuestEntry> e;
+            try {
+                e = FilesSession.run(
+                        repo,
+                        catalogOption,
+                        point.id(),
+                        out,
+                        "files",
+                        GuestFiles.Layout.BROWSE,
+                        fast,
+                        null,
+                        (files, backup) -> files.entry(path));
+            } catch (EngineException failed) {
+                out.warn("backup " + point.id() + ": " + failed.getMessage());
+                m.put("present", null);
+                m.put("error", failed.getMessage());
+                out.message("point", m);
+                out.text(String.format(
+                        "%s  %s  %s", TIME.format(point.startedAt()), point.id(), "error: " + failed.getMessage()));
+                continue;
+            }
+            m.put("present", e.isPresent());
+            if (e.isPresent()) {
+                holding++;
+                m.put("kind", e.get().kind().label());
+                m.put("size", e.get().size());
+                m.put("mtime", e.get().mtime().toString());
+                m.put("mode", String.format("%04o", e.get().mode()));
+                m.put("uid", e.get().uid());
+                m.put("gid", e.get().gid());
+            }
+            out.message("point", m);
+            out.text(e.map(x -> String.format(
+                            "%s  %s  %s %12d  %s",
+                            TIME.format(point.startedAt()),
+                            point.id(),
+                            x.modeString(),
+                            x.size(),
+                            TIME.format(x.mtime())))
+                    .orElse(String.format("%s  %s  (absent)", TIME.format(point.startedAt()), point.id())));
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("domain", backupId);
+        summary.put("path", path);
+        summary.put("points", points.size());
+        summary.put("holding", holding);
+        out.summary(summary, holding + " of " + points.size() + " restore points of " + backupId + " hold " + path);
+        return ExitCodes.OK;
     }
 
     private static Map<String, Object> filesystem(GuestFiles.MountedFilesystem fs) {

@@ -17,7 +17,8 @@ import java.nio.file.Path;
  * One command's {@link GuestFiles} session, crash-safe: dead runs are recovered first; the run's
  * journal names its work directory (export socket, appliance overlays, a mount's marker) before it
  * is created; a shutdown hook undoes everything on Ctrl-C or SIGTERM in reverse order (the
- * command's own first step, e.g. unmount; then the appliance's qemu, the export, the work
+ * command's own first step, e.g. unmount; then the appliance's qemu (or the host-kernel path's
+ * mounts, loop devices and daemon), the export, the work
  * directory; then the journal). Warnings go to stderr.
  */
 final class FilesSession {
@@ -35,6 +36,7 @@ final class FilesSession {
             Output out,
             String command,
             GuestFiles.Layout layout,
+            boolean hostKernel,
             Runnable firstUndo,
             Work<T> work)
             throws Exception {
@@ -57,7 +59,7 @@ final class FilesSession {
         try (RunJournal journal = runs.start(runId, command);
                 Repository repository = repo.open()) {
             journal.update(r -> r.withWorkDir(workDir));
-            GuestFiles files = GuestFiles.open(repository, backup, workDir, layout, listener);
+            GuestFiles files = GuestFiles.open(repository, backup, workDir, layout, hostKernel, listener);
             Object once = new Object();
             Runnable undo = () -> {
                 synchronized (once) { // the hook and the command's own finally: the second waits for the first

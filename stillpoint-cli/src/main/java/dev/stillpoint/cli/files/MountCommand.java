@@ -52,6 +52,9 @@ public final class MountCommand implements Callable<Integer> {
     @Mixin
     CatalogOption catalogOption;
 
+    @Mixin
+    HostKernelOption hostKernel;
+
     @Option(
             names = "--json",
             description = "Print a {\"type\":\"ready\",...} line once mounted and a summary when unmounted.")
@@ -69,7 +72,15 @@ public final class MountCommand implements Callable<Integer> {
             if (FuseMounts.mounted(mountPoint.toString())) FuseMounts.unmount(mountPoint.toString(), true);
         };
         return FilesSession.run(
-                repo, catalogOption, backupId, out, "mount", GuestFiles.Layout.MOUNT, unmount, (files, backup) -> {
+                repo,
+                catalogOption,
+                backupId,
+                out,
+                "mount",
+                GuestFiles.Layout.MOUNT,
+                hostKernel.enabled(out),
+                unmount,
+                (files, backup) -> {
                     long t0 = System.nanoTime();
                     files.mount(mountPoint);
                     Map<String, Object> ready = new LinkedHashMap<>();

@@ -1,9 +1,17 @@
 package dev.stillpoint.cli.files;
 
+import dev.stillpoint.testkit.HostPrograms;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Guest disk images made by libguestfs itself ({@code guestfish} in its appliance: partition
@@ -130,5 +138,79 @@ final class GuestImages {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0)
             throw new AssertionError("guestfish failed: " + out);
+    }
+
+    /** Size of /committed.txt on {@code j1.img}. */
+    static final int COMMITTED_SIZE = 10;
+
+    /**
+     * Two raw disks made on the host (e2fsprogs, sfdisk, a loop mount): {@code j1.img} an ext4 on
+     * the whole disk (fstab: {@code /dev/vda /}) as a crash-consistent point leaves it: the journal
+     * holds a committed transaction creating {@code /committed.txt} that was never written to its
+     * place (checked here: without a replay the file is not there); {@code j2.img} a GPT disk with
+     * an ext4 partition whose primary and backup GPT headers are damaged (bad CRCs).
+     */
+    static void buildDirty(Path dir) throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("dirty-tree/etc"));
+        Files.writeString(tree.resolve("fstab"), "/dev/vda / ext4 defaults 0 1\n");
+        Files.writeString(tree.resolve("hostname"), "dirty-it\n");
+        Path live = dir.resolve("j-live.raw");
+        HostPrograms.run("truncate", "-s", "64M", live.toString());
+        HostPrograms.run("mkfs.ext4", "-q", "-F", "-d", tree.getParent().toString(), live.toString());
+        Path mnt = Files.createDirectories(dir.resolve("dirty-mnt"));
+        Path base = dir.resolve("j1.img");
+        Path after = dir.resolve("j-after.raw");
+        HostPrograms.run("mount", "-o", "loop", live.toString(), mnt.toString());
+        try {
+            HostPrograms.run("sync");
+            HostPrograms.run("cp", "--sparse=always", live.toString(), base.toString());
+            Files.writeString(mnt.resolve("committed.txt"), "committed\n");
+            HostPrograms.run("sync");
+            HostPrograms.run("cp", "--sparse=always", live.toString(), after.toString());
+        } finally {
+            HostPrograms.run("umount", mnt.toString());
+        }
+        // j1 = the state before the write + the journal (and the file's data) after it
+        int block = Integer.parseInt(HostPrograms.run("dumpe2fs", "-h", after.toString())
+                .lines()
+                .filter(l -> l.startsWith("Block size:"))
+                .findFirst()
+                .orElseThrow()
+                .replaceAll("\\D", ""));
+        List<long[]> ranges = new ArrayList<>();
+        Matcher m = Pattern.compile("\\(\\d+(?:-\\d+)?\\):(\\d+)(?:-(\\d+))?")
+                .matcher(HostPrograms.run("debugfs", "-R", "stat <8>", after.toString()));
+        while (m.find()) {
+            long from = Long.parseLong(m.group(1));
+            ranges.add(new long[] {from, m.group(2) == null ? from : Long.parseLong(m.group(2))});
+        }
+        for (String b : HostPrograms.run("debugfs", "-R", "blocks /committed.txt", after.toString())
+                .strip()
+                .split("\\s+")) if (b.matches("[0-9]+")) ranges.add(new long[] {Long.parseLong(b), Long.parseLong(b)});
+        if (ranges.isEmpty()) throw new AssertionError("no journal extents found in " + after);
+        try (FileChannel from = FileChannel.open(after);
+                FileChannel to = FileChannel.open(base, StandardOpenOption.WRITE)) {
+            for (long[] r : ranges) {
+                long off = r[0] * block;
+                long len = (r[1] - r[0] + 1) * block;
+                from.transferTo(off, len, to.position(off));
+            }
+        }
+        String unreplayed = HostPrograms.run("debugfs", "-R", "ls /", base.toString());
+        if (unreplayed.contains("committed.txt")
+                || !HostPrograms.run("dumpe2fs", "-h", base.toString()).contains("needs_recovery"))
+            throw new AssertionError("j1.img is not a point with an unreplayed journal: " + unreplayed);
+        Files.delete(live);
+        Files.delete(after);
+
+        Path gpt = dir.resolve("j2.img");
+        HostPrograms.run("truncate", "-s", "16M", gpt.toString());
+        HostPrograms.run("sh", "-c", "printf 'label: gpt\\nstart=2048, type=linux\\n' | sfdisk -q " + gpt);
+        HostPrograms.run("mkfs.ext4", "-q", "-F", "-E", "offset=1048576", gpt.toString(), "8M");
+        try (FileChannel ch = FileChannel.open(gpt, StandardOpenOption.WRITE)) {
+            ByteBuffer junk = ByteBuffer.wrap(new byte[] {1, 2, 3, 4});
+            ch.write(junk, 512 + 16); // primary header's CRC
+            ch.write(junk.rewind(), ch.size() - 512 + 16); // backup header's CRC
+        }
     }
 }

@@ -9,6 +9,7 @@ import dev.stillpoint.repository.ImageReader;
 import dev.stillpoint.repository.Repository;
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -34,9 +35,12 @@ public final class BackupExport implements AutoCloseable {
 
     private final List<ImageReader> readers;
     private final List<Disk> disks;
+    private final List<ImageExportSource> sources;
     private final NbdServer server;
 
-    private BackupExport(List<ImageReader> readers, List<Disk> disks, NbdServer server) {
+    private BackupExport(
+            List<ImageReader> readers, List<Disk> disks, List<ImageExportSource> sources, NbdServer server) {
+        this.sources = sources;
         this.readers = readers;
         this.disks = List.copyOf(disks);
         this.server = server;
@@ -61,16 +65,19 @@ public final class BackupExport implements AutoCloseable {
         List<DiskRecord> chosen = choose(backup, disk);
         List<ImageReader> readers = new ArrayList<>();
         List<Disk> disks = new ArrayList<>();
+        List<ImageExportSource> sources = new ArrayList<>();
         NbdServer.Builder builder = NbdServer.builder();
         boolean ok = false;
         try {
             for (DiskRecord d : chosen) {
                 ImageReader reader = repository.openImage(d.snapshotId());
                 readers.add(reader);
-                builder.export(d.target(), new ImageExportSource(reader, cacheBytes / chosen.size()));
+                ImageExportSource source = new ImageExportSource(reader, cacheBytes / chosen.size());
+                sources.add(source);
+                builder.export(d.target(), source);
                 disks.add(new Disk(d.target(), reader.size(), d.snapshotId()));
             }
-            BackupExport export = new BackupExport(readers, disks, builder.build());
+            BackupExport export = new BackupExport(readers, disks, sources, builder.build());
             ok = true;
             return export;
         } finally {
@@ -98,6 +105,14 @@ public final class BackupExport implements AutoCloseable {
             }
         }
         return chosen;
+    }
+
+    /**
+     * Reads disk {@code index} (of {@link #disks()}) at {@code offset} into {@code dst}, e.g. its
+     * partition table; call it before {@link #listen}, while no client reads the same source.
+     */
+    public void read(int index, long offset, ByteBuffer dst) throws IOException {
+        sources.get(index).read(offset, dst);
     }
 
     /** The served disks, in the backup's order (the first is also the default export, name ""). */

@@ -63,20 +63,24 @@ public final class GuestFiles implements AutoCloseable {
     private final FilesListener listener;
     private final Path tempDir;
     private final BackupExport export;
-    private final Guestfs g;
     private final List<MountedFilesystem> filesystems = new ArrayList<>();
     private final Map<String, String> unplacedRoots = new LinkedHashMap<>();
-    private volatile long appliancePid = -1;
+    private volatile GuestTree tree;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private GuestFiles(
-            BackupRecord backup, FilesListener listener, Path tempDir, BackupExport export, Guestfs g, Layout layout) {
+            BackupRecord backup,
+            FilesListener listener,
+            Path tempDir,
+            BackupExport export,
+            GuestTree g,
+            Layout layout) {
         this.layout = layout;
         this.backup = backup;
         this.listener = listener;
         this.tempDir = tempDir;
         this.export = export;
-        this.g = g;
+        this.tree = g;
     }
 
     /** How the guest's tree is laid out in the appliance. */
@@ -105,88 +109,106 @@ public final class GuestFiles implements AutoCloseable {
     public static GuestFiles open(
             Repository repository, BackupRecord backup, Path workDir, Layout layout, FilesListener listener)
             throws EngineException, IOException {
+        return open(repository, backup, workDir, layout, false, listener);
+    }
+
+    /**
+     * As {@link #open(Repository, BackupRecord, Path, Layout, FilesListener)}; {@code hostKernel}
+     * reads the filesystems with the host's kernel ({@link HostKernelTree}: loop devices and
+     * read-only mounts, no appliance to boot; the guest's filesystems are untrusted input to the
+     * host kernel) instead of a libguestfs appliance.
+     */
+    public static GuestFiles open(
+            Repository repository,
+            BackupRecord backup,
+            Path workDir,
+            Layout layout,
+            boolean hostKernel,
+            FilesListener listener)
+            throws EngineException, IOException {
         var mode = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
         Path temp = workDir != null
                 ? Files.createDirectory(workDir, mode)
                 : Files.createTempDirectory("stillpoint-files-", mode);
         BackupExport export = null;
-        Guestfs g = null;
         GuestFiles files = null;
         try {
             listener.phase("export");
             export = BackupExport.open(repository, backup, null, BackupExport.DEFAULT_CACHE_BYTES);
+            Map<Integer, List<PartitionTable.Partition>> partitions = partitions(export, listener);
             Path socket = temp.resolve("nbd.sock");
             export.listen(UnixDomainSocketAddress.of(socket));
-            g = Guestfs.create();
-            g.call("set_tmpdir", temp.toString()); // overlays here: a dead run's appliance is found by its command line
-            files = new GuestFiles(backup, listener, temp, export, g, layout);
-            files.launch(socket);
-            files.mountAll();
+            files = new GuestFiles(backup, listener, temp, export, null, layout);
+            files.tree = hostKernel
+                    ? HostKernelTree.start(export.disks(), socket, temp, listener)
+                    : ApplianceTree.launch(export.disks(), socket, temp, listener);
+            if (files.closed.get()) throw new EngineException(Code.CANCELLED, "cancelled");
+            files.mountAll(partitions);
             return files;
         } catch (EngineException | IOException | RuntimeException e) {
             if (files != null) files.close();
-            else closeQuietly(g, export, temp);
+            else closeQuietly(null, export, temp);
             throw e;
         }
     }
 
-    private void launch(Path socket) throws EngineException {
-        for (BackupExport.Disk d : export.disks()) {
-            Map<String, Object> opts = new HashMap<>();
-            opts.put("protocol", "nbd");
-            opts.put("server", new String[] {"unix:" + socket});
-            opts.put("format", "raw");
-            opts.put("readonly", Boolean.TRUE);
-            g.call("add_drive", d.name(), opts);
+    /**
+     * Each disk's partitions (index in the export's disks), read before anything is served; a
+     * damaged table maps to null and is reported naming the disk: the other disks stay browsable.
+     */
+    private static Map<Integer, List<PartitionTable.Partition>> partitions(BackupExport export, FilesListener listener)
+            throws IOException {
+        Map<Integer, List<PartitionTable.Partition>> out = new HashMap<>();
+        List<BackupExport.Disk> disks = export.disks();
+        for (int i = 0; i < disks.size(); i++) {
+            int index = i;
+            try {
+                out.put(
+                        i,
+                        PartitionTable.read(
+                                        (offset, length) -> {
+                                            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(length);
+                                            export.read(index, offset, b);
+                                            return b.flip();
+                                        },
+                                        disks.get(i).size())
+                                .partitions());
+            } catch (PartitionTable.DamagedException e) {
+                out.put(i, null);
+                listener.warning("disk " + disks.get(i).name() + ": partition table damaged: " + e.getMessage()
+                        + "; its filesystems are not shown (the other disks are)");
+            }
         }
-        listener.phase("appliance");
-        g.call("launch");
-        try {
-            appliancePid = ((Number) g.call("get_pid")).longValue();
-        } catch (EngineException ignored) {
-            // backend without a pid: close() falls back to shutdown
-        }
-        if (closed.get()) throw new EngineException(Code.CANCELLED, "cancelled");
+        return out;
     }
 
     // ---- placing the filesystems --------------------------------------------------------------
 
-    private void mountAll() throws EngineException {
+    private void mountAll(Map<Integer, List<PartitionTable.Partition>> partitions) throws EngineException {
         listener.phase("mount");
-        List<Placement.Filesystem> all = new ArrayList<>();
-        for (Map.Entry<String, String> e : new java.util.TreeMap<>(g.map("list_filesystems")).entrySet()) {
-            String dev = e.getKey();
-            String type = e.getValue();
-            if (type == null
-                    || type.isEmpty()
-                    || type.equals("swap")
-                    || type.equals("unknown")
-                    || dev.startsWith("btrfsvol:")) continue;
-            all.add(new Placement.Filesystem(
-                    dev, guestName(dev), type, quiet("vfs_uuid", dev), quiet("vfs_label", dev)));
-        }
-        g.call("mkmountpoint", PROBE);
+        List<Placement.Filesystem> all = tree.filesystems(partitions, this::guestName);
+        tree.mkdir(PROBE);
         if (layout == Layout.BROWSE) {
-            g.call("mkmountpoint", GUEST);
-            g.call("mkmountpoint", UNPLACED_DIR);
+            tree.mkdir(GUEST);
+            tree.mkdir(UNPLACED_DIR);
         }
         String top = layout == Layout.BROWSE ? GUEST : "";
         Placement.Filesystem root = null;
         Fstab fstab = new Fstab(List.of());
         for (Placement.Filesystem fs : all) {
             try {
-                g.call("mount_ro", fs.device(), PROBE);
+                tree.mount(fs.device(), fs.type(), null, PROBE);
             } catch (EngineException e) {
                 continue;
             }
             try {
-                if (g.bool("is_file", PROBE + "/etc/fstab")) {
+                if (tree.isFile(PROBE + "/etc/fstab")) {
                     root = fs;
-                    fstab = Fstab.parse(g.string("read_file", PROBE + "/etc/fstab"));
+                    fstab = Fstab.parse(tree.readFile(PROBE + "/etc/fstab"));
                     break;
                 }
             } finally {
-                g.call("umount", PROBE);
+                tree.umount(PROBE);
             }
         }
         Placement placement = Placement.decide(all, root, fstab, this::applianceDevice);
@@ -194,8 +216,7 @@ public final class GuestFiles implements AutoCloseable {
         for (Placement.Mount m : placement.mounts()) {
             String at = m.mountPoint().equals("/") ? (top.isEmpty() ? "/" : top) : top + m.mountPoint();
             try {
-                String options = "ro" + (m.subvolume() != null ? ",subvol=" + m.subvolume() : "");
-                g.call("mount_options", options, m.fs().device(), at);
+                tree.mount(m.fs().device(), m.fs().type(), m.subvolume(), at);
                 filesystems.add(describe(m.fs(), m.mountPoint()));
             } catch (EngineException e) {
                 listener.warning("cannot mount " + m.fs().guestName() + " at " + m.mountPoint() + " (" + e.getMessage()
@@ -214,8 +235,8 @@ public final class GuestFiles implements AutoCloseable {
         for (Placement.Filesystem fs : unplaced) {
             String at = UNPLACED_DIR + "/" + fs.guestName();
             try {
-                g.call("mkmountpoint", at);
-                g.call("mount_ro", fs.device(), at);
+                tree.mkdir(at);
+                tree.mount(fs.device(), fs.type(), null, at);
                 unplacedRoots.put(fs.guestName(), at);
                 filesystems.add(describe(fs, Placement.UNPLACED + "/" + fs.guestName()));
             } catch (EngineException e) {
@@ -229,15 +250,6 @@ public final class GuestFiles implements AutoCloseable {
 
     private static MountedFilesystem describe(Placement.Filesystem fs, String mountPoint) {
         return new MountedFilesystem(fs.guestName(), fs.type(), fs.uuid(), fs.label(), mountPoint);
-    }
-
-    private String quiet(String call, String dev) {
-        try {
-            String s = g.string(call, dev);
-            return s == null || s.isEmpty() ? null : s;
-        } catch (EngineException e) {
-            return null;
-        }
     }
 
     /** {@code /dev/sdb2} → {@code vdb2} (the backup's disk target), {@code /dev/vg/lv} → {@code vg-lv}. */
@@ -272,13 +284,13 @@ public final class GuestFiles implements AutoCloseable {
         return guestDevice;
     }
 
-    private static int letterIndex(String letters) {
+    static int letterIndex(String letters) {
         int n = 0;
         for (char c : letters.toCharArray()) n = n * 26 + (c - 'a' + 1);
         return n - 1;
     }
 
-    private static String letters(int index) {
+    static String letters(int index) {
         StringBuilder b = new StringBuilder();
         for (int n = index + 1; n > 0; n = (n - 1) / 26) b.insert(0, (char) ('a' + (n - 1) % 26));
         return b.toString();
@@ -326,7 +338,7 @@ public final class GuestFiles implements AutoCloseable {
             String app = fsRoot + (next.equals("/") ? "" : next);
             Guestfs.Stat st;
             try {
-                st = g.lstat(app);
+                st = tree.lstat(app);
             } catch (EngineException e) {
                 String missing = GuestPath.join(guestRoot, next.substring(1));
                 throw new EngineException(
@@ -338,7 +350,7 @@ public final class GuestFiles implements AutoCloseable {
                 if (++links > 40)
                     throw new EngineException(
                             Code.INVALID_ARGUMENT, "too many symlinks resolving " + path + " in backup " + backup.id());
-                String target = g.string("readlink", app);
+                String target = tree.readlink(app);
                 List<String> parts = new ArrayList<>(Arrays.asList(target.split("/")));
                 parts.removeIf(String::isEmpty);
                 for (int i = parts.size() - 1; i >= 0; i--) todo.addFirst(parts.get(i));
@@ -366,18 +378,34 @@ public final class GuestFiles implements AutoCloseable {
                     .map(n -> virtualDir(Placement.UNPLACED + "/" + n))
                     .toList();
         }
-        Guestfs.Stat st = g.lstat(r.appliancePath());
+        Guestfs.Stat st = tree.lstat(r.appliancePath());
         if (GuestEntry.Kind.ofMode(st.mode()) != GuestEntry.Kind.DIRECTORY) {
             String link = GuestEntry.Kind.ofMode(st.mode()) == GuestEntry.Kind.SYMLINK
-                    ? g.string("readlink", r.appliancePath())
+                    ? tree.readlink(r.appliancePath())
                     : null;
             return List.of(entry(r.guestPath(), st, link));
         }
-        String[] names = g.strings("ls", r.appliancePath());
+        String[] names = tree.ls(r.appliancePath());
         Arrays.sort(names);
         List<GuestEntry> out = new ArrayList<>(stat(r.guestPath(), r.appliancePath(), Arrays.asList(names)));
         if (r.guestPath().equals("/") && !unplacedRoots.isEmpty()) out.addFirst(virtualDir("/.stillpoint"));
         return out;
+    }
+
+    /** {@code path} itself (a symlink as the link), or empty when the point does not hold it. */
+    public java.util.Optional<GuestEntry> entry(String path) throws EngineException {
+        Resolved r;
+        try {
+            r = resolve(path, false);
+        } catch (EngineException e) {
+            if (e.code() == Code.GUEST_PATH_NOT_FOUND) return java.util.Optional.empty();
+            throw e;
+        }
+        if (r.virtual()) return java.util.Optional.of(virtualDir(r.guestPath()));
+        Guestfs.Stat st = tree.lstat(r.appliancePath());
+        String link =
+                GuestEntry.Kind.ofMode(st.mode()) == GuestEntry.Kind.SYMLINK ? tree.readlink(r.appliancePath()) : null;
+        return java.util.Optional.of(entry(r.guestPath(), st, link));
     }
 
     private List<GuestEntry> stat(String guestDir, String applianceDir, List<String> names) throws EngineException {
@@ -385,13 +413,13 @@ public final class GuestFiles implements AutoCloseable {
         for (int from = 0; from < names.size(); from += BATCH) {
             String[] batch =
                     names.subList(from, Math.min(names.size(), from + BATCH)).toArray(String[]::new);
-            Guestfs.Stat[] stats = g.lstatList(applianceDir, batch);
+            Guestfs.Stat[] stats = tree.lstatList(applianceDir, batch);
             List<String> linkNames = new ArrayList<>();
             for (int i = 0; i < batch.length; i++)
                 if (GuestEntry.Kind.ofMode(stats[i].mode()) == GuestEntry.Kind.SYMLINK) linkNames.add(batch[i]);
             Map<String, String> targets = new HashMap<>();
             if (!linkNames.isEmpty()) {
-                String[] t = g.strings("readlinklist", applianceDir, linkNames.toArray(String[]::new));
+                String[] t = tree.readlinkList(applianceDir, linkNames.toArray(String[]::new));
                 for (int i = 0; i < t.length; i++) targets.put(linkNames.get(i), t[i]);
             }
             for (int i = 0; i < batch.length; i++)
@@ -437,7 +465,7 @@ public final class GuestFiles implements AutoCloseable {
         List<GuestEntry> out = new ArrayList<>();
         for (Map.Entry<String, String> root : roots.entrySet()) {
             Map<String, List<String>> byDir = new LinkedHashMap<>();
-            for (String rel : g.strings("find", root.getValue())) {
+            for (String rel : tree.find(root.getValue())) {
                 String guest =
                         GuestPath.normalize(root.getKey() + "/" + rel); // libguestfs returns "etc" or "/etc" by version
                 String tested = wholePath ? guest : GuestPath.name(guest);
@@ -485,7 +513,7 @@ public final class GuestFiles implements AutoCloseable {
         for (Resolved r : resolved) {
             Guestfs.Stat st;
             try {
-                st = g.lstat(r.appliancePath());
+                st = tree.lstat(r.appliancePath());
             } catch (EngineException e) {
                 throw notFound(r.guestPath());
             }
@@ -499,7 +527,7 @@ public final class GuestFiles implements AutoCloseable {
                 case DIRECTORY -> stream(r.appliancePath(), true, in -> out.extractTar(in, parts));
                 case FILE ->
                     stream(r.appliancePath(), false, in -> out.file(parts, r.guestPath(), meta, in, st.size()));
-                case SYMLINK -> out.symlink(parts, r.guestPath(), meta, g.string("readlink", r.appliancePath()));
+                case SYMLINK -> out.symlink(parts, r.guestPath(), meta, tree.readlink(r.appliancePath()));
                 default -> {
                     out.skipped++;
                     listener.warning(
@@ -534,7 +562,7 @@ public final class GuestFiles implements AutoCloseable {
      * Runs {@code tar-out} (a tree, numeric owners) or {@code download} (one file) into a FIFO in
      * the private temporary directory while {@code reader} consumes it: nothing is staged on disk.
      */
-    private void stream(String appliancePath, boolean tree, StreamReader reader) throws EngineException, IOException {
+    private void stream(String appliancePath, boolean whole, StreamReader reader) throws EngineException, IOException {
         Path fifo = tempDir.resolve("stream");
         Files.deleteIfExists(fifo);
         mkfifo(fifo);
@@ -556,13 +584,8 @@ public final class GuestFiles implements AutoCloseable {
             }
         });
         try {
-            if (tree) {
-                Map<String, Object> opts = new HashMap<>();
-                opts.put("numericowner", Boolean.TRUE);
-                g.call("tar_out", appliancePath, fifo.toString(), opts);
-            } else {
-                g.call("download", appliancePath, fifo.toString());
-            }
+            if (whole) tree.tarOut(appliancePath, fifo);
+            else tree.download(appliancePath, fifo);
         } catch (EngineException e) {
             if (failure[0] == null) failure[0] = e;
         } finally {
@@ -604,29 +627,27 @@ public final class GuestFiles implements AutoCloseable {
         Files.writeString(
                 tempDir.resolve(OrphanRecovery.MOUNT_POINT_FILE),
                 dir.toAbsolutePath().toString());
-        Map<String, Object> opts = new HashMap<>();
-        opts.put("readonly", Boolean.TRUE);
-        opts.put("options", "allow_other,default_permissions"); // root mounts; the guest's modes decide who reads
-        g.call("mount_local", dir.toAbsolutePath().toString(), opts);
+        tree.mountOn(dir.toAbsolutePath());
     }
 
     /** Serves the FUSE mount until {@code fusermount -u DIR} (or {@code stillpoint umount DIR}). */
     public void serveMount() throws EngineException {
-        g.call("mount_local_run");
+        tree.serveMount();
     }
 
     // ---- cleanup ------------------------------------------------------------------------------
 
-    /** Appliance, export, temporary directory: in reverse order of creation. Idempotent; safe from a shutdown hook. */
+    /**
+     * Appliance (or the host-kernel path's mounts, loop devices and daemon), export, temporary
+     * directory: in reverse order of creation. Idempotent; safe from a shutdown hook.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
-        long pid = appliancePid;
-        if (pid > 0) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        closeQuietly(g, export, tempDir);
+        closeQuietly(tree, export, tempDir);
     }
 
-    private static void closeQuietly(Guestfs g, BackupExport export, Path temp) {
+    private static void closeQuietly(GuestTree g, BackupExport export, Path temp) {
         if (g != null) g.close();
         if (export != null) {
             try {
@@ -635,9 +656,39 @@ public final class GuestFiles implements AutoCloseable {
                 // the temp directory goes below anyway
             }
         }
-        try (var s = Files.list(temp)) {
-            for (Path p : s.toList()) Files.deleteIfExists(p);
-            Files.deleteIfExists(temp);
+        try {
+            Files.walkFileTree(temp, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult preVisitDirectory(
+                        Path d, java.nio.file.attribute.BasicFileAttributes a) {
+                    // a mount a failed unmount left holds the guest's files: not ours to delete
+                    return !d.equals(temp) && dev.stillpoint.engine.runs.FuseMounts.mounted(d.toString())
+                            ? java.nio.file.FileVisitResult.SKIP_SUBTREE
+                            : java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a)
+                        throws IOException {
+                    if (!dev.stillpoint.engine.runs.FuseMounts.mounted(f.toString())) Files.deleteIfExists(f);
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) {
+                    try {
+                        Files.deleteIfExists(d);
+                    } catch (IOException notEmpty) {
+                        // something stayed mounted inside
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+            });
         } catch (IOException ignored) {
             // best effort: a leftover private directory in /tmp
         }

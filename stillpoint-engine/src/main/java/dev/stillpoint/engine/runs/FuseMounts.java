@@ -11,6 +11,24 @@ import java.util.concurrent.TimeUnit;
 public final class FuseMounts {
     private FuseMounts() {}
 
+    /** The filesystem type mounted on {@code path} now (the last mount there), or null. */
+    public static String type(String path) {
+        String type = null;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] f = line.split(" ");
+                int dash = java.util.Arrays.asList(f).indexOf("-");
+                if (f.length > 4
+                        && dash > 0
+                        && dash + 1 < f.length
+                        && unescape(f[4]).equals(path)) type = f[dash + 1];
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return type;
+    }
+
     /** True when {@code path} is a mount point now ({@code /proc/self/mountinfo}, octal escapes decoded). */
     public static boolean mounted(String path) {
         try {
@@ -38,15 +56,17 @@ public final class FuseMounts {
     }
 
     /**
-     * {@code fusermount -u [-z] PATH} (lazy: a dead FUSE server's mount goes even while in use);
+     * {@code fusermount -u [-z] PATH} ({@code umount --recursive [--lazy]} for a host-kernel mount; lazy: a dead FUSE server's mount goes even while in use);
      * null, or the error ({@code fusermount}'s message, e.g. busy).
      */
     public static String unmount(String path, boolean lazy) {
+        String type = type(path);
+        List<String> command = type != null && !type.startsWith("fuse")
+                // files --host-kernel: a bind of the tree of host mounts
+                ? lazy ? List.of("umount", "--recursive", "--lazy", path) : List.of("umount", "--recursive", path)
+                : lazy ? List.of("fusermount", "-u", "-z", path) : List.of("fusermount", "-u", path);
         try {
-            Process p = new ProcessBuilder(
-                            lazy ? List.of("fusermount", "-u", "-z", path) : List.of("fusermount", "-u", path))
-                    .redirectErrorStream(true)
-                    .start();
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

@@ -20,8 +20,11 @@ import java.util.concurrent.TimeUnit;
  * output files), so a pid recycled by an unrelated process is never killed.
  */
 public final class HostProcesses {
-    static final Set<String> PROGRAMS =
-            Set.of("qemu-nbd", "qemu-img", "qemu-system-x86_64"); // the last: a libguestfs appliance
+    static final Set<String> PROGRAMS = Set.of(
+            "qemu-nbd",
+            "qemu-img",
+            "qemu-system-x86_64",
+            "qemu-storage-daemon"); // a libguestfs appliance; files --host-kernel
 
     private HostProcesses() {}
 

@@ -110,6 +110,7 @@ public final class OrphanRecovery {
         if (needsDomain(r)) undoDomain(r, who, failures);
         if ("verify".equals(r.command()) && r.definedDomain() != null) undoThrowawayDomain(r, who, failures);
         undoMount(r, who, failures);
+        undoHostKernel(r, who, failures);
         undoProcesses(r, who);
         undoFiles(r, who, failures);
         if ("backup".equals(r.command())) recordInterrupted(r, who, failures);
@@ -242,6 +243,18 @@ public final class OrphanRecovery {
         } catch (IOException e) {
             failures.add("cannot read " + marker + ": " + e.getMessage());
         }
+    }
+
+    /** The host-kernel path's mounts, loop devices, daemon and exports ({@link HostKernelSteps}). */
+    private void undoHostKernel(RunRecord r, String who, List<String> failures) {
+        if (r.workDir() == null || !HostKernelSteps.present(Path.of(r.workDir()))) return;
+        List<String> left = HostKernelSteps.undo(Path.of(r.workDir()));
+        if (left.isEmpty())
+            listener.warning(
+                    ORPHAN_RECOVERED,
+                    "unmounted the guest filesystems, detached the loop devices and stopped qemu-storage-daemon of dead "
+                            + who);
+        else failures.addAll(left);
     }
 
     private void undoFiles(RunRecord r, String who, List<String> failures) {
