@@ -31,8 +31,13 @@ public final class DeadRun implements AutoCloseable {
         return file;
     }
 
-    /** Deletes the journal and its lock file (recovery done). */
+    /**
+     * Deletes the journal and its lock file (recovery done), and the journal's temporary file if
+     * the owner died inside a save: a save comes before what it names is created, so that file
+     * names nothing that exists.
+     */
     public void forget() throws IOException {
+        Files.deleteIfExists(RunJournal.tmpOf(file));
         Files.deleteIfExists(file);
         Files.deleteIfExists(lockFile);
     }

@@ -129,7 +129,40 @@ public final class RunDirectory {
                 out.add(new DeadRun(json, lockFile, lock.get(), null));
             }
         }
+        removeUnstartedJournals();
         return out;
+    }
+
+    /**
+     * A run killed inside its first journal save leaves {@code run-ID.json.tmp} and its lock file
+     * but no journal: it created nothing yet (the journal is written first), so both go once the
+     * lock shows the owner dead.
+     */
+    private void removeUnstartedJournals() throws EngineException {
+        List<Path> tmps = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "run-*.json.tmp")) {
+            for (Path p : s) tmps.add(p);
+        } catch (IOException e) {
+            throw new EngineException(Code.STATE_DIR, "cannot list run journals in " + dir + ": " + e.getMessage(), e);
+        }
+        for (Path tmp : tmps) {
+            String n = tmp.getFileName().toString();
+            Path json = tmp.resolveSibling(n.substring(0, n.length() - ".tmp".length()));
+            if (Files.exists(json)) continue; // a journal being rewritten, or a dead run's: forget() removes it
+            Path lockFile = lockFileOf(json);
+            Optional<FileLock> lock = Files.exists(lockFile) ? tryLock(lockFile) : Optional.empty();
+            if (Files.exists(lockFile) && lock.isEmpty()) continue; // its owner is alive
+            try {
+                if (!Files.exists(json)) {
+                    Files.deleteIfExists(tmp);
+                    Files.deleteIfExists(lockFile);
+                }
+            } catch (IOException e) {
+                throw new EngineException(Code.STATE_DIR, "cannot remove " + tmp + ": " + e.getMessage(), e);
+            } finally {
+                lock.ifPresent(RunDirectory::release);
+            }
+        }
     }
 
     /** Journals of runs whose owner is alive (for messages and {@code snapshots audit}). */

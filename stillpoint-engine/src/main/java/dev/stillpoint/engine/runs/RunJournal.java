@@ -45,8 +45,13 @@ public final class RunJournal implements AutoCloseable {
         save();
     }
 
+    /** Where {@link #save()} writes before it renames onto the journal. */
+    static Path tmpOf(Path journal) {
+        return journal.resolveSibling(journal.getFileName() + ".tmp");
+    }
+
     synchronized void save() throws EngineException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Path tmp = tmpOf(file);
         try {
             Files.writeString(tmp, JSON.std.asString(record.toMap()));
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
