@@ -5,7 +5,6 @@ import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.output.VmPrinter;
 import dev.stillpoint.engine.snapshot.VmSnapshots;
 import dev.stillpoint.engine.vm.VmConnector;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -49,7 +48,7 @@ public final class VmSnapshotPruneCommand implements Callable<Integer> {
         VmPrinter printer = VmPrinter.of(spec, json);
         List<String> deleted;
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            deleted = new VmSnapshots(connector, Clock.systemUTC(), printer::warning)
+            deleted = Snapshots.changing(connector, printer)
                     .pruneExpired(target.all ? null : target.domain);
         }
         for (String d : deleted) {
