@@ -3,7 +3,6 @@ package dev.stillpoint.cli.vm;
 import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.output.VmPrinter;
-import dev.stillpoint.engine.snapshot.VmSnapshots;
 import dev.stillpoint.engine.vm.VmConnector;
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -138,8 +138,7 @@ public final class OrphanRecovery {
     }
 
     private static boolean needsDomain(RunRecord r) {
-        return r.uuid() != null
-                && (r.backupJob() || r.checkpoint() != null || frozenPhase(r) || r.snapshot() != null);
+        return r.uuid() != null && (r.backupJob() || r.checkpoint() != null || frozenPhase(r) || r.snapshot() != null);
     }
 
     /**
@@ -157,7 +156,8 @@ public final class OrphanRecovery {
             Optional<VmDomain> found = connector.find(r.uuid());
             if (found.isEmpty()) return r.files();
             VmDomain domain = found.get();
-            boolean snapshotExists = domain.snapshots().stream().anyMatch(s -> s.name().equals(r.snapshot()));
+            boolean snapshotExists =
+                    domain.snapshots().stream().anyMatch(s -> s.name().equals(r.snapshot()));
             List<String> inUse = domain.disks().stream()
                     .map(d -> d.source())
                     .filter(r.files()::contains)
@@ -167,8 +167,10 @@ public final class OrphanRecovery {
                         ORPHAN_RECOVERED,
                         "kept " + String.join(", ", r.files()) + ": dead " + who + " created snapshot " + r.snapshot()
                                 + " of domain " + r.domain()
-                                + (snapshotExists ? "" : " (not in libvirt's list, but the domain's disks use "
-                                        + String.join(", ", inUse) + ")")
+                                + (snapshotExists
+                                        ? ""
+                                        : " (not in libvirt's list, but the domain's disks use "
+                                                + String.join(", ", inUse) + ")")
                                 + "; check it with 'stillpoint vm snapshot list'");
                 return List.of();
             }

@@ -79,7 +79,13 @@ class SnapshotRunsTest {
 
     VmSnapshots.CreateOptions quiescedExternal(String name) {
         return new VmSnapshots.CreateOptions(
-                name, null, true, false, overlays, null, BackupOptions.defaults().withFreezeTimeout(Duration.ofSeconds(5)));
+                name,
+                null,
+                true,
+                false,
+                overlays,
+                null,
+                BackupOptions.defaults().withFreezeTimeout(Duration.ofSeconds(5)));
     }
 
     static void assertBusy(ThrowingCallable call) {
@@ -183,7 +189,9 @@ class SnapshotRunsTest {
 
         snapshots.delete("web1", "s1");
 
-        assertThat(overlay).as("the snapshot's overlay is not the dead run's to remove").exists();
+        assertThat(overlay)
+                .as("the snapshot's overlay is not the dead run's to remove")
+                .exists();
         assertThat(warnings)
                 .anyMatch(w -> w.startsWith(OrphanRecovery.ORPHAN_RECOVERED + ": kept " + overlay)
                         && w.contains("created snapshot s1"));
