@@ -8,7 +8,6 @@ import dev.stillpoint.engine.backup.ConsistencyPolicy;
 import dev.stillpoint.engine.snapshot.VmSnapshots;
 import dev.stillpoint.engine.vm.VmConnector;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -98,7 +97,7 @@ public final class VmSnapshotCreateCommand implements Callable<Integer> {
         VmSnapshots.Created c;
         long t0 = System.nanoTime();
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            c = new VmSnapshots(connector, Clock.systemUTC(), printer::warning)
+            c = Snapshots.changing(connector, printer)
                     .create(
                             domain,
                             new VmSnapshots.CreateOptions(

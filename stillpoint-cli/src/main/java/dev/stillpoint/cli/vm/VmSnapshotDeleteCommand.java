@@ -3,9 +3,7 @@ package dev.stillpoint.cli.vm;
 import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.output.VmPrinter;
-import dev.stillpoint.engine.snapshot.VmSnapshots;
 import dev.stillpoint.engine.vm.VmConnector;
-import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -45,7 +43,7 @@ public final class VmSnapshotDeleteCommand implements Callable<Integer> {
         VmPrinter printer = VmPrinter.of(spec, json);
         long t0 = System.nanoTime();
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            new VmSnapshots(connector, Clock.systemUTC(), printer::warning).delete(domain, name);
+            Snapshots.changing(connector, printer).delete(domain, name);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         printer.summary(Map.of("domain", domain, "name", name, "ms", ms));

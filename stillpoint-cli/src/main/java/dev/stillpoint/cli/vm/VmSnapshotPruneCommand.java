@@ -3,9 +3,7 @@ package dev.stillpoint.cli.vm;
 import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.output.VmPrinter;
-import dev.stillpoint.engine.snapshot.VmSnapshots;
 import dev.stillpoint.engine.vm.VmConnector;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -49,8 +47,7 @@ public final class VmSnapshotPruneCommand implements Callable<Integer> {
         VmPrinter printer = VmPrinter.of(spec, json);
         List<String> deleted;
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            deleted = new VmSnapshots(connector, Clock.systemUTC(), printer::warning)
-                    .pruneExpired(target.all ? null : target.domain);
+            deleted = Snapshots.changing(connector, printer).pruneExpired(target.all ? null : target.domain);
         }
         for (String d : deleted) {
             int slash = d.lastIndexOf('/');

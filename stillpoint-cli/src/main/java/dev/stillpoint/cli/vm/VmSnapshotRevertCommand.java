@@ -3,10 +3,8 @@ package dev.stillpoint.cli.vm;
 import dev.stillpoint.cli.ConnectOption;
 import dev.stillpoint.cli.Connectors;
 import dev.stillpoint.cli.output.VmPrinter;
-import dev.stillpoint.engine.snapshot.VmSnapshots;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDomain;
-import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -61,7 +59,7 @@ public final class VmSnapshotRevertCommand implements Callable<Integer> {
                 : after.running ? VmDomain.State.RUNNING : after.paused ? VmDomain.State.PAUSED : null;
         long t0 = System.nanoTime();
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            new VmSnapshots(connector, Clock.systemUTC(), printer::warning).revert(domain, name, state);
+            Snapshots.changing(connector, printer).revert(domain, name, state);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         printer.summary(Map.of("domain", domain, "name", name, "ms", ms));

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.Main;
+import dev.stillpoint.testkit.FaultProxy;
 import dev.stillpoint.testkit.HostPrograms;
+import dev.stillpoint.testkit.S3Proxy;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -134,23 +136,30 @@ class ExitCodesIT {
 
     /** A repository holding one VM backup and one image snapshot: returns {backup id, snapshot id}. */
     private String[] filled(Path repo) throws Exception {
+        return filled(repo.toString());
+    }
+
+    /** {@code backupOptions}: more options of the backup (e.g. its {@code --catalog}). */
+    private String[] filled(String repo, String... backupOptions) throws Exception {
         domain();
         String backup = (String) json(expect(
                         0,
-                        "backup",
-                        DOMAIN,
-                        "--repo",
-                        repo.toString(),
-                        "--json",
-                        "--work-dir",
-                        tmp.resolve("w").toString()))
+                        with(
+                                backupOptions,
+                                "backup",
+                                DOMAIN,
+                                "--repo",
+                                repo,
+                                "--json",
+                                "--work-dir",
+                                tmp.resolve("w").toString())))
                 .get("backupId");
         String snapshot = (String) json(expect(
                         0,
                         "image",
                         "backup",
                         "--repo",
-                        repo.toString(),
+                        repo,
                         "--name",
                         "img",
                         raw("img.raw", 2).toString(),
@@ -166,6 +175,11 @@ class ExitCodesIT {
 
     /** The four commands against {@code repo} (the restores of {@code ids} from {@link #filled}). */
     private void allFour(int code, Path repo, String[] ids, String... extra) throws Exception {
+        allFour(code, repo.toString(), ids, extra);
+    }
+
+    /** The same with the repository's location ({@code s3:...} too). */
+    private void allFour(int code, String repo, String[] ids, String... extra) throws Exception {
         domain();
         expect(
                 code,
@@ -174,7 +188,7 @@ class ExitCodesIT {
                         "backup",
                         DOMAIN,
                         "--repo",
-                        repo.toString(),
+                        repo,
                         "--work-dir",
                         tmp.resolve("w").toString()));
         expect(
@@ -184,7 +198,7 @@ class ExitCodesIT {
                         "restore",
                         ids[0],
                         "--repo",
-                        repo.toString(),
+                        repo,
                         "--catalog",
                         tmp.resolve("catalog.db").toString(),
                         "--to",
@@ -198,7 +212,7 @@ class ExitCodesIT {
                         "image",
                         "backup",
                         "--repo",
-                        repo.toString(),
+                        repo,
                         "--name",
                         "img",
                         raw("img2.raw", 1).toString()));
@@ -210,7 +224,7 @@ class ExitCodesIT {
                         "restore",
                         ids[1],
                         "--repo",
-                        repo.toString(),
+                        repo,
                         "--target",
                         tmp.resolve("img-" + code + ".raw").toString()));
     }
@@ -505,6 +519,66 @@ class ExitCodesIT {
                 repo.toString(),
                 "--target",
                 tmp.resolve("t.raw").toString());
+    }
+
+    /** What a test does to the way to an {@code s3:} repository once it is filled. */
+    @FunctionalInterface
+    interface S3Fault {
+        void apply(FaultProxy proxy) throws Exception;
+    }
+
+    /**
+     * The four commands against an {@code s3:} repository (a real s3proxy behind a {@link FaultProxy}),
+     * filled while everything passes, after {@code fault} broke the way to it. The S3 settings are
+     * this JVM's system properties (the commands run in it), restored afterwards.
+     */
+    private void allFourOnS3(int code, S3Fault fault) throws Exception {
+        List<String> props = List.of(
+                "aws.accessKeyId",
+                "aws.secretAccessKey",
+                "aws.region",
+                "stillpoint.s3.attempts",
+                "stillpoint.s3.backoffMillis",
+                "stillpoint.cacheDir");
+        Map<String, String> saved = new java.util.HashMap<>();
+        for (String p : props) saved.put(p, System.getProperty(p));
+        try (S3Proxy s3 = S3Proxy.start(tmp.resolve("s3"));
+                FaultProxy proxy = FaultProxy.start(s3)) {
+            s3.createBucket("backups");
+            s3.useInThisJvm();
+            System.setProperty("stillpoint.s3.attempts", "3");
+            System.setProperty("stillpoint.s3.backoffMillis", "20");
+            System.setProperty("stillpoint.cacheDir", tmp.resolve("cache").toString());
+            String repo = proxy.location("backups", "exit-" + code);
+            expect(0, "repo", "init", "--repo", repo, "--encryption", "none");
+            String[] ids = filled(repo, "--catalog", tmp.resolve("catalog.db").toString());
+            fault.apply(proxy);
+            allFour(code, repo, ids);
+            assertThat(proxy.seen()).as("the commands reached the proxy").isNotEmpty();
+        } finally {
+            saved.forEach((k, v) -> {
+                if (v == null) System.clearProperty(k);
+                else System.setProperty(k, v);
+            });
+        }
+    }
+
+    @Test
+    @Reaches(
+            code = 18,
+            command = {"backup", "restore", "image backup", "image restore"})
+    void repositoryAccessDenied() throws Exception {
+        // the server refuses the signature (S3 403 SignatureDoesNotMatch), as for a wrong secret key
+        allFourOnS3(ExitCodes.REPO_ACCESS_DENIED, proxy -> System.setProperty("aws.secretAccessKey", "wrong"));
+    }
+
+    @Test
+    @Reaches(
+            code = 19,
+            command = {"backup", "restore", "image backup", "image restore"})
+    void repositoryBackendUnavailable() throws Exception {
+        // every request answered 503 SlowDown: each command gives up after its 3 attempts
+        allFourOnS3(ExitCodes.REPO_UNAVAILABLE, proxy -> proxy.rule(r -> FaultProxy.Fault.error(503, "SlowDown")));
     }
 
     @Test

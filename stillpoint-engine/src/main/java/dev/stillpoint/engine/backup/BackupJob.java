@@ -18,7 +18,6 @@ import dev.stillpoint.engine.runs.RunRecord;
 import dev.stillpoint.engine.vm.VmDisk;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmDomain.BackupSession;
-import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.engine.vm.VmException;
 import dev.stillpoint.guest.contract.GuestReport;
 import dev.stillpoint.qemu.nbd.NbdClient;
@@ -125,8 +124,8 @@ public final class BackupJob {
         boolean owned;
         /** Cleanup could not undo everything: the journal stays for the next run's recovery. */
         boolean cleanupIncomplete;
-        /** The freeze window of an online backup (null offline or before the freeze). */
-        GuestFreeze guestFreeze;
+        /** The freeze window of an online backup (null offline). */
+        GuestQuiesce quiesce;
         /** This backup's guest report once read (kept on a failed record too), else null. */
         String guestReportText;
 
@@ -221,29 +220,7 @@ public final class BackupJob {
         }
 
         private BackupResult online(List<VmDisk> disks) throws EngineException, VmException, IOException {
-            GuestAgent agent = domain.agent();
-            boolean agentOk = agent.ping(options.pingTimeout());
-            if (!agentOk) {
-                String msg = "guest agent of domain " + domain.name() + " did not answer guest-ping within "
-                        + options.pingTimeout().toMillis() + " ms";
-                if (options.policy() == ConsistencyPolicy.REQUIRED) {
-                    throw new EngineException(Code.QUIESCE_FAILED, msg + "; consistency 'required' cannot be met");
-                }
-                warn("agent-unavailable", msg + "; continuing crash-consistent");
-            }
-            String noBitmap = NoBitmap.why(disks);
-            IncrementalPlanner.Plan plan;
-            if (noBitmap != null) {
-                warn(NoBitmap.WARNING, noBitmap);
-                plan = IncrementalPlanner.Plan.full(null);
-            } else {
-                plan = plan(disks, false);
-            }
-            String reportBefore = agentOk ? GuestReports.read(agent, options.pingTimeout()) : null;
-            String newCheckpoint = noBitmap == null ? Checkpoints.newName(startedAt) : null;
-            finish();
-
-            guestFreeze = new GuestFreeze(agent, options, domain.name(), new GuestFreeze.Events() {
+            quiesce = new GuestQuiesce(domain, options, new GuestFreeze.Events() {
                 @Override
                 public void phaseStarted(Phase phase) {
                     start(phase);
@@ -259,23 +236,32 @@ public final class BackupJob {
                     Run.this.warn(code, message);
                 }
             });
+            boolean agentOk = quiesce.checkAgent();
+            String noBitmap = NoBitmap.why(disks);
+            IncrementalPlanner.Plan plan;
+            if (noBitmap != null) {
+                warn(NoBitmap.WARNING, noBitmap);
+                plan = IncrementalPlanner.Plan.full(null);
+            } else {
+                plan = plan(disks, false);
+            }
+            String reportBefore = quiesce.readReportBefore();
+            String newCheckpoint = noBitmap == null ? Checkpoints.newName(startedAt) : null;
+            finish();
+
             boolean frozen = freezeGuest(agentOk, reportBefore);
             try {
                 start(Phase.BEGIN);
                 plan = begin(disks, newCheckpoint, plan);
                 finish();
             } finally {
-                guestFreeze.thawIfSent();
+                quiesce.thawIfSent();
             }
             check();
-            String reportAfter = frozen ? GuestReports.read(agent, options.pingTimeout()) : null;
+            String reportAfter = quiesce.readReportAfter();
             if (frozen) obeyGuest(reportBefore, reportAfter, null);
-            Consistency consistency = GuestReports.consistency(frozen, reportBefore, reportAfter);
-            if (frozen && consistency == Consistency.CRASH)
-                warn(
-                        "guest-watchdog-thawed",
-                        "the guest's watchdog thawed before this backup's thaw (its freeze deadline passed); recorded crash-consistent");
-            String report = reportAfter != null && !reportAfter.equals(reportBefore) ? reportAfter : null;
+            Consistency consistency = quiesce.consistency();
+            String report = quiesce.freshReport();
 
             start(Phase.COPY);
             for (VmDisk d : disks) {
@@ -414,13 +400,12 @@ public final class BackupJob {
             if (!agentOk) return false;
             boolean frozen;
             try {
-                frozen = guestFreeze.freeze();
+                frozen = quiesce.freeze();
             } catch (EngineException e) {
-                if (e.code() == Code.QUIESCE_FAILED)
-                    obeyGuest(reportBefore, GuestReports.read(domain.agent(), options.pingTimeout()), e);
+                if (e.code() == Code.QUIESCE_FAILED) obeyGuest(reportBefore, quiesce.readReportNow(), e);
                 throw e;
             }
-            if (!frozen) obeyGuest(reportBefore, GuestReports.read(domain.agent(), options.pingTimeout()), null);
+            if (!frozen) obeyGuest(reportBefore, quiesce.readReportNow(), null);
             return frozen;
         }
 
@@ -482,7 +467,7 @@ public final class BackupJob {
         }
 
         private void cleanup(Throwable cause) {
-            if (guestFreeze != null) guestFreeze.thawIfSent();
+            if (quiesce != null) quiesce.thawIfSent();
             if (session != null) {
                 try {
                     session.close();
@@ -513,7 +498,7 @@ public final class BackupJob {
         }
 
         private Long freezeWindowMs() {
-            return guestFreeze == null ? null : guestFreeze.windowMs();
+            return quiesce == null ? null : quiesce.windowMs();
         }
 
         /**

@@ -111,8 +111,10 @@ public final class OrphanRecovery {
         if ("verify".equals(r.command()) && r.definedDomain() != null) undoThrowawayDomain(r, who, failures);
         undoMount(r, who, failures);
         undoHostKernel(r, who, failures);
-        undoProcesses(r, who);
-        undoFiles(r, who, failures);
+        // a snapshot's overlays may be the disks of the running domain: never kill what names them
+        List<String> files = r.snapshot() == null ? r.files() : snapshotOverlaysToRemove(r, who, failures);
+        undoProcesses(r, r.snapshot() == null ? files : List.of(), who);
+        undoFiles(r, files, who, failures);
         if ("backup".equals(r.command())) recordInterrupted(r, who, failures);
         if (!failures.isEmpty()) {
             listener.warning(
@@ -136,7 +138,47 @@ public final class OrphanRecovery {
     }
 
     private static boolean needsDomain(RunRecord r) {
-        return r.uuid() != null && (r.backupJob() || r.checkpoint() != null || frozenPhase(r));
+        return r.uuid() != null && (r.backupJob() || r.checkpoint() != null || frozenPhase(r) || r.snapshot() != null);
+    }
+
+    /**
+     * The overlays of a VM snapshot the dead run was creating: none when the domain has that
+     * snapshot or one of its disks uses an overlay (libvirt made them the domain's; reported kept),
+     * all of them when the domain is gone or has neither (created but not recorded).
+     */
+    private List<String> snapshotOverlaysToRemove(RunRecord r, String who, List<String> failures) {
+        if (r.files().isEmpty()) return List.of();
+        if (connector == null || r.uuid() == null) {
+            failures.add("no domain to check whether snapshot " + r.snapshot() + " owns " + r.files());
+            return List.of();
+        }
+        try {
+            Optional<VmDomain> found = connector.find(r.uuid());
+            if (found.isEmpty()) return r.files();
+            VmDomain domain = found.get();
+            boolean snapshotExists =
+                    domain.snapshots().stream().anyMatch(s -> s.name().equals(r.snapshot()));
+            List<String> inUse = domain.disks().stream()
+                    .map(d -> d.source())
+                    .filter(r.files()::contains)
+                    .toList();
+            if (snapshotExists || !inUse.isEmpty()) {
+                listener.warning(
+                        ORPHAN_RECOVERED,
+                        "kept " + String.join(", ", r.files()) + ": dead " + who + " created snapshot " + r.snapshot()
+                                + " of domain " + r.domain()
+                                + (snapshotExists
+                                        ? ""
+                                        : " (not in libvirt's list, but the domain's disks use "
+                                                + String.join(", ", inUse) + ")")
+                                + "; check it with 'stillpoint vm snapshot list'");
+                return List.of();
+            }
+            return r.files();
+        } catch (VmException e) {
+            failures.add("cannot look up the snapshots of domain " + r.domain() + ": " + e.getMessage());
+            return List.of();
+        }
     }
 
     private void undoDomain(RunRecord r, String who, List<String> failures) {
@@ -219,8 +261,8 @@ public final class OrphanRecovery {
         }
     }
 
-    private void undoProcesses(RunRecord r, String who) {
-        List<String> paths = new ArrayList<>(r.files());
+    private void undoProcesses(RunRecord r, List<String> files, String who) {
+        List<String> paths = new ArrayList<>(files);
         if (r.workDir() != null) paths.add(r.workDir());
         for (HostProcesses.Found f : HostProcesses.referencing(paths)) {
             boolean gone = HostProcesses.kill(f);
@@ -257,8 +299,8 @@ public final class OrphanRecovery {
         else failures.addAll(left);
     }
 
-    private void undoFiles(RunRecord r, String who, List<String> failures) {
-        for (String f : r.files()) {
+    private void undoFiles(RunRecord r, List<String> files, String who, List<String> failures) {
+        for (String f : files) {
             try {
                 if (Files.deleteIfExists(Path.of(f))) {
                     listener.warning(ORPHAN_RECOVERED, "removed " + f + ", unfinished output of dead " + who);

@@ -81,7 +81,7 @@ public final class RunDirectory {
         throw new EngineException(
                 Code.DOMAIN_BUSY,
                 "domain " + name + " is busy: " + owner
-                        + " is working on it; wait for it to finish (one backup of a domain at a time)");
+                        + " is working on it; wait for it to finish (one backup or vm snapshot change of a domain at a time)");
     }
 
     /** The domain's lock, or empty when a live run holds it. */

@@ -35,7 +35,8 @@ public record RunRecord(
         String checkpoint,
         boolean backupJob,
         List<String> files,
-        String definedDomain) {
+        String definedDomain,
+        String snapshot) {
     static final int VERSION = 1;
 
     public RunRecord {
@@ -62,6 +63,7 @@ public record RunRecord(
                 null,
                 false,
                 List.of(),
+                null,
                 null);
     }
 
@@ -122,6 +124,25 @@ public record RunRecord(
         return with(d -> d.definedDomain = name);
     }
 
+    /**
+     * A VM snapshot about to be created with these external overlays (written before the call):
+     * recovery deletes the overlays unless the domain has the snapshot or a disk uses them.
+     */
+    public RunRecord withSnapshot(String name, List<Path> overlays) {
+        return with(d -> {
+            d.snapshot = name;
+            for (Path p : overlays) d.files.add(p.toAbsolutePath().toString());
+        });
+    }
+
+    /** The snapshot exists (its overlays belong to it): recovery must leave them alone. */
+    public RunRecord withSnapshotCreated() {
+        return with(d -> {
+            d.snapshot = null;
+            d.files.clear();
+        });
+    }
+
     /** A copy with {@code change} applied to its changeable fields (the run's identity stays). */
     private RunRecord with(java.util.function.Consumer<Changes> change) {
         Changes c = new Changes(this);
@@ -143,7 +164,8 @@ public record RunRecord(
                 c.checkpoint,
                 c.backupJob,
                 c.files,
-                c.definedDomain);
+                c.definedDomain,
+                c.snapshot);
     }
 
     /** The fields a run changes while it goes on. */
@@ -158,6 +180,7 @@ public record RunRecord(
         boolean backupJob;
         final List<String> files;
         String definedDomain;
+        String snapshot;
 
         Changes(RunRecord r) {
             domain = r.domain;
@@ -170,6 +193,7 @@ public record RunRecord(
             backupJob = r.backupJob;
             files = new ArrayList<>(r.files);
             definedDomain = r.definedDomain;
+            snapshot = r.snapshot;
         }
     }
 
@@ -192,6 +216,7 @@ public record RunRecord(
         m.put("backupJob", backupJob);
         m.put("files", files);
         m.put("definedDomain", definedDomain);
+        m.put("snapshot", snapshot);
         return m;
     }
 
@@ -235,7 +260,8 @@ public record RunRecord(
                 f.string("checkpoint", false),
                 Boolean.TRUE.equals(f.value("backupJob")),
                 f.strings("files"),
-                f.string("definedDomain", false));
+                f.string("definedDomain", false),
+                f.string("snapshot", false));
     }
 
     private record Fields(Path file, Map<String, Object> m) {

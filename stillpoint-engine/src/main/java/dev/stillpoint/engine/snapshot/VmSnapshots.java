@@ -5,6 +5,10 @@ import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.backup.BackupOptions;
 import dev.stillpoint.engine.backup.GuestQuiesce;
 import dev.stillpoint.engine.catalog.Consistency;
+import dev.stillpoint.engine.runs.OrphanRecovery;
+import dev.stillpoint.engine.runs.RunDirectory;
+import dev.stillpoint.engine.runs.RunJournal;
+import dev.stillpoint.engine.runs.RunRecord;
 import dev.stillpoint.engine.vm.SnapshotRequest;
 import dev.stillpoint.engine.vm.VmConnector;
 import dev.stillpoint.engine.vm.VmDisk;
@@ -33,6 +37,10 @@ import java.util.function.BiConsumer;
  * running domain, and records the consistency, the expiry and the image sizes in the snapshot's
  * description ({@link SnapshotMetadata}). Internal snapshots' memory sizes come from the qcow2
  * snapshot table ({@link Qcow2Header}), read without locking the image.
+ *
+ * <p>Create, revert, delete and prune hold the domain's run lock, as a backup does (one run per
+ * domain: {@link Code#DOMAIN_BUSY} while another works on it), and a create journals what it may
+ * leave when killed (the freeze, external overlays not yet a snapshot's) for {@link OrphanRecovery}.
  */
 public final class VmSnapshots {
     static final DateTimeFormatter NAME_TIME =
@@ -41,12 +49,67 @@ public final class VmSnapshots {
     private final VmConnector connector;
     private final Clock clock;
     private final BiConsumer<String, String> warn;
+    private final RunDirectory runs;
+    private final OrphanRecovery recovery;
 
-    /** @param warn receives {@code (code, message)} of everything worth a warning */
+    /** Without a run directory (tests with fakes): no domain lock, nothing journaled. */
     public VmSnapshots(VmConnector connector, Clock clock, BiConsumer<String, String> warn) {
+        this(connector, clock, warn, null, null);
+    }
+
+    /**
+     * @param warn     receives {@code (code, message)} of everything worth a warning
+     * @param runs     the run journals and domain locks of this host (null: neither)
+     * @param recovery undoes what dead runs left on the domain before each change (null: nothing)
+     */
+    public VmSnapshots(
+            VmConnector connector,
+            Clock clock,
+            BiConsumer<String, String> warn,
+            RunDirectory runs,
+            OrphanRecovery recovery) {
         this.connector = connector;
         this.clock = clock;
         this.warn = warn;
+        this.runs = runs;
+        this.recovery = recovery;
+    }
+
+    /** A change to a domain made under its lock; {@code journal} is null without a run directory. */
+    private interface Locked<T> {
+        T run(RunJournal journal) throws VmException, EngineException;
+    }
+
+    /**
+     * Runs {@code body} holding the domain's lock, after recovering dead runs, with a journal of
+     * its own. When {@code body} fails with something journaled (overlays, the freeze), the journal
+     * is handed to recovery at once, the lock still held: the same undo as after a kill.
+     */
+    private <T> T locked(VmDomain domain, String command, Locked<T> body) throws VmException, EngineException {
+        if (runs == null) return body.run(null);
+        try (RunDirectory.DomainLock lock = runs.lockDomain(domain.uuid(), domain.name())) {
+            if (recovery != null) recovery.recoverAll(lock);
+            RunJournal journal = runs.start(RunDirectory.newRunId(), command);
+            try {
+                journal.update(r -> r.withDomain(domain.name(), domain.uuid()));
+                T out = body.run(journal);
+                journal.close();
+                return out;
+            } catch (VmException | EngineException | RuntimeException | Error e) {
+                RunRecord left = journal.record();
+                if (left.files().isEmpty() && left.phase() == null) {
+                    journal.close();
+                } else {
+                    journal.abandon();
+                    try {
+                        if (recovery != null) recovery.recoverAll(lock);
+                    } catch (EngineException | RuntimeException x) {
+                        e.addSuppressed(x);
+                    }
+                }
+                throw e;
+            }
+        }
     }
 
     /**
@@ -74,6 +137,10 @@ public final class VmSnapshots {
 
     public Created create(String domainName, CreateOptions o) throws VmException, EngineException {
         VmDomain domain = domain(domainName);
+        return locked(domain, "snapshot-create", journal -> create(domain, o, journal));
+    }
+
+    private Created create(VmDomain domain, CreateOptions o, RunJournal journal) throws VmException, EngineException {
         VmDomain.State state = domain.state();
         boolean running = state == VmDomain.State.RUNNING || state == VmDomain.State.PAUSED;
         if (o.memory() && o.external() != null)
@@ -119,15 +186,31 @@ public final class VmSnapshots {
                 !running ? Consistency.CLEAN_SHUTDOWN.label() : o.memory() ? "memory" : Consistency.CRASH.label();
         SnapshotMetadata meta = new SnapshotMetadata(o.description(), consistency, expires, sizes);
         SnapshotRequest request = new SnapshotRequest(name, meta.description(), overlays);
+        for (Path p : overlays.values()) {
+            // an existing file would be journaled as this run's and deleted by recovery
+            if (Files.exists(p))
+                throw new EngineException(
+                        Code.ALREADY_EXISTS, "overlay " + p + " exists already; choose another --external DIR or name");
+        }
+        if (journal != null && !overlays.isEmpty())
+            journal.update(r -> r.withSnapshot(name, List.copyOf(overlays.values())));
+        Locked<Void> take = j -> {
+            domain.createSnapshot(request);
+            if (j != null) j.update(RunRecord::withSnapshotCreated);
+            return null;
+        };
         GuestQuiesce.Outcome outcome = null;
         if (o.quiesce()) {
+            // a kill inside the window leaves the guest frozen until its own deadline: recovery thaws it
+            if (journal != null) journal.update(r -> r.withPhase("freeze"));
             // the consistency is known after the thaw (the guest's report is read then): recorded after
-            outcome = GuestQuiesce.around(domain, o.freeze(), () -> domain.createSnapshot(request));
+            outcome = GuestQuiesce.around(domain, o.freeze(), () -> take.run(journal));
+            if (journal != null) journal.update(r -> r.withPhase(null));
             meta = new SnapshotMetadata(o.description(), outcome.consistency().label(), expires, sizes);
             for (String w : outcome.warnings()) warn.accept("quiesce", w);
             domain.updateSnapshotDescription(name, meta.description());
         } else {
-            domain.createSnapshot(request);
+            take.run(journal);
         }
         return new Created(name, o.external() != null ? "external" : "internal", meta, overlays, outcome);
     }
@@ -207,8 +290,15 @@ public final class VmSnapshots {
      * miss the clusters the revert changes), so Stillpoint's own checkpoints are deleted first: the
      * next backup is then a full one instead of an incremental that would miss changed data.
      */
-    public void revert(String domainName, String name, VmDomain.State after) throws VmException {
+    public void revert(String domainName, String name, VmDomain.State after) throws VmException, EngineException {
         VmDomain domain = domain(domainName);
+        locked(domain, "snapshot-revert", journal -> {
+            revert(domain, name, after);
+            return null;
+        });
+    }
+
+    private void revert(VmDomain domain, String name, VmDomain.State after) throws VmException {
         VmSnapshot s = find(domain, name);
         if (s.external())
             throw new VmException(
@@ -235,26 +325,47 @@ public final class VmSnapshots {
     }
 
     /** Deletes snapshot {@code name} (an external one is merged into its own backing image only). */
-    public void delete(String domainName, String name) throws VmException {
+    public void delete(String domainName, String name) throws VmException, EngineException {
         VmDomain domain = domain(domainName);
-        find(domain, name);
-        domain.deleteSnapshot(name);
+        locked(domain, "snapshot-delete", journal -> {
+            find(domain, name);
+            domain.deleteSnapshot(name);
+            return null;
+        });
     }
 
     /** Deletes the expired snapshots of one domain (null: all domains), children before parents; returns "domain/name" of each. */
-    public List<String> pruneExpired(String domainName) throws VmException {
+    public List<String> pruneExpired(String domainName) throws VmException, EngineException {
         List<String> names = domainName != null ? List.of(domainName) : connector.domainNames();
         List<String> deleted = new ArrayList<>();
+        EngineException busy = null;
         for (String dn : names) {
+            try {
+                prune(dn, deleted);
+            } catch (EngineException e) {
+                // one busy domain does not keep the others' expired snapshots: they are pruned, it fails at the end
+                if (domainName != null || e.code() != Code.DOMAIN_BUSY) throw e;
+                warn.accept("domain-busy", e.getMessage() + "; its expired snapshots stay");
+                if (busy == null) busy = e;
+            }
+        }
+        if (busy != null) throw busy;
+        return deleted;
+    }
+
+    /** Deletes the expired snapshots of domain {@code dn} under its lock, children before parents. */
+    private void prune(String dn, List<String> deleted) throws VmException, EngineException {
+        VmDomain domain = domain(dn);
+        locked(domain, "snapshot-prune", journal -> {
             List<SnapshotView> list = new ArrayList<>(list(dn));
             java.util.Collections.reverse(list);
             for (SnapshotView s : list) {
                 if (!s.expired()) continue;
-                delete(dn, s.name());
+                domain.deleteSnapshot(s.name());
                 deleted.add(dn + "/" + s.name());
             }
-        }
-        return deleted;
+            return null;
+        });
     }
 
     private Qcow2Header table(Map<String, Qcow2Header> cache, String file) {

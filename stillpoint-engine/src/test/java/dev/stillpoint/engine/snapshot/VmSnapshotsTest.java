@@ -26,7 +26,7 @@ class VmSnapshotsTest {
     static final Instant NOW = Instant.parse("2026-12-06T05:00:00Z");
 
     /** A domain whose snapshots are kept in a list; records creates, reverts and deletes. */
-    static final class SnapshotDomain extends FakeDomain {
+    static class SnapshotDomain extends FakeDomain {
         final List<VmSnapshot> snaps = new ArrayList<>();
         final List<SnapshotRequest> created = new ArrayList<>();
 
@@ -85,7 +85,7 @@ class VmSnapshotsTest {
         return new VmConnector() {
             @Override
             public Optional<VmDomain> find(String n) {
-                return n.equals(d.name()) ? Optional.of(d) : Optional.empty();
+                return n.equals(d.name()) || n.equals(d.uuid()) ? Optional.of(d) : Optional.empty();
             }
 
             @Override
