@@ -97,7 +97,7 @@ public final class VmSnapshotCreateCommand implements Callable<Integer> {
         VmSnapshots.Created c;
         long t0 = System.nanoTime();
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            c = Snapshots.changing(connector, printer)
+            c = LockedSnapshots.changing(connector, printer)
                     .create(
                             domain,
                             new VmSnapshots.CreateOptions(

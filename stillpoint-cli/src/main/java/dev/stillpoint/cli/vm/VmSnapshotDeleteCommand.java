@@ -43,7 +43,7 @@ public final class VmSnapshotDeleteCommand implements Callable<Integer> {
         VmPrinter printer = VmPrinter.of(spec, json);
         long t0 = System.nanoTime();
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            Snapshots.changing(connector, printer).delete(domain, name);
+            LockedSnapshots.changing(connector, printer).delete(domain, name);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         printer.summary(Map.of("domain", domain, "name", name, "ms", ms));

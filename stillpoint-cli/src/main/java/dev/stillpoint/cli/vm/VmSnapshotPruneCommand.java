@@ -47,7 +47,7 @@ public final class VmSnapshotPruneCommand implements Callable<Integer> {
         VmPrinter printer = VmPrinter.of(spec, json);
         List<String> deleted;
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            deleted = Snapshots.changing(connector, printer).pruneExpired(target.all ? null : target.domain);
+            deleted = LockedSnapshots.changing(connector, printer).pruneExpired(target.all ? null : target.domain);
         }
         for (String d : deleted) {
             int slash = d.lastIndexOf('/');

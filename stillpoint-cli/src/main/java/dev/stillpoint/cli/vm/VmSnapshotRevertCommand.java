@@ -59,7 +59,7 @@ public final class VmSnapshotRevertCommand implements Callable<Integer> {
                 : after.running ? VmDomain.State.RUNNING : after.paused ? VmDomain.State.PAUSED : null;
         long t0 = System.nanoTime();
         try (VmConnector connector = Connectors.open(connect.uri)) {
-            Snapshots.changing(connector, printer).revert(domain, name, state);
+            LockedSnapshots.changing(connector, printer).revert(domain, name, state);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         printer.summary(Map.of("domain", domain, "name", name, "ms", ms));

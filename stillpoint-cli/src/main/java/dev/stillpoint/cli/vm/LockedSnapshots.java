@@ -13,8 +13,8 @@ import java.time.Clock;
  * (exit 27 while a backup or another of them works on it), recover dead runs first and journal
  * what a create may leave behind.
  */
-final class Snapshots {
-    private Snapshots() {}
+final class LockedSnapshots {
+    private LockedSnapshots() {}
 
     static VmSnapshots changing(VmConnector connector, VmPrinter printer) throws EngineException {
         RunDirectory runs = Runs.directory();
