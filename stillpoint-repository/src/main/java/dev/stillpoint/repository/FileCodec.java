@@ -1,8 +1,12 @@
 package dev.stillpoint.repository;
 
+import com.fasterxml.jackson.jr.ob.JSON;
 import com.github.luben.zstd.Zstd;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Encoding of small metadata files (index, snapshot manifests, pack headers).
@@ -48,6 +52,40 @@ final class FileCodec {
             throw new RepositoryException(
                     RepositoryException.Code.CORRUPT, what + ": cannot decompress: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Decodes a metadata file holding one JSON object with {@code version} 1 (manifests, records):
+     * {@code label} names the object in messages ("manifest version 2 is not supported (1)",
+     * "malformed manifest: ...").
+     */
+    static Map<String, Object> decodeJson(Crypto crypto, String kind, String label, byte[] file, String what)
+            throws RepositoryException {
+        byte[] json = decode(crypto, kind, file, 0, file.length, what);
+        int version;
+        Map<String, Object> m;
+        try {
+            m = JSON.std.mapFrom(json);
+            version = ((Number) m.get("version")).intValue();
+        } catch (IOException | RuntimeException e) {
+            throw malformed(label, what, e);
+        }
+        if (version != 1)
+            throw new RepositoryException(
+                    RepositoryException.Code.UNSUPPORTED_VERSION,
+                    what + ": " + label + " version " + version + " is not supported (1)");
+        return m;
+    }
+
+    /** A JSON object of strings (tags, snapshot roles) as an ordered map; empty when absent. */
+    static Map<String, String> strings(Object json) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (json instanceof Map<?, ?> m) m.forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+        return out;
+    }
+
+    static RepositoryException malformed(String label, String what, Exception e) {
+        return new RepositoryException(RepositoryException.Code.CORRUPT, what + ": malformed " + label + ": " + e, e);
     }
 
     static RepositoryException corrupt(String what, String why) {

@@ -105,17 +105,9 @@ final class Manifest {
 
     @SuppressWarnings("unchecked")
     static Manifest decode(Crypto crypto, byte[] file, String what) throws RepositoryException {
-        byte[] json = FileCodec.decode(crypto, "snapshot", file, 0, file.length, what);
+        Map<String, Object> m = FileCodec.decodeJson(crypto, "snapshot", "manifest", file, what);
         try {
-            Map<String, Object> m = JSON.std.mapFrom(json);
-            int version = ((Number) m.get("version")).intValue();
-            if (version != 1)
-                throw new RepositoryException(
-                        RepositoryException.Code.UNSUPPORTED_VERSION,
-                        what + ": manifest version " + version + " is not supported (1)");
-            Map<String, String> tags = new LinkedHashMap<>();
-            if (m.get("tags") instanceof Map<?, ?> t)
-                t.forEach((k, v) -> tags.put(String.valueOf(k), String.valueOf(v)));
+            Map<String, String> tags = FileCodec.strings(m.get("tags"));
             long size = ((Number) m.get("size")).longValue();
             int cs = ((Number) m.get("chunkSize")).intValue();
             byte[] chunks = Base64.getDecoder().decode((String) m.get("chunks"));
@@ -135,10 +127,8 @@ final class Manifest {
                     ((Number) m.get("storedBytes")).longValue(),
                     chunks,
                     (String) m.get("original"));
-        } catch (RepositoryException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": malformed manifest: " + e, e);
+        } catch (RuntimeException e) {
+            throw FileCodec.malformed("manifest", what, e);
         }
     }
 }

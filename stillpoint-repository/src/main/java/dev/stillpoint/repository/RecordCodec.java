@@ -36,24 +36,16 @@ final class RecordCodec {
         String what = "record " + id;
         if (!Hex.of(Crypto.sha256(file, 0, file.length)).equals(id))
             throw FileCodec.corrupt(what, "file content does not match its id (damaged or truncated)");
-        byte[] json = FileCodec.decode(crypto, "record", file, 0, file.length, what);
+        Map<String, Object> m = FileCodec.decodeJson(crypto, "record", "record", file, what);
         try {
-            Map<String, Object> m = JSON.std.mapFrom(json);
-            int version = ((Number) m.get("version")).intValue();
-            if (version != 1)
-                throw new RepositoryException(
-                        RepositoryException.Code.UNSUPPORTED_VERSION,
-                        what + ": record version " + version + " is not supported (1)");
-            Map<String, String> snapshots = new LinkedHashMap<>();
-            if (m.get("snapshots") instanceof Map<?, ?> s)
-                s.forEach((k, v) -> snapshots.put(String.valueOf(k), String.valueOf(v)));
             return new RepositoryRecord(
-                    id, (String) m.get("name"), Instant.parse((String) m.get("time")), snapshots, (String)
-                            m.get("body"));
-        } catch (RepositoryException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw new RepositoryException(RepositoryException.Code.CORRUPT, what + ": malformed record: " + e, e);
+                    id,
+                    (String) m.get("name"),
+                    Instant.parse((String) m.get("time")),
+                    FileCodec.strings(m.get("snapshots")),
+                    (String) m.get("body"));
+        } catch (RuntimeException e) {
+            throw FileCodec.malformed("record", what, e);
         }
     }
 }
