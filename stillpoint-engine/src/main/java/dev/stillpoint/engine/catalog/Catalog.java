@@ -45,6 +45,7 @@ public final class Catalog implements AutoCloseable {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
+            SqliteLibrary.load();
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             Catalog catalog = new Catalog(file, c);
             catalog.migrate();
