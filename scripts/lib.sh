@@ -69,9 +69,11 @@ stillpoint_aot_opts() {
     echo "stillpoint: recording the JVM's AOT cache for this build (once)..." >&2
     find "$dir" -name 'stillpoint-*.aot' ! -newer "$jar" -delete 2>/dev/null # caches of older builds
     { head -c 2097152 /dev/urandom; yes 'stillpoint aot training line' | head -c 2097152; } > "$tmp/image.raw"
-    if STILLPOINT_PASSWORD=aot-training "$JAVA_HOME/bin/java" "$@" -jar "$jar" repo init --repo "$tmp/repo" >/dev/null 2>&1 &&
-       STILLPOINT_PASSWORD=aot-training "$JAVA_HOME/bin/java" "$@" -XX:AOTCacheOutput="$tmp/cache.aot" -jar "$jar" \
-         image backup --repo "$tmp/repo" --name training "$tmp/image.raw" >/dev/null 2>&1 &&
+    # one JVM runs several commands (dev.stillpoint.cli.AotTraining): init, image backup, snapshots,
+    # image restore, check, backups (the catalog) and the option models of restore/files/backup/verify
+    if STILLPOINT_PASSWORD=aot-training STILLPOINT_CACHE_DIR="$tmp/cache" STILLPOINT_STATE_DIR="$tmp/state" \
+         "$JAVA_HOME/bin/java" "$@" -XX:AOTCacheOutput="$tmp/cache.aot" -cp "$jar" dev.stillpoint.cli.AotTraining \
+         "$tmp" "$tmp/image.raw" >/dev/null 2>&1 &&
        [ -s "$tmp/cache.aot" ]; then
       mv -f "$tmp/cache.aot" "$cache"
     fi
