@@ -111,6 +111,14 @@ for run in $(seq 1 "$runs"); do
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$l" "$f" "$w" "$hl" "$hf" | tee -a "$results"
 done
 
+# what one file cost in repository reads (chunks decoded by the export), beside the backup's stored data
+rm -rf "$work/out"
+"$sp" restore "$id" --repo "$work/repo" --files /etc/hostname --to "$work/out/host" --host-kernel --json 2>/dev/null \
+  | python3 -c 'import json,sys; s=[json.loads(l) for l in sys.stdin][-1]; print(f"one file read {s[\"repositoryChunks\"]} chunks ({s[\"repositoryBytes\"]/1048576:.1f} MiB) from the repository")'
+"$sp" snapshots --repo "$work/repo" --json 2>/dev/null \
+  | python3 -c 'import json,sys; s=[json.loads(l) for l in sys.stdin][0]; print(f"the whole disk: {s[\"allocatedBytes\"]/1048576:.1f} MiB allocated, {s[\"storedBytes\"]/1048576:.1f} MiB stored")'
+rm -rf "$work/out"
+
 python3 - "$results" "$size_mib" <<'PY'
 import statistics, sys
 rows = [l.split('\t') for l in open(sys.argv[1]).read().split('\n') if l]

@@ -4,6 +4,7 @@ import dev.stillpoint.cli.CatalogOption;
 import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.RepoOptions;
 import dev.stillpoint.cli.output.Output;
+import dev.stillpoint.engine.export.BackupExport;
 import dev.stillpoint.engine.files.GuestFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -52,16 +53,21 @@ public final class FileRestore {
                     summary.put("bytes", s.bytes());
                     summary.put("skipped", s.skipped());
                     summary.put("seconds", s.millis() / 1000.0);
+                    BackupExport.ReadCount read = files.repositoryReads();
+                    summary.put("repositoryChunks", read.chunks());
+                    summary.put("repositoryBytes", read.bytes());
                     out.summary(
                             summary,
                             String.format(
-                                    "restored %d files (%s) from backup %s into %s in %.1f s%s",
+                                    "restored %d files (%s) from backup %s into %s in %.1f s%s; read %d chunks (%s) from the repository",
                                     s.files(),
                                     Output.bytes(s.bytes()),
                                     backup.id(),
                                     to.toAbsolutePath(),
                                     s.millis() / 1000.0,
-                                    s.skipped() > 0 ? ", " + s.skipped() + " skipped" : ""));
+                                    s.skipped() > 0 ? ", " + s.skipped() + " skipped" : "",
+                                    read.chunks(),
+                                    Output.bytes(read.bytes())));
                     return ExitCodes.OK;
                 });
     }

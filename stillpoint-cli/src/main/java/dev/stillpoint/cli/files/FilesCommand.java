@@ -107,6 +107,8 @@ public final class FilesCommand implements Callable<Integer> {
                     summary.put("path", find != null ? null : path);
                     summary.put("find", find);
                     summary.put("entries", entries.size());
+                    summary.put("repositoryChunks", files.repositoryReads().chunks());
+                    summary.put("repositoryBytes", files.repositoryReads().bytes());
                     summary.put(
                             "filesystems",
                             files.filesystems().stream()

@@ -115,6 +115,23 @@ public final class BackupExport implements AutoCloseable {
         sources.get(index).read(offset, dst);
     }
 
+    /**
+     * Chunks read from the repository so far, over all disks, and their size in bytes (decoded):
+     * what serving the reads cost, e.g. for one file restored ({@code files}, {@code restore --files}).
+     */
+    public ReadCount readCount() {
+        long chunks = 0, bytes = 0;
+        for (ImageExportSource source : sources) {
+            long n = source.chunksRead();
+            chunks += n;
+            bytes += n * source.chunkSize();
+        }
+        return new ReadCount(chunks, bytes);
+    }
+
+    /** Chunks read from the repository and their decoded bytes. */
+    public record ReadCount(long chunks, long bytes) {}
+
     /** The served disks, in the backup's order (the first is also the default export, name ""). */
     public List<Disk> disks() {
         return disks;

@@ -27,6 +27,8 @@ final class ImageExportSource implements NbdExportSource {
     private final long chunks;
     /** Bit i set: chunk i holds data. */
     private final BitSet allocated;
+    /** Chunks read from the repository (decoded), cache hits and holes not counted. */
+    private final java.util.concurrent.atomic.AtomicLong chunksRead = new java.util.concurrent.atomic.AtomicLong();
 
     ImageExportSource(ImageReader reader, long cacheBytes) {
         this.reader = reader;
@@ -91,6 +93,15 @@ final class ImageExportSource implements NbdExportSource {
         return cache;
     }
 
+    /** Chunks read from the repository so far (each decoded once per cache residence). */
+    long chunksRead() {
+        return chunksRead.get();
+    }
+
+    int chunkSize() {
+        return chunkSize;
+    }
+
     /**
      * A read of a whole chunk (a sequential copy such as {@code qemu-img convert}) is served from
      * the cache when there, else decoded into this thread's scratch buffer without entering the
@@ -106,6 +117,7 @@ final class ImageExportSource implements NbdExportSource {
             SCRATCH.set(scratch);
         }
         reader.readChunk(index, scratch);
+        chunksRead.incrementAndGet();
         return scratch;
     }
 
@@ -119,6 +131,7 @@ final class ImageExportSource implements NbdExportSource {
     private byte[] decode(long index) throws IOException {
         byte[] b = new byte[chunkSize];
         reader.readChunk(index, b);
+        chunksRead.incrementAndGet();
         return b;
     }
 

@@ -297,6 +297,11 @@ public final class GuestFiles implements AutoCloseable {
     }
 
     /** The filesystems found, with where each went. */
+    /** Chunks read from the repository so far to serve this view (partition tables, metadata, file data). */
+    public BackupExport.ReadCount repositoryReads() {
+        return export.readCount();
+    }
+
     public List<MountedFilesystem> filesystems() {
         return List.copyOf(filesystems);
     }

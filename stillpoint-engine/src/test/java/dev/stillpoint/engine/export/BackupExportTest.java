@@ -134,6 +134,26 @@ class BackupExportTest {
     }
 
     @Test
+    void countsTheChunksReadFromTheRepositoryNotCacheHitsOrHoles() throws Exception {
+        byte[] vda = image();
+        try (Repository repo = repository()) {
+            SnapshotInfo a = store(repo, "web1/vda", vda);
+            BackupRecord backup = backup(
+                    BackupRecord.Status.COMPLETE,
+                    new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0));
+            try (BackupExport export = BackupExport.open(repo, backup, null, 4L * CHUNK)) {
+                assertThat(export.readCount()).isEqualTo(new BackupExport.ReadCount(0, 0));
+                export.read(0, 100, ByteBuffer.allocate(100));
+                export.read(0, 5000, ByteBuffer.allocate(100)); // same chunk: from the cache
+                export.read(0, 6L * CHUNK, ByteBuffer.allocate(CHUNK)); // a hole: nothing read
+                assertThat(export.readCount()).isEqualTo(new BackupExport.ReadCount(1, CHUNK));
+                export.read(0, 10L * CHUNK + CHUNK - 10, ByteBuffer.allocate(20)); // across two chunks
+                assertThat(export.readCount()).isEqualTo(new BackupExport.ReadCount(3, 3L * CHUNK));
+            }
+        }
+    }
+
+    @Test
     void parallelClientsShareTheBoundedCache() throws Exception {
         byte[] vda = image();
         try (Repository repo = repository()) {
