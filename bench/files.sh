@@ -114,9 +114,9 @@ done
 # what one file cost in repository reads (chunks decoded by the export), beside the backup's stored data
 rm -rf "$work/out"
 "$sp" restore "$id" --repo "$work/repo" --files /etc/hostname --to "$work/out/host" --host-kernel --json 2>/dev/null \
-  | python3 -c 'import json,sys; s=[json.loads(l) for l in sys.stdin][-1]; print(f"one file read {s[\"repositoryChunks\"]} chunks ({s[\"repositoryBytes\"]/1048576:.1f} MiB) from the repository")'
+  | python3 -c 'import json,sys; s=[json.loads(l) for l in sys.stdin][-1]; print("one file read %d chunks (%.1f MiB) from the repository" % (s["repositoryChunks"], s["repositoryBytes"] / 1048576))'
 "$sp" snapshots --repo "$work/repo" --json 2>/dev/null \
-  | python3 -c 'import json,sys; s=[json.loads(l) for l in sys.stdin][0]; print(f"the whole disk: {s[\"allocatedBytes\"]/1048576:.1f} MiB allocated, {s[\"storedBytes\"]/1048576:.1f} MiB stored")'
+  | python3 -c 'import json,sys; s=[json.loads(l) for l in sys.stdin][0]; print("the whole disk: %.1f MiB allocated, %.1f MiB stored" % (s["allocatedBytes"] / 1048576, s["storedBytes"] / 1048576))'
 rm -rf "$work/out"
 
 python3 - "$results" "$size_mib" <<'PY'
