@@ -115,6 +115,8 @@ STILLPOINT_HOST_PACKAGES+=(libguestfs-tools libguestfs-java fuse3)
 # files --host-kernel: qemu-storage-daemon (FUSE export of each disk), losetup and mount; its tests
 # build images with sfdisk and check journals with debugfs (e2fsprogs).
 STILLPOINT_HOST_PACKAGES+=(qemu-system-common mount fdisk)
+# FilesystemProbeIT compares the Java superblock probe with blkid on images these tools make.
+STILLPOINT_HOST_PACKAGES+=(xfsprogs btrfs-progs dosfstools)
 # What the build needs for the native BLAKE3 (chunk ids of version-3 repositories): a C compiler
 # and BLAKE3's upstream C sources as Debian ships them. Without them the jar uses the Java BLAKE3.
 STILLPOINT_BUILD_PACKAGES=(gcc libc6-dev librust-blake3-dev)

@@ -48,7 +48,6 @@ import java.util.regex.Pattern;
 public final class GuestFiles implements AutoCloseable {
     private static final String GUEST = "/guest";
     private static final String UNPLACED_DIR = "/unplaced";
-    private static final String PROBE = "/probe";
     private static final int BATCH = 1000;
     private static final Pattern GUEST_DISK = Pattern.compile("/dev/(x?vd|sd|hd)([a-z]+)([0-9]*)");
 
@@ -187,36 +186,48 @@ public final class GuestFiles implements AutoCloseable {
     private void mountAll(Map<Integer, List<PartitionTable.Partition>> partitions) throws EngineException {
         listener.phase("mount");
         List<Placement.Filesystem> all = tree.filesystems(partitions, this::guestName);
-        tree.mkdir(PROBE);
         if (layout == Layout.BROWSE) {
             tree.mkdir(GUEST);
             tree.mkdir(UNPLACED_DIR);
         }
         String top = layout == Layout.BROWSE ? GUEST : "";
+        String rootAt = top.isEmpty() ? "/" : top;
+        // Each filesystem is tried where the guest's root goes until one holds /etc/fstab; that one
+        // stays mounted there when the fstab puts it at / as it is (no subvolume): no remount.
         Placement.Filesystem root = null;
         Fstab fstab = new Fstab(List.of());
         for (Placement.Filesystem fs : all) {
             try {
-                tree.mount(fs.device(), fs.type(), null, PROBE);
+                tree.mount(fs.device(), fs.type(), null, rootAt);
             } catch (EngineException e) {
                 continue;
             }
+            boolean keep = false;
             try {
-                if (tree.isFile(PROBE + "/etc/fstab")) {
+                if (tree.isFile(rootAt + "/etc/fstab")) {
                     root = fs;
-                    fstab = Fstab.parse(tree.readFile(PROBE + "/etc/fstab"));
+                    fstab = Fstab.parse(tree.readFile(rootAt + "/etc/fstab"));
+                    keep = true;
                     break;
                 }
             } finally {
-                tree.umount(PROBE);
+                if (!keep) tree.umount(rootAt);
             }
         }
         Placement placement = Placement.decide(all, root, fstab, this::applianceDevice);
+        Placement.Mount first =
+                placement.mounts().isEmpty() ? null : placement.mounts().get(0);
+        boolean rootInPlace = root != null
+                && first != null
+                && first.mountPoint().equals("/")
+                && first.fs().equals(root)
+                && first.subvolume() == null;
+        if (root != null && !rootInPlace) tree.umount(rootAt);
         List<Placement.Filesystem> unplaced = new ArrayList<>(placement.unplaced());
         for (Placement.Mount m : placement.mounts()) {
-            String at = m.mountPoint().equals("/") ? (top.isEmpty() ? "/" : top) : top + m.mountPoint();
+            String at = m.mountPoint().equals("/") ? rootAt : top + m.mountPoint();
             try {
-                tree.mount(m.fs().device(), m.fs().type(), m.subvolume(), at);
+                if (!(rootInPlace && m == first)) tree.mount(m.fs().device(), m.fs().type(), m.subvolume(), at);
                 filesystems.add(describe(m.fs(), m.mountPoint()));
             } catch (EngineException e) {
                 listener.warning("cannot mount " + m.fs().guestName() + " at " + m.mountPoint() + " (" + e.getMessage()

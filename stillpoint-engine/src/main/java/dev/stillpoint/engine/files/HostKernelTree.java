@@ -7,6 +7,8 @@ import dev.stillpoint.engine.runs.FuseMounts;
 import dev.stillpoint.engine.runs.HostKernelSteps;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -146,7 +148,7 @@ final class HostKernelTree implements GuestTree {
                     : parts;
             for (PartitionTable.Partition p : regions) {
                 String dev = p.number() == 0 ? disk : disk + p.number();
-                Map<String, String> probe = blkid(exports.get(i), p.offset(), p.size());
+                Map<String, String> probe = probe(exports.get(i), p.offset(), p.size());
                 String type = probe.get("TYPE");
                 if (type == null || type.equals("swap")) continue;
                 if (type.equals("LVM2_member")) {
@@ -166,6 +168,24 @@ final class HostKernelTree implements GuestTree {
             }
         }
         return all;
+    }
+
+    /** {@link FilesystemProbe} on the exported file, else (a signature it does not know, or several) blkid. */
+    private static Map<String, String> probe(Path file, long offset, long size) throws EngineException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Map<String, String> known = FilesystemProbe.probe(
+                    (at, length) -> {
+                        ByteBuffer b = ByteBuffer.allocate(length);
+                        while (b.hasRemaining()) if (ch.read(b, at + b.position()) < 0) break;
+                        return b.flip();
+                    },
+                    offset,
+                    size);
+            if (known != null) return known;
+        } catch (IOException e) {
+            // unreadable here: blkid says what it can
+        }
+        return blkid(file, offset, size);
     }
 
     private static Map<String, String> blkid(Path file, long offset, long size) throws EngineException {
