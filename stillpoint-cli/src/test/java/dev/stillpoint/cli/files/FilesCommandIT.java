@@ -227,6 +227,9 @@ class FilesCommandIT {
         return startMount(dir, false);
     }
 
+    /** The standard error of the latest {@link #startMount} (its warnings explain a missing file). */
+    private static Path lastMountErr;
+
     @SuppressWarnings("unchecked")
     private static Process startMount(Path dir, boolean hostKernel) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
@@ -256,6 +259,7 @@ class FilesCommandIT {
                 .contains("\"type\":\"ready\"");
         assertThat(Files.readString(err)).contains("vdc (vfat) has no place in the guest's fstab");
         if (hostKernel) assertThat(Files.readString(err)).contains("vdd is an LVM physical volume");
+        lastMountErr = err;
         return p;
     }
 
@@ -558,9 +562,10 @@ class FilesCommandIT {
         Path dir = Files.createDirectories(tmp.resolve("mnt-host"));
         Process mount = startHostKernelMount(dir);
         try {
-            assertThat(dir.resolve("etc/hostname")).hasContent("files-it");
-            assertThat(dir.resolve("var/log/app.log")).hasContent("on xfs");
-            assertThat(dir.resolve("opt/in-subvol.txt")).hasContent("btrfs");
+            String why = "mount's stderr: " + Files.readString(lastMountErr);
+            assertThat(dir.resolve("etc/hostname")).as(why).hasContent("files-it");
+            assertThat(dir.resolve("var/log/app.log")).as(why).hasContent("on xfs");
+            assertThat(dir.resolve("opt/in-subvol.txt")).as(why).hasContent("btrfs");
             assertThatThrownBy(() -> Files.writeString(dir.resolve("etc/new"), "x"))
                     .isInstanceOf(java.io.IOException.class);
             assertThat(hostKernelLeftovers())
