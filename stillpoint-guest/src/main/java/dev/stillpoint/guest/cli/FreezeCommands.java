@@ -150,7 +150,8 @@ final class FreezeCommands {
         }
 
         Integer run() throws Exception {
-            print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.THAW, null));
+            print(new QuiesceRunner(options(), printer())
+                    .thaw(QuiesceRunner.ThawKind.THAW, null, System.getenv(QuiesceRunner.THAW_HOOK_CLOCK)));
             return 0;
         }
     }
