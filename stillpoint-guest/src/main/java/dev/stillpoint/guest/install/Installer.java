@@ -4,7 +4,6 @@ import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.guest.ErrorCode;
 import dev.stillpoint.guest.GuestException;
 import dev.stillpoint.guest.hooks.HookDiscovery;
-import dev.stillpoint.guest.run.QuiesceRunner;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,6 +38,12 @@ public final class Installer {
     public static final String VMWARE_SCRIPT = HookDiscovery.VMWARE_DIR + "/zz-stillpoint-guest";
     public static final String AZURE_PRE = "/usr/local/lib/stillpoint/azure-pre.sh";
     public static final String AZURE_POST = "/usr/local/lib/stillpoint/azure-post.sh";
+    /**
+     * Environment of the thaw command run by the qemu-ga hook: "CLOCK NANOS", read by the hook script on its first
+     * line, which qemu-ga runs right after its FITHAW (see {@link #hookClock}).
+     */
+    public static final String THAW_HOOK_CLOCK = "STILLPOINT_THAW_HOOK_CLOCK";
+
     static final String MANIFEST_DIR = "var/lib/stillpoint/install";
 
     private final Path root;
@@ -100,7 +105,7 @@ public final class Installer {
                         "qemu-ga freezes the filesystems itself (FIFREEZE); this runs the hooks only.",
                         "  freeze) \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS || exit $?\n"
                                 + "    clock; [ -f \"$RUN/freeze-returned\" ] && echo \"$CLOCK\" >>\"$RUN/freeze-returned\"; exit 0 ;;\n"
-                                + "  thaw) " + QuiesceRunner.THAW_HOOK_CLOCK
+                                + "  thaw) " + THAW_HOOK_CLOCK
                                 + "=\"$CLOCK\" exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw $STILLPOINT_GUEST_ARGS ;;\n",
                         hookClock()),
                 "rwxr-xr-x");
@@ -242,7 +247,7 @@ public final class Installer {
      * The qemu-ga hook's clock (the I/O-frozen window, issue 17): qemu-ga runs the hook with "freeze", waits for it,
      * then does FIFREEZE; at thaw it does FITHAW, then runs the hook with "thaw". The script reads the clock without
      * starting a process, on its first line at thaw ({@code CLOCK}, handed to the thaw command in
-     * {@link QuiesceRunner#THAW_HOOK_CLOCK}) and after the freeze command exited (appended to its
+     * {@link #THAW_HOOK_CLOCK}) and after the freeze command exited (appended to its
      * {@code freeze-returned} file under {@code RUN}), so the window between them holds no JVM: CLOCK_MONOTONIC
      * ({@code now at N nsecs}, line 3 of /proc/timer_list, root only), else /proc/uptime (10 ms steps).
      * {@code RUN} is run/stillpoint under the {@code --root} of {@code STILLPOINT_GUEST_ARGS} (tests), else /.

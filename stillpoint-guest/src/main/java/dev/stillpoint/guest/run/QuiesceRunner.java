@@ -560,12 +560,6 @@ public final class QuiesceRunner {
     static final String RETURNED = "freeze-returned";
 
     /**
-     * Environment of the thaw command: "CLOCK NANOS", read by the installed qemu-ga hook script on its first line,
-     * which qemu-ga runs right after its FITHAW.
-     */
-    public static final String THAW_HOOK_CLOCK = "STILLPOINT_THAW_HOOK_CLOCK";
-
-    /**
      * The clocks the hook script reads without starting a process: {@code mono} (CLOCK_MONOTONIC, "now at N nsecs"
      * of /proc/timer_list, root only) or {@code uptime} (/proc/uptime, 10 ms steps). Both ends must name the same.
      */
@@ -636,7 +630,7 @@ public final class QuiesceRunner {
 
     /**
      * Thaws; {@code hookClock} is the hook script's clock reading when qemu-ga started it ("CLOCK NANOS", from
-     * {@link #THAW_HOOK_CLOCK}; null: none). Returns the final report, or null when nothing was frozen.
+     * {@link dev.stillpoint.guest.install.Installer#THAW_HOOK_CLOCK}; null: none). Returns the final report, or null when nothing was frozen.
      */
     @SuppressWarnings("try")
     public GuestReport thaw(ThawKind kind, String watchdogToken, String hookClock) {
