@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # The I/O-frozen window beside qemu-ga's own freeze (issue 17, item 6). One lab guest (scripts/lab):
-#   1. bare qemu-ga (no stillpoint-guest hook): N `stillpoint backup` runs; the host's freeze window
+#   1. bare qemu-ga (no hook): N `stillpoint backup` runs; the host's freeze window
 #      (guest-fsfreeze-freeze sent -> guest-fsfreeze-thaw returned, `freezeWindowMs`) is as long as
 #      qemu-ga keeps the filesystems frozen, plus two round trips;
 #   2. stillpoint-guest installed as qemu-ga's hook (no quiescer configured: the runner's own cost):
-#      N runs; the guest's `ioFrozenMs` (end of the freeze hooks -> start of the thaw hook, which
-#      qemu-ga runs after its FITHAW; guest clock) and the host's window again.
-# Goal: median ioFrozenMs (2) within 100 ms of the median bare window (1).
+#      N runs; the guest's `ioFrozenMs` (`ioFrozenBy` hook-script: the hook script's clock after the
+#      freeze JVM exited, before qemu-ga's FIFREEZE, to its clock on its first line at thaw, which
+#      qemu-ga runs after its FITHAW; no JVM in it) and the host's window again;
+#   3. the same qemu-ga with a hook that only reads that clock (the installed wrapper's own clock()
+#      function, no JVM at all): N runs; the same bracket around bare qemu-ga's FIFREEZE..FITHAW.
+#   Then the thaw hook's JVM start in the guest (a no-op thaw: nothing frozen), with and without the
+#   class-data-sharing archive the installer wrote (RUNS each).
+# Goal: median ioFrozenMs (2) within 100 ms of bare qemu-ga: of the host's bare window (1), and of the
+# same-method guest bracket (3).
 #
 # Usage (under the e2e lock): flock /work/e2e.lock bench/vm/freeze-io.sh [GUEST_JAR]
 #   env: STILLPOINT_LAB_NAME (default sp-freezeio), RUNS (5), KEEP=1 keeps the domain,
@@ -47,15 +53,50 @@ say "installing stillpoint-guest ($jar) as qemu-ga's hook"
 "$lab" exec "$name" -- sh -c "rm -f /etc/stillpoint/guest.conf /etc/stillpoint/apps.d/*.conf; rm -rf /etc/stillpoint/hooks.d/*" >/dev/null || true
 backups hook
 
+say "replacing the hook by its clock readings alone (the wrapper's clock() function, no JVM)"
+"$lab" exec "$name" -- sh -c '
+  h=/etc/qemu/fsfreeze-hook; cp $h /run/sp-freezeio-hook.orig
+  { echo "#!/bin/sh"; sed -n "/^clock() {/,/^}/p" $h
+    echo "[ \"\$1\" = thaw ] && { clock; echo \"thaw \$CLOCK\" >>/run/sp-freezeio-clock.log; }"
+    echo "[ \"\$1\" = freeze ] && { clock; echo \"freeze \$CLOCK\" >>/run/sp-freezeio-clock.log; }"
+    echo "exit 0"; } >$h.new && chmod 755 $h.new && mv $h.new $h; rm -f /run/sp-freezeio-clock.log' >/dev/null
+backups clock
+"$lab" exec "$name" -- cat /run/sp-freezeio-clock.log >"$work/clock.log"
+"$lab" exec "$name" -- sh -c 'cp /run/sp-freezeio-hook.orig /etc/qemu/fsfreeze-hook' >/dev/null
+
+say "the thaw hook's JVM start in the guest (no-op thaw), with and without the CDS archive"
+"$lab" exec "$name" -- sh -c '
+  h=/etc/qemu/fsfreeze-hook; jsa=/usr/local/lib/stillpoint/stillpoint-guest.jsa
+  t() { read -r a _ </proc/uptime; sh $h thaw >/dev/null 2>&1; read -r b _ </proc/uptime
+        echo "$1 $(( ${b%.*}${b#*.} - ${a%.*}${a#*.} ))0"; }
+  [ -f $jsa ] || echo "no-archive-installed 0"
+  for i in $(seq '"$runs"'); do t with-cds; done
+  [ -f $jsa ] && mv $jsa $jsa.off
+  for i in $(seq '"$runs"'); do t without-cds; done
+  [ -f $jsa.off ] && mv $jsa.off $jsa; true' >"$work/jvm.txt"
+
 bare_win=$(jq -r '.freezeWindowMs' "$work/bare.jsonl" | median)
 bare_call=$(jq -r '.phasesMs.freeze' "$work/bare.jsonl" | median)
 hook_win=$(jq -r '.freezeWindowMs' "$work/hook.jsonl" | median)
 hook_call=$(jq -r '.phasesMs.freeze' "$work/hook.jsonl" | median)
 hook_io=$(jq -r '.ioFrozenMs' "$work/hook.jsonl" | median)
-echo "| median of $runs | bare qemu-ga | qemu-ga + stillpoint-guest hook |"
-echo "|---|---|---|"
-echo "| guest-fsfreeze-freeze call (host) | $bare_call ms | $hook_call ms |"
-echo "| freeze window: freeze sent -> thaw returned (host) | $bare_win ms | $hook_win ms |"
-echo "| I/O frozen (guest: hooks done -> thaw hook started) | (<= $bare_win ms) | $hook_io ms |"
-echo "goal: I/O frozen with the hook - bare window = $(( hook_io - bare_win )) ms (<= 100 ms)"
+hook_by=$(jq -r '.ioFrozenBy' "$work/hook.jsonl" | sort | uniq -c | tr -s ' ' | paste -sd, -)
+hook_rng=$(jq -r '.ioFrozenMs' "$work/hook.jsonl" | sort -n | sed -n '1p;$p' | paste -sd- -)
+clock_win=$(jq -r '.freezeWindowMs' "$work/clock.jsonl" | median)
+clock_call=$(jq -r '.phasesMs.freeze' "$work/clock.jsonl" | median)
+# pairs "freeze CLOCK N" then "thaw CLOCK N" -> ms (rounded up, as the runner does)
+clock_ms() { awk '$1 == "freeze" {f = $3} $1 == "thaw" && f != "" {print int(($3 - f + 999999) / 1000000); f = ""}' "$work/clock.log"; }
+clock_io=$(clock_ms | median)
+clock_rng=$(clock_ms | sort -n | sed -n '1p;$p' | paste -sd- -)
+clock_src=$(awk '{print $2}' "$work/clock.log" | sort -u | paste -sd, -)
+jvm_with=$(awk '$1 == "with-cds" {print $2}' "$work/jvm.txt" | median)
+jvm_without=$(awk '$1 == "without-cds" {print $2}' "$work/jvm.txt" | median)
+echo "| median of $runs | bare qemu-ga | qemu-ga + stillpoint-guest hook | qemu-ga + clock-only hook |"
+echo "|---|---|---|---|"
+echo "| guest-fsfreeze-freeze call (host) | $bare_call ms | $hook_call ms | $clock_call ms |"
+echo "| freeze window: freeze sent -> thaw returned (host) | $bare_win ms | $hook_win ms | $clock_win ms |"
+echo "| I/O frozen (guest, hook script's clock: freeze hook exited -> thaw hook's first line) | (<= $bare_win ms) | $hook_io ms ($hook_rng) | $clock_io ms ($clock_rng) |"
+echo "ioFrozenBy: $hook_by; clock: $clock_src"
+echo "goal: I/O frozen with the hook - bare host window = $(( hook_io - bare_win )) ms; - clock-only bracket = $(( hook_io - clock_io )) ms (<= 100 ms)"
+echo "thaw hook JVM start in the guest (no-op thaw, /proc/uptime, median of $runs): with CDS archive $jvm_with ms, without $jvm_without ms"
 [ "${KEEP:-0}" = 1 ] || "$lab" down "$name" >&2

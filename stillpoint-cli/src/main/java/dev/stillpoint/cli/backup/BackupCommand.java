@@ -212,7 +212,8 @@ public final class BackupCommand implements Callable<Integer> {
     }
 
     /**
-     * The guest's own figures beside the host's freeze window: {@code ioFrozenMs} (FIFREEZE to FITHAW, guest clock),
+     * The guest's own figures beside the host's freeze window: {@code ioFrozenMs} (FIFREEZE to FITHAW, guest clock)
+     * and {@code ioFrozenBy} (how the guest measured it: runner, hook-script, hook-jvm, watchdog; see GuestReport),
      * {@code appHeldMs} (the longest a lock-holding quiescer held its application) and {@code appHeld} per
      * quiescer, {@code azure} (Azure's code and name of a script failure); absent values are null.
      */
@@ -220,12 +221,24 @@ public final class BackupCommand implements Callable<Integer> {
         GuestReport r = guestReport(report);
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("ioFrozenMs", r == null ? null : r.ioFrozenMs());
+        o.put("ioFrozenBy", r == null ? null : r.ioFrozenBy());
         o.put("appHeldMs", r == null ? null : r.appHeldMs());
         List<Map<String, Object>> held = new ArrayList<>();
         if (r != null && r.appHeld() != null) for (GuestReport.Held h : r.appHeld()) held.add(h.toMap());
         o.put("appHeld", held);
         o.put("azure", r == null || r.azure() == null ? null : r.azure().toMap());
         return o;
+    }
+
+    /**
+     * The guest's I/O-frozen window as "N ms", "<=N ms" when the guest could only bound it with a JVM in it
+     * ({@code hook-jvm}, {@code watchdog}: an older hook wrapper, or the agent never thawed), or "-".
+     */
+    static String ioFrozen(String report) {
+        GuestReport r = guestReport(report);
+        if (r == null || r.ioFrozenMs() == null) return "-";
+        boolean bound = "hook-jvm".equals(r.ioFrozenBy()) || "watchdog".equals(r.ioFrozenBy());
+        return (bound ? "<=" : "") + r.ioFrozenMs() + " ms";
     }
 
     /** {@code ms} as "N ms", or "-". */
@@ -281,7 +294,7 @@ public final class BackupCommand implements Callable<Integer> {
                         : ", in-guest " + guestFreezeWindow(r.guestReport()) + " ms")
                 + (guestFigures(r.guestReport()).get("ioFrozenMs") == null
                         ? ""
-                        : ", I/O frozen " + guestFigures(r.guestReport()).get("ioFrozenMs") + " ms")
+                        : ", I/O frozen " + ioFrozen(r.guestReport()))
                 + (guestFigures(r.guestReport()).get("appHeldMs") == null
                         ? ""
                         : ", application held " + guestFigures(r.guestReport()).get("appHeldMs") + " ms"));

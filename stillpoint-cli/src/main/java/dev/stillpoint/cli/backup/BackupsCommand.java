@@ -85,8 +85,7 @@ public final class BackupsCommand implements Callable<Integer> {
                             modeOrStatus(r),
                             r.consistency() == null ? "-" : r.consistency().label(),
                             r.freezeWindowMs() == null ? "-" : r.freezeWindowMs() + " ms",
-                            BackupCommand.ms((Long)
-                                    BackupCommand.guestFigures(r.guestReport()).get("ioFrozenMs")),
+                            BackupCommand.ioFrozen(r.guestReport()),
                             BackupCommand.ms((Long)
                                     BackupCommand.guestFigures(r.guestReport()).get("appHeldMs")),
                             VmPrinter.bytes(r.bytesRead()),

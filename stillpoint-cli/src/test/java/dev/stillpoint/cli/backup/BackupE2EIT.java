@@ -115,6 +115,13 @@ class BackupE2EIT {
         long rowsAfterFull = psqlLong(guest, "SELECT max(id) FROM t");
         assertThat(full).containsEntry("mode", "full").containsEntry("consistency", "application");
         assertThat(((Number) full.get("freezeWindowMs")).longValue()).isPositive();
+        // issue 17: the guest's I/O-frozen window (qemu-ga's FIFREEZE..FITHAW, bracketed by the hook script's
+        // clock) is there and smaller than the host's freeze window, which holds the hook JVMs' start-up
+        assertThat(full.get("ioFrozenBy")).as("%s", full).isEqualTo("hook-script");
+        assertThat(((Number) full.get("ioFrozenMs")).longValue())
+                .as("%s", full)
+                .isPositive()
+                .isLessThan(((Number) full.get("freezeWindowMs")).longValue());
         assertThat(rowsAfterFull).as("workload kept running during the backup").isGreaterThan(committedBeforeBackup);
 
         sh(

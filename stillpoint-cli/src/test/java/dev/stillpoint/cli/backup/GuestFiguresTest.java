@@ -48,6 +48,7 @@ class GuestFiguresTest {
                             .result("ok")
                             .freezeWindowMs(700L)
                             .ioFrozenMs(655L)
+                            .ioFrozenBy("hook-script")
                             .appHeld(List.of(
                                     new GuestReport.Held("stillpoint:app:mysql", 702),
                                     new GuestReport.Held("stillpoint:app:iris", 1210)))
@@ -57,6 +58,10 @@ class GuestFiguresTest {
             c.insert(record(
                     "2222222222222222", "{\"version\":1,\"consistency\":\"application\",\"freezeWindowMs\":90}"));
             c.insert(record("3333333333333333", null));
+            // an older hook wrapper: the guest could only bound the window with a JVM exit in it
+            c.insert(record(
+                    "4444444444444444",
+                    "{\"version\":1,\"consistency\":\"application\",\"ioFrozenMs\":287,\"ioFrozenBy\":\"hook-jvm\"}"));
         }
         CommandLine cl = Main.commandLine();
         cl.setOut(new PrintWriter(out, true));
@@ -84,6 +89,11 @@ class GuestFiguresTest {
                 .contains("2480 ms")
                 .doesNotContain("655");
         assertThat(lines.get(3)).contains("3333333333333333");
+        assertThat(lines.stream().filter(l -> l.startsWith("4444444444444444")))
+                .singleElement()
+                .asString()
+                .contains("<=287 ms");
+        assertThat(lines.get(1)).doesNotContain("<=");
     }
 
     @Test
@@ -95,9 +105,13 @@ class GuestFiguresTest {
         assertThat(first)
                 .containsEntry("freezeWindowMs", 2480)
                 .containsEntry("ioFrozenMs", 655)
+                .containsEntry("ioFrozenBy", "hook-script")
                 .containsEntry("appHeldMs", 1210);
         assertThat((List<Object>) first.get("appHeld")).hasSize(2);
         Map<String, Object> old = (Map<String, Object>) JSON.std.anyFrom(lines.get(1));
-        assertThat(old).containsEntry("ioFrozenMs", null).containsEntry("appHeldMs", null);
+        assertThat(old)
+                .containsEntry("ioFrozenMs", null)
+                .containsEntry("ioFrozenBy", null)
+                .containsEntry("appHeldMs", null);
     }
 }

@@ -18,8 +18,14 @@ import java.util.Map;
  * @param deadlineSource   {@code host} when the watchdog's deadline came from the host ({@link FreezeDeadline}); absent otherwise
  * @param failBackup  present when the guest's own policy requires the backup to fail whatever the host's consistency
  *                    policy (Azure {@code continueBackupOnFailure: false}); says which rule and which failure
- * @param ioFrozenMs  guest clock: first FIFREEZE to last FITHAW (runner mode); end of the freeze hooks to the start
- *                    of the thaw in agent mode (an upper bound: the agent freezes in between)
+ * @param ioFrozenMs  how long the guest's filesystems were frozen, guest clock only; how, says {@code ioFrozenBy}
+ * @param ioFrozenBy  how {@code ioFrozenMs} was measured: {@code runner} (runner mode: first FIFREEZE to last
+ *                    FITHAW, exact); {@code hook-script} (agent mode: the installed qemu-ga hook script's monotonic
+ *                    clock when the freeze command had exited, before the agent's FIFREEZE, to its first line at
+ *                    thaw, after the agent's FITHAW: an upper bound by a process exit and a shell start);
+ *                    {@code hook-jvm} (agent mode without the script's readings: the freeze command's return to the
+ *                    thaw process's start, an upper bound that counts a JVM exit); {@code watchdog} (the agent never
+ *                    thawed). Absent in reports of older runners.
  * @param appHeld     per lock-holding quiescer (MySQL FTWRL, PostgreSQL backup mode): how long the application
  *                    was held, from the lock taken (freeze hook done) to the lock released (thaw hook done)
  * @param result      see {@link Result}
@@ -46,6 +52,7 @@ public record GuestReport(
         String thawedAt,
         Long freezeWindowMs,
         Long ioFrozenMs,
+        String ioFrozenBy,
         List<Held> appHeld,
         WatchdogFired watchdog,
         List<String> errors,
@@ -277,6 +284,7 @@ public record GuestReport(
         put(m, "thawedAt", thawedAt);
         put(m, "freezeWindowMs", freezeWindowMs);
         put(m, "ioFrozenMs", ioFrozenMs);
+        put(m, "ioFrozenBy", ioFrozenBy);
         if (appHeld != null) {
             List<Object> hs = new ArrayList<>();
             for (Held h : appHeld) hs.add(h.toMap());
@@ -351,6 +359,7 @@ public record GuestReport(
                 j.string("thawedAt"),
                 j.integer("freezeWindowMs"),
                 j.integer("ioFrozenMs"),
+                j.string("ioFrozenBy"),
                 held,
                 wd == null ? null : WatchdogFired.from(wd),
                 j.strings("errors"),
@@ -390,6 +399,7 @@ public record GuestReport(
         private String thawedAt;
         private Long freezeWindowMs;
         private Long ioFrozenMs;
+        private String ioFrozenBy;
         private List<Held> appHeld;
         private WatchdogFired watchdog;
         private List<String> errors;
@@ -418,6 +428,7 @@ public record GuestReport(
             thawedAt = r.thawedAt;
             freezeWindowMs = r.freezeWindowMs;
             ioFrozenMs = r.ioFrozenMs;
+            ioFrozenBy = r.ioFrozenBy;
             appHeld = r.appHeld;
             watchdog = r.watchdog;
             errors = r.errors;
@@ -527,6 +538,11 @@ public record GuestReport(
             return this;
         }
 
+        public Builder ioFrozenBy(String v) {
+            ioFrozenBy = v;
+            return this;
+        }
+
         public Builder appHeld(List<Held> v) {
             appHeld = v;
             return this;
@@ -589,6 +605,7 @@ public record GuestReport(
                     thawedAt,
                     freezeWindowMs,
                     ioFrozenMs,
+                    ioFrozenBy,
                     appHeld,
                     watchdog,
                     errors,

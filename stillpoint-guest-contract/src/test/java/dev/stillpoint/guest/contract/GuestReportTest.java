@@ -24,6 +24,7 @@ class GuestReportTest {
         assertThat(r.azure().name()).isEqualTo("InsufficientPermissionforPreScript");
         assertThat(r.failBackup()).contains("continueBackupOnFailure=false");
         assertThat(r.ioFrozenMs()).isEqualTo(655L);
+        assertThat(r.ioFrozenBy()).isEqualTo("hook-script");
         assertThat(r.appHeld()).containsExactly(new GuestReport.Held("stillpoint:app:mysql", 702));
         assertThat(r.appHeldMs()).isEqualTo(702L);
         assertThat(r.watchdog().fired()).isTrue();
@@ -59,12 +60,13 @@ class GuestReportTest {
                 + "\"phase\":\"freeze\",\"rollback\":false,\"result\":\"failed\",\"exitCode\":1}],"
                 + "\"azure\":{\"code\":306,\"file\":\"/p\"},\"freezeWindowMs\":40,\"result\":\"ok\"}");
         assertThat(r.ioFrozenMs()).isNull();
+        assertThat(r.ioFrozenBy()).isNull();
         assertThat(r.appHeld()).isNull();
         assertThat(r.appHeldMs()).isNull();
         assertThat(r.failBackup()).isNull();
         assertThat(r.hooks().get(0).azureCode()).isNull();
         assertThat(r.azure().name()).isNull();
-        assertThat(r.toMap()).doesNotContainKeys("ioFrozenMs", "appHeld", "failBackup");
+        assertThat(r.toMap()).doesNotContainKeys("ioFrozenMs", "ioFrozenBy", "appHeld", "failBackup");
     }
 
     @Test

@@ -150,7 +150,11 @@ final class FreezeCommands {
         }
 
         Integer run() throws Exception {
-            print(new QuiesceRunner(options(), printer()).thaw(QuiesceRunner.ThawKind.THAW, null));
+            print(new QuiesceRunner(options(), printer())
+                    .thaw(
+                            QuiesceRunner.ThawKind.THAW,
+                            null,
+                            System.getenv(dev.stillpoint.guest.install.Installer.THAW_HOOK_CLOCK)));
             return 0;
         }
     }

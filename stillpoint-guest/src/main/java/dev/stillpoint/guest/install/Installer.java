@@ -38,6 +38,12 @@ public final class Installer {
     public static final String VMWARE_SCRIPT = HookDiscovery.VMWARE_DIR + "/zz-stillpoint-guest";
     public static final String AZURE_PRE = "/usr/local/lib/stillpoint/azure-pre.sh";
     public static final String AZURE_POST = "/usr/local/lib/stillpoint/azure-post.sh";
+    /**
+     * Environment of the thaw command run by the qemu-ga hook: "CLOCK NANOS", read by the hook script on its first
+     * line, which qemu-ga runs right after its FITHAW (see {@link #hookClock}).
+     */
+    public static final String THAW_HOOK_CLOCK = "STILLPOINT_THAW_HOOK_CLOCK";
+
     static final String MANIFEST_DIR = "var/lib/stillpoint/install";
 
     private final Path root;
@@ -97,8 +103,11 @@ public final class Installer {
                 wrapper(
                         "qemu-ga fsfreeze hook",
                         "qemu-ga freezes the filesystems itself (FIFREEZE); this runs the hooks only.",
-                        "  freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS ;;\n"
-                                + "  thaw) exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw $STILLPOINT_GUEST_ARGS ;;\n"),
+                        "  freeze) \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS || exit $?\n"
+                                + "    clock; [ -f \"$RUN/freeze-returned\" ] && echo \"$CLOCK\" >>\"$RUN/freeze-returned\"; exit 0 ;;\n"
+                                + "  thaw) " + THAW_HOOK_CLOCK
+                                + "=\"$CLOCK\" exec \"$JAVA\" $OPTS -jar \"$JAR\" thaw $STILLPOINT_GUEST_ARGS ;;\n",
+                        hookClock()),
                 "rwxr-xr-x");
         String execStart = unitExecStart();
         if (!execStart.matches(".*\\s-F.*|.*--fsfreeze-hook.*")) execStart = execStart + " -F" + QEMU_HOOK;
@@ -206,10 +215,15 @@ public final class Installer {
     }
 
     private static String wrapper(String what, String note, String cases) {
+        return wrapper(what, note, cases, "");
+    }
+
+    private static String wrapper(String what, String note, String cases, String preamble) {
         return "#!/bin/sh\n"
                 + "# " + HookDiscovery.WRAPPER_MARKER + ": " + what + " -> stillpoint-guest\n"
                 + "# " + note + "\n"
                 + "# Written by stillpoint-guest install; removed by stillpoint-guest uninstall.\n"
+                + preamble
                 + "# STILLPOINT_JAVA, STILLPOINT_GUEST_JAR and STILLPOINT_GUEST_ARGS (e.g. --root DIR) override the defaults.\n"
                 + "JAR=${STILLPOINT_GUEST_JAR:-" + JAR + "}\n"
                 + "JAVA=${STILLPOINT_JAVA:-java}\n"
@@ -227,6 +241,26 @@ public final class Installer {
                 + opts()
                 + "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nexport PATH\n"
                 + "exec \"${STILLPOINT_JAVA:-java}\" $OPTS -jar \"$JAR\" " + command + " $STILLPOINT_GUEST_ARGS\n";
+    }
+
+    /**
+     * The qemu-ga hook's clock (the I/O-frozen window, issue 17): qemu-ga runs the hook with "freeze", waits for it,
+     * then does FIFREEZE; at thaw it does FITHAW, then runs the hook with "thaw". The script reads the clock without
+     * starting a process, on its first line at thaw ({@code CLOCK}, handed to the thaw command in
+     * {@link #THAW_HOOK_CLOCK}) and after the freeze command exited (appended to its
+     * {@code freeze-returned} file under {@code RUN}), so the window between them holds no JVM: CLOCK_MONOTONIC
+     * ({@code now at N nsecs}, line 3 of /proc/timer_list, root only), else /proc/uptime (10 ms steps).
+     * {@code RUN} is run/stillpoint under the {@code --root} of {@code STILLPOINT_GUEST_ARGS} (tests), else /.
+     */
+    static String hookClock() {
+        return "clock() {\n"
+                + "  CLOCK=; { read -r _ && read -r _ && read -r _ _ CLOCK _; } 2>/dev/null </proc/timer_list\n"
+                + "  case \"$CLOCK\" in ''|*[!0-9]*) read -r CLOCK _ </proc/uptime\n"
+                + "    CLOCK=\"uptime ${CLOCK%.*}${CLOCK#*.}0000000\" ;; *) CLOCK=\"mono $CLOCK\" ;; esac\n"
+                + "}\n"
+                + "[ \"$1\" = thaw ] && clock\n"
+                + "ROOT=; case \" $STILLPOINT_GUEST_ARGS \" in *\" --root \"*) ROOT=${STILLPOINT_GUEST_ARGS#*--root }; ROOT=${ROOT%% *} ;; esac\n"
+                + "RUN=\"$ROOT/run/stillpoint\"\n";
     }
 
     /** OPTS= the runner's JVM flags, plus the CDS archive beside $JAR when it is there (see {@link CdsArchive}). */

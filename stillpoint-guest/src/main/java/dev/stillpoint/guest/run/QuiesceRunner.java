@@ -552,44 +552,90 @@ public final class QuiesceRunner {
         return o.mountTable() != null ? o.mountTable() : MountTable.read();
     }
 
-    /** Run/stillpoint file: "TOKEN EPOCH_MS", when the freeze command was about to exit (agent mode). */
+    /**
+     * Run/stillpoint file, agent mode: "TOKEN EPOCH_MS" (line 1, the freeze command about to exit), then
+     * "CLOCK NANOS" (line 2, appended by the installed qemu-ga hook script once the freeze command has exited,
+     * read from {@link #HOOK_CLOCK_SOURCES}; see {@code Installer}).
+     */
     static final String RETURNED = "freeze-returned";
+
+    /**
+     * The clocks the hook script reads without starting a process: {@code mono} (CLOCK_MONOTONIC, "now at N nsecs"
+     * of /proc/timer_list, root only) or {@code uptime} (/proc/uptime, 10 ms steps). Both ends must name the same.
+     */
+    static final List<String> HOOK_CLOCK_SOURCES = List.of("mono", "uptime");
 
     /**
      * Agent mode: the freeze command is about to exit and hand over to the agent, which freezes the filesystems
      * only then. Records the moment (run/, tmpfs; nothing is frozen yet) so the I/O-frozen window leaves out the
-     * runner's report writing and output. A no-op after a runner-mode freeze or none.
+     * runner's report writing and output; the hook script appends its own clock reading once this process has
+     * exited. A no-op after a runner-mode freeze or none.
      */
     public void freezeReturning() {
         if (frozenToken == null || !o.noFsfreeze()) return;
         try {
             java.nio.file.Files.writeString(
-                    store.dir().resolve(RETURNED), frozenToken + " " + System.currentTimeMillis());
+                    store.dir().resolve(RETURNED), frozenToken + " " + System.currentTimeMillis() + "\n");
         } catch (java.io.IOException e) {
             // the window starts at the end of the hooks instead
         }
     }
 
-    /** When the freeze command that made {@code state} returned, or {@code state.hooksDoneAt()}. */
-    private long freezeReturnedAt(FreezeState state) {
+    /**
+     * When the freeze command that made {@code state} returned (else {@code state.hooksDoneAt()}), and the hook
+     * script's clock reading after it exited (null when absent or unreadable).
+     */
+    private Returned freezeReturnedAt(FreezeState state) {
         java.nio.file.Path f = store.dir().resolve(RETURNED);
         try {
-            String[] w = java.nio.file.Files.readString(f).trim().split(" ");
+            List<String> lines = java.nio.file.Files.readAllLines(f);
             java.nio.file.Files.deleteIfExists(f);
-            if (w.length == 2 && w[0].equals(state.token())) return Math.max(state.hooksDoneAt(), Long.parseLong(w[1]));
+            String[] w = lines.isEmpty() ? new String[0] : lines.get(0).trim().split(" ");
+            if (w.length == 2 && w[0].equals(state.token()))
+                return new Returned(
+                        Math.max(state.hooksDoneAt(), Long.parseLong(w[1])),
+                        lines.size() > 1 ? lines.get(1).trim() : null);
         } catch (java.io.IOException | NumberFormatException e) {
             // absent or unreadable: the end of the hooks
         }
-        return state.hooksDoneAt();
+        return new Returned(state.hooksDoneAt(), null);
+    }
+
+    /** The start of the agent's freeze as far as the runner knows: epoch ms, and the hook script's clock or null. */
+    private record Returned(long atMs, String hookClock) {}
+
+    /**
+     * Nanoseconds between two hook-script clock readings "CLOCK NANOS" of the same clock; null when either is
+     * missing or malformed, the clocks differ, or {@code to} is not after {@code from}.
+     */
+    public static Long hookClockNanos(String from, String to) {
+        if (from == null || to == null) return null;
+        String[] a = from.trim().split(" ");
+        String[] b = to.trim().split(" ");
+        if (a.length != 2 || b.length != 2 || !a[0].equals(b[0]) || !HOOK_CLOCK_SOURCES.contains(a[0])) return null;
+        try {
+            long d = Long.parseLong(b[1]) - Long.parseLong(a[1]);
+            return d > 0 ? d : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     // ---------------------------------------------------------------- thaw
 
     /** Thaws; returns the final report, or null when nothing was frozen (no-op). */
-    @SuppressWarnings("try")
     public GuestReport thaw(ThawKind kind, String watchdogToken) {
+        return thaw(kind, watchdogToken, null);
+    }
+
+    /**
+     * Thaws; {@code hookClock} is the hook script's clock reading when qemu-ga started it ("CLOCK NANOS", from
+     * {@link dev.stillpoint.guest.install.Installer#THAW_HOOK_CLOCK}; null: none). Returns the final report, or null when nothing was frozen.
+     */
+    @SuppressWarnings("try")
+    public GuestReport thaw(ThawKind kind, String watchdogToken, String hookClock) {
         try (AutoCloseable ignored = store.lock(o.lockWaitMillis())) {
-            return thawLocked(kind, watchdogToken);
+            return thawLocked(kind, watchdogToken, hookClock);
         } catch (GuestException e) {
             throw e;
         } catch (Exception e) {
@@ -599,7 +645,7 @@ public final class QuiesceRunner {
         }
     }
 
-    private GuestReport thawLocked(ThawKind kind, String watchdogToken) {
+    private GuestReport thawLocked(ThawKind kind, String watchdogToken, String hookClock) {
         FreezeState state = store.load();
         String op = kind == ThawKind.FREEZE_FAIL ? "freeze-fail" : kind == ThawKind.WATCHDOG ? "watchdog" : "thaw";
         if (state == null || (kind == ThawKind.WATCHDOG && !state.token().equals(watchdogToken))) {
@@ -635,9 +681,12 @@ public final class QuiesceRunner {
         long window = incomplete
                 ? 0
                 : state.noFsfreeze() ? thawStart - state.hooksDoneAt() : fsThawed - state.fsFreezeStartedAt();
-        Long ioFrozen = incomplete ? null : ioFrozenMs(state, freezeReturnedAt(state), kind, mounts, window, thawStart);
+        IoFrozen ioFrozen = incomplete
+                ? new IoFrozen(null, null)
+                : ioFrozen(state, freezeReturnedAt(state), hookClock, kind, mounts, window, thawStart);
         rep.freezeWindowMs(window)
-                .ioFrozenMs(ioFrozen)
+                .ioFrozenMs(ioFrozen.ms)
+                .ioFrozenBy(ioFrozen.by)
                 .appHeld(held(rep.hooks(), state.hooks()))
                 .thawedAt(Instant.ofEpochMilli(fsThawed).toString());
         if (state.skippedMounts() != null) rep.skippedMounts(state.skippedMounts());
@@ -700,16 +749,37 @@ public final class QuiesceRunner {
         }
     }
 
+    /** The I/O-frozen window and how it was measured ({@link GuestReport#ioFrozenBy()}). */
+    private record IoFrozen(Long ms, String by) {}
+
     /**
-     * The I/O-frozen window. Runner mode: the first FIFREEZE to the last FITHAW (the freeze window; 0 when no mount
-     * froze). Agent mode (qemu-ga froze): from the freeze command's return ({@link #freezeReturning}, else the end
-     * of the freeze hooks) to the start of this thaw process, which the agent runs only after its FITHAW, so its
-     * JVM start-up is not counted (an upper bound still: the freeze JVM's exit and the agent's FIFREEZE come after
-     * the start); to the start of the thaw when the same process froze (tests) or the watchdog thaws.
+     * The I/O-frozen window ({@link GuestReport#ioFrozenBy()} names the case):
+     * <ul>
+     * <li>{@code runner}: runner mode, the first FIFREEZE to the last FITHAW (the freeze window; 0 when no mount
+     *     froze). Exact.
+     * <li>{@code hook-script}: agent mode (qemu-ga does FIFREEZE/FITHAW), the installed hook script's clock when
+     *     the freeze command had exited (qemu-ga's FIFREEZE follows) to its clock on its first line at thaw (qemu-ga
+     *     runs it right after its FITHAW): an upper bound by a process exit and a shell start only, no JVM in it.
+     * <li>{@code hook-jvm}: agent mode without the script's readings (an older wrapper, other agents): the freeze
+     *     command's return ({@link #freezeReturning}, else the end of the freeze hooks) to the start of this thaw
+     *     process; an upper bound that also counts the freeze JVM's exit.
+     * <li>{@code watchdog}: the agent never thawed: to the watchdog's thaw (as {@code hook-jvm}, or the start of the
+     *     thaw when the same process froze, tests).
+     * </ul>
      */
-    private static long ioFrozenMs(
-            FreezeState state, long returnedAt, ThawKind kind, List<String> mounts, long window, long thawStart) {
-        if (!state.noFsfreeze()) return mounts.isEmpty() ? 0L : window;
+    private static IoFrozen ioFrozen(
+            FreezeState state,
+            Returned returned,
+            String hookClock,
+            ThawKind kind,
+            List<String> mounts,
+            long window,
+            long thawStart) {
+        if (!state.noFsfreeze()) return new IoFrozen(mounts.isEmpty() ? 0L : window, "runner");
+        if (kind != ThawKind.WATCHDOG) {
+            Long ns = hookClockNanos(returned.hookClock(), hookClock);
+            if (ns != null) return new IoFrozen((ns + 999_999) / 1_000_000, "hook-script");
+        }
         long end = thawStart;
         if (kind != ThawKind.WATCHDOG) {
             long started = ProcessHandle.current()
@@ -717,9 +787,9 @@ public final class QuiesceRunner {
                     .startInstant()
                     .map(Instant::toEpochMilli)
                     .orElse(thawStart);
-            if (started > returnedAt) end = Math.min(thawStart, started);
+            if (started > returned.atMs()) end = Math.min(thawStart, started);
         }
-        return Math.max(0, end - returnedAt);
+        return new IoFrozen(Math.max(0, end - returned.atMs()), kind == ThawKind.WATCHDOG ? "watchdog" : "hook-jvm");
     }
 
     /**

@@ -15,7 +15,13 @@ import java.util.Set;
 public interface WatchdogLauncher {
     long launch(Path root, String token, long deadlineEpochMillis);
 
-    /** The real one: a detached JVM ({@code setsid java ... GuestMain watchdog}) that outlives the freeze command. */
+    /** How long the freeze waits for its watchdog to be up ({@link Watchdog#READY}) before it goes on anyway. */
+    long READY_WAIT_MILLIS = 10_000;
+
+    /**
+     * The real one: a detached JVM ({@code setsid java ... GuestMain watchdog}) that outlives the freeze command.
+     * Returns once the watchdog is up ({@link #awaitReady}), so that its start-up is not inside the frozen window.
+     */
     static WatchdogLauncher jvm() {
         return (root, token, deadline) -> {
             List<String> cmd = command(root, token, deadline);
@@ -26,11 +32,38 @@ public interface WatchdogLauncher {
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                         .redirectError(ProcessBuilder.Redirect.DISCARD)
                         .start();
+                awaitReady(new dev.stillpoint.guest.state.StateStore(root).dir(), token, p, READY_WAIT_MILLIS);
                 return p.pid();
             } catch (IOException e) {
                 return -1;
             }
         };
+    }
+
+    /**
+     * Waits until {@code dir}/{@link Watchdog#READY} holds {@code token} (then removes it), the watchdog process
+     * ended, or {@code maxMillis} passed; returns whether the watchdog said it is up.
+     */
+    static boolean awaitReady(Path dir, String token, Process watchdog, long maxMillis) {
+        Path ready = dir.resolve(Watchdog.READY);
+        long end = System.nanoTime() + maxMillis * 1_000_000L;
+        try {
+            while (true) {
+                try {
+                    if (java.nio.file.Files.readString(ready).equals(token)) {
+                        java.nio.file.Files.deleteIfExists(ready);
+                        return true;
+                    }
+                } catch (IOException e) {
+                    // not there yet
+                }
+                if (!watchdog.isAlive() || System.nanoTime() - end > 0) return false;
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /**

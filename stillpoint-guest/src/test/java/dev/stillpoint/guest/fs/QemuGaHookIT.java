@@ -160,10 +160,12 @@ class QemuGaHookIT {
     @Test
     void hostFreezeAndThawRunEveryConventionThroughTheInstalledHook() throws Exception {
         String mp = loop.mountPoint.toString();
+        long frozenGapMs;
         long t0 = System.nanoTime();
         assertThat(qga("{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mp + "\"]}}"))
                 .isEqualTo("{\"return\": 1}");
-        long freezeMs = (System.nanoTime() - t0) / 1_000_000;
+        long frozenAt = System.nanoTime();
+        long freezeMs = (frozenAt - t0) / 1_000_000;
         assertThat(qga("{\"execute\":\"guest-fsfreeze-status\"}")).isEqualTo("{\"return\": \"frozen\"}");
         Process dd = write();
         try {
@@ -173,6 +175,7 @@ class QemuGaHookIT {
             long t1 = System.nanoTime();
             assertThat(qga("{\"execute\":\"guest-fsfreeze-thaw\"}")).startsWith("{\"return\": ");
             long thawMs = (System.nanoTime() - t1) / 1_000_000;
+            frozenGapMs = (t1 - frozenAt) / 1_000_000;
             assertThat(dd.waitFor(20, TimeUnit.SECONDS)).isTrue();
             System.out.printf("qemu-ga freeze-list incl. hook: %d ms, thaw incl. hook: %d ms%n", freezeMs, thawMs);
         } finally {
@@ -190,6 +193,15 @@ class QemuGaHookIT {
         assertThat(rep.get("result")).isEqualTo("ok");
         assertThat(rep.get("fsfreeze")).isEqualTo("agent");
         assertThat(rep.get("consistency")).isEqualTo("application");
+        // issue 17: the agent's FIFREEZE..FITHAW, bracketed by the hook script's clock (no JVM in it): at least
+        // the time between the freeze's reply and the thaw request, far less than the freeze window (JVMs in it)
+        long ioFrozen = ((Number) rep.get("ioFrozenMs")).longValue();
+        System.out.printf(
+                "I/O frozen %d ms (host: freeze reply -> thaw sent %d ms), freeze window %s ms%n",
+                ioFrozen, frozenGapMs, rep.get("freezeWindowMs"));
+        assertThat(rep.get("ioFrozenBy")).isEqualTo("hook-script");
+        assertThat(ioFrozen).isBetween(frozenGapMs, frozenGapMs + 500);
+        assertThat(ioFrozen).isLessThan(((Number) rep.get("freezeWindowMs")).longValue());
         // qemu-ga calls the thaw hook even when nothing is frozen: Stillpoint makes that a no-op
         qga("{\"execute\":\"guest-fsfreeze-thaw\"}");
         assertThat(Files.readAllLines(root.resolve("trace.log"))).hasSize(6);

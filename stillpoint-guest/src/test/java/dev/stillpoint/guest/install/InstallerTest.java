@@ -68,8 +68,9 @@ class InstallerTest {
         assertThat(FileChecks.mode(hook)).isEqualTo(0755);
         assertThat(FileChecks.uid(hook)).isZero();
         assertThat(Files.readString(hook))
-                .contains("freeze) exec \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze")
-                .contains("thaw) exec")
+                .contains(
+                        "freeze) \"$JAVA\" $OPTS -jar \"$JAR\" freeze --no-fsfreeze $STILLPOINT_GUEST_ARGS || exit $?")
+                .contains("thaw) STILLPOINT_THAW_HOOK_CLOCK=\"$CLOCK\" exec")
                 .contains(HookDiscovery.WRAPPER_MARKER);
         assertThat(Files.readString(t.path(Installer.QEMU_DROPIN)))
                 .contains("ExecStart=\nExecStart=-/usr/sbin/qemu-ga -F/etc/qemu/fsfreeze-hook\n");
@@ -143,6 +144,62 @@ class InstallerTest {
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor()).isZero();
         return out;
+    }
+
+    /** Runs the installed qemu-ga hook with {@code arg} and a fake java; returns exit code and output. */
+    private Map.Entry<Integer, String> runQemuHook(String arg, String fakeJavaBody) throws Exception {
+        Path fakeJava = tmp.resolve("fake-java");
+        Files.writeString(fakeJava, "#!/bin/sh\n" + fakeJavaBody);
+        fakeJava.toFile().setExecutable(true);
+        ProcessBuilder pb =
+                new ProcessBuilder("sh", t.path(Installer.QEMU_HOOK).toString(), arg).redirectErrorStream(true);
+        pb.environment().put("STILLPOINT_JAVA", fakeJava.toString());
+        pb.environment().put("STILLPOINT_GUEST_ARGS", "--root " + root + " --json");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return Map.entry(p.waitFor(), out);
+    }
+
+    @Test
+    void theQemuHookReadsItsClockAfterTheFreezeCommandExitedAndFirstAtThaw() throws Exception {
+        new Installer(root, jar).install(Platform.QEMU_GA);
+        Path returned = t.path("/run/stillpoint/freeze-returned");
+        Files.createDirectories(returned.getParent());
+        String clock = "(mono|uptime) [0-9]+";
+
+        // thaw: the reading taken before the JVM starts is handed to it
+        Map.Entry<Integer, String> thaw = runQemuHook("thaw", "echo \"$* clock=$STILLPOINT_THAW_HOOK_CLOCK\"\n");
+        assertThat(thaw.getKey()).isZero();
+        assertThat(thaw.getValue().strip()).matches("(?s).* thaw --root " + root + " --json clock=" + clock);
+
+        // freeze: the runner writes "TOKEN MS", the script appends its reading only once the JVM has exited
+        Map.Entry<Integer, String> freeze = runQemuHook(
+                "freeze", "echo \"$*\"; printf 'tok 1\\n' > " + returned + "; sleep 0.2; test -s " + returned + "\n");
+        assertThat(freeze.getKey()).isZero();
+        List<String> lines = Files.readAllLines(returned);
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).isEqualTo("tok 1");
+        assertThat(lines.get(1)).matches(clock);
+
+        // a later thaw reading of the same clock is after the freeze's: the window is positive
+        String thawClock = thaw.getValue().strip().replaceAll("(?s).*clock=", "");
+        Map.Entry<Integer, String> thaw2 = runQemuHook("thaw", "echo \"clock=$STILLPOINT_THAW_HOOK_CLOCK\"\n");
+        String later = thaw2.getValue().strip().replace("clock=", "");
+        assertThat(later.split(" ")[0])
+                .isEqualTo(thawClock.split(" ")[0])
+                .isEqualTo(lines.get(1).split(" ")[0]);
+        assertThat(dev.stillpoint.guest.run.QuiesceRunner.hookClockNanos(lines.get(1), later))
+                .isPositive();
+
+        // a failed freeze command: its exit code, and no reading appended
+        Files.writeString(returned, "tok 1\n");
+        Map.Entry<Integer, String> failed = runQemuHook("freeze", "exit 7\n");
+        assertThat(failed.getKey()).isEqualTo(7);
+        assertThat(Files.readAllLines(returned)).containsExactly("tok 1");
+        // no runner file (runner mode, or the freeze wrote none): nothing is created
+        Files.delete(returned);
+        assertThat(runQemuHook("freeze", "exit 0\n").getKey()).isZero();
+        assertThat(returned).doesNotExist();
     }
 
     @Test
