@@ -5,6 +5,7 @@ import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.export.BackupExport;
 import dev.stillpoint.engine.runs.FuseMounts;
 import dev.stillpoint.engine.runs.HostKernelSteps;
+import dev.stillpoint.qemu.qcow2.Qcow2Empty;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -89,7 +90,10 @@ final class HostKernelTree implements GuestTree {
                 BackupExport.Disk d = disks.get(i);
                 Path overlay = workDir.resolve("overlay-" + i + ".qcow2");
                 Path export = workDir.resolve("disk-" + i);
-                run(List.of("qemu-img", "create", "-q", "-f", "qcow2", overlay.toString(), Long.toString(d.size())));
+                if (Qcow2Empty.supports(d.size())) Qcow2Empty.create(overlay, d.size()); // as qemu-img create writes it
+                else
+                    run(List.of(
+                            "qemu-img", "create", "-q", "-f", "qcow2", overlay.toString(), Long.toString(d.size())));
                 Files.createFile(export);
                 steps.record("export", export.toString());
                 exports.add(export);
