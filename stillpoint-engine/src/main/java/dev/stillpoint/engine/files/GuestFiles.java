@@ -579,6 +579,14 @@ public final class GuestFiles implements AutoCloseable {
      * the private temporary directory while {@code reader} consumes it: nothing is staged on disk.
      */
     private void stream(String appliancePath, boolean whole, StreamReader reader) throws EngineException, IOException {
+        if (!whole) {
+            try (InputStream direct = tree.open(appliancePath)) { // the host-kernel tree: no FIFO, no second thread
+                if (direct != null) {
+                    reader.read(direct);
+                    return;
+                }
+            }
+        }
         Path fifo = tempDir.resolve("stream");
         Files.deleteIfExists(fifo);
         mkfifo(fifo);

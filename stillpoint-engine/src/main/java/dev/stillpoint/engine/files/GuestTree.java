@@ -55,6 +55,14 @@ interface GuestTree extends AutoCloseable {
     /** Writes the file at {@code path} into {@code fifo}. */
     void download(String path, Path fifo) throws EngineException;
 
+    /**
+     * The file at {@code path} to read directly (not following a symlink), or null when this
+     * backend only streams ({@link #download}); the caller closes it.
+     */
+    default java.io.InputStream open(String path) throws EngineException {
+        return null;
+    }
+
     /** Presents the root read-only on {@code dir} of the host. */
     void mountOn(Path dir) throws EngineException;
 

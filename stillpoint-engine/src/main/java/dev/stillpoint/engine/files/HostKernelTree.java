@@ -409,6 +409,15 @@ final class HostKernelTree implements GuestTree {
     }
 
     @Override
+    public java.io.InputStream open(String path) throws EngineException {
+        try {
+            return Files.newInputStream(host(path), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw failed(path, e);
+        }
+    }
+
+    @Override
     public void download(String path, Path fifo) throws EngineException {
         try (OutputStream out = Files.newOutputStream(fifo, StandardOpenOption.WRITE)) {
             Files.copy(host(path), out);
