@@ -204,9 +204,9 @@ public final class GuestFiles implements AutoCloseable {
             }
             boolean keep = false;
             try {
-                if (tree.isFile(rootAt + "/etc/fstab")) {
+                if (tree.isFile(GuestPath.join(rootAt, "etc/fstab"))) {
                     root = fs;
-                    fstab = Fstab.parse(tree.readFile(rootAt + "/etc/fstab"));
+                    fstab = Fstab.parse(tree.readFile(GuestPath.join(rootAt, "etc/fstab")));
                     keep = true;
                     break;
                 }

@@ -226,7 +226,15 @@ final class HostKernelTree implements GuestTree {
     }
 
     private Path host(String path) {
-        return path.equals("/") ? root : root.resolve(path.substring(1));
+        return inside(root, path);
+    }
+
+    /** The host path of tree path {@code path} under {@code root}: leading slashes and dot-dots cannot leave it. */
+    static Path inside(Path root, String path) {
+        String relative = path.replaceFirst("^/+", "");
+        Path p = relative.isEmpty() ? root : root.resolve(relative).normalize();
+        if (!p.startsWith(root)) throw new IllegalArgumentException("tree path " + path + " leaves the tree");
+        return p;
     }
 
     @Override
