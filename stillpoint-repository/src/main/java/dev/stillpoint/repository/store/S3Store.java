@@ -24,6 +24,12 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.auth.aws.scheme.AwsV4AuthScheme;
+import software.amazon.awssdk.http.auth.spi.scheme.AuthScheme;
+import software.amazon.awssdk.http.auth.spi.signer.HttpSigner;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+import software.amazon.awssdk.identity.spi.IdentityProvider;
+import software.amazon.awssdk.identity.spi.IdentityProviders;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -44,6 +50,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}, {@code AWS_PROFILE} and
  * {@code ~/.aws}, container and instance roles; region {@code AWS_REGION}, else
  * {@code us-east-1}).
+ *
+ * <p>Requests are signed with SigV4 but their bodies are not ({@code UNSIGNED-PAYLOAD}), over
+ * http as over https ({@link UnsignedPayloadSigner}: the repository authenticates every object
+ * itself; {@code STILLPOINT_S3_SIGN_PAYLOAD=true} signs them).
  *
  * <p>Puts are single requests, which S3 makes atomic; put-once asks {@code HEAD} first (the
  * repository's names are content hashes, so two writers racing on a name write the same bytes).
@@ -130,8 +140,38 @@ public final class S3Store implements Store {
                         .socketTimeout(Duration.ofMillis(Long.getLong("stillpoint.s3.socketTimeoutMillis", 60_000))))
                 .overrideConfiguration(
                         o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())) // ours below: it names the object
+                .applyMutation(b -> {
+                    if (!flag("STILLPOINT_S3_SIGN_PAYLOAD", "stillpoint.s3.signPayload")) b.putAuthScheme(sigV4UnsignedPayload());
+                })
                 .build();
         return new S3Store(location, bucket, prefix, client);
+    }
+
+    /** SigV4 whose http bodies go unsigned too ({@link UnsignedPayloadSigner}). */
+    private static AuthScheme<AwsCredentialsIdentity> sigV4UnsignedPayload() {
+        AwsV4AuthScheme v4 = AwsV4AuthScheme.create();
+        HttpSigner<AwsCredentialsIdentity> signer = new UnsignedPayloadSigner(v4.signer());
+        return new AuthScheme<>() {
+            @Override
+            public String schemeId() {
+                return v4.schemeId();
+            }
+
+            @Override
+            public IdentityProvider<AwsCredentialsIdentity> identityProvider(IdentityProviders providers) {
+                return v4.identityProvider(providers);
+            }
+
+            @Override
+            public HttpSigner<AwsCredentialsIdentity> signer() {
+                return signer;
+            }
+        };
+    }
+
+    /** True when environment variable {@code env} or system property {@code property} is {@code true}. */
+    private static boolean flag(String env, String property) {
+        return Boolean.parseBoolean(System.getenv().getOrDefault(env, System.getProperty(property, "false")));
     }
 
     private static Region region() {
