@@ -373,6 +373,32 @@ public final class S3Store implements Store {
         });
     }
 
+    /** Per-thread buffer of {@link #copyTo}: below G1's humongous size, so a download makes no large garbage. */
+    private static final ThreadLocal<byte[]> COPY_BUFFER = ThreadLocal.withInitial(() -> new byte[256 << 10]);
+
+    /** One streamed GET; a retry asks for the rest from where the last attempt stopped. */
+    @Override
+    public long copyTo(String name, FileChannel out) throws IOException {
+        long[] pos = {0};
+        long[] size = {-1};
+        return call("GET", name, () -> {
+            long from = pos[0];
+            try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> {
+                b.bucket(bucket).key(key(name));
+                if (from > 0) b.range("bytes=" + from + "-");
+            })) {
+                if (size[0] < 0) size[0] = in.response().contentLength();
+                byte[] buf = COPY_BUFFER.get();
+                for (int n; (n = in.readNBytes(buf, 0, buf.length)) > 0; ) {
+                    ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                    while (bb.hasRemaining()) pos[0] += out.write(bb, pos[0]);
+                }
+            }
+            if (pos[0] < size[0]) throw new IOException("stream ended at " + pos[0] + " of " + size[0]);
+            return pos[0];
+        });
+    }
+
     @Override
     public Reader reader(String name, boolean sequential) throws IOException {
         Entry e = stat(name);
