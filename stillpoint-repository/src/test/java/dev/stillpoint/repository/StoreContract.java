@@ -101,8 +101,7 @@ abstract class StoreContract {
     }
 
     @Test
-    void copyToStreamsAWholeObjectIntoAFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
-            throws Exception {
+    void copyToStreamsAWholeObjectIntoAFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
         try (Store s = store()) {
             byte[] a = bytes(3 * (1 << 20) + 12_345, 4); // more than one buffer or piece, not a multiple of one
             s.put("data/cd/p", a);

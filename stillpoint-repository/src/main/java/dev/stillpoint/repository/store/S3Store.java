@@ -144,7 +144,8 @@ public final class S3Store implements Store {
                 .overrideConfiguration(
                         o -> o.retryStrategy(AwsRetryStrategy.doNotRetry())) // ours below: it names the object
                 .applyMutation(b -> {
-                    if (!flag("STILLPOINT_S3_SIGN_PAYLOAD", "stillpoint.s3.signPayload")) b.putAuthScheme(sigV4UnsignedPayload());
+                    if (!flag("STILLPOINT_S3_SIGN_PAYLOAD", "stillpoint.s3.signPayload"))
+                        b.putAuthScheme(sigV4UnsignedPayload());
                 })
                 .build();
         return new S3Store(location, bucket, prefix, client);

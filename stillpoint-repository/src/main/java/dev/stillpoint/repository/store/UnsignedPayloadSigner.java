@@ -41,7 +41,8 @@ final class UnsignedPayloadSigner implements HttpSigner<AwsCredentialsIdentity> 
                 .port(http.port())
                 .build();
         SignedRequest signed = delegate.sign(request.copy(b -> b.request(asHttps)));
-        SdkHttpRequest back = signed.request().toBuilder().protocol("http").port(http.port()).build();
+        SdkHttpRequest back =
+                signed.request().toBuilder().protocol("http").port(http.port()).build();
         return signed.copy(b -> b.request(back));
     }
 

@@ -21,7 +21,8 @@ class S3StoreRegionTest {
         assertThat(S3Store.regionOfAwsHost("s3.amazonaws.com")).isNull();
         assertThat(S3Store.regionOfAwsHost("127.0.0.1")).isNull();
         assertThat(S3Store.regionOfAwsHost("minio.example")).isNull();
-        assertThat(S3Store.regionOfAwsHost("s3.eu-west-1.amazonaws.com.evil.example")).isNull();
+        assertThat(S3Store.regionOfAwsHost("s3.eu-west-1.amazonaws.com.evil.example"))
+                .isNull();
     }
 
     /** Another server's region is the setting's, or us-east-1, without waiting for the instance-metadata probe. */
@@ -36,7 +37,8 @@ class S3StoreRegionTest {
             long t0 = System.nanoTime();
             Region r = S3Store.region("127.0.0.1");
             assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1000);
-            if (!envRegion && System.getenv("AWS_PROFILE") == null) assertThat(r).isEqualTo(Region.US_EAST_1);
+            if (!envRegion && System.getenv("AWS_PROFILE") == null)
+                assertThat(r).isEqualTo(Region.US_EAST_1);
         } finally {
             if (saved == null) System.clearProperty("aws.region");
             else System.setProperty("aws.region", saved);

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.SdkHttpRequest;
@@ -16,7 +17,6 @@ import software.amazon.awssdk.http.auth.spi.signer.HttpSigner;
 import software.amazon.awssdk.http.auth.spi.signer.SignRequest;
 import software.amazon.awssdk.http.auth.spi.signer.SignedRequest;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
-import org.junit.jupiter.api.Test;
 
 class UnsignedPayloadSignerTest {
     private static final AwsCredentialsIdentity KEY = AwsCredentialsIdentity.create("AKID", "SECRET");
@@ -65,7 +65,9 @@ class UnsignedPayloadSignerTest {
                 .build()));
         assertThat(r.firstMatchingHeader("Authorization"))
                 .isEqualTo(sdk.sign(https).request().firstMatchingHeader("Authorization"));
-        assertThat(r.firstMatchingHeader("Authorization").orElseThrow()).contains("SignedHeaders=").contains("host");
+        assertThat(r.firstMatchingHeader("Authorization").orElseThrow())
+                .contains("SignedHeaders=")
+                .contains("host");
     }
 
     @Test
