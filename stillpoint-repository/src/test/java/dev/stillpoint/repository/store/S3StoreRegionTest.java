@@ -34,9 +34,11 @@ class S3StoreRegionTest {
             assertThat(S3Store.region("127.0.0.1").id()).isEqualTo("garage");
             System.clearProperty("aws.region");
             boolean envRegion = System.getenv("AWS_REGION") != null;
+            S3Store.region("127.0.0.1"); // the providers' classes loaded
             long t0 = System.nanoTime();
             Region r = S3Store.region("127.0.0.1");
-            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1000);
+            // the instance-metadata probe takes ~750 ms here when nothing answers it
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(300);
             if (!envRegion && System.getenv("AWS_PROFILE") == null)
                 assertThat(r).isEqualTo(Region.US_EAST_1);
         } finally {
