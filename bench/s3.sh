@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stillpoint vs restic into the same S3 server, in the same run (not run in CI).
-#   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep] [--copy-only]
+#   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep] [--copy-only|--no-copy]
 #   bench/s3.sh --points N [--runs N]: `snapshots` on a repository with N restore points instead
 #     (made in one JVM by bench/s3/MakePoints.java), without the cache (--no-cache), with an empty
 #     cache and with a filled one (median of --runs).
@@ -21,6 +21,7 @@ runs=3
 keep=0
 points=0
 copy_only=0
+copy=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --points) points=$2; shift 2 ;;
     --copy-only) copy_only=1; shift ;;
+    --no-copy) copy=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -79,6 +81,21 @@ results="$work/results.tsv"
 : > "$results"
 
 . "$here/bench/measure.sh"
+# the server's CPU next to the client's for every step: who is the bottleneck on the shared cores
+s3pid=$(cat "$work/s3/s3proxy.pid")
+ticks=$(getconf CLK_TCK)
+server_cpu() { awk -v t="$ticks" '{printf "%.2f", ($14 + $15) / t}' "/proc/$s3pid/stat"; }
+measure_s3() {
+  local tool=$1 step=$2 before after log="$work/$1-$2.time"
+  before=$(server_cpu)
+  measure "$@"
+  after=$(server_cpu)
+  awk -v tool="$tool" -v step="$step" -v srv="$(echo "$after - $before" | bc)" -F': ' '
+    /User time/ {u=$2} /System time/ {s=$2} /Elapsed \(wall clock\)/ {n=split($2,a,":"); w=0; for(i=1;i<=n;i++) w=w*60+a[i]}
+    END {printf "        %-10s %-8s CPU s: client %.1f (user %.1f, sys %.1f), s3proxy %.1f; of %.1f s wall x 2 cores\n", tool, step, u+s, u, s, srv, w;
+         printf "%s\t%s\t%.2f\t%.2f\n", tool, step, u+s, srv > "/dev/stderr"}' "$log" 2>>"$work/cpu.tsv"
+}
+: > "$work/cpu.tsv"
 if [ "$copy_only" = 1 ]; then . "$here/bench/s3-copy.sh"; exit 0; fi
 
 for run in $(seq 1 "$runs"); do
@@ -91,14 +108,14 @@ for run in $(seq 1 "$runs"); do
     for tool in $order; do
       out="$work/restore-$tool"; rm -rf "$out"; mkdir -p "$out"
       case $tool-$step in
-        stillpoint-full)    measure $tool full    "sp image backup --repo $sp_repo --name bench/vda $data/base.raw" ;;
-        stillpoint-changed) measure $tool changed "sp image backup --repo $sp_repo --name bench/vda $data/changed.raw" ;;
+        stillpoint-full)    measure_s3 $tool full    "sp image backup --repo $sp_repo --name bench/vda $data/base.raw" ;;
+        stillpoint-changed) measure_s3 $tool changed "sp image backup --repo $sp_repo --name bench/vda $data/changed.raw" ;;
         stillpoint-restore)
           id=$(sp snapshots --repo "$sp_repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
-          measure $tool restore "sp image restore $id --repo $sp_repo --target $out/changed.raw" ;;
-        restic-full)        measure $tool full    "cd $data && restic --repo $restic_repo backup --host bench base.raw" ;;
-        restic-changed)     measure $tool changed "cd $data && restic --repo $restic_repo backup --host bench changed.raw" ;;
-        restic-restore)     measure $tool restore "restic --repo $restic_repo restore latest --target $out" ;;
+          measure_s3 $tool restore "sp image restore $id --repo $sp_repo --target $out/changed.raw" ;;
+        restic-full)        measure_s3 $tool full    "cd $data && restic --repo $restic_repo backup --host bench base.raw" ;;
+        restic-changed)     measure_s3 $tool changed "cd $data && restic --repo $restic_repo backup --host bench changed.raw" ;;
+        restic-restore)     measure_s3 $tool restore "restic --repo $restic_repo restore latest --target $out" ;;
       esac
       if [ "$step" = restore ]; then
         cmp "$data/changed.raw" "$out/changed.raw" || { echo "RESTORE MISMATCH for $tool" >&2; exit 1; }
@@ -113,7 +130,7 @@ for run in $(seq 1 "$runs"); do
   sp image backup --repo "$local_repo" --name bench/vda "$data/changed.raw" > /dev/null
   id=$(sp snapshots --repo "$local_repo" --json | python3 -c 'import sys,json; print([json.loads(l) for l in sys.stdin if "\"snapshot\"" in l][-1]["id"])')
   out="$work/restore-local"; rm -rf "$out"; mkdir -p "$out"
-  measure stillpoint local-restore "sp image restore $id --repo $local_repo --target $out/changed.raw"
+  measure_s3 stillpoint local-restore "sp image restore $id --repo $local_repo --target $out/changed.raw"
   cmp "$data/changed.raw" "$out/changed.raw" || { echo "LOCAL RESTORE MISMATCH" >&2; exit 1; }
   rm -rf "$out" "$local_repo"
 done
@@ -144,5 +161,5 @@ if "local-restore" in sp:
     print(f"stillpoint restore from a local repository: {size / sp['local-restore'] / 1e6:.1f} MB/s; S3 restore / local restore x{sp['local-restore'] / sp['restore']:.2f}")
 print("goals (issue 16): ingest >= 3x restic, restore >= 3x restic and >= 0.7x local restore, peak RSS <= 256 MiB")
 PY
-. "$here/bench/s3-copy.sh"
+[ "$copy" = 0 ] || . "$here/bench/s3-copy.sh"
 [ "$keep" = 1 ] || rm -rf "$work/s3/data/bench" "$work"/restore-*

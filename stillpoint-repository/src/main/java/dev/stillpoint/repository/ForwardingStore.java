@@ -53,6 +53,11 @@ class ForwardingStore implements Store {
     }
 
     @Override
+    public long copyTo(String name, java.nio.channels.FileChannel out) throws IOException {
+        return store.copyTo(name, out);
+    }
+
+    @Override
     public List<Entry> list(String prefix) throws IOException {
         return store.list(prefix);
     }

@@ -15,7 +15,8 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * Chunk reads from a remote store: each pack is fetched once, whole, with one streamed GET into a
- * temp file ({@code java.io.tmpdir}), and its chunks are read from there. A restore reads the
+ * temp file ({@code java.io.tmpdir}; {@link Store#copyTo}, through a small reused buffer, so a
+ * download makes no garbage), and its chunks are read from there. A restore reads the
  * chunks of a pack close together (a writer fills one pack at a time), so one request per pack
  * replaces one per chunk (a ranged GET costs the server a request each; restic's restorer
  * fetches by pack too). At most {@link #MAX_PACKS} packs are kept (least recently used first out,
@@ -64,6 +65,7 @@ final class PackSpool implements AutoCloseable {
             throw new java.io.InterruptedIOException("interrupted while fetching " + name);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) throw io;
+            if (e.getCause() instanceof Error err) throw err;
             throw new IOException("fetching " + name + " failed: " + e.getCause(), e.getCause());
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -92,7 +94,7 @@ final class PackSpool implements AutoCloseable {
         fetchers.execute(() -> {
             try {
                 fetch(name, f);
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable e) {
                 // completed exceptionally: the reader that needs it sees the error (or fetches again)
             } finally {
                 synchronized (this) {
@@ -103,31 +105,30 @@ final class PackSpool implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Downloads pack {@code name} into a temp file and completes {@code f} with it. Any failure,
+     * an {@link Error} too, completes {@code f} exceptionally, so no reader waits for it forever.
+     */
     private void fetch(String name, CompletableFuture<Path> f) throws IOException {
         Path tmp = null;
         try {
             tmp = Files.createTempFile("stillpoint-pack-", ".tmp");
-            try (Store.Reader r = store.reader(name, true);
-                    FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                long size = r.size();
-                for (long pos = 0; pos < size; ) {
-                    int n = (int) Math.min(4 << 20, size - pos);
-                    byte[] b = r.readFully(pos, n);
-                    if (b == null) break;
-                    ByteBuffer bb = ByteBuffer.wrap(b);
-                    while (bb.hasRemaining()) out.write(bb, pos + bb.position());
-                    pos += n;
-                }
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                store.copyTo(name, out);
             }
             f.complete(tmp);
             synchronized (this) {
                 if (closed) Files.deleteIfExists(tmp); // fetched ahead while the repository closed
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
             synchronized (this) {
                 packs.remove(name, f);
             }
-            if (tmp != null) Files.deleteIfExists(tmp);
+            try {
+                if (tmp != null) Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
             f.completeExceptionally(e);
             throw e;
         }

@@ -110,6 +110,28 @@ class S3FaultsIT {
                 .hasSizeGreaterThanOrEqualTo(4);
     }
 
+    /**
+     * Every answer is cut after ~1 MiB: a download that started again from its first byte would
+     * never finish (4 attempts); one that asks for the rest where it stopped does, in 3.
+     */
+    @Test
+    void aDownloadCutOffInTheMiddleResumesWhereItStopped(@TempDir Path tmp) throws Exception {
+        byte[] pack = new byte[2 * (1 << 20) + 1000];
+        new java.util.Random(9).nextBytes(pack);
+        try (dev.stillpoint.repository.store.Store s = dev.stillpoint.repository.store.S3Store.open(fresh())) {
+            s.put("data/ab/pack", pack);
+            proxy.rule(r ->
+                    r.method().equals("GET") && r.key().endsWith("/data/ab/pack") ? Fault.cut(1 << 20) : Fault.PASS);
+            Path f = tmp.resolve("pack");
+            try (var out = java.nio.channels.FileChannel.open(
+                    f, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+                assertThat(s.copyTo("data/ab/pack", out)).isEqualTo(pack.length);
+            }
+            assertThat(java.nio.file.Files.readAllBytes(f)).isEqualTo(pack);
+            assertThat(proxy.injected()).hasSizeBetween(2, 3).allMatch(x -> x.startsWith("cut GET /faults/"));
+        }
+    }
+
     @Test
     void anAnswerSlowerThanTheTimeoutIsRetriedThenNamed() throws Exception {
         String loc = fresh();

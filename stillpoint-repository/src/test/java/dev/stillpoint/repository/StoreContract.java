@@ -101,6 +101,30 @@ abstract class StoreContract {
     }
 
     @Test
+    void copyToStreamsAWholeObjectIntoAFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        try (Store s = store()) {
+            byte[] a = bytes(3 * (1 << 20) + 12_345, 4); // more than one buffer or piece, not a multiple of one
+            s.put("data/cd/p", a);
+            s.put("data/cd/empty", new byte[0]);
+            java.nio.file.Path f = tmp.resolve("copy");
+            try (var out = java.nio.channels.FileChannel.open(
+                    f, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+                assertThat(s.copyTo("data/cd/p", out)).isEqualTo(a.length);
+            }
+            assertThat(java.nio.file.Files.readAllBytes(f)).isEqualTo(a);
+            java.nio.file.Path e = tmp.resolve("empty");
+            try (var out = java.nio.channels.FileChannel.open(
+                    e, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+                assertThat(s.copyTo("data/cd/empty", out)).isZero();
+                assertThatThrownBy(() -> s.copyTo("data/cd/missing", out))
+                        .isInstanceOf(NoSuchFileException.class)
+                        .hasMessageContaining("data/cd/missing");
+            }
+            assertThat(java.nio.file.Files.size(e)).isZero();
+        }
+    }
+
+    @Test
     void listGivesEveryObjectUnderAPrefixAtAnyDepth() throws Exception {
         try (Store s = store()) {
             s.put("data/00/a", bytes(3, 1));

@@ -17,8 +17,8 @@ import java.util.function.Function;
 /**
  * An HTTP/1.1 proxy on 127.0.0.1 in front of a real S3 server ({@link S3Proxy}) that injects
  * faults by rule: an error status with an S3 error document (500s, 503 SlowDown, 403
- * AccessDenied for a refused delete), or a delay before the request is forwarded (a slow
- * server). Requests pass through byte for byte (the client's signature stays valid: it covers
+ * AccessDenied for a refused delete), a delay before the request is forwarded (a slow
+ * server), or an answer cut off after some bytes (a connection lost in the middle of a body). Requests pass through byte for byte (the client's signature stays valid: it covers
  * the {@code Host} the client sent, this proxy's address). One request per connection: every
  * answer says {@code Connection: close}. Bodies with {@code Content-Length} or chunked; an
  * {@code Expect: 100-continue} is answered here (or refused before the body is sent).
@@ -33,9 +33,22 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    /** What to do with a request: forward it after {@code delayMillis}, or answer {@code status} with S3 error {@code code}. */
-    public record Fault(int status, String code, long delayMillis) {
+    /**
+     * What to do with a request: forward it after {@code delayMillis}, or answer {@code status}
+     * with S3 error {@code code}; a forwarded answer is cut (the connection closed) after
+     * {@code cutAfter} bytes, status line and headers included, when that is not negative.
+     */
+    public record Fault(int status, String code, long delayMillis, long cutAfter) {
         public static final Fault PASS = new Fault(0, null, 0);
+
+        public Fault(int status, String code, long delayMillis) {
+            this(status, code, delayMillis, -1);
+        }
+
+        /** Forwards the request and closes the connection after {@code bytes} of the answer. */
+        public static Fault cut(long bytes) {
+            return new Fault(0, null, 0, bytes);
+        }
 
         public static Fault error(int status, String code) {
             return new Fault(status, code, 0);
@@ -113,7 +126,7 @@ public final class FaultProxy implements AutoCloseable {
         return List.copyOf(seen);
     }
 
-    /** The requests answered with an injected error, as {@code STATUS METHOD path}. */
+    /** The requests answered with an injected error, as {@code STATUS METHOD path}, or cut off, as {@code cut METHOD path}. */
     public List<String> injected() {
         return List.copyOf(injected);
     }
@@ -189,7 +202,12 @@ public final class FaultProxy implements AutoCloseable {
                 uo.write(forward.toString().getBytes(StandardCharsets.ISO_8859_1));
                 uo.write(body);
                 uo.flush();
-                up.getInputStream().transferTo(out); // the server closes after its answer
+                if (f.cutAfter() < 0) {
+                    up.getInputStream().transferTo(out); // the server closes after its answer
+                } else {
+                    out.write(up.getInputStream().readNBytes((int) Math.min(f.cutAfter(), Integer.MAX_VALUE - 8)));
+                    injected.add("cut " + r.method() + " " + r.path());
+                }
                 out.flush();
             }
         } catch (IOException | RuntimeException e) {

@@ -7,9 +7,6 @@ import dev.stillpoint.cli.ExitCodes;
 import dev.stillpoint.cli.repo.ChildCli.Run;
 import dev.stillpoint.testkit.FaultProxy;
 import dev.stillpoint.testkit.S3Proxy;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -109,24 +106,24 @@ class S3RepoCommandsIT {
     void aKilledImageBackupLeavesARepositoryThatChecksCleanAndARerunCompletes() throws Exception {
         Map<String, String> env = Map.of("STILLPOINT_REPOSITORY", s3.location("backups", "killed"));
         assertThat(run(env, "repo", "init").code()).isZero();
-        byte[] img = image(2, 192);
+        byte[] img = image(2, 384);
         Path file = Files.write(work.resolve("big.raw"), img);
         Process p = cli(env, "image", "backup", "--name", "big", file.toString(), "--json")
+                .redirectOutput(work.resolve("killed.out").toFile())
                 .redirectError(work.resolve("killed.err").toFile())
                 .start();
-        try (BufferedReader rd =
-                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            int progress = 0;
-            while ((line = rd.readLine()) != null && !(line.contains("\"progress\"") && ++progress >= 3)) {
-                // past the first packs
-            }
-            assertThat(line)
-                    .as("progress before the end; stderr: %s", Files.readString(work.resolve("killed.err")))
-                    .isNotNull();
-            p.toHandle().destroyForcibly(); // SIGKILL
-            p.waitFor();
-        }
+        // killed once its first pack is in the bucket (progress lines come once a second: a
+        // backup into s3proxy can end before the third)
+        Path packs = s3.dataDir().resolve("backups/killed/data");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (p.isAlive() && System.nanoTime() < deadline && !hasPack(packs)) Thread.sleep(5);
+        assertThat(p.isAlive())
+                .as(
+                        "the backup still running after its first pack; stderr: %s",
+                        Files.readString(work.resolve("killed.err")))
+                .isTrue();
+        p.toHandle().destroyForcibly(); // SIGKILL
+        p.waitFor();
         Run check = run(env, "check", "--read-data");
         assertThat(check.code()).as(check.out() + check.err()).isZero();
         Run again = run(env, "image", "backup", "--name", "big", file.toString(), "--json");
@@ -138,6 +135,16 @@ class S3RepoCommandsIT {
         assertThat(Files.mismatch(file, target)).isEqualTo(-1);
         assertThat(run(env, "prune").code()).isZero();
         assertThat(run(env, "check", "--read-data").code()).isZero();
+    }
+
+    /** True when a pack object ({@code data/xx/<64 hex>}) is under {@code dir} of the server's filesystem store. */
+    private static boolean hasPack(Path dir) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) return false;
+        try (var s = Files.walk(dir)) {
+            return s.anyMatch(f -> f.getFileName().toString().matches("[0-9a-f]{64}") && Files.isRegularFile(f));
+        } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException e) {
+            return false; // a directory created or renamed meanwhile: look again
+        }
     }
 
     @Test

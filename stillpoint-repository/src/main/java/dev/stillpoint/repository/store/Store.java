@@ -54,6 +54,26 @@ public interface Store extends Closeable {
     /** A reader over one object for many reads; {@code sequential}: reads go forwards (check streams packs). */
     Reader reader(String name, boolean sequential) throws IOException;
 
+    /**
+     * Writes the whole object into {@code out} from its offset 0, streamed (never all of it in
+     * memory), and returns its size; a missing object is {@link java.nio.file.NoSuchFileException}.
+     * A remote store resumes an interrupted transfer where it stopped.
+     */
+    default long copyTo(String name, java.nio.channels.FileChannel out) throws IOException {
+        try (Reader r = reader(name, true)) {
+            long size = r.size();
+            for (long pos = 0; pos < size; ) {
+                int n = (int) Math.min(1 << 20, size - pos);
+                byte[] b = r.readFully(pos, n);
+                if (b == null) throw new IOException(location() + ": " + name + " ended at " + pos + " of " + size);
+                java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b);
+                while (bb.hasRemaining()) out.write(bb, pos + bb.position());
+                pos += n;
+            }
+            return size;
+        }
+    }
+
     /** Every object whose name starts with {@code prefix}. */
     List<Entry> list(String prefix) throws IOException;
 
