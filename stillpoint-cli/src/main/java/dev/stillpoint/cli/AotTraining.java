@@ -45,11 +45,31 @@ public final class AotTraining {
         run(failed, "backups", "--repo", repo, "--catalog", catalog);
         for (String command : List.of("restore", "files", "backup", "verify", "export", "mount"))
             capture(failed, command, "--help");
+        s3(failed);
         if (!failed.isEmpty()) {
             System.err.println("AOT training: failed: " + failed);
             System.exit(1);
         }
         System.exit(0);
+    }
+
+    /**
+     * The S3 store's client (the AWS SDK: ~0.4 s of class loading in every S3 command) up to its
+     * first request, against a closed port on the loopback: one attempt, refused, exit 19 expected.
+     */
+    private static void s3(List<String> failed) {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        } catch (java.io.IOException e) {
+            return;
+        }
+        System.setProperty("stillpoint.s3.attempts", "1");
+        System.setProperty("aws.accessKeyId", "aot-training");
+        System.setProperty("aws.secretAccessKey", "aot-training");
+        String[] args = {"snapshots", "--repo", "s3:http://127.0.0.1:" + port + "/aot/training", "--no-cache"};
+        int code = Main.commandLine(args[0]).execute(args);
+        if (code != ExitCodes.REPO_UNAVAILABLE) failed.add(String.join(" ", args) + " (exit " + code + ", not 19)");
     }
 
     private static void run(List<String> failed, String... args) {
