@@ -133,14 +133,18 @@ class BackupExportTest {
         }
     }
 
+    /** A complete backup of one disk, vda, holding {@code vda}. */
+    private BackupRecord oneDisk(Repository repo, byte[] vda) throws Exception {
+        SnapshotInfo a = store(repo, "web1/vda", vda);
+        return backup(
+                BackupRecord.Status.COMPLETE, new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0));
+    }
+
     @Test
     void countsTheChunksReadFromTheRepositoryNotCacheHitsOrHoles() throws Exception {
         byte[] vda = image();
         try (Repository repo = repository()) {
-            SnapshotInfo a = store(repo, "web1/vda", vda);
-            BackupRecord backup = backup(
-                    BackupRecord.Status.COMPLETE,
-                    new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0));
+            BackupRecord backup = oneDisk(repo, vda);
             try (BackupExport export = BackupExport.open(repo, backup, null, 4L * CHUNK)) {
                 assertThat(export.readCount()).isEqualTo(new BackupExport.ReadCount(0, 0));
                 export.read(0, 100, ByteBuffer.allocate(100));
@@ -157,10 +161,7 @@ class BackupExportTest {
     void parallelClientsShareTheBoundedCache() throws Exception {
         byte[] vda = image();
         try (Repository repo = repository()) {
-            SnapshotInfo a = store(repo, "web1/vda", vda);
-            BackupRecord backup = backup(
-                    BackupRecord.Status.COMPLETE,
-                    new DiskRecord("vda", "/d/a", "qcow2", vda.length, a.id(), null, 0, 0));
+            BackupRecord backup = oneDisk(repo, vda);
             Path socket = tmp.resolve("s.sock");
             try (BackupExport export = BackupExport.open(repo, backup, "vda", 3L * CHUNK)) {
                 export.listen(UnixDomainSocketAddress.of(socket));
