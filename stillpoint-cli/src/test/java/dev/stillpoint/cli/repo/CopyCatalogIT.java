@@ -233,10 +233,17 @@ class CopyCatalogIT {
         return ChildCli.summary(r);
     }
 
+    /**
+     * Complete objects under {@code dir} of s3proxy's filesystem store: named by their 64-hex id.
+     * An upload in progress is a temporary file beside it under another name, gone when the upload
+     * is cut (counting it made the kill test see an index that the kill then took away).
+     */
     static long packsUnder(Path dir) throws Exception {
         if (!Files.isDirectory(dir)) return 0;
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).count();
+            return s.filter(Files::isRegularFile)
+                    .filter(f -> f.getFileName().toString().matches("[0-9a-f]{64}"))
+                    .count();
         }
     }
 
