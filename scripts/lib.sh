@@ -32,7 +32,9 @@ stillpoint_jit_opts() {
   # chunk ids are native only when the build made the BLAKE3 library (src/main/native/build-blake3.sh)
   local root; root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   compgen -G "$root/stillpoint-repository/target/classes/native/*/libstillpoint-blake3.so" >/dev/null || return 0
-  if /sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; then echo "-XX:TieredStopAtLevel=1"; fi
+  # grep reads all of ldconfig's output (no -q): under the launcher's pipefail, grep -q's early exit
+  # could kill ldconfig with SIGPIPE now and then, dropping this option (and so keying another AOT cache)
+  if /sbin/ldconfig -p 2>/dev/null | grep 'libcrypto\.so\.3 ' >/dev/null; then echo "-XX:TieredStopAtLevel=1"; fi
 }
 
 # The JVM options of the host command other than the heap: native access for the FFM code, the
