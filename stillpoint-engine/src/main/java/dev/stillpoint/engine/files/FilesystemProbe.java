@@ -37,11 +37,15 @@ final class FilesystemProbe {
      */
     static Map<String, String> probe(PartitionTable.Disk disk, long offset, long size) throws IOException {
         List<Map<String, String>> found = new ArrayList<>();
-        if (size >= EXT_SUPER + 1024) add(found, ext(read(disk, offset + EXT_SUPER, 1024)));
-        if (size >= 512) add(found, xfs(read(disk, offset, 512)));
+        if (size < 512) return null;
+        // one read of the first 4 KiB holds the ext, xfs, swap, LVM and LUKS signatures (each read is a FUSE/NBD round
+        // trip)
+        ByteBuffer head = read(disk, offset, (int) Math.min(size, 4096));
+        if (head.capacity() >= EXT_SUPER + 1024)
+            add(found, ext(head.slice(EXT_SUPER, 1024).order(ByteOrder.LITTLE_ENDIAN)));
+        add(found, xfs(head));
         if (size >= BTRFS_SUPER + 4096) add(found, btrfs(read(disk, offset + BTRFS_SUPER, 4096)));
-        if (size >= 4096) {
-            ByteBuffer head = read(disk, offset, 4096);
+        if (head.capacity() >= 4096) {
             add(found, swap(head));
             add(found, lvm(head));
             add(found, luks(head));
