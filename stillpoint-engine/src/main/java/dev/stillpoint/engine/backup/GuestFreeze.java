@@ -36,6 +36,22 @@ final class GuestFreeze {
         void phaseFinished();
 
         void warn(String code, String message);
+
+        /** No phase reporting; each warning appended to {@code warnings} as {@code "CODE: message"}. */
+        static Events warningsInto(java.util.List<String> warnings) {
+            return new Events() {
+                @Override
+                public void phaseStarted(Phase phase) {}
+
+                @Override
+                public void phaseFinished() {}
+
+                @Override
+                public void warn(String code, String message) {
+                    warnings.add(code + ": " + message);
+                }
+            };
+        }
     }
 
     /** What the job needs between the freeze's reply and its thaw: the backup begin (about 1 s) and the thaw. */

@@ -3,7 +3,6 @@ package dev.stillpoint.engine.backup;
 import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.catalog.Consistency;
-import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.vm.VmDomain;
 import dev.stillpoint.engine.vm.VmDomain.GuestAgent;
 import dev.stillpoint.engine.vm.VmException;
@@ -126,18 +125,7 @@ public final class GuestQuiesce {
     public static Outcome around(VmDomain domain, BackupOptions options, Action action)
             throws VmException, EngineException {
         List<String> warnings = new ArrayList<>();
-        GuestQuiesce q = new GuestQuiesce(domain, options, new GuestFreeze.Events() {
-            @Override
-            public void phaseStarted(Phase phase) {}
-
-            @Override
-            public void phaseFinished() {}
-
-            @Override
-            public void warn(String code, String message) {
-                warnings.add(code + ": " + message);
-            }
-        });
+        GuestQuiesce q = new GuestQuiesce(domain, options, GuestFreeze.Events.warningsInto(warnings));
         q.checkAgent();
         q.readReportBefore();
         q.freeze();

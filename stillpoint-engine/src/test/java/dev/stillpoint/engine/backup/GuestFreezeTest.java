@@ -2,7 +2,6 @@ package dev.stillpoint.engine.backup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.stillpoint.engine.catalog.Phase;
 import dev.stillpoint.engine.fakes.FakeAgent;
 import dev.stillpoint.guest.contract.FreezeDeadline;
 import java.time.Duration;
@@ -16,18 +15,7 @@ class GuestFreezeTest {
     List<String> warnings = new ArrayList<>();
 
     GuestFreeze freeze(BackupOptions o) {
-        return new GuestFreeze(agent, o, "vm1", new GuestFreeze.Events() {
-            @Override
-            public void phaseStarted(Phase phase) {}
-
-            @Override
-            public void phaseFinished() {}
-
-            @Override
-            public void warn(String code, String message) {
-                warnings.add(code + ": " + message);
-            }
-        });
+        return new GuestFreeze(agent, o, "vm1", GuestFreeze.Events.warningsInto(warnings));
     }
 
     @Test
