@@ -3,9 +3,9 @@ package dev.stillpoint.repository;
 import dev.stillpoint.repository.store.Store;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
@@ -16,11 +16,13 @@ import java.util.concurrent.ExecutionException;
 /**
  * Chunk reads from a remote store: each pack is fetched once, whole, with one streamed GET into a
  * temp file ({@code java.io.tmpdir}; {@link Store#copyTo}, through a small reused buffer, so a
- * download makes no garbage), and its chunks are read from there. A restore reads the
+ * download makes no garbage), and its chunks are read from there. The temp file is unlinked as soon
+ * as it is created and read through its open channel, so a process killed mid-restore leaves no
+ * 32 MiB file behind (the kernel frees it with the last descriptor). A restore reads the
  * chunks of a pack close together (a writer fills one pack at a time), so one request per pack
  * replaces one per chunk (a ranged GET costs the server a request each; restic's restorer
  * fetches by pack too). At most {@link #MAX_PACKS} packs are kept (least recently used first out,
- * deleted on eviction and on close): disk, not heap. Thread-safe.
+ * closed on eviction and on close): disk, not heap. Thread-safe.
  */
 final class PackSpool implements AutoCloseable {
     static final int MAX_PACKS = 12;
@@ -28,6 +30,7 @@ final class PackSpool implements AutoCloseable {
     static final int FETCHERS = Integer.getInteger("stillpoint.s3.fetchers", 4);
 
     private final Store store;
+    private final Path dir;
     private final java.util.concurrent.ExecutorService fetchers =
             java.util.concurrent.Executors.newFixedThreadPool(FETCHERS, r -> {
                 Thread t = new Thread(r, "stillpoint-pack-fetch");
@@ -35,16 +38,22 @@ final class PackSpool implements AutoCloseable {
                 return t;
             });
     private int fetching;
-    private final Map<String, CompletableFuture<Path>> packs = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<String, CompletableFuture<FileChannel>> packs = new LinkedHashMap<>(16, 0.75f, true);
     private boolean closed;
 
     PackSpool(Store store) {
+        this(store, Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /** A spool whose temp files are made (and at once unlinked) in {@code dir}. */
+    PackSpool(Store store, Path dir) {
         this.store = store;
+        this.dir = dir;
     }
 
     /** Reads {@code len} bytes of pack object {@code name} at {@code offset} into {@code dst}; fewer at its end. */
     int read(String name, long offset, byte[] dst, int len) throws IOException {
-        CompletableFuture<Path> f;
+        CompletableFuture<FileChannel> f;
         boolean fetch = false;
         synchronized (this) {
             if (closed) throw new IOException("repository closed");
@@ -57,9 +66,9 @@ final class PackSpool implements AutoCloseable {
             }
         }
         if (fetch) fetch(name, f);
-        Path file;
+        FileChannel ch;
         try {
-            file = f.get();
+            ch = f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while fetching " + name);
@@ -68,11 +77,15 @@ final class PackSpool implements AutoCloseable {
             if (e.getCause() instanceof Error err) throw err;
             throw new IOException("fetching " + name + " failed: " + e.getCause(), e.getCause());
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try {
             ByteBuffer b = ByteBuffer.wrap(dst, 0, len);
             while (b.hasRemaining()) if (ch.read(b, offset + b.position()) < 0) break;
             return b.position();
-        } catch (NoSuchFileException evicted) {
+        } catch (ClosedChannelException evicted) {
+            if (Thread.interrupted()) { // an interrupt closes a FileChannel too: not an eviction
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while reading " + name);
+            }
             return store.read(name, offset, dst, 0, len); // evicted meanwhile: one ranged read
         }
     }
@@ -82,7 +95,7 @@ final class PackSpool implements AutoCloseable {
      * false (nothing started) when {@link #FETCHERS} fetches run already.
      */
     boolean prefetch(String name) {
-        CompletableFuture<Path> f;
+        CompletableFuture<FileChannel> f;
         synchronized (this) {
             if (closed || packs.containsKey(name)) return true;
             if (fetching >= FETCHERS) return false;
@@ -106,26 +119,32 @@ final class PackSpool implements AutoCloseable {
     }
 
     /**
-     * Downloads pack {@code name} into a temp file and completes {@code f} with it. Any failure,
-     * an {@link Error} too, completes {@code f} exceptionally, so no reader waits for it forever.
+     * Downloads pack {@code name} into an unlinked temp file and completes {@code f} with its
+     * channel. Any failure, an {@link Error} too, completes {@code f} exceptionally, so no reader
+     * waits for it forever.
      */
-    private void fetch(String name, CompletableFuture<Path> f) throws IOException {
-        Path tmp = null;
+    private void fetch(String name, CompletableFuture<FileChannel> f) throws IOException {
+        FileChannel ch = null;
         try {
-            tmp = Files.createTempFile("stillpoint-pack-", ".tmp");
-            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                store.copyTo(name, out);
+            Path tmp = Files.createTempFile(dir, "stillpoint-pack-", ".tmp");
+            try {
+                ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } finally {
+                Files.delete(tmp); // only the channel holds it from here on
             }
-            f.complete(tmp);
+            store.copyTo(name, ch);
+            boolean late;
             synchronized (this) {
-                if (closed) Files.deleteIfExists(tmp); // fetched ahead while the repository closed
+                late = closed; // fetched ahead while the repository closed
+                f.complete(ch);
             }
+            if (late) ch.close();
         } catch (Throwable e) {
             synchronized (this) {
                 packs.remove(name, f);
             }
             try {
-                if (tmp != null) Files.deleteIfExists(tmp);
+                if (ch != null) ch.close();
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -138,19 +157,19 @@ final class PackSpool implements AutoCloseable {
     private void evict() {
         var it = packs.entrySet().iterator();
         while (packs.size() > MAX_PACKS && it.hasNext()) {
-            CompletableFuture<Path> old = it.next().getValue();
+            CompletableFuture<FileChannel> old = it.next().getValue();
             if (!old.isDone()) continue; // being fetched: a reader waits for it
             it.remove();
             delete(old);
         }
     }
 
-    private static void delete(CompletableFuture<Path> f) {
+    private static void delete(CompletableFuture<FileChannel> f) {
         if (f.isDone() && !f.isCompletedExceptionally()) {
             try {
-                Files.deleteIfExists(f.join());
+                f.join().close(); // a reader in it falls back to a ranged read
             } catch (IOException ignored) {
-                /* a temp file */
+                /* an unlinked temp file */
             }
         }
     }
@@ -159,7 +178,7 @@ final class PackSpool implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         fetchers.shutdownNow();
-        for (CompletableFuture<Path> f : packs.values()) delete(f);
+        for (CompletableFuture<FileChannel> f : packs.values()) delete(f);
         packs.clear();
     }
 }

@@ -54,6 +54,43 @@ class PackSpoolTest {
         }
     }
 
+    /** A killed restore used to leave its 32 MiB temp files behind: they are unlinked while in use. */
+    @Test
+    void theSpoolsTempFilesAreUnlinkedWhileTheirPacksAreRead() throws Exception {
+        Path spoolDir = java.nio.file.Files.createDirectories(dir.resolve("spool"));
+        byte[] pack = StoreContract.bytes(300_000, 3);
+        try (Downloads s = new Downloads(new LocalStore(dir.resolve("repo")));
+                PackSpool spool = new PackSpool(s, spoolDir)) {
+            for (int i = 0; i < 3; i++) s.put("data/ab/p" + i, pack);
+            byte[] dst = new byte[100];
+            for (int i = 0; i < 3; i++)
+                assertThat(spool.read("data/ab/p" + i, 1000, dst, 100)).isEqualTo(100);
+            try (var left = java.nio.file.Files.list(spoolDir)) {
+                assertThat(left).isEmpty();
+            }
+            assertThat(spool.read("data/ab/p1", 299_950, dst, 100)).isEqualTo(50); // still served, from the spool
+            assertThat(dst).startsWith(java.util.Arrays.copyOfRange(pack, 299_950, 300_000));
+            assertThat(s.copies.get()).isEqualTo(3);
+        }
+    }
+
+    /** Eviction closes a pack's channel: a read of an evicted pack is served by a ranged read. */
+    @Test
+    void packsBeyondTheLimitAreEvictedAndStillReadable() throws Exception {
+        byte[] pack = StoreContract.bytes(5000, 9);
+        try (Downloads s = new Downloads(new LocalStore(dir.resolve("repo")));
+                PackSpool spool = new PackSpool(s, dir)) {
+            int n = PackSpool.MAX_PACKS + 3;
+            for (int i = 0; i < n; i++) s.put("data/ab/q" + i, pack);
+            byte[] dst = new byte[10];
+            for (int i = 0; i < n; i++)
+                assertThat(spool.read("data/ab/q" + i, 7, dst, 10)).isEqualTo(10);
+            assertThat(spool.read("data/ab/q0", 4990, dst, 10)).isEqualTo(10); // evicted: fetched again
+            assertThat(dst).isEqualTo(java.util.Arrays.copyOfRange(pack, 4990, 5000));
+            assertThat(s.copies.get()).isEqualTo(n + 1);
+        }
+    }
+
     /** An Error in a background download (OutOfMemoryError, measured with a small heap) once left the reader waiting forever. */
     @Test
     @Timeout(30)
