@@ -7,10 +7,8 @@ import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,8 +58,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *
  * <p>Puts are single requests, which S3 makes atomic; put-once asks {@code HEAD} first (the
  * repository's names are content hashes, so two writers racing on a name write the same bytes).
- * A pack is spooled to a temp file ({@code java.io.tmpdir}) and sent from there, so memory stays
- * bounded. Every request is retried on connection errors, 5xx and throttling with exponential
+ * A pack is spooled to an unlinked temp file ({@code java.io.tmpdir}, {@link UploadSpool}) and
+ * sent from there, so memory stays bounded and a killed process leaves no file behind. Every request is retried on connection errors, 5xx and throttling with exponential
  * backoff ({@link #ATTEMPTS} attempts from {@link #FIRST_BACKOFF}); then the error names the
  * store, the request and the object ({@code UNAVAILABLE}). A refused request (401/403: wrong
  * credentials, or a key that may not do this, e.g. an append-only key asked to delete) is
@@ -328,33 +326,24 @@ public final class S3Store implements Store {
 
     @Override
     public Upload upload() throws IOException {
-        Path tmp = Files.createTempFile("stillpoint-s3-pack-", ".tmp");
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.READ);
-        } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
+        UploadSpool buf = new UploadSpool(Path.of(System.getProperty("java.io.tmpdir")));
         return new Upload() {
             @Override
             public void write(byte[] b, int off, int len, long at) throws IOException {
-                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-                while (buf.hasRemaining()) at += ch.write(buf, at);
+                buf.write(b, off, len, at);
             }
 
             @Override
             public boolean commit(String name, long length) throws IOException {
                 try {
-                    ch.truncate(length);
-                    ch.close();
                     if (stat(name) != null) return false;
                     call(
                             "PUT",
                             name,
                             () -> s3.putObject(
                                     b -> b.bucket(bucket).key(key(name)).contentLength(length),
-                                    RequestBody.fromFile(tmp)));
+                                    RequestBody.fromContentProvider(
+                                            () -> buf.open(length), length, "application/octet-stream")));
                     return true;
                 } finally {
                     close();
@@ -363,16 +352,7 @@ public final class S3Store implements Store {
 
             @Override
             public void close() {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    /* deleting anyway */
-                }
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    /* a temp file */
-                }
+                buf.close();
             }
         };
     }
