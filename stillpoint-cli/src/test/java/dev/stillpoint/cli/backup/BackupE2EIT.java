@@ -7,6 +7,7 @@ import com.fasterxml.jackson.jr.ob.JSON;
 import dev.stillpoint.cli.Main;
 import dev.stillpoint.repository.Repositories;
 import dev.stillpoint.repository.RepositoryOptions;
+import dev.stillpoint.testkit.S3Proxy;
 import dev.stillpoint.testkit.lab.GuestLab;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -26,7 +27,9 @@ import picocli.CommandLine;
  * The main job end to end on a real libvirt guest (the JVM's shared lab guest, {@link E2eGuest}):
  * full backup while PostgreSQL inserts rows, writes, incremental backup reading about the dirty
  * bytes, restore of both points as new domains, boot, the database holds every row committed before
- * the freeze, the guest's hook log shows freeze then thaw.
+ * the freeze, the guest's hook log shows freeze then thaw. The repository is an encrypted one in a
+ * bucket of a real S3 server (s3proxy, its own process): backups go straight off-host and both
+ * points are restored from the bucket (local repositories: the other e2e tests and the demo).
  */
 class BackupE2EIT {
     static final Path LAB_DIR = Path.of(System.getenv().getOrDefault("STILLPOINT_LAB_DIR", "/var/lib/stillpoint/lab"));
@@ -35,6 +38,8 @@ class BackupE2EIT {
     static final Path WORK =
             LAB_DIR.resolve("sp-e2e-work-" + ProcessHandle.current().pid());
     static GuestLab guest;
+    /** The backups go straight into a bucket of a real S3 server (issue 16: off-host from the first backup on). */
+    static S3Proxy s3;
 
     @BeforeAll
     static void requireLab() throws Exception {
@@ -44,11 +49,15 @@ class BackupE2EIT {
         Files.createDirectories(WORK);
         // QEMU (libvirt-qemu) opens the restored disks here
         Files.setPosixFilePermissions(WORK, PosixFilePermissions.fromString("rwxr-xr-x"));
+        s3 = S3Proxy.start(WORK.resolve("s3"));
+        s3.createBucket("e2e");
+        s3.useInThisJvm();
     }
 
     @AfterAll
-    static void cleanup() {
+    static void cleanup() throws InterruptedException {
         System.clearProperty("stillpoint.connector");
+        if (s3 != null) s3.close();
         if (guest != null) removeLeftovers();
     }
 
@@ -106,12 +115,19 @@ class BackupE2EIT {
                 guest,
                 "systemctl stop sp-workload 2>/dev/null; systemd-run --quiet --collect --unit=sp-workload sh /root/workload.sh; sleep 5");
 
-        Path repo = WORK.resolve("repo");
-        Repositories.init(repo, RepositoryOptions.unencrypted()).close();
+        // an encrypted repository in the bucket; the catalog on this host (as on any host backing up into it)
+        String repo = s3.location("e2e", "vms");
+        Repositories.init(
+                        repo,
+                        RepositoryOptions.encrypted("e2e pass".toCharArray()).withKdf(64, 1))
+                .close();
+        String pw = Files.writeString(WORK.resolve("pw"), "e2e pass\n").toString();
+        String catalog = WORK.resolve("catalog.db").toString();
         long committedBeforeBackup = psqlLong(guest, "SELECT max(id) FROM t");
         assertThat(committedBeforeBackup).as("workload is inserting").isPositive();
 
-        Map<String, Object> full = cli("backup", guest.name(), "--repo", repo.toString(), "--json");
+        Map<String, Object> full =
+                cli("backup", guest.name(), "--repo", repo, "--password-file", pw, "--catalog", catalog, "--json");
         long rowsAfterFull = psqlLong(guest, "SELECT max(id) FROM t");
         assertThat(full).containsEntry("mode", "full").containsEntry("consistency", "application");
         assertThat(((Number) full.get("freezeWindowMs")).longValue()).isPositive();
@@ -136,7 +152,8 @@ class BackupE2EIT {
         assertThat(m.find()).as(cpXml).isTrue();
         long dirtyEstimate = Long.parseLong(m.group(1));
 
-        Map<String, Object> inc = cli("backup", guest.name(), "--repo", repo.toString(), "--json");
+        Map<String, Object> inc =
+                cli("backup", guest.name(), "--repo", repo, "--password-file", pw, "--catalog", catalog, "--json");
         assertThat(inc).containsEntry("mode", "incremental").containsEntry("parentBackup", full.get("backupId"));
         long incRead = ((Number) inc.get("bytesRead")).longValue();
         long fullRead = ((Number) full.get("bytesRead")).longValue();
@@ -165,7 +182,11 @@ class BackupE2EIT {
                 "restore",
                 (String) full.get("backupId"),
                 "--repo",
-                repo.toString(),
+                repo,
+                "--password-file",
+                pw,
+                "--catalog",
+                catalog,
                 "--to",
                 WORK.toString(),
                 "--define",
@@ -176,7 +197,11 @@ class BackupE2EIT {
                 "restore",
                 ((String) inc.get("backupId")).substring(0, 8),
                 "--repo",
-                repo.toString(),
+                repo,
+                "--password-file",
+                pw,
+                "--catalog",
+                catalog,
                 "--to",
                 WORK.toString(),
                 "--define",
