@@ -18,6 +18,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -115,23 +116,64 @@ public final class ImageRestoreCommand implements Callable<Integer> {
             }
             return;
         }
-        var opts = force
-                ? new StandardOpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ
-                }
-                : new StandardOpenOption[] {
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ
-                };
-        boolean created = !Files.exists(file);
-        try (ImageReader reader = r.openImage(s.id());
-                FileChannel ch = FileChannel.open(file, opts);
-                ProgressPrinter p = out.progress("restore " + s.name())) {
-            reader.restoreTo(file, ch, p);
-        } catch (FileAlreadyExistsException e) {
+        if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !force)
             throw new RepositoryException(
                     RepositoryException.Code.ALREADY_EXISTS, "--target: " + file + " exists; use --force to overwrite");
-        } catch (RepositoryException e) {
-            if (created) Files.deleteIfExists(file); // never leave a half-restored image that looks complete
-            throw e;
+        // written under a hidden name and renamed when complete: a killed restore never leaves a
+        // file that looks complete; the next restore to the same target replaces what it left
+        Path partial = partialOf(file);
+        boolean mine = false, done = false;
+        try (FileChannel ch = FileChannel.open(
+                        partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+                java.nio.channels.FileLock lock = tryLock(ch)) {
+            if (lock == null)
+                throw new RepositoryException(
+                        RepositoryException.Code.LOCKED,
+                        "--target: another restore is writing " + file + " (through " + partial + ")");
+            mine = true;
+            try (ImageReader reader = r.openImage(s.id());
+                    ProgressPrinter p = out.progress("restore " + s.name())) {
+                reader.restoreTo(partial, ch, p);
+            }
+            ch.force(true); // the data is on disk before the name says it is complete
+            publish(partial, file, force);
+            done = true;
+        } finally {
+            if (mine && !done) Files.deleteIfExists(partial);
+        }
+    }
+
+    /** An exclusive lock on {@code ch}, or null when another restore (another process, or this one) holds it. */
+    private static java.nio.channels.FileLock tryLock(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException heldHere) {
+            return null;
+        }
+    }
+
+    /** The hidden name a restore to {@code file} writes under until it is complete. */
+    static Path partialOf(Path file) {
+        Path abs = file.toAbsolutePath();
+        return abs.resolveSibling("." + abs.getFileName() + ".stillpoint-partial");
+    }
+
+    /** Renames the complete {@code partial} to {@code file}: replacing it with {@code force}, else never (a file that appeared meanwhile stays). */
+    private static void publish(Path partial, Path file, boolean force) throws IOException {
+        if (force) {
+            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        try {
+            Files.createLink(file, partial); // link(2) fails when file exists: no overwrite, even racing
+            Files.delete(partial);
+        } catch (FileAlreadyExistsException e) {
+            throw new RepositoryException(
+                    RepositoryException.Code.ALREADY_EXISTS,
+                    "--target: " + file + " appeared during the restore; use --force to overwrite");
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException noLinks) {
+            if (noLinks instanceof java.nio.file.FileSystemException fse && Files.exists(file)) throw fse;
+            Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE); // a filesystem without hard links
         }
     }
 

@@ -209,6 +209,31 @@ class RepoCommandsTest {
         Run r = run("image", "restore", (String) b.summary().get("id"), "--repo", repo, "--target", target.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Files.readAllBytes(target)).isEqualTo(expect);
+
+        // the restore writes a hidden partial file and renames it: one killed earlier left its
+        // partial file (replaced now); one writing at the same moment holds it (exit 13, untouched)
+        String id = (String) b.summary().get("id");
+        Path other = tmp.resolve("other.raw");
+        Path partial = tmp.resolve(".other.raw.stillpoint-partial");
+        Files.write(partial, new byte[] {1, 2, 3});
+        try (FileChannel held = FileChannel.open(partial, StandardOpenOption.WRITE);
+                var lock = held.lock()) {
+            Run busy = run("image", "restore", id, "--repo", repo, "--target", other.toString());
+            assertThat(busy.code()).as(busy.err()).isEqualTo(13);
+            assertThat(busy.err()).contains("another restore is writing").contains(other.toString());
+            assertThat(partial).hasBinaryContent(new byte[] {1, 2, 3});
+        }
+        Run again = run("image", "restore", id, "--repo", repo, "--target", other.toString());
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(Files.readAllBytes(other)).isEqualTo(expect);
+        assertThat(partial).doesNotExist();
+        assertThat(run("image", "restore", id, "--repo", repo, "--target", other.toString())
+                        .code())
+                .isEqualTo(15);
+        Files.write(other, new byte[] {9});
+        Run forced = run("image", "restore", id, "--repo", repo, "--target", other.toString(), "--force");
+        assertThat(forced.code()).as(forced.err()).isZero();
+        assertThat(Files.readAllBytes(other)).isEqualTo(expect);
     }
 
     @Test
