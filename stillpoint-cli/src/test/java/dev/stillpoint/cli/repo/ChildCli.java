@@ -20,13 +20,20 @@ final class ChildCli {
     /**
      * The command with this test JVM's class path; environment: no {@code $STILLPOINT_REPOSITORY}
      * or {@code $STILLPOINT_PASSWORD} from outside, the S3 server's credentials, the state
-     * directory {@code work/state}, the cache {@code work/cache}, then {@code env}.
+     * directory {@code work/state}, the cache {@code work/cache}, then {@code env}; its temp
+     * directory ({@code java.io.tmpdir}) is {@link #tmp}.
      */
     static ProcessBuilder process(S3Proxy s3, Path work, Map<String, String> env, String... args) {
         String java = ProcessHandle.current().info().command().orElse("java");
+        try {
+            Files.createDirectories(tmp(work));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         List<String> cmd = new ArrayList<>(List.of(
                 java,
                 "--enable-native-access=ALL-UNNAMED",
+                "-Djava.io.tmpdir=" + tmp(work),
                 "-cp",
                 System.getProperty("java.class.path"),
                 "dev.stillpoint.cli.Main"));
@@ -39,6 +46,18 @@ final class ChildCli {
         pb.environment().put("STILLPOINT_CACHE_DIR", work.resolve("cache").toString());
         pb.environment().putAll(env);
         return pb;
+    }
+
+    /** The children's temp directory: what a killed child leaves there, nothing finds again. */
+    static Path tmp(Path work) {
+        return work.resolve("child-tmp");
+    }
+
+    /** The names of the files in the children's temp directory. */
+    static List<String> tmpFiles(Path work) throws java.io.IOException {
+        try (var s = Files.list(tmp(work))) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 
     /** Runs {@code pb} to its end (at most 5 minutes), its output in files under {@code work}. */

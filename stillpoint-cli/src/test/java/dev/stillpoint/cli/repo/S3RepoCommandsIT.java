@@ -124,14 +124,39 @@ class S3RepoCommandsIT {
                 .isTrue();
         p.toHandle().destroyForcibly(); // SIGKILL
         p.waitFor();
+        // the packs it was filling and sending were in unlinked temp files: nothing is left behind
+        assertThat(ChildCli.tmpFiles(work)).as("the killed backup's temp files").isEmpty();
         Run check = run(env, "check", "--read-data");
         assertThat(check.code()).as(check.out() + check.err()).isZero();
         Run again = run(env, "image", "backup", "--name", "big", file.toString(), "--json");
         assertThat(again.code()).as(again.err()).isZero();
         Path target = work.resolve("big.restored");
-        assertThat(run(env, "image", "restore", summaryId(again), "--target", target.toString())
-                        .code())
-                .isZero();
+        Path partial = work.resolve(".big.restored.stillpoint-partial");
+        // a restore killed once it has written data: no file under the target's name (it would look
+        // complete), and the packs it fetched were unlinked temp files
+        Process r = cli(env, "image", "restore", summaryId(again), "--target", target.toString())
+                .redirectOutput(work.resolve("killed-restore.out").toFile())
+                .redirectError(work.resolve("killed-restore.err").toFile())
+                .start();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (r.isAlive() && System.nanoTime() < until && (!Files.exists(partial) || Files.size(partial) == 0))
+            Thread.sleep(5);
+        assertThat(r.isAlive())
+                .as(
+                        "the restore still running with data written; stderr: %s",
+                        Files.readString(work.resolve("killed-restore.err")))
+                .isTrue();
+        r.toHandle().destroyForcibly(); // SIGKILL
+        r.waitFor();
+        assertThat(target).as("a killed restore's target").doesNotExist();
+        assertThat(ChildCli.tmpFiles(work))
+                .as("the killed restore's temp files")
+                .isEmpty();
+        Run restored = run(env, "image", "restore", summaryId(again), "--target", target.toString());
+        assertThat(restored.code()).as(restored.err()).isZero();
+        assertThat(partial)
+                .as("the killed restore's partial file, replaced and renamed")
+                .doesNotExist();
         assertThat(Files.mismatch(file, target)).isEqualTo(-1);
         assertThat(run(env, "prune").code()).isZero();
         assertThat(run(env, "check", "--read-data").code()).isZero();
