@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stillpoint vs restic into the same S3 server, in the same run (not run in CI).
-#   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep] [--copy-only|--no-copy]
+#   bench/s3.sh [--size-mib N] [--runs N] [--work DIR] [--keep] [--copy-only|--no-copy] [--server-core]
 #   bench/s3.sh --points N [--runs N]: `snapshots` on a repository with N restore points instead
 #     (made in one JVM by bench/s3/MakePoints.java), without the cache (--no-cache), with an empty
 #     cache and with a filled one (median of --runs).
@@ -12,7 +12,9 @@
 # default 3). Both tools encrypt; restic uses its defaults. The S3 server shares the machine's
 # cores with the tool being measured, the same for both. Then the copy step (bench/s3-copy.sh):
 # `copy` of a 2% changed point from a local repository to S3, bytes sent against new chunks;
-# --copy-only runs only that step.
+# --copy-only runs only that step. --server-core pins s3proxy (every thread) to the last core and
+# each measured command to the others, as when the S3 server runs on its own machine: the tools'
+# times are then their own CPU's, not shared with the server's (on 2 cores: one core each).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 size_mib=4096
@@ -22,6 +24,7 @@ keep=0
 points=0
 copy_only=0
 copy=1
+server_core=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --points) points=$2; shift 2 ;;
     --copy-only) copy_only=1; shift ;;
     --no-copy) copy=0; shift ;;
+    --server-core) server_core=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -83,6 +87,13 @@ results="$work/results.tsv"
 . "$here/bench/measure.sh"
 # the server's CPU next to the client's for every step: who is the bottleneck on the shared cores
 s3pid=$(cat "$work/s3/s3proxy.pid")
+if [ "$server_core" = 1 ]; then
+  last=$(( $(nproc) - 1 ))
+  [ "$last" -ge 1 ] || { echo "--server-core needs at least 2 cores" >&2; exit 1; }
+  taskset -a -p -c "$last" "$s3pid" > /dev/null
+  export MEASURE_PREFIX="taskset -c 0-$(( last - 1 ))"
+  echo "s3proxy pinned to core $last; the measured commands to cores 0-$(( last - 1 ))"
+fi
 ticks=$(getconf CLK_TCK)
 server_cpu() { awk -v t="$ticks" '{printf "%.2f", ($14 + $15) / t}' "/proc/$s3pid/stat"; }
 measure_s3() {
