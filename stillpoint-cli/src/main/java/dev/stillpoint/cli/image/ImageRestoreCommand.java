@@ -119,6 +119,11 @@ public final class ImageRestoreCommand implements Callable<Integer> {
         if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !force)
             throw new RepositoryException(
                     RepositoryException.Code.ALREADY_EXISTS, "--target: " + file + " exists; use --force to overwrite");
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir))
+            throw new RepositoryException(
+                    RepositoryException.Code.INVALID_ARGUMENT,
+                    "--target: " + file + ": directory " + dir + " does not exist");
         // written under a hidden name and renamed when complete: a killed restore never leaves a
         // file that looks complete; the next restore to the same target replaces what it left
         Path partial = partialOf(file);

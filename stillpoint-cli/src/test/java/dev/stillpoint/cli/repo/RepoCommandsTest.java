@@ -230,6 +230,16 @@ class RepoCommandsTest {
         assertThat(run("image", "restore", id, "--repo", repo, "--target", other.toString())
                         .code())
                 .isEqualTo(15);
+        Run noDir = run(
+                "image",
+                "restore",
+                id,
+                "--repo",
+                repo,
+                "--target",
+                tmp.resolve("no/such/dir.raw").toString());
+        assertThat(noDir.code()).isEqualTo(2);
+        assertThat(noDir.err()).contains("--target").contains(tmp.resolve("no/such") + " does not exist");
         Files.write(other, new byte[] {9});
         Run forced = run("image", "restore", id, "--repo", repo, "--target", other.toString(), "--force");
         assertThat(forced.code()).as(forced.err()).isZero();
