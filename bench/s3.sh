@@ -9,7 +9,8 @@
 # for both tools: full ingest of the bench dataset's base.raw (bench/make-dataset.sh) into a
 # fresh bucket prefix, ingest of changed.raw, and restore of the second snapshot (byte-compared).
 # Prints MB/s of the logical image, peak RSS and Stillpoint's ratios to restic (median of --runs,
-# default 3). Both tools encrypt; restic uses its defaults. The S3 server shares the machine's
+# default 3). The server is warmed up first (both tools store 512 MiB, untimed).
+# Both tools encrypt; restic uses its defaults. The S3 server shares the machine's
 # cores with the tool being measured, the same for both. Then the copy step (bench/s3-copy.sh):
 # `copy` of a 2% changed point from a local repository to S3, bytes sent against new chunks;
 # --copy-only runs only that step. --server-core pins s3proxy (every thread) to the last core and
@@ -108,6 +109,17 @@ measure_s3() {
 }
 : > "$work/cpu.tsv"
 if [ "$copy_only" = 1 ]; then . "$here/bench/s3-copy.sh"; exit 0; fi
+
+# warm the server up, untimed: a fresh s3proxy JVM runs its first requests interpreted, and the
+# first measured step (Stillpoint's in odd runs) would pay for that alone. Both tools store and
+# read back 512 MiB of the dataset under warmup-* prefixes, removed afterwards.
+head -c $(( 512 << 20 )) "$data/base.raw" > "$work/warmup.raw"
+sp repo init --repo "s3:$endpoint/bench/warmup-sp" > /dev/null
+sp image backup --repo "s3:$endpoint/bench/warmup-sp" --name warmup "$work/warmup.raw" > /dev/null
+restic init --repo "s3:$endpoint/bench/warmup-restic" > /dev/null
+(cd "$work" && restic --repo "s3:$endpoint/bench/warmup-restic" backup --host bench warmup.raw > /dev/null)
+restic --repo "s3:$endpoint/bench/warmup-restic" restore latest --target "$work/warmup-restore" > /dev/null
+rm -rf "$work/warmup.raw" "$work/warmup-restore" "$work/s3/data/bench/warmup-sp" "$work/s3/data/bench/warmup-restic"
 
 for run in $(seq 1 "$runs"); do
   sp_repo="s3:$endpoint/bench/stillpoint-$run"
