@@ -678,6 +678,11 @@ final class FileRepository implements Repository {
         }
     }
 
+    @Override
+    public List<Map<String, Object>> removeLocks(boolean all) throws IOException {
+        return locks.removeLocks(all);
+    }
+
     /**
      * Rebuilds missing or damaged index files from the pack headers (exclusive lock). Returns
      * the number of index files written. Packs whose header is damaged are skipped (check

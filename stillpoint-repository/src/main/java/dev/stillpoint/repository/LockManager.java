@@ -147,6 +147,34 @@ final class LockManager implements AutoCloseable {
     }
 
     /**
+     * Removes the stale locks (lease expired, or taken on this host by a process that is gone),
+     * or, with {@code all}, every lock but this manager's own: for an operator who knows that no
+     * other process uses the repository (a host that died mid-backup leaves a lease that only
+     * expires after {@link #LEASE}). Returns the removed locks' contents, each with its
+     * {@code file} name and whether it was {@code stale}. Takes no lock itself.
+     */
+    java.util.List<Map<String, Object>> removeLocks(boolean all) throws IOException {
+        java.util.List<Map<String, Object>> removed = new java.util.ArrayList<>();
+        java.util.Set<String> own = new java.util.HashSet<>();
+        for (Held h : held) own.add(h.file);
+        for (Store.Entry p : store.list("locks/")) {
+            if (own.contains(p.name())) continue;
+            boolean tmp = p.name().endsWith(".tmp");
+            Map<String, Object> lock = tmp ? null : readLock(p);
+            if (!tmp && lock == null) continue; // removed meanwhile
+            boolean stale = tmp ? p.modified().isBefore(Instant.now().minus(LEASE)) : isStale(lock);
+            if (!stale && !all) continue;
+            store.delete(p.name());
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("file", RepoConfig.where(store, p.name()));
+            r.put("stale", stale);
+            if (lock != null) r.putAll(lock);
+            removed.add(r);
+        }
+        return removed;
+    }
+
+    /**
      * Removes another holder's stale lock; an append-only key may remove only its own locks, and a
      * stale lock it may not remove is ignored all the same (a privileged run removes it).
      */

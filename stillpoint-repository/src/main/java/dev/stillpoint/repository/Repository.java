@@ -89,6 +89,17 @@ public interface Repository extends AutoCloseable {
     }
 
     /**
+     * Removes stale locks (lease expired, or left by a process of this host that is gone), or with
+     * {@code all} every lock of other processes; returns what was removed (each lock's contents
+     * plus {@code file} and {@code stale}). Takes no lock. {@code all} is for when no other process
+     * uses the repository: a lock of a running job removed this way no longer protects it.
+     */
+    default java.util.List<Map<String, Object>> removeLocks(boolean all) throws IOException {
+        throw new UnsupportedOperationException(
+                "removeLocks is not supported by " + getClass().getName());
+    }
+
+    /**
      * Stores a record describing {@code snapshots} (role to snapshot id, each of which must exist:
      * NOT_FOUND otherwise) as one immutable, encrypted object, published atomically like a
      * snapshot manifest. {@code forget} removes it once none of its snapshots is left, and

@@ -9,7 +9,12 @@ import picocli.CommandLine.Spec;
         name = "repo",
         description = "Repository administration.",
         mixinStandardHelpOptions = true,
-        subcommands = {RepoInitCommand.class, RepoPasswdCommand.class, RepoRepairIndexCommand.class})
+        subcommands = {
+            RepoInitCommand.class,
+            RepoPasswdCommand.class,
+            RepoRepairIndexCommand.class,
+            RepoUnlockCommand.class
+        })
 public final class RepoCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -246,6 +246,58 @@ class RepoCommandsTest {
         assertThat(Files.readAllBytes(other)).isEqualTo(expect);
     }
 
+    /** A lock object as another host would have written it, expiring {@code expires}. */
+    static void foreignLock(Path repo, String name, boolean exclusive, java.time.Instant expires) throws Exception {
+        Files.writeString(
+                repo.resolve("locks").resolve(name),
+                JSON.std.asString(Map.of(
+                        "exclusive",
+                        exclusive,
+                        "host",
+                        "another-host",
+                        "pid",
+                        4242,
+                        "created",
+                        expires.minusSeconds(300).toString(),
+                        "expires",
+                        expires.toString())));
+    }
+
+    @Test
+    void unlockRemovesStaleLocksAndWithRemoveAllTheLeaseOfAHostThatDied() throws Exception {
+        Path repo = tmp.resolve("repo");
+        assertThat(run("repo", "init", "--repo", repo.toString(), "--encryption", "none")
+                        .code())
+                .isZero();
+        java.time.Instant now = java.time.Instant.now();
+        foreignLock(repo, "aaaa", false, now.plusSeconds(240)); // a live lease of another host's backup
+        foreignLock(repo, "bbbb", true, now.minusSeconds(10)); // an expired one
+        Run locked = run("prune", "--repo", repo.toString());
+        assertThat(locked.code()).as(locked.err()).isEqualTo(13);
+        assertThat(locked.err()).contains("another-host");
+
+        Run stale = run("repo", "unlock", "--repo", repo.toString(), "--json");
+        assertThat(stale.code()).as(stale.err()).isZero();
+        assertThat(stale.summary()).containsEntry("removed", 1).containsEntry("removeAll", false);
+        assertThat(stale.json().get(0))
+                .containsEntry("type", "lock")
+                .containsEntry("stale", true)
+                .containsEntry("exclusive", true)
+                .containsEntry("host", "another-host");
+        assertThat(repo.resolve("locks/bbbb")).doesNotExist();
+        assertThat(repo.resolve("locks/aaaa")).exists();
+        assertThat(run("prune", "--repo", repo.toString()).code()).isEqualTo(13); // the live lease stays
+
+        Run all = run("repo", "unlock", "--repo", repo.toString(), "--remove-all");
+        assertThat(all.code()).as(all.err()).isZero();
+        assertThat(all.out())
+                .contains("removed shared lock of pid 4242 on another-host")
+                .contains("1 lock removed");
+        Run pruned = run("prune", "--repo", repo.toString());
+        assertThat(pruned.code()).as(pruned.err()).isZero();
+        assertThat(run("repo", "unlock", "--repo", repo.toString()).out()).contains("0 locks removed");
+    }
+
     @Test
     void damageGivesExitCodeAndNamesChunkAndSnapshot() throws Exception {
         String repo = tmp.resolve("repo").toString();

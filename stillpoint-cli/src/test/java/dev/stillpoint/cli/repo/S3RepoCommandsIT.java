@@ -126,6 +126,11 @@ class S3RepoCommandsIT {
         p.waitFor();
         // the packs it was filling and sending were in unlinked temp files: nothing is left behind
         assertThat(ChildCli.tmpFiles(work)).as("the killed backup's temp files").isEmpty();
+        // its lease is still in the bucket: `repo unlock` finds it stale (this host, its pid gone) and removes it
+        Run unlock = run(env, "repo", "unlock", "--json");
+        assertThat(unlock.code()).as(unlock.err()).isZero();
+        assertThat(ChildCli.summary(unlock)).containsEntry("removed", 1);
+        assertThat(unlock.out()).contains("\"stale\":true").contains("\"pid\":" + p.pid());
         Run check = run(env, "check", "--read-data");
         assertThat(check.code()).as(check.out() + check.err()).isZero();
         Run again = run(env, "image", "backup", "--name", "big", file.toString(), "--json");
