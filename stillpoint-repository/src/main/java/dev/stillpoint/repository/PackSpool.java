@@ -1,13 +1,12 @@
 package dev.stillpoint.repository;
 
 import dev.stillpoint.repository.store.Store;
+import dev.stillpoint.repository.store.UnlinkedTempFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -126,12 +125,7 @@ final class PackSpool implements AutoCloseable {
     private void fetch(String name, CompletableFuture<FileChannel> f) throws IOException {
         FileChannel ch = null;
         try {
-            Path tmp = Files.createTempFile(dir, "stillpoint-pack-", ".tmp");
-            try {
-                ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            } finally {
-                Files.delete(tmp); // only the channel holds it from here on
-            }
+            ch = UnlinkedTempFile.create(dir, "stillpoint-pack-");
             store.copyTo(name, ch);
             boolean late;
             synchronized (this) {

@@ -5,9 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * The bytes of one object being uploaded (a pack: written front to back, then sent whole) in a
@@ -22,12 +20,7 @@ final class UploadSpool implements AutoCloseable {
     private final FileChannel file;
 
     UploadSpool(Path dir) throws IOException {
-        Path tmp = Files.createTempFile(dir, "stillpoint-s3-pack-", ".tmp");
-        try {
-            file = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } finally {
-            Files.delete(tmp); // the channel holds it from here on
-        }
+        file = UnlinkedTempFile.create(dir, "stillpoint-s3-pack-");
     }
 
     /** Writes {@code b[off, off+len)} at {@code at}. */
