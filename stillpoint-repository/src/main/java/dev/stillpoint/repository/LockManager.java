@@ -121,7 +121,7 @@ final class LockManager implements AutoCloseable {
             for (Store.Entry p : store.list("locks/")) {
                 if (p.name().equals(own)) continue;
                 if (p.name().endsWith(".tmp")) {
-                    if (p.modified().isBefore(Instant.now().minus(LEASE))) deleteStale(p.name());
+                    if (staleTemp(p)) deleteStale(p.name());
                     continue;
                 }
                 Map<String, Object> other = readLock(p);
@@ -162,7 +162,7 @@ final class LockManager implements AutoCloseable {
             boolean tmp = p.name().endsWith(".tmp");
             Map<String, Object> lock = tmp ? null : readLock(p);
             if (!tmp && lock == null) continue; // removed meanwhile
-            boolean stale = tmp ? p.modified().isBefore(Instant.now().minus(LEASE)) : isStale(lock);
+            boolean stale = tmp ? staleTemp(p) : isStale(lock);
             if (!stale && !all) continue;
             store.delete(p.name());
             Map<String, Object> r = new LinkedHashMap<>();
@@ -203,6 +203,11 @@ final class LockManager implements AutoCloseable {
             r.put("host", "?");
             return r;
         }
+    }
+
+    /** A lock write's temp file ({@code *.tmp}) older than a lease: its writer is gone. */
+    private static boolean staleTemp(Store.Entry p) {
+        return p.modified().isBefore(Instant.now().minus(LEASE));
     }
 
     static boolean isStale(Map<String, Object> lock) {
