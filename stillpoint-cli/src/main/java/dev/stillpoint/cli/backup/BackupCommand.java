@@ -284,20 +284,16 @@ public final class BackupCommand implements Callable<Integer> {
             printer.summary(o);
             return;
         }
+        Map<String, Object> figures = guestFigures(r.guestReport());
+        Long inGuest = guestFreezeWindow(r.guestReport());
         printer.line("backup " + r.id() + " of " + r.vmName() + ": " + r.mode().label() + ", consistency "
                 + r.consistency().label()
                 + (r.freezeWindowMs() == null
                         ? ""
                         : ", freeze window " + r.freezeWindowMs() + " ms (freeze sent to thaw returned)")
-                + (guestFreezeWindow(r.guestReport()) == null
-                        ? ""
-                        : ", in-guest " + guestFreezeWindow(r.guestReport()) + " ms")
-                + (guestFigures(r.guestReport()).get("ioFrozenMs") == null
-                        ? ""
-                        : ", I/O frozen " + ioFrozen(r.guestReport()))
-                + (guestFigures(r.guestReport()).get("appHeldMs") == null
-                        ? ""
-                        : ", application held " + guestFigures(r.guestReport()).get("appHeldMs") + " ms"));
+                + (inGuest == null ? "" : ", in-guest " + inGuest + " ms")
+                + (figures.get("ioFrozenMs") == null ? "" : ", I/O frozen " + ioFrozen(r.guestReport()))
+                + (figures.get("appHeldMs") == null ? "" : ", application held " + figures.get("appHeldMs") + " ms"));
         for (DiskRecord d : r.disks()) {
             printer.line(
                     "  " + d.target() + ": read " + VmPrinter.bytes(d.bytesRead()) + " of " + VmPrinter.bytes(d.size())

@@ -8,6 +8,7 @@ import dev.stillpoint.engine.EngineException;
 import dev.stillpoint.engine.EngineException.Code;
 import dev.stillpoint.engine.catalog.BackupRecord;
 import dev.stillpoint.engine.catalog.Catalog;
+import dev.stillpoint.engine.export.BackupExport;
 import dev.stillpoint.engine.files.GuestEntry;
 import dev.stillpoint.engine.files.GuestFiles;
 import java.time.ZoneOffset;
@@ -107,8 +108,9 @@ public final class FilesCommand implements Callable<Integer> {
                     summary.put("path", find != null ? null : path);
                     summary.put("find", find);
                     summary.put("entries", entries.size());
-                    summary.put("repositoryChunks", files.repositoryReads().chunks());
-                    summary.put("repositoryBytes", files.repositoryReads().bytes());
+                    BackupExport.ReadCount read = files.repositoryReads(); // one reading: chunks and bytes agree
+                    summary.put("repositoryChunks", read.chunks());
+                    summary.put("repositoryBytes", read.bytes());
                     summary.put(
                             "filesystems",
                             files.filesystems().stream()

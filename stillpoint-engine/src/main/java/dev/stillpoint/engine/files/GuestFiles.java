@@ -307,12 +307,12 @@ public final class GuestFiles implements AutoCloseable {
         return b.toString();
     }
 
-    /** The filesystems found, with where each went. */
     /** Chunks read from the repository so far to serve this view (partition tables, metadata, file data). */
     public BackupExport.ReadCount repositoryReads() {
         return export.readCount();
     }
 
+    /** The filesystems found, with where each went. */
     public List<MountedFilesystem> filesystems() {
         return List.copyOf(filesystems);
     }
